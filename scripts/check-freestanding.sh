@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# scripts/check-freestanding.sh - check that core/ and services/ build freestanding.
+#
+# DESIGN.md section 3: the monitor and the services never call libc and build
+# with -ffreestanding -nostdlib. This compiles every *.c under core/ and
+# services/ with
+#   gcc -std=c11 -ffreestanding -nostdlib -fno-builtin -Wall -Wextra -Werror
+#       -Icore/include -Iguest/include -c
+# links the objects into one relocatable object (gcc -nostdlib -r) and
+# requires that every undefined symbol is defined by another object of the
+# set. memcpy/memset/memmove/memcmp, which the compiler may emit calls to,
+# must therefore come from core itself. Set CC to use another compiler.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+CC=${CC:-gcc}
+CFLAGS=(-std=c11 -ffreestanding -nostdlib -fno-builtin -Wall -Wextra -Werror
+	-Icore/include -Iguest/include)
+
+srcs=()
+dirs=()
+for d in core services; do [[ -d $d ]] && dirs+=("$d"); done
+if ((${#dirs[@]})); then
+	while IFS= read -r -d '' f; do
+		srcs+=("$f")
+	done < <(find "${dirs[@]}" -type f -name '*.c' -print0 | sort -z)
+fi
+if ((${#srcs[@]} == 0)); then
+	echo "check-freestanding: no core sources yet"
+	exit 0
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+objs=()
+failed=0
+for src in "${srcs[@]}"; do
+	obj=$tmp/${src//\//__}.o
+	if "$CC" "${CFLAGS[@]}" -c "$src" -o "$obj"; then
+		objs+=("$obj")
+	else
+		echo "check-freestanding: $src does not compile freestanding" >&2
+		failed=1
+	fi
+done
+((failed == 0)) || exit 1
+
+if ! "$CC" -nostdlib -r -o "$tmp/all.o" "${objs[@]}"; then
+	echo "check-freestanding: the objects do not link together (duplicate symbols?)" >&2
+	exit 1
+fi
+
+# _GLOBAL_OFFSET_TABLE_ is provided by the final link, not by a library.
+mapfile -t undef < <(nm -u "$tmp/all.o" | awk '{print $NF}' | grep -vx '_GLOBAL_OFFSET_TABLE_' | sort -u || true)
+if ((${#undef[@]})); then
+	echo "check-freestanding: ${#undef[@]} symbols used by core/services but defined by none of them:" >&2
+	for s in "${undef[@]}"; do
+		users=()
+		for i in "${!objs[@]}"; do
+			if nm -u "${objs[$i]}" | awk '{print $NF}' | grep -qx -- "$s"; then
+				users+=("${srcs[$i]}")
+			fi
+		done
+		echo "  $s (used by ${users[*]})" >&2
+	done
+	exit 1
+fi
+echo "check-freestanding: ${#srcs[@]} sources build freestanding, no external symbols"
