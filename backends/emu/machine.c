@@ -1,0 +1,581 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * machine.c - the SNP machine: memory, RMP, vCPUs with one VMSA per VMPL, and
+ * the run loop that turns Unicorn stops into architectural events.
+ *
+ * Every (vCPU, VMPL) has its own Unicorn CPU (struct inst), all sharing guest
+ * memory. The CPU is kept in QEMU's SVM guest mode (it entered through VMRUN
+ * from a private stub), so CPUID, IN/OUT, MSR accesses, HLT, PAUSE and VMMCALL
+ * arrive as SVM intercepts: exactly the events SNP turns into #VC or
+ * automatic exits. Loading a VMSA with new segment or control state also goes
+ * through VMRUN/VMLOAD, which loads hidden segment state and CPL as hardware
+ * does.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "machine.h"
+
+#define MiB (1ULL << 20)
+
+/* Intercept bits (bit n = exit code 0x60 + n). */
+#define ICPT(code) (1ULL << ((code)-0x60))
+
+static const uint8_t stub_code[] = {
+	[0x00] = 0x0F, 0x05,                   /* syscall: CPL3 -> CPL0 */
+	[0x10] = 0x0F, 0x01, 0xDA,             /* vmload */
+	0x0F, 0x01, 0xD8,                      /* vmrun */
+	[0x20] = 0x0F, 0x0B,                   /* ud2: end of the load */
+};
+
+uint8_t *m_ptr(struct emu_machine *m, uint64_t pa, uint64_t len)
+{
+	uint64_t total = m->mem_size + m->priv_size;
+
+	if (pa > total || len > total - pa)
+		return NULL;
+	return m->mem + pa;
+}
+
+bool m_is_guest(const struct emu_machine *m, uint64_t pa, uint64_t len)
+{
+	return pa <= m->mem_size && len <= m->mem_size - pa;
+}
+
+uint64_t m_rd64(struct emu_machine *m, uint64_t pa)
+{
+	uint8_t *p = m_ptr(m, pa, 8);
+
+	return p ? ld64(p) : ~0ULL;
+}
+
+void m_wr64(struct emu_machine *m, uint64_t pa, uint64_t v)
+{
+	uint8_t *p = m_ptr(m, pa, 8);
+
+	if (p)
+		st64(p, v);
+}
+
+/*
+ * MSR access by the model itself. QEMU checks the MSR permission map of the
+ * current VMCB even for API accesses (an intercept there would longjmp out of
+ * Unicorn), so point the VMCB at an all-open map for the duration.
+ */
+static uint64_t msr_io(struct inst *in, uint32_t rid, uint64_t v, bool write)
+{
+	uc_x86_msr msr = { .rid = rid, .value = v };
+	uint8_t *vmcb = m_ptr(in->m, in->vmcb_pa, 0x1000);
+
+	st64(vmcb + 0x48, in->m->priv_base + PRIV_MSRPM_OPEN);
+	if (write)
+		uc_reg_write(in->uc, UC_X86_REG_MSR, &msr);
+	else
+		uc_reg_read(in->uc, UC_X86_REG_MSR, &msr);
+	st64(vmcb + 0x48, in->m->priv_base + PRIV_MSRPM);
+	return msr.value;
+}
+
+uint64_t inst_get_msr(struct inst *in, uint32_t rid)
+{
+	return msr_io(in, rid, 0, false);
+}
+
+void inst_set_msr(struct inst *in, uint32_t rid, uint64_t v)
+{
+	msr_io(in, rid, v, true);
+}
+
+uint64_t m_efer(struct inst *in)
+{
+	return inst_get_msr(in, MSR_EFER);
+}
+
+/* The instruction at RIP completed (emulated by the model). */
+void inst_retire(struct inst *in, uint64_t len)
+{
+	wreg(in->uc, UC_X86_REG_RIP, rreg(in->uc, UC_X86_REG_RIP) + len);
+	if (in->m->cfg.count_insns)
+		in->m->insns++;
+}
+
+uint8_t *vmsa_ptr(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
+{
+	return v->vmsa_gpa[vmpl] ? m_ptr(m, v->vmsa_gpa[vmpl], 0x1000) : NULL;
+}
+
+void machine_rmp_changed(struct emu_machine *m)
+{
+	/* Conservative model: every vCPU's TLB is flushed (FIDELITY.md). */
+	m->rmp_gen++;
+}
+
+void machine_finish(struct emu_machine *m, enum emu_exit_kind kind, const char *msg)
+{
+	m->done = true;
+	m->exit.kind = kind;
+	if (msg)
+		snprintf(m->exit.message, sizeof(m->exit.message), "%s", msg);
+}
+
+/* ---- hooks ---------------------------------------------------------- */
+
+static void hook_intr(uc_engine *uc, uint32_t intno, void *data)
+{
+	struct inst *in = data;
+
+	if (in->in_switch && intno == EMU_VEC_UD &&
+	    rreg(uc, UC_X86_REG_RIP) == in->m->priv_base + PRIV_STUB + 0x20) {
+		in->stop.kind = STOP_SWITCH_DONE;
+		uc_emu_stop(uc);
+		return;
+	}
+	if (intno >= 0x100) {
+		uint64_t code = intno - 0x100;
+
+		in->stop.kind = code == 0x75 ? STOP_SWINT : STOP_INTERCEPT;
+		in->stop.code = code;
+	} else {
+		in->stop.kind = STOP_EXCEPTION;
+		in->stop.code = intno;
+	}
+	uc_emu_stop(uc);
+}
+
+static bool hook_invalid(uc_engine *uc, void *data)
+{
+	struct inst *in = data;
+	uint64_t rip = rreg(uc, UC_X86_REG_RIP);
+
+	if (in->in_switch && rip == in->m->priv_base + PRIV_STUB + 0x20)
+		in->stop.kind = STOP_SWITCH_DONE;
+	else
+		in->stop.kind = STOP_INVALID;
+	uc_emu_stop(uc);
+	return true;
+}
+
+static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
+{
+	struct inst *in = data;
+	struct emu_machine *m = in->m;
+
+	(void)addr;
+	(void)size;
+	if (in->in_switch)
+		return;
+	if (m->cfg.max_insns && m->insns >= m->cfg.max_insns) {
+		in->stop.kind = STOP_LIMIT;
+		uc_emu_stop(uc);
+		return;
+	}
+	m->insns++;
+}
+
+/* ---- instances ------------------------------------------------------ */
+
+static void vmcb_init(struct emu_machine *m, struct inst *in)
+{
+	uint8_t *c = m_ptr(m, in->vmcb_pa, 0x1000);
+	uint64_t icpt = ICPT(0x6E) | ICPT(0x72) | ICPT(0x75) | ICPT(0x76) | ICPT(0x77) |
+			ICPT(0x78) | ICPT(0x7B) | ICPT(0x7C) | ICPT(0x81) | ICPT(0x87) |
+			ICPT(0x89) | ICPT(0x8A) | ICPT(0x8B);
+
+	memset(c, 0, 0x400);
+	memcpy(c + 0x0C, &icpt, 8);
+	st64(c + 0x40, m->priv_base + PRIV_IOPM);
+	st64(c + 0x48, m->priv_base + PRIV_MSRPM);
+	c[0x5C] = 1; /* flush this CPU's TLB on the load */
+}
+
+struct inst *inst_get(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
+{
+	struct inst *in = v->inst[vmpl];
+	uc_hook h;
+	uc_err e;
+
+	if (in)
+		return in;
+	in = calloc(1, sizeof(*in));
+	if (!in)
+		return NULL;
+	in->m = m;
+	in->vcpu = v;
+	in->vmpl = vmpl;
+	in->idx = v->id * EMU_NR_VMPLS + vmpl;
+	in->vmcb_pa = m->priv_base + PRIV_VMCB + (uint64_t)in->idx * 0x1000;
+	e = uc_open(UC_ARCH_X86, UC_MODE_64, &in->uc);
+	if (e != UC_ERR_OK) {
+		free(in);
+		return NULL;
+	}
+	uc_ctl_set_tcg_buffer_size(in->uc, 32 * MiB);
+	uc_ctl_tlb_mode(in->uc, UC_TLB_VIRTUAL);
+	uc_ctl_exits_enable(in->uc); /* no "until" address: no retranslation */
+	uc_mem_map_ptr(in->uc, 0, m->mem_size + m->priv_size, UC_PROT_ALL, m->mem);
+	uc_hook_add(in->uc, &h, UC_HOOK_TLB_FILL, (void *)uc_tlb_hook, in, 1, 0);
+	uc_hook_add(in->uc, &h, UC_HOOK_INTR, (void *)hook_intr, in, 1, 0);
+	uc_hook_add(in->uc, &h, UC_HOOK_INSN_INVALID, (void *)hook_invalid, in, 1, 0);
+	if (m->cfg.count_insns)
+		uc_hook_add(in->uc, &h, UC_HOOK_CODE, (void *)hook_code, in, 1, 0);
+	inst_set_msr(in, MSR_VM_HSAVE, m->priv_base + PRIV_HSAVE);
+	vmcb_init(m, in);
+	in->rmp_gen = m->rmp_gen;
+	v->inst[vmpl] = in;
+	return in;
+}
+
+static void inst_free(struct inst *in)
+{
+	if (!in)
+		return;
+	uc_close(in->uc);
+	free(in);
+}
+
+/* Registers moved on every switch (the "light" state). */
+static const int gpr_ids[] = {
+	UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX, UC_X86_REG_RSP,
+	UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_R8,  UC_X86_REG_R9,
+	UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14,
+	UC_X86_REG_R15, UC_X86_REG_RIP, UC_X86_REG_RFLAGS, UC_X86_REG_CR2,
+};
+static const uint16_t gpr_off[] = {
+	VMSA_RAX, VMSA_RCX, VMSA_RDX, VMSA_RBX, VMSA_RSP, VMSA_RBP, VMSA_RSI, VMSA_RDI,
+	VMSA_R8, VMSA_R8 + 8, VMSA_R8 + 16, VMSA_R8 + 24, VMSA_R8 + 32, VMSA_R8 + 40,
+	VMSA_R8 + 48, VMSA_R8 + 56, VMSA_RIP, VMSA_RFLAGS, VMSA_CR2,
+};
+#define NR_GPR (sizeof(gpr_ids) / sizeof(gpr_ids[0]))
+
+static void light_io(struct inst *in, uint8_t *vmsa, bool save)
+{
+	uint64_t vals[NR_GPR];
+	void *ptrs[NR_GPR];
+	uint8_t xmm[16][16];
+	unsigned i;
+
+	for (i = 0; i < NR_GPR; i++) {
+		ptrs[i] = &vals[i];
+		if (!save)
+			vals[i] = ld64(vmsa + gpr_off[i]);
+	}
+	if (save) {
+		uc_reg_read_batch(in->uc, (int *)gpr_ids, ptrs, NR_GPR);
+		for (i = 0; i < NR_GPR; i++)
+			st64(vmsa + gpr_off[i], vals[i]);
+		for (i = 0; i < 16; i++)
+			uc_reg_read(in->uc, UC_X86_REG_XMM0 + i, xmm[i]);
+		memcpy(vmsa + VMSA_XMM, xmm, sizeof(xmm));
+	} else {
+		uc_reg_write_batch(in->uc, (int *)gpr_ids, (void *const *)ptrs, NR_GPR);
+		memcpy(xmm, vmsa + VMSA_XMM, sizeof(xmm));
+		for (i = 0; i < 16; i++)
+			uc_reg_write(in->uc, UC_X86_REG_XMM0 + i, xmm[i]);
+	}
+}
+
+static void seg_save(uc_engine *uc, int reg, uint8_t *p, const uint8_t *old, uint64_t base)
+{
+	uint16_t sel = rreg(uc, reg);
+	uint16_t osel;
+
+	memcpy(&osel, old, 2);
+	memcpy(p, &sel, 2);
+	if (base != ~0ULL)
+		st64(p + 8, base);
+}
+
+/* Copy the instance's state into a VMSA page. */
+void inst_save(struct inst *in, uint8_t *vmsa)
+{
+	uc_engine *uc = in->uc;
+	uc_x86_mmr mmr;
+	uint64_t efer = m_efer(in) | EFER_SVME;
+	uint16_t cs;
+
+	light_io(in, vmsa, true);
+	/* Hidden segment state cannot be read back through Unicorn; selectors
+	 * and bases are, and the rest stays as loaded (FIDELITY.md). */
+	seg_save(uc, UC_X86_REG_ES, vmsa + VMSA_ES, in->shadow + VMSA_ES, ~0ULL);
+	seg_save(uc, UC_X86_REG_CS, vmsa + VMSA_CS, in->shadow + VMSA_CS, ~0ULL);
+	seg_save(uc, UC_X86_REG_SS, vmsa + VMSA_SS, in->shadow + VMSA_SS, ~0ULL);
+	seg_save(uc, UC_X86_REG_DS, vmsa + VMSA_DS, in->shadow + VMSA_DS, ~0ULL);
+	seg_save(uc, UC_X86_REG_FS, vmsa + VMSA_FS, in->shadow + VMSA_FS, rreg(uc, UC_X86_REG_FS_BASE));
+	seg_save(uc, UC_X86_REG_GS, vmsa + VMSA_GS, in->shadow + VMSA_GS, rreg(uc, UC_X86_REG_GS_BASE));
+	uc_reg_read(uc, UC_X86_REG_GDTR, &mmr);
+	st64(vmsa + VMSA_GDTR + 8, mmr.base);
+	memcpy(vmsa + VMSA_GDTR + 4, &mmr.limit, 4);
+	uc_reg_read(uc, UC_X86_REG_IDTR, &mmr);
+	st64(vmsa + VMSA_IDTR + 8, mmr.base);
+	memcpy(vmsa + VMSA_IDTR + 4, &mmr.limit, 4);
+	cs = rreg(uc, UC_X86_REG_CS);
+	vmsa[VMSA_CPL] = cs & 3;
+	st64(vmsa + VMSA_EFER, efer);
+	st64(vmsa + VMSA_CR0, rreg(uc, UC_X86_REG_CR0));
+	st64(vmsa + VMSA_CR3, rreg(uc, UC_X86_REG_CR3));
+	st64(vmsa + VMSA_CR4, rreg(uc, UC_X86_REG_CR4));
+	st64(vmsa + VMSA_STAR, inst_get_msr(in, MSR_STAR));
+	st64(vmsa + VMSA_LSTAR, inst_get_msr(in, MSR_LSTAR));
+	st64(vmsa + VMSA_CSTAR, inst_get_msr(in, MSR_CSTAR));
+	st64(vmsa + VMSA_SFMASK, inst_get_msr(in, MSR_SFMASK));
+	st64(vmsa + VMSA_KGSBASE, inst_get_msr(in, MSR_KGSBASE));
+	memcpy(in->shadow, vmsa, sizeof(in->shadow));
+}
+
+/* Fields whose change needs a full (VMRUN) load; all others are "light". */
+static bool heavy_equal(const uint8_t *a, const uint8_t *b)
+{
+	return !memcmp(a, b, 0xA0) && a[VMSA_CPL] == b[VMSA_CPL] &&
+	       !memcmp(a + VMSA_EFER, b + VMSA_EFER, 8) &&
+	       !memcmp(a + VMSA_CR4, b + VMSA_CR4, 0x28) && !memcmp(a + VMSA_STAR, b + VMSA_STAR, 0x40);
+}
+
+/* Full load: VMLOAD + VMRUN from the private stub (see file comment). */
+static int inst_full_load(struct inst *in, const uint8_t *vmsa)
+{
+	struct emu_machine *m = in->m;
+	uc_engine *uc = in->uc;
+	uint8_t *vmcb = m_ptr(m, in->vmcb_pa, 0x1000);
+	uint8_t *save = vmcb + 0x400;
+	uint64_t stub = m->priv_base + PRIV_STUB, efer, rcx, r11, insns = m->insns;
+	unsigned cpl = vmsa[VMSA_CPL] & 3;
+	uint16_t attr;
+	uc_err err;
+
+	if (!vmcb)
+		return -1;
+	memcpy(save, vmsa, 0x300);
+	memcpy(&attr, save + VMSA_SS + 2, 2);
+	attr = (attr & ~0x60) | (cpl << 5); /* CPL comes from SS.DPL in the CPU model */
+	memcpy(save + VMSA_SS + 2, &attr, 2);
+	efer = ld64(vmsa + VMSA_EFER) & ~EFER_SVME; /* guests must not run SVM insns */
+	st64(save + VMSA_EFER, efer);
+	st64(save + VMSA_RIP, stub + 0x20);
+	save[VMSA_CPL] = cpl;
+	vmcb[0x5C] = 1;
+
+	rcx = ld64(vmsa + VMSA_RCX);
+	r11 = ld64(vmsa + VMSA_R8 + 24);
+	in->in_switch = true;
+	in->stop.kind = STOP_NONE;
+	inst_set_msr(in, MSR_EFER, m_efer(in) | EFER_SVME | EFER_SCE);
+	wreg(uc, UC_X86_REG_RAX, in->vmcb_pa);
+	if ((rreg(uc, UC_X86_REG_CS) & 3) != 0) {
+		inst_set_msr(in, MSR_STAR, 0x0008ULL << 32);
+		inst_set_msr(in, MSR_LSTAR, stub + 0x10);
+		inst_set_msr(in, MSR_SFMASK, 0);
+		err = uc_emu_start(uc, stub, 0, 0, 0);
+	} else {
+		err = uc_emu_start(uc, stub + 0x10, 0, 0, 0);
+	}
+	in->in_switch = false;
+	m->insns = insns;
+	if (in->stop.kind != STOP_SWITCH_DONE) {
+		snprintf(m->exit.message, sizeof(m->exit.message),
+			 "VMSA load failed (uc %d, stop %d, rip %#llx)", err, in->stop.kind,
+			 (unsigned long long)rreg(uc, UC_X86_REG_RIP));
+		return -1;
+	}
+	uc_ctl_flush_tlb(uc); /* drop the stub page */
+	in->rmp_gen = m->rmp_gen;
+	wreg(uc, UC_X86_REG_RCX, rcx);
+	wreg(uc, UC_X86_REG_R11, r11);
+	return 0;
+}
+
+/* Make the instance's CPU hold the state in `vmsa`. */
+int inst_load(struct inst *in, const uint8_t *vmsa)
+{
+	if (!in->loaded || !heavy_equal(vmsa, in->shadow)) {
+		if (inst_full_load(in, vmsa))
+			return -1;
+		in->loaded = true;
+	}
+	light_io(in, (uint8_t *)vmsa, false);
+	memcpy(in->shadow, vmsa, sizeof(in->shadow));
+	return 0;
+}
+
+/* ---- creation ------------------------------------------------------- */
+
+static void msrpm_init(struct emu_machine *m)
+{
+	uint8_t *pm = m_ptr(m, m->priv_base + PRIV_MSRPM, 0x2000);
+	static const uint32_t pass[] = { MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK, MSR_FS_BASE,
+					 MSR_GS_BASE, MSR_KGSBASE, MSR_TSC_AUX, 0x174, 0x175,
+					 0x176, 0x277 };
+	unsigned i;
+
+	memset(pm, 0xFF, 0x2000);
+	for (i = 0; i < sizeof(pass) / sizeof(pass[0]); i++) {
+		uint32_t msr = pass[i], base = 0;
+
+		if (msr >= 0xC0000000U) {
+			base = 0x800;
+			msr -= 0xC0000000U;
+		}
+		pm[base + msr / 4] &= ~(3 << ((msr % 4) * 2));
+	}
+	memset(m_ptr(m, m->priv_base + PRIV_IOPM, 0x3000), 0xFF, 0x3000);
+}
+
+struct emu_machine *emu_create(const struct emu_config *cfg, char *err, size_t errlen)
+{
+	struct emu_machine *m;
+	uint64_t pt_pages;
+	unsigned i;
+
+	if (cfg->mem_size < 2 * MiB || cfg->mem_size % (2 * MiB) || cfg->mem_size > (64ULL << 30)) {
+		snprintf(err, errlen, "memory size must be a multiple of 2 MiB between 2 MiB and 64 GiB");
+		return NULL;
+	}
+	if (cfg->nr_vcpus < 1 || cfg->nr_vcpus > EMU_MAX_VCPUS) {
+		snprintf(err, errlen, "vCPU count must be 1..%d", EMU_MAX_VCPUS);
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	m->cfg = *cfg;
+	m->mem_size = cfg->mem_size;
+	m->priv_base = cfg->mem_size;
+	/* Page tables: two 4 KiB-page maps (private and shared alias) + slack. */
+	pt_pages = 2 * (cfg->mem_size / (2 * MiB) + cfg->mem_size / (1ULL << 30) + 8) + 64;
+	m->priv_size = ((PRIV_PT + pt_pages * 0x1000) + 2 * MiB - 1) & ~(2 * MiB - 1);
+	m->mem = mmap(NULL, m->mem_size + m->priv_size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	m->rmp = calloc(m->mem_size >> 12, sizeof(*m->rmp));
+	if (m->mem == MAP_FAILED || !m->rmp) {
+		if (m->mem != MAP_FAILED)
+			munmap(m->mem, m->mem_size + m->priv_size);
+		free(m->rmp);
+		free(m);
+		snprintf(err, errlen, "cannot allocate %llu MiB of guest memory",
+			 (unsigned long long)(cfg->mem_size / MiB));
+		return NULL;
+	}
+	/* Launch state: every page assigned to the guest, not validated,
+	 * VMPL0 full and VMPL1-3 none (RMPUPDATE semantics). */
+	for (i = 0; i < m->mem_size >> 12; i++) {
+		m->rmp[i].assigned = 1;
+		m->rmp[i].perms[0] = EMU_PERM_ALL;
+	}
+	for (i = 0; i < cfg->nr_vcpus; i++)
+		m->vcpus[i].id = i;
+	memcpy(m_ptr(m, m->priv_base + PRIV_STUB, sizeof(stub_code)), stub_code, sizeof(stub_code));
+	msrpm_init(m);
+	m->exit.vector = -1;
+	return m;
+}
+
+void emu_destroy(struct emu_machine *m)
+{
+	unsigned i, j;
+
+	if (!m)
+		return;
+	for (i = 0; i < EMU_MAX_VCPUS; i++)
+		for (j = 0; j < EMU_NR_VMPLS; j++)
+			inst_free(m->vcpus[i].inst[j]);
+	munmap(m->mem, m->mem_size + m->priv_size);
+	free(m->rmp);
+	free(m);
+}
+
+void *emu_gpa_ptr(struct emu_machine *m, uint64_t gpa, uint64_t len)
+{
+	return m_is_guest(m, gpa, len) ? m->mem + gpa : NULL;
+}
+
+void *emu_phys_ptr(struct emu_machine *m, uint64_t pa, uint64_t len)
+{
+	return m_ptr(m, pa, len);
+}
+
+uint64_t emu_mem_size(const struct emu_machine *m)
+{
+	return m->mem_size;
+}
+
+uint64_t emu_vmsa_gpa(const struct emu_machine *m, unsigned vcpu, unsigned vmpl)
+{
+	return vcpu < EMU_MAX_VCPUS && vmpl < EMU_NR_VMPLS ? m->vcpus[vcpu].vmsa_gpa[vmpl] : 0;
+}
+
+static int range_pages(const struct emu_machine *m, uint64_t gpa, uint64_t len, uint64_t *first,
+		       uint64_t *n)
+{
+	if ((gpa | len) & 0xFFF || !len || !m_is_guest(m, gpa, len))
+		return -1;
+	*first = gpa >> 12;
+	*n = len >> 12;
+	return 0;
+}
+
+int emu_rmp_assign(struct emu_machine *m, uint64_t gpa, uint64_t len, bool validated)
+{
+	uint64_t p, n, i;
+	unsigned v;
+
+	if (range_pages(m, gpa, len, &p, &n))
+		return -1;
+	for (i = p; i < p + n; i++) {
+		memset(&m->rmp[i], 0, sizeof(m->rmp[i]));
+		m->rmp[i].assigned = 1;
+		m->rmp[i].validated = validated;
+		for (v = 0; v < EMU_NR_VMPLS; v++)
+			m->rmp[i].perms[v] = validated || v == 0 ? EMU_PERM_ALL : 0;
+	}
+	machine_rmp_changed(m);
+	return 0;
+}
+
+int emu_rmp_set_perms(struct emu_machine *m, uint64_t gpa, uint64_t len, unsigned vmpl,
+		      uint8_t perms)
+{
+	uint64_t p, n, i;
+
+	if (vmpl < 1 || vmpl > 3 || perms & ~0x1F || range_pages(m, gpa, len, &p, &n))
+		return -1;
+	for (i = p; i < p + n; i++)
+		m->rmp[i].perms[vmpl] = perms;
+	machine_rmp_changed(m);
+	return 0;
+}
+
+int emu_rmp_get(const struct emu_machine *m, uint64_t gpa, struct emu_rmp_entry *out)
+{
+	if (gpa >= m->mem_size)
+		return -1;
+	*out = m->rmp[gpa >> 12];
+	return 0;
+}
+
+int emu_parse_perms(const char *s)
+{
+	int p = 0;
+
+	if (!strcmp(s, "-"))
+		return 0;
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		const char *c = strchr("rwus", *s);
+
+		if (!c || !*s)
+			return -1;
+		p |= 1 << (c - "rwus");
+	}
+	return p;
+}
+
+const char *emu_exit_kind_name(enum emu_exit_kind k)
+{
+	static const char *const names[] = { "hlt", "terminate", "npf", "exception", "limit",
+					     "error" };
+
+	return k <= EMU_EXIT_KIND_ERROR ? names[k] : "error";
+}

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/* veil-emu: the SEV-SNP machine model on the command line. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu.h"
+
+#define MAX_ITEMS 64
+
+struct range {
+	uint64_t gpa, len;
+	unsigned vmpl;
+	int perms;
+};
+
+struct load {
+	const char *file;
+	uint64_t gpa;
+};
+
+static const char usage_exec[] =
+	"usage: veil-emu exec --load FILE@GPA [--load ...] --entry ADDR [--vmpl N] [--cpl 0|3]\n"
+	"                     [--mem MiB] [--validate GPA:LEN]... [--perm GPA:LEN:VMPL:PERMS]...\n"
+	"                     [--max-insns N]\n"
+	"Runs raw code on the bare SNP machine (no monitor) and prints one JSON object.\n"
+	"  --load FILE@GPA      copy FILE into guest memory at GPA; its pages are validated\n"
+	"                       with full VMPL1-3 permissions (unless --perm says otherwise)\n"
+	"  --entry ADDR         start RIP (identity map: GVA = GPA)\n"
+	"  --vmpl N             VMPL to start at, 0-3 (default 0)\n"
+	"  --cpl 0|3            CPU ring to start at (default 0)\n"
+	"  --mem MiB            guest memory, multiple of 2 (default 16)\n"
+	"  --validate GPA:LEN   validate a range with full permissions\n"
+	"  --perm GPA:LEN:VMPL:PERMS  set VMPL 1-3 permissions; PERMS from rwus or -\n"
+	"  --max-insns N        instruction limit (default 100000000)\n"
+	"Numbers are decimal or 0x-prefixed hexadecimal.\n";
+
+static const char usage_main[] =
+	"usage: veil-emu <command> [options]\n"
+	"commands:\n"
+	"  exec    run a raw snippet on the bare SNP machine (veil-emu exec --help)\n"
+	"  help    this text\n";
+
+static int fail(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "veil-emu: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return 2;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	*out = strtoull(s, &end, 0);
+	return errno || *end ? -1 : 0;
+}
+
+/* Split "a:b:c" into at most n fields (modifies s). */
+static int split(char *s, char **f, int n)
+{
+	int i = 0;
+
+	f[i++] = s;
+	for (; *s; s++) {
+		if (*s == ':') {
+			if (i == n)
+				return -1;
+			*s = 0;
+			f[i++] = s + 1;
+		}
+	}
+	return i;
+}
+
+static int read_file(const char *path, uint8_t **buf, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	long n;
+
+	if (!f)
+		return -1;
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
+		fclose(f);
+		return -1;
+	}
+	*buf = malloc(n ? n : 1);
+	*len = n;
+	if (!*buf || fread(*buf, 1, n, f) != (size_t)n) {
+		free(*buf);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
+static void print_exit(const struct emu_exit *x)
+{
+	printf("{\"exit\":\"%s\",\"rip\":%" PRIu64 ",\"rax\":%" PRIu64 ",\"rbx\":%" PRIu64
+	       ",\"rcx\":%" PRIu64 ",\"rdx\":%" PRIu64 ",\"rflags\":%" PRIu64
+	       ",\"vmpl\":%u,\"cpl\":%u,\"vcpu\":%u,\"insns\":%" PRIu64,
+	       emu_exit_kind_name(x->kind), x->rip, x->rax, x->rbx, x->rcx, x->rdx, x->rflags,
+	       x->vmpl, x->cpl, x->vcpu, x->insns);
+	if (x->kind == EMU_EXIT_KIND_NPF)
+		printf(",\"exitinfo1\":%" PRIu64 ",\"exitinfo2\":%" PRIu64, x->exitinfo1, x->exitinfo2);
+	if (x->kind == EMU_EXIT_KIND_EXCEPTION) {
+		printf(",\"vector\":%d", x->vector);
+		if (x->has_error_code)
+			printf(",\"error_code\":%" PRIu64, x->error_code);
+	}
+	if (x->kind == EMU_EXIT_KIND_TERMINATE)
+		printf(",\"reason_set\":%u,\"reason_code\":%u", x->reason_set, x->reason_code);
+	if (x->message[0]) {
+		printf(",\"message\":\"");
+		for (const char *p = x->message; *p; p++)
+			printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
+		printf("\"");
+	}
+	printf("}\n");
+}
+
+static int cmd_exec(int argc, char **argv)
+{
+	struct load loads[MAX_ITEMS];
+	struct range vals[MAX_ITEMS], perms[MAX_ITEMS];
+	int nl = 0, nv = 0, np = 0, i;
+	uint64_t entry = 0, mem = 16, max = 100000000, vmpl = 0, cpl = 0;
+	bool have_entry = false;
+	char err[160];
+
+	for (i = 0; i < argc; i++) {
+		const char *o = argv[i];
+		char *a = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+			fputs(usage_exec, stdout);
+			return 0;
+		}
+		if (!a)
+			return fail("option %s needs a value (see veil-emu exec --help)", o);
+		i++;
+		if (!strcmp(o, "--load")) {
+			char *at = strrchr(a, '@');
+
+			if (nl == MAX_ITEMS)
+				return fail("too many %s options", o);
+			if (!at || at == a || parse_u64(at + 1, &loads[nl].gpa))
+				return fail("--load wants FILE@GPA, got '%s'", a);
+			*at = 0;
+			loads[nl++].file = a;
+		} else if (!strcmp(o, "--entry")) {
+			if (parse_u64(a, &entry))
+				return fail("bad --entry address '%s'", a);
+			have_entry = true;
+		} else if (!strcmp(o, "--vmpl")) {
+			if (parse_u64(a, &vmpl) || vmpl > 3)
+				return fail("--vmpl must be 0, 1, 2 or 3, got '%s'", a);
+		} else if (!strcmp(o, "--cpl")) {
+			if (parse_u64(a, &cpl) || (cpl != 0 && cpl != 3))
+				return fail("--cpl must be 0 or 3, got '%s'", a);
+		} else if (!strcmp(o, "--mem")) {
+			if (parse_u64(a, &mem) || mem < 2 || mem % 2 || mem > 65536)
+				return fail("--mem must be an even number of MiB from 2 to 65536, got '%s'", a);
+		} else if (!strcmp(o, "--max-insns")) {
+			if (parse_u64(a, &max) || !max)
+				return fail("--max-insns must be a positive number, got '%s'", a);
+		} else if (!strcmp(o, "--validate") || !strcmp(o, "--perm")) {
+			bool perm = o[2] == 'p';
+			char *f[4], copy[256];
+			struct range *r = perm ? &perms[np] : &vals[nv];
+			uint64_t v = 0;
+
+			if ((perm ? np : nv) == MAX_ITEMS)
+				return fail("too many %s options", o);
+			snprintf(copy, sizeof(copy), "%s", a);
+			if (split(copy, f, 4) != (perm ? 4 : 2) || parse_u64(f[0], &r->gpa) ||
+			    parse_u64(f[1], &r->len) || !r->len || (r->gpa | r->len) & 0xFFF)
+				return fail(perm ? "--perm wants GPA:LEN:VMPL:PERMS with page-aligned GPA and LEN, got '%s'"
+						 : "--validate wants GPA:LEN with page-aligned GPA and LEN, got '%s'", a);
+			if (perm) {
+				if (parse_u64(f[2], &v) || v < 1 || v > 3)
+					return fail("--perm VMPL must be 1, 2 or 3 in '%s'", a);
+				r->vmpl = v;
+				r->perms = emu_parse_perms(f[3]);
+				if (r->perms < 0)
+					return fail("--perm PERMS must be letters from 'rwus' or '-', got '%s'", f[3]);
+				np++;
+			} else {
+				nv++;
+			}
+		} else {
+			return fail("unknown option '%s' (see veil-emu exec --help)", o);
+		}
+	}
+	if (!nl)
+		return fail("%s", "exec needs at least one --load FILE@GPA");
+	if (!have_entry)
+		return fail("%s", "exec needs --entry ADDR");
+
+	struct emu_config cfg = { .mem_size = mem << 20, .nr_vcpus = 4, .count_insns = true,
+				  .max_insns = max };
+	struct emu_machine *m = emu_create(&cfg, err, sizeof(err));
+	struct emu_exit x;
+	struct emu_start st = { .rip = entry, .vmpl = vmpl, .cpl = cpl };
+	int rc = 2;
+
+	if (!m)
+		return fail("%s", err);
+	for (i = 0; i < nl; i++) {
+		uint8_t *buf;
+		size_t len;
+		uint64_t first, end;
+		void *dst;
+
+		if (read_file(loads[i].file, &buf, &len)) {
+			fprintf(stderr, "veil-emu: cannot read '%s': %s\n", loads[i].file, strerror(errno));
+			goto out;
+		}
+		dst = len ? emu_gpa_ptr(m, loads[i].gpa, len) : NULL;
+		if (!dst) {
+			fprintf(stderr, "veil-emu: '%s' (%zu bytes) at %#" PRIx64 " does not fit in %" PRIu64 " MiB of guest memory\n",
+				loads[i].file, len, loads[i].gpa, mem);
+			free(buf);
+			goto out;
+		}
+		for (int j = 0; j < i; j++) {
+			(void)j;
+		}
+		memcpy(dst, buf, len);
+		free(buf);
+		first = loads[i].gpa & ~0xFFFULL;
+		end = (loads[i].gpa + len + 0xFFF) & ~0xFFFULL;
+		emu_rmp_assign(m, first, end - first, true);
+	}
+	for (i = 0; i < nv; i++)
+		if (emu_rmp_assign(m, vals[i].gpa, vals[i].len, true)) {
+			fprintf(stderr, "veil-emu: --validate range %#" PRIx64 "+%#" PRIx64 " is outside guest memory\n",
+				vals[i].gpa, vals[i].len);
+			goto out;
+		}
+	for (i = 0; i < np; i++)
+		if (emu_rmp_set_perms(m, perms[i].gpa, perms[i].len, perms[i].vmpl, perms[i].perms)) {
+			fprintf(stderr, "veil-emu: --perm range %#" PRIx64 "+%#" PRIx64 " is outside guest memory\n",
+				perms[i].gpa, perms[i].len);
+			goto out;
+		}
+	if (emu_exec(m, &st, &x)) {
+		fprintf(stderr, "veil-emu: %s\n", x.message);
+		rc = 1;
+		goto out;
+	}
+	print_exit(&x);
+	rc = x.kind == EMU_EXIT_KIND_ERROR ? 1 : 0;
+out:
+	emu_destroy(m);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return fail("%s", "missing command (try veil-emu help)");
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage_main, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "exec"))
+		return cmd_exec(argc - 2, argv + 2);
+	return fail("unknown command '%s' (try veil-emu help)", argv[1]);
+}

@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run.c - the run loop: Unicorn stops become architectural events (#VC, #PF,
+ * #NPF automatic exits, intercepts, VMGEXIT), and `exec` mode setup.
+ */
+#include <string.h>
+
+#include "machine.h"
+
+/* ---- event delivery through the guest IDT --------------------------- */
+
+static bool has_error_code(unsigned v)
+{
+	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
+}
+
+static void exit_exception(struct inst *in, unsigned vector, bool has_ec, uint64_t ec)
+{
+	struct emu_machine *m = in->m;
+
+	m->exit.vector = vector;
+	m->exit.has_error_code = has_ec;
+	m->exit.error_code = ec;
+	machine_finish(m, EMU_EXIT_KIND_EXCEPTION, NULL);
+}
+
+/*
+ * Deliver an exception or INT n through the 64-bit IDT: read the gate, pick
+ * the stack (IST, TSS.RSP0 on a privilege change, else the current one), push
+ * the frame and error code with the guest's own page and RMP checks, then load
+ * the handler state (a full VMSA load when CS or CPL change).
+ */
+void x86_deliver(struct inst *in, unsigned vector, bool has_ec, uint64_t ec, uint64_t cr2,
+		 bool is_swint, uint64_t next_rip)
+{
+	struct emu_machine *m = in->m;
+	uc_engine *uc = in->uc;
+	uc_x86_mmr idtr, gdtr, tr;
+	uint8_t gate[16], vmsa[0x1000];
+	uint64_t handler, rsp, frame[6], rflags;
+	uint16_t sel, old_cs = rreg(uc, UC_X86_REG_CS);
+	unsigned cpl = old_cs & 3, dpl, ist, new_cpl, n = 0;
+	struct stop st;
+
+	uc_reg_read(uc, UC_X86_REG_IDTR, &idtr);
+	if ((uint64_t)vector * 16 + 15 > idtr.limit ||
+	    guest_copy(in, idtr.base + vector * 16, gate, 16, false, &st)) {
+		exit_exception(in, vector, has_ec, ec);
+		return;
+	}
+	handler = gate[0] | gate[1] << 8 | (uint64_t)gate[6] << 16 | (uint64_t)gate[7] << 24 |
+		  (uint64_t)(gate[8] | gate[9] << 8 | gate[10] << 16 | (uint32_t)gate[11] << 24) << 32;
+	sel = gate[2] | gate[3] << 8;
+	ist = gate[4] & 7;
+	dpl = (gate[5] >> 5) & 3;
+	if (!(gate[5] & 0x80) || ((gate[5] & 0xE) != 0xE) || (is_swint && dpl < cpl)) {
+		exit_exception(in, vector, has_ec, ec); /* no usable gate: the model stops */
+		return;
+	}
+	new_cpl = sel & 3;
+	rsp = rreg(uc, UC_X86_REG_RSP);
+	uc_reg_read(uc, UC_X86_REG_TR, &tr);
+	uc_reg_read(uc, UC_X86_REG_GDTR, &gdtr);
+	if (ist || new_cpl < cpl) {
+		uint64_t tss_rsp;
+
+		if (guest_copy(in, tr.base + (ist ? 0x24 + 8 * (ist - 1) : 4), &tss_rsp, 8, false,
+			       &st)) {
+			exit_exception(in, vector, has_ec, ec);
+			return;
+		}
+		rsp = tss_rsp;
+	}
+	rsp &= ~0xFULL;
+	rflags = rreg(uc, UC_X86_REG_RFLAGS);
+	frame[n++] = rreg(uc, UC_X86_REG_SS);
+	frame[n++] = rreg(uc, UC_X86_REG_RSP);
+	frame[n++] = rflags;
+	frame[n++] = old_cs;
+	frame[n++] = is_swint ? next_rip : rreg(uc, UC_X86_REG_RIP);
+	if (has_ec)
+		frame[n++] = ec;
+	for (unsigned i = 0; i < n; i++) {
+		rsp -= 8;
+		if (guest_copy(in, rsp, &frame[i], 8, true, &st)) {
+			exit_exception(in, 8, true, 0); /* fault while delivering: #DF */
+			return;
+		}
+	}
+	if (vector == EMU_VEC_PF)
+		wreg(uc, UC_X86_REG_CR2, cr2);
+	rflags &= ~((1ULL << 8) | (1ULL << 14) | (1ULL << 16) | (1ULL << 17));
+	if (!(gate[5] & 1))
+		rflags &= ~(1ULL << 9); /* interrupt gate clears IF */
+	if (sel == old_cs) {
+		wreg(uc, UC_X86_REG_RSP, rsp);
+		wreg(uc, UC_X86_REG_RFLAGS, rflags);
+		wreg(uc, UC_X86_REG_RIP, handler);
+		return;
+	}
+	/* CS/CPL change: build the target state and load it like a VMSA. */
+	memset(vmsa, 0, sizeof(vmsa));
+	inst_save(in, vmsa);
+	{
+		uint8_t desc[8];
+		uint16_t attr;
+		uint16_t ss_attr = 0x0C93 | (new_cpl << 5);
+
+		if (guest_copy(in, gdtr.base + (sel & ~7), desc, 8, false, &st)) {
+			exit_exception(in, vector, has_ec, ec);
+			return;
+		}
+		attr = desc[5] | ((desc[6] & 0xF0) << 4);
+		memcpy(vmsa + VMSA_CS, &sel, 2);
+		memcpy(vmsa + VMSA_CS + 2, &attr, 2);
+		memset(vmsa + VMSA_CS + 4, 0xFF, 4);
+		st64(vmsa + VMSA_CS + 8, 0);
+		sel = new_cpl; /* SS = NULL selector with RPL = new CPL */
+		memcpy(vmsa + VMSA_SS, &sel, 2);
+		memcpy(vmsa + VMSA_SS + 2, &ss_attr, 2);
+	}
+	vmsa[VMSA_CPL] = new_cpl;
+	st64(vmsa + VMSA_RSP, rsp);
+	st64(vmsa + VMSA_RFLAGS, rflags);
+	st64(vmsa + VMSA_RIP, handler);
+	if (inst_load(in, vmsa))
+		machine_finish(m, EMU_EXIT_KIND_ERROR, NULL);
+}
+
+static void inject_vc(struct inst *in, uint64_t code, uint64_t cr2)
+{
+	(void)cr2;
+	if (code == EMU_EXIT_NOT_VALIDATED)
+		wreg(in->uc, UC_X86_REG_CR2, cr2);
+	x86_deliver(in, EMU_VEC_VC, true, code, cr2, false, 0);
+}
+
+/* ---- intercepts ------------------------------------------------------ */
+
+static void handle_msr(struct inst *in)
+{
+	uc_engine *uc = in->uc;
+	uint8_t op[2];
+	struct stop st;
+	uint32_t ecx = rreg(uc, UC_X86_REG_RCX);
+	bool write;
+	uint64_t val;
+	struct vcpu *v = in->vcpu;
+
+	if (guest_copy(in, rreg(uc, UC_X86_REG_RIP), op, 2, false, &st)) {
+		inject_vc(in, EMU_EXIT_MSR, 0);
+		return;
+	}
+	write = op[1] == 0x30;
+	val = (rreg(uc, UC_X86_REG_RAX) & 0xFFFFFFFFULL) | (rreg(uc, UC_X86_REG_RDX) << 32);
+	switch (ecx) {
+	case MSR_GHCB:
+		if (write)
+			v->ghcb_msr[in->vmpl] = val;
+		else
+			val = v->ghcb_msr[in->vmpl];
+		break;
+	case MSR_SEV_STATUS:
+		if (write) {
+			x86_deliver(in, EMU_VEC_GP, true, 0, 0, false, 0);
+			return;
+		}
+		val = 0x7; /* SEV, SEV-ES, SNP active */
+		break;
+	case MSR_EFER:
+		if (write)
+			inst_set_msr(in, MSR_EFER, val & ~EFER_SVME);
+		else
+			val = m_efer(in) | EFER_SVME;
+		break;
+	default:
+		inject_vc(in, EMU_EXIT_MSR, 0);
+		return;
+	}
+	if (!write) {
+		wreg(uc, UC_X86_REG_RAX, val & 0xFFFFFFFFULL);
+		wreg(uc, UC_X86_REG_RDX, val >> 32);
+	}
+	inst_retire(in, 2);
+}
+
+static void next_runnable(struct emu_machine *m)
+{
+	unsigned i, n = m->cfg.nr_vcpus;
+
+	for (i = 1; i <= n; i++) {
+		unsigned c = (m->cur + i) % n;
+
+		if (m->vcpus[c].state == VCPU_RUNNABLE) {
+			m->cur = c;
+			return;
+		}
+	}
+}
+
+static void handle_swint(struct inst *in)
+{
+	uc_engine *uc = in->uc;
+	uint64_t rip = rreg(uc, UC_X86_REG_RIP);
+	uint8_t op[2] = { 0 };
+	struct stop st;
+	unsigned vec, len;
+
+	if (guest_copy(in, rip, op, 2, false, &st))
+		op[0] = 0;
+	switch (op[0]) {
+	case 0xCC: vec = 3; len = 1; break;
+	case 0xCE: vec = 4; len = 1; break;
+	case 0xF1: vec = 1; len = 1; break;
+	default: vec = op[1]; len = 2; break;
+	}
+	if (in->m->cfg.count_insns)
+		in->m->insns++;
+	x86_deliver(in, vec, false, 0, 0, true, rip + len);
+}
+
+void x86_handle_intercept(struct inst *in, uint64_t code)
+{
+	struct emu_machine *m = in->m;
+	uc_engine *uc = in->uc;
+	uint8_t op[4] = { 0 };
+	struct stop st;
+
+	switch (code) {
+	case EMU_EXIT_MSR:
+		handle_msr(in);
+		return;
+	case EMU_EXIT_VMMCALL:
+		guest_copy(in, rreg(uc, UC_X86_REG_RIP), op, 4, false, &st);
+		if (op[0] == 0xF3) { /* rep vmmcall = VMGEXIT: trap-like */
+			inst_retire(in, 4);
+			hv_vmgexit(in);
+		} else {
+			inject_vc(in, code, 0);
+		}
+		return;
+	case EMU_EXIT_HLT:
+		inst_retire(in, 1);
+		if (in->vcpu->id == 0 && m->exec_mode) {
+			machine_finish(m, EMU_EXIT_KIND_HLT, NULL);
+		} else {
+			in->vcpu->state = VCPU_HALTED;
+			next_runnable(m);
+		}
+		return;
+	case EMU_EXIT_PAUSE:
+		inst_retire(in, 2);
+		next_runnable(m);
+		return;
+	case 0x6E: /* RDTSC, RDTSCP: a deterministic clock */
+	case 0x87:
+		m->tsc += 1000;
+		wreg(uc, UC_X86_REG_RAX, (m->tsc + m->insns) & 0xFFFFFFFFULL);
+		wreg(uc, UC_X86_REG_RDX, (m->tsc + m->insns) >> 32);
+		if (code == 0x87)
+			wreg(uc, UC_X86_REG_RCX, in->vcpu->id);
+		inst_retire(in, code == 0x87 ? 3 : 2);
+		return;
+	default: /* CPUID, IOIO, INVD, WBINVD, MONITOR, MWAIT: #VC */
+		inject_vc(in, code, 0);
+		return;
+	}
+}
+
+/* ---- the loop --------------------------------------------------------- */
+
+static void handle_stop(struct inst *in, uc_err err)
+{
+	struct emu_machine *m = in->m;
+	struct stop *s = &in->stop;
+	bool data_fault = (s->kind == STOP_FAULT_PF || s->kind == STOP_FAULT_VC ||
+			   s->kind == STOP_NPF) && s->code != 2;
+
+	if (m->cfg.count_insns && m->insns &&
+	    (data_fault || s->kind == STOP_INTERCEPT || s->kind == STOP_INVALID ||
+	     s->kind == STOP_EXCEPTION || s->kind == STOP_SWINT))
+		m->insns--; /* counted by the code hook, did not retire */
+	switch (s->kind) {
+	case STOP_FAULT_PF:
+		x86_deliver(in, EMU_VEC_PF, true, s->error_code, s->cr2, false, 0);
+		break;
+	case STOP_FAULT_VC:
+		inject_vc(in, s->error_code, s->cr2);
+		break;
+	case STOP_NPF:
+		hv_npf(in);
+		break;
+	case STOP_EXCEPTION:
+		x86_deliver(in, s->code, has_error_code(s->code), 0, 0, false, 0);
+		break;
+	case STOP_SWINT:
+		handle_swint(in);
+		break;
+	case STOP_INTERCEPT:
+		x86_handle_intercept(in, s->code);
+		break;
+	case STOP_INVALID:
+		if (!snp_emulate_insn(in, rreg(in->uc, UC_X86_REG_RIP)))
+			x86_deliver(in, EMU_VEC_UD, false, 0, 0, false, 0);
+		break;
+	case STOP_LIMIT:
+		machine_finish(m, EMU_EXIT_KIND_LIMIT, NULL);
+		break;
+	default:
+		snprintf(m->exit.message, sizeof(m->exit.message), "emulation stopped: %s",
+			 err ? uc_strerror(err) : "no event");
+		machine_finish(m, EMU_EXIT_KIND_ERROR, NULL);
+		break;
+	}
+}
+
+static void fill_exit(struct emu_machine *m)
+{
+	struct vcpu *v = &m->vcpus[m->cur];
+	struct inst *in = v->inst[v->vmpl];
+	struct emu_exit *x = &m->exit;
+
+	x->vcpu = v->id;
+	x->vmpl = v->vmpl;
+	x->insns = m->insns;
+	if (!in)
+		return;
+	x->cpl = rreg(in->uc, UC_X86_REG_CS) & 3;
+	x->rip = rreg(in->uc, UC_X86_REG_RIP);
+	x->rax = rreg(in->uc, UC_X86_REG_RAX);
+	x->rbx = rreg(in->uc, UC_X86_REG_RBX);
+	x->rcx = rreg(in->uc, UC_X86_REG_RCX);
+	x->rdx = rreg(in->uc, UC_X86_REG_RDX);
+	x->rflags = rreg(in->uc, UC_X86_REG_RFLAGS);
+}
+
+static void run_loop(struct emu_machine *m)
+{
+	while (!m->done) {
+		struct vcpu *v = &m->vcpus[m->cur];
+		struct inst *in = v->inst[v->vmpl];
+		uc_err err;
+
+		if (v->state != VCPU_RUNNABLE || !in) {
+			machine_finish(m, EMU_EXIT_KIND_ERROR, "no runnable vCPU");
+			break;
+		}
+		if (in->rmp_gen != m->rmp_gen) {
+			uc_ctl_flush_tlb(in->uc);
+			in->rmp_gen = m->rmp_gen;
+		}
+		in->stop.kind = STOP_NONE;
+		err = uc_emu_start(in->uc, rreg(in->uc, UC_X86_REG_RIP), 0, 0, 0);
+		handle_stop(in, err);
+	}
+	fill_exit(m);
+}
+
+/* ---- exec mode -------------------------------------------------------- */
+
+static uint64_t pt_alloc(struct emu_machine *m)
+{
+	uint64_t pa = m->pt_next;
+
+	m->pt_next += 0x1000;
+	memset(m_ptr(m, pa, 0x1000), 0, 0x1000);
+	return pa;
+}
+
+static void pt_map(struct emu_machine *m, uint64_t pml4, uint64_t va, uint64_t pa, uint64_t flags)
+{
+	uint64_t table = pml4;
+	int level;
+
+	for (level = 4; level > 1; level--) {
+		uint64_t slot = table + ((va >> (12 + 9 * (level - 1))) & 0x1FF) * 8;
+		uint64_t e = m_rd64(m, slot);
+
+		if (!(e & PTE_P)) {
+			e = pt_alloc(m) | PTE_P | PTE_W | PTE_U | PTE_A;
+			m_wr64(m, slot, e);
+		}
+		table = e & PTE_ADDR;
+	}
+	m_wr64(m, table + ((va >> 12) & 0x1FF) * 8, pa | flags);
+}
+
+static void exec_tables(struct emu_machine *m, uint64_t *cr3)
+{
+	uint64_t pml4, pa, f = PTE_P | PTE_W | PTE_U | PTE_A | PTE_D;
+	uint8_t *gdt = m_ptr(m, m->priv_base + PRIV_GDT, 0x1000);
+	uint64_t tss = m->priv_base + PRIV_GDT + 0x100;
+	static const uint64_t descs[] = { 0, 0x00AF9B000000FFFFULL, 0x00CF93000000FFFFULL,
+					  0x00CFF3000000FFFFULL, 0x00AFFB000000FFFFULL };
+
+	m->pt_next = m->priv_base + PRIV_PT;
+	pml4 = pt_alloc(m);
+	for (pa = 0; pa < m->mem_size; pa += 0x1000) {
+		pt_map(m, pml4, pa, pa, f | PTE_C);
+		pt_map(m, pml4, EMU_SHARED_ALIAS + pa, pa, f);
+	}
+	for (pa = 0; pa < PRIV_STACK_SIZE; pa += 0x1000)
+		pt_map(m, pml4, m->priv_base + PRIV_STACK + pa, m->priv_base + PRIV_STACK + pa, f);
+	pt_map(m, pml4, m->priv_base + PRIV_GDT, m->priv_base + PRIV_GDT, f & ~PTE_U);
+	memset(gdt, 0, 0x1000);
+	memcpy(gdt, descs, sizeof(descs));
+	/* 64-bit TSS descriptor at 0x28; RSP0 = middle of the stack. */
+	st64(gdt + 0x28, 0x67 | ((tss & 0xFFFFFF) << 16) | (0x89ULL << 40) |
+			     (((tss >> 24) & 0xFF) << 56));
+	st64(gdt + 0x30, tss >> 32);
+	st64(gdt + 0x100 + 4, m->priv_base + PRIV_STACK + PRIV_STACK_SIZE / 2);
+	*cr3 = pml4;
+}
+
+static void seg(uint8_t *vmsa, unsigned off, uint16_t sel, uint16_t attr, uint32_t limit,
+		uint64_t base)
+{
+	memcpy(vmsa + off, &sel, 2);
+	memcpy(vmsa + off + 2, &attr, 2);
+	memcpy(vmsa + off + 4, &limit, 4);
+	st64(vmsa + off + 8, base);
+}
+
+uint64_t emu_exec_stack_top(const struct emu_machine *m)
+{
+	return m->priv_base + PRIV_STACK + PRIV_STACK_SIZE;
+}
+
+int emu_exec(struct emu_machine *m, const struct emu_start *st, struct emu_exit *out)
+{
+	struct vcpu *v = &m->vcpus[0];
+	uint64_t cr3, vmsa_pa = m->priv_base + PRIV_VMSA_BOOT;
+	uint8_t *vmsa = m_ptr(m, vmsa_pa, 0x1000);
+	unsigned d = st->cpl == 3 ? 3 : 0;
+	struct inst *in;
+
+	memset(&m->exit, 0, sizeof(m->exit));
+	m->exit.vector = -1;
+	if (st->vmpl > 3 || (st->cpl != 0 && st->cpl != 3)) {
+		snprintf(out->message, sizeof(out->message), "bad VMPL or CPL");
+		return -1;
+	}
+	m->exec_mode = true;
+	exec_tables(m, &cr3);
+	memset(vmsa, 0, 0x1000);
+	seg(vmsa, VMSA_CS, d ? 0x23 : 0x08, 0x29B | d << 5, 0xFFFFFFFF, 0);
+	seg(vmsa, VMSA_SS, d ? 0x1B : 0x10, 0xC93 | d << 5, 0xFFFFFFFF, 0);
+	seg(vmsa, VMSA_DS, d ? 0x1B : 0x10, 0xC93 | d << 5, 0xFFFFFFFF, 0);
+	seg(vmsa, VMSA_ES, d ? 0x1B : 0x10, 0xC93 | d << 5, 0xFFFFFFFF, 0);
+	seg(vmsa, VMSA_TR, 0x28, 0x8B, 0x67, m->priv_base + PRIV_GDT + 0x100);
+	seg(vmsa, VMSA_GDTR, 0, 0, 0x37, m->priv_base + PRIV_GDT);
+	vmsa[VMSA_CPL] = d;
+	vmsa[VMSA_VMPL] = st->vmpl;
+	st64(vmsa + VMSA_EFER, EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE | EFER_SVME);
+	st64(vmsa + VMSA_CR0, 0x80010033ULL);
+	st64(vmsa + VMSA_CR4, 0x620);
+	st64(vmsa + VMSA_CR3, cr3);
+	st64(vmsa + VMSA_RFLAGS, 2);
+	st64(vmsa + VMSA_RIP, st->rip);
+	st64(vmsa + VMSA_RSP, emu_exec_stack_top(m));
+	st64(vmsa + VMSA_PAT, 0x0007040600070406ULL);
+	st64(vmsa + VMSA_DR6, 0xFFFF0FF0ULL);
+	st64(vmsa + VMSA_DR7, 0x400);
+	st64(vmsa + VMSA_SEV_FEATURES, 1);
+	memcpy(vmsa + VMSA_MXCSR, &(uint32_t){ 0x1F80 }, 4);
+	v->vmsa_gpa[st->vmpl] = vmsa_pa;
+	v->vmpl = st->vmpl;
+	v->state = VCPU_RUNNABLE;
+	m->cur = 0;
+	m->done = false;
+	in = inst_get(m, v, st->vmpl);
+	if (!in || inst_load(in, vmsa)) {
+		snprintf(out->message, sizeof(out->message), "cannot start vCPU 0: %.120s",
+			 m->exit.message);
+		return -1;
+	}
+	run_loop(m);
+	*out = m->exit;
+	return 0;
+}

@@ -1,0 +1,607 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * snp.c - the SNP instructions a guest executes (RMPADJUST, PVALIDATE) and the
+ * hypervisor model behind VMGEXIT: the GHCB MSR protocol and GHCB events
+ * (reference sections 2, 3, 5.2 and 6).
+ */
+#include <string.h>
+
+#include "machine.h"
+
+#define RFLAGS_CF 1ULL
+
+/* ---- RMPADJUST / PVALIDATE ------------------------------------------- */
+
+static void npf_exit(struct inst *in, uint64_t info1, uint64_t gpa)
+{
+	in->stop.exitinfo1 = info1;
+	in->stop.exitinfo2 = gpa;
+	hv_npf(in);
+}
+
+/* Translate the operand VA as the instruction's implicit read. */
+static bool insn_gpa(struct inst *in, uint64_t va, uint64_t *gpa)
+{
+	uint8_t b;
+	struct stop st;
+	uint64_t pa;
+
+	if (guest_copy(in, va, &b, 1, false, &st) && st.kind == STOP_FAULT_PF) {
+		x86_deliver(in, EMU_VEC_PF, true, st.error_code, st.cr2, false, 0);
+		return false;
+	}
+	/* The RMP side is checked by the instruction itself: redo the walk
+	 * for the address only. */
+	{
+		struct walk w;
+
+		walk_translate(in, va, 0, 0, false, &w);
+		if (w.res == WALK_PF) {
+			x86_deliver(in, EMU_VEC_PF, true, w.error_code, va, false, 0);
+			return false;
+		}
+		pa = w.pa ? w.pa : w.exitinfo2;
+		if (w.res != WALK_OK)
+			pa = w.exitinfo2 & ~0xFFFULL;
+	}
+	*gpa = pa;
+	return true;
+}
+
+static void set_rax_code(struct inst *in, uint64_t code, int cf)
+{
+	uint64_t fl = rreg(in->uc, UC_X86_REG_RFLAGS);
+
+	wreg(in->uc, UC_X86_REG_RAX, code);
+	if (cf >= 0)
+		wreg(in->uc, UC_X86_REG_RFLAGS, cf ? fl | RFLAGS_CF : fl & ~RFLAGS_CF);
+}
+
+static void do_rmpadjust(struct inst *in)
+{
+	struct emu_machine *m = in->m;
+	uc_engine *uc = in->uc;
+	uint64_t va = rreg(uc, UC_X86_REG_RAX), size = rreg(uc, UC_X86_REG_RCX);
+	uint64_t rdx = rreg(uc, UC_X86_REG_RDX), gpa, n, i;
+	unsigned target = rdx & 0xFF, perms = (rdx >> 8) & 0xFF, vmsa = (rdx >> 16) & 1;
+	struct emu_rmp_entry *e;
+
+	if (size > 1 || (rdx >> 17) || target > 3 || (perms & 0xE0) ||
+	    (size == 1 && (va & 0x1FFFFF))) {
+		set_rax_code(in, EMU_RMP_FAIL_INPUT, -1);
+		goto out;
+	}
+	if (target <= in->vmpl) {
+		set_rax_code(in, EMU_RMP_FAIL_PERMISSION, -1);
+		goto out;
+	}
+	if (!insn_gpa(in, va, &gpa))
+		return;
+	if (gpa >= m->mem_size || !m->rmp[gpa >> 12].assigned || m->rmp[gpa >> 12].immutable) {
+		npf_exit(in, EMU_NPF_P | EMU_NPF_RMP | EMU_NPF_ENC | EMU_NPF_W, gpa);
+		return;
+	}
+	e = &m->rmp[gpa >> 12];
+	if (size == 0 && e->page_size) {
+		npf_exit(in, EMU_NPF_P | EMU_NPF_RMP | EMU_NPF_ENC | EMU_NPF_SIZEM, gpa);
+		return;
+	}
+	if (size == 1 && !e->page_size) {
+		set_rax_code(in, EMU_RMP_FAIL_SIZEMISMATCH, -1);
+		goto out;
+	}
+	if (!e->validated) { /* [UNSURE] model choice, FIDELITY.md */
+		set_rax_code(in, EMU_RMP_FAIL_INPUT, -1);
+		goto out;
+	}
+	if (in->vmpl && (perms & ~e->perms[in->vmpl] & 0x1F)) {
+		set_rax_code(in, EMU_RMP_FAIL_PERMISSION, -1);
+		goto out;
+	}
+	n = size ? 512 : 1;
+	for (i = 0; i < n; i++) {
+		e = &m->rmp[(gpa >> 12) + i];
+		e->perms[target] = perms;
+		if (in->vmpl == 0) /* VMPL>0: VMSA input ignored ([MSdoc]) */
+			e->vmsa = vmsa;
+	}
+	machine_rmp_changed(m);
+	set_rax_code(in, EMU_RMP_SUCCESS, -1);
+out:
+	inst_retire(in, 4);
+}
+
+static void do_pvalidate(struct inst *in)
+{
+	struct emu_machine *m = in->m;
+	uc_engine *uc = in->uc;
+	uint64_t va = rreg(uc, UC_X86_REG_RAX), size = rreg(uc, UC_X86_REG_RCX);
+	uint64_t rdx = rreg(uc, UC_X86_REG_RDX), gpa, n, i;
+	struct emu_rmp_entry *e;
+
+	if (in->vmpl) { /* only VMPL0 may validate; [UNSURE] result code */
+		set_rax_code(in, EMU_RMP_FAIL_PERMISSION, 0);
+		goto out;
+	}
+	if (size > 1 || rdx > 1 || (va & (size ? 0x1FFFFF : 0xFFF))) {
+		set_rax_code(in, EMU_RMP_FAIL_INPUT, 0);
+		goto out;
+	}
+	if (!insn_gpa(in, va, &gpa))
+		return;
+	if (gpa >= m->mem_size || !m->rmp[gpa >> 12].assigned || m->rmp[gpa >> 12].immutable) {
+		npf_exit(in, EMU_NPF_P | EMU_NPF_RMP | EMU_NPF_ENC | EMU_NPF_W, gpa);
+		return;
+	}
+	e = &m->rmp[gpa >> 12];
+	if (size == 0 && e->page_size) {
+		npf_exit(in, EMU_NPF_P | EMU_NPF_RMP | EMU_NPF_ENC | EMU_NPF_SIZEM, gpa);
+		return;
+	}
+	if (size == 1 && !e->page_size) {
+		set_rax_code(in, EMU_RMP_FAIL_SIZEMISMATCH, 0);
+		goto out;
+	}
+	if (e->validated == rdx) {
+		set_rax_code(in, EMU_RMP_SUCCESS, 1); /* unchanged: CF=1 */
+		goto out;
+	}
+	n = size ? 512 : 1;
+	for (i = 0; i < n; i++)
+		m->rmp[(gpa >> 12) + i].validated = rdx;
+	machine_rmp_changed(m);
+	set_rax_code(in, EMU_RMP_SUCCESS, 0);
+out:
+	inst_retire(in, 4);
+}
+
+/* Returns false if the invalid opcode is not an SNP instruction the guest may use. */
+bool snp_emulate_insn(struct inst *in, uint64_t rip)
+{
+	uint8_t op[4];
+	struct stop st;
+
+	if (guest_copy(in, rip, op, 4, false, &st) || op[1] != 0x0F || op[2] != 0x01)
+		return false;
+	if ((op[0] == 0xF3 && op[3] == 0xFE) || (op[0] == 0xF2 && op[3] == 0xFF)) {
+		if (rreg(in->uc, UC_X86_REG_CS) & 3) {
+			x86_deliver(in, EMU_VEC_GP, true, 0, 0, false, 0);
+			return true;
+		}
+		if (op[0] == 0xF3)
+			do_rmpadjust(in);
+		else
+			do_pvalidate(in);
+		return true;
+	}
+	return false; /* RMPUPDATE, PSMASH, RMPREAD and the rest: #UD */
+}
+
+/* ---- vCPU switching --------------------------------------------------- */
+
+/* Save the running VMSA of `v`, then load and run `vmpl` (Run VMPL). */
+int vcpu_switch(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t exit_code)
+{
+	struct inst *cur = v->inst[v->vmpl], *next;
+	uint8_t *from = vmsa_ptr(m, v, v->vmpl), *to = vmsa_ptr(m, v, vmpl);
+
+	if (!to || !(ld64(to + VMSA_EFER) & EFER_SVME) || to[VMSA_VMPL] != vmpl)
+		return -1; /* VMRUN would fail with VMEXIT_INVALID */
+	if (v->vmsa_gpa[vmpl] < m->mem_size && !m->rmp[v->vmsa_gpa[vmpl] >> 12].vmsa)
+		return -1;
+	if (cur && from) {
+		inst_save(cur, from);
+		st64(from + VMSA_EXIT_CODE, exit_code);
+		if (exit_code == EMU_EXIT_NPF) {
+			st64(from + VMSA_EXITINFO1, cur->stop.exitinfo1);
+			st64(from + VMSA_EXITINFO2, cur->stop.exitinfo2);
+		}
+	}
+	next = inst_get(m, v, vmpl);
+	if (!next || inst_load(next, to))
+		return -1;
+	v->vmpl = vmpl;
+	return 0;
+}
+
+/* ---- the hypervisor model --------------------------------------------- */
+
+void hv_cpuid(uint32_t fn, uint32_t sub, uint32_t out[4])
+{
+	(void)sub;
+	memset(out, 0, 16);
+	switch (fn) {
+	case 0:
+		out[0] = 0xD;
+		out[1] = 0x68747541; /* "AuthenticAMD" */
+		out[3] = 0x69746E65;
+		out[2] = 0x444D4163;
+		break;
+	case 1:
+		out[0] = 0x00A00F11; /* family 19h model 01h (Milan) */
+		out[3] = 0x078BFBFF;
+		out[2] = 0x80802001;
+		break;
+	case 0x80000000:
+		out[0] = 0x8000001F;
+		break;
+	case 0x80000001:
+		out[3] = 0x2C100800;
+		out[2] = 0x00000001;
+		break;
+	case 0x8000001F:
+		out[0] = 0x0101FD3F; /* reference 10: Milan */
+		out[1] = 0x00004173;
+		out[2] = 0x1FD;
+		break;
+	}
+}
+
+/* Hypervisor policy for an RMP violation (the Veil hypervisor contract). */
+void hv_npf(struct inst *in)
+{
+	struct emu_machine *m = in->m;
+	struct vcpu *v = in->vcpu;
+
+	if (!m->exec_mode && in->vmpl > 0 && v->vmsa_gpa[0] &&
+	    !vcpu_switch(m, v, 0, EMU_EXIT_NPF))
+		return;
+	m->exit.exitinfo1 = in->stop.exitinfo1;
+	m->exit.exitinfo2 = in->stop.exitinfo2;
+	machine_finish(m, EMU_EXIT_KIND_NPF, NULL);
+}
+
+static void terminate(struct emu_machine *m, unsigned set, unsigned code)
+{
+	m->exit.reason_set = set;
+	m->exit.reason_code = code;
+	machine_finish(m, EMU_EXIT_KIND_TERMINATE, NULL);
+}
+
+#define HV_FEATURES ((1ULL << 0) | (1ULL << 1) | (1ULL << 5))
+
+static void psc_one(struct emu_machine *m, uint64_t gfn, unsigned op, bool large)
+{
+	uint64_t n = large ? 512 : 1, i;
+	unsigned v;
+
+	for (i = 0; i < n; i++) {
+		struct emu_rmp_entry *e = &m->rmp[gfn + i];
+
+		memset(e, 0, sizeof(*e));
+		e->assigned = op == 1;
+		e->page_size = large && op == 1;
+		for (v = 0; v < EMU_NR_VMPLS; v++)
+			e->perms[v] = (v == 0 && op == 1) ? EMU_PERM_ALL : 0;
+	}
+	machine_rmp_changed(m);
+}
+
+static void msr_protocol(struct inst *in, uint64_t req)
+{
+	struct emu_machine *m = in->m;
+	struct vcpu *v = in->vcpu;
+	uint64_t *msr = &v->ghcb_msr[in->vmpl], info = req & 0xFFF, data = req >> 12;
+	uint32_t out[4];
+
+	switch (info) {
+	case 0x002:
+		*msr = 0x001 | (2ULL << 48) | (1ULL << 32) | (51ULL << 24);
+		break;
+	case 0x004: {
+		unsigned reg = (req >> 30) & 3;
+
+		hv_cpuid(req >> 32, 0, out);
+		*msr = 0x005 | ((uint64_t)reg << 30) | ((uint64_t)out[reg] << 32);
+		break;
+	}
+	case 0x010:
+		*msr = 0x011 | (0xFFFFFFFFFFFFFULL << 12);
+		break;
+	case 0x012:
+		if ((data << 12) < m->mem_size) {
+			v->ghcb_gpa[in->vmpl] = data << 12;
+			*msr = 0x013 | (data << 12);
+		} else {
+			*msr = 0x013 | (0xFFFFFFFFFFFFFULL << 12);
+		}
+		break;
+	case 0x014: {
+		uint64_t gfn = (req >> 12) & 0xFFFFFFFFFFULL;
+		unsigned op = (req >> 52) & 0xF;
+
+		if ((req >> 56) || (op != 1 && op != 2) || (gfn << 12) >= m->mem_size) {
+			*msr = 0x015 | (1ULL << 32);
+			break;
+		}
+		psc_one(m, gfn, op, false);
+		*msr = 0x015;
+		break;
+	}
+	case 0x016: {
+		unsigned target = (req >> 32) & 0xFF;
+
+		if ((req & 0xFFFFF000ULL) || (req >> 40) || target > 3) {
+			*msr = 0x017 | (1ULL << 32);
+			break;
+		}
+		*msr = 0x017;
+		if (target != in->vmpl && vcpu_switch(m, v, target, EMU_EXIT_VMGEXIT))
+			*msr = 0x017 | (2ULL << 32);
+		break;
+	}
+	case 0x080:
+		*msr = 0x081 | (HV_FEATURES << 12);
+		break;
+	case 0x100:
+		terminate(m, (req >> 12) & 0xF, (req >> 16) & 0xFF);
+		break;
+	default:
+		/* Unknown request: the value is left as it is (FIDELITY.md). */
+		break;
+	}
+}
+
+/* ---- full GHCB events -------------------------------------------------- */
+
+struct ghcb_call {
+	struct inst *in;
+	uint8_t *g; /* host view of the GHCB page */
+	uint64_t code, info1, info2;
+};
+
+static bool valid(const uint8_t *g, unsigned off)
+{
+	unsigned bit = off / 8;
+
+	return (g[GHCB_BITMAP + bit / 8] >> (bit % 8)) & 1;
+}
+
+static void set_valid(uint8_t *g, unsigned off, uint64_t val)
+{
+	unsigned bit = off / 8;
+
+	st64(g + off, val);
+	g[GHCB_BITMAP + bit / 8] |= 1 << (bit % 8);
+}
+
+static void ghcb_result(uint8_t *g, uint64_t r1, uint64_t r2)
+{
+	st64(g + GHCB_EXITINFO1, r1);
+	st64(g + GHCB_EXITINFO2, r2);
+}
+
+#define BAD_INPUT(g, reason) ghcb_result((g), 2, (reason))
+
+static void ev_ioio(struct ghcb_call *c)
+{
+	uint8_t *g = c->g;
+	unsigned port = c->info1 >> 16, in = c->info1 & 1;
+	unsigned bytes = (c->info1 >> 4) & 7;
+	struct emu_machine *m = c->in->m;
+
+	if ((c->info1 & 4) || (bytes != 1 && bytes != 2 && bytes != 4)) {
+		BAD_INPUT(g, 5); /* string I/O is not modelled */
+		return;
+	}
+	if (!in) {
+		if (!valid(g, GHCB_RAX)) {
+			BAD_INPUT(g, 4);
+			return;
+		}
+		if (port == 0x3F8)
+			fputc((int)(ld64(g + GHCB_RAX) & 0xFF), m->cfg.console ? m->cfg.console : stdout);
+	} else {
+		uint64_t val = port == 0x3FD ? 0x60 : 0xFFFFFFFFULL;
+
+		set_valid(g, GHCB_RAX, val & (bytes == 4 ? 0xFFFFFFFFULL : (1ULL << (8 * bytes)) - 1));
+	}
+	ghcb_result(g, 0, 0);
+}
+
+static void ev_cpuid(struct ghcb_call *c)
+{
+	uint8_t *g = c->g;
+	uint32_t out[4];
+
+	if (!valid(g, GHCB_RAX) || !valid(g, GHCB_RCX)) {
+		BAD_INPUT(g, 4);
+		return;
+	}
+	hv_cpuid(ld64(g + GHCB_RAX), ld64(g + GHCB_RCX), out);
+	memset(g + GHCB_BITMAP, 0, 16);
+	set_valid(g, GHCB_RAX, out[0]);
+	set_valid(g, GHCB_RBX, out[1]);
+	set_valid(g, GHCB_RCX, out[2]);
+	set_valid(g, GHCB_RDX, out[3]);
+	ghcb_result(g, 0, 0);
+}
+
+static void ev_msr(struct ghcb_call *c)
+{
+	uint8_t *g = c->g;
+
+	if (c->info1 > 1 || !valid(g, GHCB_RCX) ||
+	    (c->info1 == 1 && (!valid(g, GHCB_RAX) || !valid(g, GHCB_RDX)))) {
+		BAD_INPUT(g, c->info1 > 1 ? 5 : 4);
+		return;
+	}
+	if (c->info1 == 0) {
+		/* No MSR is emulated for the guest: inject #GP (result 1). */
+		ghcb_result(g, 1, (1ULL << 31) | (3 << 8) | (1 << 11) | EMU_VEC_GP);
+		return;
+	}
+	ghcb_result(g, 0, 0); /* writes are dropped */
+}
+
+static void ev_psc(struct ghcb_call *c)
+{
+	struct emu_machine *m = c->in->m;
+	uint8_t *g = c->g;
+	uint64_t scratch = ld64(g + GHCB_SCRATCH), ghcb = c->in->vcpu->ghcb_gpa[c->in->vmpl];
+	uint8_t *buf;
+	uint16_t cur, end;
+
+	if (!valid(g, GHCB_SCRATCH)) {
+		BAD_INPUT(g, 4);
+		return;
+	}
+	/* The buffer must lie in the GHCB's shared buffer. */
+	if (scratch < ghcb + GHCB_BUFFER || scratch + 8 > ghcb + GHCB_BUFFER + GHCB_BUFFER_SIZE) {
+		BAD_INPUT(g, 3);
+		return;
+	}
+	buf = g + (scratch - ghcb);
+	memcpy(&cur, buf, 2);
+	memcpy(&end, buf + 2, 2);
+	if (end >= 253 || scratch + 8 + (uint64_t)(end + 1) * 8 > ghcb + GHCB_BUFFER + GHCB_BUFFER_SIZE) {
+		BAD_INPUT(g, 3);
+		return;
+	}
+	for (; cur <= end; cur++) {
+		uint64_t e = ld64(buf + 8 + cur * 8), gfn = (e >> 12) & 0xFFFFFFFFFFULL;
+		unsigned op = (e >> 52) & 0xF;
+		bool large = (e >> 56) & 1;
+
+		if ((op != 1 && op != 2) || (gfn << 12) >= m->mem_size ||
+		    (large && (gfn & 511 || ((gfn + 512) << 12) > m->mem_size))) {
+			memcpy(buf, &cur, 2);
+			ghcb_result(g, 0, 1ULL << 32 | 1); /* error in SW_EXITINFO2 */
+			return;
+		}
+		psc_one(m, gfn, op, large);
+	}
+	memcpy(buf, &cur, 2);
+	ghcb_result(g, 0, 0);
+}
+
+static void ev_ap_create(struct ghcb_call *c)
+{
+	struct inst *in = c->in;
+	struct emu_machine *m = in->m;
+	uint8_t *g = c->g;
+	unsigned req = c->info1 & 0xFFFF, vmpl = (c->info1 >> 16) & 0xF;
+	uint64_t apic = c->info1 >> 32, gpa = c->info2;
+	struct vcpu *t;
+	uint8_t *vmsa;
+
+	if (apic >= m->cfg.nr_vcpus || vmpl > 3 || req > 2 || (vmpl == 0 && in->vmpl != 0)) {
+		BAD_INPUT(g, 5);
+		return;
+	}
+	t = &m->vcpus[apic];
+	if (req == 2) {
+		t->vmsa_gpa[vmpl] = 0;
+		if (t->vmpl == vmpl && t != in->vcpu)
+			t->state = VCPU_OFF;
+		ghcb_result(g, 0, 0);
+		return;
+	}
+	if (t == in->vcpu && vmpl == in->vmpl) { /* may not replace its own VMSA */
+		BAD_INPUT(g, 5);
+		return;
+	}
+	vmsa = m_is_guest(m, gpa, 0x1000) && !(gpa & 0xFFF) ? m_ptr(m, gpa, 0x1000) : NULL;
+	if (!vmsa || !m->rmp[gpa >> 12].vmsa || !m->rmp[gpa >> 12].assigned || !valid(g, GHCB_RAX) ||
+	    ld64(g + GHCB_RAX) != ld64(vmsa + VMSA_SEV_FEATURES)) {
+		BAD_INPUT(g, 5);
+		return;
+	}
+	t->vmsa_gpa[vmpl] = gpa;
+	if (req == 1) {
+		struct inst *ti = inst_get(m, t, vmpl);
+
+		if (!ti || inst_load(ti, vmsa)) {
+			BAD_INPUT(g, 5);
+			return;
+		}
+		t->vmpl = vmpl;
+		t->state = VCPU_RUNNABLE;
+	}
+	ghcb_result(g, 0, 0);
+}
+
+static void ghcb_event(struct inst *in, uint64_t gpa)
+{
+	struct emu_machine *m = in->m;
+	struct vcpu *v = in->vcpu;
+	struct ghcb_call c = { .in = in };
+	uint8_t *g;
+	uint16_t ver;
+	uint32_t usage;
+
+	if (gpa != v->ghcb_gpa[in->vmpl] || !m_is_guest(m, gpa, 0x1000) ||
+	    m->rmp[gpa >> 12].assigned) {
+		/* Not a registered, shared GHCB: the hypervisor cannot talk to it. */
+		terminate(m, 0, 0);
+		snprintf(m->exit.message, sizeof(m->exit.message),
+			 "VMGEXIT with an unregistered or private GHCB at %#llx",
+			 (unsigned long long)gpa);
+		return;
+	}
+	g = m_ptr(m, gpa, 0x1000);
+	memcpy(&ver, g + GHCB_VERSION, 2);
+	memcpy(&usage, g + GHCB_USAGE, 4);
+	c.g = g;
+	if (usage != 0) {
+		BAD_INPUT(g, 2);
+		return;
+	}
+	if (!valid(g, GHCB_EXITCODE) || !valid(g, GHCB_EXITINFO1) || !valid(g, GHCB_EXITINFO2)) {
+		BAD_INPUT(g, 4);
+		return;
+	}
+	(void)ver;
+	c.code = ld64(g + GHCB_EXITCODE);
+	c.info1 = ld64(g + GHCB_EXITINFO1);
+	c.info2 = ld64(g + GHCB_EXITINFO2);
+	switch (c.code) {
+	case EMU_EXIT_IOIO:
+		ev_ioio(&c);
+		break;
+	case EMU_EXIT_CPUID:
+		ev_cpuid(&c);
+		break;
+	case EMU_EXIT_MSR:
+		ev_msr(&c);
+		break;
+	case 0x80000010:
+		ev_psc(&c);
+		break;
+	case 0x80000013:
+		ev_ap_create(&c);
+		break;
+	case 0x80000018: {
+		unsigned target = c.info1 & 0xFF;
+
+		if ((c.info1 & 0xFFFFFFFFULL) > 3) {
+			BAD_INPUT(g, 5);
+			break;
+		}
+		ghcb_result(g, 0, 0);
+		if (target != in->vmpl && vcpu_switch(m, v, target, EMU_EXIT_VMGEXIT))
+			BAD_INPUT(g, 5);
+		break;
+	}
+	case 0x8000FFFD:
+		ghcb_result(g, 0, HV_FEATURES);
+		break;
+	case 0x8000FFFE:
+		terminate(m, c.info1 & 0xF, (c.info1 >> 4) & 0xFF);
+		break;
+	default:
+		BAD_INPUT(g, 6);
+		break;
+	}
+}
+
+/* VMGEXIT: the GHCB MSR says whether this is an MSR-protocol request. */
+void hv_vmgexit(struct inst *in)
+{
+	uint64_t msr = in->vcpu->ghcb_msr[in->vmpl];
+
+	if (msr & 0xFFF)
+		msr_protocol(in, msr);
+	else
+		ghcb_event(in, msr);
+}
