@@ -291,6 +291,9 @@ static void handle_stop(struct inst *in, uc_err err)
 		hv_npf(in);
 		break;
 	case STOP_EXCEPTION:
+		/* EFER.SVME is hidden from the guest, so VMMCALL-class opcodes #UD. */
+		if (s->code == EMU_VEC_UD && snp_emulate_insn(in, rreg(in->uc, UC_X86_REG_RIP)))
+			break;
 		x86_deliver(in, s->code, has_error_code(s->code), 0, 0, false, 0);
 		break;
 	case STOP_SWINT:

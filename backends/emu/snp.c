@@ -161,8 +161,19 @@ bool snp_emulate_insn(struct inst *in, uint64_t rip)
 	uint8_t op[4];
 	struct stop st;
 
-	if (guest_copy(in, rip, op, 4, false, &st) || op[1] != 0x0F || op[2] != 0x01)
+	if (guest_copy(in, rip, op, 4, false, &st))
 		return false;
+	if (op[0] == 0x0F && op[1] == 0x01 && op[2] == 0xD9) { /* VMMCALL: NAE */
+		x86_deliver(in, EMU_VEC_VC, true, EMU_EXIT_VMMCALL, 0, false, 0);
+		return true;
+	}
+	if (op[1] != 0x0F || op[2] != 0x01)
+		return false;
+	if (op[0] == 0xF3 && op[3] == 0xD9) { /* VMGEXIT: trap-like */
+		inst_retire(in, 4);
+		hv_vmgexit(in);
+		return true;
+	}
 	if ((op[0] == 0xF3 && op[3] == 0xFE) || (op[0] == 0xF2 && op[3] == 0xFF)) {
 		if (rreg(in->uc, UC_X86_REG_CS) & 3) {
 			x86_deliver(in, EMU_VEC_GP, true, 0, 0, false, 0);
