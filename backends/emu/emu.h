@@ -81,12 +81,12 @@ struct emu_rmp_entry {
 };
 
 struct emu_config {
-	uint64_t mem_size;   /* bytes, multiple of 2 MiB, at least 2 MiB */
-	unsigned nr_vcpus;   /* 1..EMU_MAX_VCPUS */
-	bool count_insns;    /* exact instruction counts (costs speed) */
-	uint64_t max_insns;  /* 0 = no limit; needs count_insns */
-	FILE *console;       /* IOIO console output; NULL = stdout */
-	FILE *log;           /* model diagnostics; NULL = none */
+	uint64_t mem_size;  /* bytes, multiple of 2 MiB, at least 2 MiB */
+	unsigned nr_vcpus;  /* 1..EMU_MAX_VCPUS */
+	bool count_insns;   /* exact instruction counts (costs speed) */
+	uint64_t max_insns; /* 0 = no limit; needs count_insns */
+	FILE *console;	    /* IOIO console output; NULL = stdout */
+	FILE *log;	    /* model diagnostics; NULL = none */
 };
 
 enum emu_exit_kind {
@@ -104,9 +104,9 @@ struct emu_exit {
 	unsigned vcpu, vmpl, cpl;
 	uint64_t rip, rax, rbx, rcx, rdx, rflags;
 	uint64_t insns;
-	uint64_t exitinfo1, exitinfo2;   /* kind NPF */
-	int vector;                      /* kind EXCEPTION, else -1 */
-	uint64_t error_code;             /* kind EXCEPTION, if has_error_code */
+	uint64_t exitinfo1, exitinfo2; /* kind NPF */
+	int vector;		       /* kind EXCEPTION, else -1 */
+	uint64_t error_code;	       /* kind EXCEPTION, if has_error_code */
 	bool has_error_code;
 	unsigned reason_set, reason_code; /* kind TERMINATE */
 	char message[160];

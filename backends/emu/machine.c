@@ -23,10 +23,10 @@
 #define ICPT(code) (1ULL << ((code)-0x60))
 
 static const uint8_t stub_code[] = {
-	[0x00] = 0x0F, 0x05,                   /* syscall: CPL3 -> CPL0 */
-	[0x10] = 0x0F, 0x01, 0xDA,             /* vmload */
-	0x0F, 0x01, 0xD8,                      /* vmrun */
-	[0x20] = 0x0F, 0x0B,                   /* ud2: end of the load */
+	[0x00] = 0x0F, 0x05,	   /* syscall: CPL3 -> CPL0 */
+	[0x10] = 0x0F, 0x01, 0xDA, /* vmload */
+	0x0F,	       0x01, 0xD8, /* vmrun */
+	[0x20] = 0x0F, 0x0B,	   /* ud2: end of the load */
 };
 
 uint8_t *m_ptr(struct emu_machine *m, uint64_t pa, uint64_t len)
@@ -236,15 +236,16 @@ static void inst_free(struct inst *in)
 
 /* Registers moved on every switch (the "light" state). */
 static const int gpr_ids[] = {
-	UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX, UC_X86_REG_RSP,
-	UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_R8,  UC_X86_REG_R9,
-	UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14,
+	UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX,	   UC_X86_REG_RBX, UC_X86_REG_RSP,
+	UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,	   UC_X86_REG_R8,  UC_X86_REG_R9,
+	UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12,	   UC_X86_REG_R13, UC_X86_REG_R14,
 	UC_X86_REG_R15, UC_X86_REG_RIP, UC_X86_REG_RFLAGS, UC_X86_REG_CR2,
 };
 static const uint16_t gpr_off[] = {
-	VMSA_RAX, VMSA_RCX, VMSA_RDX, VMSA_RBX, VMSA_RSP, VMSA_RBP, VMSA_RSI, VMSA_RDI,
-	VMSA_R8, VMSA_R8 + 8, VMSA_R8 + 16, VMSA_R8 + 24, VMSA_R8 + 32, VMSA_R8 + 40,
-	VMSA_R8 + 48, VMSA_R8 + 56, VMSA_RIP, VMSA_RFLAGS, VMSA_CR2,
+	VMSA_RAX,     VMSA_RCX,	    VMSA_RDX,	  VMSA_RBX,	VMSA_RSP,
+	VMSA_RBP,     VMSA_RSI,	    VMSA_RDI,	  VMSA_R8,	VMSA_R8 + 8,
+	VMSA_R8 + 16, VMSA_R8 + 24, VMSA_R8 + 32, VMSA_R8 + 40, VMSA_R8 + 48,
+	VMSA_R8 + 56, VMSA_RIP,	    VMSA_RFLAGS,  VMSA_CR2,
 };
 #define NR_GPR (sizeof(gpr_ids) / sizeof(gpr_ids[0]))
 
@@ -301,8 +302,10 @@ void inst_save(struct inst *in, uint8_t *vmsa)
 	seg_save(uc, UC_X86_REG_CS, vmsa + VMSA_CS, in->shadow + VMSA_CS, ~0ULL);
 	seg_save(uc, UC_X86_REG_SS, vmsa + VMSA_SS, in->shadow + VMSA_SS, ~0ULL);
 	seg_save(uc, UC_X86_REG_DS, vmsa + VMSA_DS, in->shadow + VMSA_DS, ~0ULL);
-	seg_save(uc, UC_X86_REG_FS, vmsa + VMSA_FS, in->shadow + VMSA_FS, rreg(uc, UC_X86_REG_FS_BASE));
-	seg_save(uc, UC_X86_REG_GS, vmsa + VMSA_GS, in->shadow + VMSA_GS, rreg(uc, UC_X86_REG_GS_BASE));
+	seg_save(uc, UC_X86_REG_FS, vmsa + VMSA_FS, in->shadow + VMSA_FS,
+		 rreg(uc, UC_X86_REG_FS_BASE));
+	seg_save(uc, UC_X86_REG_GS, vmsa + VMSA_GS, in->shadow + VMSA_GS,
+		 rreg(uc, UC_X86_REG_GS_BASE));
 	uc_reg_read(uc, UC_X86_REG_GDTR, &mmr);
 	st64(vmsa + VMSA_GDTR + 8, mmr.base);
 	memcpy(vmsa + VMSA_GDTR + 4, &mmr.limit, 4);
@@ -328,7 +331,8 @@ static bool heavy_equal(const uint8_t *a, const uint8_t *b)
 {
 	return !memcmp(a, b, 0xA0) && a[VMSA_CPL] == b[VMSA_CPL] &&
 	       !memcmp(a + VMSA_EFER, b + VMSA_EFER, 8) &&
-	       !memcmp(a + VMSA_CR4, b + VMSA_CR4, 0x28) && !memcmp(a + VMSA_STAR, b + VMSA_STAR, 0x40);
+	       !memcmp(a + VMSA_CR4, b + VMSA_CR4, 0x28) &&
+	       !memcmp(a + VMSA_STAR, b + VMSA_STAR, 0x40);
 }
 
 /* Full load: VMLOAD + VMRUN from the private stub (see file comment). */
@@ -402,9 +406,9 @@ int inst_load(struct inst *in, const uint8_t *vmsa)
 static void msrpm_init(struct emu_machine *m)
 {
 	uint8_t *pm = m_ptr(m, m->priv_base + PRIV_MSRPM, 0x2000);
-	static const uint32_t pass[] = { MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK, MSR_FS_BASE,
-					 MSR_GS_BASE, MSR_KGSBASE, MSR_TSC_AUX, 0x174, 0x175,
-					 0x176, 0x277 };
+	static const uint32_t pass[] = { MSR_STAR,    MSR_LSTAR,   MSR_CSTAR,	MSR_SFMASK,
+					 MSR_FS_BASE, MSR_GS_BASE, MSR_KGSBASE, MSR_TSC_AUX,
+					 0x174,	      0x175,	   0x176,	0x277 };
 	unsigned i;
 
 	memset(pm, 0xFF, 0x2000);
@@ -427,7 +431,8 @@ struct emu_machine *emu_create(const struct emu_config *cfg, char *err, size_t e
 	unsigned i;
 
 	if (cfg->mem_size < 2 * MiB || cfg->mem_size % (2 * MiB) || cfg->mem_size > (64ULL << 30)) {
-		snprintf(err, errlen, "memory size must be a multiple of 2 MiB between 2 MiB and 64 GiB");
+		snprintf(err, errlen,
+			 "memory size must be a multiple of 2 MiB between 2 MiB and 64 GiB");
 		return NULL;
 	}
 	if (cfg->nr_vcpus < 1 || cfg->nr_vcpus > EMU_MAX_VCPUS) {
@@ -574,8 +579,8 @@ int emu_parse_perms(const char *s)
 
 const char *emu_exit_kind_name(enum emu_exit_kind k)
 {
-	static const char *const names[] = { "hlt", "terminate", "npf", "exception", "limit",
-					     "error" };
+	static const char *const names[] = { "hlt",	  "terminate", "npf",
+					     "exception", "limit",     "error" };
 
 	return k <= EMU_EXIT_KIND_ERROR ? names[k] : "error";
 }

@@ -9,26 +9,69 @@
 
 /* VMSA / GHCB save-area offsets (reference 5 and 6.1). */
 enum {
-	VMSA_ES = 0x000, VMSA_CS = 0x010, VMSA_SS = 0x020, VMSA_DS = 0x030,
-	VMSA_FS = 0x040, VMSA_GS = 0x050, VMSA_GDTR = 0x060, VMSA_LDTR = 0x070,
-	VMSA_IDTR = 0x080, VMSA_TR = 0x090, VMSA_VMPL = 0x0CA, VMSA_CPL = 0x0CB,
-	VMSA_EFER = 0x0D0, VMSA_CR4 = 0x148, VMSA_CR3 = 0x150, VMSA_CR0 = 0x158,
-	VMSA_DR7 = 0x160, VMSA_DR6 = 0x168, VMSA_RFLAGS = 0x170, VMSA_RIP = 0x178,
-	VMSA_RSP = 0x1D8, VMSA_RAX = 0x1F8, VMSA_STAR = 0x200, VMSA_LSTAR = 0x208,
-	VMSA_CSTAR = 0x210, VMSA_SFMASK = 0x218, VMSA_KGSBASE = 0x220,
-	VMSA_SYSENTER_CS = 0x228, VMSA_SYSENTER_ESP = 0x230, VMSA_SYSENTER_EIP = 0x238,
-	VMSA_CR2 = 0x240, VMSA_PAT = 0x268, VMSA_RCX = 0x308, VMSA_RDX = 0x310,
-	VMSA_RBX = 0x318, VMSA_RBP = 0x328, VMSA_RSI = 0x330, VMSA_RDI = 0x338,
-	VMSA_R8 = 0x340, VMSA_EXITINFO1 = 0x390, VMSA_EXITINFO2 = 0x398,
-	VMSA_EXITINTINFO = 0x3A0, VMSA_NRIP = 0x3A8, VMSA_SEV_FEATURES = 0x3B0,
-	VMSA_EXIT_CODE = 0x3C0, VMSA_MXCSR = 0x408, VMSA_XMM = 0x470,
+	VMSA_ES = 0x000,
+	VMSA_CS = 0x010,
+	VMSA_SS = 0x020,
+	VMSA_DS = 0x030,
+	VMSA_FS = 0x040,
+	VMSA_GS = 0x050,
+	VMSA_GDTR = 0x060,
+	VMSA_LDTR = 0x070,
+	VMSA_IDTR = 0x080,
+	VMSA_TR = 0x090,
+	VMSA_VMPL = 0x0CA,
+	VMSA_CPL = 0x0CB,
+	VMSA_EFER = 0x0D0,
+	VMSA_CR4 = 0x148,
+	VMSA_CR3 = 0x150,
+	VMSA_CR0 = 0x158,
+	VMSA_DR7 = 0x160,
+	VMSA_DR6 = 0x168,
+	VMSA_RFLAGS = 0x170,
+	VMSA_RIP = 0x178,
+	VMSA_RSP = 0x1D8,
+	VMSA_RAX = 0x1F8,
+	VMSA_STAR = 0x200,
+	VMSA_LSTAR = 0x208,
+	VMSA_CSTAR = 0x210,
+	VMSA_SFMASK = 0x218,
+	VMSA_KGSBASE = 0x220,
+	VMSA_SYSENTER_CS = 0x228,
+	VMSA_SYSENTER_ESP = 0x230,
+	VMSA_SYSENTER_EIP = 0x238,
+	VMSA_CR2 = 0x240,
+	VMSA_PAT = 0x268,
+	VMSA_RCX = 0x308,
+	VMSA_RDX = 0x310,
+	VMSA_RBX = 0x318,
+	VMSA_RBP = 0x328,
+	VMSA_RSI = 0x330,
+	VMSA_RDI = 0x338,
+	VMSA_R8 = 0x340,
+	VMSA_EXITINFO1 = 0x390,
+	VMSA_EXITINFO2 = 0x398,
+	VMSA_EXITINTINFO = 0x3A0,
+	VMSA_NRIP = 0x3A8,
+	VMSA_SEV_FEATURES = 0x3B0,
+	VMSA_EXIT_CODE = 0x3C0,
+	VMSA_MXCSR = 0x408,
+	VMSA_XMM = 0x470,
 };
 
 enum {
-	GHCB_RAX = 0x1F8, GHCB_RCX = 0x308, GHCB_RDX = 0x310, GHCB_RBX = 0x318,
-	GHCB_EXITCODE = 0x390, GHCB_EXITINFO1 = 0x398, GHCB_EXITINFO2 = 0x3A0,
-	GHCB_SCRATCH = 0x3A8, GHCB_XCR0 = 0x3E8, GHCB_BITMAP = 0x3F0,
-	GHCB_BUFFER = 0x800, GHCB_BUFFER_SIZE = 0x7F0, GHCB_VERSION = 0xFFA,
+	GHCB_RAX = 0x1F8,
+	GHCB_RCX = 0x308,
+	GHCB_RDX = 0x310,
+	GHCB_RBX = 0x318,
+	GHCB_EXITCODE = 0x390,
+	GHCB_EXITINFO1 = 0x398,
+	GHCB_EXITINFO2 = 0x3A0,
+	GHCB_SCRATCH = 0x3A8,
+	GHCB_XCR0 = 0x3E8,
+	GHCB_BITMAP = 0x3F0,
+	GHCB_BUFFER = 0x800,
+	GHCB_BUFFER_SIZE = 0x7F0,
+	GHCB_VERSION = 0xFFA,
 	GHCB_USAGE = 0xFFC,
 };
 
@@ -65,36 +108,36 @@ enum {
 #define EMU_SHARED_ALIAS 0xFFFF800000000000ULL
 
 /* Private region: fixed offsets from its base (see emu.h). */
-#define PRIV_STUB 0x0000     /* state-load stub code */
-#define PRIV_HSAVE 0x1000    /* VMRUN host-save page (unused contents) */
-#define PRIV_MSRPM 0x2000    /* 8 KiB MSR permission map */
-#define PRIV_IOPM 0x4000     /* 12 KiB I/O permission map */
-#define PRIV_GDT 0x7000      /* exec GDT + TSS */
-#define PRIV_MSRPM_OPEN 0x8000 /* 8 KiB all-zero map: lets the model touch MSRs */
-#define PRIV_VMCB 0xA000     /* one VMCB per instance: + idx * 0x1000 */
+#define PRIV_STUB 0x0000	/* state-load stub code */
+#define PRIV_HSAVE 0x1000	/* VMRUN host-save page (unused contents) */
+#define PRIV_MSRPM 0x2000	/* 8 KiB MSR permission map */
+#define PRIV_IOPM 0x4000	/* 12 KiB I/O permission map */
+#define PRIV_GDT 0x7000		/* exec GDT + TSS */
+#define PRIV_MSRPM_OPEN 0x8000	/* 8 KiB all-zero map: lets the model touch MSRs */
+#define PRIV_VMCB 0xA000	/* one VMCB per instance: + idx * 0x1000 */
 #define PRIV_VMSA_BOOT 0x10A000 /* boot VMSA of each vCPU: + vcpu * 0x1000 */
-#define PRIV_STACK 0x14A000  /* exec stack, 64 KiB */
+#define PRIV_STACK 0x14A000	/* exec stack, 64 KiB */
 #define PRIV_STACK_SIZE 0x10000
-#define PRIV_PT 0x15A000     /* exec page tables */
+#define PRIV_PT 0x15A000 /* exec page tables */
 #define PRIV_INSTANCES (EMU_MAX_VCPUS * EMU_NR_VMPLS)
 
 /* What stopped an instance's uc_emu_start. */
 enum stop_kind {
 	STOP_NONE,
-	STOP_FAULT_PF,   /* guest #PF: vector, error code, cr2 */
-	STOP_FAULT_VC,   /* #VC with error code */
-	STOP_NPF,        /* automatic exit to the hypervisor */
-	STOP_EXCEPTION,  /* CPU-raised exception: vector */
-	STOP_SWINT,      /* INT n at rip */
-	STOP_INTERCEPT,  /* SVM intercept: exit code */
-	STOP_INVALID,    /* invalid opcode at rip (maybe an SNP instruction) */
-	STOP_SWITCH_DONE,/* the state-load stub reached its end */
+	STOP_FAULT_PF,	  /* guest #PF: vector, error code, cr2 */
+	STOP_FAULT_VC,	  /* #VC with error code */
+	STOP_NPF,	  /* automatic exit to the hypervisor */
+	STOP_EXCEPTION,	  /* CPU-raised exception: vector */
+	STOP_SWINT,	  /* INT n at rip */
+	STOP_INTERCEPT,	  /* SVM intercept: exit code */
+	STOP_INVALID,	  /* invalid opcode at rip (maybe an SNP instruction) */
+	STOP_SWITCH_DONE, /* the state-load stub reached its end */
 	STOP_LIMIT,
 };
 
 struct stop {
 	enum stop_kind kind;
-	uint64_t code;        /* vector or exit code */
+	uint64_t code; /* vector or exit code */
 	uint64_t error_code;
 	bool has_error_code;
 	uint64_t cr2;
@@ -111,38 +154,43 @@ struct inst {
 	unsigned vmpl;
 	unsigned idx;
 	uint64_t vmcb_pa;
-	bool loaded;          /* hidden state matches `shadow` */
-	bool in_switch;       /* the state-load stub may be fetched */
-	uint64_t rmp_gen;     /* RMP generation its TLB was filled under */
-	uint8_t shadow[0x400];/* VMSA bytes as last synchronised */
+	bool loaded;	       /* hidden state matches `shadow` */
+	bool in_switch;	       /* the state-load stub may be fetched */
+	uint64_t rmp_gen;      /* RMP generation its TLB was filled under */
+	uint8_t shadow[0x400]; /* VMSA bytes as last synchronised */
 	struct stop stop;
 };
 
-enum vcpu_state { VCPU_OFF, VCPU_RUNNABLE, VCPU_HALTED, VCPU_DONE };
+enum vcpu_state {
+	VCPU_OFF,
+	VCPU_RUNNABLE,
+	VCPU_HALTED,
+	VCPU_DONE
+};
 
 struct vcpu {
 	unsigned id;
 	enum vcpu_state state;
-	unsigned vmpl;                      /* VMPL currently running */
-	uint64_t vmsa_gpa[EMU_NR_VMPLS];    /* registered VMSAs, 0 = none */
-	uint64_t ghcb_gpa[EMU_NR_VMPLS];    /* registered GHCBs, 0 = none */
-	uint64_t ghcb_msr[EMU_NR_VMPLS];    /* GHCB MSR value of each VMSA */
+	unsigned vmpl;			 /* VMPL currently running */
+	uint64_t vmsa_gpa[EMU_NR_VMPLS]; /* registered VMSAs, 0 = none */
+	uint64_t ghcb_gpa[EMU_NR_VMPLS]; /* registered GHCBs, 0 = none */
+	uint64_t ghcb_msr[EMU_NR_VMPLS]; /* GHCB MSR value of each VMSA */
 	struct inst *inst[EMU_NR_VMPLS];
 };
 
 struct emu_machine {
 	struct emu_config cfg;
-	uint8_t *mem;          /* guest memory followed by the private region */
+	uint8_t *mem; /* guest memory followed by the private region */
 	uint64_t mem_size, priv_base, priv_size;
 	struct emu_rmp_entry *rmp;
-	uint64_t rmp_gen;      /* bumped on every RMP change */
+	uint64_t rmp_gen; /* bumped on every RMP change */
 	struct vcpu vcpus[EMU_MAX_VCPUS];
-	unsigned cur;          /* vCPU being run */
+	unsigned cur; /* vCPU being run */
 	uint64_t insns, tsc;
 	bool exec_mode;
 	bool done;
 	struct emu_exit exit;
-	uint64_t pt_next;      /* exec page-table allocator */
+	uint64_t pt_next; /* exec page-table allocator */
 };
 
 /* machine.c */
@@ -163,12 +211,17 @@ int vcpu_switch(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t e
 uint8_t *vmsa_ptr(struct emu_machine *m, struct vcpu *v, unsigned vmpl);
 
 /* walk.c */
-enum walk_result { WALK_OK, WALK_PF, WALK_VC, WALK_NPF };
+enum walk_result {
+	WALK_OK,
+	WALK_PF,
+	WALK_VC,
+	WALK_NPF
+};
 struct walk {
 	enum walk_result res;
 	uint64_t pa;
-	unsigned perms;       /* UC_PROT_* granted for the page */
-	uint64_t error_code;  /* #PF error code / #VC code */
+	unsigned perms;	     /* UC_PROT_* granted for the page */
+	uint64_t error_code; /* #PF error code / #VC code */
 	uint64_t exitinfo1, exitinfo2;
 };
 void walk_translate(struct inst *in, uint64_t va, unsigned access, unsigned cpl, bool fill,
@@ -187,9 +240,25 @@ void x86_deliver(struct inst *in, unsigned vector, bool has_ec, uint64_t ec, uin
 		 bool is_swint, uint64_t next_rip);
 void x86_handle_intercept(struct inst *in, uint64_t code);
 
-static inline uint64_t ld64(const uint8_t *p) { uint64_t v; __builtin_memcpy(&v, p, 8); return v; }
-static inline void st64(uint8_t *p, uint64_t v) { __builtin_memcpy(p, &v, 8); }
-static inline uint64_t rreg(uc_engine *uc, int r) { uint64_t v = 0; uc_reg_read(uc, r, &v); return v; }
-static inline void wreg(uc_engine *uc, int r, uint64_t v) { uc_reg_write(uc, r, &v); }
+static inline uint64_t ld64(const uint8_t *p)
+{
+	uint64_t v;
+	__builtin_memcpy(&v, p, 8);
+	return v;
+}
+static inline void st64(uint8_t *p, uint64_t v)
+{
+	__builtin_memcpy(p, &v, 8);
+}
+static inline uint64_t rreg(uc_engine *uc, int r)
+{
+	uint64_t v = 0;
+	uc_reg_read(uc, r, &v);
+	return v;
+}
+static inline void wreg(uc_engine *uc, int r, uint64_t v)
+{
+	uc_reg_write(uc, r, &v);
+}
 
 #endif

@@ -109,7 +109,8 @@ static void print_exit(const struct emu_exit *x)
 	       emu_exit_kind_name(x->kind), x->rip, x->rax, x->rbx, x->rcx, x->rdx, x->rflags,
 	       x->vmpl, x->cpl, x->vcpu, x->insns);
 	if (x->kind == EMU_EXIT_KIND_NPF)
-		printf(",\"exitinfo1\":%" PRIu64 ",\"exitinfo2\":%" PRIu64, x->exitinfo1, x->exitinfo2);
+		printf(",\"exitinfo1\":%" PRIu64 ",\"exitinfo2\":%" PRIu64, x->exitinfo1,
+		       x->exitinfo2);
 	if (x->kind == EMU_EXIT_KIND_EXCEPTION) {
 		printf(",\"vector\":%d", x->vector);
 		if (x->has_error_code)
@@ -167,7 +168,9 @@ static int cmd_exec(int argc, char **argv)
 				return fail("--cpl must be 0 or 3, got '%s'", a);
 		} else if (!strcmp(o, "--mem")) {
 			if (parse_u64(a, &mem) || mem < 2 || mem % 2 || mem > 65536)
-				return fail("--mem must be an even number of MiB from 2 to 65536, got '%s'", a);
+				return fail(
+					"--mem must be an even number of MiB from 2 to 65536, got '%s'",
+					a);
 		} else if (!strcmp(o, "--max-insns")) {
 			if (parse_u64(a, &max) || !max)
 				return fail("--max-insns must be a positive number, got '%s'", a);
@@ -182,15 +185,19 @@ static int cmd_exec(int argc, char **argv)
 			snprintf(copy, sizeof(copy), "%s", a);
 			if (split(copy, f, 4) != (perm ? 4 : 2) || parse_u64(f[0], &r->gpa) ||
 			    parse_u64(f[1], &r->len) || !r->len || (r->gpa | r->len) & 0xFFF)
-				return fail(perm ? "--perm wants GPA:LEN:VMPL:PERMS with page-aligned GPA and LEN, got '%s'"
-						 : "--validate wants GPA:LEN with page-aligned GPA and LEN, got '%s'", a);
+				return fail(
+					perm ? "--perm wants GPA:LEN:VMPL:PERMS with page-aligned GPA and LEN, got '%s'" :
+					       "--validate wants GPA:LEN with page-aligned GPA and LEN, got '%s'",
+					a);
 			if (perm) {
 				if (parse_u64(f[2], &v) || v < 1 || v > 3)
 					return fail("--perm VMPL must be 1, 2 or 3 in '%s'", a);
 				r->vmpl = v;
 				r->perms = emu_parse_perms(f[3]);
 				if (r->perms < 0)
-					return fail("--perm PERMS must be letters from 'rwus' or '-', got '%s'", f[3]);
+					return fail(
+						"--perm PERMS must be letters from 'rwus' or '-', got '%s'",
+						f[3]);
 				np++;
 			} else {
 				nv++;
@@ -204,8 +211,9 @@ static int cmd_exec(int argc, char **argv)
 	if (!have_entry)
 		return fail("%s", "exec needs --entry ADDR");
 
-	struct emu_config cfg = { .mem_size = mem << 20, .nr_vcpus = 4, .count_insns = true,
-				  .max_insns = max };
+	struct emu_config cfg = {
+		.mem_size = mem << 20, .nr_vcpus = 4, .count_insns = true, .max_insns = max
+	};
 	struct emu_machine *m = emu_create(&cfg, err, sizeof(err));
 	struct emu_exit x;
 	struct emu_start st = { .rip = entry, .vmpl = vmpl, .cpl = cpl };
@@ -220,12 +228,15 @@ static int cmd_exec(int argc, char **argv)
 		void *dst;
 
 		if (read_file(loads[i].file, &buf, &len)) {
-			fprintf(stderr, "veil-emu: cannot read '%s': %s\n", loads[i].file, strerror(errno));
+			fprintf(stderr, "veil-emu: cannot read '%s': %s\n", loads[i].file,
+				strerror(errno));
 			goto out;
 		}
 		dst = len ? emu_gpa_ptr(m, loads[i].gpa, len) : NULL;
 		if (!dst) {
-			fprintf(stderr, "veil-emu: '%s' (%zu bytes) at %#" PRIx64 " does not fit in %" PRIu64 " MiB of guest memory\n",
+			fprintf(stderr,
+				"veil-emu: '%s' (%zu bytes) at %#" PRIx64
+				" does not fit in %" PRIu64 " MiB of guest memory\n",
 				loads[i].file, len, loads[i].gpa, mem);
 			free(buf);
 			goto out;
@@ -241,13 +252,18 @@ static int cmd_exec(int argc, char **argv)
 	}
 	for (i = 0; i < nv; i++)
 		if (emu_rmp_assign(m, vals[i].gpa, vals[i].len, true)) {
-			fprintf(stderr, "veil-emu: --validate range %#" PRIx64 "+%#" PRIx64 " is outside guest memory\n",
+			fprintf(stderr,
+				"veil-emu: --validate range %#" PRIx64 "+%#" PRIx64
+				" is outside guest memory\n",
 				vals[i].gpa, vals[i].len);
 			goto out;
 		}
 	for (i = 0; i < np; i++)
-		if (emu_rmp_set_perms(m, perms[i].gpa, perms[i].len, perms[i].vmpl, perms[i].perms)) {
-			fprintf(stderr, "veil-emu: --perm range %#" PRIx64 "+%#" PRIx64 " is outside guest memory\n",
+		if (emu_rmp_set_perms(m, perms[i].gpa, perms[i].len, perms[i].vmpl,
+				      perms[i].perms)) {
+			fprintf(stderr,
+				"veil-emu: --perm range %#" PRIx64 "+%#" PRIx64
+				" is outside guest memory\n",
 				perms[i].gpa, perms[i].len);
 			goto out;
 		}

@@ -49,7 +49,8 @@ void x86_deliver(struct inst *in, unsigned vector, bool has_ec, uint64_t ec, uin
 		return;
 	}
 	handler = gate[0] | gate[1] << 8 | (uint64_t)gate[6] << 16 | (uint64_t)gate[7] << 24 |
-		  (uint64_t)(gate[8] | gate[9] << 8 | gate[10] << 16 | (uint32_t)gate[11] << 24) << 32;
+		  (uint64_t)(gate[8] | gate[9] << 8 | gate[10] << 16 | (uint32_t)gate[11] << 24)
+			  << 32;
 	sel = gate[2] | gate[3] << 8;
 	ist = gate[4] & 7;
 	dpl = (gate[5] >> 5) & 3;
@@ -209,10 +210,22 @@ static void handle_swint(struct inst *in)
 	if (guest_copy(in, rip, op, 2, false, &st))
 		op[0] = 0;
 	switch (op[0]) {
-	case 0xCC: vec = 3; len = 1; break;
-	case 0xCE: vec = 4; len = 1; break;
-	case 0xF1: vec = 1; len = 1; break;
-	default: vec = op[1]; len = 2; break;
+	case 0xCC:
+		vec = 3;
+		len = 1;
+		break;
+	case 0xCE:
+		vec = 4;
+		len = 1;
+		break;
+	case 0xF1:
+		vec = 1;
+		len = 1;
+		break;
+	default:
+		vec = op[1];
+		len = 2;
+		break;
 	}
 	if (in->m->cfg.count_insns)
 		in->m->insns++;
@@ -273,8 +286,9 @@ static void handle_stop(struct inst *in, uc_err err)
 {
 	struct emu_machine *m = in->m;
 	struct stop *s = &in->stop;
-	bool data_fault = (s->kind == STOP_FAULT_PF || s->kind == STOP_FAULT_VC ||
-			   s->kind == STOP_NPF) && s->code != 2;
+	bool data_fault =
+		(s->kind == STOP_FAULT_PF || s->kind == STOP_FAULT_VC || s->kind == STOP_NPF) &&
+		s->code != 2;
 
 	if (m->cfg.count_insns && m->insns &&
 	    (data_fault || s->kind == STOP_INTERCEPT || s->kind == STOP_INVALID ||
@@ -408,8 +422,8 @@ static void exec_tables(struct emu_machine *m, uint64_t *cr3)
 	memset(gdt, 0, 0x1000);
 	memcpy(gdt, descs, sizeof(descs));
 	/* 64-bit TSS descriptor at 0x28; RSP0 = middle of the stack. */
-	st64(gdt + 0x28, 0x67 | ((tss & 0xFFFFFF) << 16) | (0x89ULL << 40) |
-			     (((tss >> 24) & 0xFF) << 56));
+	st64(gdt + 0x28,
+	     0x67 | ((tss & 0xFFFFFF) << 16) | (0x89ULL << 40) | (((tss >> 24) & 0xFF) << 56));
 	st64(gdt + 0x30, tss >> 32);
 	st64(gdt + 0x100 + 4, m->priv_base + PRIV_STACK + PRIV_STACK_SIZE / 2);
 	*cr3 = pml4;

@@ -254,8 +254,7 @@ void hv_npf(struct inst *in)
 	struct emu_machine *m = in->m;
 	struct vcpu *v = in->vcpu;
 
-	if (!m->exec_mode && in->vmpl > 0 && v->vmsa_gpa[0] &&
-	    !vcpu_switch(m, v, 0, EMU_EXIT_NPF))
+	if (!m->exec_mode && in->vmpl > 0 && v->vmsa_gpa[0] && !vcpu_switch(m, v, 0, EMU_EXIT_NPF))
 		return;
 	m->exit.exitinfo1 = in->stop.exitinfo1;
 	m->exit.exitinfo2 = in->stop.exitinfo2;
@@ -401,11 +400,13 @@ static void ev_ioio(struct ghcb_call *c)
 			return;
 		}
 		if (port == 0x3F8)
-			fputc((int)(ld64(g + GHCB_RAX) & 0xFF), m->cfg.console ? m->cfg.console : stdout);
+			fputc((int)(ld64(g + GHCB_RAX) & 0xFF),
+			      m->cfg.console ? m->cfg.console : stdout);
 	} else {
 		uint64_t val = port == 0x3FD ? 0x60 : 0xFFFFFFFFULL;
 
-		set_valid(g, GHCB_RAX, val & (bytes == 4 ? 0xFFFFFFFFULL : (1ULL << (8 * bytes)) - 1));
+		set_valid(g, GHCB_RAX,
+			  val & (bytes == 4 ? 0xFFFFFFFFULL : (1ULL << (8 * bytes)) - 1));
 	}
 	ghcb_result(g, 0, 0);
 }
@@ -465,7 +466,8 @@ static void ev_psc(struct ghcb_call *c)
 	buf = g + (scratch - ghcb);
 	memcpy(&cur, buf, 2);
 	memcpy(&end, buf + 2, 2);
-	if (end >= 253 || scratch + 8 + (uint64_t)(end + 1) * 8 > ghcb + GHCB_BUFFER + GHCB_BUFFER_SIZE) {
+	if (end >= 253 ||
+	    scratch + 8 + (uint64_t)(end + 1) * 8 > ghcb + GHCB_BUFFER + GHCB_BUFFER_SIZE) {
 		BAD_INPUT(g, 3);
 		return;
 	}
@@ -513,8 +515,8 @@ static void ev_ap_create(struct ghcb_call *c)
 		return;
 	}
 	vmsa = m_is_guest(m, gpa, 0x1000) && !(gpa & 0xFFF) ? m_ptr(m, gpa, 0x1000) : NULL;
-	if (!vmsa || !m->rmp[gpa >> 12].vmsa || !m->rmp[gpa >> 12].assigned || !valid(g, GHCB_RAX) ||
-	    ld64(g + GHCB_RAX) != ld64(vmsa + VMSA_SEV_FEATURES)) {
+	if (!vmsa || !m->rmp[gpa >> 12].vmsa || !m->rmp[gpa >> 12].assigned ||
+	    !valid(g, GHCB_RAX) || ld64(g + GHCB_RAX) != ld64(vmsa + VMSA_SEV_FEATURES)) {
 		BAD_INPUT(g, 5);
 		return;
 	}

@@ -74,7 +74,8 @@ static enum walk_result rmp_check(struct inst *in, uint64_t pa, unsigned acc, un
 		*prot |= UC_PROT_WRITE; /* write without read is illegal */
 	if (p & (cpl == 3 ? EMU_PERM_XU : EMU_PERM_XS))
 		*prot |= UC_PROT_EXEC;
-	if ((acc == ACC_R && !(*prot & UC_PROT_READ)) || (acc == ACC_W && !(*prot & UC_PROT_WRITE)) ||
+	if ((acc == ACC_R && !(*prot & UC_PROT_READ)) ||
+	    (acc == ACC_W && !(*prot & UC_PROT_WRITE)) ||
 	    (acc == ACC_X && !(*prot & UC_PROT_EXEC))) {
 		w->exitinfo1 |= EMU_NPF_P | EMU_NPF_RMP | EMU_NPF_ENC | EMU_NPF_VMPL;
 		w->exitinfo2 = pa;
@@ -178,30 +179,29 @@ void walk_translate(struct inst *in, uint64_t va, unsigned access, unsigned cpl,
 			}
 		}
 	}
-rmp:
-	{
-		unsigned rprot = 0;
-		bool shared = (cr0 & (1ULL << 31)) && !(pte & PTE_C) && access != ACC_X;
+rmp : {
+	unsigned rprot = 0;
+	bool shared = (cr0 & (1ULL << 31)) && !(pte & PTE_C) && access != ACC_X;
 
-		w->exitinfo1 = EMU_NPF_FINAL | (access == ACC_W ? EMU_NPF_W : 0) |
-			       (user ? EMU_NPF_U : 0) | (access == ACC_X ? EMU_NPF_ID : 0);
-		pa &= ~0xFFFULL;
-		r = rmp_check(in, pa, access, cpl, shared, &rprot, w);
-		if (r != WALK_OK) {
-			w->res = r;
-			if (r == WALK_VC)
-				w->exitinfo2 = va;
-			return;
-		}
-		if (!(cr0 & (1ULL << 31)))
-			prot = UC_PROT_ALL;
-		if (shared)
-			prot &= ~UC_PROT_EXEC;
-		w->perms = prot & rprot;
-		w->pa = pa;
-		w->res = WALK_OK;
+	w->exitinfo1 = EMU_NPF_FINAL | (access == ACC_W ? EMU_NPF_W : 0) | (user ? EMU_NPF_U : 0) |
+		       (access == ACC_X ? EMU_NPF_ID : 0);
+	pa &= ~0xFFFULL;
+	r = rmp_check(in, pa, access, cpl, shared, &rprot, w);
+	if (r != WALK_OK) {
+		w->res = r;
+		if (r == WALK_VC)
+			w->exitinfo2 = va;
 		return;
 	}
+	if (!(cr0 & (1ULL << 31)))
+		prot = UC_PROT_ALL;
+	if (shared)
+		prot &= ~UC_PROT_EXEC;
+	w->perms = prot & rprot;
+	w->pa = pa;
+	w->res = WALK_OK;
+	return;
+}
 pf_present:
 	w->error_code = 1;
 pf:
@@ -236,7 +236,9 @@ bool uc_tlb_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, 
 	in->stop.has_error_code = true;
 	in->stop.error_code = w.error_code;
 	in->stop.code = acc; /* remembered: fetch faults were not counted */
-	in->stop.kind = w.res == WALK_PF ? STOP_FAULT_PF : w.res == WALK_VC ? STOP_FAULT_VC : STOP_NPF;
+	in->stop.kind = w.res == WALK_PF ? STOP_FAULT_PF :
+			w.res == WALK_VC ? STOP_FAULT_VC :
+					   STOP_NPF;
 	return false;
 }
 
@@ -253,8 +255,9 @@ int guest_copy(struct inst *in, uint64_t va, void *buf, size_t len, bool write, 
 			chunk = len;
 		walk_translate(in, va, write ? ACC_W : ACC_R, 0, false, &w);
 		if (w.res != WALK_OK) {
-			st->kind = w.res == WALK_PF ? STOP_FAULT_PF
-				   : w.res == WALK_VC ? STOP_FAULT_VC : STOP_NPF;
+			st->kind = w.res == WALK_PF ? STOP_FAULT_PF :
+				   w.res == WALK_VC ? STOP_FAULT_VC :
+						      STOP_NPF;
 			st->error_code = w.error_code;
 			st->has_error_code = true;
 			st->cr2 = w.exitinfo2;
