@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * veil/abi.h - the guest ABI: how an OS at VMPL3 calls the Veil monitor.
+ *
+ * Shared, unchanged, by the monitor (core/, services/) and guest code
+ * (guest/lib, guest/kernel, guest/linux). Freestanding: only <stdint.h>.
+ *
+ * Calls follow the SVSM convention (reference section 8): RAX =
+ * (protocol << 32) | call, arguments in RCX, RDX, R8, R9; set the CAA's
+ * call_pending byte to 1; request "run VMPL 0" (GHCB MSR 0x016 or the GHCB
+ * Run VMPL event); on return RAX holds the result and RCX..R9 the outputs;
+ * exchange call_pending with 0 (still 1 = the monitor never ran the call).
+ */
+#ifndef VEIL_ABI_H
+#define VEIL_ABI_H
+
+#include <stdint.h>
+
+/* ---- result codes (RAX) ---------------------------------------------- */
+#define SVSM_SUCCESS 0x00000000ULL
+#define SVSM_ERR_INCOMPLETE 0x80000000ULL
+#define SVSM_ERR_UNSUPPORTED_PROTOCOL 0x80000001ULL
+#define SVSM_ERR_UNSUPPORTED_CALL 0x80000002ULL
+#define SVSM_ERR_INVALID_ADDRESS 0x80000003ULL
+#define SVSM_ERR_INVALID_FORMAT 0x80000004ULL
+#define SVSM_ERR_INVALID_PARAMETER 0x80000005ULL
+#define SVSM_ERR_INVALID_REQUEST 0x80000006ULL
+#define SVSM_ERR_BUSY 0x80000007ULL
+/* Protocol-specific: 0x8000_1000 + n. For PVALIDATE/RMPADJUST, n = the
+ * instruction's return code; 0x10 = PVALIDATE left the page unchanged. */
+#define SVSM_ERR_PROTOCOL_BASE 0x80001000ULL
+#define SVSM_ERR_PVALIDATE_FAIL_INPUT (SVSM_ERR_PROTOCOL_BASE + 1)
+#define SVSM_ERR_PVALIDATE_FAIL_SIZEMISMATCH (SVSM_ERR_PROTOCOL_BASE + 6)
+#define SVSM_ERR_PVALIDATE_FAIL_UNCHANGED (SVSM_ERR_PROTOCOL_BASE + 0x10)
+
+#define SVSM_CALL(proto, call) (((uint64_t)(proto) << 32) | (uint32_t)(call))
+
+/* ---- protocol 0: core (SVSM specification) ------------------------------ */
+#define SVSM_CORE_PROTOCOL 0
+#define SVSM_CORE_REMAP_CA 0
+#define SVSM_CORE_PVALIDATE 1
+#define SVSM_CORE_CREATE_VCPU 2
+#define SVSM_CORE_DELETE_VCPU 3
+#define SVSM_CORE_DEPOSIT_MEM 4
+#define SVSM_CORE_WITHDRAW_MEM 5
+#define SVSM_CORE_QUERY_PROTOCOL 6
+#define SVSM_CORE_CONFIGURE_VTOM 7
+
+/* PVALIDATE request: at RCX (8-byte aligned GPA), at most one page. */
+struct svsm_pvalidate_hdr {
+	uint16_t num_entries;
+	uint16_t next;
+	uint32_t reserved;
+	/* uint64_t entry[num_entries] follows */
+};
+#define SVSM_PVAL_SIZE_4K 0
+#define SVSM_PVAL_SIZE_2M 1
+#define SVSM_PVAL_ENTRY(gfn, size, validate, ignore_cf)                                        \
+	(((uint64_t)(gfn) << 12) | ((uint64_t)(size)&3) | ((uint64_t)!!(validate) << 2) |        \
+	 ((uint64_t)!!(ignore_cf) << 3))
+#define SVSM_PVAL_MAX_ENTRIES 511 /* in one 4 KiB page */
+
+/* ---- protocol 1: attestation (SVSM specification) ----------------------- */
+#define SVSM_ATTEST_PROTOCOL 1
+#define SVSM_ATTEST_SERVICES 0
+#define SVSM_ATTEST_SINGLE_SERVICE 1
+
+/* ---- Veil protocols (one per service; discover with QUERY_PROTOCOL) ---- */
+#define VEIL_PROTOCOL_KCI 0x56450001U    /* kernel code integrity */
+#define VEIL_PROTOCOL_MODULE 0x56450002U /* module loading */
+#define VEIL_PROTOCOL_LOG 0x56450003U    /* secure log */
+#define VEIL_PROTOCOL_ENCLAVE 0x56450004U
+#define VEIL_PROTOCOL_TEST 0x5645FFFFU /* present only in test builds of the monitor */
+
+/* ---- per-vCPU calling area (CAA) ---------------------------------------- */
+struct svsm_caa {
+	uint8_t call_pending;
+	uint8_t mem_available;
+	uint8_t reserved[6];
+	uint8_t buffer[4088];
+};
+
+/* ---- secrets page (the OS's copy) ---------------------------------------- */
+#define SNP_SECRETS_VMPCK(n) (0x20 + 0x20 * (n))
+#define SNP_SECRETS_SVSM_BASE 0x140
+#define SNP_SECRETS_SVSM_SIZE 0x148
+#define SNP_SECRETS_SVSM_CAA 0x150
+#define SNP_SECRETS_SVSM_MAX_VERSION 0x158
+#define SNP_SECRETS_SVSM_GUEST_VMPL 0x15C
+
+/* ---- GHCB MSR protocol (reference 6.2) ---------------------------------- */
+#define GHCB_MSR 0xC0010130U
+#define SEV_STATUS_MSR 0xC0010131U
+#define GHCB_MSR_RUN_VMPL_REQ(vmpl) (((uint64_t)((vmpl)&0xFF) << 32) | 0x016)
+#define GHCB_MSR_RUN_VMPL_RESP 0x017
+#define GHCB_MSR_TERM_REQ(set, code) (((uint64_t)((code)&0xFF) << 16) | (((set)&0xF) << 12) | 0x100)
+#define GHCB_MSR_PSC_REQ(gfn, op) (((uint64_t)(op) << 52) | ((uint64_t)(gfn) << 12) | 0x014)
+#define GHCB_MSR_PSC_PRIVATE 1
+#define GHCB_MSR_PSC_SHARED 2
+#define GHCB_MSR_REGISTER_REQ(gfn) (((uint64_t)(gfn) << 12) | 0x012)
+
+/* Termination reason set 2: Veil (set 0 and 1 are the GHCB spec's and Linux's). */
+#define VEIL_TERM_SET 2
+#define VEIL_TERM_OK 0           /* the OS ended normally */
+#define VEIL_TERM_TEST_FAILED 1  /* a self-test failed */
+#define VEIL_TERM_VIOLATION 2    /* the monitor's fault policy stopped the CVM */
+#define VEIL_TERM_MONITOR 3      /* the monitor failed */
+
+#endif
