@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * emu-throughput - guest instructions per second of the SNP machine model
+ * (backends/emu, full RMP enforcement) against the same guest code on bare
+ * Unicorn 2.1 (CPU TLB, no RMP, no hooks), plus the time of a VMPL switch
+ * round trip (VMPL3 asks for VMPL1 through the GHCB MSR protocol, VMPL1
+ * returns).
+ *
+ * Workloads are flat binaries linked at 0x10000 (bench/workloads/NAME.S); their
+ * parameters go to guest memory at 0x8000. Each is run RUNS times per mode
+ * and the fastest run counts. Instruction counts are computed from the
+ * workloads' loop structure, not measured (count_insns stays off).
+ *
+ * Usage: emu-throughput [-q]   (-q: shorter workloads, for a smoke test)
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <unicorn/unicorn.h>
+
+#include "emu.h"
+#include "machine.h"
+
+#define MEM_SIZE (64ULL << 20)
+#define LOAD_ADDR 0x10000ULL
+#define PARAM_ADDR 0x8000ULL
+#define RES_ADDR 0x9000ULL
+#define BARE_PT 0x3000000ULL /* bare run page tables at 48 MiB */
+#define RUNS 3
+
+struct workload {
+	const char *name;
+	uint64_t p0, p1; /* parameters at 0x8000, 0x8008 */
+	uint64_t insns;  /* guest instructions executed */
+	uint8_t *code;
+	size_t len;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static uint8_t *load_file(const char *name, size_t *len)
+{
+	char path[512];
+	FILE *f;
+	uint8_t *buf;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s.bin", BENCH_WORKLOAD_DIR, name);
+	f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "emu-throughput: %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc(n > 0 ? n : 1);
+	if (!buf || fread(buf, 1, n, f) != (size_t)n) {
+		fprintf(stderr, "emu-throughput: cannot read %s\n", path);
+		exit(2);
+	}
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+
+/* ---- enforced run: the SNP machine model --------------------------------- */
+
+static struct emu_machine *make_machine(FILE *console)
+{
+	struct emu_config cfg = { .mem_size = MEM_SIZE, .nr_vcpus = 1, .count_insns = false,
+				  .console = console };
+	char err[200];
+	struct emu_machine *m = emu_create(&cfg, err, sizeof(err));
+
+	if (!m) {
+		fprintf(stderr, "emu-throughput: emu_create: %s\n", err);
+		exit(2);
+	}
+	if (emu_rmp_assign(m, 0, MEM_SIZE, true)) {
+		fprintf(stderr, "emu-throughput: emu_rmp_assign failed\n");
+		exit(2);
+	}
+	return m;
+}
+
+static char why_buf[256];
+
+/* Time of one run in seconds, or -1 with why_buf set if it did not end in HLT. */
+static double run_enforced(const struct workload *w)
+{
+	struct emu_machine *m = make_machine(NULL);
+	struct emu_start st = { .rip = LOAD_ADDR, .vmpl = 1, .cpl = 0 };
+	struct emu_exit x;
+	uint8_t *p = emu_gpa_ptr(m, 0, MEM_SIZE);
+	double t0, t1;
+
+	memcpy(p + LOAD_ADDR, w->code, w->len);
+	put64(p + PARAM_ADDR, w->p0);
+	put64(p + PARAM_ADDR + 8, w->p1);
+	memset(&x, 0, sizeof(x));
+	t0 = now();
+	if (emu_exec(m, &st, &x)) {
+		fprintf(stderr, "emu-throughput: %s: emu_exec: %s\n", w->name, x.message);
+		exit(1);
+	}
+	t1 = now();
+	emu_destroy(m);
+	if (x.kind != EMU_EXIT_KIND_HLT) {
+		snprintf(why_buf, sizeof(why_buf),
+			 "enforced run ended with %s, vector %d at CPL%u rip %#llx%s%s",
+			 emu_exit_kind_name(x.kind), x.vector, x.cpl, (unsigned long long)x.rip,
+			 x.message[0] ? ": " : "", x.message);
+		return -1;
+	}
+	return t1 - t0;
+}
+
+/* ---- bare run: plain Unicorn with its own identity map ------------------- */
+
+static void ucchk(uc_err e, const char *what)
+{
+	if (e != UC_ERR_OK) {
+		fprintf(stderr, "emu-throughput: %s: %s\n", what, uc_strerror(e));
+		exit(2);
+	}
+}
+
+static void bare_msr(uc_engine *uc, uint32_t rid, uint64_t v)
+{
+	uc_x86_msr msr = { .rid = rid, .value = v };
+
+	ucchk(uc_reg_write(uc, UC_X86_REG_MSR, &msr), "write MSR");
+}
+
+/* Time of one run in seconds, or -1 with why_buf set if it did not end in HLT. */
+static double run_bare(const struct workload *w)
+{
+	uint64_t f = PTE_P | PTE_W | PTE_U | PTE_A | PTE_D, pml4 = BARE_PT, pdpt = BARE_PT + 0x1000,
+		 pd = BARE_PT + 0x2000, pt = BARE_PT + 0x3000, npt = MEM_SIZE >> 21, i;
+	uint64_t *tab = calloc(3 + npt, 0x1000);
+	uint64_t v, rip;
+	uc_engine *uc;
+	uint8_t op = 0;
+	double t0, t1;
+	uc_err e;
+
+	ucchk(uc_open(UC_ARCH_X86, UC_MODE_64, &uc), "uc_open");
+	ucchk(uc_mem_map(uc, 0, MEM_SIZE, UC_PROT_ALL), "uc_mem_map");
+	/* Tables: PML4[0] -> PDPT[0] -> PD[0..npt) -> 512 4 KiB PTEs each. */
+	tab[0] = pdpt | f;
+	tab[512] = pd | f;
+	for (i = 0; i < npt; i++)
+		tab[1024 + i] = (pt + i * 0x1000) | f;
+	for (i = 0; i < (MEM_SIZE >> 12); i++)
+		tab[1536 + i] = (i << 12) | f;
+	ucchk(uc_mem_write(uc, pml4, tab, (3 + npt) * 0x1000), "write page tables");
+	free(tab);
+	ucchk(uc_mem_write(uc, LOAD_ADDR, w->code, w->len), "write code");
+	ucchk(uc_mem_write(uc, PARAM_ADDR, &w->p0, 8), "write params");
+	ucchk(uc_mem_write(uc, PARAM_ADDR + 8, &w->p1, 8), "write params");
+	v = pml4;
+	ucchk(uc_reg_write(uc, UC_X86_REG_CR3, &v), "CR3");
+	v = 0x620; /* PAE, OSFXSR, OSXMMEXCPT */
+	ucchk(uc_reg_write(uc, UC_X86_REG_CR4, &v), "CR4");
+	bare_msr(uc, MSR_EFER, EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE);
+	v = 0x80010033ULL;
+	ucchk(uc_reg_write(uc, UC_X86_REG_CR0, &v), "CR0");
+	v = 2;
+	ucchk(uc_reg_write(uc, UC_X86_REG_RFLAGS, &v), "RFLAGS");
+	v = 0x00F00000; /* unused: the workloads keep off the stack */
+	ucchk(uc_reg_write(uc, UC_X86_REG_RSP, &v), "RSP");
+	t0 = now();
+	e = uc_emu_start(uc, LOAD_ADDR, 0, 0, 0);
+	t1 = now();
+	uc_reg_read(uc, UC_X86_REG_RIP, &rip);
+	uc_mem_read(uc, rip - 1, &op, 1);
+	uc_close(uc);
+	if (e != UC_ERR_OK || op != 0xF4) {
+		snprintf(why_buf, sizeof(why_buf), "bare run stopped at rip %#llx: %s",
+			 (unsigned long long)rip, uc_strerror(e));
+		return -1;
+	}
+	return t1 - t0;
+}
+
+/* ---- VMPL switch round trip ---------------------------------------------- */
+
+#define MAX_MARKS 1024
+static double marks[MAX_MARKS];
+static unsigned nmarks;
+
+static ssize_t mark_write(void *c, const char *buf, size_t len)
+{
+	double t = now();
+
+	(void)c;
+	(void)buf;
+	for (size_t i = 0; i < len; i++)
+		if (nmarks < MAX_MARKS)
+			marks[nmarks++] = t;
+	return len;
+}
+
+static void seg(uint8_t *vmsa, unsigned off, uint16_t sel, uint16_t attr, uint32_t limit,
+		uint64_t base)
+{
+	memcpy(vmsa + off, &sel, 2);
+	memcpy(vmsa + off + 2, &attr, 2);
+	memcpy(vmsa + off + 4, &limit, 4);
+	put64(vmsa + off + 8, base);
+}
+
+/* A CPL0 64-bit VMSA in the exec environment (what emu_exec builds for vCPU 0). */
+static void fill_vmsa(uint8_t *vmsa, unsigned vmpl, uint64_t rip, uint64_t rsp)
+{
+	uint64_t priv = MEM_SIZE; /* EMU_PRIV_BASE(mem_size) */
+
+	memset(vmsa, 0, 0x1000);
+	seg(vmsa, VMSA_CS, 0x08, 0x29B, 0xFFFFFFFF, 0);
+	seg(vmsa, VMSA_SS, 0x10, 0xC93, 0xFFFFFFFF, 0);
+	seg(vmsa, VMSA_DS, 0x10, 0xC93, 0xFFFFFFFF, 0);
+	seg(vmsa, VMSA_ES, 0x10, 0xC93, 0xFFFFFFFF, 0);
+	seg(vmsa, VMSA_TR, 0x28, 0x8B, 0x67, priv + PRIV_GDT + 0x100);
+	seg(vmsa, VMSA_GDTR, 0, 0, 0x37, priv + PRIV_GDT);
+	vmsa[VMSA_CPL] = 0;
+	vmsa[VMSA_VMPL] = vmpl;
+	put64(vmsa + VMSA_EFER, EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE | EFER_SVME);
+	put64(vmsa + VMSA_CR0, 0x80010033ULL);
+	put64(vmsa + VMSA_CR4, 0x620);
+	put64(vmsa + VMSA_CR3, priv + PRIV_PT); /* root of the exec page tables */
+	put64(vmsa + VMSA_RFLAGS, 2);
+	put64(vmsa + VMSA_RIP, rip);
+	put64(vmsa + VMSA_RSP, rsp);
+	put64(vmsa + VMSA_PAT, 0x0007040600070406ULL);
+	put64(vmsa + VMSA_DR6, 0xFFFF0FF0ULL);
+	put64(vmsa + VMSA_DR7, 0x400);
+	put64(vmsa + VMSA_SEV_FEATURES, 1);
+	memcpy(vmsa + VMSA_MXCSR, &(uint32_t){ 0x1F80 }, 4);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Address of a symbol of vmpl.S, from the nm listing made at build time. */
+static uint64_t vmpl_sym(const char *name)
+{
+	char path[512], line[256], sym[128];
+	unsigned long long addr;
+	char type;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/vmpl.sym", BENCH_WORKLOAD_DIR);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %c %127s", &addr, &type, sym) == 3 && !strcmp(sym, name)) {
+			fclose(f);
+			return addr;
+		}
+	fclose(f);
+	return 0;
+}
+
+/* Returns the median per-round-trip time in seconds, or < 0 with *why set. */
+static double vmpl_roundtrip(unsigned batches, unsigned per_batch, double *mean,
+			     const char **why)
+{
+	static char msg[256];
+	cookie_io_functions_t io = { .write = mark_write };
+	FILE *console = fopencookie(NULL, "w", io);
+	struct emu_machine *m;
+	struct emu_start st = { .rip = LOAD_ADDR, .vmpl = 0, .cpl = 0 };
+	struct emu_exit x;
+	uint64_t e1 = vmpl_sym("vmpl1_entry"), e3 = vmpl_sym("vmpl3_entry"), r[6];
+	double d[MAX_MARKS];
+	size_t len;
+	uint8_t *code = load_file("vmpl", &len), *p;
+	unsigned i;
+
+	if (!console || !e1 || !e3) {
+		*why = "setup failed (fopencookie or vmpl.sym)";
+		return -1;
+	}
+	setvbuf(console, NULL, _IONBF, 0);
+	m = make_machine(console);
+	p = emu_gpa_ptr(m, 0, MEM_SIZE);
+	memcpy(p + LOAD_ADDR, code, len);
+	free(code);
+	put64(p + PARAM_ADDR, batches);
+	put64(p + PARAM_ADDR + 8, per_batch);
+	fill_vmsa(p + 0x201000, 1, e1, 0x300000);
+	fill_vmsa(p + 0x202000, 3, e3, 0x301000);
+	nmarks = 0;
+	memset(&x, 0, sizeof(x));
+	if (emu_exec(m, &st, &x) || x.kind != EMU_EXIT_KIND_HLT) {
+		snprintf(msg, sizeof(msg), "run ended with %s at VMPL%u rip %#llx vector %d %s",
+			 emu_exit_kind_name(x.kind), x.vmpl, (unsigned long long)x.rip, x.vector,
+			 x.message);
+		*why = msg;
+		emu_destroy(m);
+		fclose(console);
+		return -1;
+	}
+	memcpy(r, p + RES_ADDR, sizeof(r));
+	emu_destroy(m);
+	fclose(console);
+	if (nmarks != batches + 1) {
+		snprintf(msg, sizeof(msg),
+			 "%u markers instead of %u (GHCB reg %#llx, PSC %#llx, RMPADJUST %llu/%llu, "
+			 "AP creation %#llx/%#llx)",
+			 nmarks, batches + 1, (unsigned long long)r[0], (unsigned long long)r[1],
+			 (unsigned long long)r[2], (unsigned long long)r[3], (unsigned long long)r[4],
+			 (unsigned long long)r[5]);
+		*why = msg;
+		return -1;
+	}
+	for (i = 0; i < batches; i++)
+		d[i] = (marks[i + 1] - marks[i]) / per_batch;
+	*mean = (marks[batches] - marks[0]) / ((double)batches * per_batch);
+	qsort(d, batches, sizeof(d[0]), cmp_double);
+	return batches % 2 ? d[batches / 2] : (d[batches / 2 - 1] + d[batches / 2]) / 2;
+}
+
+/* ---- main ----------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+	bool quick = argc > 1 && !strcmp(argv[1], "-q");
+	uint64_t k = quick ? 10 : 1;
+	struct workload w[] = {
+		/* name, p0, p1, insns: see the loop structure in workloads/<name>.S */
+		{ "alu", 4000000 / k, 0, 0, NULL, 0 },
+		{ "load", 4000000 / k, 0, 0, NULL, 0 },
+		{ "store", 4000000 / k, 0, 0, NULL, 0 },
+		{ "pagewalk", 40 / k, 8192, 0, NULL, 0 },
+		{ "syscall", 2000000 / k, 0, 0, NULL, 0 },
+	};
+	unsigned n = sizeof(w) / sizeof(w[0]), i, r, nratios = 0;
+	double logsum = 0, med, mean, ratios[sizeof(w) / sizeof(w[0])], geo;
+	const char *why = NULL;
+
+	w[0].insns = 4 + 8 * w[0].p0;                  /* 3 setup + hlt */
+	w[1].insns = 5 + 8 * w[1].p0;                  /* 4 setup + hlt */
+	w[2].insns = 5 + 8 * w[2].p0;
+	w[3].insns = 3 + w[3].p0 * (6 + 4 * w[3].p1);  /* 2 setup + hlt */
+	w[4].insns = 18 + 6 * w[4].p0;                 /* 13 setup, 5 to halt */
+	printf("emu-throughput: %s guest memory, best of %d runs per mode, enforced = "
+	       "backends/emu at VMPL1 CPL0 with every page validated, bare = Unicorn %s "
+	       "(CPU TLB, no hooks)\n\n",
+	       "64 MiB", RUNS, "2.1");
+	printf("%-10s %12s %14s %14s %8s\n", "workload", "insns", "enforced Mi/s", "bare Mi/s",
+	       "ratio");
+	for (i = 0; i < n; i++) {
+		double te = 1e30, tb = 1e30, t;
+
+		ratios[i] = -1;
+		w[i].code = load_file(w[i].name, &w[i].len);
+		for (r = 0; r < RUNS; r++) {
+			t = run_enforced(&w[i]);
+			if (t < 0)
+				break;
+			if (t < te)
+				te = t;
+			t = run_bare(&w[i]);
+			if (t < 0)
+				break;
+			if (t < tb)
+				tb = t;
+		}
+		free(w[i].code);
+		if (r < RUNS) {
+			printf("%-10s %12llu   not measured (%s)\n", w[i].name,
+			       (unsigned long long)w[i].insns, why_buf);
+			continue;
+		}
+		ratios[i] = tb / te;
+		logsum += log(ratios[i]);
+		nratios++;
+		printf("%-10s %12llu %14.1f %14.1f %8.3f\n", w[i].name,
+		       (unsigned long long)w[i].insns, w[i].insns / te / 1e6, w[i].insns / tb / 1e6,
+		       ratios[i]);
+		fflush(stdout);
+	}
+	geo = nratios ? exp(logsum / nratios) : 0;
+	printf("\ngeometric mean of ratios (enforced/bare) over %u of %u workloads: %.3f   "
+	       "target: >= 0.90\n",
+	       nratios, n, geo);
+
+	med = vmpl_roundtrip(quick ? 11 : 51, quick ? 100 : 400, &mean, &why);
+	if (med < 0)
+		printf("vmpl switch: not measured (%s)\n", why);
+	else
+		printf("vmpl switch round trip (VMPL3 -> VMPL1 -> VMPL3, GHCB MSR protocol): "
+		       "median %.2f us, mean %.2f us\n",
+		       med * 1e6, mean * 1e6);
+
+	printf("\n");
+	for (i = 0; i < n; i++)
+		if (ratios[i] >= 0)
+			printf("RESULT ratio_%s=%.3f\n", w[i].name, ratios[i]);
+	if (nratios)
+		printf("RESULT geomean_ratio=%.3f\n", geo);
+	if (med >= 0)
+		printf("RESULT vmpl_roundtrip_us=%.2f\n", med * 1e6);
+	return 0;
+}
