@@ -188,6 +188,9 @@ struct emu_machine {
 	unsigned cur; /* vCPU being run */
 	uint64_t insns, tsc;
 	bool exec_mode;
+	bool native0;          /* VMPL0 is the native monitor (run mode) */
+	void (*native_enter)(struct emu_machine *m, struct vcpu *v); /* run it */
+	void *native_ctx;
 	bool done;
 	struct emu_exit exit;
 	uint64_t pt_next; /* exec page-table allocator */
@@ -231,7 +234,11 @@ int guest_copy(struct inst *in, uint64_t va, void *buf, size_t len, bool write, 
 
 /* snp.c: SNP instructions and the hypervisor model */
 bool snp_emulate_insn(struct inst *in, uint64_t rip);
-void hv_vmgexit(struct inst *in);
+void hv_vmgexit(struct emu_machine *m, struct vcpu *v, unsigned vmpl);
+int snp_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t size, uint64_t rdx,
+		  uint64_t *npf);
+int snp_pvalidate(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t size, uint64_t rdx,
+		  bool *cf, uint64_t *npf);
 void hv_npf(struct inst *in);
 void hv_cpuid(uint32_t fn, uint32_t sub, uint32_t out[4]);
 

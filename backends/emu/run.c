@@ -247,7 +247,7 @@ void x86_handle_intercept(struct inst *in, uint64_t code)
 		guest_copy(in, rreg(uc, UC_X86_REG_RIP), op, 4, false, &st);
 		if (op[0] == 0xF3) { /* rep vmmcall = VMGEXIT: trap-like */
 			inst_retire(in, 4);
-			hv_vmgexit(in);
+			hv_vmgexit(in->m, in->vcpu, in->vmpl);
 		} else {
 			inject_vc(in, code, 0);
 		}

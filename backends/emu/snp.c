@@ -57,101 +57,106 @@ static void set_rax_code(struct inst *in, uint64_t code, int cf)
 		wreg(in->uc, UC_X86_REG_RFLAGS, cf ? fl | RFLAGS_CF : fl & ~RFLAGS_CF);
 }
 
-static void do_rmpadjust(struct inst *in)
+/*
+ * RMPADJUST on a GPA by code running at `vmpl`: the architectural code, or
+ * -1 for an #NPF with *npf = EXITINFO1 (reference 2).
+ */
+int snp_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t size, uint64_t rdx,
+		  uint64_t *npf)
 {
-	struct emu_machine *m = in->m;
-	uc_engine *uc = in->uc;
-	uint64_t va = rreg(uc, UC_X86_REG_RAX), size = rreg(uc, UC_X86_REG_RCX);
-	uint64_t rdx = rreg(uc, UC_X86_REG_RDX), gpa, n, i;
 	unsigned target = rdx & 0xFF, perms = (rdx >> 8) & 0xFF, vmsa = (rdx >> 16) & 1;
 	struct emu_rmp_entry *e;
+	uint64_t n, i;
 
 	if (size > 1 || (rdx >> 17) || target > 3 || (perms & 0xE0) ||
-	    (size == 1 && (va & 0x1FFFFF))) {
-		set_rax_code(in, EMU_RMP_FAIL_INPUT, -1);
-		goto out;
-	}
-	if (target <= in->vmpl) {
-		set_rax_code(in, EMU_RMP_FAIL_PERMISSION, -1);
-		goto out;
-	}
-	if (!insn_gpa(in, va, &gpa))
-		return;
+	    (size == 1 && (gpa & 0x1FFFFF)))
+		return EMU_RMP_FAIL_INPUT;
+	if (target <= vmpl)
+		return EMU_RMP_FAIL_PERMISSION;
 	if (gpa >= m->mem_size || !m->rmp[gpa >> 12].assigned || m->rmp[gpa >> 12].immutable) {
-		npf_exit(in, EMU_NPF_P | EMU_NPF_RMP | EMU_NPF_ENC | EMU_NPF_W, gpa);
-		return;
+		*npf = EMU_NPF_P | EMU_NPF_RMP | EMU_NPF_ENC | EMU_NPF_W;
+		return -1;
 	}
 	e = &m->rmp[gpa >> 12];
 	if (size == 0 && e->page_size) {
-		npf_exit(in, EMU_NPF_P | EMU_NPF_RMP | EMU_NPF_ENC | EMU_NPF_SIZEM, gpa);
-		return;
+		*npf = EMU_NPF_P | EMU_NPF_RMP | EMU_NPF_ENC | EMU_NPF_SIZEM;
+		return -1;
 	}
-	if (size == 1 && !e->page_size) {
-		set_rax_code(in, EMU_RMP_FAIL_SIZEMISMATCH, -1);
-		goto out;
-	}
-	if (!e->validated) { /* [UNSURE] model choice, FIDELITY.md */
-		set_rax_code(in, EMU_RMP_FAIL_INPUT, -1);
-		goto out;
-	}
-	if (in->vmpl && (perms & ~e->perms[in->vmpl] & 0x1F)) {
-		set_rax_code(in, EMU_RMP_FAIL_PERMISSION, -1);
-		goto out;
-	}
+	if (size == 1 && !e->page_size)
+		return EMU_RMP_FAIL_SIZEMISMATCH;
+	if (!e->validated) /* [UNSURE] model choice, FIDELITY.md */
+		return EMU_RMP_FAIL_INPUT;
+	if (vmpl && (perms & ~e->perms[vmpl] & 0x1F))
+		return EMU_RMP_FAIL_PERMISSION;
 	n = size ? 512 : 1;
 	for (i = 0; i < n; i++) {
 		e = &m->rmp[(gpa >> 12) + i];
 		e->perms[target] = perms;
-		if (in->vmpl == 0) /* VMPL>0: VMSA input ignored ([MSdoc]) */
+		if (vmpl == 0) /* VMPL>0: VMSA input ignored ([MSdoc]) */
 			e->vmsa = vmsa;
 	}
 	machine_rmp_changed(m);
-	set_rax_code(in, EMU_RMP_SUCCESS, -1);
-out:
-	inst_retire(in, 4);
+	return EMU_RMP_SUCCESS;
 }
 
-static void do_pvalidate(struct inst *in)
+/* PVALIDATE on a GPA at `vmpl`: code, *cf, or -1 for an #NPF (reference 3.1). */
+int snp_pvalidate(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t size, uint64_t rdx,
+		  bool *cf, uint64_t *npf)
 {
-	struct emu_machine *m = in->m;
-	uc_engine *uc = in->uc;
-	uint64_t va = rreg(uc, UC_X86_REG_RAX), size = rreg(uc, UC_X86_REG_RCX);
-	uint64_t rdx = rreg(uc, UC_X86_REG_RDX), gpa, n, i;
 	struct emu_rmp_entry *e;
+	uint64_t n, i;
 
-	if (in->vmpl) { /* only VMPL0 may validate; [UNSURE] result code */
-		set_rax_code(in, EMU_RMP_FAIL_PERMISSION, 0);
-		goto out;
-	}
-	if (size > 1 || rdx > 1 || (va & (size ? 0x1FFFFF : 0xFFF))) {
-		set_rax_code(in, EMU_RMP_FAIL_INPUT, 0);
-		goto out;
-	}
-	if (!insn_gpa(in, va, &gpa))
-		return;
+	*cf = false;
+	if (vmpl) /* only VMPL0 may validate; [UNSURE] result code */
+		return EMU_RMP_FAIL_PERMISSION;
+	if (size > 1 || rdx > 1 || (gpa & (size ? 0x1FFFFF : 0xFFF)))
+		return EMU_RMP_FAIL_INPUT;
 	if (gpa >= m->mem_size || !m->rmp[gpa >> 12].assigned || m->rmp[gpa >> 12].immutable) {
-		npf_exit(in, EMU_NPF_P | EMU_NPF_RMP | EMU_NPF_ENC | EMU_NPF_W, gpa);
-		return;
+		*npf = EMU_NPF_P | EMU_NPF_RMP | EMU_NPF_ENC | EMU_NPF_W;
+		return -1;
 	}
 	e = &m->rmp[gpa >> 12];
 	if (size == 0 && e->page_size) {
-		npf_exit(in, EMU_NPF_P | EMU_NPF_RMP | EMU_NPF_ENC | EMU_NPF_SIZEM, gpa);
-		return;
+		*npf = EMU_NPF_P | EMU_NPF_RMP | EMU_NPF_ENC | EMU_NPF_SIZEM;
+		return -1;
 	}
-	if (size == 1 && !e->page_size) {
-		set_rax_code(in, EMU_RMP_FAIL_SIZEMISMATCH, 0);
-		goto out;
-	}
+	if (size == 1 && !e->page_size)
+		return EMU_RMP_FAIL_SIZEMISMATCH;
 	if (e->validated == rdx) {
-		set_rax_code(in, EMU_RMP_SUCCESS, 1); /* unchanged: CF=1 */
-		goto out;
+		*cf = true; /* unchanged */
+		return EMU_RMP_SUCCESS;
 	}
 	n = size ? 512 : 1;
 	for (i = 0; i < n; i++)
 		m->rmp[(gpa >> 12) + i].validated = rdx;
 	machine_rmp_changed(m);
-	set_rax_code(in, EMU_RMP_SUCCESS, 0);
-out:
+	return EMU_RMP_SUCCESS;
+}
+
+/* The guest instructions: operands from registers, the address through the
+ * guest's page tables (a #PF there is delivered first). */
+static void do_rmp_insn(struct inst *in, bool adjust)
+{
+	uc_engine *uc = in->uc;
+	uint64_t va = rreg(uc, UC_X86_REG_RAX), size = rreg(uc, UC_X86_REG_RCX);
+	uint64_t rdx = rreg(uc, UC_X86_REG_RDX), gpa = 0, npf = 0;
+	bool cf = false;
+	int rc;
+
+	if (!adjust && in->vmpl)
+		rc = EMU_RMP_FAIL_PERMISSION;
+	else if (size > 1 || (size == 1 && (va & 0x1FFFFF)) || (!adjust && (va & 0xFFF)))
+		rc = EMU_RMP_FAIL_INPUT;
+	else if (!insn_gpa(in, va, &gpa))
+		return;
+	else
+		rc = adjust ? snp_rmpadjust(in->m, in->vmpl, gpa, size, rdx, &npf)
+			    : snp_pvalidate(in->m, in->vmpl, gpa, size, rdx, &cf, &npf);
+	if (rc < 0) {
+		npf_exit(in, npf, gpa);
+		return;
+	}
+	set_rax_code(in, rc, adjust ? -1 : cf);
 	inst_retire(in, 4);
 }
 
@@ -171,7 +176,7 @@ bool snp_emulate_insn(struct inst *in, uint64_t rip)
 		return false;
 	if (op[0] == 0xF3 && op[3] == 0xD9) { /* VMGEXIT: trap-like */
 		inst_retire(in, 4);
-		hv_vmgexit(in);
+		hv_vmgexit(in->m, in->vcpu, in->vmpl);
 		return true;
 	}
 	if ((op[0] == 0xF3 && op[3] == 0xFE) || (op[0] == 0xF2 && op[3] == 0xFF)) {
@@ -179,10 +184,7 @@ bool snp_emulate_insn(struct inst *in, uint64_t rip)
 			x86_deliver(in, EMU_VEC_GP, true, 0, 0, false, 0);
 			return true;
 		}
-		if (op[0] == 0xF3)
-			do_rmpadjust(in);
-		else
-			do_pvalidate(in);
+		do_rmp_insn(in, op[0] == 0xF3);
 		return true;
 	}
 	return false; /* RMPUPDATE, PSMASH, RMPREAD and the rest: #UD */
@@ -190,24 +192,34 @@ bool snp_emulate_insn(struct inst *in, uint64_t rip)
 
 /* ---- vCPU switching --------------------------------------------------- */
 
+static void save_exit(struct inst *cur, uint8_t *from, uint64_t exit_code)
+{
+	inst_save(cur, from);
+	st64(from + VMSA_EXIT_CODE, exit_code);
+	if (exit_code == EMU_EXIT_NPF) {
+		st64(from + VMSA_EXITINFO1, cur->stop.exitinfo1);
+		st64(from + VMSA_EXITINFO2, cur->stop.exitinfo2);
+	}
+}
+
 /* Save the running VMSA of `v`, then load and run `vmpl` (Run VMPL). */
 int vcpu_switch(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t exit_code)
 {
 	struct inst *cur = v->inst[v->vmpl], *next;
 	uint8_t *from = vmsa_ptr(m, v, v->vmpl), *to = vmsa_ptr(m, v, vmpl);
 
+	if (vmpl == 0 && m->native0) { /* the monitor is native code */
+		if (cur && from)
+			save_exit(cur, from, exit_code);
+		v->vmpl = 0;
+		return 0;
+	}
 	if (!to || !(ld64(to + VMSA_EFER) & EFER_SVME) || to[VMSA_VMPL] != vmpl)
 		return -1; /* VMRUN would fail with VMEXIT_INVALID */
 	if (v->vmsa_gpa[vmpl] < m->mem_size && !m->rmp[v->vmsa_gpa[vmpl] >> 12].vmsa)
 		return -1;
-	if (cur && from) {
-		inst_save(cur, from);
-		st64(from + VMSA_EXIT_CODE, exit_code);
-		if (exit_code == EMU_EXIT_NPF) {
-			st64(from + VMSA_EXITINFO1, cur->stop.exitinfo1);
-			st64(from + VMSA_EXITINFO2, cur->stop.exitinfo2);
-		}
-	}
+	if (cur && from && !(v->vmpl == 0 && m->native0))
+		save_exit(cur, from, exit_code);
 	next = inst_get(m, v, vmpl);
 	if (!next || inst_load(next, to))
 		return -1;
@@ -254,7 +266,7 @@ void hv_npf(struct inst *in)
 	struct emu_machine *m = in->m;
 	struct vcpu *v = in->vcpu;
 
-	if (!m->exec_mode && in->vmpl > 0 && v->vmsa_gpa[0] && !vcpu_switch(m, v, 0, EMU_EXIT_NPF))
+	if (!m->exec_mode && in->vmpl > 0 && (v->vmsa_gpa[0] || m->native0) && !vcpu_switch(m, v, 0, EMU_EXIT_NPF))
 		return;
 	m->exit.exitinfo1 = in->stop.exitinfo1;
 	m->exit.exitinfo2 = in->stop.exitinfo2;
@@ -287,11 +299,9 @@ static void psc_one(struct emu_machine *m, uint64_t gfn, unsigned op, bool large
 	machine_rmp_changed(m);
 }
 
-static void msr_protocol(struct inst *in, uint64_t req)
+static void msr_protocol(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t req)
 {
-	struct emu_machine *m = in->m;
-	struct vcpu *v = in->vcpu;
-	uint64_t *msr = &v->ghcb_msr[in->vmpl], info = req & 0xFFF, data = req >> 12;
+	uint64_t *msr = &v->ghcb_msr[vmpl], info = req & 0xFFF, data = req >> 12;
 	uint32_t out[4];
 
 	switch (info) {
@@ -310,7 +320,7 @@ static void msr_protocol(struct inst *in, uint64_t req)
 		break;
 	case 0x012:
 		if ((data << 12) < m->mem_size) {
-			v->ghcb_gpa[in->vmpl] = data << 12;
+			v->ghcb_gpa[vmpl] = data << 12;
 			*msr = 0x013 | (data << 12);
 		} else {
 			*msr = 0x013 | (0xFFFFFFFFFFFFFULL << 12);
@@ -336,7 +346,7 @@ static void msr_protocol(struct inst *in, uint64_t req)
 			break;
 		}
 		*msr = 0x017;
-		if (target != in->vmpl && vcpu_switch(m, v, target, EMU_EXIT_VMGEXIT))
+		if (target != vmpl && vcpu_switch(m, v, target, EMU_EXIT_VMGEXIT))
 			*msr = 0x017 | (2ULL << 32);
 		break;
 	}
@@ -355,7 +365,9 @@ static void msr_protocol(struct inst *in, uint64_t req)
 /* ---- full GHCB events -------------------------------------------------- */
 
 struct ghcb_call {
-	struct inst *in;
+	struct emu_machine *m;
+	struct vcpu *v;
+	unsigned vmpl;
 	uint8_t *g; /* host view of the GHCB page */
 	uint64_t code, info1, info2;
 };
@@ -388,7 +400,7 @@ static void ev_ioio(struct ghcb_call *c)
 	uint8_t *g = c->g;
 	unsigned port = c->info1 >> 16, in = c->info1 & 1;
 	unsigned bytes = (c->info1 >> 4) & 7;
-	struct emu_machine *m = c->in->m;
+	struct emu_machine *m = c->m;
 
 	if ((c->info1 & 4) || (bytes != 1 && bytes != 2 && bytes != 4)) {
 		BAD_INPUT(g, 5); /* string I/O is not modelled */
@@ -448,9 +460,9 @@ static void ev_msr(struct ghcb_call *c)
 
 static void ev_psc(struct ghcb_call *c)
 {
-	struct emu_machine *m = c->in->m;
+	struct emu_machine *m = c->m;
 	uint8_t *g = c->g;
-	uint64_t scratch = ld64(g + GHCB_SCRATCH), ghcb = c->in->vcpu->ghcb_gpa[c->in->vmpl];
+	uint64_t scratch = ld64(g + GHCB_SCRATCH), ghcb = c->v->ghcb_gpa[c->vmpl];
 	uint8_t *buf;
 	uint16_t cur, end;
 
@@ -490,27 +502,26 @@ static void ev_psc(struct ghcb_call *c)
 
 static void ev_ap_create(struct ghcb_call *c)
 {
-	struct inst *in = c->in;
-	struct emu_machine *m = in->m;
+	struct emu_machine *m = c->m;
 	uint8_t *g = c->g;
 	unsigned req = c->info1 & 0xFFFF, vmpl = (c->info1 >> 16) & 0xF;
 	uint64_t apic = c->info1 >> 32, gpa = c->info2;
 	struct vcpu *t;
 	uint8_t *vmsa;
 
-	if (apic >= m->cfg.nr_vcpus || vmpl > 3 || req > 2 || (vmpl == 0 && in->vmpl != 0)) {
+	if (apic >= m->cfg.nr_vcpus || vmpl > 3 || req > 2 || (vmpl == 0 && c->vmpl != 0)) {
 		BAD_INPUT(g, 5);
 		return;
 	}
 	t = &m->vcpus[apic];
 	if (req == 2) {
 		t->vmsa_gpa[vmpl] = 0;
-		if (t->vmpl == vmpl && t != in->vcpu)
+		if (t->vmpl == vmpl && t != c->v)
 			t->state = VCPU_OFF;
 		ghcb_result(g, 0, 0);
 		return;
 	}
-	if (t == in->vcpu && vmpl == in->vmpl) { /* may not replace its own VMSA */
+	if (t == c->v && vmpl == c->vmpl) { /* may not replace its own VMSA */
 		BAD_INPUT(g, 5);
 		return;
 	}
@@ -534,16 +545,14 @@ static void ev_ap_create(struct ghcb_call *c)
 	ghcb_result(g, 0, 0);
 }
 
-static void ghcb_event(struct inst *in, uint64_t gpa)
+static void ghcb_event(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t gpa)
 {
-	struct emu_machine *m = in->m;
-	struct vcpu *v = in->vcpu;
-	struct ghcb_call c = { .in = in };
+	struct ghcb_call c = { .m = m, .v = v, .vmpl = vmpl };
 	uint8_t *g;
 	uint16_t ver;
 	uint32_t usage;
 
-	if (gpa != v->ghcb_gpa[in->vmpl] || !m_is_guest(m, gpa, 0x1000) ||
+	if (gpa != v->ghcb_gpa[vmpl] || !m_is_guest(m, gpa, 0x1000) ||
 	    m->rmp[gpa >> 12].assigned) {
 		/* Not a registered, shared GHCB: the hypervisor cannot talk to it. */
 		terminate(m, 0, 0);
@@ -592,7 +601,7 @@ static void ghcb_event(struct inst *in, uint64_t gpa)
 			break;
 		}
 		ghcb_result(g, 0, 0);
-		if (target != in->vmpl && vcpu_switch(m, v, target, EMU_EXIT_VMGEXIT))
+		if (target != vmpl && vcpu_switch(m, v, target, EMU_EXIT_VMGEXIT))
 			BAD_INPUT(g, 5);
 		break;
 	}
@@ -609,12 +618,12 @@ static void ghcb_event(struct inst *in, uint64_t gpa)
 }
 
 /* VMGEXIT: the GHCB MSR says whether this is an MSR-protocol request. */
-void hv_vmgexit(struct inst *in)
+void hv_vmgexit(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
 {
-	uint64_t msr = in->vcpu->ghcb_msr[in->vmpl];
+	uint64_t msr = v->ghcb_msr[vmpl];
 
 	if (msr & 0xFFF)
-		msr_protocol(in, msr);
+		msr_protocol(m, v, vmpl, msr);
 	else
-		ghcb_event(in, msr);
+		ghcb_event(m, v, vmpl, msr);
 }

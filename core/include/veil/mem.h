@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * veil/mem.h - page ownership. Every guest page has exactly one owner, and
+ * the RMP permissions of VMPL1-3 are derived from it (veil_mem_perms), so
+ * the monitor cannot grant what ownership forbids.
+ */
+#ifndef VEIL_MEM_H
+#define VEIL_MEM_H
+
+#include <veil/backend.h>
+
+enum veil_owner {
+	VEIL_OWNER_NONE = 0,  /* not given to anyone (not validated) */
+	VEIL_OWNER_MONITOR,   /* monitor code and data */
+	VEIL_OWNER_OS,        /* the untrusted OS (VMPL3) */
+	VEIL_OWNER_SHARED,    /* shared with the hypervisor (not private) */
+	VEIL_OWNER_VMSA,      /* a VMSA page of some domain */
+	VEIL_OWNER_SERVICE,   /* a protected service (id = service) */
+	VEIL_OWNER_ENCLAVE,   /* an enclave (id = enclave) */
+};
+
+/* Per-page record, 4 bytes. */
+struct veil_page {
+	u8 owner;     /* enum veil_owner */
+	u8 os_perms;  /* VMPL3 mask when owner is OS (services may restrict it) */
+	u8 validated; /* mirror of the RMP Validated bit */
+	u8 id;        /* service or enclave id */
+};
+
+struct veil_mem {
+	u64 nr_pages;
+	struct veil_page *pages; /* lives in monitor memory */
+};
+
+/* The RMP mask VMPL `vmpl` (1-3) gets for a page, from its owner alone. */
+u8 veil_mem_perms(const struct veil_page *p, unsigned vmpl);
+
+/* Valid, page-aligned, non-wrapping range inside guest memory? */
+bool veil_mem_range_ok(const struct veil_mem *mem, u64 gpa, u64 len);
+
+/* Owner of the page holding gpa; VEIL_OWNER_NONE when out of range. */
+enum veil_owner veil_mem_owner(const struct veil_mem *mem, u64 gpa);
+
+/* Every page of [gpa, gpa+len) has `owner`? (false for a bad range) */
+bool veil_mem_owned_by(const struct veil_mem *mem, u64 gpa, u64 len, enum veil_owner owner);
+
+/* Re-derive and write the RMP masks of VMPL1-3 for one page. */
+int veil_mem_apply(struct veil_mem *mem, struct veil_backend *be, u64 gpa);
+
+/*
+ * Move [gpa, gpa+len) from owner `from` to `to` (id for services/enclaves)
+ * and apply the RMP. All-or-nothing on the ownership check; permissions are
+ * reduced before any are granted.
+ */
+int veil_mem_transfer(struct veil_mem *mem, struct veil_backend *be, u64 gpa, u64 len,
+		      enum veil_owner from, enum veil_owner to, u8 id);
+
+#endif

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * veil/monitor.h - the VMPL0 monitor: boot, per-vCPU run loop, fault policy.
+ *
+ * All monitor state lives in struct veil_monitor, which is placed in
+ * monitor-owned guest memory (no VMPL1-3 access), and in the per-vCPU
+ * structures inside it. There is no other mutable state.
+ */
+#ifndef VEIL_MONITOR_H
+#define VEIL_MONITOR_H
+
+#include <veil/backend.h>
+#include <veil/mem.h>
+
+#define VEIL_MAX_VCPUS 64
+#define VEIL_OS_VMPL 3
+#define VEIL_CMDLINE_MAX 256
+
+/* What the loader (emulator or IGVM) tells the monitor at launch. */
+struct veil_launch {
+	u64 mem_size;                 /* bytes of guest memory */
+	u64 mon_base, mon_size;       /* monitor region: validated, VMPL1-3 no access */
+	u32 nr_vcpus;
+	u64 kernel_entry;             /* OS entry point */
+	u64 kernel_start, kernel_end; /* OS image, validated at launch */
+	u64 secrets_gpa;              /* launch secrets page (in the monitor region) */
+	u64 sev_features;             /* SEV_FEATURES of the OS's VMSAs */
+	char cmdline[VEIL_CMDLINE_MAX];
+};
+
+/* Why the monitor stopped the CVM or refused to go on. */
+enum veil_vcpu_state { VEIL_VCPU_OFF, VEIL_VCPU_CREATED, VEIL_VCPU_RUNNING };
+
+struct veil_vcpu {
+	u32 id;
+	enum veil_vcpu_state state;
+	struct veil_backend *be; /* the backend handle of this vCPU */
+	u64 os_vmsa;             /* GPA of the OS's VMSA on this vCPU, 0 = none */
+	u64 caa;                 /* GPA of this vCPU's calling area */
+	u64 ghcb;                /* the monitor's GHCB for this vCPU, 0 = none */
+	u64 calls, exits;        /* statistics */
+};
+
+/* A fault recorded by the fault policy. */
+struct veil_fault {
+	u32 vcpu;
+	u64 exit_code, exitinfo1, exitinfo2, rip;
+};
+
+#define VEIL_MAX_FAULTS 16
+
+struct veil_monitor {
+	struct veil_launch launch;
+	struct veil_mem mem;
+	u64 alloc_next, alloc_end; /* bump allocator over the monitor region */
+	struct veil_vcpu vcpus[VEIL_MAX_VCPUS];
+	u32 nr_faults;
+	struct veil_fault faults[VEIL_MAX_FAULTS];
+};
+
+/*
+ * Boot on the boot vCPU: place the monitor in its region, take ownership,
+ * build the OS boot area and VMSA. Returns the monitor or NULL.
+ */
+struct veil_monitor *veil_monitor_boot(const struct veil_launch *launch,
+				       struct veil_backend *be);
+
+/* The boot vCPU's loop: run the OS, handle its exits; returns only on failure. */
+void veil_monitor_run(struct veil_monitor *mon, struct veil_vcpu *vc);
+
+/* First entry of VMPL0 on an application processor: handle, then loop. */
+void veil_monitor_enter_ap(struct veil_monitor *mon, u32 id, struct veil_backend *be);
+
+/* Allocate zeroed, page-aligned monitor pages; returns a GPA or 0. */
+u64 veil_monitor_alloc(struct veil_monitor *mon, u64 pages, u64 align);
+
+/* Stop the CVM through the GHCB termination request. Does not return. */
+void veil_monitor_terminate(struct veil_vcpu *vc, unsigned set, unsigned code)
+	__attribute__((noreturn));
+
+/* Console output of the monitor. */
+void veil_printf(struct veil_backend *be, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

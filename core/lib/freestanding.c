@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The four functions a C compiler may call on its own (struct copies and
+ * initialisers). Linked only into freestanding images: hosted builds use
+ * the C library's.
+ */
+#include <veil/lib.h>
+
+void *memcpy(void *dst, const void *src, usize n);
+void *memset(void *dst, int c, usize n);
+void *memmove(void *dst, const void *src, usize n);
+int memcmp(const void *a, const void *b, usize n);
+
+void *memcpy(void *dst, const void *src, usize n)
+{
+	return veil_memcpy(dst, src, n);
+}
+
+void *memset(void *dst, int c, usize n)
+{
+	return veil_memset(dst, c, n);
+}
+
+void *memmove(void *dst, const void *src, usize n)
+{
+	u8 *d = dst;
+	const u8 *s = src;
+
+	if (d < s)
+		return veil_memcpy(dst, src, n);
+	while (n--)
+		d[n] = s[n];
+	return dst;
+}
+
+int memcmp(const void *a, const void *b, usize n)
+{
+	return veil_memcmp(a, b, n);
+}

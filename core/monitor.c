@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * monitor.c - boot of the VMPL0 monitor and the per-vCPU run loop
+ * (DESIGN.md section 5).
+ */
+#include <stdarg.h>
+#include <veil/abi.h>
+#include <veil/boot.h>
+#include <veil/lib.h>
+#include <veil/monitor.h>
+#include <veil/svsm.h>
+
+#define EXIT_NPF 0x400
+#define EXIT_VMGEXIT 0x403
+
+void veil_printf(struct veil_backend *be, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	usize n;
+
+	va_start(ap, fmt);
+	n = veil_vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	veil_console_write(be, buf, n < sizeof(buf) ? n : sizeof(buf) - 1);
+}
+
+void veil_monitor_terminate(struct veil_vcpu *vc, unsigned set, unsigned code)
+{
+	for (;;) {
+		veil_ghcb_msr_write(vc->be, GHCB_MSR_TERM_REQ(set, code));
+		veil_vmgexit(vc->be);
+	}
+}
+
+u64 veil_monitor_alloc(struct veil_monitor *mon, u64 pages, u64 align)
+{
+	u64 gpa = (mon->alloc_next + align - 1) & ~(align - 1), len, end;
+
+	if (!veil_mul_ok(pages, VEIL_PAGE_SIZE, &len) || !veil_add_ok(gpa, len, &end) ||
+	    end > mon->alloc_end)
+		return 0;
+	mon->alloc_next = end;
+	return gpa;
+}
+
+/* A monitor page whose RMP entry may carry the VMSA bit: not 2 MiB aligned. */
+static u64 alloc_vmsa_page(struct veil_monitor *mon)
+{
+	u64 gpa = veil_monitor_alloc(mon, 1, VEIL_PAGE_SIZE);
+
+	if (gpa && veil_aligned(gpa, VEIL_HUGE_SIZE))
+		gpa = veil_monitor_alloc(mon, 1, VEIL_PAGE_SIZE);
+	return gpa;
+}
+
+/* ---- GHCB use by the monitor ----------------------------------------------- */
+
+static u64 msr_request(struct veil_vcpu *vc, u64 req)
+{
+	u64 resp;
+
+	veil_ghcb_msr_write(vc->be, req);
+	veil_vmgexit(vc->be);
+	resp = veil_ghcb_msr_read(vc->be);
+	veil_ghcb_msr_write(vc->be, vc->ghcb);
+	return resp;
+}
+
+/* Give the monitor a shared GHCB page on this vCPU. */
+static int setup_ghcb(struct veil_monitor *mon, struct veil_vcpu *vc)
+{
+	u64 gpa = veil_monitor_alloc(mon, 1, VEIL_PAGE_SIZE), resp;
+	struct veil_page *p;
+
+	if (!gpa)
+		return VEIL_ENOMEM;
+	p = &mon->mem.pages[gpa / VEIL_PAGE_SIZE];
+	if (veil_pvalidate(vc->be, gpa, false, false, NULL))
+		return VEIL_EHW;
+	p->validated = 0;
+	p->owner = VEIL_OWNER_SHARED;
+	resp = msr_request(vc, GHCB_MSR_PSC_REQ(gpa >> 12, GHCB_MSR_PSC_SHARED));
+	if ((resp & 0xFFF) != 0x015 || resp >> 32)
+		return VEIL_EHW;
+	resp = msr_request(vc, GHCB_MSR_REGISTER_REQ(gpa >> 12));
+	if (resp != (0x013 | gpa))
+		return VEIL_EHW;
+	vc->ghcb = gpa;
+	veil_ghcb_msr_write(vc->be, gpa);
+	return VEIL_OK;
+}
+
+/* One full-GHCB event; returns SW_EXITINFO1[31:0] (0 = success). */
+static u64 ghcb_event(struct veil_vcpu *vc, u64 code, u64 info1, u64 info2, u64 rax)
+{
+	u8 *g = veil_map(vc->be, vc->ghcb, VEIL_PAGE_SIZE);
+	u16 ver = 2;
+
+	if (!g)
+		return ~0ULL;
+	veil_memset(g, 0, VEIL_PAGE_SIZE);
+	veil_st64(g + 0x1F8, rax);
+	veil_st64(g + 0x390, code);
+	veil_st64(g + 0x398, info1);
+	veil_st64(g + 0x3A0, info2);
+	g[0x3F0 + 0x1F8 / 64] |= 1 << ((0x1F8 / 8) % 8);
+	g[0x3F0 + 0x390 / 64] |= 1 << ((0x390 / 8) % 8);
+	g[0x3F0 + 0x398 / 64] |= 1 << ((0x398 / 8) % 8);
+	g[0x3F0 + 0x3A0 / 64] |= 1 << ((0x3A0 / 8) % 8);
+	veil_memcpy(g + 0xFFA, &ver, 2);
+	veil_ghcb_msr_write(vc->be, vc->ghcb);
+	veil_vmgexit(vc->be);
+	return veil_ld64(g + 0x398) & 0xFFFFFFFFULL;
+}
+
+/* ---- boot ------------------------------------------------------------------- */
+
+static bool launch_ok(const struct veil_launch *l)
+{
+	return l->nr_vcpus >= 1 && l->nr_vcpus <= VEIL_MAX_VCPUS &&
+	       veil_aligned(l->mem_size, VEIL_HUGE_SIZE) && l->mem_size <= (12ULL << 30) &&
+	       veil_aligned(l->mon_base, VEIL_PAGE_SIZE) && l->mon_size >= (1ULL << 20) &&
+	       veil_range_within(l->mon_base, l->mon_size, VEIL_BOOT_OS_MIN, l->mem_size) &&
+	       veil_aligned(l->kernel_start, VEIL_PAGE_SIZE) &&
+	       veil_aligned(l->kernel_end, VEIL_PAGE_SIZE) && l->kernel_start < l->kernel_end &&
+	       veil_range_within(l->kernel_start, l->kernel_end - l->kernel_start,
+				 VEIL_BOOT_OS_MIN, l->mon_base) &&
+	       veil_range_within(l->kernel_entry, 1, l->kernel_start, l->kernel_end) &&
+	       veil_range_within(l->secrets_gpa, VEIL_PAGE_SIZE, l->mon_base,
+				 l->mon_base + l->mon_size);
+}
+
+/* Ownership at launch: the monitor region is the monitor's, the image the OS's. */
+static int take_ownership(struct veil_monitor *mon, struct veil_backend *be)
+{
+	const struct veil_launch *l = &mon->launch;
+	u64 pfn, gpa;
+
+	for (pfn = 0; pfn < mon->mem.nr_pages; pfn++) {
+		struct veil_page *p = &mon->mem.pages[pfn];
+
+		gpa = pfn * VEIL_PAGE_SIZE;
+		p->owner = VEIL_OWNER_OS;
+		p->os_perms = VEIL_RMP_PERM_ALL;
+		if (gpa >= l->mon_base && gpa < l->mon_base + l->mon_size) {
+			p->owner = VEIL_OWNER_MONITOR;
+			p->validated = 1;
+		} else if (gpa >= l->kernel_start && gpa < l->kernel_end) {
+			p->validated = 1;
+		}
+		if (p->validated && veil_mem_apply(&mon->mem, be, gpa))
+			return VEIL_EHW;
+	}
+	return VEIL_OK;
+}
+
+static int validate_boot_area(struct veil_monitor *mon, struct veil_backend *be)
+{
+	u64 gpa;
+
+	for (gpa = VEIL_BOOT_INFO; gpa < VEIL_BOOT_AREA_END; gpa += VEIL_PAGE_SIZE) {
+		struct veil_page *p = &mon->mem.pages[gpa / VEIL_PAGE_SIZE];
+		void *page;
+
+		if (veil_pvalidate(be, gpa, false, true, NULL))
+			return VEIL_EHW;
+		p->validated = 1;
+		page = veil_map(be, gpa, VEIL_PAGE_SIZE);
+		if (!page)
+			return VEIL_ERANGE;
+		veil_memset(page, 0, VEIL_PAGE_SIZE);
+		if (veil_mem_apply(&mon->mem, be, gpa))
+			return VEIL_EHW;
+	}
+	return VEIL_OK;
+}
+
+static void seg(u8 *vmsa, unsigned off, u16 sel, u16 attr, u32 limit, u64 base)
+{
+	veil_memcpy(vmsa + off, &sel, 2);
+	veil_memcpy(vmsa + off + 2, &attr, 2);
+	veil_memcpy(vmsa + off + 4, &limit, 4);
+	veil_st64(vmsa + off + 8, base);
+}
+
+/* GDT, TSS, identity page tables (2 MiB pages), boot info, secrets copy. */
+static int build_boot_area(struct veil_monitor *mon, struct veil_backend *be)
+{
+	const struct veil_launch *l = &mon->launch;
+	static const u64 gdt_init[] = { 0, 0x00AF9B000000FFFFULL, 0x00CF93000000FFFFULL,
+					0x00CFF3000000FFFFULL, 0x00AFFB000000FFFFULL };
+	u8 *area = veil_map(be, VEIL_BOOT_INFO, VEIL_BOOT_AREA_END - VEIL_BOOT_INFO);
+	u8 *gdt, *pml4, *pdpt, *secrets, *launch_secrets;
+	struct veil_boot_info *bi;
+	u64 tss = VEIL_BOOT_GDT + 0x100, gb, i, nr_gb = l->mem_size >> 30;
+
+	if (!area)
+		return VEIL_ERANGE;
+	gdt = area + (VEIL_BOOT_GDT - VEIL_BOOT_INFO);
+	veil_memcpy(gdt, gdt_init, sizeof(gdt_init));
+	veil_st64(gdt + 0x28, 0x67 | ((tss & 0xFFFFFF) << 16) | (0x89ULL << 40) |
+				      (((tss >> 24) & 0xFF) << 56));
+	veil_st64(gdt + 0x100 + 4, VEIL_BOOT_STACK_TOP);
+
+	pml4 = area + (VEIL_BOOT_PML4 - VEIL_BOOT_INFO);
+	pdpt = pml4 + VEIL_PAGE_SIZE;
+	veil_st64(pml4, (VEIL_BOOT_PML4 + VEIL_PAGE_SIZE) | 0x3);
+	if (l->mem_size & ((1ULL << 30) - 1))
+		nr_gb++;
+	for (gb = 0; gb < nr_gb; gb++) {
+		u64 pd = VEIL_BOOT_PML4 + (2 + gb) * VEIL_PAGE_SIZE;
+		u8 *pdp = area + (pd - VEIL_BOOT_INFO);
+
+		veil_st64(pdpt + gb * 8, pd | 0x3);
+		for (i = 0; i < 512; i++)
+			veil_st64(pdp + i * 8, (((gb << 30) + (i << 21)) | 0x83 | (1ULL << 51)));
+	}
+
+	bi = (struct veil_boot_info *)area;
+	bi->magic = VEIL_BOOT_MAGIC;
+	bi->version = VEIL_BOOT_VERSION;
+	bi->nr_vcpus = l->nr_vcpus;
+	bi->mem_size = l->mem_size;
+	bi->secrets_gpa = VEIL_BOOT_SECRETS;
+	bi->cpuid_gpa = VEIL_BOOT_CPUID;
+	bi->caa_gpa = VEIL_BOOT_CAA;
+	bi->kernel_start = l->kernel_start;
+	bi->kernel_end = l->kernel_end;
+	bi->ranges[0] = (struct veil_mem_range){ VEIL_BOOT_INFO, VEIL_BOOT_AREA_END - VEIL_BOOT_INFO,
+						 VEIL_MEM_OS_VALIDATED, 0 };
+	bi->ranges[1] = (struct veil_mem_range){ l->kernel_start, l->kernel_end - l->kernel_start,
+						 VEIL_MEM_OS_VALIDATED, 0 };
+	bi->ranges[2] = (struct veil_mem_range){ VEIL_BOOT_OS_MIN, l->kernel_start - VEIL_BOOT_OS_MIN,
+						 VEIL_MEM_OS_UNVALIDATED, 0 };
+	bi->ranges[3] = (struct veil_mem_range){ l->kernel_end, l->mon_base - l->kernel_end,
+						 VEIL_MEM_OS_UNVALIDATED, 0 };
+	bi->ranges[4] = (struct veil_mem_range){ l->mon_base, l->mon_size, VEIL_MEM_MONITOR, 0 };
+	bi->nr_ranges = 5;
+	veil_memcpy(bi->cmdline, l->cmdline, sizeof(bi->cmdline));
+	bi->cmdline[sizeof(bi->cmdline) - 1] = 0;
+
+	/* The OS's secrets page: VMPCK0-2 cleared so it cannot ask the firmware
+	 * for reports that claim VMPL0-2 (the prototype cleared only VMPCK0). */
+	secrets = area + (VEIL_BOOT_SECRETS - VEIL_BOOT_INFO);
+	launch_secrets = veil_map(be, l->secrets_gpa, VEIL_PAGE_SIZE);
+	if (!launch_secrets)
+		return VEIL_ERANGE;
+	veil_memcpy(secrets, launch_secrets, VEIL_PAGE_SIZE);
+	veil_memset(secrets + SNP_SECRETS_VMPCK(0), 0, 3 * 0x20);
+	veil_st64(secrets + SNP_SECRETS_SVSM_BASE, l->mon_base);
+	veil_st64(secrets + SNP_SECRETS_SVSM_SIZE, l->mon_size);
+	veil_st64(secrets + SNP_SECRETS_SVSM_CAA, VEIL_BOOT_CAA);
+	secrets[SNP_SECRETS_SVSM_MAX_VERSION] = 1;
+	secrets[SNP_SECRETS_SVSM_GUEST_VMPL] = VEIL_OS_VMPL;
+	return VEIL_OK;
+}
+
+/* The OS's VMSA for the boot vCPU, in a monitor page with the VMSA bit. */
+static int create_os_vmsa(struct veil_monitor *mon, struct veil_vcpu *vc)
+{
+	const struct veil_launch *l = &mon->launch;
+	u64 gpa = alloc_vmsa_page(mon);
+	u32 mxcsr = 0x1F80;
+	u8 *v;
+
+	if (!gpa || !(v = veil_map(vc->be, gpa, VEIL_PAGE_SIZE)))
+		return VEIL_ENOMEM;
+	veil_memset(v, 0, VEIL_PAGE_SIZE);
+	seg(v, VMSA_OFF_CS, 0x08, 0x29B, 0xFFFFFFFF, 0);
+	seg(v, VMSA_OFF_SS, 0x10, 0xC93, 0xFFFFFFFF, 0);
+	seg(v, VMSA_OFF_DS, 0x10, 0xC93, 0xFFFFFFFF, 0);
+	seg(v, VMSA_OFF_ES, 0x10, 0xC93, 0xFFFFFFFF, 0);
+	seg(v, VMSA_OFF_TR, 0x28, 0x8B, 0x67, VEIL_BOOT_GDT + 0x100);
+	seg(v, VMSA_OFF_GDTR, 0, 0, 0x37, VEIL_BOOT_GDT);
+	v[VMSA_OFF_VMPL] = VEIL_OS_VMPL;
+	veil_st64(v + VMSA_OFF_EFER, 0x1D01); /* SCE, LME, LMA, NXE, SVME */
+	veil_st64(v + VMSA_OFF_CR0, 0x80010033ULL);
+	veil_st64(v + VMSA_OFF_CR4, 0x620);
+	veil_st64(v + VMSA_OFF_CR3, VEIL_BOOT_PML4);
+	veil_st64(v + VMSA_OFF_RFLAGS, 2);
+	veil_st64(v + VMSA_OFF_RIP, l->kernel_entry);
+	veil_st64(v + VMSA_OFF_RSP, VEIL_BOOT_STACK_TOP);
+	veil_st64(v + VMSA_OFF_RDI, VEIL_BOOT_INFO);
+	veil_st64(v + VMSA_OFF_PAT, 0x0007040600070406ULL);
+	veil_st64(v + VMSA_OFF_DR6, 0xFFFF0FF0ULL);
+	veil_st64(v + VMSA_OFF_DR7, 0x400);
+	veil_st64(v + VMSA_OFF_SEV_FEATURES, l->sev_features);
+	veil_memcpy(v + VMSA_OFF_MXCSR, &mxcsr, 4);
+	if (veil_mem_transfer(&mon->mem, vc->be, gpa, VEIL_PAGE_SIZE, VEIL_OWNER_MONITOR,
+			      VEIL_OWNER_VMSA, 0))
+		return VEIL_EHW;
+	/* Register it with the hypervisor as this vCPU's VMPL3 VMSA. */
+	if (ghcb_event(vc, 0x80000013, 0 | ((u64)VEIL_OS_VMPL << 16) | ((u64)vc->id << 32), gpa,
+		       l->sev_features))
+		return VEIL_EHW;
+	vc->os_vmsa = gpa;
+	return VEIL_OK;
+}
+
+struct veil_monitor *veil_monitor_boot(const struct veil_launch *launch, struct veil_backend *be)
+{
+	struct veil_monitor *mon;
+	struct veil_vcpu *vc;
+	u64 pages_len, pages_gpa, i;
+
+	if (!launch_ok(launch)) {
+		veil_printf(be, "veil: bad launch parameters\n");
+		return NULL;
+	}
+	mon = veil_map(be, launch->mon_base, sizeof(*mon));
+	if (!mon)
+		return NULL;
+	veil_memset(mon, 0, sizeof(*mon));
+	mon->launch = *launch;
+	mon->alloc_next = (launch->mon_base + sizeof(*mon) + VEIL_PAGE_SIZE - 1) & VEIL_PAGE_MASK;
+	mon->alloc_end = launch->mon_base + launch->mon_size;
+	mon->mem.nr_pages = launch->mem_size / VEIL_PAGE_SIZE;
+	pages_len = mon->mem.nr_pages * sizeof(struct veil_page);
+	pages_gpa = veil_monitor_alloc(mon, (pages_len + VEIL_PAGE_SIZE - 1) / VEIL_PAGE_SIZE,
+				       VEIL_PAGE_SIZE);
+	mon->mem.pages = pages_gpa ? veil_map(be, pages_gpa, pages_len) : NULL;
+	if (!mon->mem.pages)
+		return NULL;
+	for (i = 0; i < launch->nr_vcpus; i++)
+		mon->vcpus[i].id = (u32)i;
+	vc = &mon->vcpus[0];
+	vc->be = be;
+	vc->caa = VEIL_BOOT_CAA;
+	if (take_ownership(mon, be) || validate_boot_area(mon, be) || build_boot_area(mon, be) ||
+	    setup_ghcb(mon, vc) || create_os_vmsa(mon, vc)) {
+		veil_printf(be, "veil: boot failed\n");
+		return NULL;
+	}
+	vc->state = VEIL_VCPU_RUNNING;
+	veil_printf(be, "veil: monitor up: %u MiB guest, %u vCPU(s), OS entry %lx\n",
+		    (unsigned)(launch->mem_size >> 20), launch->nr_vcpus,
+		    (unsigned long)launch->kernel_entry);
+	return mon;
+}
+
+/* ---- the run loop ------------------------------------------------------------- */
+
+static void fault_policy(struct veil_monitor *mon, struct veil_vcpu *vc, const u8 *vmsa)
+{
+	struct veil_fault *f = &mon->faults[mon->nr_faults < VEIL_MAX_FAULTS ? mon->nr_faults : 0];
+
+	f->vcpu = vc->id;
+	f->exit_code = veil_ld64(vmsa + VMSA_OFF_EXIT_CODE);
+	f->exitinfo1 = veil_ld64(vmsa + VMSA_OFF_EXITINFO1);
+	f->exitinfo2 = veil_ld64(vmsa + VMSA_OFF_EXITINFO2);
+	f->rip = veil_ld64(vmsa + VMSA_OFF_RIP);
+	if (mon->nr_faults < VEIL_MAX_FAULTS)
+		mon->nr_faults++;
+	veil_trace(vc->be, 1, f->exitinfo1, f->exitinfo2, f->rip);
+	veil_printf(vc->be,
+		    "veil: RMP violation by the OS on vCPU %u: rip %lx gpa %lx exitinfo1 %lx; "
+		    "stopping the CVM\n",
+		    vc->id, (unsigned long)f->rip, (unsigned long)f->exitinfo2,
+		    (unsigned long)f->exitinfo1);
+	veil_monitor_terminate(vc, VEIL_TERM_SET, VEIL_TERM_VIOLATION);
+}
+
+/* The CAA may be used only while it is a validated OS page. */
+static u8 *caa_of(struct veil_monitor *mon, struct veil_vcpu *vc)
+{
+	u64 pfn = vc->caa / VEIL_PAGE_SIZE;
+
+	if (pfn >= mon->mem.nr_pages || mon->mem.pages[pfn].owner != VEIL_OWNER_OS ||
+	    !mon->mem.pages[pfn].validated)
+		return NULL;
+	return veil_map(vc->be, vc->caa, VEIL_PAGE_SIZE);
+}
+
+static void handle_call(struct veil_monitor *mon, struct veil_vcpu *vc, u8 *vmsa)
+{
+	u8 *caa = caa_of(mon, vc);
+	u64 efer = veil_ld64(vmsa + VMSA_OFF_EFER);
+	struct veil_call c;
+
+	if (!caa || __atomic_load_n(&caa[0], __ATOMIC_ACQUIRE) != 1)
+		return; /* a run-VMPL0 request without a call: just resume */
+	/* Not runnable while the monitor edits it. */
+	veil_st64(vmsa + VMSA_OFF_EFER, efer & ~VMSA_EFER_SVME);
+	c.rax = veil_ld64(vmsa + VMSA_OFF_RAX);
+	c.rcx = veil_ld64(vmsa + VMSA_OFF_RCX);
+	c.rdx = veil_ld64(vmsa + VMSA_OFF_RDX);
+	c.r8 = veil_ld64(vmsa + VMSA_OFF_R8);
+	c.r9 = veil_ld64(vmsa + VMSA_OFF_R9);
+	veil_trace(vc->be, 2, c.rax, c.rcx, c.rdx);
+	veil_svsm_dispatch(mon, vc, &c);
+	veil_st64(vmsa + VMSA_OFF_RAX, c.rax);
+	veil_st64(vmsa + VMSA_OFF_RCX, c.rcx);
+	veil_st64(vmsa + VMSA_OFF_RDX, c.rdx);
+	veil_st64(vmsa + VMSA_OFF_R8, c.r8);
+	veil_st64(vmsa + VMSA_OFF_R9, c.r9);
+	vc->calls++;
+	caa = caa_of(mon, vc); /* the call may have moved the CAA */
+	if (caa)
+		__atomic_store_n(&caa[0], 0, __ATOMIC_RELEASE);
+	veil_st64(vmsa + VMSA_OFF_EFER, efer);
+}
+
+static void handle_exit(struct veil_monitor *mon, struct veil_vcpu *vc)
+{
+	u8 *vmsa = vc->os_vmsa ? veil_map(vc->be, vc->os_vmsa, VEIL_PAGE_SIZE) : NULL;
+	u64 code;
+
+	if (!vmsa)
+		veil_monitor_terminate(vc, VEIL_TERM_SET, VEIL_TERM_MONITOR);
+	vc->exits++;
+	code = veil_ld64(vmsa + VMSA_OFF_EXIT_CODE);
+	if (code == EXIT_VMGEXIT) {
+		handle_call(mon, vc, vmsa);
+	} else if (code == EXIT_NPF) {
+		fault_policy(mon, vc, vmsa);
+	} else {
+		veil_printf(vc->be, "veil: unexpected exit %lx on vCPU %u\n", (unsigned long)code,
+			    vc->id);
+		veil_monitor_terminate(vc, VEIL_TERM_SET, VEIL_TERM_MONITOR);
+	}
+}
+
+static void run_os(struct veil_vcpu *vc)
+{
+	u64 resp = msr_request(vc, GHCB_MSR_RUN_VMPL_REQ(VEIL_OS_VMPL));
+
+	if ((resp & 0xFFF) != GHCB_MSR_RUN_VMPL_RESP || resp >> 32) {
+		veil_printf(vc->be, "veil: cannot run the OS on vCPU %u (%lx)\n", vc->id,
+			    (unsigned long)resp);
+		veil_monitor_terminate(vc, VEIL_TERM_SET, VEIL_TERM_MONITOR);
+	}
+}
+
+void veil_monitor_run(struct veil_monitor *mon, struct veil_vcpu *vc)
+{
+	for (;;) {
+		run_os(vc);
+		handle_exit(mon, vc);
+	}
+}
+
+void veil_monitor_enter_ap(struct veil_monitor *mon, u32 id, struct veil_backend *be)
+{
+	struct veil_vcpu *vc;
+
+	if (id >= mon->launch.nr_vcpus || id >= VEIL_MAX_VCPUS)
+		return;
+	vc = &mon->vcpus[id];
+	vc->be = be;
+	if (!vc->ghcb && setup_ghcb(mon, vc))
+		veil_monitor_terminate(vc, VEIL_TERM_SET, VEIL_TERM_MONITOR);
+	vc->state = VEIL_VCPU_RUNNING;
+	handle_exit(mon, vc);
+	veil_monitor_run(mon, vc);
+}

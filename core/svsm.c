@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * svsm.c - the SVSM core protocol (reference section 8) and protocol
+ * dispatch. Every GPA, length and index comes from the untrusted OS: each is
+ * range-checked with overflow-safe helpers and ownership-checked before use,
+ * and request data is copied in, never used in place.
+ */
+#include <veil/abi.h>
+#include <veil/lib.h>
+#include <veil/svsm.h>
+
+#define PVAL_RESERVED_BITS 0xFF0ULL
+
+static bool os_page(const struct veil_monitor *mon, u64 gpa)
+{
+	u64 pfn = gpa / VEIL_PAGE_SIZE;
+
+	return veil_aligned(gpa, VEIL_PAGE_SIZE) && pfn < mon->mem.nr_pages &&
+	       mon->mem.pages[pfn].owner == VEIL_OWNER_OS && mon->mem.pages[pfn].validated;
+}
+
+static u64 core_remap_ca(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
+{
+	if (!veil_aligned(c->rcx, VEIL_PAGE_SIZE))
+		return SVSM_ERR_INVALID_PARAMETER;
+	if (!os_page(mon, c->rcx))
+		return SVSM_ERR_INVALID_ADDRESS;
+	vc->caa = c->rcx;
+	return SVSM_SUCCESS;
+}
+
+/* Validate or rescind one entry's range; the RMP follows ownership. */
+static u64 pvalidate_entry(struct veil_monitor *mon, struct veil_vcpu *vc, u64 entry)
+{
+	struct veil_mem *mem = &mon->mem;
+	bool huge = (entry & 3) == SVSM_PVAL_SIZE_2M, validate = (entry >> 2) & 1;
+	bool ignore_cf = (entry >> 3) & 1, unchanged = false;
+	u64 gfn = entry >> 12, len = huge ? VEIL_HUGE_SIZE : VEIL_PAGE_SIZE, gpa, off;
+	int rc;
+
+	if ((entry & PVAL_RESERVED_BITS) || (entry & 3) > SVSM_PVAL_SIZE_2M)
+		return SVSM_ERR_INVALID_PARAMETER;
+	if (gfn >= mem->nr_pages)
+		return SVSM_ERR_INVALID_ADDRESS;
+	gpa = gfn * VEIL_PAGE_SIZE;
+	if (huge && !veil_aligned(gpa, VEIL_HUGE_SIZE))
+		return SVSM_ERR_INVALID_PARAMETER;
+	if (!veil_mem_owned_by(mem, gpa, len, VEIL_OWNER_OS))
+		return SVSM_ERR_INVALID_ADDRESS;
+	if (!validate) /* revoke before rescinding, so no stale access remains */
+		for (off = 0; off < len; off += VEIL_PAGE_SIZE)
+			if (mem->pages[(gpa + off) / VEIL_PAGE_SIZE].validated &&
+			    veil_rmpadjust(vc->be, gpa + off, false, VEIL_RMPADJUST_ATTRS(3, 0, 0)))
+				return SVSM_ERR_PROTOCOL_BASE + 1;
+	veil_tlb_flush(vc->be);
+	rc = veil_pvalidate(vc->be, gpa, huge, validate, &unchanged);
+	if (rc)
+		return SVSM_ERR_PROTOCOL_BASE + (u64)rc;
+	for (off = 0; off < len; off += VEIL_PAGE_SIZE) {
+		mem->pages[(gpa + off) / VEIL_PAGE_SIZE].validated = validate;
+		if (validate && veil_mem_apply(mem, vc->be, gpa + off))
+			return SVSM_ERR_PROTOCOL_BASE + 1;
+	}
+	if (unchanged && !ignore_cf)
+		return SVSM_ERR_PVALIDATE_FAIL_UNCHANGED;
+	return SVSM_SUCCESS;
+}
+
+static u64 core_pvalidate(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
+{
+	struct svsm_pvalidate_hdr hdr;
+	u8 *page;
+	u64 off = c->rcx & (VEIL_PAGE_SIZE - 1), room, i, rc;
+
+	if (!veil_aligned(c->rcx, 8))
+		return SVSM_ERR_INVALID_PARAMETER;
+	if (!os_page(mon, c->rcx & VEIL_PAGE_MASK))
+		return SVSM_ERR_INVALID_ADDRESS;
+	page = veil_map(vc->be, c->rcx & VEIL_PAGE_MASK, VEIL_PAGE_SIZE);
+	if (!page || off + sizeof(hdr) > VEIL_PAGE_SIZE)
+		return SVSM_ERR_INVALID_PARAMETER;
+	veil_memcpy(&hdr, page + off, sizeof(hdr));
+	room = (VEIL_PAGE_SIZE - off - sizeof(hdr)) / 8;
+	if (hdr.num_entries > room || hdr.next > hdr.num_entries)
+		return SVSM_ERR_INVALID_PARAMETER;
+	for (i = hdr.next; i < hdr.num_entries; i++) {
+		u64 entry = veil_ld64(page + off + sizeof(hdr) + i * 8);
+		u16 next;
+
+		rc = pvalidate_entry(mon, vc, entry);
+		if (rc != SVSM_SUCCESS)
+			return rc; /* `next` names the entry that failed */
+		next = (u16)(i + 1);
+		veil_memcpy(page + off + 2, &next, 2);
+	}
+	return SVSM_SUCCESS;
+}
+
+/* A VMSA the OS hands in must describe a VMPL3 vCPU like its own. */
+static bool vmsa_acceptable(const struct veil_monitor *mon, const u8 *v)
+{
+	return v[VMSA_OFF_VMPL] == VEIL_OS_VMPL && (veil_ld64(v + VMSA_OFF_EFER) & VMSA_EFER_SVME) &&
+	       veil_ld64(v + VMSA_OFF_SEV_FEATURES) == mon->launch.sev_features;
+}
+
+static u64 core_create_vcpu(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
+{
+	u64 vmsa = c->rcx, caa = c->rdx, apic = c->r8;
+	struct veil_vcpu *t;
+	const u8 *v;
+
+	if (apic >= mon->launch.nr_vcpus || !veil_aligned(vmsa, VEIL_PAGE_SIZE) ||
+	    !veil_aligned(caa, VEIL_PAGE_SIZE) || veil_aligned(vmsa, VEIL_HUGE_SIZE) || vmsa == caa)
+		return SVSM_ERR_INVALID_PARAMETER;
+	if (!os_page(mon, vmsa) || !os_page(mon, caa))
+		return SVSM_ERR_INVALID_ADDRESS;
+	t = &mon->vcpus[apic];
+	if (t->os_vmsa)
+		return SVSM_ERR_INVALID_REQUEST; /* delete the old VMSA first */
+	/* Take the page away from the OS first, then check what it holds: the
+	 * OS cannot change it between the check and its use. */
+	if (veil_mem_transfer(&mon->mem, vc->be, vmsa, VEIL_PAGE_SIZE, VEIL_OWNER_OS,
+			      VEIL_OWNER_VMSA, 0))
+		return SVSM_ERR_INVALID_ADDRESS;
+	v = veil_map(vc->be, vmsa, VEIL_PAGE_SIZE);
+	if (!v || !vmsa_acceptable(mon, v)) {
+		veil_mem_transfer(&mon->mem, vc->be, vmsa, VEIL_PAGE_SIZE, VEIL_OWNER_VMSA,
+				  VEIL_OWNER_OS, 0);
+		return SVSM_ERR_INVALID_PARAMETER;
+	}
+	t->os_vmsa = vmsa;
+	t->caa = caa;
+	t->state = VEIL_VCPU_CREATED;
+	return SVSM_SUCCESS;
+}
+
+static u64 core_delete_vcpu(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
+{
+	u32 i;
+
+	for (i = 0; i < mon->launch.nr_vcpus; i++) {
+		struct veil_vcpu *t = &mon->vcpus[i];
+
+		if (!c->rcx || t->os_vmsa != c->rcx)
+			continue;
+		if (t == vc)
+			return SVSM_ERR_INVALID_REQUEST; /* the caller runs on it */
+		if (veil_mem_transfer(&mon->mem, vc->be, c->rcx, VEIL_PAGE_SIZE, VEIL_OWNER_VMSA,
+				      VEIL_OWNER_OS, 0))
+			return SVSM_ERR_INVALID_ADDRESS;
+		t->os_vmsa = 0;
+		t->state = VEIL_VCPU_OFF;
+		return SVSM_SUCCESS;
+	}
+	return SVSM_ERR_INVALID_PARAMETER;
+}
+
+/* Supported protocols and their version ranges. */
+static bool protocol_versions(u32 proto, u32 *min, u32 *max)
+{
+	switch (proto) {
+	case SVSM_CORE_PROTOCOL:
+	case VEIL_PROTOCOL_TEST:
+		*min = *max = 1;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static u64 core_query_protocol(struct veil_call *c)
+{
+	u32 min, max, proto = (u32)(c->rcx >> 32), ver = (u32)c->rcx;
+
+	if (!protocol_versions(proto, &min, &max) || ver < min || ver > max)
+		c->rcx = 0;
+	else
+		c->rcx = ((u64)max << 32) | min;
+	return SVSM_SUCCESS;
+}
+
+static u64 core_protocol(struct veil_monitor *mon, struct veil_vcpu *vc, u32 call,
+			 struct veil_call *c)
+{
+	switch (call) {
+	case SVSM_CORE_REMAP_CA:
+		return core_remap_ca(mon, vc, c);
+	case SVSM_CORE_PVALIDATE:
+		return core_pvalidate(mon, vc, c);
+	case SVSM_CORE_CREATE_VCPU:
+		return core_create_vcpu(mon, vc, c);
+	case SVSM_CORE_DELETE_VCPU:
+		return core_delete_vcpu(mon, vc, c);
+	case SVSM_CORE_QUERY_PROTOCOL:
+		return core_query_protocol(c);
+	default:
+		return SVSM_ERR_UNSUPPORTED_CALL;
+	}
+}
+
+void veil_svsm_dispatch(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
+{
+	u32 proto = (u32)(c->rax >> 32), call = (u32)c->rax;
+
+	switch (proto) {
+	case SVSM_CORE_PROTOCOL:
+		c->rax = core_protocol(mon, vc, call, c);
+		break;
+	case VEIL_PROTOCOL_TEST:
+		if (call == 0) { /* echo: the cheapest round trip, for benchmarks */
+			c->rcx += 1;
+			c->rax = SVSM_SUCCESS;
+		} else {
+			c->rax = SVSM_ERR_UNSUPPORTED_CALL;
+		}
+		break;
+	default:
+		c->rax = SVSM_ERR_UNSUPPORTED_PROTOCOL;
+		break;
+	}
+}
