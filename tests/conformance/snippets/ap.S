@@ -1,0 +1,88 @@
+/*
+ * AP creation (reference 5.2): register and share the GHCB, build a VMSA at
+ * P_VMSA (VMPL field P_TVMPL, RIP ap_entry, RSP P_STACK1), mark the page with
+ * RMPADJUST(RDX = P_RMPADJ; skipped when 0; EAX to RES+0x18), then send NAE
+ * 0x8000_0013 with EXITINFO1 = P_REQ | P_TVMPL << 16 | P_APIC << 32,
+ * EXITINFO2 = P_VMSA + P_EI2ADJ, RAX = SEV_FEATURES ^ P_SEVF.
+ * GHCB EXITINFO1/2 after the event go to RES+0x20/0x28.
+ * P_FLAGS bit 0: then wait (bounded) for the new vCPU to write its marker.
+ * P_FLAGS bit 1: then send a DESTROY (request 2) for the same VMSA; GHCB
+ * EXITINFO1/2 after it go to RES+0x30/0x38.
+ * ap_entry stores the marker 0xA9A9A9A9 at RES+0x800 and its RSP at
+ * RES+0x808, then halts.
+ */
+.include "snp.inc"
+.globl _start, done, ap_entry, ap_done
+_start:
+	call ghcb_setup
+	mov rdi, qword ptr [PARAM + P_VMSA]
+	mov rsi, offset ap_entry
+	mov rdx, qword ptr [PARAM + P_STACK1]
+	mov rcx, qword ptr [PARAM + P_TVMPL]
+	call build_vmsa
+	mov rbx, qword ptr [rdi + V_SEV_FEATURES]
+	mov rdx, qword ptr [PARAM + P_RMPADJ]
+	test rdx, rdx
+	jz 1f
+	mov rax, qword ptr [PARAM + P_VMSA]
+	xor ecx, ecx
+	RMPADJUST
+	mov qword ptr [RES + 0x18], rax
+1:	mov r12, qword ptr [PARAM + P_REQ]
+	call ap_event
+	mov rax, qword ptr [r14 + G_EXITINFO1]
+	mov qword ptr [RES + 0x20], rax
+	mov rax, qword ptr [r14 + G_EXITINFO2]
+	mov qword ptr [RES + 0x28], rax
+
+	test qword ptr [PARAM + P_FLAGS], 1
+	jz 3f
+	mov ecx, 2000000
+2:	cmp qword ptr [RES + 0x800], 0
+	jne 3f
+	pause                       /* spin-wait hint: lets the other vCPU run */
+	dec ecx
+	jnz 2b
+3:	test qword ptr [PARAM + P_FLAGS], 2
+	jz done
+	mov r12, 2
+	call ap_event
+	mov rax, qword ptr [r14 + G_EXITINFO1]
+	mov qword ptr [RES + 0x30], rax
+	mov rax, qword ptr [r14 + G_EXITINFO2]
+	mov qword ptr [RES + 0x38], rax
+done:
+	hlt
+
+/* ap_event: AP creation NAE with request R12, SEV_FEATURES RBX. */
+ap_event:
+	call ghcb_clear
+	mov eax, 0x80000013
+	mov qword ptr [r14 + G_EXITCODE], rax
+	mov rax, qword ptr [PARAM + P_TVMPL]
+	shl rax, 16
+	or rax, r12
+	mov rcx, qword ptr [PARAM + P_APIC]
+	shl rcx, 32
+	or rax, rcx
+	mov qword ptr [r14 + G_EXITINFO1], rax
+	mov rax, qword ptr [PARAM + P_VMSA]
+	add rax, qword ptr [PARAM + P_EI2ADJ]
+	mov qword ptr [r14 + G_EXITINFO2], rax
+	mov rax, rbx
+	xor rax, qword ptr [PARAM + P_SEVF]
+	mov qword ptr [r14 + G_RAX], rax
+	GHCB_VALID r14, G_RAX
+	GHCB_VALID r14, G_EXITCODE
+	GHCB_VALID r14, G_EXITINFO1
+	GHCB_VALID r14, G_EXITINFO2
+	jmp ghcb_call
+
+ap_entry:
+	mov rax, 0xA9A9A9A9
+	mov qword ptr [RES + 0x800], rax
+	mov qword ptr [RES + 0x808], rsp
+ap_done:
+	hlt
+
+.include "lib.inc"
