@@ -621,6 +621,23 @@ START_TEST(rmpadjust_not_validated)
 }
 END_TEST
 
+/* Ref 2.3 -> FIDELITY: the page must be guest-owned; a shared page gives #NPF (bits 0,1,31,34). */
+START_TEST(rmpadjust_on_shared_page_npf)
+{
+	struct emu_exit e;
+
+	validate(DATA_GPA, 0x1000);
+	load("psc_insn");
+	param(P_VAL, DATA_GPA | 2ULL << 52 | 0x014);
+	param(P_RAX, DATA_GPA);
+	param(P_RDX, ADJ(1, R, 0));
+	run(0, 0, &e);
+	EQ(res(0), 0x015);
+	expect_npf(&e, sym("insn"), EMU_NPF_P | EMU_NPF_W | EMU_NPF_RMP | EMU_NPF_ENC, DATA_GPA);
+	expect_rmp(DATA_GPA, 0, 0, 0, 0, 0, 0);
+}
+END_TEST
+
 /* ---- PVALIDATE (ref 3.1) ---------------------------------------------------- */
 
 #define RFLAGS_CF 1ULL
@@ -796,6 +813,22 @@ START_TEST(pvalidate_rescind_then_access_vc)
 	expect_vc(&e, EMU_EXIT_NOT_VALIDATED, sym("access"));
 	EQ(res(0), EMU_RMP_SUCCESS);
 	EQ(rd64(DATA_GPA + 0x40), 0x5555);
+}
+END_TEST
+
+START_TEST(pvalidate_on_shared_page_npf)
+{
+	struct emu_exit e;
+
+	load("psc_insn");
+	param(P_VAL, DATA_GPA | 2ULL << 52 | 0x014);
+	param(P_RAX, DATA_GPA);
+	param(P_RDX, 1);
+	param(P_FLAGS, 1);
+	run(0, 0, &e);
+	EQ(res(0), 0x015);
+	expect_npf(&e, sym("insn_pv"), EMU_NPF_P | EMU_NPF_W | EMU_NPF_RMP | EMU_NPF_ENC, DATA_GPA);
+	expect_rmp(DATA_GPA, 0, 0, 0, 0, 0, 0);
 }
 END_TEST
 
@@ -2384,6 +2417,16 @@ START_TEST(ioio_raises_vc)
 }
 END_TEST
 
+START_TEST(ioio_in_raises_vc)
+{
+	struct emu_exit e;
+
+	load("ioio_in");
+	run(0, 0, &e);
+	expect_vc(&e, EMU_EXIT_IOIO, sym("insn"));
+}
+END_TEST
+
 START_TEST(msr_raises_vc)
 {
 	struct emu_exit e;
@@ -2483,6 +2526,7 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, rmpadjust_reserved_rdx_bits);
 	tcase_add_test(tc, rmpadjust_cpl3_gp);
 	tcase_add_test(tc, rmpadjust_not_validated);
+	tcase_add_test(tc, rmpadjust_on_shared_page_npf);
 
 	tc = tcase(s, "pvalidate");
 	tcase_add_test(tc, pvalidate_validate);
@@ -2496,6 +2540,7 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, pvalidate_keeps_permissions);
 	tcase_add_test(tc, pvalidate_then_access);
 	tcase_add_test(tc, pvalidate_rescind_then_access_vc);
+	tcase_add_test(tc, pvalidate_on_shared_page_npf);
 
 	tc = tcase(s, "validated");
 	tcase_add_test(tc, read_not_validated_vc);
@@ -2611,6 +2656,7 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, stack_usable_at_vmpl3);
 	tcase_add_test(tc, cpuid_raises_vc);
 	tcase_add_test(tc, ioio_raises_vc);
+	tcase_add_test(tc, ioio_in_raises_vc);
 	tcase_add_test(tc, msr_raises_vc);
 	tcase_add_test(tc, rmpupdate_raises_ud);
 	tcase_add_test(tc, psmash_raises_ud);
