@@ -22,12 +22,39 @@
 /* Intercept bits (bit n = exit code 0x60 + n). */
 #define ICPT(code) (1ULL << ((code)-0x60))
 
+/*
+ * The state-load stub page (private; fetchable only during a load). From CPL3
+ * it first climbs to CPL0 through a 64-bit call gate in its own GDT, with its
+ * own TSS and stack, since VMLOAD/VMRUN need CPL0 (Unicorn's SYSCALL is a
+ * no-op, and Unicorn offers no other way to change CPL).
+ */
+/* clang-format off */
 static const uint8_t stub_code[] = {
-	[0x00] = 0x0F, 0x05,	   /* syscall: CPL3 -> CPL0 */
-	[0x10] = 0x0F, 0x01, 0xDA, /* vmload */
-	0x0F,	       0x01, 0xD8, /* vmrun */
-	[0x20] = 0x0F, 0x0B,	   /* ud2: end of the load */
+	[0x00] = 0x48, 0xFF, 0x1D, 0x39, 0x00, 0x00, 0x00, /* lcall *0x40(%rip) */
+	[0x10] = 0x0F, 0x01, 0xDA,                         /* vmload */
+	[0x13] = 0x0F, 0x01, 0xD8,                         /* vmrun */
+	[0x20] = 0x0F, 0x0B,                               /* ud2: end of the load */
+	[0x48] = 0x1B, 0x00,                               /* far pointer: gate 0x18, RPL3 */
 };
+/* clang-format on */
+
+#define STUB_GDT 0x100
+#define STUB_TSS 0x200
+
+static void stub_init(struct emu_machine *m)
+{
+	uint64_t stub = m->priv_base + PRIV_STUB, entry = stub + 0x10;
+	uint8_t *p = m_ptr(m, stub, 0x1000);
+
+	memcpy(p, stub_code, sizeof(stub_code));
+	st64(p + STUB_GDT + 0x08, 0x00AF9B000000FFFFULL);
+	st64(p + STUB_GDT + 0x10, 0x00CF93000000FFFFULL);
+	/* 64-bit call gate, DPL3, to 0x08:entry */
+	st64(p + STUB_GDT + 0x18, (entry & 0xFFFF) | (0x08ULL << 16) | (0xECULL << 40) |
+					   (((entry >> 16) & 0xFFFF) << 48));
+	st64(p + STUB_GDT + 0x20, entry >> 32);
+	st64(p + STUB_TSS + 4, stub + 0x1000); /* RSP0 */
+}
 
 uint8_t *m_ptr(struct emu_machine *m, uint64_t pa, uint64_t len)
 {
@@ -156,6 +183,15 @@ static bool hook_invalid(uc_engine *uc, void *data)
 	return true;
 }
 
+/* Unicorn's SYSCALL only calls hooks: the model performs the instruction. */
+static void hook_syscall(uc_engine *uc, void *data)
+{
+	struct inst *in = data;
+
+	in->stop.kind = STOP_SYSCALL;
+	uc_emu_stop(uc);
+}
+
 static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
 	struct inst *in = data;
@@ -217,6 +253,7 @@ struct inst *inst_get(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
 	uc_hook_add(in->uc, &h, UC_HOOK_TLB_FILL, (void *)uc_tlb_hook, in, 1, 0);
 	uc_hook_add(in->uc, &h, UC_HOOK_INTR, (void *)hook_intr, in, 1, 0);
 	uc_hook_add(in->uc, &h, UC_HOOK_INSN_INVALID, (void *)hook_invalid, in, 1, 0);
+	uc_hook_add(in->uc, &h, UC_HOOK_INSN, (void *)hook_syscall, in, 1, 0, UC_X86_INS_SYSCALL);
 	if (m->cfg.count_insns)
 		uc_hook_add(in->uc, &h, UC_HOOK_CODE, (void *)hook_code, in, 1, 0);
 	inst_set_msr(in, MSR_VM_HSAVE, m->priv_base + PRIV_HSAVE);
@@ -234,18 +271,32 @@ static void inst_free(struct inst *in)
 	free(in);
 }
 
+/*
+ * Unicorn 2.1 bug: writing CR2 runs the CR3 update with the CR2 value. Write
+ * CR2 only when it changes, and put CR3 back after it.
+ */
+void inst_set_cr2(struct inst *in, uint64_t cr2)
+{
+	uint64_t cr3 = rreg(in->uc, UC_X86_REG_CR3);
+
+	if (rreg(in->uc, UC_X86_REG_CR2) == cr2)
+		return;
+	wreg(in->uc, UC_X86_REG_CR2, cr2);
+	wreg(in->uc, UC_X86_REG_CR3, cr3);
+}
+
 /* Registers moved on every switch (the "light" state). */
 static const int gpr_ids[] = {
 	UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX,	   UC_X86_REG_RBX, UC_X86_REG_RSP,
 	UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,	   UC_X86_REG_R8,  UC_X86_REG_R9,
 	UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12,	   UC_X86_REG_R13, UC_X86_REG_R14,
-	UC_X86_REG_R15, UC_X86_REG_RIP, UC_X86_REG_RFLAGS, UC_X86_REG_CR2,
+	UC_X86_REG_R15, UC_X86_REG_RIP, UC_X86_REG_RFLAGS,
 };
 static const uint16_t gpr_off[] = {
 	VMSA_RAX,     VMSA_RCX,	    VMSA_RDX,	  VMSA_RBX,	VMSA_RSP,
 	VMSA_RBP,     VMSA_RSI,	    VMSA_RDI,	  VMSA_R8,	VMSA_R8 + 8,
 	VMSA_R8 + 16, VMSA_R8 + 24, VMSA_R8 + 32, VMSA_R8 + 40, VMSA_R8 + 48,
-	VMSA_R8 + 56, VMSA_RIP,	    VMSA_RFLAGS,  VMSA_CR2,
+	VMSA_R8 + 56, VMSA_RIP,	    VMSA_RFLAGS,
 };
 #define NR_GPR (sizeof(gpr_ids) / sizeof(gpr_ids[0]))
 
@@ -265,26 +316,63 @@ static void light_io(struct inst *in, uint8_t *vmsa, bool save)
 		uc_reg_read_batch(in->uc, (int *)gpr_ids, ptrs, NR_GPR);
 		for (i = 0; i < NR_GPR; i++)
 			st64(vmsa + gpr_off[i], vals[i]);
+		st64(vmsa + VMSA_CR2, rreg(in->uc, UC_X86_REG_CR2));
 		for (i = 0; i < 16; i++)
 			uc_reg_read(in->uc, UC_X86_REG_XMM0 + i, xmm[i]);
 		memcpy(vmsa + VMSA_XMM, xmm, sizeof(xmm));
 	} else {
 		uc_reg_write_batch(in->uc, (int *)gpr_ids, (void *const *)ptrs, NR_GPR);
+		inst_set_cr2(in, ld64(vmsa + VMSA_CR2));
 		memcpy(xmm, vmsa + VMSA_XMM, sizeof(xmm));
 		for (i = 0; i < 16; i++)
 			uc_reg_write(in->uc, UC_X86_REG_XMM0 + i, xmm[i]);
 	}
 }
 
-static void seg_save(uc_engine *uc, int reg, uint8_t *p, const uint8_t *old, uint64_t base)
+/*
+ * Hidden segment state cannot be read back through Unicorn. A segment whose
+ * selector is unchanged keeps what was last loaded (the shadow); a changed
+ * selector (IRET, SYSRET, MOV Sreg) gets the descriptor the CPU loaded from
+ * the GDT, or flat attributes for a NULL or unreadable one (FIDELITY.md).
+ */
+static void seg_save(struct inst *in, int reg, unsigned off, uint8_t *vmsa, bool code)
 {
-	uint16_t sel = rreg(uc, reg);
-	uint16_t osel;
+	uint16_t sel = rreg(in->uc, reg), osel, attr;
+	uint32_t limit = 0xFFFFFFFF;
+	uc_x86_mmr gdtr;
+	uint8_t desc[8];
+	struct stop st;
 
-	memcpy(&osel, old, 2);
-	memcpy(p, &sel, 2);
-	if (base != ~0ULL)
-		st64(p + 8, base);
+	memcpy(&osel, in->shadow + off, 2);
+	memcpy(vmsa + off, in->shadow + off, 16);
+	if (sel == osel && in->loaded)
+		return;
+	attr = (code ? 0x29B : 0xC93) | (sel & 3) << 5;
+	uc_reg_read(in->uc, UC_X86_REG_GDTR, &gdtr);
+	if ((sel & ~3) && (sel | 7) <= gdtr.limit &&
+	    !guest_copy(in, gdtr.base + (sel & ~7), desc, 8, false, &st)) {
+		attr = desc[5] | ((desc[6] & 0xF0) << 4);
+		limit = desc[0] | desc[1] << 8 | (desc[6] & 0xF) << 16;
+		if (desc[6] & 0x80)
+			limit = limit << 12 | 0xFFF;
+	}
+	memcpy(vmsa + off, &sel, 2);
+	memcpy(vmsa + off + 2, &attr, 2);
+	memcpy(vmsa + off + 4, &limit, 4);
+	st64(vmsa + off + 8, 0);
+}
+
+static void sys_seg_save(uc_engine *uc, int reg, uint8_t *p)
+{
+	uc_x86_mmr mmr;
+	uint16_t attr;
+
+	uc_reg_read(uc, reg, &mmr);
+	attr = ((mmr.flags >> 8) & 0xFF) | ((mmr.flags >> 12) & 0xF00);
+	memcpy(p, &mmr.selector, 2);
+	memcpy(p + 2, &attr, 2);
+	memcpy(p + 4, &mmr.limit, 4);
+	st64(p + 8, mmr.base);
 }
 
 /* Copy the instance's state into a VMSA page. */
@@ -296,16 +384,16 @@ void inst_save(struct inst *in, uint8_t *vmsa)
 	uint16_t cs;
 
 	light_io(in, vmsa, true);
-	/* Hidden segment state cannot be read back through Unicorn; selectors
-	 * and bases are, and the rest stays as loaded (FIDELITY.md). */
-	seg_save(uc, UC_X86_REG_ES, vmsa + VMSA_ES, in->shadow + VMSA_ES, ~0ULL);
-	seg_save(uc, UC_X86_REG_CS, vmsa + VMSA_CS, in->shadow + VMSA_CS, ~0ULL);
-	seg_save(uc, UC_X86_REG_SS, vmsa + VMSA_SS, in->shadow + VMSA_SS, ~0ULL);
-	seg_save(uc, UC_X86_REG_DS, vmsa + VMSA_DS, in->shadow + VMSA_DS, ~0ULL);
-	seg_save(uc, UC_X86_REG_FS, vmsa + VMSA_FS, in->shadow + VMSA_FS,
-		 rreg(uc, UC_X86_REG_FS_BASE));
-	seg_save(uc, UC_X86_REG_GS, vmsa + VMSA_GS, in->shadow + VMSA_GS,
-		 rreg(uc, UC_X86_REG_GS_BASE));
+	seg_save(in, UC_X86_REG_ES, VMSA_ES, vmsa, false);
+	seg_save(in, UC_X86_REG_CS, VMSA_CS, vmsa, true);
+	seg_save(in, UC_X86_REG_SS, VMSA_SS, vmsa, false);
+	seg_save(in, UC_X86_REG_DS, VMSA_DS, vmsa, false);
+	seg_save(in, UC_X86_REG_FS, VMSA_FS, vmsa, false);
+	seg_save(in, UC_X86_REG_GS, VMSA_GS, vmsa, false);
+	st64(vmsa + VMSA_FS + 8, rreg(uc, UC_X86_REG_FS_BASE));
+	st64(vmsa + VMSA_GS + 8, rreg(uc, UC_X86_REG_GS_BASE));
+	sys_seg_save(uc, UC_X86_REG_TR, vmsa + VMSA_TR);
+	sys_seg_save(uc, UC_X86_REG_LDTR, vmsa + VMSA_LDTR);
 	uc_reg_read(uc, UC_X86_REG_GDTR, &mmr);
 	st64(vmsa + VMSA_GDTR + 8, mmr.base);
 	memcpy(vmsa + VMSA_GDTR + 4, &mmr.limit, 4);
@@ -363,12 +451,16 @@ static int inst_full_load(struct inst *in, const uint8_t *vmsa)
 	r11 = ld64(vmsa + VMSA_R8 + 24);
 	in->in_switch = true;
 	in->stop.kind = STOP_NONE;
-	inst_set_msr(in, MSR_EFER, m_efer(in) | EFER_SVME | EFER_SCE);
+	inst_set_msr(in, MSR_EFER, m_efer(in) | EFER_SVME);
+	/* VMRUN loads CR0 before CR4: PAE must already be on to enable paging. */
+	wreg(uc, UC_X86_REG_CR4, rreg(uc, UC_X86_REG_CR4) | 0x20);
 	wreg(uc, UC_X86_REG_RAX, in->vmcb_pa);
 	if ((rreg(uc, UC_X86_REG_CS) & 3) != 0) {
-		inst_set_msr(in, MSR_STAR, 0x0008ULL << 32);
-		inst_set_msr(in, MSR_LSTAR, stub + 0x10);
-		inst_set_msr(in, MSR_SFMASK, 0);
+		uc_x86_mmr gdt = { .base = stub + STUB_GDT, .limit = 0x27 };
+		uc_x86_mmr tss = { .base = stub + STUB_TSS, .limit = 0x67, .flags = 0x8B00 };
+
+		uc_reg_write(uc, UC_X86_REG_GDTR, &gdt);
+		uc_reg_write(uc, UC_X86_REG_TR, &tss);
 		err = uc_emu_start(uc, stub, 0, 0, 0);
 	} else {
 		err = uc_emu_start(uc, stub + 0x10, 0, 0, 0);
@@ -385,6 +477,13 @@ static int inst_full_load(struct inst *in, const uint8_t *vmsa)
 	in->rmp_gen = m->rmp_gen;
 	wreg(uc, UC_X86_REG_RCX, rcx);
 	wreg(uc, UC_X86_REG_R11, r11);
+	/* Order matters for QEMU's checks: CR4 (PAE), CR3, then CR0 (PG). */
+	if (rreg(uc, UC_X86_REG_CR4) != ld64(vmsa + VMSA_CR4))
+		wreg(uc, UC_X86_REG_CR4, ld64(vmsa + VMSA_CR4));
+	if (rreg(uc, UC_X86_REG_CR3) != ld64(vmsa + VMSA_CR3))
+		wreg(uc, UC_X86_REG_CR3, ld64(vmsa + VMSA_CR3));
+	if (rreg(uc, UC_X86_REG_CR0) != ld64(vmsa + VMSA_CR0))
+		wreg(uc, UC_X86_REG_CR0, ld64(vmsa + VMSA_CR0));
 	return 0;
 }
 
@@ -470,7 +569,7 @@ struct emu_machine *emu_create(const struct emu_config *cfg, char *err, size_t e
 	}
 	for (i = 0; i < cfg->nr_vcpus; i++)
 		m->vcpus[i].id = i;
-	memcpy(m_ptr(m, m->priv_base + PRIV_STUB, sizeof(stub_code)), stub_code, sizeof(stub_code));
+	stub_init(m);
 	msrpm_init(m);
 	m->exit.vector = -1;
 	return m;

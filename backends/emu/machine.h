@@ -132,6 +132,7 @@ enum stop_kind {
 	STOP_INTERCEPT,	  /* SVM intercept: exit code */
 	STOP_INVALID,	  /* invalid opcode at rip (maybe an SNP instruction) */
 	STOP_SWITCH_DONE, /* the state-load stub reached its end */
+	STOP_SYSCALL,     /* SYSCALL executed (RIP already past it) */
 	STOP_LIMIT,
 };
 
@@ -210,6 +211,7 @@ uint64_t m_efer(struct inst *in);
 uint64_t inst_get_msr(struct inst *in, uint32_t rid);
 void inst_set_msr(struct inst *in, uint32_t rid, uint64_t v);
 void inst_retire(struct inst *in, uint64_t len);
+void inst_set_cr2(struct inst *in, uint64_t cr2);
 int vcpu_switch(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t exit_code);
 uint8_t *vmsa_ptr(struct emu_machine *m, struct vcpu *v, unsigned vmpl);
 

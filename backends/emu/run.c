@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "emu_run.h"
 #include "machine.h"
 
 /* ---- event delivery through the guest IDT --------------------------- */
@@ -89,7 +90,7 @@ void x86_deliver(struct inst *in, unsigned vector, bool has_ec, uint64_t ec, uin
 		}
 	}
 	if (vector == EMU_VEC_PF)
-		wreg(uc, UC_X86_REG_CR2, cr2);
+		inst_set_cr2(in, cr2);
 	rflags &= ~((1ULL << 8) | (1ULL << 14) | (1ULL << 16) | (1ULL << 17));
 	if (!(gate[5] & 1))
 		rflags &= ~(1ULL << 9); /* interrupt gate clears IF */
@@ -100,7 +101,8 @@ void x86_deliver(struct inst *in, unsigned vector, bool has_ec, uint64_t ec, uin
 		return;
 	}
 	/* CS/CPL change: build the target state and load it like a VMSA. */
-	memset(vmsa, 0, sizeof(vmsa));
+	memcpy(vmsa, in->shadow, sizeof(in->shadow));
+	memset(vmsa + sizeof(in->shadow), 0, sizeof(vmsa) - sizeof(in->shadow));
 	inst_save(in, vmsa);
 	{
 		uint8_t desc[8];
@@ -132,7 +134,7 @@ static void inject_vc(struct inst *in, uint64_t code, uint64_t cr2)
 {
 	(void)cr2;
 	if (code == EMU_EXIT_NOT_VALIDATED)
-		wreg(in->uc, UC_X86_REG_CR2, cr2);
+		inst_set_cr2(in, cr2);
 	x86_deliver(in, EMU_VEC_VC, true, code, cr2, false, 0);
 }
 
@@ -280,6 +282,41 @@ void x86_handle_intercept(struct inst *in, uint64_t code)
 	}
 }
 
+/* SYSCALL (AMD64 semantics): RCX = next RIP, R11 = RFLAGS, CS/SS from
+ * STAR[47:32], RIP = LSTAR, RFLAGS &= ~SFMASK, CPL 0. */
+static void x86_syscall(struct inst *in)
+{
+	uc_engine *uc = in->uc;
+	uint8_t vmsa[0x1000];
+	uint64_t star, rflags = rreg(uc, UC_X86_REG_RFLAGS), rip = rreg(uc, UC_X86_REG_RIP);
+	uint16_t cs, ss, cs_attr = 0x29B, ss_attr = 0xC93;
+
+	if (!(m_efer(in) & EFER_SCE)) {
+		wreg(uc, UC_X86_REG_RIP, rip - 2);
+		if (in->m->cfg.count_insns && in->m->insns)
+			in->m->insns--;
+		x86_deliver(in, EMU_VEC_UD, false, 0, 0, false, 0);
+		return;
+	}
+	star = inst_get_msr(in, MSR_STAR);
+	cs = (star >> 32) & 0xFFFC;
+	ss = cs + 8;
+	memcpy(vmsa, in->shadow, sizeof(in->shadow));
+	memset(vmsa + sizeof(in->shadow), 0, sizeof(vmsa) - sizeof(in->shadow));
+	inst_save(in, vmsa);
+	st64(vmsa + VMSA_RCX, rip);
+	st64(vmsa + VMSA_R8 + 24, rflags & ~(1ULL << 16));
+	st64(vmsa + VMSA_RFLAGS, (rflags & ~inst_get_msr(in, MSR_SFMASK) & ~(1ULL << 16)) | 2);
+	st64(vmsa + VMSA_RIP, inst_get_msr(in, MSR_LSTAR));
+	memcpy(vmsa + VMSA_CS, &cs, 2);
+	memcpy(vmsa + VMSA_CS + 2, &cs_attr, 2);
+	memcpy(vmsa + VMSA_SS, &ss, 2);
+	memcpy(vmsa + VMSA_SS + 2, &ss_attr, 2);
+	vmsa[VMSA_CPL] = 0;
+	if (inst_load(in, vmsa))
+		machine_finish(in->m, EMU_EXIT_KIND_ERROR, NULL);
+}
+
 /* ---- the loop --------------------------------------------------------- */
 
 static void handle_stop(struct inst *in, uc_err err)
@@ -320,6 +357,9 @@ static void handle_stop(struct inst *in, uc_err err)
 		if (!snp_emulate_insn(in, rreg(in->uc, UC_X86_REG_RIP)))
 			x86_deliver(in, EMU_VEC_UD, false, 0, 0, false, 0);
 		break;
+	case STOP_SYSCALL:
+		x86_syscall(in);
+		break;
 	case STOP_LIMIT:
 		machine_finish(m, EMU_EXIT_KIND_LIMIT, NULL);
 		break;
@@ -351,15 +391,19 @@ static void fill_exit(struct emu_machine *m)
 	x->rflags = rreg(in->uc, UC_X86_REG_RFLAGS);
 }
 
-static void run_loop(struct emu_machine *m)
+void emu_run_loop(struct emu_machine *m)
 {
 	while (!m->done) {
 		struct vcpu *v = &m->vcpus[m->cur];
 		struct inst *in = v->inst[v->vmpl];
 		uc_err err;
 
+		if (v->state == VCPU_RUNNABLE && v->vmpl == 0 && m->native0) {
+			m->native_enter(m, v);
+			continue;
+		}
 		if (v->state != VCPU_RUNNABLE || !in) {
-			machine_finish(m, EMU_EXIT_KIND_ERROR, "no runnable vCPU");
+			machine_finish(m, EMU_EXIT_KIND_ERROR, "no runnable vCPU: all halted");
 			break;
 		}
 		if (in->rmp_gen != m->rmp_gen) {
@@ -491,7 +535,7 @@ int emu_exec(struct emu_machine *m, const struct emu_start *st, struct emu_exit 
 			 m->exit.message);
 		return -1;
 	}
-	run_loop(m);
+	emu_run_loop(m);
 	*out = m->exit;
 	return 0;
 }

@@ -6,6 +6,7 @@
  * Unicorn's TLB-fill path, so a page costs a walk once per TLB fill and
  * nothing in steady state.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "machine.h"

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backend.c - the emu implementation of core/include/veil/backend.h, and the
+ * `run` mode that boots the monitor and an OS.
+ *
+ * The monitor is native C, but it lives by the machine's rules: its state is
+ * in monitor-owned guest pages, and it reaches the hypervisor only through
+ * the GHCB MSR and VMGEXIT of the model. Each vCPU's VMPL0 is a host thread;
+ * exactly one thread runs at any time (a baton passed at VMGEXIT), so runs
+ * stay deterministic. "Run VMPL n" from the monitor returns when the model
+ * switches this vCPU back to VMPL0, exactly as on hardware.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <veil/abi.h>
+#include <veil/backend.h>
+#include <veil/boot.h>
+#include <veil/monitor.h>
+
+#include "emu_run.h"
+#include "machine.h"
+
+struct mon_vcpu {
+	struct veil_backend be;
+	struct emu_host *host;
+	struct vcpu *v;
+	pthread_t thread;
+	bool started, turn;
+};
+
+struct emu_host {
+	struct emu_machine *m;
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	bool sched_turn, shutdown;
+	struct veil_launch launch;
+	struct veil_monitor *mon;
+	struct mon_vcpu vc[EMU_MAX_VCPUS];
+};
+
+/* ---- the baton ------------------------------------------------------------ */
+
+static void wait_for(struct emu_host *h, bool *turn)
+{
+	while (!*turn && !h->shutdown)
+		pthread_cond_wait(&h->cv, &h->lock);
+	*turn = false;
+}
+
+/* Called by the scheduler (run loop) when vCPU v enters the native VMPL0. */
+static void *monitor_thread(void *arg);
+
+static void native_enter(struct emu_machine *m, struct vcpu *v)
+{
+	struct emu_host *h = m->native_ctx;
+	struct mon_vcpu *mv = &h->vc[v->id];
+
+	pthread_mutex_lock(&h->lock);
+	if (!mv->started) {
+		mv->started = true;
+		if (pthread_create(&mv->thread, NULL, monitor_thread, mv)) {
+			pthread_mutex_unlock(&h->lock);
+			machine_finish(m, EMU_EXIT_KIND_ERROR, "cannot start a monitor thread");
+			return;
+		}
+	}
+	mv->turn = true;
+	pthread_cond_broadcast(&h->cv);
+	wait_for(h, &h->sched_turn);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* Monitor side: give the CPU back to the scheduler until VMPL0 runs again. */
+static void monitor_yield(struct mon_vcpu *mv)
+{
+	struct emu_host *h = mv->host;
+
+	pthread_mutex_lock(&h->lock);
+	h->sched_turn = true;
+	pthread_cond_broadcast(&h->cv);
+	wait_for(h, &mv->turn);
+	pthread_mutex_unlock(&h->lock);
+	if (h->shutdown)
+		pthread_exit(NULL);
+}
+
+/* ---- backend ops ------------------------------------------------------------ */
+
+static struct mon_vcpu *mv_of(struct veil_backend *b)
+{
+	return b->priv;
+}
+
+static int be_rmpadjust(struct veil_backend *b, u64 gpa, bool huge, u64 attrs)
+{
+	uint64_t npf = 0;
+	int rc = snp_rmpadjust(mv_of(b)->host->m, 0, gpa, huge, attrs, &npf);
+
+	return rc < 0 ? EMU_RMP_FAIL_INPUT : rc;
+}
+
+static int be_pvalidate(struct veil_backend *b, u64 gpa, bool huge, bool validate, bool *unchanged)
+{
+	uint64_t npf = 0;
+	int rc = snp_pvalidate(mv_of(b)->host->m, 0, gpa, huge, validate, unchanged, &npf);
+
+	return rc < 0 ? EMU_RMP_FAIL_INPUT : rc;
+}
+
+static u64 be_msr_read(struct veil_backend *b)
+{
+	return mv_of(b)->v->ghcb_msr[0];
+}
+
+static void be_msr_write(struct veil_backend *b, u64 val)
+{
+	mv_of(b)->v->ghcb_msr[0] = val;
+}
+
+static void be_vmgexit(struct veil_backend *b)
+{
+	struct mon_vcpu *mv = mv_of(b);
+	struct emu_machine *m = mv->host->m;
+
+	hv_vmgexit(m, mv->v, 0);
+	while (m->done || mv->v->vmpl != 0)
+		monitor_yield(mv); /* the OS runs; back here when it calls VMPL0 */
+}
+
+static void *be_map(struct veil_backend *b, u64 gpa, u64 len)
+{
+	return emu_gpa_ptr(mv_of(b)->host->m, gpa, len);
+}
+
+static void be_console(struct veil_backend *b, const char *s, usize len)
+{
+	struct emu_machine *m = mv_of(b)->host->m;
+
+	fwrite(s, 1, len, m->cfg.console ? m->cfg.console : stdout);
+}
+
+static u64 be_rdtsc(struct veil_backend *b)
+{
+	struct emu_machine *m = mv_of(b)->host->m;
+
+	return m->tsc + m->insns;
+}
+
+static u32 be_vcpu_id(struct veil_backend *b)
+{
+	return mv_of(b)->v->id;
+}
+
+static const struct veil_backend_ops emu_ops = {
+	.rmpadjust = be_rmpadjust,
+	.pvalidate = be_pvalidate,
+	.ghcb_msr_read = be_msr_read,
+	.ghcb_msr_write = be_msr_write,
+	.vmgexit = be_vmgexit,
+	.map = be_map,
+	.console_write = be_console,
+	.rdtsc = be_rdtsc,
+	.vcpu_id = be_vcpu_id,
+};
+
+static void *monitor_thread(void *arg)
+{
+	struct mon_vcpu *mv = arg;
+	struct emu_host *h = mv->host;
+
+	pthread_mutex_lock(&h->lock);
+	wait_for(h, &mv->turn);
+	pthread_mutex_unlock(&h->lock);
+	if (h->shutdown)
+		return NULL;
+	if (mv->v->id == 0) {
+		h->mon = veil_monitor_boot(&h->launch, &mv->be);
+		if (!h->mon)
+			for (;;) {
+				be_msr_write(&mv->be, GHCB_MSR_TERM_REQ(VEIL_TERM_SET, VEIL_TERM_MONITOR));
+				be_vmgexit(&mv->be);
+			}
+		veil_monitor_run(h->mon, &h->mon->vcpus[0]);
+	} else if (h->mon) {
+		veil_monitor_enter_ap(h->mon, mv->v->id, &mv->be);
+	}
+	for (;;) { /* the monitor never returns; if it does, stop the CVM */
+		be_msr_write(&mv->be, GHCB_MSR_TERM_REQ(VEIL_TERM_SET, VEIL_TERM_MONITOR));
+		be_vmgexit(&mv->be);
+	}
+	return NULL;
+}
+
+/* ---- run mode ----------------------------------------------------------------- */
+
+/* Launch secrets: deterministic VMPCKs (the model has no AMD-SP key store). */
+static void make_secrets(uint8_t *p)
+{
+	uint64_t x = 0x5645494C53454352ULL; /* "VEILSECR" */
+	unsigned i;
+
+	memset(p, 0, 4096);
+	p[0] = 3; /* version */
+	for (i = 0x20; i < 0xA0; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (uint8_t)x;
+	}
+}
+
+int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_exit *out)
+{
+	struct emu_host *h = calloc(1, sizeof(*h));
+	uint64_t mon_base = m->mem_size - VEIL_MONITOR_SIZE, secrets = m->mem_size - 4096;
+	unsigned i, vmpl;
+
+	if (!h) {
+		snprintf(out->message, sizeof(out->message), "out of memory");
+		return -1;
+	}
+	h->m = m;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->cv, NULL);
+	h->launch = (struct veil_launch){
+		.mem_size = m->mem_size, .mon_base = mon_base, .mon_size = VEIL_MONITOR_SIZE,
+		.nr_vcpus = m->cfg.nr_vcpus, .kernel_entry = p->entry,
+		.kernel_start = p->kernel_start, .kernel_end = p->kernel_end,
+		.secrets_gpa = secrets, .sev_features = 1,
+	};
+	snprintf(h->launch.cmdline, sizeof(h->launch.cmdline), "%s", p->cmdline ? p->cmdline : "");
+	/* Launch: the image and the monitor region are validated, lower VMPLs
+	 * have no access (what SNP_LAUNCH_UPDATE gives plain pages). */
+	emu_rmp_assign(m, p->kernel_start, p->kernel_end - p->kernel_start, true);
+	emu_rmp_assign(m, mon_base, VEIL_MONITOR_SIZE, true);
+	for (vmpl = 1; vmpl <= 3; vmpl++) {
+		emu_rmp_set_perms(m, p->kernel_start, p->kernel_end - p->kernel_start, vmpl, 0);
+		emu_rmp_set_perms(m, mon_base, VEIL_MONITOR_SIZE, vmpl, 0);
+	}
+	make_secrets(emu_gpa_ptr(m, secrets, 4096));
+	for (i = 0; i < m->cfg.nr_vcpus; i++) {
+		h->vc[i] = (struct mon_vcpu){ .be = { .ops = &emu_ops, .priv = &h->vc[i] },
+					      .host = h, .v = &m->vcpus[i] };
+	}
+	m->native0 = true;
+	m->native_enter = native_enter;
+	m->native_ctx = h;
+	m->vcpus[0].vmpl = 0;
+	m->vcpus[0].state = VCPU_RUNNABLE;
+	emu_run_loop(m);
+	*out = m->exit;
+
+	pthread_mutex_lock(&h->lock);
+	h->shutdown = true;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->lock);
+	for (i = 0; i < m->cfg.nr_vcpus; i++)
+		if (h->vc[i].started)
+			pthread_join(h->vc[i].thread, NULL);
+	pthread_cond_destroy(&h->cv);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+	return 0;
+}

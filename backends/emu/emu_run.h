@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* emu_run.h - `veil-emu run`: boot the monitor and an OS image on the machine. */
+#ifndef VEIL_EMU_RUN_H
+#define VEIL_EMU_RUN_H
+
+#include "emu.h"
+
+struct emu_run_params {
+	uint64_t entry;                   /* OS entry point */
+	uint64_t kernel_start, kernel_end;/* page-aligned extent of the loaded image */
+	const char *cmdline;
+};
+
+/* Load an ELF64 OS image at its physical addresses (boot contract in
+ * guest/include/veil/boot.h). Returns 0, or -1 with a message in err. */
+int emu_load_elf(struct emu_machine *m, const char *path, struct emu_run_params *p, char *err,
+		 size_t errlen);
+
+/* Boot the monitor (VMPL0, native) and run the OS until it terminates. */
+int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_exit *out);
+
+/* The scheduler loop shared by exec and run. */
+void emu_run_loop(struct emu_machine *m);
+
+#endif
