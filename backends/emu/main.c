@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "emu.h"
+#include "emu_run.h"
 
 #define MAX_ITEMS 64
 
@@ -40,6 +41,7 @@ static const char usage_exec[] =
 static const char usage_main[] =
 	"usage: veil-emu <command> [options]\n"
 	"commands:\n"
+	"  run     boot the Veil monitor and an OS (veil-emu run --help)\n"
 	"  exec    run a raw snippet on the bare SNP machine (veil-emu exec --help)\n"
 	"  help    this text\n";
 
@@ -279,6 +281,98 @@ out:
 	return rc;
 }
 
+static const char usage_run[] =
+	"usage: veil-emu run [--kernel ELF] [--vcpus N] [--mem MiB] [--cmdline STR] [--max-insns N]\n"
+	"Boots the Veil monitor at VMPL0 and an OS image at VMPL3 on the SNP machine model.\n"
+	"The OS console goes to stdout; the exit status is the OS's termination code.\n"
+	"  --kernel ELF    OS image: an ELF64 x86-64 executable (guest/include/veil/boot.h);\n"
+	"                  default: the built-in test OS\n"
+	"  --vcpus N       vCPUs, 1-64 (default 1)\n"
+	"  --mem MiB       guest memory, an even number from 16 to 12288 (default 64);\n"
+	"                  the monitor owns the top 8 MiB\n"
+	"  --cmdline STR   handed to the OS in its boot info (the test OS takes test=NAME)\n"
+	"  --max-insns N   stop after N guest instructions (exact counting; slower)\n"
+	"Exit status: the termination code when the OS or the monitor ends the run through\n"
+	"the GHCB with reason set 2 (0 ok, 1 self-test failed, 4 violation stopped by the\n"
+	"monitor, 5 monitor failure); 1 for any other end; 2 for bad options or images.\n";
+
+static int cmd_run(int argc, char **argv)
+{
+	const char *kernel = VEIL_TESTOS_PATH, *cmdline = "";
+	uint64_t vcpus = 1, mem = 64, max = 0;
+	struct emu_run_params p = { 0 };
+	struct emu_machine *m;
+	struct emu_exit x;
+	char err[256];
+	int i, rc;
+
+	for (i = 0; i < argc; i++) {
+		const char *o = argv[i], *a = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+			fputs(usage_run, stdout);
+			return 0;
+		}
+		if (!a)
+			return fail("option %s needs a value (see veil-emu run --help)", o);
+		i++;
+		if (!strcmp(o, "--kernel")) {
+			kernel = a;
+		} else if (!strcmp(o, "--cmdline")) {
+			if (strlen(a) >= 256)
+				return fail("%s", "--cmdline is limited to 255 characters");
+			cmdline = a;
+		} else if (!strcmp(o, "--vcpus")) {
+			if (parse_u64(a, &vcpus) || vcpus < 1 || vcpus > 64)
+				return fail("--vcpus must be 1 to 64, got '%s'", a);
+		} else if (!strcmp(o, "--mem")) {
+			if (parse_u64(a, &mem) || mem < 16 || mem % 2 || mem > 12288)
+				return fail("--mem must be an even number of MiB from 16 to 12288, got '%s'", a);
+		} else if (!strcmp(o, "--max-insns")) {
+			if (parse_u64(a, &max) || !max)
+				return fail("--max-insns must be a positive number, got '%s'", a);
+		} else {
+			return fail("unknown option '%s' (see veil-emu run --help)", o);
+		}
+	}
+	struct emu_config cfg = { .mem_size = mem << 20, .nr_vcpus = (unsigned)vcpus,
+				  .count_insns = max != 0, .max_insns = max };
+	m = emu_create(&cfg, err, sizeof(err));
+	if (!m)
+		return fail("%s", err);
+	if (emu_load_elf(m, kernel, &p, err, sizeof(err))) {
+		emu_destroy(m);
+		return fail("%s", err);
+	}
+	p.cmdline = cmdline;
+	fflush(stdout);
+	if (emu_run(m, &p, &x)) {
+		emu_destroy(m);
+		return fail("%s", x.message);
+	}
+	fflush(stdout);
+	switch (x.kind) {
+	case EMU_EXIT_KIND_TERMINATE:
+		rc = x.reason_set == 2 ? (int)x.reason_code : 1;
+		fprintf(stderr, "veil-emu: terminated by vCPU %u at VMPL%u: reason set %u code %u\n",
+			x.vcpu, x.vmpl, x.reason_set, x.reason_code);
+		break;
+	default:
+		rc = 1;
+		fprintf(stderr, "veil-emu: run ended: %s at VMPL%u rip %#" PRIx64 "%s%s\n",
+			emu_exit_kind_name(x.kind), x.vmpl, x.rip, x.message[0] ? ": " : "", x.message);
+		if (x.kind == EMU_EXIT_KIND_EXCEPTION)
+			fprintf(stderr, "veil-emu: vector %d error code %#" PRIx64 "\n", x.vector,
+				x.error_code);
+		if (x.kind == EMU_EXIT_KIND_NPF)
+			fprintf(stderr, "veil-emu: exitinfo1 %#" PRIx64 " gpa %#" PRIx64 "\n",
+				x.exitinfo1, x.exitinfo2);
+		break;
+	}
+	emu_destroy(m);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -289,5 +383,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "exec"))
 		return cmd_exec(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 2, argv + 2);
 	return fail("unknown command '%s' (try veil-emu help)", argv[1]);
 }
