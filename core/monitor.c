@@ -124,8 +124,8 @@ static bool launch_ok(const struct veil_launch *l)
 	       veil_range_within(l->mon_base, l->mon_size, VEIL_BOOT_OS_MIN, l->mem_size) &&
 	       veil_aligned(l->kernel_start, VEIL_PAGE_SIZE) &&
 	       veil_aligned(l->kernel_end, VEIL_PAGE_SIZE) && l->kernel_start < l->kernel_end &&
-	       veil_range_within(l->kernel_start, l->kernel_end - l->kernel_start,
-				 VEIL_BOOT_OS_MIN, l->mon_base) &&
+	       veil_range_within(l->kernel_start, l->kernel_end - l->kernel_start, VEIL_BOOT_OS_MIN,
+				 l->mon_base) &&
 	       veil_range_within(l->kernel_entry, 1, l->kernel_start, l->kernel_end) &&
 	       veil_range_within(l->secrets_gpa, VEIL_PAGE_SIZE, l->mon_base,
 				 l->mon_base + l->mon_size);
@@ -199,8 +199,8 @@ static int build_boot_area(struct veil_monitor *mon, struct veil_backend *be)
 		return VEIL_ERANGE;
 	gdt = area + (VEIL_BOOT_GDT - VEIL_BOOT_INFO);
 	veil_memcpy(gdt, gdt_init, sizeof(gdt_init));
-	veil_st64(gdt + 0x28, 0x67 | ((tss & 0xFFFFFF) << 16) | (0x89ULL << 40) |
-				      (((tss >> 24) & 0xFF) << 56));
+	veil_st64(gdt + 0x28,
+		  0x67 | ((tss & 0xFFFFFF) << 16) | (0x89ULL << 40) | (((tss >> 24) & 0xFF) << 56));
 	veil_st64(gdt + 0x100 + 4, VEIL_BOOT_STACK_TOP);
 
 	pml4 = area + (VEIL_BOOT_PML4 - VEIL_BOOT_INFO);
@@ -227,11 +227,13 @@ static int build_boot_area(struct veil_monitor *mon, struct veil_backend *be)
 	bi->caa_gpa = VEIL_BOOT_CAA;
 	bi->kernel_start = l->kernel_start;
 	bi->kernel_end = l->kernel_end;
-	bi->ranges[0] = (struct veil_mem_range){ VEIL_BOOT_INFO, VEIL_BOOT_AREA_END - VEIL_BOOT_INFO,
+	bi->ranges[0] = (struct veil_mem_range){ VEIL_BOOT_INFO,
+						 VEIL_BOOT_AREA_END - VEIL_BOOT_INFO,
 						 VEIL_MEM_OS_VALIDATED, 0 };
 	bi->ranges[1] = (struct veil_mem_range){ l->kernel_start, l->kernel_end - l->kernel_start,
 						 VEIL_MEM_OS_VALIDATED, 0 };
-	bi->ranges[2] = (struct veil_mem_range){ VEIL_BOOT_OS_MIN, l->kernel_start - VEIL_BOOT_OS_MIN,
+	bi->ranges[2] = (struct veil_mem_range){ VEIL_BOOT_OS_MIN,
+						 l->kernel_start - VEIL_BOOT_OS_MIN,
 						 VEIL_MEM_OS_UNVALIDATED, 0 };
 	bi->ranges[3] = (struct veil_mem_range){ l->kernel_end, l->mon_base - l->kernel_end,
 						 VEIL_MEM_OS_UNVALIDATED, 0 };

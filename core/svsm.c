@@ -99,7 +99,8 @@ static u64 core_pvalidate(struct veil_monitor *mon, struct veil_vcpu *vc, struct
 /* A VMSA the OS hands in must describe a VMPL3 vCPU like its own. */
 static bool vmsa_acceptable(const struct veil_monitor *mon, const u8 *v)
 {
-	return v[VMSA_OFF_VMPL] == VEIL_OS_VMPL && (veil_ld64(v + VMSA_OFF_EFER) & VMSA_EFER_SVME) &&
+	return v[VMSA_OFF_VMPL] == VEIL_OS_VMPL &&
+	       (veil_ld64(v + VMSA_OFF_EFER) & VMSA_EFER_SVME) &&
 	       veil_ld64(v + VMSA_OFF_SEV_FEATURES) == mon->launch.sev_features;
 }
 

@@ -5,12 +5,11 @@
  *
  * The monitor is native C, but it lives by the machine's rules: its state is
  * in monitor-owned guest pages, and it reaches the hypervisor only through
- * the GHCB MSR and VMGEXIT of the model. Each vCPU's VMPL0 is a host thread;
- * exactly one thread runs at any time (a baton passed at VMGEXIT), so runs
- * stay deterministic. "Run VMPL n" from the monitor returns when the model
- * switches this vCPU back to VMPL0, exactly as on hardware.
+ * the GHCB MSR and VMGEXIT of the model. Each vCPU's VMPL0 is a fiber (its own
+ * stack, switched without system calls), entered when the model switches that
+ * vCPU to VMPL0, so runs stay deterministic. "Run VMPL n" from the monitor
+ * returns when the model switches this vCPU back to VMPL0, as on hardware.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,70 +19,52 @@
 #include <veil/monitor.h>
 
 #include "emu_run.h"
+#include "fiber.h"
 #include "machine.h"
 
 struct mon_vcpu {
 	struct veil_backend be;
 	struct emu_host *host;
 	struct vcpu *v;
-	pthread_t thread;
-	bool started, turn;
+	struct fiber fib;
+	bool started;
 };
 
 struct emu_host {
 	struct emu_machine *m;
-	pthread_mutex_t lock;
-	pthread_cond_t cv;
-	bool sched_turn, shutdown;
+	struct fiber sched; /* the run loop */
 	struct veil_launch launch;
 	struct veil_monitor *mon;
 	struct mon_vcpu vc[EMU_MAX_VCPUS];
 };
 
-/* ---- the baton ------------------------------------------------------------ */
+#define MONITOR_STACK (1u << 20)
 
-static void wait_for(struct emu_host *h, bool *turn)
-{
-	while (!*turn && !h->shutdown)
-		pthread_cond_wait(&h->cv, &h->lock);
-	*turn = false;
-}
+/* ---- switching between the run loop and the monitor ------------------------ */
 
-/* Called by the scheduler (run loop) when vCPU v enters the native VMPL0. */
-static void *monitor_thread(void *arg);
+static void monitor_entry(void *arg);
 
+/* Called by the run loop when vCPU v enters the native VMPL0. */
 static void native_enter(struct emu_machine *m, struct vcpu *v)
 {
 	struct emu_host *h = m->native_ctx;
 	struct mon_vcpu *mv = &h->vc[v->id];
 
-	pthread_mutex_lock(&h->lock);
 	if (!mv->started) {
-		mv->started = true;
-		if (pthread_create(&mv->thread, NULL, monitor_thread, mv)) {
-			pthread_mutex_unlock(&h->lock);
-			machine_finish(m, EMU_EXIT_KIND_ERROR, "cannot start a monitor thread");
+		if (fiber_init(&mv->fib, MONITOR_STACK, monitor_entry, mv)) {
+			machine_finish(m, EMU_EXIT_KIND_ERROR, "cannot allocate a monitor stack");
 			return;
 		}
+		mv->fib.caller = &h->sched;
+		mv->started = true;
 	}
-	mv->turn = true;
-	pthread_cond_broadcast(&h->cv);
-	wait_for(h, &h->sched_turn);
-	pthread_mutex_unlock(&h->lock);
+	fiber_switch(&h->sched, &mv->fib);
 }
 
-/* Monitor side: give the CPU back to the scheduler until VMPL0 runs again. */
+/* Monitor side: the OS runs until this vCPU enters VMPL0 again. */
 static void monitor_yield(struct mon_vcpu *mv)
 {
-	struct emu_host *h = mv->host;
-
-	pthread_mutex_lock(&h->lock);
-	h->sched_turn = true;
-	pthread_cond_broadcast(&h->cv);
-	wait_for(h, &mv->turn);
-	pthread_mutex_unlock(&h->lock);
-	if (h->shutdown)
-		pthread_exit(NULL);
+	fiber_switch(&mv->fib, &mv->host->sched);
 }
 
 /* ---- backend ops ------------------------------------------------------------ */
@@ -165,24 +146,15 @@ static const struct veil_backend_ops emu_ops = {
 	.vcpu_id = be_vcpu_id,
 };
 
-static void *monitor_thread(void *arg)
+static void monitor_entry(void *arg)
 {
 	struct mon_vcpu *mv = arg;
 	struct emu_host *h = mv->host;
 
-	pthread_mutex_lock(&h->lock);
-	wait_for(h, &mv->turn);
-	pthread_mutex_unlock(&h->lock);
-	if (h->shutdown)
-		return NULL;
 	if (mv->v->id == 0) {
 		h->mon = veil_monitor_boot(&h->launch, &mv->be);
-		if (!h->mon)
-			for (;;) {
-				be_msr_write(&mv->be, GHCB_MSR_TERM_REQ(VEIL_TERM_SET, VEIL_TERM_MONITOR));
-				be_vmgexit(&mv->be);
-			}
-		veil_monitor_run(h->mon, &h->mon->vcpus[0]);
+		if (h->mon)
+			veil_monitor_run(h->mon, &h->mon->vcpus[0]);
 	} else if (h->mon) {
 		veil_monitor_enter_ap(h->mon, mv->v->id, &mv->be);
 	}
@@ -190,7 +162,6 @@ static void *monitor_thread(void *arg)
 		be_msr_write(&mv->be, GHCB_MSR_TERM_REQ(VEIL_TERM_SET, VEIL_TERM_MONITOR));
 		be_vmgexit(&mv->be);
 	}
-	return NULL;
 }
 
 /* ---- run mode ----------------------------------------------------------------- */
@@ -222,13 +193,16 @@ int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_ex
 		return -1;
 	}
 	h->m = m;
-	pthread_mutex_init(&h->lock, NULL);
-	pthread_cond_init(&h->cv, NULL);
 	h->launch = (struct veil_launch){
-		.mem_size = m->mem_size, .mon_base = mon_base, .mon_size = VEIL_MONITOR_SIZE,
-		.nr_vcpus = m->cfg.nr_vcpus, .kernel_entry = p->entry,
-		.kernel_start = p->kernel_start, .kernel_end = p->kernel_end,
-		.secrets_gpa = secrets, .sev_features = 1,
+		.mem_size = m->mem_size,
+		.mon_base = mon_base,
+		.mon_size = VEIL_MONITOR_SIZE,
+		.nr_vcpus = m->cfg.nr_vcpus,
+		.kernel_entry = p->entry,
+		.kernel_start = p->kernel_start,
+		.kernel_end = p->kernel_end,
+		.secrets_gpa = secrets,
+		.sev_features = 1,
 	};
 	snprintf(h->launch.cmdline, sizeof(h->launch.cmdline), "%s", p->cmdline ? p->cmdline : "");
 	/* Launch: the image and the monitor region are validated, lower VMPLs
@@ -242,7 +216,8 @@ int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_ex
 	make_secrets(emu_gpa_ptr(m, secrets, 4096));
 	for (i = 0; i < m->cfg.nr_vcpus; i++) {
 		h->vc[i] = (struct mon_vcpu){ .be = { .ops = &emu_ops, .priv = &h->vc[i] },
-					      .host = h, .v = &m->vcpus[i] };
+					      .host = h,
+					      .v = &m->vcpus[i] };
 	}
 	m->native0 = true;
 	m->native_enter = native_enter;
@@ -252,15 +227,10 @@ int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_ex
 	emu_run_loop(m);
 	*out = m->exit;
 
-	pthread_mutex_lock(&h->lock);
-	h->shutdown = true;
-	pthread_cond_broadcast(&h->cv);
-	pthread_mutex_unlock(&h->lock);
+	/* Parked monitor contexts are simply dropped with their stacks. */
 	for (i = 0; i < m->cfg.nr_vcpus; i++)
 		if (h->vc[i].started)
-			pthread_join(h->vc[i].thread, NULL);
-	pthread_cond_destroy(&h->cv);
-	pthread_mutex_destroy(&h->lock);
+			fiber_free(&h->vc[i].fib);
 	free(h);
 	return 0;
 }

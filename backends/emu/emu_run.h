@@ -6,8 +6,8 @@
 #include "emu.h"
 
 struct emu_run_params {
-	uint64_t entry;                   /* OS entry point */
-	uint64_t kernel_start, kernel_end;/* page-aligned extent of the loaded image */
+	uint64_t entry;			   /* OS entry point */
+	uint64_t kernel_start, kernel_end; /* page-aligned extent of the loaded image */
 	const char *cmdline;
 };
 

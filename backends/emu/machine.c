@@ -51,7 +51,7 @@ static void stub_init(struct emu_machine *m)
 	st64(p + STUB_GDT + 0x10, 0x00CF93000000FFFFULL);
 	/* 64-bit call gate, DPL3, to 0x08:entry */
 	st64(p + STUB_GDT + 0x18, (entry & 0xFFFF) | (0x08ULL << 16) | (0xECULL << 40) |
-					   (((entry >> 16) & 0xFFFF) << 48));
+					  (((entry >> 16) & 0xFFFF) << 48));
 	st64(p + STUB_GDT + 0x20, entry >> 32);
 	st64(p + STUB_TSS + 4, stub + 0x1000); /* RSP0 */
 }
@@ -293,10 +293,9 @@ static const int gpr_ids[] = {
 	UC_X86_REG_R15, UC_X86_REG_RIP, UC_X86_REG_RFLAGS,
 };
 static const uint16_t gpr_off[] = {
-	VMSA_RAX,     VMSA_RCX,	    VMSA_RDX,	  VMSA_RBX,	VMSA_RSP,
-	VMSA_RBP,     VMSA_RSI,	    VMSA_RDI,	  VMSA_R8,	VMSA_R8 + 8,
-	VMSA_R8 + 16, VMSA_R8 + 24, VMSA_R8 + 32, VMSA_R8 + 40, VMSA_R8 + 48,
-	VMSA_R8 + 56, VMSA_RIP,	    VMSA_RFLAGS,
+	VMSA_RAX,     VMSA_RCX,	    VMSA_RDX,	  VMSA_RBX,	VMSA_RSP,     VMSA_RBP,
+	VMSA_RSI,     VMSA_RDI,	    VMSA_R8,	  VMSA_R8 + 8,	VMSA_R8 + 16, VMSA_R8 + 24,
+	VMSA_R8 + 32, VMSA_R8 + 40, VMSA_R8 + 48, VMSA_R8 + 56, VMSA_RIP,     VMSA_RFLAGS,
 };
 #define NR_GPR (sizeof(gpr_ids) / sizeof(gpr_ids[0]))
 

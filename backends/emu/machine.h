@@ -132,7 +132,7 @@ enum stop_kind {
 	STOP_INTERCEPT,	  /* SVM intercept: exit code */
 	STOP_INVALID,	  /* invalid opcode at rip (maybe an SNP instruction) */
 	STOP_SWITCH_DONE, /* the state-load stub reached its end */
-	STOP_SYSCALL,     /* SYSCALL executed (RIP already past it) */
+	STOP_SYSCALL,	  /* SYSCALL executed (RIP already past it) */
 	STOP_LIMIT,
 };
 
@@ -188,8 +188,9 @@ struct emu_machine {
 	struct vcpu vcpus[EMU_MAX_VCPUS];
 	unsigned cur; /* vCPU being run */
 	uint64_t insns, tsc;
+	uint64_t switches, vmgexits; /* statistics */
 	bool exec_mode;
-	bool native0;          /* VMPL0 is the native monitor (run mode) */
+	bool native0; /* VMPL0 is the native monitor (run mode) */
 	void (*native_enter)(struct emu_machine *m, struct vcpu *v); /* run it */
 	void *native_ctx;
 	bool done;

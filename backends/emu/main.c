@@ -327,7 +327,9 @@ static int cmd_run(int argc, char **argv)
 				return fail("--vcpus must be 1 to 64, got '%s'", a);
 		} else if (!strcmp(o, "--mem")) {
 			if (parse_u64(a, &mem) || mem < 16 || mem % 2 || mem > 12288)
-				return fail("--mem must be an even number of MiB from 16 to 12288, got '%s'", a);
+				return fail(
+					"--mem must be an even number of MiB from 16 to 12288, got '%s'",
+					a);
 		} else if (!strcmp(o, "--max-insns")) {
 			if (parse_u64(a, &max) || !max)
 				return fail("--max-insns must be a positive number, got '%s'", a);
@@ -335,8 +337,10 @@ static int cmd_run(int argc, char **argv)
 			return fail("unknown option '%s' (see veil-emu run --help)", o);
 		}
 	}
-	struct emu_config cfg = { .mem_size = mem << 20, .nr_vcpus = (unsigned)vcpus,
-				  .count_insns = max != 0, .max_insns = max };
+	struct emu_config cfg = { .mem_size = mem << 20,
+				  .nr_vcpus = (unsigned)vcpus,
+				  .count_insns = max != 0,
+				  .max_insns = max };
 	m = emu_create(&cfg, err, sizeof(err));
 	if (!m)
 		return fail("%s", err);
@@ -354,13 +358,15 @@ static int cmd_run(int argc, char **argv)
 	switch (x.kind) {
 	case EMU_EXIT_KIND_TERMINATE:
 		rc = x.reason_set == 2 ? (int)x.reason_code : 1;
-		fprintf(stderr, "veil-emu: terminated by vCPU %u at VMPL%u: reason set %u code %u\n",
+		fprintf(stderr,
+			"veil-emu: terminated by vCPU %u at VMPL%u: reason set %u code %u\n",
 			x.vcpu, x.vmpl, x.reason_set, x.reason_code);
 		break;
 	default:
 		rc = 1;
 		fprintf(stderr, "veil-emu: run ended: %s at VMPL%u rip %#" PRIx64 "%s%s\n",
-			emu_exit_kind_name(x.kind), x.vmpl, x.rip, x.message[0] ? ": " : "", x.message);
+			emu_exit_kind_name(x.kind), x.vmpl, x.rip, x.message[0] ? ": " : "",
+			x.message);
 		if (x.kind == EMU_EXIT_KIND_EXCEPTION)
 			fprintf(stderr, "veil-emu: vector %d error code %#" PRIx64 "\n", x.vector,
 				x.error_code);

@@ -380,6 +380,8 @@ static void fill_exit(struct emu_machine *m)
 	x->vcpu = v->id;
 	x->vmpl = v->vmpl;
 	x->insns = m->insns;
+	x->switches = m->switches;
+	x->vmgexits = m->vmgexits;
 	if (!in)
 		return;
 	x->cpl = rreg(in->uc, UC_X86_REG_CS) & 3;

@@ -150,8 +150,8 @@ static void do_rmp_insn(struct inst *in, bool adjust)
 	else if (!insn_gpa(in, va, &gpa))
 		return;
 	else
-		rc = adjust ? snp_rmpadjust(in->m, in->vmpl, gpa, size, rdx, &npf)
-			    : snp_pvalidate(in->m, in->vmpl, gpa, size, rdx, &cf, &npf);
+		rc = adjust ? snp_rmpadjust(in->m, in->vmpl, gpa, size, rdx, &npf) :
+			      snp_pvalidate(in->m, in->vmpl, gpa, size, rdx, &cf, &npf);
 	if (rc < 0) {
 		npf_exit(in, npf, gpa);
 		return;
@@ -208,6 +208,7 @@ int vcpu_switch(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t e
 	struct inst *cur = v->inst[v->vmpl], *next;
 	uint8_t *from = vmsa_ptr(m, v, v->vmpl), *to = vmsa_ptr(m, v, vmpl);
 
+	m->switches++;
 	if (vmpl == 0 && m->native0) { /* the monitor is native code */
 		if (cur && from)
 			save_exit(cur, from, exit_code);
@@ -266,7 +267,8 @@ void hv_npf(struct inst *in)
 	struct emu_machine *m = in->m;
 	struct vcpu *v = in->vcpu;
 
-	if (!m->exec_mode && in->vmpl > 0 && (v->vmsa_gpa[0] || m->native0) && !vcpu_switch(m, v, 0, EMU_EXIT_NPF))
+	if (!m->exec_mode && in->vmpl > 0 && (v->vmsa_gpa[0] || m->native0) &&
+	    !vcpu_switch(m, v, 0, EMU_EXIT_NPF))
 		return;
 	m->exit.exitinfo1 = in->stop.exitinfo1;
 	m->exit.exitinfo2 = in->stop.exitinfo2;
@@ -552,8 +554,7 @@ static void ghcb_event(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uin
 	uint16_t ver;
 	uint32_t usage;
 
-	if (gpa != v->ghcb_gpa[vmpl] || !m_is_guest(m, gpa, 0x1000) ||
-	    m->rmp[gpa >> 12].assigned) {
+	if (gpa != v->ghcb_gpa[vmpl] || !m_is_guest(m, gpa, 0x1000) || m->rmp[gpa >> 12].assigned) {
 		/* Not a registered, shared GHCB: the hypervisor cannot talk to it. */
 		terminate(m, 0, 0);
 		snprintf(m->exit.message, sizeof(m->exit.message),
@@ -622,6 +623,7 @@ void hv_vmgexit(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
 {
 	uint64_t msr = v->ghcb_msr[vmpl];
 
+	m->vmgexits++;
 	if (msr & 0xFFF)
 		msr_protocol(m, v, vmpl, msr);
 	else

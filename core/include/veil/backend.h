@@ -113,7 +113,7 @@ static inline void veil_trace(struct veil_backend *b, u32 event, u64 a, u64 c, u
 #define VEIL_RMP_PERM_XU 0x04
 #define VEIL_RMP_PERM_XS 0x08
 #define VEIL_RMP_PERM_ALL 0x0F
-#define VEIL_RMPADJUST_ATTRS(vmpl, perms, vmsa)                                                 \
-	((u64)(vmpl) | ((u64)(perms) << 8) | ((u64)!!(vmsa) << 16))
+#define VEIL_RMPADJUST_ATTRS(vmpl, perms, vmsa) \
+	((u64)(vmpl) | ((u64)(perms) << 8) | ((u64) !!(vmsa) << 16))
 
 #endif

@@ -10,13 +10,13 @@
 #include <veil/backend.h>
 
 enum veil_owner {
-	VEIL_OWNER_NONE = 0,  /* not given to anyone (not validated) */
-	VEIL_OWNER_MONITOR,   /* monitor code and data */
-	VEIL_OWNER_OS,        /* the untrusted OS (VMPL3) */
-	VEIL_OWNER_SHARED,    /* shared with the hypervisor (not private) */
-	VEIL_OWNER_VMSA,      /* a VMSA page of some domain */
-	VEIL_OWNER_SERVICE,   /* a protected service (id = service) */
-	VEIL_OWNER_ENCLAVE,   /* an enclave (id = enclave) */
+	VEIL_OWNER_NONE = 0, /* not given to anyone (not validated) */
+	VEIL_OWNER_MONITOR,  /* monitor code and data */
+	VEIL_OWNER_OS,	     /* the untrusted OS (VMPL3) */
+	VEIL_OWNER_SHARED,   /* shared with the hypervisor (not private) */
+	VEIL_OWNER_VMSA,     /* a VMSA page of some domain */
+	VEIL_OWNER_SERVICE,  /* a protected service (id = service) */
+	VEIL_OWNER_ENCLAVE,  /* an enclave (id = enclave) */
 };
 
 /* Per-page record, 4 bytes. */
@@ -24,7 +24,7 @@ struct veil_page {
 	u8 owner;     /* enum veil_owner */
 	u8 os_perms;  /* VMPL3 mask when owner is OS (services may restrict it) */
 	u8 validated; /* mirror of the RMP Validated bit */
-	u8 id;        /* service or enclave id */
+	u8 id;	      /* service or enclave id */
 };
 
 struct veil_mem {

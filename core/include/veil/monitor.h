@@ -18,27 +18,31 @@
 
 /* What the loader (emulator or IGVM) tells the monitor at launch. */
 struct veil_launch {
-	u64 mem_size;                 /* bytes of guest memory */
-	u64 mon_base, mon_size;       /* monitor region: validated, VMPL1-3 no access */
+	u64 mem_size;		/* bytes of guest memory */
+	u64 mon_base, mon_size; /* monitor region: validated, VMPL1-3 no access */
 	u32 nr_vcpus;
-	u64 kernel_entry;             /* OS entry point */
+	u64 kernel_entry;	      /* OS entry point */
 	u64 kernel_start, kernel_end; /* OS image, validated at launch */
-	u64 secrets_gpa;              /* launch secrets page (in the monitor region) */
-	u64 sev_features;             /* SEV_FEATURES of the OS's VMSAs */
+	u64 secrets_gpa;	      /* launch secrets page (in the monitor region) */
+	u64 sev_features;	      /* SEV_FEATURES of the OS's VMSAs */
 	char cmdline[VEIL_CMDLINE_MAX];
 };
 
 /* Why the monitor stopped the CVM or refused to go on. */
-enum veil_vcpu_state { VEIL_VCPU_OFF, VEIL_VCPU_CREATED, VEIL_VCPU_RUNNING };
+enum veil_vcpu_state {
+	VEIL_VCPU_OFF,
+	VEIL_VCPU_CREATED,
+	VEIL_VCPU_RUNNING
+};
 
 struct veil_vcpu {
 	u32 id;
 	enum veil_vcpu_state state;
 	struct veil_backend *be; /* the backend handle of this vCPU */
-	u64 os_vmsa;             /* GPA of the OS's VMSA on this vCPU, 0 = none */
-	u64 caa;                 /* GPA of this vCPU's calling area */
-	u64 ghcb;                /* the monitor's GHCB for this vCPU, 0 = none */
-	u64 calls, exits;        /* statistics */
+	u64 os_vmsa;		 /* GPA of the OS's VMSA on this vCPU, 0 = none */
+	u64 caa;		 /* GPA of this vCPU's calling area */
+	u64 ghcb;		 /* the monitor's GHCB for this vCPU, 0 = none */
+	u64 calls, exits;	 /* statistics */
 };
 
 /* A fault recorded by the fault policy. */
@@ -62,8 +66,7 @@ struct veil_monitor {
  * Boot on the boot vCPU: place the monitor in its region, take ownership,
  * build the OS boot area and VMSA. Returns the monitor or NULL.
  */
-struct veil_monitor *veil_monitor_boot(const struct veil_launch *launch,
-				       struct veil_backend *be);
+struct veil_monitor *veil_monitor_boot(const struct veil_launch *launch, struct veil_backend *be);
 
 /* The boot vCPU's loop: run the OS, handle its exits; returns only on failure. */
 void veil_monitor_run(struct veil_monitor *mon, struct veil_vcpu *vc);

@@ -21,13 +21,13 @@ typedef size_t usize;
 #define VEIL_OK 0
 #define VEIL_EINVAL (-1)   /* malformed argument */
 #define VEIL_ERANGE (-2)   /* address or length out of range, or wraps */
-#define VEIL_EPERM (-3)    /* the caller does not own what it names */
-#define VEIL_EBUSY (-4)    /* in use (a VMSA, a running vCPU) */
+#define VEIL_EPERM (-3)	   /* the caller does not own what it names */
+#define VEIL_EBUSY (-4)	   /* in use (a VMSA, a running vCPU) */
 #define VEIL_ENOMEM (-5)   /* monitor memory exhausted */
 #define VEIL_EALIGN (-6)   /* misaligned */
 #define VEIL_EEXIST (-7)   /* already done (double load, double create) */
 #define VEIL_ENOENT (-8)   /* no such object */
-#define VEIL_EHW (-9)      /* the hardware (backend) refused */
+#define VEIL_EHW (-9)	   /* the hardware (backend) refused */
 #define VEIL_ENOTSUP (-10) /* not supported */
 #define VEIL_EFULL (-11)   /* a store is full */
 

@@ -1,0 +1,33 @@
+/* A minimal OS for bench/svsm-call: `count` SVSM QUERY_PROTOCOL calls from
+ * VMPL3 (the count is patched in by the harness), then terminate with 0. */
+.intel_syntax noprefix
+.code64
+.globl _start
+_start:
+	jmp	main
+	.balign 8
+count:	.quad	0
+main:
+	mov	r12, [rip + count]
+1:	test	r12, r12
+	jz	2f
+	mov	ecx, 0xC0010130		/* GHCB MSR: run VMPL 0 */
+	mov	eax, 0x016
+	xor	edx, edx
+	wrmsr
+	mov	rax, 6			/* core protocol, QUERY_PROTOCOL */
+	mov	rcx, 1
+	mov	byte ptr [0x30000], 1	/* CAA call_pending */
+	.byte	0xF3, 0x0F, 0x01, 0xD9	/* VMGEXIT */
+	test	rax, rax
+	jnz	3f
+	dec	r12
+	jmp	1b
+2:	mov	eax, 0x2100		/* terminate: set 2, code 0 */
+	jmp	4f
+3:	mov	eax, 0x12100		/* terminate: set 2, code 1 */
+4:	mov	ecx, 0xC0010130
+	xor	edx, edx
+	wrmsr
+	.byte	0xF3, 0x0F, 0x01, 0xD9
+	hlt
