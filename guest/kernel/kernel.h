@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kernel.h - the Veil test OS: shared declarations.
+ *
+ * The test OS boots per veil/boot.h at VMPL3/CPL0, identity-mapped
+ * (GVA = GPA), and talks to the monitor and the hypervisor through
+ * guest/lib/veil_call.h.
+ */
+#ifndef VEIL_TESTOS_KERNEL_H
+#define VEIL_TESTOS_KERNEL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <veil/abi.h>
+#include <veil/boot.h>
+
+#include "veil_call.h"
+
+#define PAGE_SIZE ((uint64_t)4096)
+#define HUGE_SIZE ((uint64_t)2 << 20)
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ALIGNED(n) __attribute__((aligned(n)))
+#define NORETURN __attribute__((noreturn))
+
+/* GDT layout: the boot selectors, then one TSS descriptor per vCPU. */
+#define SEL_KCODE 0x08
+#define SEL_KDATA 0x10
+#define SEL_TSS(cpu) (0x28 + 16 * (cpu))
+
+#define MSR_EFER 0xC0000080U
+#define MSR_GS_BASE 0xC0000101U
+#define EFER_SVME (1ULL << 12)
+
+/* ---- per-vCPU state (GS base points at it) -------------------------------- */
+struct percpu {
+	struct percpu *self; /* %gs:0 */
+	uint32_t id;	     /* APIC ID = vCPU index */
+	uint32_t vc_depth;   /* nested #VC count */
+	struct svsm_caa *caa;
+	uint64_t caa_gpa;
+	volatile uint8_t *ghcb; /* mapped C=0 at GVA = GPA */
+	bool ghcb_ready;
+	uint64_t stack_top;
+	uint64_t df_stack_top; /* IST1, for #DF */
+};
+
+extern struct percpu cpus[VEIL_BOOT_MAX_VCPUS];
+
+static inline struct percpu *this_cpu(void)
+{
+	struct percpu *p;
+
+	__asm__ volatile("mov %%gs:0, %0" : "=r"(p));
+	return p;
+}
+
+/* ---- x86 helpers ---------------------------------------------------------- */
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr"
+			 :
+			 : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
+			 : "memory");
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void cpu_pause(void)
+{
+	__asm__ volatile("pause" : : : "memory");
+}
+
+static inline void cpu_hlt(void)
+{
+	__asm__ volatile("hlt" : : : "memory");
+}
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port) : "memory");
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port) : "memory");
+	return v;
+}
+
+static inline void cpuid(uint32_t leaf, uint32_t r[4])
+{
+	__asm__ volatile("cpuid"
+			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			 : "a"(leaf), "c"(0));
+}
+
+#define READ_CR(n)                                                  \
+	({                                                          \
+		uint64_t __v;                                       \
+		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(__v)); \
+		__v;                                                \
+	})
+
+/* ---- string.c ------------------------------------------------------------- */
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+int strncmp(const char *a, const char *b, size_t n);
+size_t strlen(const char *s);
+
+/* ---- console.c ------------------------------------------------------------ */
+void console_puts(const char *s);
+__attribute__((format(printf, 1, 2))) void kprintf(const char *fmt, ...);
+void kvprintf(const char *fmt, va_list ap);
+
+/* ---- cpu.c ---------------------------------------------------------------- */
+void cpu_tables_init(void);
+void cpu_tables_load(unsigned cpu);
+uint64_t gdt_base(void);
+unsigned gdt_limit(void);
+uint64_t idt_base(void);
+unsigned idt_limit(void);
+
+/* ---- trap.c --------------------------------------------------------------- */
+struct trap_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+
+void trap_handler(struct trap_frame *f);
+NORETURN void terminate(unsigned code);
+NORETURN void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- mm.c ----------------------------------------------------------------- */
+extern uint8_t ghcb_pages[VEIL_BOOT_MAX_VCPUS][PAGE_SIZE];
+
+void mm_init(void);
+int ghcb_share(unsigned cpu);
+int mm_validate_os_memory(bool pattern);
+uint64_t pages_alloc(unsigned n);
+uint64_t vmsa_page_alloc(void);
+uint64_t page_alloc_2m_aligned(void);
+uint64_t pvalidate_req_gpa(void);
+struct svsm_pvalidate_hdr *pvalidate_req(void);
+
+/* ---- smp.c ---------------------------------------------------------------- */
+#define VMSA_OFF_VMPL 0x0CA
+#define VMSA_OFF_EFER 0x0D0
+#define VMSA_OFF_RIP 0x178
+#define VMSA_OFF_SEV_FEATURES 0x3B0
+
+uint64_t sev_features(void);
+unsigned guest_vmpl(void);
+int vmsa_build(uint64_t vmsa_gpa, unsigned apic);
+uint64_t caa_gpa_of(unsigned apic);
+uint64_t create_vcpu(uint64_t vmsa_gpa, uint64_t caa_gpa, uint64_t apic);
+int smp_start_aps(void);
+
+/* ---- main.c --------------------------------------------------------------- */
+extern struct veil_boot_info boot;
+extern unsigned nr_pass, nr_fail, nr_skip;
+
+uint64_t core_call(uint32_t call, uint64_t rcx, uint64_t rdx, uint64_t r8,
+		   struct svsm_call_out *out);
+void check(const char *name, bool ok, uint64_t got);
+void skip(const char *name, const char *why);
+bool mem_range_of(uint32_t type, uint64_t *gpa, uint64_t *len);
+
+/* ---- tests.c -------------------------------------------------------------- */
+int run_test(const char *name);
+
+#endif
