@@ -8,6 +8,7 @@
 #include <veil/boot.h>
 #include <veil/lib.h>
 #include <veil/monitor.h>
+#include <veil/service.h>
 #include <veil/svsm.h>
 
 #define EXIT_NPF 0x400
@@ -300,6 +301,19 @@ static int create_os_vmsa(struct veil_monitor *mon, struct veil_vcpu *vc)
 	return VEIL_OK;
 }
 
+static int init_services(struct veil_monitor *mon, struct veil_vcpu *vc)
+{
+	const struct veil_service *const *s;
+
+	for (s = veil_services; *s; s++) {
+		if ((*s)->init && (*s)->init(mon, vc)) {
+			veil_printf(vc->be, "veil: service %s failed to start\n", (*s)->name);
+			return VEIL_EHW;
+		}
+	}
+	return VEIL_OK;
+}
+
 struct veil_monitor *veil_monitor_boot(const struct veil_launch *launch, struct veil_backend *be)
 {
 	struct veil_monitor *mon;
@@ -334,11 +348,27 @@ struct veil_monitor *veil_monitor_boot(const struct veil_launch *launch, struct 
 		veil_printf(be, "veil: boot failed\n");
 		return NULL;
 	}
+	if (init_services(mon, vc))
+		return NULL;
 	vc->state = VEIL_VCPU_RUNNING;
 	veil_printf(be, "veil: monitor up: %u MiB guest, %u vCPU(s), OS entry %lx\n",
 		    (unsigned)(launch->mem_size >> 20), launch->nr_vcpus,
 		    (unsigned long)launch->kernel_entry);
 	return mon;
+}
+
+/* ---- OS buffers --------------------------------------------------------------- */
+
+void *veil_os_map(struct veil_monitor *mon, struct veil_backend *be, u64 gpa, u64 len)
+{
+	u64 end, pfn;
+
+	if (!len || !veil_add_ok(gpa, len, &end) || end > mon->mem.nr_pages * VEIL_PAGE_SIZE)
+		return NULL;
+	for (pfn = gpa / VEIL_PAGE_SIZE; pfn <= (end - 1) / VEIL_PAGE_SIZE; pfn++)
+		if (mon->mem.pages[pfn].owner != VEIL_OWNER_OS || !mon->mem.pages[pfn].validated)
+			return NULL;
+	return veil_map(be, gpa, len);
 }
 
 /* ---- the run loop ------------------------------------------------------------- */

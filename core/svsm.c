@@ -7,6 +7,7 @@
  */
 #include <veil/abi.h>
 #include <veil/lib.h>
+#include <veil/service.h>
 #include <veil/svsm.h>
 
 #define PVAL_RESERVED_BITS 0xFF0ULL
@@ -156,17 +157,33 @@ static u64 core_delete_vcpu(struct veil_monitor *mon, struct veil_vcpu *vc, stru
 	return SVSM_ERR_INVALID_PARAMETER;
 }
 
+/* Without services/ linked in, the monitor offers only the core protocol. */
+__attribute__((weak)) const struct veil_service *const veil_services[] = { NULL };
+
+const struct veil_service *veil_service_find(u32 protocol)
+{
+	const struct veil_service *const *s;
+
+	for (s = veil_services; *s; s++)
+		if ((*s)->protocol == protocol)
+			return *s;
+	return NULL;
+}
+
 /* Supported protocols and their version ranges. */
 static bool protocol_versions(u32 proto, u32 *min, u32 *max)
 {
-	switch (proto) {
-	case SVSM_CORE_PROTOCOL:
-	case VEIL_PROTOCOL_TEST:
+	const struct veil_service *s = veil_service_find(proto);
+
+	if (proto == SVSM_CORE_PROTOCOL || proto == VEIL_PROTOCOL_TEST) {
 		*min = *max = 1;
 		return true;
-	default:
-		return false;
 	}
+	if (!s)
+		return false;
+	*min = s->min_version;
+	*max = s->max_version;
+	return true;
 }
 
 static u64 core_query_protocol(struct veil_call *c)
@@ -199,9 +216,22 @@ static u64 core_protocol(struct veil_monitor *mon, struct veil_vcpu *vc, u32 cal
 	}
 }
 
-void veil_svsm_dispatch(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
+static void lock(u32 *l)
+{
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(l, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+}
+
+static void unlock(u32 *l)
+{
+	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+
+static void dispatch(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
 {
 	u32 proto = (u32)(c->rax >> 32), call = (u32)c->rax;
+	const struct veil_service *s;
 
 	switch (proto) {
 	case SVSM_CORE_PROTOCOL:
@@ -216,7 +246,15 @@ void veil_svsm_dispatch(struct veil_monitor *mon, struct veil_vcpu *vc, struct v
 		}
 		break;
 	default:
-		c->rax = SVSM_ERR_UNSUPPORTED_PROTOCOL;
+		s = veil_service_find(proto);
+		c->rax = s ? s->call(mon, vc, call, c) : SVSM_ERR_UNSUPPORTED_PROTOCOL;
 		break;
 	}
+}
+
+void veil_svsm_dispatch(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
+{
+	lock(&mon->lock);
+	dispatch(mon, vc, c);
+	unlock(&mon->lock);
 }

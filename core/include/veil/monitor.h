@@ -25,6 +25,7 @@ struct veil_launch {
 	u64 kernel_start, kernel_end; /* OS image, validated at launch */
 	u64 secrets_gpa;	      /* launch secrets page (in the monitor region) */
 	u64 sev_features;	      /* SEV_FEATURES of the OS's VMSAs */
+	u64 log_size;		      /* bytes for the secure log (0 = default) */
 	char cmdline[VEIL_CMDLINE_MAX];
 };
 
@@ -53,8 +54,12 @@ struct veil_fault {
 
 #define VEIL_MAX_FAULTS 16
 
+#define VEIL_MAX_SERVICES 4
+
 struct veil_monitor {
 	struct veil_launch launch;
+	u32 lock;                      /* serialises calls across vCPUs */
+	void *svc[VEIL_MAX_SERVICES];  /* per-service state (enum veil_service_id) */
 	struct veil_mem mem;
 	u64 alloc_next, alloc_end; /* bump allocator over the monitor region */
 	struct veil_vcpu vcpus[VEIL_MAX_VCPUS];
@@ -80,6 +85,13 @@ u64 veil_monitor_alloc(struct veil_monitor *mon, u64 pages, u64 align);
 /* Stop the CVM through the GHCB termination request. Does not return. */
 void veil_monitor_terminate(struct veil_vcpu *vc, unsigned set, unsigned code)
 	__attribute__((noreturn));
+
+/*
+ * The monitor's view of an OS buffer named by the OS: [gpa, gpa+len) must be
+ * non-empty, not wrap, and lie entirely in validated OS-owned pages (never
+ * monitor, service, enclave, VMSA or shared pages). NULL otherwise.
+ */
+void *veil_os_map(struct veil_monitor *mon, struct veil_backend *be, u64 gpa, u64 len);
 
 /* Console output of the monitor. */
 void veil_printf(struct veil_backend *be, const char *fmt, ...)

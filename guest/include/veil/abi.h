@@ -72,6 +72,37 @@ struct svsm_pvalidate_hdr {
 #define VEIL_PROTOCOL_ENCLAVE 0x56450004U
 #define VEIL_PROTOCOL_TEST 0x5645FFFFU /* present only in test builds of the monitor */
 
+/* ---- VEIL_PROTOCOL_LOG: the secure, append-only log ---------------------- */
+#define VEIL_LOG_APPEND 0 /* RCX = GPA of the record, RDX = its length -> RCX = seq */
+#define VEIL_LOG_HEAD 1   /* RCX = GPA of a struct veil_log_head to fill */
+#define VEIL_LOG_READ 2   /* RCX = first seq, RDX = buffer GPA, R8 = buffer length
+			   * -> RCX = records copied, RDX = bytes, R8 = next seq */
+#define VEIL_LOG_MAX_RECORD 1024
+#define VEIL_LOG_ERR_FULL (SVSM_ERR_PROTOCOL_BASE + 1)   /* no room: dropped, counted */
+#define VEIL_LOG_ERR_NO_SEQ (SVSM_ERR_PROTOCOL_BASE + 2) /* READ: seq not in the log */
+
+/*
+ * A record as stored and as READ copies it out: this header, then `len`
+ * payload bytes, then zero padding to a multiple of 8. hash = SHA-256 over
+ * the previous record's hash (32 zero bytes before the first), seq, tsc, vcpu
+ * and len (little-endian, as laid out here) and the payload.
+ */
+struct veil_log_record {
+	uint64_t seq;
+	uint64_t tsc;
+	uint32_t vcpu;
+	uint32_t len;
+	uint8_t hash[32];
+};
+
+struct veil_log_head {
+	uint64_t count;    /* records stored */
+	uint64_t drops;    /* appends refused because the log was full */
+	uint64_t capacity; /* bytes of record storage */
+	uint64_t used;     /* bytes used */
+	uint8_t head[32];  /* hash of the last record (zeros when empty) */
+};
+
 /* ---- per-vCPU calling area (CAA) ---------------------------------------- */
 struct svsm_caa {
 	uint8_t call_pending;
@@ -103,7 +134,7 @@ struct svsm_caa {
 #define VEIL_TERM_SET 2
 #define VEIL_TERM_OK 0           /* the OS ended normally */
 #define VEIL_TERM_TEST_FAILED 1  /* a self-test failed */
-#define VEIL_TERM_VIOLATION 2    /* the monitor's fault policy stopped the CVM */
-#define VEIL_TERM_MONITOR 3      /* the monitor failed */
+#define VEIL_TERM_VIOLATION 4    /* the monitor's fault policy stopped the CVM */
+#define VEIL_TERM_MONITOR 5      /* the monitor failed */
 
 #endif

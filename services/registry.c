@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+/* registry.c - the services this monitor image offers. */
+#include <veil/service.h>
+
+#include "log/log.h"
+
+const struct veil_service *const veil_services[] = {
+	&veil_log_service,
+	NULL,
+};
