@@ -292,13 +292,15 @@ static const char usage_run[] =
 	"                  the monitor owns the top 8 MiB\n"
 	"  --cmdline STR   handed to the OS in its boot info (the test OS takes test=NAME)\n"
 	"  --max-insns N   stop after N guest instructions (exact counting; slower)\n"
+	"  --com2 FILE     write what the OS sends to serial port COM2 (0x2F8) to FILE\n"
+	"                  (the test OS dumps its secure log there)\n"
 	"Exit status: the termination code when the OS or the monitor ends the run through\n"
 	"the GHCB with reason set 2 (0 ok, 1 self-test failed, 4 violation stopped by the\n"
 	"monitor, 5 monitor failure); 1 for any other end; 2 for bad options or images.\n";
 
 static int cmd_run(int argc, char **argv)
 {
-	const char *kernel = VEIL_TESTOS_PATH, *cmdline = "";
+	const char *kernel = VEIL_TESTOS_PATH, *cmdline = "", *com2 = NULL;
 	uint64_t vcpus = 1, mem = 64, max = 0;
 	struct emu_run_params p = { 0 };
 	struct emu_machine *m;
@@ -318,6 +320,8 @@ static int cmd_run(int argc, char **argv)
 		i++;
 		if (!strcmp(o, "--kernel")) {
 			kernel = a;
+		} else if (!strcmp(o, "--com2")) {
+			com2 = a;
 		} else if (!strcmp(o, "--cmdline")) {
 			if (strlen(a) >= 256)
 				return fail("%s", "--cmdline is limited to 255 characters");
@@ -341,6 +345,8 @@ static int cmd_run(int argc, char **argv)
 				  .nr_vcpus = (unsigned)vcpus,
 				  .count_insns = max != 0,
 				  .max_insns = max };
+	if (com2 && !(cfg.com2 = fopen(com2, "wb")))
+		return fail("cannot create the --com2 file: %s", strerror(errno));
 	m = emu_create(&cfg, err, sizeof(err));
 	if (!m)
 		return fail("%s", err);
@@ -376,6 +382,10 @@ static int cmd_run(int argc, char **argv)
 		break;
 	}
 	emu_destroy(m);
+	if (cfg.com2 && fclose(cfg.com2)) {
+		fprintf(stderr, "veil-emu: writing the --com2 file failed: %s\n", strerror(errno));
+		rc = rc ? rc : 1;
+	}
 	return rc;
 }
 

@@ -397,6 +397,17 @@ static void ghcb_result(uint8_t *g, uint64_t r1, uint64_t r2)
 
 #define BAD_INPUT(g, reason) ghcb_result((g), 2, (reason))
 
+/* Port output: COM1 data (0x3F8) is the console, COM2 data (0x2F8) the data
+ * channel to a host file (--com2); other ports are ignored. */
+static void port_out(struct emu_machine *m, unsigned port, const uint8_t *p, uint64_t n)
+{
+	FILE *f = port == 0x3F8 ? (m->cfg.console ? m->cfg.console : stdout)
+		  : port == 0x2F8 ? m->cfg.com2 : NULL;
+
+	if (f)
+		fwrite(p, 1, n, f);
+}
+
 static void ev_ioio(struct ghcb_call *c)
 {
 	uint8_t *g = c->g;
@@ -404,23 +415,41 @@ static void ev_ioio(struct ghcb_call *c)
 	unsigned bytes = (c->info1 >> 4) & 7;
 	struct emu_machine *m = c->m;
 
-	if ((c->info1 & 4) || (bytes != 1 && bytes != 2 && bytes != 4)) {
-		BAD_INPUT(g, 5); /* string I/O is not modelled */
+	if (bytes != 1 && bytes != 2 && bytes != 4) {
+		BAD_INPUT(g, 5);
+		return;
+	}
+	if (c->info1 & 4) { /* string I/O: data in the GHCB shared buffer */
+		uint64_t scratch = ld64(g + GHCB_SCRATCH), base = c->v->ghcb_gpa[c->vmpl];
+		uint64_t n = c->info2 * bytes;
+
+		if (in || !valid(g, GHCB_SCRATCH)) {
+			BAD_INPUT(g, in ? 5 : 4);
+			return;
+		}
+		if (c->info2 > GHCB_BUFFER_SIZE || scratch < base + GHCB_BUFFER ||
+		    scratch - (base + GHCB_BUFFER) + n > GHCB_BUFFER_SIZE) {
+			BAD_INPUT(g, 3);
+			return;
+		}
+		port_out(m, port, g + (scratch - base), n);
+		ghcb_result(g, 0, 0);
 		return;
 	}
 	if (!in) {
+		uint8_t v[4];
+		uint64_t rax = ld64(g + GHCB_RAX);
+
 		if (!valid(g, GHCB_RAX)) {
 			BAD_INPUT(g, 4);
 			return;
 		}
-		if (port == 0x3F8)
-			fputc((int)(ld64(g + GHCB_RAX) & 0xFF),
-			      m->cfg.console ? m->cfg.console : stdout);
+		memcpy(v, &rax, 4);
+		port_out(m, port, v, bytes);
 	} else {
-		uint64_t val = port == 0x3FD ? 0x60 : 0xFFFFFFFFULL;
+		uint64_t val = port == 0x3FD || port == 0x2FD ? 0x60 : 0xFFFFFFFFULL;
 
-		set_valid(g, GHCB_RAX,
-			  val & (bytes == 4 ? 0xFFFFFFFFULL : (1ULL << (8 * bytes)) - 1));
+		set_valid(g, GHCB_RAX, val & (bytes == 4 ? 0xFFFFFFFFULL : (1ULL << (8 * bytes)) - 1));
 	}
 	ghcb_result(g, 0, 0);
 }
