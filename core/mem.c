@@ -68,7 +68,7 @@ int veil_mem_transfer(struct veil_mem *mem, struct veil_backend *be, u64 gpa, u6
 		p->owner = (u8)to;
 		p->id = id;
 		if (to == VEIL_OWNER_OS)
-			p->os_perms = VEIL_RMP_PERM_ALL;
+			p->os_perms = mem->os_default;
 		if (p->validated)
 			rc = veil_mem_apply(mem, be, gpa + off);
 	}

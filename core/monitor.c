@@ -332,6 +332,7 @@ struct veil_monitor *veil_monitor_boot(const struct veil_launch *launch, struct 
 	mon->alloc_next = (launch->mon_base + sizeof(*mon) + VEIL_PAGE_SIZE - 1) & VEIL_PAGE_MASK;
 	mon->alloc_end = launch->mon_base + launch->mon_size;
 	mon->mem.nr_pages = launch->mem_size / VEIL_PAGE_SIZE;
+	mon->mem.os_default = VEIL_RMP_PERM_ALL; /* until kernel code integrity locks */
 	pages_len = mon->mem.nr_pages * sizeof(struct veil_page);
 	pages_gpa = veil_monitor_alloc(mon, (pages_len + VEIL_PAGE_SIZE - 1) / VEIL_PAGE_SIZE,
 				       VEIL_PAGE_SIZE);
@@ -375,6 +376,8 @@ void *veil_os_map(struct veil_monitor *mon, struct veil_backend *be, u64 gpa, u6
 
 static void fault_policy(struct veil_monitor *mon, struct veil_vcpu *vc, const u8 *vmsa)
 {
+	char msg[160];
+	usize n;
 	struct veil_fault *f = &mon->faults[mon->nr_faults < VEIL_MAX_FAULTS ? mon->nr_faults : 0];
 
 	f->vcpu = vc->id;
@@ -385,11 +388,14 @@ static void fault_policy(struct veil_monitor *mon, struct veil_vcpu *vc, const u
 	if (mon->nr_faults < VEIL_MAX_FAULTS)
 		mon->nr_faults++;
 	veil_trace(vc->be, 1, f->exitinfo1, f->exitinfo2, f->rip);
-	veil_printf(vc->be,
-		    "veil: RMP violation by the OS on vCPU %u: rip %lx gpa %lx exitinfo1 %lx; "
-		    "stopping the CVM\n",
-		    vc->id, (unsigned long)f->rip, (unsigned long)f->exitinfo2,
-		    (unsigned long)f->exitinfo1);
+	n = veil_snprintf(msg, sizeof(msg),
+			  "violation: vcpu %u rip %lx gpa %lx exitinfo1 %lx (%s%s)", vc->id,
+			  (unsigned long)f->rip, (unsigned long)f->exitinfo2,
+			  (unsigned long)f->exitinfo1, f->exitinfo1 & 0x10 ? "fetch" :
+			  f->exitinfo1 & 2 ? "write" : "read",
+			  f->exitinfo1 & 4 ? " at CPL3" : "");
+	veil_service_record(mon, vc, msg, (u32)(n < sizeof(msg) ? n : sizeof(msg) - 1));
+	veil_printf(vc->be, "veil: RMP %s; stopping the CVM\n", msg);
 	veil_monitor_terminate(vc, VEIL_TERM_SET, VEIL_TERM_VIOLATION);
 }
 

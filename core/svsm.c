@@ -170,6 +170,16 @@ const struct veil_service *veil_service_find(u32 protocol)
 	return NULL;
 }
 
+void veil_service_record(struct veil_monitor *mon, struct veil_vcpu *vc, const void *data,
+			 u32 len)
+{
+	const struct veil_service *const *s;
+
+	for (s = veil_services; *s; s++)
+		if ((*s)->record)
+			(*s)->record(mon, vc, data, len);
+}
+
 /* Supported protocols and their version ranges. */
 static bool protocol_versions(u32 proto, u32 *min, u32 *max)
 {

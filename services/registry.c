@@ -2,9 +2,11 @@
 /* registry.c - the services this monitor image offers. */
 #include <veil/service.h>
 
+#include "kci/kci.h"
 #include "log/log.h"
 
 const struct veil_service *const veil_services[] = {
 	&veil_log_service,
+	&veil_kci_service,
 	NULL,
 };

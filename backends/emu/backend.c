@@ -205,6 +205,11 @@ int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_ex
 		.sev_features = 1,
 	};
 	snprintf(h->launch.cmdline, sizeof(h->launch.cmdline), "%s", p->cmdline ? p->cmdline : "");
+	for (i = 0; i < p->nr_segs && i < VEIL_MAX_KSEGS; i++)
+		h->launch.ksegs[i] = (struct veil_kseg){ .gpa = p->segs[i].gpa,
+							 .len = p->segs[i].len,
+							 .flags = p->segs[i].flags };
+	h->launch.nr_ksegs = i;
 	/* Launch: the image and the monitor region are validated, lower VMPLs
 	 * have no access (what SNP_LAUNCH_UPDATE gives plain pages). */
 	emu_rmp_assign(m, p->kernel_start, p->kernel_end - p->kernel_start, true);

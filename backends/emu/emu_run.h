@@ -9,6 +9,11 @@ struct emu_run_params {
 	uint64_t entry;			   /* OS entry point */
 	uint64_t kernel_start, kernel_end; /* page-aligned extent of the loaded image */
 	const char *cmdline;
+	unsigned nr_segs;
+	struct {
+		uint64_t gpa, len; /* page-aligned extent */
+		uint32_t flags;    /* ELF p_flags */
+	} segs[8];
 };
 
 /* Load an ELF64 OS image at its physical addresses (boot contract in

@@ -42,6 +42,7 @@ int emu_load_elf(struct emu_machine *m, const char *path, struct emu_run_params 
 	unsigned i, loads = 0;
 	int rc = -1;
 
+	p->nr_segs = 0;
 	if (read_all(path, &img, &len)) {
 		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
 		return -1;
@@ -85,6 +86,13 @@ int emu_load_elf(struct emu_machine *m, const char *path, struct emu_run_params 
 		dst = emu_gpa_ptr(m, ph->p_paddr, ph->p_memsz);
 		memcpy(dst, img + ph->p_offset, ph->p_filesz);
 		memset(dst + ph->p_filesz, 0, ph->p_memsz - ph->p_filesz);
+		if (p->nr_segs == 8) {
+			fail(err, errlen, path, "more than 8 loadable segments");
+			goto out;
+		}
+		p->segs[p->nr_segs].gpa = ph->p_paddr & ~0xFFFULL;
+		p->segs[p->nr_segs].len = ((end + 0xFFF) & ~0xFFFULL) - (ph->p_paddr & ~0xFFFULL);
+		p->segs[p->nr_segs++].flags = ph->p_flags;
 		lo = ph->p_paddr < lo ? ph->p_paddr : lo;
 		hi = end > hi ? end : hi;
 		loads++;

@@ -66,19 +66,14 @@ static int log_init(struct veil_monitor *mon, struct veil_vcpu *vc)
 	return VEIL_OK;
 }
 
-static u64 log_append(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_log *log,
-		      struct veil_call *c)
+/* Store one record; src was checked (or is the monitor's own). */
+static u64 store(struct veil_log *log, struct veil_vcpu *vc, const void *src, u32 len,
+		 u64 *seq)
 {
 	struct veil_log_record r;
-	const void *src;
 	u8 *dst;
 
-	if (!c->rdx || c->rdx > VEIL_LOG_MAX_RECORD)
-		return SVSM_ERR_INVALID_PARAMETER;
-	src = veil_os_map(mon, vc->be, c->rcx, c->rdx);
-	if (!src)
-		return SVSM_ERR_INVALID_ADDRESS;
-	if (HDR + padded(c->rdx) > log->capacity - log->used) {
+	if (HDR + padded(len) > log->capacity - log->used) {
 		log->drops++;
 		return VEIL_LOG_ERR_FULL;
 	}
@@ -86,7 +81,7 @@ static u64 log_append(struct veil_monitor *mon, struct veil_vcpu *vc, struct vei
 	r.seq = log->count;
 	r.tsc = veil_rdtsc(vc->be);
 	r.vcpu = vc->id;
-	r.len = (u32)c->rdx;
+	r.len = len;
 	/* Copy once, then hash and keep the copy: the OS cannot change what
 	 * was hashed. */
 	veil_memcpy(dst + HDR, src, r.len);
@@ -96,8 +91,30 @@ static u64 log_append(struct veil_monitor *mon, struct veil_vcpu *vc, struct vei
 	veil_memcpy(log->head, r.hash, 32);
 	log->used += HDR + padded(r.len);
 	log->count++;
-	c->rcx = r.seq;
+	*seq = r.seq;
 	return SVSM_SUCCESS;
+}
+
+static u64 log_append(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_log *log,
+		      struct veil_call *c)
+{
+	const void *src;
+
+	if (!c->rdx || c->rdx > VEIL_LOG_MAX_RECORD)
+		return SVSM_ERR_INVALID_PARAMETER;
+	src = veil_os_map(mon, vc->be, c->rcx, c->rdx);
+	if (!src)
+		return SVSM_ERR_INVALID_ADDRESS;
+	return store(log, vc, src, (u32)c->rdx, &c->rcx);
+}
+
+static void log_record(struct veil_monitor *mon, struct veil_vcpu *vc, const void *data, u32 len)
+{
+	struct veil_log *log = mon->svc[VEIL_SVC_LOG];
+	u64 seq;
+
+	if (log && len && len <= VEIL_LOG_MAX_RECORD)
+		store(log, vc, data, len, &seq);
 }
 
 static u64 log_head(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_log *log,
@@ -192,4 +209,5 @@ const struct veil_service veil_log_service = {
 	.max_version = 1,
 	.init = log_init,
 	.call = log_call,
+	.record = log_record,
 };

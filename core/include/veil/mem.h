@@ -29,6 +29,7 @@ struct veil_page {
 
 struct veil_mem {
 	u64 nr_pages;
+	u8 os_default; /* VMPL3 mask for pages given (back) to the OS */
 	struct veil_page *pages; /* lives in monitor memory */
 };
 

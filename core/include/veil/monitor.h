@@ -16,6 +16,18 @@
 #define VEIL_OS_VMPL 3
 #define VEIL_CMDLINE_MAX 256
 
+#define VEIL_MAX_KSEGS 8
+#define VEIL_KSEG_R 4 /* ELF p_flags */
+#define VEIL_KSEG_W 2
+#define VEIL_KSEG_X 1
+
+/* A loaded, measured segment of the OS image. */
+struct veil_kseg {
+	u64 gpa, len; /* page-aligned */
+	u32 flags;    /* VEIL_KSEG_* */
+	u32 reserved;
+};
+
 /* What the loader (emulator or IGVM) tells the monitor at launch. */
 struct veil_launch {
 	u64 mem_size;		/* bytes of guest memory */
@@ -26,6 +38,8 @@ struct veil_launch {
 	u64 secrets_gpa;	      /* launch secrets page (in the monitor region) */
 	u64 sev_features;	      /* SEV_FEATURES of the OS's VMSAs */
 	u64 log_size;		      /* bytes for the secure log (0 = default) */
+	u32 nr_ksegs;
+	struct veil_kseg ksegs[VEIL_MAX_KSEGS]; /* the image's PT_LOAD segments */
 	char cmdline[VEIL_CMDLINE_MAX];
 };
 

@@ -18,7 +18,13 @@ struct veil_service {
 	int (*init)(struct veil_monitor *mon, struct veil_vcpu *vc);
 	/* One call of the protocol; returns the SVSM result code (RAX). */
 	u64 (*call)(struct veil_monitor *mon, struct veil_vcpu *vc, u32 call, struct veil_call *c);
+	/* Optional: keep an event the monitor itself reports (the secure log). */
+	void (*record)(struct veil_monitor *mon, struct veil_vcpu *vc, const void *data, u32 len);
 };
+
+/* Hand an event to every service that records events. */
+void veil_service_record(struct veil_monitor *mon, struct veil_vcpu *vc, const void *data,
+			 u32 len);
 
 /* NULL-terminated. */
 extern const struct veil_service *const veil_services[];

@@ -103,6 +103,63 @@ struct veil_log_head {
 	uint8_t head[32];  /* hash of the last record (zeros when empty) */
 };
 
+/* ---- VEIL_PROTOCOL_KCI: kernel code integrity --------------------------- */
+#define VEIL_KCI_LOCK 0   /* RCX = GPA of struct veil_kci_decl */
+#define VEIL_KCI_STATUS 1 /* -> RCX = 1 if locked, RDX = text pages, R8 = exports */
+#define VEIL_KCI_ERR_LOCKED (SVSM_ERR_PROTOCOL_BASE + 1)   /* already locked */
+#define VEIL_KCI_ERR_MISMATCH (SVSM_ERR_PROTOCOL_BASE + 2) /* declared != measured image */
+#define VEIL_KCI_ERR_WX (SVSM_ERR_PROTOCOL_BASE + 3)       /* a writable+executable segment */
+#define VEIL_KCI_ERR_EXPORT (SVSM_ERR_PROTOCOL_BASE + 4)   /* an export outside the image */
+
+#define VEIL_KCI_TEXT 1
+#define VEIL_KCI_RODATA 2
+#define VEIL_KCI_MAX_RANGES 8
+#define VEIL_KCI_MAX_EXPORTS 256
+#define VEIL_KCI_NAME_MAX 48
+
+struct veil_kci_range {
+	uint64_t gpa, len; /* page-aligned, as the image's PT_LOAD segments */
+	uint32_t kind;     /* VEIL_KCI_TEXT or VEIL_KCI_RODATA */
+	uint32_t reserved;
+};
+
+/* A symbol modules may link against; addr must lie in the loaded image. */
+struct veil_kci_export {
+	char name[VEIL_KCI_NAME_MAX]; /* NUL-terminated */
+	uint64_t addr;
+	uint64_t reserved;
+};
+
+struct veil_kci_decl {
+	uint32_t nr_ranges;
+	uint32_t nr_exports;
+	uint64_t exports_gpa; /* nr_exports struct veil_kci_export, in OS memory */
+	struct veil_kci_range ranges[VEIL_KCI_MAX_RANGES];
+};
+
+/* ---- VEIL_PROTOCOL_MODULE: signed kernel modules ------------------------- */
+#define VEIL_MOD_LOAD 0   /* RCX = GPA of the signed module file, RDX = its length,
+			   * R8 = GPA of donated pages, R9 = their count
+			   * -> RCX = handle, RDX = init entry, R8 = exit entry (0 = none) */
+#define VEIL_MOD_UNLOAD 1 /* RCX = handle */
+#define VEIL_MOD_ERR_SIGNATURE (SVSM_ERR_PROTOCOL_BASE + 1) /* no or bad signature */
+#define VEIL_MOD_ERR_FORMAT (SVSM_ERR_PROTOCOL_BASE + 2)    /* not a valid ELF64 REL object */
+#define VEIL_MOD_ERR_SYMBOL (SVSM_ERR_PROTOCOL_BASE + 3)    /* unknown or out-of-range symbol */
+#define VEIL_MOD_ERR_RELOC (SVSM_ERR_PROTOCOL_BASE + 4)     /* relocation outside its section */
+#define VEIL_MOD_ERR_PAGES (SVSM_ERR_PROTOCOL_BASE + 5)     /* donated pages unusable/overlap */
+#define VEIL_MOD_ERR_LOADED (SVSM_ERR_PROTOCOL_BASE + 6)    /* this module is loaded already */
+#define VEIL_MOD_ERR_NOT_LOADED (SVSM_ERR_PROTOCOL_BASE + 7) /* unknown or unloaded handle */
+#define VEIL_MOD_ERR_NOT_LOCKED (SVSM_ERR_PROTOCOL_BASE + 8) /* KCI must be locked first */
+#define VEIL_MOD_ERR_SPACE (SVSM_ERR_PROTOCOL_BASE + 9)     /* too few donated pages */
+
+/* The signature trailer veil-sign appends to a module file. */
+#define VEIL_SIG_MAGIC "VEILSIG1"
+struct veil_sig_trailer {
+	char magic[8];         /* VEIL_SIG_MAGIC */
+	uint64_t signed_len;   /* bytes before the trailer, all covered */
+	uint8_t sig[64];       /* ECDSA P-256 over SHA-256 of those bytes, raw r || s */
+};
+
 /* ---- per-vCPU calling area (CAA) ---------------------------------------- */
 struct svsm_caa {
 	uint8_t call_pending;
