@@ -45,6 +45,10 @@ struct percpu {
 	bool ghcb_ready;
 	uint64_t stack_top;
 	uint64_t df_stack_top; /* IST1, for #DF */
+	/* One exception a test expects: recorded, then skipped over. */
+	uint32_t trap_expect; /* vector + 1, 0 = none */
+	uint32_t trap_skip;   /* bytes of the faulting instruction */
+	uint64_t trap_rip, trap_error, trap_cr2;
 };
 
 extern struct percpu cpus[VEIL_BOOT_MAX_VCPUS];

@@ -91,7 +91,9 @@ static void bsp_ghcb_init(void)
 
 static void banner(void)
 {
+	static const char *const mem_types[] = { "?", "os-validated", "os-unvalidated", "monitor" };
 	uint32_t r[4], vendor[4] = { 0 };
+	unsigned i;
 
 	cpuid(0, r);
 	vendor[0] = r[1];
@@ -103,6 +105,12 @@ static void banner(void)
 	kprintf("veil-testos: image 0x%lx-0x%lx, CAA 0x%lx, hv features 0x%lx, cmdline \"%s\"\n",
 		boot.kernel_start, boot.kernel_end, boot.caa_gpa, ghcb_msr_hv_features(),
 		boot.cmdline);
+	for (i = 0; i < boot.nr_ranges; i++)
+		kprintf("veil-testos: memory 0x%lx-0x%lx %s\n", boot.ranges[i].gpa,
+			boot.ranges[i].gpa + boot.ranges[i].len,
+			boot.ranges[i].type < ARRAY_SIZE(mem_types) ?
+				mem_types[boot.ranges[i].type] :
+				"?");
 }
 
 /* "test=NAME" anywhere in the command line; default all-ok. */

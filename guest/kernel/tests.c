@@ -77,9 +77,31 @@ static void test_echo(void)
 	check("test-echo", rc == SVSM_SUCCESS && v == 42, rc ? rc : v);
 }
 
+/* The IDT path: #UD and a not-present #PF reach their handlers and return. */
+static void test_exceptions(void)
+{
+	struct percpu *c = this_cpu();
+	uint64_t rip, addr = 0x7F0000000000ULL, v = addr;
+
+	c->trap_expect = 6 + 1;
+	c->trap_skip = 2;
+	__asm__ volatile("lea 1f(%%rip), %0\n\t1: ud2" : "=r"(rip) : : "memory");
+	check("exception-ud", !c->trap_expect && c->trap_rip == rip, c->trap_rip);
+	c->trap_expect = 14 + 1;
+	c->trap_skip = 3; /* mov (%rax), %rax = 48 8b 00 */
+	__asm__ volatile("lea 1f(%%rip), %1\n\t1: movq (%%rax), %%rax"
+			 : "+a"(v), "=r"(rip)
+			 :
+			 : "memory");
+	check("exception-pf",
+	      !c->trap_expect && c->trap_rip == rip && c->trap_cr2 == addr && c->trap_error == 0,
+	      c->trap_expect ? 0 : c->trap_error);
+}
+
 static int test_all_ok(void)
 {
 	mm_validate_os_memory(true);
+	test_exceptions();
 	test_discovery();
 	test_protocols();
 	test_echo();
@@ -218,13 +240,17 @@ static uint8_t *vmsa_fresh(void)
 	return (uint8_t *)vmsa_page;
 }
 
+/* Write `page` and pass `rc` on: a page the monitor wrongly kept stops the run here. */
+static uint64_t cv_touch(uint64_t page, uint64_t rc)
+{
+	*(volatile uint8_t *)page = 0;
+	return rc;
+}
+
+/* A refused call must leave the page to the OS. */
 static uint64_t cv(uint64_t vmsa, uint64_t caa, uint64_t apic)
 {
-	uint64_t rc = create_vcpu(vmsa, caa, apic);
-
-	/* A refused call must leave the page to the OS (else the monitor stops us here). */
-	*(volatile uint8_t *)vmsa_page = 0;
-	return rc;
+	return cv_touch(vmsa_page, create_vcpu(vmsa, caa, apic));
 }
 
 static uint64_t cv_default(void)
@@ -272,14 +298,12 @@ static uint64_t cv_bad_features(void)
 
 static uint64_t cv_2m_aligned(void)
 {
-	uint64_t p = page_alloc_2m_aligned(), rc;
+	uint64_t p = page_alloc_2m_aligned();
 
 	if (!p)
 		return SKIPPED;
 	vmsa_build(p, target_apic());
-	rc = create_vcpu(p, caa_gpa_of(target_apic()), target_apic());
-	*(volatile uint8_t *)p = 0;
-	return rc;
+	return cv_touch(p, create_vcpu(p, caa_gpa_of(target_apic()), target_apic()));
 }
 
 static uint64_t cv_misaligned(void)
@@ -301,14 +325,29 @@ static uint64_t cv_valid(void)
 	return create_vcpu(vmsa_page, caa_gpa_of(target_apic()), target_apic());
 }
 
+/* The page is the monitor's now: it no longer names OS memory. */
 static uint64_t cv_twice(void)
 {
 	return create_vcpu(vmsa_page, caa_gpa_of(target_apic()), target_apic());
 }
 
+/* A second, valid VMSA for a vCPU that has one: the old one must be deleted first. */
+static uint64_t cv_replace(void)
+{
+	uint64_t p = vmsa_page_alloc();
+
+	if (!p)
+		return SKIPPED;
+	vmsa_build(p, target_apic());
+	return cv_touch(p, create_vcpu(p, caa_gpa_of(target_apic()), target_apic()));
+}
+
+/* Deleting gives the page back: the OS writes it again. */
 static uint64_t cv_delete(void)
 {
-	return core_call(SVSM_CORE_DELETE_VCPU, vmsa_page, 0, 0, 0);
+	uint64_t rc = core_call(SVSM_CORE_DELETE_VCPU, vmsa_page, 0, 0, 0);
+
+	return rc == SVSM_SUCCESS ? cv_touch(vmsa_page, rc) : rc;
 }
 
 struct refusal {
@@ -321,7 +360,7 @@ struct refusal {
 #define NEEDS_AP 1    /* CREATE_VCPU: aims at a vCPU other than the caller */
 #define IN_SEQUENCE 2 /* depends on the scenario before it */
 
-/* Order matters at the end: create, create again, delete. */
+/* Order matters at the end: create, create again, replace, delete. */
 static const struct refusal refusals[] = {
 	{ "attack-pval-monitor", pv_monitor, SVSM_ERR_INVALID_ADDRESS, 0 },
 	{ "attack-pval-monitor-rescind", pv_monitor_rescind, SVSM_ERR_INVALID_ADDRESS, 0 },
@@ -344,7 +383,8 @@ static const struct refusal refusals[] = {
 	{ "attack-vcpu-vmsa-misaligned", cv_misaligned, SVSM_ERR_INVALID_PARAMETER, NEEDS_AP },
 	{ "attack-vcpu-bad-apic", cv_bad_apic, SVSM_ERR_INVALID_PARAMETER, NEEDS_AP },
 	{ "vcpu-create", cv_valid, SVSM_SUCCESS, NEEDS_AP },
-	{ "attack-vcpu-twice", cv_twice, SVSM_ERR_INVALID_PARAMETER, NEEDS_AP | IN_SEQUENCE },
+	{ "attack-vcpu-twice", cv_twice, SVSM_ERR_INVALID_ADDRESS, NEEDS_AP | IN_SEQUENCE },
+	{ "attack-vcpu-replace", cv_replace, SVSM_ERR_INVALID_REQUEST, NEEDS_AP | IN_SEQUENCE },
 	{ "vcpu-delete", cv_delete, SVSM_SUCCESS, NEEDS_AP | IN_SEQUENCE },
 };
 

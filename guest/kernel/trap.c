@@ -202,11 +202,27 @@ static void vc_handler(struct trap_frame *f)
 	c->vc_depth--;
 }
 
+/* An exception a test asked for: record it and skip the instruction. */
+static bool trap_expected(struct trap_frame *f)
+{
+	struct percpu *c = this_cpu();
+
+	if (c->trap_expect != f->vector + 1)
+		return false;
+	c->trap_expect = 0;
+	c->trap_rip = f->rip;
+	c->trap_error = f->error;
+	c->trap_cr2 = READ_CR(2);
+	f->rip += c->trap_skip;
+	return true;
+}
+
 void trap_handler(struct trap_frame *f)
 {
 	if (f->vector == VEC_VC) {
 		vc_handler(f);
 		return;
 	}
-	fatal_trap(f, "exception");
+	if (!trap_expected(f))
+		fatal_trap(f, "exception");
 }
