@@ -6,6 +6,7 @@ u8 veil_mem_perms(const struct veil_page *p, unsigned vmpl)
 {
 	switch (p->owner) {
 	case VEIL_OWNER_OS:
+	case VEIL_OWNER_MODULE:
 		return vmpl == 3 ? p->os_perms : 0;
 	default:
 		return 0; /* monitor, VMSA, service, enclave, shared: no lower access */

@@ -4,9 +4,11 @@
 
 #include "kci/kci.h"
 #include "log/log.h"
+#include "module/module.h"
 
 const struct veil_service *const veil_services[] = {
 	&veil_log_service,
 	&veil_kci_service,
+	&veil_module_service,
 	NULL,
 };

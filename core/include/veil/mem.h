@@ -17,6 +17,8 @@ enum veil_owner {
 	VEIL_OWNER_VMSA,     /* a VMSA page of some domain */
 	VEIL_OWNER_SERVICE,  /* a protected service (id = service) */
 	VEIL_OWNER_ENCLAVE,  /* an enclave (id = enclave) */
+	VEIL_OWNER_MODULE,  /* a loaded kernel module: VMPL3 gets os_perms, but the OS
+			     * cannot donate, validate or rescind its pages */
 };
 
 /* Per-page record, 4 bytes. */

@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * module.c - signed kernel modules (VEIL_PROTOCOL_MODULE).
+ *
+ * LOAD copies the module file into monitor memory, checks its signature
+ * against the key built into the monitor image (so measured at launch),
+ * takes the donated pages away from the OS, lays out and relocates the
+ * ELF64 relocatable object there against the kernel's locked export table,
+ * and only then gives VMPL3 text R+Xs and data R+W. UNLOAD revokes execute,
+ * scrubs and gives the pages back. Every offset, size, index and name in the
+ * file is hostile and checked before use.
+ */
+#include <bearssl/bearssl_ec.h>
+#include <bearssl/bearssl_hash.h>
+#include <veil/abi.h>
+#include <veil/lib.h>
+#include <veil/service.h>
+
+#include "../kci/kci.h"
+#include "elf64.h"
+#include "module.h"
+#include "module_key.h" /* generated: veil_module_pubkey[65] */
+
+#define MAX_FILE (256u << 10)
+#define MAX_PAGES 64
+
+struct layout {
+	const u8 *file;
+	u64 len;
+	const struct elf64_shdr *sh;
+	u32 shnum;
+	const struct elf64_sym *syms;
+	u32 nsyms;
+	const char *strtab;
+	u64 strsz;
+	u64 base, text_pages, pages; /* placement */
+	u64 addr[ELF64_MAX_SECTIONS]; /* GPA of each allocated section, 0 = none */
+};
+
+static int mod_init(struct veil_monitor *mon, struct veil_vcpu *vc)
+{
+	u64 pages = (sizeof(struct veil_modules) + VEIL_PAGE_SIZE - 1) / VEIL_PAGE_SIZE;
+	u64 gpa = veil_monitor_alloc(mon, pages, VEIL_PAGE_SIZE);
+	u64 file = veil_monitor_alloc(mon, MAX_FILE / VEIL_PAGE_SIZE, VEIL_PAGE_SIZE);
+	struct veil_modules *ms = gpa ? veil_map(vc->be, gpa, sizeof(*ms)) : NULL;
+
+	if (!ms || !file)
+		return VEIL_ENOMEM;
+	veil_memset(ms, 0, sizeof(*ms));
+	ms->scratch = veil_map(vc->be, file, MAX_FILE);
+	mon->svc[VEIL_SVC_MODULE] = ms;
+	return ms->scratch ? VEIL_OK : VEIL_ENOMEM;
+}
+
+static bool signature_ok(const u8 *file, u64 len, u8 hash[32])
+{
+	const struct veil_sig_trailer *t;
+	br_sha256_context ctx;
+	br_ec_public_key pk = { BR_EC_secp256r1, (unsigned char *)veil_module_pubkey,
+				sizeof(veil_module_pubkey) };
+
+	if (len <= sizeof(*t))
+		return false;
+	t = (const void *)(file + len - sizeof(*t));
+	if (veil_memcmp(t->magic, VEIL_SIG_MAGIC, 8) || t->signed_len != len - sizeof(*t))
+		return false;
+	br_sha256_init(&ctx);
+	br_sha256_update(&ctx, file, t->signed_len);
+	br_sha256_out(&ctx, hash);
+	return br_ecdsa_i31_vrfy_raw(&br_ec_p256_m31, hash, 32, &pk, t->sig, 64) == 1;
+}
+
+/* ---- ELF parsing: everything bounds-checked ------------------------------- */
+
+static bool in_file(const struct layout *l, u64 off, u64 size)
+{
+	return veil_range_within(off, size, 0, l->len);
+}
+
+static u64 parse(struct layout *l)
+{
+	const struct elf64_ehdr *eh = (const void *)l->file;
+	u32 i;
+
+	if (l->len < sizeof(*eh) || veil_memcmp(eh->e_ident, "\x7f" "ELF", 4) ||
+	    eh->e_ident[4] != 2 || eh->e_ident[5] != 1 || eh->e_type != ELF64_ET_REL ||
+	    eh->e_machine != ELF64_EM_X86_64 || eh->e_shentsize != sizeof(struct elf64_shdr) ||
+	    eh->e_shnum == 0 || eh->e_shnum > ELF64_MAX_SECTIONS ||
+	    !in_file(l, eh->e_shoff, (u64)eh->e_shnum * sizeof(struct elf64_shdr)) ||
+	    !veil_aligned(eh->e_shoff, 8))
+		return VEIL_MOD_ERR_FORMAT;
+	l->sh = (const void *)(l->file + eh->e_shoff);
+	l->shnum = eh->e_shnum;
+	for (i = 0; i < l->shnum; i++) {
+		const struct elf64_shdr *s = &l->sh[i];
+
+		if (s->sh_type != ELF64_SHT_NOBITS && s->sh_type != ELF64_SHT_NULL &&
+		    !in_file(l, s->sh_offset, s->sh_size))
+			return VEIL_MOD_ERR_FORMAT;
+		if ((s->sh_flags & ELF64_SHF_ALLOC) && (s->sh_addralign > VEIL_PAGE_SIZE ||
+							(s->sh_addralign & (s->sh_addralign - 1))))
+			return VEIL_MOD_ERR_FORMAT;
+		if ((s->sh_flags & ELF64_SHF_WRITE) && (s->sh_flags & ELF64_SHF_EXECINSTR))
+			return VEIL_MOD_ERR_FORMAT; /* never W+X */
+		if (s->sh_type == ELF64_SHT_SYMTAB) {
+			const struct elf64_shdr *st;
+
+			if (l->syms || s->sh_entsize != sizeof(struct elf64_sym) ||
+			    s->sh_link >= l->shnum || !veil_aligned(s->sh_offset, 8))
+				return VEIL_MOD_ERR_FORMAT;
+			st = &l->sh[s->sh_link];
+			if (st->sh_type != ELF64_SHT_STRTAB || !st->sh_size ||
+			    !in_file(l, st->sh_offset, st->sh_size) ||
+			    l->file[st->sh_offset + st->sh_size - 1] != 0)
+				return VEIL_MOD_ERR_FORMAT;
+			l->syms = (const void *)(l->file + s->sh_offset);
+			l->nsyms = (u32)(s->sh_size / sizeof(struct elf64_sym));
+			l->strtab = (const char *)(l->file + st->sh_offset);
+			l->strsz = st->sh_size;
+		}
+	}
+	return l->syms ? SVSM_SUCCESS : VEIL_MOD_ERR_FORMAT;
+}
+
+/* Place allocated sections: executable ones in the text pages first. */
+static u64 place(struct layout *l, u64 donated_pages)
+{
+	u64 off[2] = { 0, 0 };
+	u32 i, pass;
+
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < l->shnum; i++) {
+			const struct elf64_shdr *s = &l->sh[i];
+			bool text = s->sh_flags & ELF64_SHF_EXECINSTR;
+			u64 a = s->sh_addralign ? s->sh_addralign : 1;
+
+			if (!(s->sh_flags & ELF64_SHF_ALLOC) || text != (pass == 0))
+				continue;
+			off[pass] = (off[pass] + a - 1) & ~(a - 1);
+			l->addr[i] = off[pass] + 1; /* relative for now, +1 marks "placed" */
+			if (!veil_add_ok(off[pass], s->sh_size, &off[pass]) || off[pass] > MAX_FILE)
+				return VEIL_MOD_ERR_FORMAT;
+		}
+	l->text_pages = (off[0] + VEIL_PAGE_SIZE - 1) / VEIL_PAGE_SIZE;
+	l->pages = l->text_pages + (off[1] + VEIL_PAGE_SIZE - 1) / VEIL_PAGE_SIZE;
+	if (!l->text_pages || l->pages > donated_pages)
+		return VEIL_MOD_ERR_SPACE;
+	for (i = 0; i < l->shnum; i++)
+		if (l->addr[i])
+			l->addr[i] = l->base + l->addr[i] - 1 +
+				     ((l->sh[i].sh_flags & ELF64_SHF_EXECINSTR)
+					      ? 0 : l->text_pages * VEIL_PAGE_SIZE);
+	return SVSM_SUCCESS;
+}
+
+/* The value of symbol `idx`: a module section address or a kernel export. */
+static u64 resolve(struct veil_monitor *mon, const struct layout *l, u64 idx, u64 *val)
+{
+	const struct elf64_sym *s;
+	const char *name;
+	u64 nlen = 0;
+
+	if (idx >= l->nsyms)
+		return VEIL_MOD_ERR_SYMBOL;
+	s = &l->syms[idx];
+	if (s->st_shndx == ELF64_SHN_UNDEF) {
+		const struct veil_kci_export *e;
+
+		if (s->st_name >= l->strsz)
+			return VEIL_MOD_ERR_SYMBOL;
+		name = l->strtab + s->st_name;
+		while (s->st_name + nlen < l->strsz && name[nlen])
+			nlen++;
+		e = veil_kci_lookup(mon, name, nlen);
+		if (!e)
+			return VEIL_MOD_ERR_SYMBOL;
+		*val = e->addr;
+		return SVSM_SUCCESS;
+	}
+	if (s->st_shndx >= l->shnum || !l->addr[s->st_shndx] ||
+	    s->st_value > l->sh[s->st_shndx].sh_size)
+		return VEIL_MOD_ERR_SYMBOL;
+	*val = l->addr[s->st_shndx] + s->st_value;
+	return SVSM_SUCCESS;
+}
+
+static bool fits_s32(s64 v)
+{
+	return v >= -2147483648LL && v <= 2147483647LL;
+}
+
+static u64 relocate_one(struct veil_monitor *mon, const struct layout *l, u8 *target_mem,
+			u32 target, const struct elf64_rela *r)
+{
+	const struct elf64_shdr *t = &l->sh[target];
+	u32 type = (u32)r->r_info;
+	u64 sym, size = type == ELF64_R_X86_64_64 ? 8 : 4, p, rc;
+	s64 v;
+	u32 v32;
+
+	if (!veil_range_within(r->r_offset, size, 0, t->sh_size))
+		return VEIL_MOD_ERR_RELOC;
+	rc = resolve(mon, l, r->r_info >> 32, &sym);
+	if (rc != SVSM_SUCCESS)
+		return rc;
+	p = l->addr[target] + r->r_offset;
+	switch (type) {
+	case ELF64_R_X86_64_64:
+		v = (s64)(sym + (u64)r->r_addend);
+		veil_memcpy(target_mem + r->r_offset, &v, 8);
+		return SVSM_SUCCESS;
+	case ELF64_R_X86_64_PC32:
+	case ELF64_R_X86_64_PLT32:
+		v = (s64)(sym + (u64)r->r_addend - p);
+		if (!fits_s32(v))
+			return VEIL_MOD_ERR_RELOC;
+		break;
+	case ELF64_R_X86_64_32:
+		v = (s64)(sym + (u64)r->r_addend);
+		if ((u64)v > 0xFFFFFFFFULL)
+			return VEIL_MOD_ERR_RELOC;
+		break;
+	case ELF64_R_X86_64_32S:
+		v = (s64)(sym + (u64)r->r_addend);
+		if (!fits_s32(v))
+			return VEIL_MOD_ERR_RELOC;
+		break;
+	default:
+		return VEIL_MOD_ERR_RELOC;
+	}
+	v32 = (u32)v;
+	veil_memcpy(target_mem + r->r_offset, &v32, 4);
+	return SVSM_SUCCESS;
+}
+
+/* Copy sections into the (monitor-owned) pages and apply every RELA. */
+static u64 load_sections(struct veil_monitor *mon, struct veil_vcpu *vc, struct layout *l)
+{
+	u8 *mem = veil_map(vc->be, l->base, l->pages * VEIL_PAGE_SIZE);
+	u32 i;
+	u64 j, rc;
+
+	if (!mem)
+		return VEIL_MOD_ERR_PAGES;
+	veil_memset(mem, 0, l->pages * VEIL_PAGE_SIZE);
+	for (i = 0; i < l->shnum; i++)
+		if (l->addr[i] && l->sh[i].sh_type != ELF64_SHT_NOBITS)
+			veil_memcpy(mem + (l->addr[i] - l->base), l->file + l->sh[i].sh_offset,
+				    l->sh[i].sh_size);
+	for (i = 0; i < l->shnum; i++) {
+		const struct elf64_shdr *s = &l->sh[i];
+		const struct elf64_rela *r = (const void *)(l->file + s->sh_offset);
+
+		if (s->sh_type != ELF64_SHT_RELA)
+			continue;
+		if (s->sh_entsize != sizeof(*r) || s->sh_info >= l->shnum ||
+		    !veil_aligned(s->sh_offset, 8))
+			return VEIL_MOD_ERR_FORMAT;
+		if (!l->addr[s->sh_info])
+			continue; /* relocations of a non-allocated section (debug info) */
+		for (j = 0; j < s->sh_size / sizeof(*r); j++) {
+			rc = relocate_one(mon, l, mem + (l->addr[s->sh_info] - l->base),
+					  s->sh_info, &r[j]);
+			if (rc != SVSM_SUCCESS)
+				return rc;
+		}
+	}
+	return SVSM_SUCCESS;
+}
+
+/* A global function symbol defined in a text section, or 0. */
+static u64 entry_point(const struct layout *l, const char *want, usize wlen)
+{
+	u32 i;
+
+	for (i = 1; i < l->nsyms; i++) {
+		const struct elf64_sym *s = &l->syms[i];
+
+		if (s->st_shndx == ELF64_SHN_UNDEF || s->st_shndx >= l->shnum ||
+		    !(l->sh[s->st_shndx].sh_flags & ELF64_SHF_EXECINSTR) ||
+		    s->st_name + wlen >= l->strsz || s->st_value >= l->sh[s->st_shndx].sh_size)
+			continue;
+		if (!veil_memcmp(l->strtab + s->st_name, want, wlen + 1))
+			return l->addr[s->st_shndx] + s->st_value;
+	}
+	return 0;
+}
+
+/* Give pages their module permissions (or none), re-deriving the RMP. */
+static int set_perms(struct veil_monitor *mon, struct veil_vcpu *vc, u64 base, u64 pages, u8 perms)
+{
+	u64 i;
+
+	for (i = 0; i < pages; i++) {
+		struct veil_page *p = &mon->mem.pages[base / VEIL_PAGE_SIZE + i];
+
+		p->os_perms = perms;
+		if (veil_mem_apply(&mon->mem, vc->be, base + i * VEIL_PAGE_SIZE))
+			return VEIL_EHW;
+	}
+	veil_tlb_flush(vc->be);
+	return VEIL_OK;
+}
+
+static void give_back(struct veil_monitor *mon, struct veil_vcpu *vc, u64 base, u64 pages)
+{
+	u8 *mem = veil_map(vc->be, base, pages * VEIL_PAGE_SIZE);
+
+	set_perms(mon, vc, base, pages, 0); /* execute revoked before the scrub */
+	if (mem)
+		veil_memset(mem, 0, pages * VEIL_PAGE_SIZE);
+	veil_mem_transfer(&mon->mem, vc->be, base, pages * VEIL_PAGE_SIZE, VEIL_OWNER_MODULE,
+			  VEIL_OWNER_OS, 0);
+}
+
+static u64 mod_load(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_modules *ms,
+		    struct veil_call *c)
+{
+	struct layout l = { .file = ms->scratch };
+	const void *src;
+	u8 hash[32];
+	u64 rc, init, fini;
+	u32 slot, i;
+
+	if (!veil_kci_locked(mon))
+		return VEIL_MOD_ERR_NOT_LOCKED;
+	if (c->rdx == 0 || c->rdx > MAX_FILE || !c->r9 || c->r9 > MAX_PAGES ||
+	    !veil_aligned(c->r8, VEIL_PAGE_SIZE))
+		return SVSM_ERR_INVALID_PARAMETER;
+	src = veil_os_map(mon, vc->be, c->rcx, c->rdx);
+	if (!src)
+		return SVSM_ERR_INVALID_ADDRESS;
+	veil_memcpy(ms->scratch, src, c->rdx); /* from here on the OS cannot change it */
+	l.len = c->rdx;
+	if (!signature_ok(l.file, l.len, hash))
+		return VEIL_MOD_ERR_SIGNATURE;
+	l.len -= sizeof(struct veil_sig_trailer);
+	for (slot = VEIL_MAX_MODULES, i = 0; i < VEIL_MAX_MODULES; i++) {
+		if (ms->mod[i].loaded && !veil_memcmp(ms->mod[i].hash, hash, 32))
+			return VEIL_MOD_ERR_LOADED;
+		if (!ms->mod[i].loaded && slot == VEIL_MAX_MODULES)
+			slot = i;
+	}
+	if (slot == VEIL_MAX_MODULES)
+		return SVSM_ERR_BUSY;
+	l.base = c->r8;
+	rc = parse(&l);
+	if (rc == SVSM_SUCCESS)
+		rc = place(&l, c->r9);
+	if (rc != SVSM_SUCCESS)
+		return rc;
+	/* The pages leave the OS (all or nothing) before anything is written. */
+	if (veil_mem_transfer(&mon->mem, vc->be, l.base, l.pages * VEIL_PAGE_SIZE, VEIL_OWNER_OS,
+			      VEIL_OWNER_MODULE, 0))
+		return VEIL_MOD_ERR_PAGES;
+	set_perms(mon, vc, l.base, l.pages, 0);
+	rc = load_sections(mon, vc, &l);
+	init = entry_point(&l, "veil_module_init", 16);
+	fini = entry_point(&l, "veil_module_exit", 16);
+	if (rc == SVSM_SUCCESS && !init)
+		rc = VEIL_MOD_ERR_SYMBOL;
+	if (rc != SVSM_SUCCESS) {
+		give_back(mon, vc, l.base, l.pages);
+		return rc;
+	}
+	set_perms(mon, vc, l.base, l.text_pages, VEIL_RMP_PERM_R | VEIL_RMP_PERM_XS);
+	set_perms(mon, vc, l.base + l.text_pages * VEIL_PAGE_SIZE, l.pages - l.text_pages,
+		  VEIL_RMP_PERM_R | VEIL_RMP_PERM_W);
+	ms->mod[slot] = (struct veil_module){ .loaded = true, .base = l.base, .pages = l.pages,
+					       .text_pages = l.text_pages };
+	veil_memcpy(ms->mod[slot].hash, hash, 32);
+	ms->generation++;
+	ms->mod[slot].handle = ((u64)ms->generation << 8) | slot;
+	c->rcx = ms->mod[slot].handle;
+	c->rdx = init;
+	c->r8 = fini;
+	return SVSM_SUCCESS;
+}
+
+static u64 mod_unload(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_modules *ms,
+		      struct veil_call *c)
+{
+	u64 slot = c->rcx & 0xFF;
+	struct veil_module *m;
+
+	if (slot >= VEIL_MAX_MODULES)
+		return VEIL_MOD_ERR_NOT_LOADED;
+	m = &ms->mod[slot];
+	if (!m->loaded || m->handle != c->rcx)
+		return VEIL_MOD_ERR_NOT_LOADED;
+	give_back(mon, vc, m->base, m->pages);
+	veil_memset(m, 0, sizeof(*m));
+	return SVSM_SUCCESS;
+}
+
+static u64 mod_call(struct veil_monitor *mon, struct veil_vcpu *vc, u32 call, struct veil_call *c)
+{
+	struct veil_modules *ms = mon->svc[VEIL_SVC_MODULE];
+
+	switch (call) {
+	case VEIL_MOD_LOAD:
+		return mod_load(mon, vc, ms, c);
+	case VEIL_MOD_UNLOAD:
+		return mod_unload(mon, vc, ms, c);
+	default:
+		return SVSM_ERR_UNSUPPORTED_CALL;
+	}
+}
+
+const struct veil_service veil_module_service = {
+	.name = "module",
+	.protocol = VEIL_PROTOCOL_MODULE,
+	.min_version = 1,
+	.max_version = 1,
+	.init = mod_init,
+	.call = mod_call,
+};
