@@ -163,8 +163,6 @@ int mm_validate_os_memory(bool pattern);
 uint64_t pages_alloc(unsigned n);
 uint64_t vmsa_page_alloc(void);
 uint64_t page_alloc_2m_aligned(void);
-uint64_t pvalidate_req_gpa(void);
-struct svsm_pvalidate_hdr *pvalidate_req(void);
 
 /* ---- smp.c ---------------------------------------------------------------- */
 #define VMSA_OFF_VMPL 0x0CA
@@ -174,7 +172,7 @@ struct svsm_pvalidate_hdr *pvalidate_req(void);
 
 uint64_t sev_features(void);
 unsigned guest_vmpl(void);
-int vmsa_build(uint64_t vmsa_gpa, unsigned apic);
+void vmsa_build(uint64_t vmsa_gpa, unsigned apic);
 uint64_t caa_gpa_of(unsigned apic);
 uint64_t create_vcpu(uint64_t vmsa_gpa, uint64_t caa_gpa, uint64_t apic);
 int smp_start_aps(void);

@@ -28,12 +28,12 @@ static uint64_t pval_page[512] ALIGNED(4096); /* PVALIDATE request page */
 /* One GHCB page per vCPU, in .bss: private until ghcb_share() converts it. */
 uint8_t ghcb_pages[VEIL_BOOT_MAX_VCPUS][PAGE_SIZE] ALIGNED(4096);
 
-struct svsm_pvalidate_hdr *pvalidate_req(void)
+static struct svsm_pvalidate_hdr *pvalidate_req(void)
 {
 	return (struct svsm_pvalidate_hdr *)pval_page;
 }
 
-uint64_t pvalidate_req_gpa(void)
+static uint64_t pvalidate_req_gpa(void)
 {
 	return (uint64_t)pval_page;
 }

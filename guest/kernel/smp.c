@@ -101,8 +101,8 @@ static void vmsa_segments(uint8_t *v, struct percpu *c)
 	vmsa_seg(v, VMSA_OFF_TR, 0, ATTR_TSS16_BUSY, 0xFFFF, 0);
 }
 
-/* Fill the zeroed page at `vmsa_gpa` as a VMPL-n VMSA entering ap_entry for `apic`. */
-int vmsa_build(uint64_t vmsa_gpa, unsigned apic)
+/* Fill the page at `vmsa_gpa` as a VMSA at the OS's VMPL entering ap_entry for `apic`. */
+void vmsa_build(uint64_t vmsa_gpa, unsigned apic)
 {
 	uint8_t *v = (uint8_t *)vmsa_gpa;
 	struct percpu *c = &cpus[apic];
@@ -127,7 +127,6 @@ int vmsa_build(uint64_t vmsa_gpa, unsigned apic)
 	put16(v, VMSA_OFF_FTW, 0x5555);
 	put16(v, VMSA_OFF_FCW, 0x0040);
 	put64(v, VMSA_OFF_SEV_FEATURES, sev_features());
-	return 0;
 }
 
 uint64_t create_vcpu(uint64_t vmsa_gpa, uint64_t caa_gpa, uint64_t apic)
