@@ -8,14 +8,23 @@
 #       -Icore/include -Iguest/include -c
 # links the objects into one relocatable object (gcc -nostdlib -r) and
 # requires that every undefined symbol is defined by another object of the
-# set. memcpy/memset/memmove/memcmp, which the compiler may emit calls to,
-# must therefore come from core itself. Set CC to use another compiler.
+# set or by BearSSL (the crypto library the services use, linked from Debian's
+# libbearssl.a). memcpy/memset/memmove/memcmp, which the compiler may emit
+# calls to, and the fortify/stack-protector entry points BearSSL's objects
+# call, must therefore come from core itself. Set CC to use another compiler.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 CC=${CC:-gcc}
+BEARSSL=${BEARSSL:-/usr/lib/x86_64-linux-gnu/libbearssl.a}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 CFLAGS=(-std=c11 -ffreestanding -nostdlib -fno-builtin -Wall -Wextra -Werror
-	-Icore/include -Iguest/include)
+	-Icore/include -Iguest/include -Iservices -I"$tmp")
+# The module signing key the services embed (generated at build time).
+if [[ -d services ]]; then
+	cmake -DIN=tests/keys/test-only-module.pub -DOUT="$tmp/module_key.h" -P cmake/embed_key.cmake
+fi
 
 srcs=()
 dirs=()
@@ -30,9 +39,6 @@ if ((${#srcs[@]} == 0)); then
 	exit 0
 fi
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
 objs=()
 failed=0
 for src in "${srcs[@]}"; do
@@ -46,7 +52,9 @@ for src in "${srcs[@]}"; do
 done
 ((failed == 0)) || exit 1
 
-if ! "$CC" -nostdlib -r -o "$tmp/all.o" "${objs[@]}"; then
+libs=()
+[[ -f $BEARSSL ]] && libs+=("$BEARSSL")
+if ! "$CC" -nostdlib -r -o "$tmp/all.o" "${objs[@]}" "${libs[@]}"; then
 	echo "check-freestanding: the objects do not link together (duplicate symbols?)" >&2
 	exit 1
 fi

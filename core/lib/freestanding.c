@@ -37,3 +37,36 @@ int memcmp(const void *a, const void *b, usize n)
 {
 	return veil_memcmp(a, b, n);
 }
+
+/* Entry points of _FORTIFY_SOURCE and the stack protector, which Debian's
+ * BearSSL objects call. A violated bound stops the monitor. */
+void *__memcpy_chk(void *dst, const void *src, usize n, usize dstlen);
+void *__memset_chk(void *dst, int c, usize n, usize dstlen);
+void *__memmove_chk(void *dst, const void *src, usize n, usize dstlen);
+void __stack_chk_fail(void) __attribute__((noreturn));
+
+void *__memcpy_chk(void *dst, const void *src, usize n, usize dstlen)
+{
+	if (n > dstlen)
+		__builtin_trap();
+	return veil_memcpy(dst, src, n);
+}
+
+void *__memset_chk(void *dst, int c, usize n, usize dstlen)
+{
+	if (n > dstlen)
+		__builtin_trap();
+	return veil_memset(dst, c, n);
+}
+
+void *__memmove_chk(void *dst, const void *src, usize n, usize dstlen)
+{
+	if (n > dstlen)
+		__builtin_trap();
+	return memmove(dst, src, n);
+}
+
+void __stack_chk_fail(void)
+{
+	__builtin_trap();
+}
