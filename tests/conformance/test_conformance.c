@@ -420,6 +420,20 @@ START_TEST(rmpadjust_vmpl1_grants_exactly_what_it_holds)
 }
 END_TEST
 
+/* Granting nothing is a subset of anything, even of an empty mask. */
+START_TEST(rmpadjust_vmpl1_revokes_with_empty_mask)
+{
+	struct emu_exit e;
+
+	validate(DATA_GPA, 0x1000);
+	set_perms(DATA_GPA, 0x1000, 1, 0);
+	rmpadjust(1, 0, DATA_GPA, 0, ADJ(3, 0, 0), &e);
+	expect_done(&e, 0);
+	EQ(e.rax, EMU_RMP_SUCCESS);
+	expect_rmp(DATA_GPA, 1, 1, 0, 0, ALL, 0);
+}
+END_TEST
+
 START_TEST(rmpadjust_vmpl0_target_own_vmpl)
 {
 	struct emu_exit e;
@@ -2165,6 +2179,68 @@ START_TEST(run_vmpl_nae_switches_full_state)
 }
 END_TEST
 
+static void vmpl1_access(uint64_t addr, uint64_t rdx, struct emu_exit *e)
+{
+	validate(GHCB_GPA, 0x1000);
+	validate(VMSA_GPA, 0x1000);
+	validate(STACK1_GPA, 0x1000);
+	validate(DATA_GPA, 0x1000);
+	load("vmpl1_access");
+	param(P_GHCB, GHCB_GPA);
+	param(P_VMSA, VMSA_GPA);
+	param(P_STACK1, STACK1_GPA + 0x1000);
+	param(P_ADDR, addr);
+	param(P_VAL, 0x1000);
+	param(P_RDX, rdx);
+	run(0, 0, e);
+	EQ(res(0x18), EMU_RMP_SUCCESS);
+	EQ(res(0x20) & 0xFFFFFFFF, 0);
+}
+
+/* Control: without an RMP change both VMPL1 stores land. */
+START_TEST(vmpl1_stores_across_switches)
+{
+	struct emu_exit e;
+
+	vmpl1_access(DATA_GPA + 0x40, 0, &e);
+	EXPECT_KIND(&e, EMU_EXIT_KIND_HLT);
+	ck_assert_msg(e.vmpl == 1 && e.rip == sym("vmpl1_done") + 1, "%s", desc(&e));
+	EQ(res(0x30), 0x017);
+	EQ(rd64(DATA_GPA + 0x40), 0x1001);
+}
+END_TEST
+
+/* Ref 2, 2.7: after VMPL0 revokes W (and flushes via PCPU_ID), VMPL1's next store faults. */
+START_TEST(rmpadjust_revocation_reaches_lower_vmpl)
+{
+	struct emu_exit e;
+
+	vmpl1_access(DATA_GPA + 0x40, ADJ(1, R, 0), &e);
+	EXPECT_KIND(&e, EMU_EXIT_KIND_NPF);
+	ck_assert_msg(e.vmpl == 1 && e.rip == sym("second"), "%s", desc(&e));
+	EQ(res(0x38), EMU_RMP_SUCCESS);
+	EQ(rd64(DATA_GPA + 0x40), 0x1000); /* the first store landed, the second did not */
+	EQ(e.exitinfo1, NPF_VMPL_FINAL | EMU_NPF_W);
+	EQ(e.exitinfo2, DATA_GPA + 0x40);
+}
+END_TEST
+
+/* Ref 4.3, 5.2: the VMSA page (no VMPL1 access) is protected from the VMPL it describes. */
+START_TEST(lower_vmpl_cannot_write_its_vmsa)
+{
+	struct emu_exit e;
+	uint64_t rip_field;
+
+	vmpl1_access(VMSA_GPA + V_RIP, 0, &e);
+	EXPECT_KIND(&e, EMU_EXIT_KIND_NPF);
+	ck_assert_msg(e.vmpl == 1 && e.rip == sym("first"), "%s", desc(&e));
+	rip_field = rd64(VMSA_GPA + V_RIP);
+	ck_assert_msg(rip_field != 0x1000, "VMPL1 rewrote its own VMSA RIP");
+	EQ(e.exitinfo1, NPF_VMPL_FINAL | EMU_NPF_W);
+	EQ(e.exitinfo2, VMSA_GPA + V_RIP);
+}
+END_TEST
+
 /* ---- AP creation (ref 5.2, 6.3) --------------------------------------------------- */
 
 static void ap_scenario(unsigned nr_vcpus, unsigned vmpl, unsigned tvmpl, unsigned apic,
@@ -2511,6 +2587,7 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, rmpadjust_vmpl0_grants_vmpl1);
 	tcase_add_test(tc, rmpadjust_vmpl1_grants_vmpl2);
 	tcase_add_test(tc, rmpadjust_vmpl1_grants_exactly_what_it_holds);
+	tcase_add_test(tc, rmpadjust_vmpl1_revokes_with_empty_mask);
 	tcase_add_test(tc, rmpadjust_vmpl0_target_own_vmpl);
 	tcase_add_test(tc, rmpadjust_vmpl1_target_own_vmpl);
 	tcase_add_test(tc, rmpadjust_vmpl1_target_vmpl0);
@@ -2635,6 +2712,9 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, run_vmpl_msr_saves_lower_vmsa);
 	tcase_add_test(tc, run_vmpl_msr_resumes_lower_vmpl);
 	tcase_add_test(tc, run_vmpl_nae_switches_full_state);
+	tcase_add_test(tc, vmpl1_stores_across_switches);
+	tcase_add_test(tc, rmpadjust_revocation_reaches_lower_vmpl);
+	tcase_add_test(tc, lower_vmpl_cannot_write_its_vmsa);
 
 	tc = tcase(s, "ap_creation");
 	tcase_add_test(tc, ap_create_on_init_other_vmpl);
