@@ -55,8 +55,13 @@ static u64 pvalidate_entry(struct veil_monitor *mon, struct veil_vcpu *vc, u64 e
 				return SVSM_ERR_PROTOCOL_BASE + 1;
 	veil_tlb_flush(vc->be);
 	rc = veil_pvalidate(vc->be, gpa, huge, validate, &unchanged);
-	if (rc)
+	if (rc) {
+		if (!validate) /* nothing changed: give back what was revoked */
+			for (off = 0; off < len; off += VEIL_PAGE_SIZE)
+				if (mem->pages[(gpa + off) / VEIL_PAGE_SIZE].validated)
+					veil_mem_apply(mem, vc->be, gpa + off);
 		return SVSM_ERR_PROTOCOL_BASE + (u64)rc;
+	}
 	for (off = 0; off < len; off += VEIL_PAGE_SIZE) {
 		mem->pages[(gpa + off) / VEIL_PAGE_SIZE].validated = validate;
 		if (validate && veil_mem_apply(mem, vc->be, gpa + off))

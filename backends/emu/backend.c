@@ -50,6 +50,14 @@ static void native_enter(struct emu_machine *m, struct vcpu *v)
 	struct emu_host *h = m->native_ctx;
 	struct mon_vcpu *mv = &h->vc[v->id];
 
+	if (m->vmpl0_lost) { /* on hardware the monitor's next access faults */
+		snprintf(m->exit.message, sizeof(m->exit.message),
+			 "the hypervisor took VMPL0 page %#llx away (page state change); "
+			 "the monitor cannot run",
+			 (unsigned long long)(m->vmpl0_lost & ~1ULL));
+		machine_finish(m, EMU_EXIT_KIND_ERROR, NULL);
+		return;
+	}
 	if (!mv->started) {
 		if (fiber_init(&mv->fib, MONITOR_STACK, monitor_entry, mv)) {
 			machine_finish(m, EMU_EXIT_KIND_ERROR, "cannot allocate a monitor stack");

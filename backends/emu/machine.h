@@ -134,6 +134,7 @@ enum stop_kind {
 	STOP_SWITCH_DONE, /* the state-load stub reached its end */
 	STOP_SYSCALL,	  /* SYSCALL executed (RIP already past it) */
 	STOP_LIMIT,
+	STOP_DEBUG, /* the debugger stopped the CPU before the instruction at RIP */
 };
 
 struct stop {
@@ -193,9 +194,12 @@ struct emu_machine {
 	bool native0; /* VMPL0 is the native monitor (run mode) */
 	void (*native_enter)(struct emu_machine *m, struct vcpu *v); /* run it */
 	void *native_ctx;
+	uint64_t vmpl0_lost; /* GPA|1 of a VMPL0 page the hypervisor took away */
 	bool done;
 	struct emu_exit exit;
 	uint64_t pt_next; /* exec page-table allocator */
+	struct emu_trace *trace; /* --trace recorder or replay checker; NULL = off */
+	struct emu_dbg *dbg;	 /* GDB stub / replay stop; NULL = off */
 };
 
 /* machine.c */
@@ -234,6 +238,7 @@ void walk_translate(struct inst *in, uint64_t va, unsigned access, unsigned cpl,
 		    struct walk *w);
 bool uc_tlb_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, void *data);
 int guest_copy(struct inst *in, uint64_t va, void *buf, size_t len, bool write, struct stop *st);
+int walk_probe(struct inst *in, uint64_t va, uint64_t *pa);
 
 /* snp.c: SNP instructions and the hypervisor model */
 bool snp_emulate_insn(struct inst *in, uint64_t rip);

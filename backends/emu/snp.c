@@ -292,6 +292,12 @@ static void psc_one(struct emu_machine *m, uint64_t gfn, unsigned op, bool large
 	for (i = 0; i < n; i++) {
 		struct emu_rmp_entry *e = &m->rmp[gfn + i];
 
+		/* A validated page no lower VMPL may touch is VMPL0's (monitor,
+		 * service, VMSA). Taking it away is allowed to the hypervisor, but
+		 * the native monitor would fault on its next access: remember. */
+		if (m->native0 && e->validated && !e->perms[1] && !e->perms[2] && !e->perms[3] &&
+		    !m->vmpl0_lost)
+			m->vmpl0_lost = ((gfn + i) << 12) | 1;
 		memset(e, 0, sizeof(*e));
 		e->assigned = op == 1;
 		e->page_size = large && op == 1;
