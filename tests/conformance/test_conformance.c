@@ -1375,6 +1375,87 @@ START_TEST(walk_pt_not_validated_vc)
 }
 END_TEST
 
+/*
+ * Guest page faults (the exec contract: CR0.WP=1, EFER.NXE=1, no IDT, so the
+ * run ends with the #PF and its error code). Ref 4.1: the guest page-table
+ * checks come before the RMP checks.
+ */
+#define PTE_NX (1ULL << 63)
+#define PF_P 1
+#define PF_W 2
+#define PF_ID 16
+
+static void walk_access_prepare(unsigned kind, uint64_t pte)
+{
+	build_tables(true);
+	wr64(PT1_GPA + 8, pte);
+	validate(BIG_GPA + 0x1000, 0x1000);
+	wr8(BIG_GPA + 0x1000, 0xF4); /* hlt */
+	load("walk_access");
+	param(P_CR3, PML4_GPA);
+	param(P_ADDR, BIG_GPA + 0x1000);
+	param(P_VAL, 0x77);
+	param(P_FLAGS, kind);
+}
+
+static void walk_access(unsigned vmpl, unsigned kind, uint64_t pte, struct emu_exit *e)
+{
+	walk_access_prepare(kind, pte);
+	run(vmpl, 0, e);
+}
+
+START_TEST(pf_not_present)
+{
+	struct emu_exit e;
+
+	walk_access(0, 0, 0, &e);
+	expect_exception(&e, EMU_VEC_PF, sym("insn_read"), true, 0);
+}
+END_TEST
+
+START_TEST(pf_write_to_read_only_pte_with_wp)
+{
+	struct emu_exit e;
+
+	walk_access(0, 1, (BIG_GPA + 0x1000) | PTE_P | PTE_U | PTE_C | PTE_A | PTE_D, &e);
+	expect_exception(&e, EMU_VEC_PF, sym("insn_write"), true, PF_P | PF_W);
+	EQ(rd64(BIG_GPA + 0x1000), 0xF4);
+}
+END_TEST
+
+START_TEST(pf_fetch_from_nx_page)
+{
+	struct emu_exit e;
+
+	walk_access(0, 2,
+		    (BIG_GPA + 0x1000) | PTE_P | PTE_W | PTE_U | PTE_C | PTE_A | PTE_D | PTE_NX,
+		    &e);
+	expect_exception(&e, EMU_VEC_PF, BIG_GPA + 0x1000, true, PF_P | PF_ID);
+}
+END_TEST
+
+START_TEST(fetch_through_guest_tables_ok)
+{
+	struct emu_exit e;
+
+	walk_access(1, 2, (BIG_GPA + 0x1000) | PTE_P | PTE_W | PTE_U | PTE_C | PTE_A | PTE_D, &e);
+	EXPECT_KIND(&e, EMU_EXIT_KIND_HLT);
+	EQ(e.rip, BIG_GPA + 0x1001);
+}
+END_TEST
+
+/* The guest page-table check wins over a VMPL violation on the same access. */
+START_TEST(guest_pf_before_vmpl_check)
+{
+	struct emu_exit e;
+
+	walk_access_prepare(1, (BIG_GPA + 0x1000) | PTE_P | PTE_U | PTE_C | PTE_A | PTE_D);
+	set_perms(BIG_GPA + 0x1000, 0x1000, 1, R | XS);
+	run(1, 0, &e);
+	expect_exception(&e, EMU_VEC_PF, sym("insn_write"), true, PF_P | PF_W);
+}
+END_TEST
+
 /* Ref 2 and 3.1: RAX is a guest virtual address; VA BIG_GPA + 0x1000 maps to DATA2_GPA. */
 static void va_insn(bool pval, uint64_t rcx, uint64_t rdx, struct emu_exit *e)
 {
@@ -2661,6 +2742,11 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, walk_accessed_update_needs_write);
 	tcase_add_test(tc, walk_sets_accessed_bit);
 	tcase_add_test(tc, walk_pt_not_validated_vc);
+	tcase_add_test(tc, pf_not_present);
+	tcase_add_test(tc, pf_write_to_read_only_pte_with_wp);
+	tcase_add_test(tc, pf_fetch_from_nx_page);
+	tcase_add_test(tc, fetch_through_guest_tables_ok);
+	tcase_add_test(tc, guest_pf_before_vmpl_check);
 	tcase_add_test(tc, rmpadjust_uses_virtual_address);
 	tcase_add_test(tc, pvalidate_uses_virtual_address);
 
