@@ -41,16 +41,19 @@ bool veil_mem_owned_by(const struct veil_mem *mem, u64 gpa, u64 len, enum veil_o
 int veil_mem_apply(struct veil_mem *mem, struct veil_backend *be, u64 gpa)
 {
 	const struct veil_page *p = &mem->pages[gpa / VEIL_PAGE_SIZE];
-	bool vmsa = p->owner == VEIL_OWNER_VMSA;
 	unsigned vmpl;
 
-	for (vmpl = 1; vmpl <= 3; vmpl++) {
-		u64 attrs = VEIL_RMPADJUST_ATTRS(vmpl, veil_mem_perms(p, vmpl), vmsa);
-
-		if (veil_rmpadjust(be, gpa, false, attrs))
+	/* The VMSA bit goes on only after every lower VMPL lost access and the
+	 * TLBs forgot it: otherwise the OS could still write a page the
+	 * hypervisor already accepts as a VMSA. */
+	for (vmpl = 1; vmpl <= 3; vmpl++)
+		if (veil_rmpadjust(be, gpa, false,
+				   VEIL_RMPADJUST_ATTRS(vmpl, veil_mem_perms(p, vmpl), false)))
 			return VEIL_EHW;
-	}
-	return VEIL_OK;
+	if (p->owner != VEIL_OWNER_VMSA)
+		return VEIL_OK;
+	veil_tlb_flush(be);
+	return veil_rmpadjust(be, gpa, false, VEIL_RMPADJUST_ATTRS(1, 0, true)) ? VEIL_EHW : VEIL_OK;
 }
 
 int veil_mem_transfer(struct veil_mem *mem, struct veil_backend *be, u64 gpa, u64 len,
@@ -64,7 +67,7 @@ int veil_mem_transfer(struct veil_mem *mem, struct veil_backend *be, u64 gpa, u6
 	if (!veil_mem_owned_by(mem, gpa, len, from))
 		return VEIL_EPERM;
 	for (off = 0; off < len && rc == VEIL_OK; off += VEIL_PAGE_SIZE) {
-		struct veil_page *p = &mem->pages[(gpa + off) / VEIL_PAGE_SIZE];
+		struct veil_page *p = &mem->pages[(gpa + off) / VEIL_PAGE_SIZE], old = *p;
 
 		p->owner = (u8)to;
 		p->id = id;
@@ -72,6 +75,10 @@ int veil_mem_transfer(struct veil_mem *mem, struct veil_backend *be, u64 gpa, u6
 			p->os_perms = mem->os_default;
 		if (p->validated)
 			rc = veil_mem_apply(mem, be, gpa + off);
+		if (rc) { /* keep records and RMP in step: back to what it was */
+			*p = old;
+			veil_mem_apply(mem, be, gpa + off);
+		}
 	}
 	veil_tlb_flush(be);
 	return rc;

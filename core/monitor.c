@@ -427,6 +427,7 @@ static void handle_call(struct veil_monitor *mon, struct veil_vcpu *vc, u8 *vmsa
 	c.r9 = veil_ld64(vmsa + VMSA_OFF_R9);
 	veil_trace(vc->be, 2, c.rax, c.rcx, c.rdx);
 	veil_svsm_dispatch(mon, vc, &c);
+	veil_trace(vc->be, 3, c.rax, c.rcx, c.rdx); /* the call's result */
 	veil_st64(vmsa + VMSA_OFF_RAX, c.rax);
 	veil_st64(vmsa + VMSA_OFF_RCX, c.rcx);
 	veil_st64(vmsa + VMSA_OFF_RDX, c.rdx);

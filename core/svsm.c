@@ -91,7 +91,14 @@ static u64 core_pvalidate(struct veil_monitor *mon, struct veil_vcpu *vc, struct
 		return SVSM_ERR_INVALID_PARAMETER;
 	for (i = hdr.next; i < hdr.num_entries; i++) {
 		u64 entry = veil_ld64(page + off + sizeof(hdr) + i * 8);
+		u64 span = (entry & 3) == SVSM_PVAL_SIZE_2M ? VEIL_HUGE_SIZE : VEIL_PAGE_SIZE;
 		u16 next;
+
+		/* Rescinding the request's own page would leave the monitor writing
+		 * `next` into a page that is no longer validated. */
+		if (!((entry >> 2) & 1) && (entry & ~(span - 1) & ~0xFFFULL) ==
+					       ((c->rcx & ~0xFFFULL) & ~(span - 1)))
+			return SVSM_ERR_INVALID_PARAMETER;
 
 		rc = pvalidate_entry(mon, vc, entry);
 		if (rc != SVSM_SUCCESS)
@@ -150,8 +157,10 @@ static u64 core_delete_vcpu(struct veil_monitor *mon, struct veil_vcpu *vc, stru
 
 		if (!c->rcx || t->os_vmsa != c->rcx)
 			continue;
-		if (t == vc)
-			return SVSM_ERR_INVALID_REQUEST; /* the caller runs on it */
+		/* Not the caller's own VMSA, nor one the monitor made for itself. */
+		if (t == vc || veil_range_within(c->rcx, VEIL_PAGE_SIZE, mon->launch.mon_base,
+						 mon->launch.mon_base + mon->launch.mon_size))
+			return SVSM_ERR_INVALID_REQUEST;
 		if (veil_mem_transfer(&mon->mem, vc->be, c->rcx, VEIL_PAGE_SIZE, VEIL_OWNER_VMSA,
 				      VEIL_OWNER_OS, 0))
 			return SVSM_ERR_INVALID_ADDRESS;

@@ -23,8 +23,12 @@ static void put_num(struct out *o, u64 v, unsigned base, bool neg, unsigned widt
 		tmp[n++] = "0123456789abcdef"[v % base];
 		v /= base;
 	} while (v);
-	if (neg)
+	if (neg && pad == '0') { /* the sign goes before zero padding */
+		put(o, '-');
+		width = width ? width - 1 : 0;
+	} else if (neg) {
 		tmp[n++] = '-';
+	}
 	while (width > n) {
 		put(o, pad);
 		width--;

@@ -70,7 +70,7 @@ struct svsm_pvalidate_hdr {
 #define VEIL_PROTOCOL_MODULE 0x56450002U /* module loading */
 #define VEIL_PROTOCOL_LOG 0x56450003U    /* secure log */
 #define VEIL_PROTOCOL_ENCLAVE 0x56450004U
-#define VEIL_PROTOCOL_TEST 0x5645FFFFU /* present only in test builds of the monitor */
+#define VEIL_PROTOCOL_TEST 0x5645FFFFU /* call 0: echo RCX + 1; touches no state (benchmarks) */
 
 /* ---- VEIL_PROTOCOL_LOG: the secure, append-only log ---------------------- */
 #define VEIL_LOG_APPEND 0 /* RCX = GPA of the record, RDX = its length -> RCX = seq */
