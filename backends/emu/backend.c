@@ -127,6 +127,8 @@ static void be_console(struct veil_backend *b, const char *s, usize len)
 {
 	struct emu_machine *m = mv_of(b)->host->m;
 
+	if (TRACE_ON(m))
+		trace_console(m, mv_of(b)->v, 0, TRACE_CONSOLE_MONITOR, s, len);
 	fwrite(s, 1, len, m->cfg.console ? m->cfg.console : stdout);
 }
 
@@ -152,6 +154,29 @@ static const struct veil_backend_ops emu_ops = {
 	.console_write = be_console,
 	.rdtsc = be_rdtsc,
 	.vcpu_id = be_vcpu_id,
+};
+
+static void be_trace(struct veil_backend *b, u32 event, u64 a, u64 c, u64 d)
+{
+	struct mon_vcpu *mv = mv_of(b);
+
+	if (TRACE_ON(mv->host->m))
+		trace_monitor(mv->host->m, mv->v, event, a, c, d);
+}
+
+/* With --trace the core's veil_trace() calls reach the recorder; without it
+ * the ops have no trace hook and the core's call sites cost one branch. */
+static const struct veil_backend_ops emu_ops_traced = {
+	.rmpadjust = be_rmpadjust,
+	.pvalidate = be_pvalidate,
+	.ghcb_msr_read = be_msr_read,
+	.ghcb_msr_write = be_msr_write,
+	.vmgexit = be_vmgexit,
+	.map = be_map,
+	.console_write = be_console,
+	.rdtsc = be_rdtsc,
+	.vcpu_id = be_vcpu_id,
+	.trace = be_trace,
 };
 
 static void monitor_entry(void *arg)
@@ -228,7 +253,8 @@ int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_ex
 	}
 	make_secrets(emu_gpa_ptr(m, secrets, 4096));
 	for (i = 0; i < m->cfg.nr_vcpus; i++) {
-		h->vc[i] = (struct mon_vcpu){ .be = { .ops = &emu_ops, .priv = &h->vc[i] },
+		h->vc[i] = (struct mon_vcpu){ .be = { .ops = m->trace ? &emu_ops_traced : &emu_ops,
+						      .priv = &h->vc[i] },
 					      .host = h,
 					      .v = &m->vcpus[i] };
 	}

@@ -140,10 +140,14 @@ void machine_rmp_changed(struct emu_machine *m)
 
 void machine_finish(struct emu_machine *m, enum emu_exit_kind kind, const char *msg)
 {
+	bool first = !m->done;
+
 	m->done = true;
 	m->exit.kind = kind;
 	if (msg)
 		snprintf(m->exit.message, sizeof(m->exit.message), "%s", msg);
+	if (TRACE_ON(m) && first)
+		trace_end(m);
 }
 
 /* ---- hooks ---------------------------------------------------------- */
@@ -256,6 +260,10 @@ struct inst *inst_get(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
 	uc_hook_add(in->uc, &h, UC_HOOK_INSN, (void *)hook_syscall, in, 1, 0, UC_X86_INS_SYSCALL);
 	if (m->cfg.count_insns)
 		uc_hook_add(in->uc, &h, UC_HOOK_CODE, (void *)hook_code, in, 1, 0);
+	if (m->trace) /* after hook_code: the instruction count is final when it runs */
+		trace_inst_init(in);
+	if (m->dbg)
+		dbg_inst_init(in);
 	inst_set_msr(in, MSR_VM_HSAVE, m->priv_base + PRIV_HSAVE);
 	vmcb_init(m, in);
 	in->rmp_gen = m->rmp_gen;
@@ -577,9 +585,12 @@ struct emu_machine *emu_create(const struct emu_config *cfg, char *err, size_t e
 void emu_destroy(struct emu_machine *m)
 {
 	unsigned i, j;
+	char err[8];
 
 	if (!m)
 		return;
+	emu_dbg_close(m, 1); /* no-ops unless a trace or a debugger is attached */
+	emu_trace_close(m, err, sizeof(err));
 	for (i = 0; i < EMU_MAX_VCPUS; i++)
 		for (j = 0; j < EMU_NR_VMPLS; j++)
 			inst_free(m->vcpus[i].inst[j]);
@@ -625,6 +636,8 @@ int emu_rmp_assign(struct emu_machine *m, uint64_t gpa, uint64_t len, bool valid
 
 	if (range_pages(m, gpa, len, &p, &n))
 		return -1;
+	struct emu_rmp_entry before = m->rmp[p];
+
 	for (i = p; i < p + n; i++) {
 		memset(&m->rmp[i], 0, sizeof(m->rmp[i]));
 		m->rmp[i].assigned = 1;
@@ -633,6 +646,8 @@ int emu_rmp_assign(struct emu_machine *m, uint64_t gpa, uint64_t len, bool valid
 			m->rmp[i].perms[v] = validated || v == 0 ? EMU_PERM_ALL : 0;
 	}
 	machine_rmp_changed(m);
+	if (TRACE_ON(m))
+		trace_rmp(m, TRACE_RMP_LOADER_ASSIGN, gpa, n, TRACE_RMPF_FLAGS | 0xF0, &before);
 	return 0;
 }
 
@@ -643,9 +658,13 @@ int emu_rmp_set_perms(struct emu_machine *m, uint64_t gpa, uint64_t len, unsigne
 
 	if (vmpl < 1 || vmpl > 3 || perms & ~0x1F || range_pages(m, gpa, len, &p, &n))
 		return -1;
+	struct emu_rmp_entry before = m->rmp[p];
+
 	for (i = p; i < p + n; i++)
 		m->rmp[i].perms[vmpl] = perms;
 	machine_rmp_changed(m);
+	if (TRACE_ON(m))
+		trace_rmp(m, TRACE_RMP_LOADER_PERMS, gpa, n, TRACE_RMPF_PERM(vmpl), &before);
 	return 0;
 }
 

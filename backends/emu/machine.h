@@ -5,7 +5,9 @@
 
 #include <unicorn/unicorn.h>
 
+#include "debug.h"
 #include "emu.h"
+#include "trace.h"
 
 /* VMSA / GHCB save-area offsets (reference 5 and 6.1). */
 enum {

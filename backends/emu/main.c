@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "debug_cli.h"
 #include "emu.h"
 #include "emu_run.h"
 
@@ -35,7 +36,7 @@ static const char usage_exec[] =
 	"  --mem MiB            guest memory, multiple of 2 (default 16)\n"
 	"  --validate GPA:LEN   validate a range with full permissions\n"
 	"  --perm GPA:LEN:VMPL:PERMS  set VMPL 1-3 permissions; PERMS from rwus or -\n"
-	"  --max-insns N        instruction limit (default 100000000)\n"
+	"  --max-insns N        instruction limit (default 100000000)\n" EMU_DBG_CLI_USAGE
 	"Numbers are decimal or 0x-prefixed hexadecimal.\n";
 
 static const char usage_main[] =
@@ -137,11 +138,20 @@ static int cmd_exec(int argc, char **argv)
 	uint64_t entry = 0, mem = 16, max = 100000000, vmpl = 0, cpl = 0;
 	bool have_entry = false;
 	char err[160];
+	struct emu_dbg_cli dc;
 
+	emu_dbg_cli_init(&dc, argc, argv);
 	for (i = 0; i < argc; i++) {
 		const char *o = argv[i];
 		char *a = i + 1 < argc ? argv[i + 1] : NULL;
+		int dr = emu_dbg_cli_option(&dc, o, a);
 
+		if (dr) {
+			if (dr < 0)
+				return 2;
+			i += dr - 1;
+			continue;
+		}
 		if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
 			fputs(usage_exec, stdout);
 			return 0;
@@ -223,6 +233,8 @@ static int cmd_exec(int argc, char **argv)
 
 	if (!m)
 		return fail("%s", err);
+	if (emu_dbg_cli_attach(&dc, m, TRACE_MODE_EXEC, NULL))
+		goto out;
 	for (i = 0; i < nl; i++) {
 		uint8_t *buf;
 		size_t len;
@@ -274,9 +286,11 @@ static int cmd_exec(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	print_exit(&x);
+	if (!dc.replay)
+		print_exit(&x);
 	rc = x.kind == EMU_EXIT_KIND_ERROR ? 1 : 0;
 out:
+	rc = emu_dbg_cli_finish(&dc, m, rc);
 	emu_destroy(m);
 	return rc;
 }
@@ -293,7 +307,7 @@ static const char usage_run[] =
 	"  --cmdline STR   handed to the OS in its boot info (the test OS takes test=NAME)\n"
 	"  --max-insns N   stop after N guest instructions (exact counting; slower)\n"
 	"  --com2 FILE     write what the OS sends to serial port COM2 (0x2F8) to FILE\n"
-	"                  (the test OS dumps its secure log there)\n"
+	"                  (the test OS dumps its secure log there)\n" EMU_DBG_CLI_USAGE
 	"Exit status: the termination code when the OS or the monitor ends the run through\n"
 	"the GHCB with reason set 2 (0 ok, 1 self-test failed, 4 violation stopped by the\n"
 	"monitor, 5 monitor failure); 1 for any other end; 2 for bad options or images.\n";
@@ -307,10 +321,19 @@ static int cmd_run(int argc, char **argv)
 	struct emu_exit x;
 	char err[256];
 	int i, rc;
+	struct emu_dbg_cli dc;
 
+	emu_dbg_cli_init(&dc, argc, argv);
 	for (i = 0; i < argc; i++) {
 		const char *o = argv[i], *a = i + 1 < argc ? argv[i + 1] : NULL;
+		int dr = emu_dbg_cli_option(&dc, o, a);
 
+		if (dr) {
+			if (dr < 0)
+				return 2;
+			i += dr - 1;
+			continue;
+		}
 		if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
 			fputs(usage_run, stdout);
 			return 0;
@@ -343,13 +366,17 @@ static int cmd_run(int argc, char **argv)
 	}
 	struct emu_config cfg = { .mem_size = mem << 20,
 				  .nr_vcpus = (unsigned)vcpus,
-				  .count_insns = max != 0,
+				  .count_insns = max != 0 || dc.insns,
 				  .max_insns = max };
 	if (com2 && !(cfg.com2 = fopen(com2, "wb")))
 		return fail("cannot create the --com2 file: %s", strerror(errno));
 	m = emu_create(&cfg, err, sizeof(err));
 	if (!m)
 		return fail("%s", err);
+	if (emu_dbg_cli_attach(&dc, m, TRACE_MODE_RUN, VEIL_TESTOS_PATH)) {
+		emu_destroy(m);
+		return 2;
+	}
 	if (emu_load_elf(m, kernel, &p, err, sizeof(err))) {
 		emu_destroy(m);
 		return fail("%s", err);
@@ -381,6 +408,7 @@ static int cmd_run(int argc, char **argv)
 				x.exitinfo1, x.exitinfo2);
 		break;
 	}
+	rc = emu_dbg_cli_finish(&dc, m, rc);
 	emu_destroy(m);
 	if (cfg.com2 && fclose(cfg.com2)) {
 		fprintf(stderr, "veil-emu: writing the --com2 file failed: %s\n", strerror(errno));

@@ -43,6 +43,8 @@ void x86_deliver(struct inst *in, unsigned vector, bool has_ec, uint64_t ec, uin
 	unsigned cpl = old_cs & 3, dpl, ist, new_cpl, n = 0;
 	struct stop st;
 
+	if (TRACE_ON(m))
+		trace_exception(in, vector, has_ec, ec, cr2, is_swint);
 	uc_reg_read(uc, UC_X86_REG_IDTR, &idtr);
 	if ((uint64_t)vector * 16 + 15 > idtr.limit ||
 	    guest_copy(in, idtr.base + vector * 16, gate, 16, false, &st)) {
@@ -413,7 +415,11 @@ void emu_run_loop(struct emu_machine *m)
 			in->rmp_gen = m->rmp_gen;
 		}
 		in->stop.kind = STOP_NONE;
+		if (m->dbg)
+			dbg_before_run(in);
 		err = uc_emu_start(in->uc, rreg(in->uc, UC_X86_REG_RIP), 0, 0, 0);
+		if (m->dbg && dbg_after_run(in))
+			continue;
 		handle_stop(in, err);
 	}
 	fill_exit(m);

@@ -68,6 +68,9 @@ int snp_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t s
 	struct emu_rmp_entry *e;
 	uint64_t n, i;
 
+	if (TRACE_ON(m))
+		return trace_call_rmpadjust(m, vmpl, gpa, size, rdx, npf);
+
 	if (size > 1 || (rdx >> 17) || target > 3 || (perms & 0xE0) ||
 	    (size == 1 && (gpa & 0x1FFFFF)))
 		return EMU_RMP_FAIL_INPUT;
@@ -106,6 +109,8 @@ int snp_pvalidate(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t s
 	struct emu_rmp_entry *e;
 	uint64_t n, i;
 
+	if (TRACE_ON(m))
+		return trace_call_pvalidate(m, vmpl, gpa, size, rdx, cf, npf);
 	*cf = false;
 	if (vmpl) /* only VMPL0 may validate; [UNSURE] result code */
 		return EMU_RMP_FAIL_PERMISSION;
@@ -208,6 +213,8 @@ int vcpu_switch(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t e
 	struct inst *cur = v->inst[v->vmpl], *next;
 	uint8_t *from = vmsa_ptr(m, v, v->vmpl), *to = vmsa_ptr(m, v, vmpl);
 
+	if (TRACE_ON(m))
+		return trace_call_switch(m, v, vmpl, exit_code);
 	m->switches++;
 	if (vmpl == 0 && m->native0) { /* the monitor is native code */
 		if (cur && from)
@@ -267,6 +274,8 @@ void hv_npf(struct inst *in)
 	struct emu_machine *m = in->m;
 	struct vcpu *v = in->vcpu;
 
+	if (TRACE_ON(m))
+		trace_npf(in, !m->exec_mode && in->vmpl > 0 && (v->vmsa_gpa[0] || m->native0));
 	if (!m->exec_mode && in->vmpl > 0 && (v->vmsa_gpa[0] || m->native0) &&
 	    !vcpu_switch(m, v, 0, EMU_EXIT_NPF))
 		return;
@@ -288,6 +297,7 @@ static void psc_one(struct emu_machine *m, uint64_t gfn, unsigned op, bool large
 {
 	uint64_t n = large ? 512 : 1, i;
 	unsigned v;
+	struct emu_rmp_entry before = m->rmp[gfn];
 
 	for (i = 0; i < n; i++) {
 		struct emu_rmp_entry *e = &m->rmp[gfn + i];
@@ -305,6 +315,8 @@ static void psc_one(struct emu_machine *m, uint64_t gfn, unsigned op, bool large
 			e->perms[v] = (v == 0 && op == 1) ? EMU_PERM_ALL : 0;
 	}
 	machine_rmp_changed(m);
+	if (TRACE_ON(m))
+		trace_rmp(m, TRACE_RMP_PSC, gfn << 12, n, TRACE_RMPF_FLAGS | 0xF0, &before);
 }
 
 static void msr_protocol(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t req)
@@ -410,6 +422,9 @@ static void port_out(struct emu_machine *m, unsigned port, const uint8_t *p, uin
 	FILE *f = port == 0x3F8 ? (m->cfg.console ? m->cfg.console : stdout)
 		  : port == 0x2F8 ? m->cfg.com2 : NULL;
 
+	if (TRACE_ON(m) && port == 0x3F8)
+		trace_console(m, &m->vcpus[m->cur], m->vcpus[m->cur].vmpl, TRACE_CONSOLE_IOIO,
+			      (const char *)p, n);
 	if (f)
 		fwrite(p, 1, n, f);
 }
@@ -659,8 +674,12 @@ void hv_vmgexit(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
 	uint64_t msr = v->ghcb_msr[vmpl];
 
 	m->vmgexits++;
+	if (TRACE_ON(m))
+		trace_vmgexit(m, v, vmpl, false);
 	if (msr & 0xFFF)
 		msr_protocol(m, v, vmpl, msr);
 	else
 		ghcb_event(m, v, vmpl, msr);
+	if (TRACE_ON(m))
+		trace_vmgexit(m, v, vmpl, true);
 }

@@ -276,3 +276,35 @@ int guest_copy(struct inst *in, uint64_t va, void *buf, size_t len, bool write, 
 	}
 	return 0;
 }
+
+/*
+ * Debugger and tracer view: translate `va` through the instance's current
+ * page tables without setting accessed/dirty bits and without RMP checks, so
+ * that looking at the guest never changes it. Returns 0 and *pa, or -1.
+ */
+int walk_probe(struct inst *in, uint64_t va, uint64_t *pa)
+{
+	uint64_t table = rreg(in->uc, UC_X86_REG_CR3) & PTE_ADDR;
+	int level;
+
+	if (!(rreg(in->uc, UC_X86_REG_CR0) & (1ULL << 31))) {
+		*pa = va;
+		return 0;
+	}
+	for (level = 4; level >= 1; level--) {
+		unsigned shift = 12 + 9 * (level - 1);
+		uint8_t *p = m_ptr(in->m, table + ((va >> shift) & 0x1FF) * 8, 8);
+		uint64_t pte = p ? ld64(p) : 0;
+
+		if (!(pte & PTE_P))
+			return -1;
+		if (level == 1 || ((pte & PTE_PS) && level <= 3)) {
+			uint64_t size = 1ULL << shift;
+
+			*pa = (pte & PTE_ADDR & ~(size - 1)) | (va & (size - 1));
+			return 0;
+		}
+		table = pte & PTE_ADDR;
+	}
+	return -1;
+}

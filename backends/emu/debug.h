@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * debug.h - the GDB remote stub of veil-emu (--gdb PORT) and the stop of a
+ * replayed run (veil-trace replay). README "Tracing and debugging".
+ *
+ * GDB sees one thread per vCPU; registers and memory are those of the VMPL
+ * instance the vCPU is currently running. The machine stays single-threaded:
+ * a stop runs the stub's packet loop right where the machine is (in a code
+ * hook before an instruction, or between events), and resumes when GDB
+ * continues or steps. A listener thread only turns GDB's Ctrl-C (0x03) into a
+ * flag that the per-instruction hook checks, so interrupts are exact and never
+ * lost between two uc_emu_start calls.
+ */
+#ifndef VEIL_EMU_DEBUG_H
+#define VEIL_EMU_DEBUG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct emu_machine;
+struct inst;
+struct trace_rec;
+
+/*
+ * Attach the debugger side to `m` before it runs. port >= 0: listen on
+ * 127.0.0.1:port (0 = any free port), print "veil-emu: gdb stub listening on
+ * 127.0.0.1:PORT" on stderr and wait for GDB to connect; unless `replay`, the
+ * machine then pauses before its first guest instruction. port < 0: no GDB
+ * (a replayed run prints its state at the stop instead).
+ */
+int emu_dbg_open(struct emu_machine *m, int port, bool replay, char *err, size_t errlen);
+/* The run ended with `status`: tell GDB (W packet), close, free. */
+void emu_dbg_close(struct emu_machine *m, int status);
+
+/* Machine model hooks (run.c, machine.c, trace.c). */
+void dbg_before_run(struct inst *in);
+bool dbg_after_run(struct inst *in); /* true: the stop was the debugger's */
+void dbg_inst_init(struct inst *in);
+bool dbg_resuming(struct inst *in, uint64_t addr);
+void dbg_replay_stop(struct emu_machine *m, struct inst *in, const struct trace_rec *r,
+		     bool reached);
+
+#endif

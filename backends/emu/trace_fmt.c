@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trace_fmt.c - reading and describing trace records, shared by veil-emu
+ * (replay checks) and veil-trace. Input may be hostile: every length is
+ * checked before it is used.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "emu.h"
+#include "trace.h"
+
+static const char *const type_names[TR_NR_TYPES] = {
+	[TR_INSN] = "insn",	      [TR_VMGEXIT] = "vmgexit", [TR_VMGEXIT_RET] = "vmgexit-ret",
+	[TR_SWITCH] = "switch",	      [TR_RMP] = "rmp",		[TR_RMPADJUST] = "rmpadjust",
+	[TR_PVALIDATE] = "pvalidate", [TR_VC] = "vc",		[TR_NPF] = "npf",
+	[TR_EXCEPTION] = "exception", [TR_MCALL] = "mcall",	[TR_MCALL_RET] = "mcall-ret",
+	[TR_MFAULT] = "mfault",	      [TR_CONSOLE] = "console", [TR_END] = "end",
+	[TR_MEVENT] = "mevent",
+};
+
+static const size_t payload_min[TR_NR_TYPES] = {
+	[TR_INSN] = sizeof(struct trace_insn),
+	[TR_VMGEXIT] = sizeof(struct trace_vmgexit),
+	[TR_VMGEXIT_RET] = sizeof(struct trace_vmgexit_ret),
+	[TR_SWITCH] = sizeof(struct trace_switch),
+	[TR_RMP] = sizeof(struct trace_rmp),
+	[TR_RMPADJUST] = sizeof(struct trace_rmpadjust),
+	[TR_PVALIDATE] = sizeof(struct trace_pvalidate),
+	[TR_VC] = sizeof(struct trace_exception),
+	[TR_NPF] = sizeof(struct trace_npf),
+	[TR_EXCEPTION] = sizeof(struct trace_exception),
+	[TR_MCALL] = sizeof(struct trace_mon),
+	[TR_MCALL_RET] = sizeof(struct trace_mon),
+	[TR_MFAULT] = sizeof(struct trace_mon),
+	[TR_CONSOLE] = sizeof(struct trace_console),
+	[TR_END] = sizeof(struct trace_end),
+	[TR_MEVENT] = sizeof(struct trace_mon),
+};
+
+const char *trace_type_name(unsigned type)
+{
+	return type < TR_NR_TYPES && type_names[type] ? type_names[type] : "unknown";
+}
+
+int trace_type_from_name(const char *name)
+{
+	unsigned i;
+
+	for (i = 1; i < TR_NR_TYPES; i++)
+		if (!strcmp(name, type_names[i]))
+			return i;
+	return -1;
+}
+
+size_t trace_payload_min(unsigned type)
+{
+	return type < TR_NR_TYPES ? payload_min[type] : 0;
+}
+
+/* ---- header and record checks ------------------------------------------------ */
+
+struct cursor {
+	const uint8_t *p, *end;
+	bool bad;
+};
+
+static void take(struct cursor *c, void *out, size_t n)
+{
+	if (c->bad || (size_t)(c->end - c->p) < n) {
+		c->bad = true;
+		memset(out, 0, n);
+		return;
+	}
+	memcpy(out, c->p, n);
+	c->p += n;
+}
+
+static struct trace_str take_str(struct cursor *c)
+{
+	struct trace_str s = { "", 0 };
+	uint16_t n;
+
+	take(c, &n, 2);
+	if (c->bad || (size_t)(c->end - c->p) < n) {
+		c->bad = true;
+		return s;
+	}
+	s.p = (const char *)c->p;
+	s.len = n;
+	c->p += n;
+	return s;
+}
+
+int trace_parse_header(const uint8_t *p, size_t len, struct trace_header *h, char *err,
+		       size_t errlen)
+{
+	const struct trace_file_hdr *fh = (const void *)p;
+	struct cursor c;
+	uint16_t n;
+	unsigned i;
+
+	memset(h, 0, sizeof(*h));
+	if (len < TRACE_MAGIC_LEN || memcmp(p, TRACE_MAGIC, TRACE_MAGIC_LEN)) {
+		snprintf(err, errlen, "not a veil-emu trace (bad magic)");
+		return -1;
+	}
+	if (len < sizeof(*fh)) {
+		snprintf(err, errlen, "truncated trace header (%zu bytes)", len);
+		return -1;
+	}
+	if (fh->version != TRACE_VERSION) {
+		snprintf(err, errlen,
+			 "unsupported trace version %u (this program reads version %u)",
+			 fh->version, TRACE_VERSION);
+		return -1;
+	}
+	if (fh->fixed_size != sizeof(*fh) || fh->hdr_size < sizeof(*fh) || fh->hdr_size % 8) {
+		snprintf(err, errlen, "corrupt trace header (sizes %u/%u)", fh->fixed_size,
+			 fh->hdr_size);
+		return -1;
+	}
+	if (fh->hdr_size > len) {
+		snprintf(err, errlen, "truncated trace header (%zu of %u bytes)", len,
+			 fh->hdr_size);
+		return -1;
+	}
+	h->fh = fh;
+	c = (struct cursor){ p + sizeof(*fh), p + fh->hdr_size, false };
+	h->cwd = take_str(&c);
+	take(&c, &n, 2);
+	if (n > TRACE_MAX_ARGS)
+		c.bad = true;
+	for (i = 0; !c.bad && i < n; i++)
+		h->argv[h->argc++] = take_str(&c);
+	take(&c, &n, 2);
+	if (n > TRACE_MAX_IMAGES)
+		c.bad = true;
+	for (i = 0; !c.bad && i < n; i++) {
+		struct trace_image *im = &h->images[h->nimages++];
+
+		im->path = take_str(&c);
+		take(&c, &im->size, 8);
+		take(&c, im->sha256, 32);
+	}
+	if (c.bad || fh->mode > TRACE_MODE_RUN) {
+		snprintf(err, errlen, "corrupt trace header");
+		return -1;
+	}
+	return 0;
+}
+
+int trace_check_record(const uint8_t *p, size_t len, char *err, size_t errlen)
+{
+	struct trace_rec r;
+	size_t regs, min;
+
+	if (len < sizeof(r)) {
+		snprintf(err, errlen, "truncated record header (%zu bytes left)", len);
+		return -1;
+	}
+	memcpy(&r, p, sizeof(r));
+	if (r.size < sizeof(r)) {
+		snprintf(err, errlen, "corrupt record (size %u)", r.size);
+		return -1;
+	}
+	if (r.size > len) {
+		snprintf(err, errlen, "truncated record (%u bytes, %zu left)", r.size, len);
+		return -1;
+	}
+	regs = (r.flags & TRACE_RF_REGS) ? sizeof(struct trace_regs) : 0;
+	min = trace_payload_min(r.type);
+	if (!min || r.size < sizeof(r) + min + regs) {
+		snprintf(err, errlen, "corrupt record (type %u, size %u)", r.type, r.size);
+		return -1;
+	}
+	if (r.type == TR_CONSOLE) {
+		const struct trace_console *c = (const void *)(p + sizeof(r));
+
+		if (sizeof(r) + sizeof(*c) + c->len + regs > r.size) {
+			snprintf(err, errlen, "corrupt console record");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+const struct trace_regs *trace_rec_regs(const struct trace_rec *r)
+{
+	if (!(r->flags & TRACE_RF_REGS) || r->size < sizeof(*r) + sizeof(struct trace_regs))
+		return NULL;
+	return (const void *)((const uint8_t *)r + r->size - sizeof(struct trace_regs));
+}
+
+/* ---- descriptions --------------------------------------------------------------- */
+
+struct out {
+	char *p;
+	size_t len, used;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->used >= o->len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->p + o->used, o->len - o->used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->used += (size_t)n < o->len - o->used ? (size_t)n : o->len - o->used - 1;
+}
+
+void trace_perm_str(uint8_t perms, char out[6])
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < 4; i++)
+		if (perms & (1 << i))
+			out[n++] = "rwus"[i];
+	if (perms & 0x10)
+		out[n++] = 'S';
+	if (!n)
+		out[n++] = '-';
+	out[n] = 0;
+}
+
+static void put_entry(struct out *o, const struct trace_rmp_entry *e)
+{
+	char p[4][6];
+	unsigned i;
+
+	for (i = 0; i < 4; i++)
+		trace_perm_str(e->perms[i], p[i]);
+	put(o, "%s%s%s%s%s perms %s/%s/%s/%s",
+	    e->flags & TRACE_RMP_ASSIGNED ? "assigned" : "unassigned",
+	    e->flags & TRACE_RMP_VALIDATED ? " validated" : " not-validated",
+	    e->flags & TRACE_RMP_VMSA ? " vmsa" : "", e->flags & TRACE_RMP_LARGE ? " 2M" : "",
+	    e->flags & TRACE_RMP_IMMUTABLE ? " immutable" : "", p[0], p[1], p[2], p[3]);
+}
+
+static const char *ghcb_exit_name(uint64_t code)
+{
+	switch (code) {
+	case EMU_EXIT_CPUID:
+		return "CPUID";
+	case EMU_EXIT_IOIO:
+		return "IOIO";
+	case EMU_EXIT_MSR:
+		return "MSR";
+	case 0x80000010:
+		return "page state change";
+	case 0x80000011:
+		return "guest request";
+	case 0x80000013:
+		return "AP creation";
+	case 0x80000018:
+		return "run VMPL";
+	case 0x8000FFFD:
+		return "hypervisor features";
+	case 0x8000FFFE:
+		return "termination";
+	default:
+		return "unknown";
+	}
+}
+
+static void msr_request(struct out *o, uint64_t v)
+{
+	switch (v & 0xFFF) {
+	case 0x002:
+		put(o, "SEV information request");
+		break;
+	case 0x004:
+		put(o, "CPUID request fn %#" PRIx64 " reg %u", v >> 32, (unsigned)(v >> 30) & 3);
+		break;
+	case 0x010:
+		put(o, "AP reset hold request");
+		break;
+	case 0x012:
+		put(o, "GHCB GPA registration gpa %#" PRIx64, v & ~(uint64_t)0xFFF);
+		break;
+	case 0x014:
+		put(o, "page state change gfn %#" PRIx64 " to %s",
+		    (v >> 12) & (uint64_t)0xFFFFFFFFFF,
+		    ((v >> 52) & 0xF) == 1 ? "private" :
+		    ((v >> 52) & 0xF) == 2 ? "shared" :
+					     "?");
+		break;
+	case 0x016:
+		put(o, "run VMPL%u", (unsigned)(v >> 32) & 0xFF);
+		break;
+	case 0x080:
+		put(o, "hypervisor features request");
+		break;
+	case 0x100:
+		put(o, "termination request set %u code %u", (unsigned)(v >> 12) & 0xF,
+		    (unsigned)(v >> 16) & 0xFF);
+		break;
+	default:
+		put(o, "unknown request %#" PRIx64, v & 0xFFF);
+		break;
+	}
+}
+
+static void desc_vmgexit(struct out *o, const struct trace_vmgexit *q)
+{
+	if (q->kind == TRACE_VMGEXIT_MSR) {
+		put(o, "MSR protocol %#" PRIx64 ": ", q->msr);
+		msr_request(o, q->msr);
+		return;
+	}
+	put(o, "GHCB %#" PRIx64 ": exit %#" PRIx64 " (%s) info1 %#" PRIx64 " info2 %#" PRIx64,
+	    q->msr, q->code, ghcb_exit_name(q->code), q->info1, q->info2);
+}
+
+static void desc_vmgexit_ret(struct out *o, const struct trace_vmgexit_ret *a)
+{
+	if (a->kind == TRACE_VMGEXIT_MSR)
+		put(o, "MSR protocol response %#" PRIx64 " (info %#" PRIx64 " data %#" PRIx64 ")",
+		    a->msr, a->msr & 0xFFF, a->msr >> 12);
+	else
+		put(o, "GHCB result sw_exitinfo1 %#" PRIx64 " sw_exitinfo2 %#" PRIx64, a->info1,
+		    a->info2);
+}
+
+static const char *rmp_rc_name(int rc)
+{
+	switch (rc) {
+	case -1:
+		return "#NPF";
+	case EMU_RMP_SUCCESS:
+		return "success";
+	case EMU_RMP_FAIL_INPUT:
+		return "FAIL_INPUT";
+	case EMU_RMP_FAIL_PERMISSION:
+		return "FAIL_PERMISSION";
+	case EMU_RMP_FAIL_INUSE:
+		return "FAIL_INUSE";
+	case EMU_RMP_FAIL_OVERLAP:
+		return "FAIL_OVERLAP";
+	case EMU_RMP_FAIL_SIZEMISMATCH:
+		return "FAIL_SIZEMISMATCH";
+	default:
+		return "?";
+	}
+}
+
+static void desc_rmp_change(struct out *o, const struct trace_rmp_entry *b,
+			    const struct trace_rmp_entry *a)
+{
+	put(o, "; before ");
+	put_entry(o, b);
+	put(o, "; after ");
+	put_entry(o, a);
+}
+
+static void desc_rmpadjust(struct out *o, const struct trace_rmpadjust *r)
+{
+	char p[6];
+
+	trace_perm_str((r->rdx >> 8) & 0xFF, p);
+	put(o, "gpa %#" PRIx64 " %s target VMPL%u perms %s vmsa %u by VMPL%u: rc %d (%s)", r->gpa,
+	    r->size ? "2M" : "4K", (unsigned)(r->rdx & 0xFF), p, (unsigned)(r->rdx >> 16) & 1,
+	    r->caller_vmpl, r->rc, rmp_rc_name(r->rc));
+	if (r->rc < 0)
+		put(o, " exitinfo1 %#" PRIx64, r->npf);
+	desc_rmp_change(o, &r->before, &r->after);
+}
+
+static void desc_pvalidate(struct out *o, const struct trace_pvalidate *r)
+{
+	put(o, "gpa %#" PRIx64 " %s validate %" PRIu64 " by VMPL%u: rc %d (%s) cf %u", r->gpa,
+	    r->size ? "2M" : "4K", r->validate, r->caller_vmpl, r->rc, rmp_rc_name(r->rc), r->cf);
+	if (r->rc < 0)
+		put(o, " exitinfo1 %#" PRIx64, r->npf);
+	desc_rmp_change(o, &r->before, &r->after);
+}
+
+static void desc_rmp(struct out *o, const struct trace_rmp *r)
+{
+	static const char *const ops[] = { "?", "loader assign", "loader perms",
+					   "page state change" };
+
+	put(o, "%s gpa %#" PRIx64 " pages %" PRIu64, r->op < 4 ? ops[r->op] : "?", r->gpa,
+	    r->npages);
+	desc_rmp_change(o, &r->before, &r->after);
+}
+
+static const char *vector_name(unsigned v)
+{
+	static const char *const n[32] = { "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
+					   "#DF", "?",	 "#TS", "#NP", "#SS", "#GP", "#PF", "?",
+					   "#MF", "#AC", "#MC", "#XM", "#VE", "#CP", "?",   "?",
+					   "?",	  "?",	 "?",	"?",   "#HV", "#VC", "#SX", "?" };
+
+	return v < 32 ? n[v] : "INT";
+}
+
+static void desc_exception(struct out *o, unsigned type, const struct trace_exception *e)
+{
+	if (e->swint) {
+		put(o, "INT %#x", e->vector);
+		return;
+	}
+	if (type == TR_VC) {
+		put(o, "#VC error code %#" PRIx64 " (%s)", e->error_code,
+		    e->error_code == EMU_EXIT_NOT_VALIDATED ? "page not validated" :
+							      ghcb_exit_name(e->error_code));
+		if (e->error_code == EMU_EXIT_NOT_VALIDATED)
+			put(o, " address %#" PRIx64, e->cr2);
+		return;
+	}
+	put(o, "vector %u (%s)", e->vector, vector_name(e->vector));
+	if (e->has_error_code)
+		put(o, " error code %#" PRIx64, e->error_code);
+	if (e->vector == EMU_VEC_PF)
+		put(o, " cr2 %#" PRIx64, e->cr2);
+}
+
+static void desc_npf(struct out *o, const struct trace_npf *n)
+{
+	uint64_t e = n->exitinfo1;
+
+	put(o, "exitinfo1 %#" PRIx64 " (%s%s%s%s%s%s) exitinfo2 (gpa) %#" PRIx64 " -> %s", e,
+	    e & EMU_NPF_W ? "write" : "read", e & EMU_NPF_U ? " user" : "",
+	    e & EMU_NPF_ID ? " fetch" : "", e & EMU_NPF_RMP ? " rmp" : "",
+	    e & EMU_NPF_VMPL ? " vmpl" : "", e & EMU_NPF_SIZEM ? " size" : "", n->exitinfo2,
+	    n->action == TRACE_NPF_TO_VMPL0 ? "VMPL0" : "run ends");
+}
+
+static void desc_mon(struct out *o, unsigned type, const struct trace_mon *e)
+{
+	switch (type) {
+	case TR_MCALL:
+		put(o,
+		    "SVSM call protocol %#" PRIx64 " call %" PRIu64 " rcx %#" PRIx64
+		    " rdx %#" PRIx64,
+		    e->a >> 32, e->a & (uint64_t)0xFFFFFFFF, e->b, e->c);
+		break;
+	case TR_MCALL_RET:
+		put(o, "SVSM call result rax %#" PRIx64 " rcx %#" PRIx64 " rdx %#" PRIx64, e->a,
+		    e->b, e->c);
+		break;
+	case TR_MFAULT:
+		put(o, "fault policy: exitinfo1 %#" PRIx64 " gpa %#" PRIx64 " rip %#" PRIx64, e->a,
+		    e->b, e->c);
+		break;
+	default:
+		put(o, "event %u a %#" PRIx64 " b %#" PRIx64 " c %#" PRIx64, e->event, e->a, e->b,
+		    e->c);
+		break;
+	}
+}
+
+static void desc_console(struct out *o, const struct trace_console *c)
+{
+	unsigned i;
+
+	put(o, "%s \"", c->source == TRACE_CONSOLE_MONITOR ? "monitor" : "guest");
+	for (i = 0; i < c->len; i++) {
+		unsigned char ch = c->text[i];
+
+		if (ch == '\n')
+			put(o, "\\n");
+		else if (ch == '"' || ch == '\\')
+			put(o, "\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7F)
+			put(o, "\\x%02x", ch);
+		else
+			put(o, "%c", ch);
+	}
+	put(o, "\"");
+}
+
+static void desc_end(struct out *o, const struct trace_end *e)
+{
+	static const char *const kinds[] = { "hlt",	  "terminate", "npf",
+					     "exception", "limit",     "error" };
+
+	put(o, "%s", e->kind < 6 ? kinds[e->kind] : "?");
+	if (e->kind == EMU_EXIT_KIND_TERMINATE)
+		put(o, " reason set %u code %u", e->reason_set, e->reason_code);
+	if (e->kind == EMU_EXIT_KIND_NPF)
+		put(o, " exitinfo1 %#" PRIx64 " exitinfo2 %#" PRIx64, e->exitinfo1, e->exitinfo2);
+	if (e->kind == EMU_EXIT_KIND_EXCEPTION)
+		put(o, " vector %d error code %#" PRIx64, e->vector, e->error_code);
+	if (e->message[0])
+		put(o, ": %.*s", (int)sizeof(e->message), e->message);
+}
+
+void trace_describe(const struct trace_rec *r, char *buf, size_t len)
+{
+	struct out o = { buf, len, 0 };
+	const void *pl = r + 1;
+
+	if (!len)
+		return;
+	buf[0] = 0;
+	if (r->size < sizeof(*r) + trace_payload_min(r->type) || !trace_payload_min(r->type)) {
+		put(&o, "(corrupt record)");
+		return;
+	}
+	switch (r->type) {
+	case TR_INSN: {
+		const struct trace_insn *i = pl;
+
+		for (unsigned k = 0; k < i->len && k < 15; k++)
+			put(&o, "%s%02x", k ? " " : "", i->bytes[k]);
+		break;
+	}
+	case TR_VMGEXIT:
+		desc_vmgexit(&o, pl);
+		break;
+	case TR_VMGEXIT_RET:
+		desc_vmgexit_ret(&o, pl);
+		break;
+	case TR_SWITCH: {
+		const struct trace_switch *s = pl;
+
+		put(&o, "VMPL%u -> VMPL%u reason %#" PRIx64 " (%s)%s", s->from, s->to, s->reason,
+		    s->reason == EMU_EXIT_VMGEXIT ? "VMGEXIT" :
+		    s->reason == EMU_EXIT_NPF	  ? "NPF" :
+						    "other",
+		    s->result ? " FAILED" : "");
+		break;
+	}
+	case TR_RMP:
+		desc_rmp(&o, pl);
+		break;
+	case TR_RMPADJUST:
+		desc_rmpadjust(&o, pl);
+		break;
+	case TR_PVALIDATE:
+		desc_pvalidate(&o, pl);
+		break;
+	case TR_VC:
+	case TR_EXCEPTION:
+		desc_exception(&o, r->type, pl);
+		break;
+	case TR_NPF:
+		desc_npf(&o, pl);
+		break;
+	case TR_CONSOLE:
+		desc_console(&o, pl);
+		break;
+	case TR_END:
+		desc_end(&o, pl);
+		break;
+	default:
+		desc_mon(&o, r->type, pl);
+		break;
+	}
+}
