@@ -187,6 +187,87 @@ static bool hook_invalid(uc_engine *uc, void *data)
 	return true;
 }
 
+/*
+ * Port I/O. Unicorn disables QEMU's I/O permission and SVM IOIO intercept
+ * checks, so IN/OUT would run as no-ops. Every new translation block is
+ * scanned (Capstone) when Unicorn generates it; each I/O instruction gets a
+ * code hook on its own address that stops the CPU right before it, where
+ * the model raises #VC(IOIO). A block found to hold a new site is dropped
+ * before it runs and translated again with the hook.
+ */
+static void hook_io(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
+{
+	struct inst *in = data;
+
+	(void)addr;
+	(void)size;
+	if (in->in_switch)
+		return;
+	in->stop.kind = STOP_INTERCEPT;
+	in->stop.code = EMU_EXIT_IOIO;
+	uc_emu_stop(uc);
+}
+
+static bool is_io(unsigned id)
+{
+	switch (id) {
+	case X86_INS_IN:
+	case X86_INS_OUT:
+	case X86_INS_INSB:
+	case X86_INS_INSW:
+	case X86_INS_INSD:
+	case X86_INS_OUTSB:
+	case X86_INS_OUTSW:
+	case X86_INS_OUTSD:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool io_known(const struct inst *in, uint64_t a)
+{
+	for (unsigned i = 0; i < in->nr_io; i++)
+		if (in->io_addrs[i] == a)
+			return true;
+	return false;
+}
+
+/* Hook the I/O instructions of [pc, pc+size); true if a new one was found. */
+static bool io_scan(struct inst *in, uint64_t pc, size_t size)
+{
+	uint8_t code[4096 + 64];
+	const uint8_t *p = code;
+	uint64_t a = pc;
+	size_t n = guest_fetch(in, pc, code, size < sizeof(code) ? size : sizeof(code));
+	cs_insn *insn = cs_malloc(in->m->cs);
+	bool found = false;
+	uc_hook h;
+
+	while (insn && cs_disasm_iter(in->m->cs, &p, &n, &a, insn)) {
+		if (!is_io(insn->id) || io_known(in, insn->address) || in->nr_io == 256)
+			continue;
+		in->io_addrs[in->nr_io++] = insn->address;
+		uc_hook_add(in->uc, &h, UC_HOOK_CODE, (void *)hook_io, in, insn->address,
+			    insn->address);
+		found = true;
+	}
+	cs_free(insn, 1);
+	return found;
+}
+
+static void hook_edge(uc_engine *uc, uc_tb *cur, uc_tb *prev, void *data)
+{
+	struct inst *in = data;
+
+	(void)prev;
+	if (in->in_switch || !io_scan(in, cur->pc, cur->size))
+		return;
+	uc_ctl_remove_cache(uc, cur->pc, cur->pc + cur->size);
+	in->stop.kind = STOP_RETRY; /* the block is checked on entry: nothing runs */
+	uc_emu_stop(uc);
+}
+
 /* Unicorn's SYSCALL only calls hooks: the model performs the instruction. */
 static void hook_syscall(uc_engine *uc, void *data)
 {
@@ -258,6 +339,7 @@ struct inst *inst_get(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
 	uc_hook_add(in->uc, &h, UC_HOOK_INTR, (void *)hook_intr, in, 1, 0);
 	uc_hook_add(in->uc, &h, UC_HOOK_INSN_INVALID, (void *)hook_invalid, in, 1, 0);
 	uc_hook_add(in->uc, &h, UC_HOOK_INSN, (void *)hook_syscall, in, 1, 0, UC_X86_INS_SYSCALL);
+	uc_hook_add(in->uc, &h, UC_HOOK_EDGE_GENERATED, (void *)hook_edge, in, 1, 0);
 	if (m->cfg.count_insns)
 		uc_hook_add(in->uc, &h, UC_HOOK_CODE, (void *)hook_code, in, 1, 0);
 	if (m->trace) /* after hook_code: the instruction count is final when it runs */
@@ -577,6 +659,13 @@ struct emu_machine *emu_create(const struct emu_config *cfg, char *err, size_t e
 	for (i = 0; i < cfg->nr_vcpus; i++)
 		m->vcpus[i].id = i;
 	stub_init(m);
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &m->cs) != CS_ERR_OK ||
+	    cs_open(CS_ARCH_X86, CS_MODE_64, &m->csd) != CS_ERR_OK ||
+	    cs_option(m->csd, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK) {
+		emu_destroy(m);
+		snprintf(err, errlen, "cannot start Capstone");
+		return NULL;
+	}
 	msrpm_init(m);
 	m->exit.vector = -1;
 	return m;
@@ -594,6 +683,10 @@ void emu_destroy(struct emu_machine *m)
 	for (i = 0; i < EMU_MAX_VCPUS; i++)
 		for (j = 0; j < EMU_NR_VMPLS; j++)
 			inst_free(m->vcpus[i].inst[j]);
+	if (m->cs)
+		cs_close(&m->cs);
+	if (m->csd)
+		cs_close(&m->csd);
 	munmap(m->mem, m->mem_size + m->priv_size);
 	free(m->rmp);
 	free(m);

@@ -3,6 +3,7 @@
 #ifndef VEIL_EMU_MACHINE_H
 #define VEIL_EMU_MACHINE_H
 
+#include <capstone/capstone.h>
 #include <unicorn/unicorn.h>
 
 #include "debug.h"
@@ -135,6 +136,7 @@ enum stop_kind {
 	STOP_INVALID,	  /* invalid opcode at rip (maybe an SNP instruction) */
 	STOP_SWITCH_DONE, /* the state-load stub reached its end */
 	STOP_SYSCALL,	  /* SYSCALL executed (RIP already past it) */
+	STOP_RETRY,   /* nothing ran; start again (new hooks in place) */
 	STOP_LIMIT,
 	STOP_DEBUG, /* the debugger stopped the CPU before the instruction at RIP */
 };
@@ -144,6 +146,7 @@ struct stop {
 	uint64_t code; /* vector or exit code */
 	uint64_t error_code;
 	bool has_error_code;
+	uint64_t va; /* page of a TLB-fill fault */
 	uint64_t cr2;
 	uint64_t exitinfo1, exitinfo2;
 };
@@ -162,6 +165,8 @@ struct inst {
 	bool in_switch;	       /* the state-load stub may be fetched */
 	uint64_t rmp_gen;      /* RMP generation its TLB was filled under */
 	uint8_t shadow[0x400]; /* VMSA bytes as last synchronised */
+	uint64_t io_addrs[256]; /* IN/OUT/INS/OUTS sites with a stop hook */
+	unsigned nr_io;
 	struct stop stop;
 };
 
@@ -183,6 +188,8 @@ struct vcpu {
 };
 
 struct emu_machine {
+	csh cs;  /* Capstone, for scanning new code (I/O sites) */
+	csh csd; /* Capstone with operand details (fault addresses) */
 	struct emu_config cfg;
 	uint8_t *mem; /* guest memory followed by the private region */
 	uint64_t mem_size, priv_base, priv_size;
@@ -236,10 +243,14 @@ struct walk {
 	uint64_t error_code; /* #PF error code / #VC code */
 	uint64_t exitinfo1, exitinfo2;
 };
-void walk_translate(struct inst *in, uint64_t va, unsigned access, unsigned cpl, bool fill,
+void walk_translate(struct inst *in, uint64_t va, unsigned access, unsigned cpl, bool final_rmp,
 		    struct walk *w);
 bool uc_tlb_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, void *data);
 int guest_copy(struct inst *in, uint64_t va, void *buf, size_t len, bool write, struct stop *st);
+/* Read code bytes the way the CPU fetched them (no faults, no checks beyond the walk). */
+size_t guest_fetch(struct inst *in, uint64_t va, void *buf, size_t len);
+/* The exact faulting virtual address in `page` (see walk.c). */
+uint64_t fault_address(struct inst *in, uint64_t page, bool fetch);
 int walk_probe(struct inst *in, uint64_t va, uint64_t *pa);
 
 /* snp.c: SNP instructions and the hypervisor model */

@@ -20,7 +20,7 @@ struct range {
 
 struct load {
 	const char *file;
-	uint64_t gpa;
+	uint64_t gpa, len;
 };
 
 static const char usage_exec[] =
@@ -255,8 +255,17 @@ static int cmd_exec(int argc, char **argv)
 			free(buf);
 			goto out;
 		}
+		loads[i].len = len;
 		for (int j = 0; j < i; j++) {
-			(void)j;
+			if (loads[i].gpa < loads[j].gpa + loads[j].len &&
+			    loads[j].gpa < loads[i].gpa + len) {
+				fprintf(stderr,
+					"veil-emu: --load '%s' at %#" PRIx64
+					" overlaps --load '%s' at %#" PRIx64 "\n",
+					loads[i].file, loads[i].gpa, loads[j].file, loads[j].gpa);
+				free(buf);
+				goto out;
+			}
 		}
 		memcpy(dst, buf, len);
 		free(buf);

@@ -333,6 +333,14 @@ static void handle_stop(struct inst *in, uc_err err)
 	    (data_fault || s->kind == STOP_INTERCEPT || s->kind == STOP_INVALID ||
 	     s->kind == STOP_EXCEPTION || s->kind == STOP_SWINT))
 		m->insns--; /* counted by the code hook, did not retire */
+	if (s->kind == STOP_FAULT_PF || s->kind == STOP_FAULT_VC ||
+	    (s->kind == STOP_NPF && !(s->exitinfo1 & EMU_NPF_PT))) {
+		uint64_t va = fault_address(in, s->va, s->code == 2);
+
+		s->cr2 = va;
+		if (s->kind == STOP_NPF)
+			s->exitinfo2 = (s->exitinfo2 & ~0xFFFULL) | (va & 0xFFF);
+	}
 	switch (s->kind) {
 	case STOP_FAULT_PF:
 		x86_deliver(in, EMU_VEC_PF, true, s->error_code, s->cr2, false, 0);
@@ -361,6 +369,8 @@ static void handle_stop(struct inst *in, uc_err err)
 		break;
 	case STOP_SYSCALL:
 		x86_syscall(in);
+		break;
+	case STOP_RETRY:
 		break;
 	case STOP_LIMIT:
 		machine_finish(m, EMU_EXIT_KIND_LIMIT, NULL);

@@ -20,32 +20,29 @@ static void npf_exit(struct inst *in, uint64_t info1, uint64_t gpa)
 }
 
 /* Translate the operand VA as the instruction's implicit read. */
+/* Translate the operand VA through the guest's page tables (whose pages are
+ * RMP-checked as any walk); the target page's own RMP state is the
+ * instruction's business. Faults of the walk are delivered. */
 static bool insn_gpa(struct inst *in, uint64_t va, uint64_t *gpa)
 {
-	uint8_t b;
-	struct stop st;
-	uint64_t pa;
+	struct walk w;
 
-	if (guest_copy(in, va, &b, 1, false, &st) && st.kind == STOP_FAULT_PF) {
-		x86_deliver(in, EMU_VEC_PF, true, st.error_code, st.cr2, false, 0);
+	walk_translate(in, va, 0, rreg(in->uc, UC_X86_REG_CS) & 3, false, &w);
+	switch (w.res) {
+	case WALK_OK:
+		*gpa = w.pa;
+		return true;
+	case WALK_PF:
+		x86_deliver(in, EMU_VEC_PF, true, w.error_code, va, false, 0);
+		return false;
+	case WALK_VC:
+		inst_set_cr2(in, va);
+		x86_deliver(in, EMU_VEC_VC, true, EMU_EXIT_NOT_VALIDATED, va, false, 0);
+		return false;
+	default:
+		npf_exit(in, w.exitinfo1, w.exitinfo2);
 		return false;
 	}
-	/* The RMP side is checked by the instruction itself: redo the walk
-	 * for the address only. */
-	{
-		struct walk w;
-
-		walk_translate(in, va, 0, 0, false, &w);
-		if (w.res == WALK_PF) {
-			x86_deliver(in, EMU_VEC_PF, true, w.error_code, va, false, 0);
-			return false;
-		}
-		pa = w.pa ? w.pa : w.exitinfo2;
-		if (w.res != WALK_OK)
-			pa = w.exitinfo2 & ~0xFFFULL;
-	}
-	*gpa = pa;
-	return true;
 }
 
 static void set_rax_code(struct inst *in, uint64_t code, int cf)
@@ -419,8 +416,9 @@ static void ghcb_result(uint8_t *g, uint64_t r1, uint64_t r2)
  * channel to a host file (--com2); other ports are ignored. */
 static void port_out(struct emu_machine *m, unsigned port, const uint8_t *p, uint64_t n)
 {
-	FILE *f = port == 0x3F8 ? (m->cfg.console ? m->cfg.console : stdout)
-		  : port == 0x2F8 ? m->cfg.com2 : NULL;
+	FILE *f = port == 0x3F8 ? (m->cfg.console ? m->cfg.console : stdout) :
+		  port == 0x2F8 ? m->cfg.com2 :
+				  NULL;
 
 	if (TRACE_ON(m) && port == 0x3F8)
 		trace_console(m, &m->vcpus[m->cur], m->vcpus[m->cur].vmpl, TRACE_CONSOLE_IOIO,
@@ -470,7 +468,8 @@ static void ev_ioio(struct ghcb_call *c)
 	} else {
 		uint64_t val = port == 0x3FD || port == 0x2FD ? 0x60 : 0xFFFFFFFFULL;
 
-		set_valid(g, GHCB_RAX, val & (bytes == 4 ? 0xFFFFFFFFULL : (1ULL << (8 * bytes)) - 1));
+		set_valid(g, GHCB_RAX,
+			  val & (bytes == 4 ? 0xFFFFFFFFULL : (1ULL << (8 * bytes)) - 1));
 	}
 	ghcb_result(g, 0, 0);
 }
@@ -584,7 +583,7 @@ static void ev_ap_create(struct ghcb_call *c)
 		return;
 	}
 	t->vmsa_gpa[vmpl] = gpa;
-	if (req == 1) {
+	if (req == 1 && t != c->v) { /* the caller's own vCPU keeps running */
 		struct inst *ti = inst_get(m, t, vmpl);
 
 		if (!ti || inst_load(ti, vmsa)) {

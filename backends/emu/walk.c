@@ -11,6 +11,9 @@
 
 #include "machine.h"
 
+/* Value of a Capstone register operand (64-bit GPRs and their parts). */
+static uint64_t reg_value(struct inst *in, unsigned reg);
+
 #define ACC_R 0
 #define ACC_W 1
 #define ACC_X 2
@@ -86,6 +89,10 @@ static enum walk_result rmp_check(struct inst *in, uint64_t pa, unsigned acc, un
 }
 
 /* Read (and maybe update A/D in) one page-table entry, RMP-checked as a write. */
+/*
+ * Read one page-table entry (an RMP-checked read) and, when the walk must set
+ * accessed/dirty bits, write it back (an RMP-checked write, reference 4.1).
+ */
 static enum walk_result pt_access(struct inst *in, uint64_t pte_pa, unsigned cpl, uint64_t *pte,
 				  uint64_t set_bits, struct walk *w)
 {
@@ -94,14 +101,18 @@ static enum walk_result pt_access(struct inst *in, uint64_t pte_pa, unsigned cpl
 	enum walk_result r;
 
 	w->exitinfo1 = EMU_NPF_PT;
-	r = rmp_check(in, pte_pa & ~0xFFFULL, set_bits ? ACC_W : ACC_R, cpl, false, &prot, w);
+	r = rmp_check(in, pte_pa, ACC_R, cpl, false, &prot, w);
 	if (r != WALK_OK)
 		return r;
 	*pte = m_rd64(m, pte_pa);
-	if ((*pte & PTE_P) && set_bits && (*pte & set_bits) != set_bits) {
-		*pte |= set_bits;
-		m_wr64(m, pte_pa, *pte);
-	}
+	if (!(*pte & PTE_P) || (*pte & set_bits) == set_bits)
+		return WALK_OK;
+	w->exitinfo1 = EMU_NPF_PT | EMU_NPF_W;
+	r = rmp_check(in, pte_pa, ACC_W, cpl, false, &prot, w);
+	if (r != WALK_OK)
+		return r;
+	*pte |= set_bits;
+	m_wr64(m, pte_pa, *pte);
 	return WALK_OK;
 }
 
@@ -110,7 +121,7 @@ static enum walk_result pt_access(struct inst *in, uint64_t pte_pa, unsigned cpl
  * `fill`, the granted permissions in w->perms may cover more than the access
  * (what the TLB caches); W is granted only when the dirty bit is already set.
  */
-void walk_translate(struct inst *in, uint64_t va, unsigned access, unsigned cpl, bool fill,
+void walk_translate(struct inst *in, uint64_t va, unsigned access, unsigned cpl, bool final_rmp,
 		    struct walk *w)
 {
 	uc_engine *uc = in->uc;
@@ -122,7 +133,6 @@ void walk_translate(struct inst *in, uint64_t va, unsigned access, unsigned cpl,
 	enum walk_result r;
 
 	memset(w, 0, sizeof(*w));
-	(void)fill;
 	if (!(cr0 & (1ULL << 31))) {
 		pa = va;
 		goto rmp;
@@ -187,6 +197,11 @@ rmp : {
 	w->exitinfo1 = EMU_NPF_FINAL | (access == ACC_W ? EMU_NPF_W : 0) | (user ? EMU_NPF_U : 0) |
 		       (access == ACC_X ? EMU_NPF_ID : 0);
 	pa &= ~0xFFFULL;
+	if (!final_rmp) { /* the translation only (RMPADJUST, PVALIDATE operands) */
+		w->pa = pa;
+		w->res = WALK_OK;
+		return;
+	}
 	r = rmp_check(in, pa, access, cpl, shared, &rprot, w);
 	if (r != WALK_OK) {
 		w->res = r;
@@ -232,6 +247,7 @@ bool uc_tlb_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, 
 		return true;
 	}
 	in->stop.cr2 = w.exitinfo2;
+	in->stop.va = va;
 	in->stop.exitinfo1 = w.exitinfo1;
 	in->stop.exitinfo2 = w.exitinfo2;
 	in->stop.has_error_code = true;
@@ -254,7 +270,7 @@ int guest_copy(struct inst *in, uint64_t va, void *buf, size_t len, bool write, 
 
 		if (chunk > len)
 			chunk = len;
-		walk_translate(in, va, write ? ACC_W : ACC_R, 0, false, &w);
+		walk_translate(in, va, write ? ACC_W : ACC_R, 0, true, &w);
 		if (w.res != WALK_OK) {
 			st->kind = w.res == WALK_PF ? STOP_FAULT_PF :
 				   w.res == WALK_VC ? STOP_FAULT_VC :
@@ -307,4 +323,127 @@ int walk_probe(struct inst *in, uint64_t va, uint64_t *pa)
 		table = pte & PTE_ADDR;
 	}
 	return -1;
+}
+
+size_t guest_fetch(struct inst *in, uint64_t va, void *buf, size_t len)
+{
+	unsigned cpl = rreg(in->uc, UC_X86_REG_CS) & 3;
+	uint8_t *b = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		struct walk w;
+		size_t chunk = 0x1000 - (va & 0xFFF);
+
+		if (chunk > len - done)
+			chunk = len - done;
+		walk_translate(in, va, ACC_X, cpl, true, &w);
+		if (w.res != WALK_OK)
+			break;
+		memcpy(b + done, m_ptr(in->m, w.pa + (va & 0xFFF), chunk), chunk);
+		done += chunk;
+		va += chunk;
+	}
+	return done;
+}
+
+/* Effective address of a decoded memory operand. */
+static uint64_t op_addr(struct inst *in, const cs_insn *i, const cs_x86_op *op)
+{
+	uint64_t a = (uint64_t)op->mem.disp;
+
+	if (op->mem.base == X86_REG_RIP)
+		a += i->address + i->size;
+	else if (op->mem.base != X86_REG_INVALID)
+		a += reg_value(in, op->mem.base);
+	if (op->mem.index != X86_REG_INVALID)
+		a += reg_value(in, op->mem.index) * (uint64_t)op->mem.scale;
+	if (op->mem.segment == X86_REG_FS)
+		a += rreg(in->uc, UC_X86_REG_FS_BASE);
+	else if (op->mem.segment == X86_REG_GS)
+		a += rreg(in->uc, UC_X86_REG_GS_BASE);
+	return a;
+}
+
+/* Pick `a` if its access touches `page`: its first byte in that page. */
+static bool touches(uint64_t a, unsigned size, uint64_t page, uint64_t *out)
+{
+	uint64_t last = a + (size ? size : 1) - 1;
+
+	if ((a & ~0xFFFULL) == page) {
+		*out = a;
+		return true;
+	}
+	if ((last & ~0xFFFULL) == page) {
+		*out = page; /* the access crossed into the faulting page */
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Unicorn's TLB hook is told only the page of a fault. The exact faulting
+ * address (CR2 of a #PF, EXITINFO2 of an #NPF) is recovered by decoding the
+ * instruction at RIP: its memory operands, or the stack or string registers
+ * it uses implicitly. Falls back to the page start.
+ */
+uint64_t fault_address(struct inst *in, uint64_t page, bool fetch)
+{
+	uint64_t rip = rreg(in->uc, UC_X86_REG_RIP), rsp = rreg(in->uc, UC_X86_REG_RSP), a = page;
+	uint8_t code[16];
+	const uint8_t *p = code;
+	size_t n;
+	uint64_t addr = rip;
+	cs_insn *i;
+
+	page &= ~0xFFFULL;
+	if (fetch)
+		return (rip & ~0xFFFULL) == page ? rip : page;
+	n = guest_fetch(in, rip, code, sizeof(code));
+	i = cs_malloc(in->m->csd);
+	if (!i || !cs_disasm_iter(in->m->csd, &p, &n, &addr, i)) {
+		cs_free(i, 1);
+		return page;
+	}
+	for (unsigned k = 0; k < i->detail->x86.op_count; k++) {
+		const cs_x86_op *op = &i->detail->x86.operands[k];
+
+		if (op->type == X86_OP_MEM && touches(op_addr(in, i, op), op->size, page, &a))
+			goto out;
+	}
+	/* Implicit stack and string operands. */
+	if (touches(rsp - 8, 8, page, &a) || touches(rsp, 8, page, &a) ||
+	    touches(rreg(in->uc, UC_X86_REG_RDI), 8, page, &a) ||
+	    touches(rreg(in->uc, UC_X86_REG_RSI), 8, page, &a))
+		goto out;
+	a = page;
+out:
+	cs_free(i, 1);
+	return a;
+}
+
+static uint64_t reg_value(struct inst *in, unsigned reg)
+{
+	static const struct {
+		unsigned cs;
+		int uc;
+	} map[] = {
+		{ X86_REG_RAX, UC_X86_REG_RAX }, { X86_REG_RBX, UC_X86_REG_RBX },
+		{ X86_REG_RCX, UC_X86_REG_RCX }, { X86_REG_RDX, UC_X86_REG_RDX },
+		{ X86_REG_RSI, UC_X86_REG_RSI }, { X86_REG_RDI, UC_X86_REG_RDI },
+		{ X86_REG_RBP, UC_X86_REG_RBP }, { X86_REG_RSP, UC_X86_REG_RSP },
+		{ X86_REG_R8, UC_X86_REG_R8 },	 { X86_REG_R9, UC_X86_REG_R9 },
+		{ X86_REG_R10, UC_X86_REG_R10 }, { X86_REG_R11, UC_X86_REG_R11 },
+		{ X86_REG_R12, UC_X86_REG_R12 }, { X86_REG_R13, UC_X86_REG_R13 },
+		{ X86_REG_R14, UC_X86_REG_R14 }, { X86_REG_R15, UC_X86_REG_R15 },
+		{ X86_REG_EAX, UC_X86_REG_EAX }, { X86_REG_EBX, UC_X86_REG_EBX },
+		{ X86_REG_ECX, UC_X86_REG_ECX }, { X86_REG_EDX, UC_X86_REG_EDX },
+		{ X86_REG_ESI, UC_X86_REG_ESI }, { X86_REG_EDI, UC_X86_REG_EDI },
+		{ X86_REG_EBP, UC_X86_REG_EBP }, { X86_REG_ESP, UC_X86_REG_ESP },
+	};
+
+	for (unsigned k = 0; k < sizeof(map) / sizeof(map[0]); k++)
+		if (map[k].cs == reg)
+			return rreg(in->uc, map[k].uc);
+	return 0;
 }
