@@ -410,7 +410,8 @@ static void emit(struct emu_machine *m, unsigned type, unsigned vcpu, unsigned v
 	r->vcpu = vcpu;
 	r->vmpl = vmpl;
 	r->seq = t->seq++;
-	r->icount = m->insns;
+	/* hook_code has already counted the instruction an INSN record announces */
+	r->icount = m->insns - (type == TR_INSN && m->cfg.count_insns && m->insns);
 	if (in) {
 		r->cpl = rreg(in->uc, UC_X86_REG_CS) & 3;
 		r->rip = rreg(in->uc, UC_X86_REG_RIP);

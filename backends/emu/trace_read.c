@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/* trace_read.c - reading a trace file for veil-trace: checks, listing, detail. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <capstone/capstone.h>
+
+#include "trace_read.h"
+
+int tf_open(struct tfile *t, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY);
+	size_t off, cap = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->path = path;
+	if (fd < 0 || fstat(fd, &st)) {
+		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+		close(fd);
+		snprintf(err, errlen, "'%s' is %s", path,
+			 S_ISREG(st.st_mode) ? "empty" : "not a regular file");
+		return -1;
+	}
+	t->len = st.st_size;
+	t->map = mmap(NULL, t->len, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (t->map == MAP_FAILED) {
+		t->map = NULL;
+		snprintf(err, errlen, "cannot map '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	if (trace_parse_header(t->map, t->len, &t->h, err, errlen))
+		return -1;
+	for (off = t->h.fh->hdr_size; off < t->len;) {
+		const struct trace_rec *r = (const void *)(t->map + off);
+		char why[160];
+
+		if (trace_check_record(t->map + off, t->len - off, why, sizeof(why))) {
+			snprintf(err, errlen, "record %" PRIu64 " at offset %zu: %s", t->n, off,
+				 why);
+			return -1;
+		}
+		if (r->seq != t->n) {
+			snprintf(err, errlen,
+				 "record %" PRIu64 " at offset %zu has number %" PRIu64, t->n, off,
+				 r->seq);
+			return -1;
+		}
+		if (t->n == cap) {
+			uint64_t *p = realloc(t->off, (cap = cap ? cap * 2 : 1024) * sizeof(*p));
+
+			if (!p) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			t->off = p;
+		}
+		t->off[t->n++] = off;
+		off += r->size;
+	}
+	return 0;
+}
+
+void tf_close(struct tfile *t)
+{
+	if (t->map)
+		munmap(t->map, t->len);
+	free(t->off);
+	memset(t, 0, sizeof(*t));
+}
+
+const struct trace_rec *tf_rec(const struct tfile *t, uint64_t i)
+{
+	return (const void *)(t->map + t->off[i]);
+}
+
+int tf_disasm(const uint8_t *bytes, size_t len, uint64_t rip, char *buf, size_t buflen)
+{
+	csh h;
+	cs_insn *insn;
+	size_t n;
+
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+		return -1;
+	n = cs_disasm(h, bytes, len, rip, 1, &insn);
+	if (n)
+		snprintf(buf, buflen, "%s %s", insn[0].mnemonic, insn[0].op_str);
+	else
+		snprintf(buf, buflen, "(bytes Capstone cannot decode)");
+	if (n)
+		cs_free(insn, n);
+	cs_close(&h);
+	return n ? 0 : -1;
+}
+
+void tf_line(const struct tfile *t, uint64_t i, char *buf, size_t len)
+{
+	const struct trace_rec *r = tf_rec(t, i);
+	char d[400];
+
+	trace_describe(r, d, sizeof(d));
+	if (r->type == TR_INSN) {
+		const struct trace_insn *in = (const void *)(r + 1);
+		char dis[96];
+
+		tf_disasm(in->bytes, in->len, r->rip, dis, sizeof(dis));
+		snprintf(d + strlen(d), sizeof(d) - strlen(d), "  %s", dis);
+	}
+	snprintf(buf, len,
+		 "%8" PRIu64 "  vcpu %u VMPL%u CPL%u  icount %-8" PRIu64 " rip %#-14" PRIx64
+		 " %-11s %s",
+		 r->seq, r->vcpu, r->vmpl, r->cpl, r->icount, r->rip, trace_type_name(r->type), d);
+}
+
+static void show_regs(const struct trace_regs *g, FILE *out)
+{
+	static const char *const names[] = { "rax", "rbx", "rcx", "rdx", "rsi", "rdi",
+					     "rbp", "rsp", "r8",  "r9",	 "r10", "r11",
+					     "r12", "r13", "r14", "r15", "rip", "rflags",
+					     "cr0", "cr2", "cr3", "cr4" };
+	const uint64_t *v = &g->rax;
+	unsigned i;
+
+	fprintf(out, "registers:\n");
+	for (i = 0; i < 22; i++)
+		fprintf(out, "  %-6s %#018" PRIx64 "%s", names[i], v[i], i % 3 == 2 ? "\n" : "");
+	fprintf(out, "\n");
+}
+
+/* The instruction a record belongs to: its own bytes, or the last INSN record
+ * of the same vCPU before it (the instruction that caused the event). */
+static void show_insn(const struct tfile *t, uint64_t i, FILE *out)
+{
+	const struct trace_rec *r = tf_rec(t, i);
+	uint64_t j = i + 1;
+	char dis[96];
+
+	while (j-- > 0) {
+		const struct trace_rec *q = tf_rec(t, j);
+		const struct trace_insn *in = (const void *)(q + 1);
+
+		if (q->type != TR_INSN || q->vcpu != r->vcpu)
+			continue;
+		tf_disasm(in->bytes, in->len, q->rip, dis, sizeof(dis));
+		fprintf(out, "%s %#" PRIx64 ": %s", j == i ? "instruction" : "last instruction",
+			q->rip, dis);
+		if (j != i)
+			fprintf(out, "   (record %" PRIu64 ")", j);
+		fprintf(out, "\n");
+		return;
+	}
+	if (t->h.fh->flags & TRACE_F_INSNS)
+		fprintf(out, "instruction: none of this vCPU before this record\n");
+	else
+		fprintf(out, "instruction: not recorded (record with --trace-insns)\n");
+}
+
+void tf_show(const struct tfile *t, uint64_t i, FILE *out)
+{
+	const struct trace_rec *r = tf_rec(t, i);
+	const struct trace_regs *g = trace_rec_regs(r);
+	char d[600];
+
+	trace_describe(r, d, sizeof(d));
+	fprintf(out, "record %" PRIu64 " of %" PRIu64 " (offset %" PRIu64 ", %u bytes)\n", r->seq,
+		t->n, t->off[i], r->size);
+	fprintf(out, "type:   %s (%u)\n", trace_type_name(r->type), r->type);
+	fprintf(out, "vcpu:   %u\nvmpl:   %u\ncpl:    %u\n", r->vcpu, r->vmpl, r->cpl);
+	fprintf(out, "icount: %" PRIu64 "%s\n", r->icount,
+		t->h.fh->flags & TRACE_F_ICOUNT ? "" : " (instructions not counted in this run)");
+	fprintf(out, "rip:    %#" PRIx64 "%s\n", r->rip,
+		r->vmpl == 0 && !g && t->h.fh->mode == TRACE_MODE_RUN ? " (native monitor)" : "");
+	fprintf(out, "detail: %s\n", d);
+	show_insn(t, i, out);
+	if (g)
+		show_regs(g, out);
+	else
+		fprintf(out, "registers: not recorded for this record\n");
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* trace_read.h - a trace file opened for reading (veil-trace). */
+#ifndef VEIL_EMU_TRACE_READ_H
+#define VEIL_EMU_TRACE_READ_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "trace.h"
+
+struct tfile {
+	const char *path;
+	uint8_t *map;
+	size_t len;
+	struct trace_header h;
+	uint64_t n;    /* records */
+	uint64_t *off; /* offset of each record */
+};
+
+/* Open, check the header and every record; -1 with a one-line reason in err. */
+int tf_open(struct tfile *t, const char *path, char *err, size_t errlen);
+void tf_close(struct tfile *t);
+const struct trace_rec *tf_rec(const struct tfile *t, uint64_t i);
+
+/* One listing line for record i (no newline). */
+void tf_line(const struct tfile *t, uint64_t i, char *buf, size_t len);
+/* Full detail of record i: fields, registers, disassembly. */
+void tf_show(const struct tfile *t, uint64_t i, FILE *out);
+/* Disassembly of an instruction (Capstone); 0 on success. */
+int tf_disasm(const uint8_t *bytes, size_t len, uint64_t rip, char *buf, size_t buflen);
+
+/* veil-trace subcommands in other files. */
+int cmd_export(int argc, char **argv);
+int cmd_step(int argc, char **argv);
+
+#endif

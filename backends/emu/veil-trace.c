@@ -1,0 +1,615 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * veil-trace: read, search, step through, export and replay the traces that
+ * `veil-emu run|exec --trace FILE` records (docs/trace-format.md).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <veil/abi.h>
+
+#include "trace_read.h"
+
+static const char usage_main[] =
+	"usage: veil-trace <command> [options] FILE\n"
+	"commands:\n"
+	"  summary FILE             counts per event type, vCPU and VMPL; switches per protocol\n"
+	"  list FILE [filters]      one line per record\n"
+	"  show FILE N              all detail of record N\n"
+	"  step FILE [N]            interactive stepper (n, p, g N, f TYPE|TEXT, s, q)\n"
+	"  rmp FILE GPA             permission history of one page\n"
+	"  export FILE --chrome OUT.json   Chrome trace-event JSON (Perfetto, chrome://tracing)\n"
+	"  replay FILE --to N [--gdb PORT] re-run the recorded session up to record N\n"
+	"  help                     this text\n"
+	"Every command takes --help.\n";
+
+static const char usage_summary[] =
+	"usage: veil-trace summary FILE\n"
+	"Prints the header (how the run was made: mode, options, images with SHA-256), the\n"
+	"number of records per event type, per vCPU and per VMPL, the VMPL switches\n"
+	"attributed to each service protocol (the call a switch enters or leaves), and how\n"
+	"the run ended.\n";
+
+static const char usage_list[] =
+	"usage: veil-trace list FILE [--vcpu N] [--vmpl N] [--type T[,T...]] [--from N] [--to N]\n"
+	"One line per record: number, vCPU, VMPL, CPL, instruction count, RIP, type, detail.\n"
+	"  --vcpu N     only records of vCPU N\n"
+	"  --vmpl N     only records at VMPL N\n"
+	"  --type T     only these types (comma-separated): insn vmgexit vmgexit-ret switch\n"
+	"               rmp rmpadjust pvalidate vc npf exception mcall mcall-ret mfault\n"
+	"               console end mevent\n"
+	"  --from N     start at record N (default 0)\n"
+	"  --to N       stop after record N (default: the last)\n";
+
+static const char usage_show[] =
+	"usage: veil-trace show FILE N\n"
+	"All detail of record N: header fields, the decoded payload, the registers if the\n"
+	"record carries them, and the instruction (Capstone disassembly) when the trace has\n"
+	"instruction records.\n";
+
+static const char usage_rmp[] =
+	"usage: veil-trace rmp FILE GPA\n"
+	"The permission history of the 4 KiB page at guest physical address GPA: the launch\n"
+	"state of the machine model, then every record that changed the page's RMP entry\n"
+	"(loader, page state change, RMPADJUST, PVALIDATE) with the entry before and after.\n";
+
+static const char usage_replay[] =
+	"usage: veil-trace replay FILE --to N [--gdb PORT]\n"
+	"Re-runs the recorded session (mode, options and images from the trace header, in\n"
+	"its working directory; the images must be unchanged) with veil-emu, checks that\n"
+	"the re-run produces the same records 0..N, and stops right after record N. It then\n"
+	"prints the machine state, or with --gdb waits there for GDB on 127.0.0.1:PORT (0:\n"
+	"any free port, printed on stderr). Exit status 0 when record N was reached with\n"
+	"identical records, 1 when the re-run diverged or ended before N.\n";
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "veil-trace: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 2;
+}
+
+static bool want_help(int argc, char **argv, const char *usage)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(usage, stdout);
+			return true;
+		}
+	return false;
+}
+
+static int parse_num(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || *end ? -1 : 0;
+}
+
+/* Open FILE or print why not; returns 0 or the exit status 1. */
+static int open_trace(struct tfile *t, const char *path)
+{
+	char err[300];
+
+	if (tf_open(t, path, err, sizeof(err))) {
+		fprintf(stderr, "veil-trace: %s: %s\n", path, err);
+		tf_close(t);
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- summary -------------------------------------------------------------------- */
+
+static const char *protocol_name(uint64_t p)
+{
+	switch (p) {
+	case SVSM_CORE_PROTOCOL:
+		return "core";
+	case SVSM_ATTEST_PROTOCOL:
+		return "attestation";
+	case VEIL_PROTOCOL_KCI:
+		return "kci";
+	case VEIL_PROTOCOL_MODULE:
+		return "module";
+	case VEIL_PROTOCOL_LOG:
+		return "log";
+	case VEIL_PROTOCOL_ENCLAVE:
+		return "enclave";
+	case VEIL_PROTOCOL_TEST:
+		return "test";
+	default:
+		return "unknown";
+	}
+}
+
+#define MAX_PROTOS 32
+
+struct proto_count {
+	uint64_t proto, switches, calls;
+};
+
+static struct proto_count *proto_slot(struct proto_count *pc, unsigned *n, uint64_t proto)
+{
+	unsigned i;
+
+	for (i = 0; i < *n; i++)
+		if (pc[i].proto == proto)
+			return &pc[i];
+	if (*n == MAX_PROTOS)
+		return &pc[MAX_PROTOS - 1];
+	pc[*n] = (struct proto_count){ .proto = proto };
+	return &pc[(*n)++];
+}
+
+static void print_header(const struct tfile *t)
+{
+	const struct trace_file_hdr *fh = t->h.fh;
+	unsigned i, k;
+
+	printf("trace %s: format version %u, %s mode, %" PRIu64 " MiB, %u vCPU(s), %s%s\n", t->path,
+	       fh->version, fh->mode == TRACE_MODE_RUN ? "run" : "exec", fh->mem_size >> 20,
+	       fh->nr_vcpus, fh->flags & TRACE_F_INSNS ? "every instruction" : "events only",
+	       fh->flags & TRACE_F_ICOUNT ? ", exact instruction counts" : "");
+	printf("command: veil-emu %s", fh->mode == TRACE_MODE_RUN ? "run" : "exec");
+	for (i = 0; i < t->h.argc; i++)
+		printf(" %.*s", t->h.argv[i].len, t->h.argv[i].p);
+	printf("\ncwd: %.*s\n", t->h.cwd.len, t->h.cwd.p);
+	for (i = 0; i < t->h.nimages; i++) {
+		const struct trace_image *im = &t->h.images[i];
+
+		printf("image: %.*s (%" PRIu64 " bytes, sha256 ", im->path.len, im->path.p,
+		       im->size);
+		for (k = 0; k < 32; k++)
+			printf("%02x", im->sha256[k]);
+		printf(")\n");
+	}
+}
+
+static int cmd_summary(int argc, char **argv)
+{
+	uint64_t types[TR_NR_TYPES] = { 0 }, vcpus[256] = { 0 }, vmpls[4] = { 0 }, other = 0, i;
+	uint64_t in_call[256];	       /* protocol + 1 of the call a vCPU is in, 0 = none */
+	bool entered[256] = { false }; /* the last switch entered VMPL0 */
+	uint64_t end_rec = UINT64_MAX;
+	struct proto_count pc[MAX_PROTOS];
+	unsigned npc = 0, k;
+	struct tfile t;
+	int rc;
+
+	if (want_help(argc, argv, usage_summary))
+		return 0;
+	if (argc != 1)
+		return fail("summary wants one FILE (see veil-trace summary --help)");
+	if ((rc = open_trace(&t, argv[0])))
+		return rc;
+	memset(in_call, 0, sizeof(in_call));
+	print_header(&t);
+	for (i = 0; i < t.n; i++) {
+		const struct trace_rec *r = tf_rec(&t, i);
+		const struct trace_mon *mc = (const void *)(r + 1);
+		const struct trace_switch *s = (const void *)(r + 1);
+
+		types[r->type]++;
+		vcpus[r->vcpu]++;
+		if (r->type == TR_END && end_rec == UINT64_MAX)
+			end_rec = i;
+		vmpls[r->vmpl & 3]++;
+		if (r->type == TR_MCALL) {
+			struct proto_count *p = proto_slot(pc, &npc, mc->a >> 32);
+
+			p->calls++;
+			if (entered[r->vcpu]) { /* the switch into VMPL0 carried this call */
+				p->switches++;
+				other--;
+				entered[r->vcpu] = false;
+			}
+			in_call[r->vcpu] = (mc->a >> 32) + 1;
+		} else if (r->type == TR_SWITCH && !s->result) {
+			entered[r->vcpu] = s->to == 0;
+			if (s->from == 0 && in_call[r->vcpu]) {
+				proto_slot(pc, &npc, in_call[r->vcpu] - 1)->switches++;
+				in_call[r->vcpu] = 0;
+			} else {
+				other++;
+			}
+		}
+	}
+	printf("records: %" PRIu64 "\n\nby type:\n", t.n);
+	for (k = 1; k < TR_NR_TYPES; k++)
+		if (types[k])
+			printf("  %-12s %10" PRIu64 "\n", trace_type_name(k), types[k]);
+	printf("by vCPU:\n");
+	for (k = 0; k < 256; k++)
+		if (vcpus[k])
+			printf("  vCPU %-7u %10" PRIu64 "\n", k, vcpus[k]);
+	printf("by VMPL:\n");
+	for (k = 0; k < 4; k++)
+		if (vmpls[k])
+			printf("  VMPL%-8u %10" PRIu64 "\n", k, vmpls[k]);
+	printf("VMPL switches per service protocol:\n");
+	for (k = 0; k < npc; k++)
+		printf("  protocol %#-10" PRIx64 " %-12s %10" PRIu64 " switches, %" PRIu64
+		       " calls\n",
+		       pc[k].proto, protocol_name(pc[k].proto), pc[k].switches, pc[k].calls);
+	printf("  no call %26" PRIu64 " switches\n", other);
+	if (end_rec < t.n) {
+		char d[300];
+
+		trace_describe(tf_rec(&t, end_rec), d, sizeof(d));
+		printf("end: record %" PRIu64 ": %s\n", end_rec, d);
+	} else {
+		printf("end: not recorded (the run did not finish)\n");
+	}
+	tf_close(&t);
+	return 0;
+}
+
+/* ---- list ------------------------------------------------------------------------ */
+
+struct filter {
+	int vcpu, vmpl;
+	bool types[TR_NR_TYPES], any_type;
+	uint64_t from, to;
+};
+
+static int parse_types(struct filter *f, const char *s)
+{
+	char buf[256], *tok, *save;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int ty = trace_type_from_name(tok);
+
+		if (ty < 0)
+			return fail("unknown record type '%s' (see veil-trace list --help)", tok);
+		f->types[ty] = true;
+		f->any_type = true;
+	}
+	return f->any_type ? 0 : fail("--type wants a type name");
+}
+
+static int parse_filter(struct filter *f, int argc, char **argv, const char **file)
+{
+	int i;
+
+	*f = (struct filter){ .vcpu = -1, .vmpl = -1, .to = UINT64_MAX };
+	*file = NULL;
+	for (i = 0; i < argc; i++) {
+		const char *o = argv[i], *a = i + 1 < argc ? argv[i + 1] : NULL;
+		uint64_t v;
+
+		if (o[0] != '-' || !o[1]) {
+			if (*file)
+				return fail("list takes one FILE, got '%s' too", o);
+			*file = o;
+			continue;
+		}
+		if (!a || parse_num(a, &v)) {
+			if (a && !strcmp(o, "--type")) {
+				if (parse_types(f, a))
+					return 2;
+				i++;
+				continue;
+			}
+			return fail("%s wants a number (see veil-trace list --help)", o);
+		}
+		i++;
+		if (!strcmp(o, "--vcpu") && v < 256)
+			f->vcpu = v;
+		else if (!strcmp(o, "--vmpl") && v < 4)
+			f->vmpl = v;
+		else if (!strcmp(o, "--from"))
+			f->from = v;
+		else if (!strcmp(o, "--to"))
+			f->to = v;
+		else if (!strcmp(o, "--type"))
+			return fail("unknown record type '%s' (see veil-trace list --help)", a);
+		else
+			return fail("bad option '%s %s' (see veil-trace list --help)", o, a);
+	}
+	return *file ? 0 : fail("list needs a FILE (see veil-trace list --help)");
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	struct filter f;
+	struct tfile t;
+	const char *file;
+	char line[700];
+	uint64_t i;
+	int rc;
+
+	if (want_help(argc, argv, usage_list))
+		return 0;
+	if ((rc = parse_filter(&f, argc, argv, &file)))
+		return rc;
+	if ((rc = open_trace(&t, file)))
+		return rc;
+	for (i = f.from; i < t.n && i <= f.to; i++) {
+		const struct trace_rec *r = tf_rec(&t, i);
+
+		if ((f.vcpu >= 0 && r->vcpu != f.vcpu) || (f.vmpl >= 0 && r->vmpl != f.vmpl) ||
+		    (f.any_type && !f.types[r->type]))
+			continue;
+		tf_line(&t, i, line, sizeof(line));
+		puts(line);
+	}
+	tf_close(&t);
+	return 0;
+}
+
+/* ---- show ------------------------------------------------------------------------- */
+
+static int cmd_show(int argc, char **argv)
+{
+	struct tfile t;
+	uint64_t n;
+	int rc;
+
+	if (want_help(argc, argv, usage_show))
+		return 0;
+	if (argc != 2 || parse_num(argv[1], &n))
+		return fail("show wants FILE N (see veil-trace show --help)");
+	if ((rc = open_trace(&t, argv[0])))
+		return rc;
+	if (n >= t.n) {
+		fprintf(stderr,
+			"veil-trace: %s has %" PRIu64 " records (0-%" PRIu64 "), no record %" PRIu64
+			"\n",
+			argv[0], t.n, t.n ? t.n - 1 : 0, n);
+		tf_close(&t);
+		return 1;
+	}
+	tf_show(&t, n, stdout);
+	tf_close(&t);
+	return 0;
+}
+
+/* ---- rmp -------------------------------------------------------------------------- */
+
+static void put_entry(const char *what, const struct trace_rmp_entry *e)
+{
+	char p[4][6];
+	unsigned v;
+
+	for (v = 0; v < 4; v++)
+		trace_perm_str(e->perms[v], p[v]);
+	printf("    %-7s %s %s%s%s  vmpl0 %-4s vmpl1 %-4s vmpl2 %-4s vmpl3 %-4s\n", what,
+	       e->flags & TRACE_RMP_ASSIGNED ? "assigned  " : "unassigned",
+	       e->flags & TRACE_RMP_VALIDATED ? "validated    " : "not-validated",
+	       e->flags & TRACE_RMP_VMSA ? " vmsa" : "", e->flags & TRACE_RMP_LARGE ? " 2M" : "",
+	       p[0], p[1], p[2], p[3]);
+}
+
+/* Apply the fields an operation sets to one page's entry. */
+static void apply(struct trace_rmp_entry *e, const struct trace_rmp_entry *after, uint32_t ch)
+{
+	unsigned v;
+
+	if (ch & TRACE_RMPF_FLAGS)
+		e->flags = after->flags;
+	if (ch & TRACE_RMPF_VALIDATED)
+		e->flags = (e->flags & ~TRACE_RMP_VALIDATED) | (after->flags & TRACE_RMP_VALIDATED);
+	if (ch & TRACE_RMPF_VMSA)
+		e->flags = (e->flags & ~TRACE_RMP_VMSA) | (after->flags & TRACE_RMP_VMSA);
+	for (v = 0; v < 4; v++)
+		if (ch & TRACE_RMPF_PERM(v))
+			e->perms[v] = after->perms[v];
+}
+
+/* Does record r change the page at gpa? Sets the operation's entry and fields. */
+static bool touches(const struct trace_rec *r, uint64_t gpa, const struct trace_rmp_entry **after,
+		    uint32_t *changed)
+{
+	uint64_t base, pages;
+
+	if (r->type == TR_RMP) {
+		const struct trace_rmp *x = (const void *)(r + 1);
+
+		base = x->gpa, pages = x->npages, *after = &x->after, *changed = x->changed;
+	} else if (r->type == TR_RMPADJUST) {
+		const struct trace_rmpadjust *x = (const void *)(r + 1);
+
+		base = x->gpa & ~0xFFFULL, pages = x->size ? 512 : 1;
+		*after = &x->after, *changed = x->changed;
+	} else if (r->type == TR_PVALIDATE) {
+		const struct trace_pvalidate *x = (const void *)(r + 1);
+
+		base = x->gpa & ~0xFFFULL, pages = x->size ? 512 : 1;
+		*after = &x->after, *changed = x->changed;
+	} else {
+		return false;
+	}
+	return *changed && gpa >= base && (gpa - base) / 4096 < pages;
+}
+
+static int cmd_rmp(int argc, char **argv)
+{
+	struct trace_rmp_entry e = { .flags = TRACE_RMP_ASSIGNED, .perms = { 0xF, 0, 0, 0 } };
+	struct tfile t;
+	uint64_t gpa, i, changes = 0;
+	int rc;
+
+	if (want_help(argc, argv, usage_rmp))
+		return 0;
+	if (argc != 2 || parse_num(argv[1], &gpa))
+		return fail("rmp wants FILE GPA (see veil-trace rmp --help)");
+	if ((rc = open_trace(&t, argv[0])))
+		return rc;
+	gpa &= ~0xFFFULL;
+	if (gpa >= t.h.fh->mem_size) {
+		fprintf(stderr,
+			"veil-trace: %#" PRIx64 " is outside guest memory (%" PRIu64 " MiB)\n", gpa,
+			t.h.fh->mem_size >> 20);
+		tf_close(&t);
+		return 1;
+	}
+	printf("page %#" PRIx64 ":\n  launch state (machine model):\n", gpa);
+	put_entry("", &e);
+	for (i = 0; i < t.n; i++) {
+		const struct trace_rec *r = tf_rec(&t, i);
+		const struct trace_rmp_entry *after;
+		struct trace_rmp_entry before = e;
+		uint32_t changed;
+		char d[600];
+
+		if (!touches(r, gpa, &after, &changed))
+			continue;
+		apply(&e, after, changed);
+		trace_describe(r, d, sizeof(d));
+		*strchrnul(d, ';') = 0; /* the entry follows below, for this page */
+		printf("  record %" PRIu64 " (vcpu %u VMPL%u) %s: %s\n", r->seq, r->vcpu, r->vmpl,
+		       trace_type_name(r->type), d);
+		put_entry("before", &before);
+		put_entry("after", &e);
+		changes++;
+	}
+	printf("%" PRIu64 " change(s)\n", changes);
+	tf_close(&t);
+	return 0;
+}
+
+/* ---- replay ----------------------------------------------------------------------- */
+
+static char *dupstr(struct trace_str s)
+{
+	char *p = malloc(s.len + 1);
+
+	if (p) {
+		memcpy(p, s.p, s.len);
+		p[s.len] = 0;
+	}
+	return p;
+}
+
+/* veil-emu next to this program (both live in the build's backends/emu). */
+static void emu_path(char *buf, size_t len)
+{
+	const char *env = getenv("VEIL_EMU");
+	char self[PATH_MAX - 16];
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(buf, len, "%s", env);
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = 0;
+	if (n > 0 && strrchr(self, '/'))
+		*strrchr(self, '/') = 0;
+	snprintf(buf, len, "%s/veil-emu", n > 0 ? self : ".");
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+	const char *file = NULL, *gdb = NULL, *to = NULL;
+	char emu[PATH_MAX], abs[PATH_MAX], *cwd, *args[TRACE_MAX_ARGS + 16];
+	struct tfile t;
+	uint64_t n;
+	unsigned i, k = 0;
+	int rc, j;
+
+	if (want_help(argc, argv, usage_replay))
+		return 0;
+	for (j = 0; j < argc; j++) {
+		const char *o = argv[j], *a = j + 1 < argc ? argv[j + 1] : NULL;
+
+		if (!strcmp(o, "--to") || !strcmp(o, "--gdb")) {
+			if (!a)
+				return fail("%s needs a value (see veil-trace replay --help)", o);
+			*(o[2] == 't' ? &to : &gdb) = a;
+			j++;
+		} else if (o[0] == '-' || file) {
+			return fail("bad argument '%s' (see veil-trace replay --help)", o);
+		} else {
+			file = o;
+		}
+	}
+	if (!file || !to || parse_num(to, &n))
+		return fail("replay wants FILE --to N (see veil-trace replay --help)");
+	if ((rc = open_trace(&t, file)))
+		return rc;
+	if (n >= t.n) {
+		fprintf(stderr, "veil-trace: %s has %" PRIu64 " records, no record %" PRIu64 "\n",
+			file, t.n, n);
+		tf_close(&t);
+		return 1;
+	}
+	if (!realpath(file, abs)) {
+		tf_close(&t);
+		return fail("cannot resolve '%s': %s", file, strerror(errno));
+	}
+	emu_path(emu, sizeof(emu));
+	args[k++] = emu;
+	args[k++] = t.h.fh->mode == TRACE_MODE_RUN ? "run" : "exec";
+	for (i = 0; i < t.h.argc; i++) {
+		struct trace_str s = t.h.argv[i];
+
+		/* The recording options are replaced by the replay's own. */
+		if ((s.len == 7 && !memcmp(s.p, "--trace", 7)) ||
+		    (s.len == 5 && !memcmp(s.p, "--gdb", 5)) ||
+		    (s.len == 8 && !memcmp(s.p, "--replay", 8)) ||
+		    (s.len == 11 && !memcmp(s.p, "--replay-to", 11))) {
+			i++;
+			continue;
+		}
+		args[k++] = dupstr(s);
+	}
+	args[k++] = "--replay";
+	args[k++] = abs;
+	args[k++] = "--replay-to";
+	args[k++] = (char *)to;
+	if (gdb) {
+		args[k++] = "--gdb";
+		args[k++] = (char *)gdb;
+	}
+	args[k] = NULL;
+	cwd = dupstr(t.h.cwd);
+	tf_close(&t);
+	if (!cwd || chdir(cwd))
+		return fail("cannot enter the recorded working directory '%s'", cwd ? cwd : "?");
+	fflush(stdout);
+	execv(emu, args);
+	return fail("cannot run %s: %s", emu, strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = { { "summary", cmd_summary }, { "list", cmd_list }, { "show", cmd_show },
+		     { "step", cmd_step },	 { "rmp", cmd_rmp },   { "export", cmd_export },
+		     { "replay", cmd_replay } };
+	unsigned i;
+
+	if (argc < 2)
+		return fail("missing command (try veil-trace help)");
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage_main, stdout);
+		return 0;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 2, argv + 2);
+	return fail("unknown command '%s' (try veil-trace help)", argv[1]);
+}
