@@ -1130,10 +1130,10 @@ static void print_state(struct emu_machine *m, struct inst *in, const struct tra
 		printf("(native monitor at VMPL0: no guest registers)\n");
 		return;
 	}
-	printf("rip %#018" PRIx64 " rflags %#" PRIx64 "\n", rreg(in->uc, UC_X86_REG_RIP),
+	printf("rip 0x%016" PRIx64 " rflags %#" PRIx64 "\n", rreg(in->uc, UC_X86_REG_RIP),
 	       rreg(in->uc, UC_X86_REG_RFLAGS));
 	for (i = 0; i < 16; i++)
-		printf("%s %#018" PRIx64 "%s", names[i], rreg(in->uc, regs[i].id),
+		printf("%s 0x%016" PRIx64 "%s", names[i], rreg(in->uc, regs[i].id),
 		       i % 4 == 3 ? "\n" : " ");
 	printf("cr0 %#" PRIx64 " cr2 %#" PRIx64 " cr3 %#" PRIx64 " cr4 %#" PRIx64 "\n",
 	       rreg(in->uc, UC_X86_REG_CR0), rreg(in->uc, UC_X86_REG_CR2),

@@ -135,7 +135,7 @@ static void show_regs(const struct trace_regs *g, FILE *out)
 
 	fprintf(out, "registers:\n");
 	for (i = 0; i < 22; i++)
-		fprintf(out, "  %-6s %#018" PRIx64 "%s", names[i], v[i], i % 3 == 2 ? "\n" : "");
+		fprintf(out, "  %-6s 0x%016" PRIx64 "%s", names[i], v[i], i % 3 == 2 ? "\n" : "");
 	fprintf(out, "\n");
 }
 
