@@ -349,7 +349,7 @@ static double vmpl_roundtrip(unsigned batches, unsigned per_batch, double *mean,
 		memcpy(r, p + RES_ADDR, sizeof(r));
 		snprintf(msg, sizeof(msg),
 			 "run ended with %s at VMPL%u rip %#llx vector %d exitinfo %#llx/%#llx "
-			 "after %u of %u markers, RMPADJUST %llu/%llu %s",
+			 "after %u of %u markers, RMPADJUST %llu/%llu %.60s",
 			 emu_exit_kind_name(x.kind), x.vmpl, (unsigned long long)x.rip, x.vector,
 			 (unsigned long long)x.exitinfo1, (unsigned long long)x.exitinfo2, nmarks,
 			 batches + 2, (unsigned long long)r[2], (unsigned long long)r[3],

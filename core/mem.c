@@ -53,7 +53,8 @@ int veil_mem_apply(struct veil_mem *mem, struct veil_backend *be, u64 gpa)
 	if (p->owner != VEIL_OWNER_VMSA)
 		return VEIL_OK;
 	veil_tlb_flush(be);
-	return veil_rmpadjust(be, gpa, false, VEIL_RMPADJUST_ATTRS(1, 0, true)) ? VEIL_EHW : VEIL_OK;
+	return veil_rmpadjust(be, gpa, false, VEIL_RMPADJUST_ATTRS(1, 0, true)) ? VEIL_EHW :
+										  VEIL_OK;
 }
 
 int veil_mem_transfer(struct veil_mem *mem, struct veil_backend *be, u64 gpa, u64 len,

@@ -391,8 +391,10 @@ static void fault_policy(struct veil_monitor *mon, struct veil_vcpu *vc, const u
 	n = veil_snprintf(msg, sizeof(msg),
 			  "violation: vcpu %u rip %lx gpa %lx exitinfo1 %lx (%s%s)", vc->id,
 			  (unsigned long)f->rip, (unsigned long)f->exitinfo2,
-			  (unsigned long)f->exitinfo1, f->exitinfo1 & 0x10 ? "fetch" :
-			  f->exitinfo1 & 2 ? "write" : "read",
+			  (unsigned long)f->exitinfo1,
+			  f->exitinfo1 & 0x10 ? "fetch" :
+			  f->exitinfo1 & 2    ? "write" :
+						"read",
 			  f->exitinfo1 & 4 ? " at CPL3" : "");
 	veil_service_record(mon, vc, msg, (u32)(n < sizeof(msg) ? n : sizeof(msg) - 1));
 	veil_printf(vc->be, "veil: RMP %s; stopping the CVM\n", msg);

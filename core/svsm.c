@@ -96,8 +96,8 @@ static u64 core_pvalidate(struct veil_monitor *mon, struct veil_vcpu *vc, struct
 
 		/* Rescinding the request's own page would leave the monitor writing
 		 * `next` into a page that is no longer validated. */
-		if (!((entry >> 2) & 1) && (entry & ~(span - 1) & ~0xFFFULL) ==
-					       ((c->rcx & ~0xFFFULL) & ~(span - 1)))
+		if (!((entry >> 2) & 1) &&
+		    (entry & ~(span - 1) & ~0xFFFULL) == ((c->rcx & ~0xFFFULL) & ~(span - 1)))
 			return SVSM_ERR_INVALID_PARAMETER;
 
 		rc = pvalidate_entry(mon, vc, entry);
@@ -184,8 +184,7 @@ const struct veil_service *veil_service_find(u32 protocol)
 	return NULL;
 }
 
-void veil_service_record(struct veil_monitor *mon, struct veil_vcpu *vc, const void *data,
-			 u32 len)
+void veil_service_record(struct veil_monitor *mon, struct veil_vcpu *vc, const void *data, u32 len)
 {
 	const struct veil_service *const *s;
 

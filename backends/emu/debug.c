@@ -1123,7 +1123,8 @@ static void print_state(struct emu_machine *m, struct inst *in, const struct tra
 	trace_describe(r, desc, sizeof(desc));
 	printf("replay: stopped after record %" PRIu64 " (%s): %s\n", r->seq,
 	       trace_type_name(r->type), desc);
-	printf("vcpu %u vmpl %u cpl %u icount %" PRIu64 "\n", r->vcpu, r->vmpl, r->cpl, m->insns);
+	/* the record's count: for an INSN record, before its instruction */
+	printf("vcpu %u vmpl %u cpl %u icount %" PRIu64 "\n", r->vcpu, r->vmpl, r->cpl, r->icount);
 	if (!in)
 		in = v->inst[r->vmpl < EMU_NR_VMPLS ? r->vmpl : 0];
 	if (!in || (r->vmpl == 0 && m->native0)) {

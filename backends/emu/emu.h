@@ -86,7 +86,7 @@ struct emu_config {
 	bool count_insns;   /* exact instruction counts (costs speed) */
 	uint64_t max_insns; /* 0 = no limit; needs count_insns */
 	FILE *console;	    /* IOIO console output; NULL = stdout */
-	FILE *com2; /* IOIO port 0x2F8 output (the guest's data channel); NULL = none */
+	FILE *com2;	    /* IOIO port 0x2F8 output (the guest's data channel); NULL = none */
 	FILE *log;	    /* model diagnostics; NULL = none */
 };
 

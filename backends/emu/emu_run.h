@@ -12,7 +12,7 @@ struct emu_run_params {
 	unsigned nr_segs;
 	struct {
 		uint64_t gpa, len; /* page-aligned extent */
-		uint32_t flags;    /* ELF p_flags */
+		uint32_t flags;	   /* ELF p_flags */
 	} segs[8];
 };
 

@@ -136,7 +136,7 @@ enum stop_kind {
 	STOP_INVALID,	  /* invalid opcode at rip (maybe an SNP instruction) */
 	STOP_SWITCH_DONE, /* the state-load stub reached its end */
 	STOP_SYSCALL,	  /* SYSCALL executed (RIP already past it) */
-	STOP_RETRY,   /* nothing ran; start again (new hooks in place) */
+	STOP_RETRY,	  /* nothing ran; start again (new hooks in place) */
 	STOP_LIMIT,
 	STOP_DEBUG, /* the debugger stopped the CPU before the instruction at RIP */
 };
@@ -161,10 +161,10 @@ struct inst {
 	unsigned vmpl;
 	unsigned idx;
 	uint64_t vmcb_pa;
-	bool loaded;	       /* hidden state matches `shadow` */
-	bool in_switch;	       /* the state-load stub may be fetched */
-	uint64_t rmp_gen;      /* RMP generation its TLB was filled under */
-	uint8_t shadow[0x400]; /* VMSA bytes as last synchronised */
+	bool loaded;		/* hidden state matches `shadow` */
+	bool in_switch;		/* the state-load stub may be fetched */
+	uint64_t rmp_gen;	/* RMP generation its TLB was filled under */
+	uint8_t shadow[0x400];	/* VMSA bytes as last synchronised */
 	uint64_t io_addrs[256]; /* IN/OUT/INS/OUTS sites with a stop hook */
 	unsigned nr_io;
 	struct stop stop;
@@ -188,7 +188,7 @@ struct vcpu {
 };
 
 struct emu_machine {
-	csh cs;  /* Capstone, for scanning new code (I/O sites) */
+	csh cs;	 /* Capstone, for scanning new code (I/O sites) */
 	csh csd; /* Capstone with operand details (fault addresses) */
 	struct emu_config cfg;
 	uint8_t *mem; /* guest memory followed by the private region */
@@ -206,7 +206,7 @@ struct emu_machine {
 	uint64_t vmpl0_lost; /* GPA|1 of a VMPL0 page the hypervisor took away */
 	bool done;
 	struct emu_exit exit;
-	uint64_t pt_next; /* exec page-table allocator */
+	uint64_t pt_next;	 /* exec page-table allocator */
 	struct emu_trace *trace; /* --trace recorder or replay checker; NULL = off */
 	struct emu_dbg *dbg;	 /* GDB stub / replay stop; NULL = off */
 };

@@ -86,12 +86,33 @@ const struct trace_rec *tf_rec(const struct tfile *t, uint64_t i)
 	return (const void *)(t->map + t->off[i]);
 }
 
+/* The SNP instructions, which Capstone 4 does not know. */
+static const char *snp_insn(const uint8_t *b, size_t len)
+{
+	static const struct {
+		uint8_t op[4];
+		const char *name;
+	} t[] = { { { 0xF2, 0x0F, 0x01, 0xFF }, "pvalidate" }, { { 0xF3, 0x0F, 0x01, 0xFE }, "rmpadjust" },
+		  { { 0xF3, 0x0F, 0x01, 0xD9 }, "vmgexit" },   { { 0xF2, 0x0F, 0x01, 0xFE }, "rmpupdate" },
+		  { { 0xF3, 0x0F, 0x01, 0xFF }, "psmash" },    { { 0xF2, 0x0F, 0x01, 0xFD }, "rmpread" } };
+	unsigned i;
+
+	for (i = 0; len >= 4 && i < sizeof(t) / sizeof(t[0]); i++)
+		if (!memcmp(b, t[i].op, 4))
+			return t[i].name;
+	return NULL;
+}
+
 int tf_disasm(const uint8_t *bytes, size_t len, uint64_t rip, char *buf, size_t buflen)
 {
 	csh h;
 	cs_insn *insn;
 	size_t n;
 
+	if (snp_insn(bytes, len)) {
+		snprintf(buf, buflen, "%s", snp_insn(bytes, len));
+		return 0;
+	}
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
 		return -1;
 	n = cs_disasm(h, bytes, len, rip, 1, &insn);

@@ -21,9 +21,9 @@
 
 static int kci_init(struct veil_monitor *mon, struct veil_vcpu *vc)
 {
-	u64 gpa = veil_monitor_alloc(mon, (sizeof(struct veil_kci) + VEIL_PAGE_SIZE - 1) /
-						  VEIL_PAGE_SIZE,
-				     VEIL_PAGE_SIZE);
+	u64 gpa = veil_monitor_alloc(
+		mon, (sizeof(struct veil_kci) + VEIL_PAGE_SIZE - 1) / VEIL_PAGE_SIZE,
+		VEIL_PAGE_SIZE);
 	struct veil_kci *k = gpa ? veil_map(vc->be, gpa, sizeof(*k)) : NULL;
 
 	if (!k)
@@ -95,8 +95,7 @@ static u64 copy_exports(struct veil_monitor *mon, struct veil_vcpu *vc, struct v
 		struct veil_kci_export *e = &k->exports[i];
 
 		e->name[VEIL_KCI_NAME_MAX - 1] = 0;
-		if (!e->name[0] ||
-		    !veil_range_within(e->addr, 1, l->kernel_start, l->kernel_end))
+		if (!e->name[0] || !veil_range_within(e->addr, 1, l->kernel_start, l->kernel_end))
 			return VEIL_KCI_ERR_EXPORT;
 	}
 	k->nr_exports = d->nr_exports;

@@ -21,7 +21,7 @@
 #define HDR sizeof(struct veil_log_record)
 
 struct veil_log {
-	u8 *store;    /* service-owned pages */
+	u8 *store; /* service-owned pages */
 	u64 capacity, used, count, drops;
 	u8 head[32];
 };
@@ -67,8 +67,7 @@ static int log_init(struct veil_monitor *mon, struct veil_vcpu *vc)
 }
 
 /* Store one record; src was checked (or is the monitor's own). */
-static u64 store(struct veil_log *log, struct veil_vcpu *vc, const void *src, u32 len,
-		 u64 *seq)
+static u64 store(struct veil_log *log, struct veil_vcpu *vc, const void *src, u32 len, u64 *seq)
 {
 	struct veil_log_record r;
 	u8 *dst;

@@ -33,7 +33,7 @@ struct layout {
 	u32 nsyms;
 	const char *strtab;
 	u64 strsz;
-	u64 base, text_pages, pages; /* placement */
+	u64 base, text_pages, pages;  /* placement */
 	u64 addr[ELF64_MAX_SECTIONS]; /* GPA of each allocated section, 0 = none */
 };
 
@@ -82,7 +82,11 @@ static u64 parse(struct layout *l)
 	const struct elf64_ehdr *eh = (const void *)l->file;
 	u32 i;
 
-	if (l->len < sizeof(*eh) || veil_memcmp(eh->e_ident, "\x7f" "ELF", 4) ||
+	if (l->len < sizeof(*eh) ||
+	    veil_memcmp(eh->e_ident,
+			"\x7f"
+			"ELF",
+			4) ||
 	    eh->e_ident[4] != 2 || eh->e_ident[5] != 1 || eh->e_type != ELF64_ET_REL ||
 	    eh->e_machine != ELF64_EM_X86_64 || eh->e_shentsize != sizeof(struct elf64_shdr) ||
 	    eh->e_shnum == 0 || eh->e_shnum > ELF64_MAX_SECTIONS ||
@@ -97,8 +101,8 @@ static u64 parse(struct layout *l)
 		if (s->sh_type != ELF64_SHT_NOBITS && s->sh_type != ELF64_SHT_NULL &&
 		    !in_file(l, s->sh_offset, s->sh_size))
 			return VEIL_MOD_ERR_FORMAT;
-		if ((s->sh_flags & ELF64_SHF_ALLOC) && (s->sh_addralign > VEIL_PAGE_SIZE ||
-							(s->sh_addralign & (s->sh_addralign - 1))))
+		if ((s->sh_flags & ELF64_SHF_ALLOC) &&
+		    (s->sh_addralign > VEIL_PAGE_SIZE || (s->sh_addralign & (s->sh_addralign - 1))))
 			return VEIL_MOD_ERR_FORMAT;
 		if ((s->sh_flags & ELF64_SHF_WRITE) && (s->sh_flags & ELF64_SHF_EXECINSTR))
 			return VEIL_MOD_ERR_FORMAT; /* never W+X */
@@ -148,8 +152,9 @@ static u64 place(struct layout *l, u64 donated_pages)
 	for (i = 0; i < l->shnum; i++)
 		if (l->addr[i])
 			l->addr[i] = l->base + l->addr[i] - 1 +
-				     ((l->sh[i].sh_flags & ELF64_SHF_EXECINSTR)
-					      ? 0 : l->text_pages * VEIL_PAGE_SIZE);
+				     ((l->sh[i].sh_flags & ELF64_SHF_EXECINSTR) ?
+					      0 :
+					      l->text_pages * VEIL_PAGE_SIZE);
 	return SVSM_SUCCESS;
 }
 
@@ -259,8 +264,8 @@ static u64 load_sections(struct veil_monitor *mon, struct veil_vcpu *vc, struct 
 		if (!l->addr[s->sh_info])
 			continue; /* relocations of a non-allocated section (debug info) */
 		for (j = 0; j < s->sh_size / sizeof(*r); j++) {
-			rc = relocate_one(mon, l, mem + (l->addr[s->sh_info] - l->base),
-					  s->sh_info, &r[j]);
+			rc = relocate_one(mon, l, mem + (l->addr[s->sh_info] - l->base), s->sh_info,
+					  &r[j]);
 			if (rc != SVSM_SUCCESS)
 				return rc;
 		}
@@ -366,8 +371,9 @@ static u64 mod_load(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 	set_perms(mon, vc, l.base, l.text_pages, VEIL_RMP_PERM_R | VEIL_RMP_PERM_XS);
 	set_perms(mon, vc, l.base + l.text_pages * VEIL_PAGE_SIZE, l.pages - l.text_pages,
 		  VEIL_RMP_PERM_R | VEIL_RMP_PERM_W);
-	ms->mod[slot] = (struct veil_module){ .loaded = true, .base = l.base, .pages = l.pages,
-					       .text_pages = l.text_pages };
+	ms->mod[slot] = (struct veil_module){
+		.loaded = true, .base = l.base, .pages = l.pages, .text_pages = l.text_pages
+	};
 	veil_memcpy(ms->mod[slot].hash, hash, 32);
 	ms->generation++;
 	ms->mod[slot].handle = ((u64)ms->generation << 8) | slot;

@@ -9,14 +9,14 @@
 
 struct veil_module {
 	bool loaded;
-	u64 handle;           /* generation << 8 | slot: stale handles never match */
+	u64 handle; /* generation << 8 | slot: stale handles never match */
 	u64 base, pages, text_pages;
-	u8 hash[32];          /* SHA-256 of the signed file: refuses double loads */
+	u8 hash[32]; /* SHA-256 of the signed file: refuses double loads */
 };
 
 struct veil_modules {
 	u32 generation;
-	u8 *scratch;          /* monitor copy of the file being loaded */
+	u8 *scratch; /* monitor copy of the file being loaded */
 	struct veil_module mod[VEIL_MAX_MODULES];
 };
 

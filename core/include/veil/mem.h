@@ -17,7 +17,7 @@ enum veil_owner {
 	VEIL_OWNER_VMSA,     /* a VMSA page of some domain */
 	VEIL_OWNER_SERVICE,  /* a protected service (id = service) */
 	VEIL_OWNER_ENCLAVE,  /* an enclave (id = enclave) */
-	VEIL_OWNER_MODULE,  /* a loaded kernel module: VMPL3 gets os_perms, but the OS
+	VEIL_OWNER_MODULE,   /* a loaded kernel module: VMPL3 gets os_perms, but the OS
 			     * cannot donate, validate or rescind its pages */
 };
 
@@ -31,7 +31,7 @@ struct veil_page {
 
 struct veil_mem {
 	u64 nr_pages;
-	u8 os_default; /* VMPL3 mask for pages given (back) to the OS */
+	u8 os_default;		 /* VMPL3 mask for pages given (back) to the OS */
 	struct veil_page *pages; /* lives in monitor memory */
 };
 

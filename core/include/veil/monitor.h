@@ -72,8 +72,8 @@ struct veil_fault {
 
 struct veil_monitor {
 	struct veil_launch launch;
-	u32 lock;                      /* serialises calls across vCPUs */
-	void *svc[VEIL_MAX_SERVICES];  /* per-service state (enum veil_service_id) */
+	u32 lock;		      /* serialises calls across vCPUs */
+	void *svc[VEIL_MAX_SERVICES]; /* per-service state (enum veil_service_id) */
 	struct veil_mem mem;
 	u64 alloc_next, alloc_end; /* bump allocator over the monitor region */
 	struct veil_vcpu vcpus[VEIL_MAX_VCPUS];

@@ -9,7 +9,12 @@
 
 #include <veil/svsm.h>
 
-enum veil_service_id { VEIL_SVC_LOG, VEIL_SVC_KCI, VEIL_SVC_MODULE, VEIL_SVC_ENCLAVE };
+enum veil_service_id {
+	VEIL_SVC_LOG,
+	VEIL_SVC_KCI,
+	VEIL_SVC_MODULE,
+	VEIL_SVC_ENCLAVE
+};
 
 struct veil_service {
 	const char *name;
@@ -23,8 +28,7 @@ struct veil_service {
 };
 
 /* Hand an event to every service that records events. */
-void veil_service_record(struct veil_monitor *mon, struct veil_vcpu *vc, const void *data,
-			 u32 len);
+void veil_service_record(struct veil_monitor *mon, struct veil_vcpu *vc, const void *data, u32 len);
 
 /* NULL-terminated. */
 extern const struct veil_service *const veil_services[];

@@ -55,9 +55,9 @@ struct svsm_pvalidate_hdr {
 };
 #define SVSM_PVAL_SIZE_4K 0
 #define SVSM_PVAL_SIZE_2M 1
-#define SVSM_PVAL_ENTRY(gfn, size, validate, ignore_cf)                                        \
-	(((uint64_t)(gfn) << 12) | ((uint64_t)(size)&3) | ((uint64_t)!!(validate) << 2) |        \
-	 ((uint64_t)!!(ignore_cf) << 3))
+#define SVSM_PVAL_ENTRY(gfn, size, validate, ignore_cf)                                    \
+	(((uint64_t)(gfn) << 12) | ((uint64_t)(size)&3) | ((uint64_t) !!(validate) << 2) | \
+	 ((uint64_t) !!(ignore_cf) << 3))
 #define SVSM_PVAL_MAX_ENTRIES 511 /* in one 4 KiB page */
 
 /* ---- protocol 1: attestation (SVSM specification) ----------------------- */
@@ -66,19 +66,20 @@ struct svsm_pvalidate_hdr {
 #define SVSM_ATTEST_SINGLE_SERVICE 1
 
 /* ---- Veil protocols (one per service; discover with QUERY_PROTOCOL) ---- */
-#define VEIL_PROTOCOL_KCI 0x56450001U    /* kernel code integrity */
+#define VEIL_PROTOCOL_KCI 0x56450001U	 /* kernel code integrity */
 #define VEIL_PROTOCOL_MODULE 0x56450002U /* module loading */
-#define VEIL_PROTOCOL_LOG 0x56450003U    /* secure log */
+#define VEIL_PROTOCOL_LOG 0x56450003U	 /* secure log */
 #define VEIL_PROTOCOL_ENCLAVE 0x56450004U
 #define VEIL_PROTOCOL_TEST 0x5645FFFFU /* call 0: echo RCX + 1; touches no state (benchmarks) */
 
 /* ---- VEIL_PROTOCOL_LOG: the secure, append-only log ---------------------- */
 #define VEIL_LOG_APPEND 0 /* RCX = GPA of the record, RDX = its length -> RCX = seq */
-#define VEIL_LOG_HEAD 1   /* RCX = GPA of a struct veil_log_head to fill */
-#define VEIL_LOG_READ 2   /* RCX = first seq, RDX = buffer GPA, R8 = buffer length
+#define VEIL_LOG_HEAD 1	  /* RCX = GPA of a struct veil_log_head to fill */
+#define VEIL_LOG_READ \
+	2 /* RCX = first seq, RDX = buffer GPA, R8 = buffer length
 			   * -> RCX = records copied, RDX = bytes, R8 = next seq */
 #define VEIL_LOG_MAX_RECORD 1024
-#define VEIL_LOG_ERR_FULL (SVSM_ERR_PROTOCOL_BASE + 1)   /* no room: dropped, counted */
+#define VEIL_LOG_ERR_FULL (SVSM_ERR_PROTOCOL_BASE + 1)	 /* no room: dropped, counted */
 #define VEIL_LOG_ERR_NO_SEQ (SVSM_ERR_PROTOCOL_BASE + 2) /* READ: seq not in the log */
 
 /*
@@ -96,19 +97,19 @@ struct veil_log_record {
 };
 
 struct veil_log_head {
-	uint64_t count;    /* records stored */
-	uint64_t drops;    /* appends refused because the log was full */
+	uint64_t count;	   /* records stored */
+	uint64_t drops;	   /* appends refused because the log was full */
 	uint64_t capacity; /* bytes of record storage */
-	uint64_t used;     /* bytes used */
+	uint64_t used;	   /* bytes used */
 	uint8_t head[32];  /* hash of the last record (zeros when empty) */
 };
 
 /* ---- VEIL_PROTOCOL_KCI: kernel code integrity --------------------------- */
-#define VEIL_KCI_LOCK 0   /* RCX = GPA of struct veil_kci_decl */
+#define VEIL_KCI_LOCK 0	  /* RCX = GPA of struct veil_kci_decl */
 #define VEIL_KCI_STATUS 1 /* -> RCX = 1 if locked, RDX = text pages, R8 = exports */
 #define VEIL_KCI_ERR_LOCKED (SVSM_ERR_PROTOCOL_BASE + 1)   /* already locked */
 #define VEIL_KCI_ERR_MISMATCH (SVSM_ERR_PROTOCOL_BASE + 2) /* declared != measured image */
-#define VEIL_KCI_ERR_WX (SVSM_ERR_PROTOCOL_BASE + 3)       /* a writable+executable segment */
+#define VEIL_KCI_ERR_WX (SVSM_ERR_PROTOCOL_BASE + 3)	   /* a writable+executable segment */
 #define VEIL_KCI_ERR_EXPORT (SVSM_ERR_PROTOCOL_BASE + 4)   /* an export outside the image */
 
 #define VEIL_KCI_TEXT 1
@@ -119,7 +120,7 @@ struct veil_log_head {
 
 struct veil_kci_range {
 	uint64_t gpa, len; /* page-aligned, as the image's PT_LOAD segments */
-	uint32_t kind;     /* VEIL_KCI_TEXT or VEIL_KCI_RODATA */
+	uint32_t kind;	   /* VEIL_KCI_TEXT or VEIL_KCI_RODATA */
 	uint32_t reserved;
 };
 
@@ -138,26 +139,27 @@ struct veil_kci_decl {
 };
 
 /* ---- VEIL_PROTOCOL_MODULE: signed kernel modules ------------------------- */
-#define VEIL_MOD_LOAD 0   /* RCX = GPA of the signed module file, RDX = its length,
+#define VEIL_MOD_LOAD \
+	0		  /* RCX = GPA of the signed module file, RDX = its length,
 			   * R8 = GPA of donated pages, R9 = their count
 			   * -> RCX = handle, RDX = init entry, R8 = exit entry (0 = none) */
 #define VEIL_MOD_UNLOAD 1 /* RCX = handle */
-#define VEIL_MOD_ERR_SIGNATURE (SVSM_ERR_PROTOCOL_BASE + 1) /* no or bad signature */
-#define VEIL_MOD_ERR_FORMAT (SVSM_ERR_PROTOCOL_BASE + 2)    /* not a valid ELF64 REL object */
-#define VEIL_MOD_ERR_SYMBOL (SVSM_ERR_PROTOCOL_BASE + 3)    /* unknown or out-of-range symbol */
-#define VEIL_MOD_ERR_RELOC (SVSM_ERR_PROTOCOL_BASE + 4)     /* relocation outside its section */
-#define VEIL_MOD_ERR_PAGES (SVSM_ERR_PROTOCOL_BASE + 5)     /* donated pages unusable/overlap */
-#define VEIL_MOD_ERR_LOADED (SVSM_ERR_PROTOCOL_BASE + 6)    /* this module is loaded already */
+#define VEIL_MOD_ERR_SIGNATURE (SVSM_ERR_PROTOCOL_BASE + 1)  /* no or bad signature */
+#define VEIL_MOD_ERR_FORMAT (SVSM_ERR_PROTOCOL_BASE + 2)     /* not a valid ELF64 REL object */
+#define VEIL_MOD_ERR_SYMBOL (SVSM_ERR_PROTOCOL_BASE + 3)     /* unknown or out-of-range symbol */
+#define VEIL_MOD_ERR_RELOC (SVSM_ERR_PROTOCOL_BASE + 4)	     /* relocation outside its section */
+#define VEIL_MOD_ERR_PAGES (SVSM_ERR_PROTOCOL_BASE + 5)	     /* donated pages unusable/overlap */
+#define VEIL_MOD_ERR_LOADED (SVSM_ERR_PROTOCOL_BASE + 6)     /* this module is loaded already */
 #define VEIL_MOD_ERR_NOT_LOADED (SVSM_ERR_PROTOCOL_BASE + 7) /* unknown or unloaded handle */
 #define VEIL_MOD_ERR_NOT_LOCKED (SVSM_ERR_PROTOCOL_BASE + 8) /* KCI must be locked first */
-#define VEIL_MOD_ERR_SPACE (SVSM_ERR_PROTOCOL_BASE + 9)     /* too few donated pages */
+#define VEIL_MOD_ERR_SPACE (SVSM_ERR_PROTOCOL_BASE + 9)	     /* too few donated pages */
 
 /* The signature trailer veil-sign appends to a module file. */
 #define VEIL_SIG_MAGIC "VEILSIG1"
 struct veil_sig_trailer {
-	char magic[8];         /* VEIL_SIG_MAGIC */
-	uint64_t signed_len;   /* bytes before the trailer, all covered */
-	uint8_t sig[64];       /* ECDSA P-256 over SHA-256 of those bytes, raw r || s */
+	char magic[8];	     /* VEIL_SIG_MAGIC */
+	uint64_t signed_len; /* bytes before the trailer, all covered */
+	uint8_t sig[64];     /* ECDSA P-256 over SHA-256 of those bytes, raw r || s */
 };
 
 /* ---- per-vCPU calling area (CAA) ---------------------------------------- */
@@ -189,9 +191,9 @@ struct svsm_caa {
 
 /* Termination reason set 2: Veil (set 0 and 1 are the GHCB spec's and Linux's). */
 #define VEIL_TERM_SET 2
-#define VEIL_TERM_OK 0           /* the OS ended normally */
-#define VEIL_TERM_TEST_FAILED 1  /* a self-test failed */
-#define VEIL_TERM_VIOLATION 4    /* the monitor's fault policy stopped the CVM */
-#define VEIL_TERM_MONITOR 5      /* the monitor failed */
+#define VEIL_TERM_OK 0		/* the OS ended normally */
+#define VEIL_TERM_TEST_FAILED 1 /* a self-test failed */
+#define VEIL_TERM_VIOLATION 4	/* the monitor's fault policy stopped the CVM */
+#define VEIL_TERM_MONITOR 5	/* the monitor failed */
 
 #endif

@@ -28,17 +28,17 @@
 
 #include <stdint.h>
 
-#define VEIL_BOOT_INFO 0x10000ULL      /* struct veil_boot_info */
-#define VEIL_BOOT_GDT 0x11000ULL       /* GDT (0x00-0x37) and TSS (0x100) */
-#define VEIL_BOOT_PML4 0x12000ULL      /* boot page tables: PML4, PDPT, PDs */
+#define VEIL_BOOT_INFO 0x10000ULL /* struct veil_boot_info */
+#define VEIL_BOOT_GDT 0x11000ULL  /* GDT (0x00-0x37) and TSS (0x100) */
+#define VEIL_BOOT_PML4 0x12000ULL /* boot page tables: PML4, PDPT, PDs */
 #define VEIL_BOOT_PT_END 0x20000ULL
-#define VEIL_BOOT_SECRETS 0x20000ULL   /* the OS's copy of the secrets page */
-#define VEIL_BOOT_CPUID 0x21000ULL     /* CPUID page */
-#define VEIL_BOOT_CAA 0x30000ULL       /* CAA of vCPU n at VEIL_BOOT_CAA + n * 4 KiB */
-#define VEIL_BOOT_STACK 0x70000ULL     /* boot stack, 64 KiB */
+#define VEIL_BOOT_SECRETS 0x20000ULL /* the OS's copy of the secrets page */
+#define VEIL_BOOT_CPUID 0x21000ULL   /* CPUID page */
+#define VEIL_BOOT_CAA 0x30000ULL     /* CAA of vCPU n at VEIL_BOOT_CAA + n * 4 KiB */
+#define VEIL_BOOT_STACK 0x70000ULL   /* boot stack, 64 KiB */
 #define VEIL_BOOT_STACK_TOP 0x80000ULL
 #define VEIL_BOOT_AREA_END 0x80000ULL
-#define VEIL_BOOT_OS_MIN 0x100000ULL   /* lowest address for OS segments */
+#define VEIL_BOOT_OS_MIN 0x100000ULL /* lowest address for OS segments */
 #define VEIL_BOOT_MAX_VCPUS 64
 #define VEIL_MONITOR_SIZE (8ULL << 20) /* the monitor owns the top 8 MiB */
 
@@ -49,7 +49,7 @@
 enum veil_mem_type {
 	VEIL_MEM_OS_VALIDATED = 1,   /* OS-owned, validated: the image and the boot area */
 	VEIL_MEM_OS_UNVALIDATED = 2, /* OS-owned RAM: validate before use */
-	VEIL_MEM_MONITOR = 3,        /* the monitor's: never accessible to the OS */
+	VEIL_MEM_MONITOR = 3,	     /* the monitor's: never accessible to the OS */
 };
 
 struct veil_mem_range {
@@ -62,18 +62,18 @@ struct veil_mem_range {
 #define VEIL_BOOT_MAX_RANGES 16
 
 struct veil_boot_info {
-	uint64_t magic;      /* VEIL_BOOT_MAGIC */
-	uint32_t version;    /* VEIL_BOOT_VERSION */
-	uint32_t nr_vcpus;   /* vCPUs the OS may start (APIC IDs 0..nr_vcpus-1) */
-	uint64_t mem_size;   /* bytes of guest memory */
-	uint64_t secrets_gpa;/* VEIL_BOOT_SECRETS */
-	uint64_t cpuid_gpa;  /* VEIL_BOOT_CPUID */
-	uint64_t caa_gpa;    /* CAA of the boot vCPU (also in the secrets page) */
+	uint64_t magic;			   /* VEIL_BOOT_MAGIC */
+	uint32_t version;		   /* VEIL_BOOT_VERSION */
+	uint32_t nr_vcpus;		   /* vCPUs the OS may start (APIC IDs 0..nr_vcpus-1) */
+	uint64_t mem_size;		   /* bytes of guest memory */
+	uint64_t secrets_gpa;		   /* VEIL_BOOT_SECRETS */
+	uint64_t cpuid_gpa;		   /* VEIL_BOOT_CPUID */
+	uint64_t caa_gpa;		   /* CAA of the boot vCPU (also in the secrets page) */
 	uint64_t kernel_start, kernel_end; /* the loaded image, page-aligned */
 	uint32_t nr_ranges;
 	uint32_t reserved;
 	struct veil_mem_range ranges[VEIL_BOOT_MAX_RANGES];
-	char cmdline[256];   /* options given to the emulator's run --cmdline */
+	char cmdline[256]; /* options given to the emulator's run --cmdline */
 };
 
 #endif

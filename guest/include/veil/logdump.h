@@ -12,10 +12,10 @@
 #define VEIL_LOG_DUMP_VERSION 1
 
 struct veil_log_dump_hdr {
-	char magic[8];     /* VEIL_LOG_DUMP_MAGIC, no NUL */
+	char magic[8];	   /* VEIL_LOG_DUMP_MAGIC, no NUL */
 	uint32_t version;  /* VEIL_LOG_DUMP_VERSION */
 	uint32_t sections; /* trailing TLV sections after the records */
-	uint64_t count;    /* as struct veil_log_head */
+	uint64_t count;	   /* as struct veil_log_head */
 	uint64_t drops;
 	uint64_t capacity;
 	uint64_t used;
