@@ -36,6 +36,7 @@ struct emu_trace {
 	uint64_t seq;
 	bool insns, failed;
 	int werrno;
+	uint64_t insn_rip;
 	/* replay */
 	bool replay, stopped;
 	uint8_t *map;
@@ -414,7 +415,8 @@ static void emit(struct emu_machine *m, unsigned type, unsigned vcpu, unsigned v
 	r->icount = m->insns - (type == TR_INSN && m->cfg.count_insns && m->insns);
 	if (in) {
 		r->cpl = rreg(in->uc, UC_X86_REG_CS) & 3;
-		r->rip = rreg(in->uc, UC_X86_REG_RIP);
+		/* the INSN hook knows RIP: one register read less per instruction */
+		r->rip = type == TR_INSN ? t->insn_rip : rreg(in->uc, UC_X86_REG_RIP);
 	}
 	memcpy(rec + sizeof(*r), pl, plen);
 	size = sizeof(*r) + plen;
@@ -682,10 +684,10 @@ int trace_call_switch(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint
 /* ---- every instruction (--trace-insns) ------------------------------------ */
 
 /* Host pointer to the code byte at va, through a one-page cache per instance. */
-static const uint8_t *code_ptr(struct inst *in, uint64_t va)
+static const uint8_t *code_ptr(struct inst *in, uint64_t cr3, uint64_t va)
 {
 	struct code_cache *c = &in->m->trace->cache[in->idx];
-	uint64_t cr3 = rreg(in->uc, UC_X86_REG_CR3), pa;
+	uint64_t pa;
 
 	if (!c->host || c->cr3 != cr3 || c->vpage != (va >> 12)) {
 		if (walk_probe(in, va & ~0xFFFULL, &pa)) {
@@ -706,19 +708,25 @@ static void insn_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 	struct inst *in = data;
 	struct emu_machine *m = in->m;
 	struct trace_insn ti = { 0 };
+	uint64_t cr3;
 	uint32_t i;
 
 	(void)uc;
 	if (in->in_switch || !m->trace || (m->dbg && dbg_resuming(in, addr)))
 		return;
+	cr3 = rreg(in->uc, UC_X86_REG_CR3);
 	ti.len = size > 15 ? 15 : size;
-	for (i = 0; i < ti.len; i++) {
-		const uint8_t *p = code_ptr(in, addr + i);
+	for (i = 0; i < ti.len;) {
+		const uint8_t *p = code_ptr(in, cr3, addr + i);
+		uint32_t n = 0x1000 - ((addr + i) & 0xFFF);
 
 		if (!p)
 			break;
-		ti.bytes[i] = *p;
+		n = n < ti.len - i ? n : ti.len - i;
+		memcpy(ti.bytes + i, p, n);
+		i += n;
 	}
+	m->trace->insn_rip = addr;
 	emit(m, TR_INSN, in->vcpu->id, in->vmpl, in, &ti, sizeof(ti), false);
 }
 

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trace-overhead - what --trace costs: emulator throughput with tracing off,
+ * with event records only, and with every instruction recorded
+ * (--trace-insns), on the emu-throughput workloads (alu, load, store at VMPL1
+ * CPL0, bench/workloads), plus the event-heavy SVSM call workload of
+ * svsm-call (an OS at VMPL3 calling the monitor at VMPL0: VMGEXITs, VMPL
+ * switches, monitor call records). Figures are ratios against tracing off;
+ * each mode is the best of RUNS runs. Records go to a file in $TMPDIR (or
+ * /tmp), deleted afterwards, so the cost includes writing them.
+ *
+ * Usage: trace-overhead [-q]   (-q: shorter workloads, for a smoke test)
+ * Output: a table, then one "RESULT name value unit" line per figure.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "emu.h"
+#include "emu_run.h"
+#include "trace.h"
+
+#define MEM_SIZE (64ULL << 20)
+#define LOAD_ADDR 0x10000ULL
+#define PARAM_ADDR 0x8000ULL
+#define RUNS 3
+
+enum mode {
+	OFF,
+	EVENTS,
+	INSNS,
+	NR_MODES
+};
+static const char *const mode_names[] = { "off", "events", "insns" };
+
+static char trace_path[512];
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void die(const char *what, const char *why)
+{
+	fprintf(stderr, "trace-overhead: %s: %s\n", what, why);
+	exit(1);
+}
+
+static uint8_t *load_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf;
+	long n;
+
+	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
+		die(path, strerror(errno));
+	buf = malloc(n ? n : 1);
+	if (!buf || fread(buf, 1, n, f) != (size_t)n)
+		die(path, "cannot read");
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+/* Attach the recorder for `mode`; returns the trace size after closing. */
+static void attach(struct emu_machine *m, enum mode mode, enum trace_mode tm)
+{
+	struct trace_setup s = { .mode = tm, .insns = mode == INSNS };
+	char err[300];
+
+	if (mode != OFF && emu_trace_open(m, trace_path, &s, err, sizeof(err)))
+		die("emu_trace_open", err);
+}
+
+static uint64_t detach(struct emu_machine *m)
+{
+	struct stat st;
+	char err[300];
+
+	if (emu_trace_close(m, err, sizeof(err)))
+		die("emu_trace_close", err);
+	return stat(trace_path, &st) ? 0 : (uint64_t)st.st_size;
+}
+
+/* One exec run of a flat workload; returns seconds. */
+static double run_exec(const uint8_t *code, size_t len, uint64_t iters, enum mode mode,
+		       uint64_t *bytes)
+{
+	struct emu_config cfg = { .mem_size = MEM_SIZE, .nr_vcpus = 1 };
+	struct emu_start st = { .rip = LOAD_ADDR, .vmpl = 1, .cpl = 0 };
+	struct emu_exit x;
+	char err[200];
+	struct emu_machine *m = emu_create(&cfg, err, sizeof(err));
+	uint8_t *p;
+	double t0, t1;
+
+	if (!m)
+		die("emu_create", err);
+	attach(m, mode, TRACE_MODE_EXEC);
+	emu_rmp_assign(m, 0, MEM_SIZE, true);
+	p = emu_gpa_ptr(m, 0, MEM_SIZE);
+	memset(p + 0x100000, 0, 0x10000); /* the load/store buffer */
+	memcpy(p + LOAD_ADDR, code, len);
+	memcpy(p + PARAM_ADDR, &iters, 8);
+	t0 = now();
+	if (emu_exec(m, &st, &x) || x.kind != EMU_EXIT_KIND_HLT)
+		die("workload", x.message[0] ? x.message : emu_exit_kind_name(x.kind));
+	t1 = now();
+	*bytes = mode == OFF ? 0 : detach(m);
+	emu_destroy(m);
+	return t1 - t0;
+}
+
+/* One boot of the SVSM call OS doing `calls` calls; returns seconds. */
+static double run_calls(uint64_t calls, enum mode mode, uint64_t *bytes)
+{
+	FILE *devnull = fopen("/dev/null", "w");
+	struct emu_config cfg = { .mem_size = MEM_SIZE, .nr_vcpus = 1, .console = devnull };
+	struct emu_run_params p;
+	struct emu_exit x;
+	char err[256];
+	struct emu_machine *m = emu_create(&cfg, err, sizeof(err));
+	double t0, t1;
+
+	if (!m)
+		die("emu_create", err);
+	attach(m, mode, TRACE_MODE_RUN);
+	if (emu_load_elf(m, BENCH_OS, &p, err, sizeof(err)))
+		die("emu_load_elf", err);
+	memcpy(emu_gpa_ptr(m, p.entry + 8, 8), &calls, 8);
+	p.cmdline = "";
+	t0 = now();
+	if (emu_run(m, &p, &x) || x.kind != EMU_EXIT_KIND_TERMINATE || x.reason_code)
+		die("svsm call OS", x.message);
+	t1 = now();
+	*bytes = mode == OFF ? 0 : detach(m);
+	emu_destroy(m);
+	fclose(devnull);
+	return t1 - t0;
+}
+
+struct work {
+	const char *name;
+	uint64_t iters[NR_MODES]; /* the insns mode runs fewer: its records are 48 bytes each */
+	uint64_t per_iter;	  /* guest instructions per iteration */
+};
+
+static void report(const char *name, const char *unit, double rate[NR_MODES],
+		   uint64_t bytes[NR_MODES], double per[NR_MODES])
+{
+	unsigned k;
+
+	printf("%-8s %14.3g %14.3g %14.3g   %7.3f %9.1f   %8.1f\n", name, rate[OFF], rate[EVENTS],
+	       rate[INSNS], rate[OFF] / rate[EVENTS], rate[OFF] / rate[INSNS],
+	       per[INSNS] ? bytes[INSNS] / per[INSNS] : 0.0);
+	for (k = EVENTS; k < NR_MODES; k++)
+		printf("RESULT trace_overhead_%s_%s_slowdown %.3f x\n", name, mode_names[k],
+		       rate[OFF] / rate[k]);
+	printf("RESULT trace_overhead_%s_off %.4g %s\n", name, rate[OFF], unit);
+}
+
+int main(int argc, char **argv)
+{
+	bool quick = argc > 1 && !strcmp(argv[1], "-q");
+	uint64_t q = quick ? 10 : 1, calls[NR_MODES] = { 20000 / q, 20000 / q, 2000 / q };
+	struct work w[] = {
+		{ "alu", { 20000000 / q, 20000000 / q, 250000 / q }, 8 },
+		{ "load", { 10000000 / q, 10000000 / q, 250000 / q }, 8 },
+		{ "store", { 10000000 / q, 10000000 / q, 250000 / q }, 8 },
+	};
+	const char *tmp = getenv("TMPDIR");
+	unsigned i, k, r;
+
+	snprintf(trace_path, sizeof(trace_path), "%s/trace-overhead-%d.trc",
+		 tmp && *tmp ? tmp : "/tmp", (int)getpid());
+	printf("trace-overhead: guest throughput with --trace off, events only, and every "
+	       "instruction (--trace-insns); best of %d runs\n\n",
+	       RUNS);
+	printf("%-8s %14s %14s %14s   %7s %9s   %8s\n", "workload", "off", "events", "insns",
+	       "x events", "x insns", "B/insn");
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		char path[512];
+		size_t len;
+		uint8_t *code;
+		double rate[NR_MODES], per[NR_MODES];
+		uint64_t bytes[NR_MODES] = { 0 };
+
+		snprintf(path, sizeof(path), "%s/%s.bin", BENCH_WORKLOAD_DIR, w[i].name);
+		code = load_file(path, &len);
+		for (k = 0; k < NR_MODES; k++) {
+			double best = 1e30;
+
+			for (r = 0; r < RUNS; r++) {
+				double t = run_exec(code, len, w[i].iters[k], k, &bytes[k]);
+
+				best = t < best ? t : best;
+			}
+			per[k] = (double)w[i].iters[k] * w[i].per_iter;
+			rate[k] = per[k] / best;
+		}
+		free(code);
+		report(w[i].name, "insn/s", rate, bytes, per);
+	}
+	{
+		double rate[NR_MODES], per[NR_MODES] = { 0 };
+		uint64_t bytes[NR_MODES] = { 0 };
+
+		for (k = 0; k < NR_MODES; k++) {
+			double best = 1e30, base = 1e30;
+
+			for (r = 0; r < RUNS; r++) {
+				double t = run_calls(calls[k], k, &bytes[k]),
+				       t0 = run_calls(0, k, &bytes[k]);
+
+				best = t < best ? t : best;
+				base = t0 < base ? t0 : base;
+			}
+			rate[k] = calls[k] / (best - base > 1e-9 ? best - base : 1e-9);
+		}
+		report("svsmcall", "calls/s", rate, bytes, per);
+	}
+	printf("\n(insn/s or calls/s; x = slowdown against tracing off; B/insn = trace bytes per "
+	       "instruction with --trace-insns)\n");
+	unlink(trace_path);
+	return 0;
+}
