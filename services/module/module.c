@@ -307,6 +307,25 @@ static int set_perms(struct veil_monitor *mon, struct veil_vcpu *vc, u64 base, u
 	return VEIL_OK;
 }
 
+/* Donated pages must be plain OS data: validated (the monitor writes them,
+ * and an unvalidated one may already be shared with the hypervisor) and not
+ * locked image text/rodata (UNLOAD would give them back writable). */
+static bool donatable(const struct veil_monitor *mon, u64 base, u64 pages)
+{
+	u64 i;
+
+	if (!veil_mem_range_ok(&mon->mem, base, pages * VEIL_PAGE_SIZE))
+		return false;
+	for (i = 0; i < pages; i++) {
+		const struct veil_page *p = &mon->mem.pages[base / VEIL_PAGE_SIZE + i];
+
+		if (p->owner != VEIL_OWNER_OS || !p->validated ||
+		    p->os_perms != mon->mem.os_default)
+			return false;
+	}
+	return true;
+}
+
 static void give_back(struct veil_monitor *mon, struct veil_vcpu *vc, u64 base, u64 pages)
 {
 	u8 *mem = veil_map(vc->be, base, pages * VEIL_PAGE_SIZE);
@@ -355,7 +374,8 @@ static u64 mod_load(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 	if (rc != SVSM_SUCCESS)
 		return rc;
 	/* The pages leave the OS (all or nothing) before anything is written. */
-	if (veil_mem_transfer(&mon->mem, vc->be, l.base, l.pages * VEIL_PAGE_SIZE, VEIL_OWNER_OS,
+	if (!donatable(mon, l.base, l.pages) ||
+	    veil_mem_transfer(&mon->mem, vc->be, l.base, l.pages * VEIL_PAGE_SIZE, VEIL_OWNER_OS,
 			      VEIL_OWNER_MODULE, 0))
 		return VEIL_MOD_ERR_PAGES;
 	set_perms(mon, vc, l.base, l.pages, 0);
