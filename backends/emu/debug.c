@@ -1010,8 +1010,15 @@ static void stop_at(struct emu_dbg *d, struct inst *in, bool in_hook, int sig, c
 		d->need_restart = true;
 	}
 	if (!in_hook) {
+		struct inst *next = view_inst(d, m->cur);
+
 		if (d->rip_written && in)
 			wreg(in->uc, UC_X86_REG_RIP, d->new_rip);
+		/* The instruction at RIP has not run: a step must run it first. */
+		if (next) {
+			d->id[next->idx].resume = true;
+			d->id[next->idx].resume_rip = rreg(next->uc, UC_X86_REG_RIP);
+		}
 	} else {
 		d->id[in->idx].cur_skip = true; /* later hooks of this instruction */
 		if (d->need_restart) {

@@ -466,10 +466,13 @@ def t_replay_gdb():
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     m = re.search(r"127\.0\.0\.1:(\d+)", p.stderr.readline())
     check(m, "replay --gdb port")
-    g = gdb_session(int(m.group(1)), ["info registers rip rax", "continue"])
+    g = gdb_session(int(m.group(1)), ["info registers rip rax", "stepi", "info registers rip",
+                                      "continue"])
     p.communicate(timeout=30)
     check(re.search(r"rip\s+0x%x\s" % vg["regs"]["rip"], g) and
           re.search(r"rax\s+0x%x\s" % vg["regs"]["rax"], g), "registers at the replay stop:\n" + g)
+    rips = re.findall(r"rip\s+0x([0-9a-f]+)\s", g)
+    check(len(rips) == 2 and int(rips[1], 16) > int(rips[0], 16), "stepi from the replay stop:\n" + g)
     check(p.returncode == 0, "replay --gdb status %d" % p.returncode)
 
 
