@@ -170,7 +170,7 @@ static void report(const char *name, const char *unit, double rate[NR_MODES],
 int main(int argc, char **argv)
 {
 	bool quick = argc > 1 && !strcmp(argv[1], "-q");
-	uint64_t q = quick ? 10 : 1, calls[NR_MODES] = { 20000 / q, 20000 / q, 2000 / q };
+	uint64_t q = quick ? 10 : 1, calls[NR_MODES] = { 20000 / q, 20000 / q, 20000 / q };
 	struct work w[] = {
 		{ "alu", { 20000000 / q, 20000000 / q, 250000 / q }, 8 },
 		{ "load", { 10000000 / q, 10000000 / q, 250000 / q }, 8 },
