@@ -237,7 +237,9 @@ bool uc_tlb_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, 
 
 	if (in->in_switch && (va & ~0xFFFULL) == m->priv_base + PRIV_STUB) {
 		e->paddr = m->priv_base + PRIV_STUB;
-		e->perms = UC_PROT_READ | UC_PROT_EXEC;
+		/* Writable: from CPL3 the call gate pushes onto the stub's own
+		 * stack (RSP0 = the top of this page). */
+		e->perms = UC_PROT_READ | UC_PROT_WRITE | UC_PROT_EXEC;
 		return true;
 	}
 	walk_translate(in, va, acc, cpl, true, &w);
