@@ -236,6 +236,7 @@ int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_ex
 		.kernel_end = p->kernel_end,
 		.secrets_gpa = secrets,
 		.sev_features = 1,
+		.log_size = p->log_size,
 	};
 	snprintf(h->launch.cmdline, sizeof(h->launch.cmdline), "%s", p->cmdline ? p->cmdline : "");
 	for (i = 0; i < p->nr_segs && i < VEIL_MAX_KSEGS; i++)

@@ -316,7 +316,9 @@ static const char usage_run[] =
 	"  --cmdline STR   handed to the OS in its boot info (the test OS takes test=NAME)\n"
 	"  --max-insns N   stop after N guest instructions (exact counting; slower)\n"
 	"  --com2 FILE     write what the OS sends to serial port COM2 (0x2F8) to FILE\n"
-	"                  (the test OS dumps its secure log there)\n" EMU_DBG_CLI_USAGE
+	"                  (the test OS dumps its secure log there)\n"
+	"  --log-size BYTES  room for secure log records, 1 to 4194304 (rounded up to\n"
+	"                  pages; default: the monitor's, 256 KiB)\n" EMU_DBG_CLI_USAGE
 	"Exit status: the termination code when the OS or the monitor ends the run through\n"
 	"the GHCB with reason set 2 (0 ok, 1 self-test failed, 4 violation stopped by the\n"
 	"monitor, 5 monitor failure); 1 for any other end; 2 for bad options or images.\n";
@@ -324,7 +326,7 @@ static const char usage_run[] =
 static int cmd_run(int argc, char **argv)
 {
 	const char *kernel = VEIL_TESTOS_PATH, *cmdline = "", *com2 = NULL;
-	uint64_t vcpus = 1, mem = 64, max = 0;
+	uint64_t vcpus = 1, mem = 64, max = 0, log_size = 0;
 	struct emu_run_params p = { 0 };
 	struct emu_machine *m;
 	struct emu_exit x;
@@ -369,6 +371,9 @@ static int cmd_run(int argc, char **argv)
 		} else if (!strcmp(o, "--max-insns")) {
 			if (parse_u64(a, &max) || !max)
 				return fail("--max-insns must be a positive number, got '%s'", a);
+		} else if (!strcmp(o, "--log-size")) {
+			if (parse_u64(a, &log_size) || !log_size || log_size > (4u << 20))
+				return fail("--log-size must be 1 to 4194304 bytes, got '%s'", a);
 		} else {
 			return fail("unknown option '%s' (see veil-emu run --help)", o);
 		}
@@ -391,6 +396,7 @@ static int cmd_run(int argc, char **argv)
 		return fail("%s", err);
 	}
 	p.cmdline = cmdline;
+	p.log_size = log_size;
 	fflush(stdout);
 	if (emu_run(m, &p, &x)) {
 		emu_destroy(m);

@@ -187,6 +187,31 @@ void check(const char *name, bool ok, uint64_t got);
 void skip(const char *name, const char *why);
 bool mem_range_of(uint32_t type, uint64_t *gpa, uint64_t *len);
 
+/* ---- audit.c, logdump.c: audit hook, user mode, secure log client --------- */
+/* Where audit_event() sends events: cmdline audit=on (the service), audit=ring. */
+enum audit_mode {
+	AUDIT_OFF,
+	AUDIT_SERVICE,
+	AUDIT_RING
+};
+__attribute__((format(printf, 1, 2))) void audit_event(const char *fmt, ...);
+enum audit_mode audit_mode(void);
+bool cmdline_opt(const char *key, char *val, size_t cap);
+uint64_t cmdline_num(const char *key, uint64_t def);
+size_t kvsnprintf(char *buf, size_t cap, const char *fmt, va_list ap);
+__attribute__((format(printf, 3, 4))) size_t ksnprintf(char *buf, size_t cap, const char *fmt, ...);
+int user_init(void);
+uint64_t user_run(uint64_t n);
+int audit_scenario(void);
+int audit_bench(void);
+uint64_t log_append(const void *p, uint32_t len, uint64_t *seq);
+uint64_t log_head(struct veil_log_head *h);
+int log_dump(void);
+int log_dump_checked(void);
+bool log_test_known(const char *name);
+int log_test_run(const char *name);
+void log_test_list(void);
+
 /* ---- tests.c -------------------------------------------------------------- */
 int run_test(const char *name);
 

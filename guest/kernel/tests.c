@@ -530,6 +530,7 @@ static int list_tests(void)
 		kprintf("test %s\n", modes[i].name);
 	for (i = 0; i < ARRAY_SIZE(refusals); i++)
 		kprintf("test %s\n", refusals[i].name);
+	log_test_list();
 	return 0;
 }
 
@@ -541,6 +542,8 @@ int run_test(const char *name)
 	for (i = 0; i < ARRAY_SIZE(modes); i++)
 		if (!strncmp(modes[i].name, name, 64))
 			return modes[i].run();
+	if (log_test_known(name))
+		return log_test_run(name);
 	r = refusal_find(name);
 	if (r && !(r->flags & IN_SEQUENCE)) {
 		if (refusal_setup())
