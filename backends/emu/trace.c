@@ -398,7 +398,7 @@ static void emit(struct emu_machine *m, unsigned type, unsigned vcpu, unsigned v
 		 struct inst *in, const void *pl, size_t plen, bool regs)
 {
 	struct emu_trace *t = m->trace;
-	uint8_t rec[sizeof(struct trace_rec) + 512 + sizeof(struct trace_regs)];
+	uint8_t rec[sizeof(struct trace_rec) + 512 + 8 + sizeof(struct trace_regs)];
 	struct trace_rec *r = (void *)rec;
 	size_t size;
 
@@ -419,7 +419,9 @@ static void emit(struct emu_machine *m, unsigned type, unsigned vcpu, unsigned v
 		r->rip = type == TR_INSN ? t->insn_rip : rreg(in->uc, UC_X86_REG_RIP);
 	}
 	memcpy(rec + sizeof(*r), pl, plen);
-	size = sizeof(*r) + plen;
+	/* Records stay 8-byte aligned in the file: readers map it and use the structs. */
+	memset(rec + sizeof(*r) + plen, 0, -plen & 7);
+	size = sizeof(*r) + ((plen + 7) & ~(size_t)7);
 	if (regs && in) {
 		struct trace_regs regs_now;
 

@@ -162,7 +162,7 @@ int trace_check_record(const uint8_t *p, size_t len, char *err, size_t errlen)
 		return -1;
 	}
 	memcpy(&r, p, sizeof(r));
-	if (r.size < sizeof(r)) {
+	if (r.size < sizeof(r) || r.size % 8) {
 		snprintf(err, errlen, "corrupt record (size %u)", r.size);
 		return -1;
 	}

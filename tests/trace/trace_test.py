@@ -85,7 +85,8 @@ def decode(path):
             "<BBHBBBBQQQ", b, off)
         check(t in TYPES, "record %d: type %d" % (len(recs), t))
         regs = 176 if fl & 1 else 0
-        check(size >= 32 + PAYLOAD_MIN[t] + regs, "record %d: size %d" % (len(recs), size))
+        check(size >= 32 + PAYLOAD_MIN[t] + regs and size % 8 == 0,
+              "record %d: size %d" % (len(recs), size))
         check(off + size <= len(b), "record %d truncated" % len(recs))
         check(seq == len(recs), "record %d numbered %d" % (len(recs), seq))
         pl = b[off + 32:off + size - regs]
