@@ -177,6 +177,8 @@ int mm_validate_os_memory(bool pattern)
 	bool ok = true;
 	unsigned i;
 
+	if (pool_ready)
+		return 0; /* done at boot, before kernel code integrity locks (kci.c) */
 	for (i = 0; i < boot.nr_ranges; i++) {
 		const struct veil_mem_range *r = &boot.ranges[i];
 		uint64_t s = (r->gpa + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);

@@ -105,6 +105,7 @@ static int test_all_ok(void)
 	test_discovery();
 	test_protocols();
 	test_echo();
+	modules_selftest();
 	if (boot.nr_vcpus > 1)
 		smp_start_aps();
 	return 0;
@@ -531,6 +532,7 @@ static int list_tests(void)
 	for (i = 0; i < ARRAY_SIZE(refusals); i++)
 		kprintf("test %s\n", refusals[i].name);
 	log_test_list();
+	kci_list_tests();
 	return 0;
 }
 
@@ -538,12 +540,16 @@ int run_test(const char *name)
 {
 	const struct refusal *r;
 	unsigned i;
+	int rc;
 
 	for (i = 0; i < ARRAY_SIZE(modes); i++)
 		if (!strncmp(modes[i].name, name, 64))
 			return modes[i].run();
 	if (log_test_known(name))
 		return log_test_run(name);
+	rc = kci_run_test(name);
+	if (rc != TEST_UNKNOWN)
+		return rc;
 	r = refusal_find(name);
 	if (r && !(r->flags & IN_SEQUENCE)) {
 		if (refusal_setup())
