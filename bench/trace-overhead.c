@@ -28,7 +28,7 @@
 #define MEM_SIZE (64ULL << 20)
 #define LOAD_ADDR 0x10000ULL
 #define PARAM_ADDR 0x8000ULL
-#define RUNS 3
+#define RUNS 5
 
 enum mode {
 	OFF,
@@ -172,9 +172,9 @@ int main(int argc, char **argv)
 	bool quick = argc > 1 && !strcmp(argv[1], "-q");
 	uint64_t q = quick ? 10 : 1, calls[NR_MODES] = { 20000 / q, 20000 / q, 20000 / q };
 	struct work w[] = {
-		{ "alu", { 20000000 / q, 20000000 / q, 250000 / q }, 8 },
-		{ "load", { 10000000 / q, 10000000 / q, 250000 / q }, 8 },
-		{ "store", { 10000000 / q, 10000000 / q, 250000 / q }, 8 },
+		{ "alu", { 60000000 / q, 60000000 / q, 250000 / q }, 8 },
+		{ "load", { 25000000 / q, 25000000 / q, 250000 / q }, 8 },
+		{ "store", { 25000000 / q, 25000000 / q, 250000 / q }, 8 },
 	};
 	const char *tmp = getenv("TMPDIR");
 	unsigned i, k, r;
@@ -190,21 +190,23 @@ int main(int argc, char **argv)
 		char path[512];
 		size_t len;
 		uint8_t *code;
-		double rate[NR_MODES], per[NR_MODES];
+		double rate[NR_MODES], per[NR_MODES], best[NR_MODES];
 		uint64_t bytes[NR_MODES] = { 0 };
 
 		snprintf(path, sizeof(path), "%s/%s.bin", BENCH_WORKLOAD_DIR, w[i].name);
 		code = load_file(path, &len);
-		for (k = 0; k < NR_MODES; k++) {
-			double best = 1e30;
-
-			for (r = 0; r < RUNS; r++) {
+		/* Modes interleaved run by run, so that drift in machine load hits all alike. */
+		for (k = 0; k < NR_MODES; k++)
+			best[k] = 1e30;
+		for (r = 0; r < RUNS; r++)
+			for (k = 0; k < NR_MODES; k++) {
 				double t = run_exec(code, len, w[i].iters[k], k, &bytes[k]);
 
-				best = t < best ? t : best;
+				best[k] = t < best[k] ? t : best[k];
 			}
+		for (k = 0; k < NR_MODES; k++) {
 			per[k] = (double)w[i].iters[k] * w[i].per_iter;
-			rate[k] = per[k] / best;
+			rate[k] = per[k] / best[k];
 		}
 		free(code);
 		report(w[i].name, "insn/s", rate, bytes, per);
@@ -213,18 +215,20 @@ int main(int argc, char **argv)
 		double rate[NR_MODES], per[NR_MODES] = { 0 };
 		uint64_t bytes[NR_MODES] = { 0 };
 
-		for (k = 0; k < NR_MODES; k++) {
-			double best = 1e30, base = 1e30;
+		double best[NR_MODES], base[NR_MODES];
 
-			for (r = 0; r < RUNS; r++) {
+		for (k = 0; k < NR_MODES; k++)
+			best[k] = base[k] = 1e30;
+		for (r = 0; r < RUNS; r++)
+			for (k = 0; k < NR_MODES; k++) {
 				double t = run_calls(calls[k], k, &bytes[k]),
 				       t0 = run_calls(0, k, &bytes[k]);
 
-				best = t < best ? t : best;
-				base = t0 < base ? t0 : base;
+				best[k] = t < best[k] ? t : best[k];
+				base[k] = t0 < base[k] ? t0 : base[k];
 			}
-			rate[k] = calls[k] / (best - base > 1e-9 ? best - base : 1e-9);
-		}
+		for (k = 0; k < NR_MODES; k++)
+			rate[k] = calls[k] / (best[k] - base[k] > 1e-9 ? best[k] - base[k] : 1e-9);
 		report("svsmcall", "calls/s", rate, bytes, per);
 	}
 	printf("\n(insn/s or calls/s; x = slowdown against tracing off; B/insn = trace bytes per "
