@@ -425,7 +425,8 @@ def t_gdb():
     out = gdb_session(port, [
         "info registers rip", "break target", "continue", "info registers rip", "stepi",
         "stepi", "info registers rip rax", "x/4gx 0x2000", "monitor rmp 0x10000",
-        "monitor vmpl", "monitor domains", "info threads", "delete", "echo SPINNING\\n",
+        "monitor vmpl", "monitor domains", "info threads", "watch *(long *)0x2008",
+        "continue", "echo WATCHED\\n", "info registers rip", "delete", "echo SPINNING\\n",
         "continue", "info registers rip", "set $pc = done", "continue"],
         interrupt_after="SPINNING", elf=elf)
     res, err = emu.communicate(timeout=30)
@@ -441,6 +442,8 @@ def t_gdb():
     check("vCPU 0: VMPL0 CPL0 runnable (current)" in out, "monitor vmpl:\n" + out)
     check("VMPL0 VMSA" in out, "monitor domains:\n" + out)
     check("Thread 1 (vCPU 0 VMPL0" in out, "threads:\n" + out)
+    check(re.search(r"New value = 16\n(?:.*\n)*?WATCHED\nrip\s+0x%x\s" % (syms["spin"] - 3), out),
+          "watchpoint stop after the write (at inc %rcx):\n" + out)
     m = re.search(r"SIGINT, Interrupt\.\n.*spin \(\).*\n(?:.*\n)*?rip\s+0x([0-9a-f]+)", out)
     check(m and syms["spin"] <= int(m.group(1), 16) < syms["done"], "Ctrl-C in spin:\n" + out)
     check("exited normally" in out, "continue to the end:\n" + out)
