@@ -31,7 +31,7 @@ static double run(uint64_t calls, bool count, struct emu_exit *x)
 	struct emu_config cfg = {
 		.mem_size = 64ULL << 20, .nr_vcpus = 1, .count_insns = count, .console = devnull
 	};
-	struct emu_run_params p;
+	struct emu_run_params p = { 0 };
 	char err[256];
 	struct emu_machine *m = emu_create(&cfg, err, sizeof(err));
 	double t0, t1;

@@ -114,9 +114,11 @@ void inst_set_msr(struct inst *in, uint32_t rid, uint64_t v)
 	msr_io(in, rid, v, true);
 }
 
+/* EFER as the CPU holds it (SVME hidden). Cached: only VMRUN loads and the
+ * model's own WRMSR emulation change it. */
 uint64_t m_efer(struct inst *in)
 {
-	return inst_get_msr(in, MSR_EFER);
+	return in->efer;
 }
 
 /* The instruction at RIP completed (emulated by the model). */
@@ -495,11 +497,16 @@ void inst_save(struct inst *in, uint8_t *vmsa)
 	st64(vmsa + VMSA_CR0, rreg(uc, UC_X86_REG_CR0));
 	st64(vmsa + VMSA_CR3, rreg(uc, UC_X86_REG_CR3));
 	st64(vmsa + VMSA_CR4, rreg(uc, UC_X86_REG_CR4));
-	st64(vmsa + VMSA_STAR, inst_get_msr(in, MSR_STAR));
-	st64(vmsa + VMSA_LSTAR, inst_get_msr(in, MSR_LSTAR));
-	st64(vmsa + VMSA_CSTAR, inst_get_msr(in, MSR_CSTAR));
-	st64(vmsa + VMSA_SFMASK, inst_get_msr(in, MSR_SFMASK));
-	st64(vmsa + VMSA_KGSBASE, inst_get_msr(in, MSR_KGSBASE));
+	if (in->msrs_dirty || !in->loaded) {
+		st64(vmsa + VMSA_STAR, inst_get_msr(in, MSR_STAR));
+		st64(vmsa + VMSA_LSTAR, inst_get_msr(in, MSR_LSTAR));
+		st64(vmsa + VMSA_CSTAR, inst_get_msr(in, MSR_CSTAR));
+		st64(vmsa + VMSA_SFMASK, inst_get_msr(in, MSR_SFMASK));
+		st64(vmsa + VMSA_KGSBASE, inst_get_msr(in, MSR_KGSBASE));
+		in->msrs_dirty = false;
+	} else { /* writes are intercepted: unchanged since the last sync */
+		memcpy(vmsa + VMSA_STAR, in->shadow + VMSA_STAR, 0x28);
+	}
 	memcpy(in->shadow, vmsa, sizeof(in->shadow));
 }
 
@@ -540,7 +547,7 @@ static int inst_full_load(struct inst *in, const uint8_t *vmsa)
 	r11 = ld64(vmsa + VMSA_R8 + 24);
 	in->in_switch = true;
 	in->stop.kind = STOP_NONE;
-	inst_set_msr(in, MSR_EFER, m_efer(in) | EFER_SVME);
+	inst_set_msr(in, MSR_EFER, inst_get_msr(in, MSR_EFER) | EFER_SVME);
 	/* VMRUN loads CR0 before CR4: PAE must already be on to enable paging. */
 	wreg(uc, UC_X86_REG_CR4, rreg(uc, UC_X86_REG_CR4) | 0x20);
 	wreg(uc, UC_X86_REG_RAX, in->vmcb_pa);
@@ -562,6 +569,7 @@ static int inst_full_load(struct inst *in, const uint8_t *vmsa)
 			 (unsigned long long)rreg(uc, UC_X86_REG_RIP));
 		return -1;
 	}
+	in->efer = inst_get_msr(in, MSR_EFER);
 	uc_ctl_flush_tlb(uc); /* drop the stub page */
 	in->rmp_gen = m->rmp_gen;
 	wreg(uc, UC_X86_REG_RCX, rcx);
@@ -591,24 +599,36 @@ int inst_load(struct inst *in, const uint8_t *vmsa)
 
 /* ---- creation ------------------------------------------------------- */
 
+/* Clear the read (bit 0) and/or write (bit 1) intercept of one MSR. */
+static void msrpm_pass(uint8_t *pm, uint32_t msr, unsigned rw)
+{
+	uint32_t base = 0;
+
+	if (msr >= 0xC0000000U) {
+		base = 0x800;
+		msr -= 0xC0000000U;
+	}
+	pm[base + msr / 4] &= ~(rw << ((msr % 4) * 2));
+}
+
+/*
+ * MSRs whose state lives in the VMSA pass through. The syscall MSRs pass
+ * reads only: writes are rare and intercepted, so a VMSA save need not read
+ * them back unless the guest wrote one.
+ */
 static void msrpm_init(struct emu_machine *m)
 {
 	uint8_t *pm = m_ptr(m, m->priv_base + PRIV_MSRPM, 0x2000);
-	static const uint32_t pass[] = { MSR_STAR,    MSR_LSTAR,   MSR_CSTAR,	MSR_SFMASK,
-					 MSR_FS_BASE, MSR_GS_BASE, MSR_KGSBASE, MSR_TSC_AUX,
+	static const uint32_t both[] = { MSR_FS_BASE, MSR_GS_BASE, MSR_TSC_AUX,
 					 0x174,	      0x175,	   0x176,	0x277 };
+	static const uint32_t read[] = { MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK, MSR_KGSBASE };
 	unsigned i;
 
 	memset(pm, 0xFF, 0x2000);
-	for (i = 0; i < sizeof(pass) / sizeof(pass[0]); i++) {
-		uint32_t msr = pass[i], base = 0;
-
-		if (msr >= 0xC0000000U) {
-			base = 0x800;
-			msr -= 0xC0000000U;
-		}
-		pm[base + msr / 4] &= ~(3 << ((msr % 4) * 2));
-	}
+	for (i = 0; i < sizeof(both) / sizeof(both[0]); i++)
+		msrpm_pass(pm, both[i], 3);
+	for (i = 0; i < sizeof(read) / sizeof(read[0]); i++)
+		msrpm_pass(pm, read[i], 1);
 	memset(m_ptr(m, m->priv_base + PRIV_IOPM, 0x3000), 0xFF, 0x3000);
 }
 

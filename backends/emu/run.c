@@ -173,10 +173,20 @@ static void handle_msr(struct inst *in)
 		val = 0x7; /* SEV, SEV-ES, SNP active */
 		break;
 	case MSR_EFER:
-		if (write)
+		if (write) {
 			inst_set_msr(in, MSR_EFER, val & ~EFER_SVME);
-		else
+			in->efer = inst_get_msr(in, MSR_EFER);
+		} else {
 			val = m_efer(in) | EFER_SVME;
+		}
+		break;
+	case MSR_STAR:
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_SFMASK:
+	case MSR_KGSBASE: /* only writes are intercepted */
+		inst_set_msr(in, ecx, val);
+		in->msrs_dirty = true;
 		break;
 	default:
 		inject_vc(in, EMU_EXIT_MSR, 0);
