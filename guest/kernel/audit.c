@@ -259,6 +259,19 @@ void audit_event(const char *fmt, ...)
 		audit_emit(line, n);
 }
 
+/* A kernel-integrity event: what the monitor reports once the OS has locked. */
+void audit_kci_state(void)
+{
+	struct svsm_call_out o = { 0 };
+	uint64_t rc;
+
+	if (audit_mode() == AUDIT_OFF)
+		return;
+	rc = svsm_call(this_cpu()->caa, VEIL_PROTOCOL_KCI, VEIL_KCI_STATUS, 0, 0, 0, 0, &o);
+	audit_event("kci: status rc=0x%lx locked=%lu text-pages=%lu exports=%lu", rc, o.rcx, o.rdx,
+		    o.r8);
+}
+
 /* ---- the syscall path ----------------------------------------------------- */
 
 /* Shared with the assembly below. */

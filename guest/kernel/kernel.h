@@ -195,6 +195,7 @@ enum audit_mode {
 	AUDIT_RING
 };
 __attribute__((format(printf, 1, 2))) void audit_event(const char *fmt, ...);
+void audit_kci_state(void); /* after the boot lock: a kernel-integrity event */
 enum audit_mode audit_mode(void);
 bool cmdline_opt(const char *key, char *val, size_t cap);
 uint64_t cmdline_num(const char *key, uint64_t def);

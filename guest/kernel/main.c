@@ -147,6 +147,7 @@ NORETURN void kmain(const struct veil_boot_info *bi)
 	name = test_name();
 	kprintf("veil-testos: test=%s\n", name);
 	kci_boot(name);
+	audit_kci_state();
 	rc = run_test(name);
 	kprintf("veil-testos: %u passed, %u failed, %u skipped\n", nr_pass, nr_fail, nr_skip);
 	terminate(rc || nr_fail ? VEIL_TERM_TEST_FAILED : VEIL_TERM_OK);

@@ -118,10 +118,13 @@ def sc_dump(ctx):
 
 
 def audit_records(recs):
-    """The user loop's syscalls: SYS_NOP(i) for i < 16, then SYS_EXIT(0)."""
+    """The kernel-integrity event of the boot lock, then the user loop's
+    syscalls: SYS_NOP(i) for i < 16, then SYS_EXIT(0)."""
+    need(recs and re.fullmatch(rb"kci: status rc=0x0 locked=1 text-pages=\d+ exports=\d+",
+                               recs[0][3]), f"no kernel-integrity event first: {recs[:1]}")
     want = [(0, i) for i in range(16)] + [(1, 0)]
     got = []
-    for _, _, v, p in recs:
+    for _, _, v, p in recs[1:]:
         m = re.fullmatch(rb"syscall nr=(\d+) a0=0x([0-9a-f]+) a1=0x0 rip=0x8000000[0-9a-f]{3} cpu=0",
                          p)
         need(m and v == 0, f"not an audit record: {p!r}")
@@ -134,7 +137,7 @@ def sc_audit_on(ctx):
     out = ctx.boot("test=log-audit audit=on", d)
     passes(out, ["user-syscalls", "log-audit-records", "log-dump"])
     need("17 records in the log, 0 in the ring" in out, "the log did not get 17 records")
-    audit_records(verified(ctx, d, 17)[1])
+    audit_records(verified(ctx, d, 18)[1])
 
 
 def sc_audit_ring(ctx):
