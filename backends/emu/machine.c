@@ -391,29 +391,50 @@ static const uint16_t gpr_off[] = {
 };
 #define NR_GPR (sizeof(gpr_ids) / sizeof(gpr_ids[0]))
 
-static void light_io(struct inst *in, uint8_t *vmsa, bool save)
+static void light_save(struct inst *in, uint8_t *vmsa)
 {
 	uint64_t vals[NR_GPR];
 	void *ptrs[NR_GPR];
 	uint8_t xmm[16][16];
 	unsigned i;
 
-	for (i = 0; i < NR_GPR; i++) {
+	for (i = 0; i < NR_GPR; i++)
 		ptrs[i] = &vals[i];
-		if (!save)
-			vals[i] = ld64(vmsa + gpr_off[i]);
+	uc_reg_read_batch(in->uc, (int *)gpr_ids, ptrs, NR_GPR);
+	for (i = 0; i < NR_GPR; i++)
+		st64(vmsa + gpr_off[i], vals[i]);
+	st64(vmsa + VMSA_CR2, rreg(in->uc, UC_X86_REG_CR2));
+	for (i = 0; i < 16; i++)
+		uc_reg_read(in->uc, UC_X86_REG_XMM0 + i, xmm[i]);
+	memcpy(vmsa + VMSA_XMM, xmm, sizeof(xmm));
+}
+
+/*
+ * Write the light state into the CPU. A switched-out instance still holds
+ * what was last saved (the shadow), so only fields someone changed in the
+ * VMSA since then need writing, unless a full load just ran (`all`).
+ */
+static void light_load(struct inst *in, const uint8_t *vmsa, bool all)
+{
+	uint64_t vals[NR_GPR];
+	void *ptrs[NR_GPR];
+	int ids[NR_GPR];
+	uint8_t xmm[16][16];
+	unsigned i, n = 0;
+
+	for (i = 0; i < NR_GPR; i++) {
+		if (!all && !memcmp(vmsa + gpr_off[i], in->shadow + gpr_off[i], 8))
+			continue;
+		ids[n] = gpr_ids[i];
+		vals[n] = ld64(vmsa + gpr_off[i]);
+		ptrs[n] = &vals[n];
+		n++;
 	}
-	if (save) {
-		uc_reg_read_batch(in->uc, (int *)gpr_ids, ptrs, NR_GPR);
-		for (i = 0; i < NR_GPR; i++)
-			st64(vmsa + gpr_off[i], vals[i]);
-		st64(vmsa + VMSA_CR2, rreg(in->uc, UC_X86_REG_CR2));
-		for (i = 0; i < 16; i++)
-			uc_reg_read(in->uc, UC_X86_REG_XMM0 + i, xmm[i]);
-		memcpy(vmsa + VMSA_XMM, xmm, sizeof(xmm));
-	} else {
-		uc_reg_write_batch(in->uc, (int *)gpr_ids, (void *const *)ptrs, NR_GPR);
+	if (n)
+		uc_reg_write_batch(in->uc, ids, (void *const *)ptrs, n);
+	if (all || ld64(vmsa + VMSA_CR2) != ld64(in->shadow + VMSA_CR2))
 		inst_set_cr2(in, ld64(vmsa + VMSA_CR2));
+	if (all || memcmp(vmsa + VMSA_XMM, in->shadow + VMSA_XMM, sizeof(xmm))) {
 		memcpy(xmm, vmsa + VMSA_XMM, sizeof(xmm));
 		for (i = 0; i < 16; i++)
 			uc_reg_write(in->uc, UC_X86_REG_XMM0 + i, xmm[i]);
@@ -474,7 +495,7 @@ void inst_save(struct inst *in, uint8_t *vmsa)
 	uint64_t efer = m_efer(in) | EFER_SVME;
 	uint16_t cs;
 
-	light_io(in, vmsa, true);
+	light_save(in, vmsa);
 	seg_save(in, UC_X86_REG_ES, VMSA_ES, vmsa, false);
 	seg_save(in, UC_X86_REG_CS, VMSA_CS, vmsa, true);
 	seg_save(in, UC_X86_REG_SS, VMSA_SS, vmsa, false);
@@ -587,12 +608,14 @@ static int inst_full_load(struct inst *in, const uint8_t *vmsa)
 /* Make the instance's CPU hold the state in `vmsa`. */
 int inst_load(struct inst *in, const uint8_t *vmsa)
 {
-	if (!in->loaded || !heavy_equal(vmsa, in->shadow)) {
+	bool full = !in->loaded || !heavy_equal(vmsa, in->shadow);
+
+	if (full) {
 		if (inst_full_load(in, vmsa))
 			return -1;
 		in->loaded = true;
 	}
-	light_io(in, (uint8_t *)vmsa, false);
+	light_load(in, vmsa, full);
 	memcpy(in->shadow, vmsa, sizeof(in->shadow));
 	return 0;
 }

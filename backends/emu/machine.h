@@ -166,7 +166,7 @@ struct inst {
 	uint64_t efer;        /* EFER as the CPU holds it (cached) */
 	bool in_switch;		/* the state-load stub may be fetched */
 	uint64_t rmp_gen;	/* RMP generation its TLB was filled under */
-	uint8_t shadow[0x400];	/* VMSA bytes as last synchronised */
+	uint8_t shadow[0x600];	/* VMSA bytes as last synchronised (through XMM15) */
 	uint64_t io_addrs[256]; /* IN/OUT/INS/OUTS sites with a stop hook */
 	unsigned nr_io;
 	struct stop stop;
