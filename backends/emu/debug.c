@@ -1161,7 +1161,9 @@ void dbg_replay_stop(struct emu_machine *m, struct inst *in, const struct trace_
 	if (reached)
 		print_state(m, in, r);
 	fflush(stdout);
-	machine_finish(m, reached ? EMU_EXIT_KIND_LIMIT : EMU_EXIT_KIND_ERROR, NULL);
+	machine_finish(m, reached ? EMU_EXIT_KIND_LIMIT : EMU_EXIT_KIND_ERROR,
+		       reached ? "stopped by the replay after the requested record" :
+				 "the replay diverged from the recorded run");
 	if (in_hook) {
 		in->stop.kind = STOP_DEBUG;
 		uc_emu_stop(in->uc);

@@ -41,6 +41,8 @@ int emu_dbg_cli_finish(struct emu_dbg_cli *c, struct emu_machine *m, int status)
 	"  --trace-insns        with --trace: record every instruction too\n"                   \
 	"  --gdb PORT           GDB remote stub on 127.0.0.1:PORT (0: any free port, printed\n" \
 	"                       on stderr); the machine waits for GDB before its first\n"       \
-	"                       instruction\n"
+	"                       instruction\n"                                                  \
+	"  --replay FILE --replay-to N  re-run a recorded run, compare its records and stop\n"  \
+	"                       after record N (what veil-trace replay runs)\n"
 
 #endif
