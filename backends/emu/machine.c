@@ -642,8 +642,8 @@ static void msrpm_pass(uint8_t *pm, uint32_t msr, unsigned rw)
 static void msrpm_init(struct emu_machine *m)
 {
 	uint8_t *pm = m_ptr(m, m->priv_base + PRIV_MSRPM, 0x2000);
-	static const uint32_t both[] = { MSR_FS_BASE, MSR_GS_BASE, MSR_TSC_AUX,
-					 0x174,	      0x175,	   0x176,	0x277 };
+	static const uint32_t both[] = { MSR_FS_BASE, MSR_GS_BASE, MSR_TSC_AUX, 0x174,
+					 0x175,	      0x176,	   0x277 };
 	static const uint32_t read[] = { MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK, MSR_KGSBASE };
 	unsigned i;
 
