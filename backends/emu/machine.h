@@ -162,8 +162,8 @@ struct inst {
 	unsigned idx;
 	uint64_t vmcb_pa;
 	bool loaded;		/* hidden state matches `shadow` */
-	bool msrs_dirty;      /* the guest wrote a syscall MSR since the last save */
-	uint64_t efer;        /* EFER as the CPU holds it (cached) */
+	bool msrs_dirty;	/* the guest wrote a syscall MSR since the last save */
+	uint64_t efer;		/* EFER as the CPU holds it (cached) */
 	bool in_switch;		/* the state-load stub may be fetched */
 	uint64_t rmp_gen;	/* RMP generation its TLB was filled under */
 	uint8_t shadow[0x600];	/* VMSA bytes as last synchronised (through XMM15) */
