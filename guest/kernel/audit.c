@@ -13,7 +13,8 @@
  * User mode: one code page and one stack page mapped at USER_BASE through a
  * PML4 slot of their own (the only user-accessible mapping), entered with
  * SYSRET and left with SYSCALL. The syscall path runs on its own stack, and
- * its state is global: one vCPU at a time runs user code.
+ * its state is global: one vCPU at a time runs user code. A fault at CPL3 is
+ * fatal (it arrives on the boot stack through TSS.RSP0, over live frames).
  */
 #include "kernel.h"
 
