@@ -25,11 +25,12 @@ uint64_t module_counter; /* exported: the sample modules update it */
 
 struct modfile {
 	const uint8_t *start, *end;
+	const char *name;
 };
 
 #define MODFILE(n)                                               \
 	extern const uint8_t mod_##n##_start[], mod_##n##_end[]; \
-	static const struct modfile n = { mod_##n##_start, mod_##n##_end }
+	static const struct modfile n = { mod_##n##_start, mod_##n##_end, #n }
 
 MODFILE(hello);
 MODFILE(counter);
@@ -56,13 +57,18 @@ static uint64_t mod_load(const struct modfile *f, uint64_t pages, uint64_t n, st
 
 	if (rc == SVSM_SUCCESS)
 		*m = (struct loaded){ o.rcx, o.rdx, o.r8, pages };
+	audit_event("module: load %s pages=0x%lx rc=0x%lx handle=0x%lx", f->name, pages, rc,
+		    rc ? 0 : o.rcx);
 	return rc;
 }
 
 static uint64_t mod_unload(uint64_t handle)
 {
-	return svsm_call(this_cpu()->caa, VEIL_PROTOCOL_MODULE, VEIL_MOD_UNLOAD, handle, 0, 0, 0,
-			 NULL);
+	uint64_t rc = svsm_call(this_cpu()->caa, VEIL_PROTOCOL_MODULE, VEIL_MOD_UNLOAD, handle, 0,
+				0, 0, NULL);
+
+	audit_event("module: unload handle=0x%lx rc=0x%lx", handle, rc);
+	return rc;
 }
 
 static bool regions_ready(void)
@@ -238,7 +244,7 @@ static uint64_t reloc_outside(void)
 /* The file "in" monitor memory: the monitor must not copy it for us. */
 static uint64_t file_monitor(void)
 {
-	struct modfile f = { (const uint8_t *)monitor_gpa(), 0 };
+	struct modfile f = { (const uint8_t *)monitor_gpa(), 0, "hello@monitor" };
 
 	f.end = f.start + (hello.end - hello.start);
 	return load_refused(&f, ra(), MOD_PAGES, true);
