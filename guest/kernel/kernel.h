@@ -215,8 +215,8 @@ void log_test_list(void);
 
 /* ---- kci.c, modules.c: kernel code integrity, modules (kci.h) ------------- */
 #define TEST_UNKNOWN (-2)
-extern uint64_t module_counter; /* exported to modules */
-void kci_boot(const char *test); /* validate OS memory, lock kernel code */
+extern uint64_t module_counter;	    /* exported to modules */
+void kci_boot(const char *test);    /* validate OS memory, lock kernel code */
 int kci_run_test(const char *test); /* TEST_UNKNOWN if not one of kci.c/modules.c */
 void kci_list_tests(void);
 int modules_selftest(void);
