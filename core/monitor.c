@@ -396,7 +396,9 @@ static void fault_policy(struct veil_monitor *mon, struct veil_vcpu *vc, const u
 			  f->exitinfo1 & 2    ? "write" :
 						"read",
 			  f->exitinfo1 & 4 ? " at CPL3" : "");
+	veil_monitor_lock(mon); /* the same lock that orders APPENDs */
 	veil_service_record(mon, vc, msg, (u32)(n < sizeof(msg) ? n : sizeof(msg) - 1));
+	veil_monitor_unlock(mon);
 	veil_printf(vc->be, "veil: RMP %s; stopping the CVM\n", msg);
 	veil_monitor_terminate(vc, VEIL_TERM_SET, VEIL_TERM_VIOLATION);
 }

@@ -239,16 +239,16 @@ static u64 core_protocol(struct veil_monitor *mon, struct veil_vcpu *vc, u32 cal
 	}
 }
 
-static void lock(u32 *l)
+void veil_monitor_lock(struct veil_monitor *mon)
 {
-	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(l, __ATOMIC_RELAXED))
+	while (__atomic_exchange_n(&mon->lock, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&mon->lock, __ATOMIC_RELAXED))
 			__builtin_ia32_pause();
 }
 
-static void unlock(u32 *l)
+void veil_monitor_unlock(struct veil_monitor *mon)
 {
-	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&mon->lock, 0, __ATOMIC_RELEASE);
 }
 
 static void dispatch(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
@@ -277,7 +277,7 @@ static void dispatch(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil
 
 void veil_svsm_dispatch(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
 {
-	lock(&mon->lock);
+	veil_monitor_lock(mon);
 	dispatch(mon, vc, c);
-	unlock(&mon->lock);
+	veil_monitor_unlock(mon);
 }

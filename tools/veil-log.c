@@ -90,8 +90,8 @@ static int walk(struct dump *d, bool show)
 		memcpy(&r, d->buf + off, sizeof(r));
 		size = sizeof(r) + ((r.len + 7u) & ~7u);
 		if (r.len == 0 || r.len > VEIL_LOG_MAX_RECORD || d->len - off < size) {
-			printf("record %" PRIu64 " at byte %zu: bad or truncated length %u\n", i, off,
-			       r.len);
+			printf("record %" PRIu64 " at byte %zu: bad or truncated length %u\n", i,
+			       off, r.len);
 			return 1;
 		}
 		if (r.seq != i) {
@@ -107,7 +107,8 @@ static int walk(struct dump *d, bool show)
 		br_sha256_out(&ctx, h);
 		if (memcmp(h, r.hash, 32)) {
 			printf("record %" PRIu64 " at byte %zu: hash chain broken (record or its "
-			       "predecessor modified)\n", i, off);
+			       "predecessor modified)\n",
+			       i, off);
 			return 1;
 		}
 		if (show) {
@@ -123,7 +124,8 @@ static int walk(struct dump *d, bool show)
 		off += size;
 	}
 	if (i != d->hdr.count) {
-		printf("truncated: the header says %" PRIu64 " records, the file holds %" PRIu64 "\n",
+		printf("truncated: the header says %" PRIu64 " records, the file holds %" PRIu64
+		       "\n",
 		       d->hdr.count, i);
 		return 1;
 	}
@@ -131,6 +133,13 @@ static int walk(struct dump *d, bool show)
 		hex(prev, a);
 		hex(d->hdr.head, b);
 		printf("head mismatch: chain ends at %s, header says %s\n", a, b);
+		return 1;
+	}
+	if (d->hdr.sections == 0 && off != d->len) {
+		printf("trailing data after record %" PRIu64
+		       " at byte %zu: %zu bytes the header does "
+		       "not account for (a record hidden or appended)\n",
+		       i ? i - 1 : 0, off, d->len - off);
 		return 1;
 	}
 	hex(prev, a);

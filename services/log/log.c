@@ -21,7 +21,8 @@
 #define HDR sizeof(struct veil_log_record)
 
 struct veil_log {
-	u8 *store; /* service-owned pages */
+	u8 *store;	      /* service-owned pages */
+	u64 cur_seq, cur_off; /* where the last READ ended: sequential reads are O(1) */
 	u64 capacity, used, count, drops;
 	u8 head[32];
 };
@@ -136,14 +137,19 @@ static u64 log_head(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 	return SVSM_SUCCESS;
 }
 
-/* Byte offset of record `seq` (records are variable-sized: walk). */
+/* Byte offset of record `seq`: records are variable-sized, so walk, from
+ * where the last READ ended when that helps. */
 static bool record_offset(const struct veil_log *log, u64 seq, u64 *off)
 {
-	u64 o = 0, i;
+	u64 o = 0, i = 0;
 
 	if (seq > log->count)
 		return false;
-	for (i = 0; i < seq; i++) {
+	if (log->cur_seq <= seq && log->cur_seq <= log->count) {
+		i = log->cur_seq;
+		o = log->cur_off;
+	}
+	for (; i < seq; i++) {
 		const struct veil_log_record *r = (const void *)(log->store + o);
 
 		o += HDR + padded(r->len);
@@ -177,6 +183,10 @@ static u64 log_read(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 		seq++;
 		n++;
 	}
+	if (!n && seq < log->count)
+		return SVSM_ERR_INVALID_PARAMETER; /* the next record does not fit at all */
+	log->cur_seq = seq;
+	log->cur_off = off;
 	c->rcx = n;
 	c->rdx = bytes;
 	c->r8 = seq;

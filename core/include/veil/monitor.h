@@ -107,6 +107,10 @@ void veil_monitor_terminate(struct veil_vcpu *vc, unsigned set, unsigned code)
  */
 void *veil_os_map(struct veil_monitor *mon, struct veil_backend *be, u64 gpa, u64 len);
 
+/* The monitor lock: serialises service calls and monitor records across vCPUs. */
+void veil_monitor_lock(struct veil_monitor *mon);
+void veil_monitor_unlock(struct veil_monitor *mon);
+
 /* Console output of the monitor. */
 void veil_printf(struct veil_backend *be, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

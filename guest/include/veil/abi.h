@@ -75,9 +75,10 @@ struct svsm_pvalidate_hdr {
 /* ---- VEIL_PROTOCOL_LOG: the secure, append-only log ---------------------- */
 #define VEIL_LOG_APPEND 0 /* RCX = GPA of the record, RDX = its length -> RCX = seq */
 #define VEIL_LOG_HEAD 1	  /* RCX = GPA of a struct veil_log_head to fill */
-#define VEIL_LOG_READ \
-	2 /* RCX = first seq, RDX = buffer GPA, R8 = buffer length
-			   * -> RCX = records copied, RDX = bytes, R8 = next seq */
+/* READ: RCX = first seq, RDX = buffer GPA, R8 = buffer length -> RCX = records
+ * copied, RDX = bytes, R8 = next seq; a buffer too small for the next record
+ * is INVALID_PARAMETER. */
+#define VEIL_LOG_READ 2
 #define VEIL_LOG_MAX_RECORD 1024
 #define VEIL_LOG_ERR_FULL (SVSM_ERR_PROTOCOL_BASE + 1)	 /* no room: dropped, counted */
 #define VEIL_LOG_ERR_NO_SEQ (SVSM_ERR_PROTOCOL_BASE + 2) /* READ: seq not in the log */
