@@ -241,6 +241,75 @@ static uint64_t exec_nx_cleared(void)
 	return ~0ULL;
 }
 
+/* A page of text of its own: it can be unvalidated while the kernel runs on. */
+__asm__(".pushsection .text.victim, \"ax\"\n"
+	".balign 4096\n"
+	".globl kci_victim\n"
+	"kci_victim:\n\t"
+	"movl $1, %eax\n\t"
+	"ret\n"
+	".balign 4096\n"
+	".popsection");
+int kci_victim(void);
+
+static uint64_t pval_one(uint64_t req, uint64_t gpa, bool validate)
+{
+	struct svsm_pvalidate_hdr *h = (struct svsm_pvalidate_hdr *)req;
+
+	h->num_entries = 1;
+	h->next = 0;
+	h->reserved = 0;
+	((uint64_t *)(h + 1))[0] = SVSM_PVAL_ENTRY(gpa >> 12, SVSM_PVAL_SIZE_4K, validate, 0);
+	return core_call(SVSM_CORE_PVALIDATE, req, 0, 0, 0);
+}
+
+/* Through a C=0 mapping of the (now shared) page: mov $0x1337, %eax; ret. */
+static void write_shared(volatile uint64_t *pte, uint64_t va, uint64_t page)
+{
+	static const uint8_t code[] = { 0xB8, 0x37, 0x13, 0, 0, 0xC3 };
+
+	*pte = page | PTE_P | PTE_W;
+	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+	memcpy((void *)va, code, sizeof(code));
+	*pte = 0;
+	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
+/*
+ * Locked text swapped behind the lock: rescind a text page (PVALIDATE 0),
+ * make it shared, write other code into it, make it private and validate it
+ * again. A monitor that allows the rescind gives the page back its text
+ * rights (R+Xs) with contents it never checked (on hardware: whatever the
+ * hypervisor puts back, e.g. replayed ciphertext), so the rescind must be
+ * refused. Not in attack-kci-refusals: if it is not, kernel text is changed.
+ */
+static uint64_t revalidate_text(void)
+{
+	uint64_t victim = (uint64_t)kci_victim, req = pages_alloc(1), rc;
+	uint64_t va = ((uint64_t)SPARE_PML4_SLOT << 39) + PAGE_SIZE;
+	volatile uint64_t *pte = req ? map_nx(va, victim) : NULL;
+
+	if (!pte)
+		return ~1ULL;
+	rc = pval_one(req, victim, false);
+	if (rc != SVSM_SUCCESS)
+		return rc;
+	kprintf("attack-kci-revalidate-text: text page 0x%lx rescinded; swapping its code\n",
+		victim);
+	if (ghcb_msr_psc(victim, GHCB_MSR_PSC_SHARED))
+		return ~2ULL;
+	write_shared(pte, va, victim);
+	if (ghcb_msr_psc(victim, GHCB_MSR_PSC_PRIVATE))
+		return ~3ULL;
+	rc = pval_one(req, victim, true);
+	if (rc != SVSM_SUCCESS)
+		return rc;
+	rc = (uint64_t)kci_victim();
+	kprintf("attack-kci-revalidate-text: the swapped text ran at CPL0 and returned 0x%lx\n",
+		rc);
+	return SVSM_SUCCESS;
+}
+
 const struct scenario kci_scenarios[] = {
 	{ "attack-kci-lock-mismatch", lock_mismatch, VEIL_KCI_ERR_MISMATCH, PRE_LOCK },
 	{ "attack-kci-lock-no-text", lock_no_text, VEIL_KCI_ERR_MISMATCH, PRE_LOCK },
@@ -251,6 +320,7 @@ const struct scenario kci_scenarios[] = {
 	{ "attack-kci-write-rodata", write_rodata, 0, VIOLATION },
 	{ "attack-kci-exec-data", exec_data, 0, VIOLATION },
 	{ "attack-kci-exec-nx-cleared", exec_nx_cleared, 0, VIOLATION },
+	{ "attack-kci-revalidate-text", revalidate_text, SVSM_ERR_INVALID_ADDRESS, STANDALONE },
 };
 const unsigned kci_nr_scenarios = ARRAY_SIZE(kci_scenarios);
 
@@ -291,7 +361,7 @@ static void refusals_run(bool pre_lock)
 
 	for (t = 0; t < 2; t++)
 		for (i = 0; i < counts[t]; i++)
-			if (!(tables[t][i].flags & VIOLATION) &&
+			if (!(tables[t][i].flags & (VIOLATION | STANDALONE)) &&
 			    !!(tables[t][i].flags & PRE_LOCK) == pre_lock)
 				scenario_run(&tables[t][i]);
 }

@@ -20,6 +20,7 @@ struct scenario {
 #define PRE_LOCK 1    /* runs before the boot lock (kci_boot) */
 #define IN_SEQUENCE 2 /* depends on the scenario before it: attack-kci-refusals only */
 #define VIOLATION 4   /* the monitor must terminate the CVM */
+#define STANDALONE 8  /* changes state if the monitor fails it: alone only */
 
 extern const struct scenario kci_scenarios[], mod_scenarios[];
 extern const unsigned kci_nr_scenarios, mod_nr_scenarios;
