@@ -124,7 +124,7 @@ static double run_calls(uint64_t calls, enum mode mode, uint64_t *bytes)
 {
 	FILE *devnull = fopen("/dev/null", "w");
 	struct emu_config cfg = { .mem_size = MEM_SIZE, .nr_vcpus = 1, .console = devnull };
-	struct emu_run_params p;
+	struct emu_run_params p = { 0 };
 	struct emu_exit x;
 	char err[256];
 	struct emu_machine *m = emu_create(&cfg, err, sizeof(err));

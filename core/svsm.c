@@ -48,6 +48,13 @@ static u64 pvalidate_entry(struct veil_monitor *mon, struct veil_vcpu *vc, u64 e
 		return SVSM_ERR_INVALID_PARAMETER;
 	if (!veil_mem_owned_by(mem, gpa, len, VEIL_OWNER_OS))
 		return SVSM_ERR_INVALID_ADDRESS;
+	/* Pages a service restricted (locked kernel text and read-only data)
+	 * stay validated: a rescind, page swap and re-validation would bring
+	 * back other bytes under the same permissions. */
+	if (!validate)
+		for (off = 0; off < len; off += VEIL_PAGE_SIZE)
+			if (mem->pages[(gpa + off) / VEIL_PAGE_SIZE].os_perms != mem->os_default)
+				return SVSM_ERR_INVALID_ADDRESS;
 	if (!validate) /* revoke before rescinding, so no stale access remains */
 		for (off = 0; off < len; off += VEIL_PAGE_SIZE)
 			if (mem->pages[(gpa + off) / VEIL_PAGE_SIZE].validated &&

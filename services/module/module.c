@@ -34,6 +34,7 @@ struct layout {
 	const char *strtab;
 	u64 strsz;
 	u64 base, text_pages, pages;  /* placement */
+	u64 region_pages[3];	      /* text, read-only, data */
 	u64 addr[ELF64_MAX_SECTIONS]; /* GPA of each allocated section, 0 = none */
 };
 
@@ -126,35 +127,44 @@ static u64 parse(struct layout *l)
 	return l->syms ? SVSM_SUCCESS : VEIL_MOD_ERR_FORMAT;
 }
 
-/* Place allocated sections: executable ones in the text pages first. */
+/* Which region a section goes to: text (R+Xs), read-only (R), data (R+W). */
+static u32 region_of(const struct elf64_shdr *s)
+{
+	if (s->sh_flags & ELF64_SHF_EXECINSTR)
+		return 0;
+	return (s->sh_flags & ELF64_SHF_WRITE) ? 2 : 1;
+}
+
+/* Place allocated sections in three page-aligned regions, in that order. */
 static u64 place(struct layout *l, u64 donated_pages)
 {
-	u64 off[2] = { 0, 0 };
-	u32 i, pass;
+	u64 off[3] = { 0, 0, 0 }, start[3];
+	u32 i, r;
 
-	for (pass = 0; pass < 2; pass++)
-		for (i = 0; i < l->shnum; i++) {
-			const struct elf64_shdr *s = &l->sh[i];
-			bool text = s->sh_flags & ELF64_SHF_EXECINSTR;
-			u64 a = s->sh_addralign ? s->sh_addralign : 1;
+	for (i = 0; i < l->shnum; i++) {
+		const struct elf64_shdr *s = &l->sh[i];
+		u64 a = s->sh_addralign ? s->sh_addralign : 1;
 
-			if (!(s->sh_flags & ELF64_SHF_ALLOC) || text != (pass == 0))
-				continue;
-			off[pass] = (off[pass] + a - 1) & ~(a - 1);
-			l->addr[i] = off[pass] + 1; /* relative for now, +1 marks "placed" */
-			if (!veil_add_ok(off[pass], s->sh_size, &off[pass]) || off[pass] > MAX_FILE)
-				return VEIL_MOD_ERR_FORMAT;
-		}
-	l->text_pages = (off[0] + VEIL_PAGE_SIZE - 1) / VEIL_PAGE_SIZE;
-	l->pages = l->text_pages + (off[1] + VEIL_PAGE_SIZE - 1) / VEIL_PAGE_SIZE;
+		if (!(s->sh_flags & ELF64_SHF_ALLOC))
+			continue;
+		r = region_of(s);
+		off[r] = (off[r] + a - 1) & ~(a - 1);
+		l->addr[i] = off[r] + 1; /* relative for now, +1 marks "placed" */
+		if (!veil_add_ok(off[r], s->sh_size, &off[r]) || off[r] > MAX_FILE)
+			return VEIL_MOD_ERR_FORMAT;
+	}
+	for (r = 0; r < 3; r++)
+		l->region_pages[r] = (off[r] + VEIL_PAGE_SIZE - 1) / VEIL_PAGE_SIZE;
+	l->text_pages = l->region_pages[0];
+	l->pages = l->region_pages[0] + l->region_pages[1] + l->region_pages[2];
 	if (!l->text_pages || l->pages > donated_pages)
 		return VEIL_MOD_ERR_SPACE;
+	start[0] = l->base;
+	start[1] = start[0] + l->region_pages[0] * VEIL_PAGE_SIZE;
+	start[2] = start[1] + l->region_pages[1] * VEIL_PAGE_SIZE;
 	for (i = 0; i < l->shnum; i++)
 		if (l->addr[i])
-			l->addr[i] = l->base + l->addr[i] - 1 +
-				     ((l->sh[i].sh_flags & ELF64_SHF_EXECINSTR) ?
-					      0 :
-					      l->text_pages * VEIL_PAGE_SIZE);
+			l->addr[i] = start[region_of(&l->sh[i])] + l->addr[i] - 1;
 	return SVSM_SUCCESS;
 }
 
@@ -282,7 +292,7 @@ static u64 entry_point(const struct layout *l, const char *want, usize wlen)
 		const struct elf64_sym *s = &l->syms[i];
 
 		if (s->st_shndx == ELF64_SHN_UNDEF || s->st_shndx >= l->shnum ||
-		    !(l->sh[s->st_shndx].sh_flags & ELF64_SHF_EXECINSTR) ||
+		    !l->addr[s->st_shndx] || !(l->sh[s->st_shndx].sh_flags & ELF64_SHF_EXECINSTR) ||
 		    s->st_name + wlen >= l->strsz || s->st_value >= l->sh[s->st_shndx].sh_size)
 			continue;
 		if (!veil_memcmp(l->strtab + s->st_name, want, wlen + 1))
@@ -368,6 +378,8 @@ static u64 mod_load(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 	if (slot == VEIL_MAX_MODULES)
 		return SVSM_ERR_BUSY;
 	l.base = c->r8;
+	if (!donatable(mon, l.base, c->r9)) /* every donated page, used or not */
+		return VEIL_MOD_ERR_PAGES;
 	rc = parse(&l);
 	if (rc == SVSM_SUCCESS)
 		rc = place(&l, c->r9);
@@ -388,9 +400,14 @@ static u64 mod_load(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 		give_back(mon, vc, l.base, l.pages);
 		return rc;
 	}
-	set_perms(mon, vc, l.base, l.text_pages, VEIL_RMP_PERM_R | VEIL_RMP_PERM_XS);
-	set_perms(mon, vc, l.base + l.text_pages * VEIL_PAGE_SIZE, l.pages - l.text_pages,
-		  VEIL_RMP_PERM_R | VEIL_RMP_PERM_W);
+	if (set_perms(mon, vc, l.base, l.region_pages[0], VEIL_RMP_PERM_R | VEIL_RMP_PERM_XS) ||
+	    set_perms(mon, vc, l.base + l.region_pages[0] * VEIL_PAGE_SIZE, l.region_pages[1],
+		      VEIL_RMP_PERM_R) ||
+	    set_perms(mon, vc, l.base + (l.region_pages[0] + l.region_pages[1]) * VEIL_PAGE_SIZE,
+		      l.region_pages[2], VEIL_RMP_PERM_R | VEIL_RMP_PERM_W)) {
+		give_back(mon, vc, l.base, l.pages);
+		return SVSM_ERR_PROTOCOL_BASE + 0xF;
+	}
 	ms->mod[slot] = (struct veil_module){
 		.loaded = true, .base = l.base, .pages = l.pages, .text_pages = l.text_pages
 	};
