@@ -54,25 +54,14 @@ static void set_rax_code(struct inst *in, uint64_t code, int cf)
 		wreg(in->uc, UC_X86_REG_RFLAGS, cf ? fl | RFLAGS_CF : fl & ~RFLAGS_CF);
 }
 
-/*
- * RMPADJUST on a GPA by code running at `vmpl`: the architectural code, or
- * -1 for an #NPF with *npf = EXITINFO1 (reference 2).
- */
-int snp_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t size, uint64_t rdx,
-		  uint64_t *npf)
+/* The RMP entry an RMPADJUST or PVALIDATE of `size` at gpa acts on: it must
+ * belong to the guest (else #NPF) and match in page size (4K on a 2M entry:
+ * #NPF with SIZEM; 2M on 4K entries: FAIL_SIZEMISMATCH). */
+static int rmp_target(struct emu_machine *m, uint64_t gpa, uint64_t size,
+		      struct emu_rmp_entry **out, uint64_t *npf)
 {
-	unsigned target = rdx & 0xFF, perms = (rdx >> 8) & 0xFF, vmsa = (rdx >> 16) & 1;
 	struct emu_rmp_entry *e;
-	uint64_t n, i;
 
-	if (TRACE_ON(m))
-		return trace_call_rmpadjust(m, vmpl, gpa, size, rdx, npf);
-
-	if (size > 1 || (rdx >> 17) || target > 3 || (perms & 0xE0) ||
-	    (size == 1 && (gpa & 0x1FFFFF)))
-		return EMU_RMP_FAIL_INPUT;
-	if (target <= vmpl)
-		return EMU_RMP_FAIL_PERMISSION;
 	if (gpa >= m->mem_size || !m->rmp[gpa >> 12].assigned || m->rmp[gpa >> 12].immutable) {
 		*npf = EMU_NPF_P | EMU_NPF_RMP | EMU_NPF_ENC | EMU_NPF_W;
 		return -1;
@@ -84,6 +73,33 @@ int snp_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t s
 	}
 	if (size == 1 && !e->page_size)
 		return EMU_RMP_FAIL_SIZEMISMATCH;
+	*out = e;
+	return EMU_RMP_SUCCESS;
+}
+
+/*
+ * RMPADJUST on a GPA by code running at `vmpl`: the architectural code, or
+ * -1 for an #NPF with *npf = EXITINFO1 (reference 2).
+ */
+int snp_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t size, uint64_t rdx,
+		  uint64_t *npf)
+{
+	unsigned target = rdx & 0xFF, perms = (rdx >> 8) & 0xFF, vmsa = (rdx >> 16) & 1;
+	struct emu_rmp_entry *e;
+	uint64_t n, i;
+	int rc;
+
+	if (TRACE_ON(m))
+		return trace_call_rmpadjust(m, vmpl, gpa, size, rdx, npf);
+
+	if (size > 1 || (rdx >> 17) || target > 3 || (perms & 0xE0) ||
+	    (size == 1 && (gpa & 0x1FFFFF)))
+		return EMU_RMP_FAIL_INPUT;
+	if (target <= vmpl)
+		return EMU_RMP_FAIL_PERMISSION;
+	rc = rmp_target(m, gpa, size, &e, npf);
+	if (rc)
+		return rc;
 	if (!e->validated) /* [UNSURE] model choice, FIDELITY.md */
 		return EMU_RMP_FAIL_INPUT;
 	if (vmpl && (perms & ~e->perms[vmpl] & 0x1F))
@@ -105,6 +121,7 @@ int snp_pvalidate(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t s
 {
 	struct emu_rmp_entry *e;
 	uint64_t n, i;
+	int rc;
 
 	if (TRACE_ON(m))
 		return trace_call_pvalidate(m, vmpl, gpa, size, rdx, cf, npf);
@@ -113,17 +130,9 @@ int snp_pvalidate(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t s
 		return EMU_RMP_FAIL_PERMISSION;
 	if (size > 1 || rdx > 1 || (gpa & (size ? 0x1FFFFF : 0xFFF)))
 		return EMU_RMP_FAIL_INPUT;
-	if (gpa >= m->mem_size || !m->rmp[gpa >> 12].assigned || m->rmp[gpa >> 12].immutable) {
-		*npf = EMU_NPF_P | EMU_NPF_RMP | EMU_NPF_ENC | EMU_NPF_W;
-		return -1;
-	}
-	e = &m->rmp[gpa >> 12];
-	if (size == 0 && e->page_size) {
-		*npf = EMU_NPF_P | EMU_NPF_RMP | EMU_NPF_ENC | EMU_NPF_SIZEM;
-		return -1;
-	}
-	if (size == 1 && !e->page_size)
-		return EMU_RMP_FAIL_SIZEMISMATCH;
+	rc = rmp_target(m, gpa, size, &e, npf);
+	if (rc)
+		return rc;
 	if (e->validated == rdx) {
 		*cf = true; /* unchanged */
 		return EMU_RMP_SUCCESS;
