@@ -391,24 +391,6 @@ static const uint16_t gpr_off[] = {
 };
 #define NR_GPR (sizeof(gpr_ids) / sizeof(gpr_ids[0]))
 
-static void light_save(struct inst *in, uint8_t *vmsa)
-{
-	uint64_t vals[NR_GPR];
-	void *ptrs[NR_GPR];
-	uint8_t xmm[16][16];
-	unsigned i;
-
-	for (i = 0; i < NR_GPR; i++)
-		ptrs[i] = &vals[i];
-	uc_reg_read_batch(in->uc, (int *)gpr_ids, ptrs, NR_GPR);
-	for (i = 0; i < NR_GPR; i++)
-		st64(vmsa + gpr_off[i], vals[i]);
-	st64(vmsa + VMSA_CR2, rreg(in->uc, UC_X86_REG_CR2));
-	for (i = 0; i < 16; i++)
-		uc_reg_read(in->uc, UC_X86_REG_XMM0 + i, xmm[i]);
-	memcpy(vmsa + VMSA_XMM, xmm, sizeof(xmm));
-}
-
 /*
  * Write the light state into the CPU. A switched-out instance still holds
  * what was last saved (the shadow), so only fields someone changed in the
@@ -447,9 +429,9 @@ static void light_load(struct inst *in, const uint8_t *vmsa, bool all)
  * selector (IRET, SYSRET, MOV Sreg) gets the descriptor the CPU loaded from
  * the GDT, or flat attributes for a NULL or unreadable one (FIDELITY.md).
  */
-static void seg_save(struct inst *in, int reg, unsigned off, uint8_t *vmsa, bool code)
+static void seg_save(struct inst *in, uint16_t sel, unsigned off, uint8_t *vmsa, bool code)
 {
-	uint16_t sel = rreg(in->uc, reg), osel, attr;
+	uint16_t osel, attr;
 	uint32_t limit = 0xFFFFFFFF;
 	uc_x86_mmr gdtr;
 	uint8_t desc[8];
@@ -474,50 +456,75 @@ static void seg_save(struct inst *in, int reg, unsigned off, uint8_t *vmsa, bool
 	st64(vmsa + off + 8, 0);
 }
 
-static void sys_seg_save(uc_engine *uc, int reg, uint8_t *p)
+static void sys_seg_save(const uc_x86_mmr *mmr, uint8_t *p)
 {
-	uc_x86_mmr mmr;
-	uint16_t attr;
+	uint16_t attr = ((mmr->flags >> 8) & 0xFF) | ((mmr->flags >> 12) & 0xF00);
 
-	uc_reg_read(uc, reg, &mmr);
-	attr = ((mmr.flags >> 8) & 0xFF) | ((mmr.flags >> 12) & 0xF00);
-	memcpy(p, &mmr.selector, 2);
+	memcpy(p, &mmr->selector, 2);
 	memcpy(p + 2, &attr, 2);
-	memcpy(p + 4, &mmr.limit, 4);
-	st64(p + 8, mmr.base);
+	memcpy(p + 4, &mmr->limit, 4);
+	st64(p + 8, mmr->base);
 }
+
+/* Everything a save reads, in one batch: the API's per-call cost dominates. */
+static const int save_sys_ids[] = { UC_X86_REG_CR2, UC_X86_REG_CR0,	UC_X86_REG_CR3,
+				    UC_X86_REG_CR4, UC_X86_REG_FS_BASE, UC_X86_REG_GS_BASE,
+				    UC_X86_REG_ES,  UC_X86_REG_CS,	UC_X86_REG_SS,
+				    UC_X86_REG_DS,  UC_X86_REG_FS,	UC_X86_REG_GS };
+static const int save_mmr_ids[] = { UC_X86_REG_TR, UC_X86_REG_LDTR, UC_X86_REG_GDTR,
+				    UC_X86_REG_IDTR };
+enum {
+	NR_SYS = 12,
+	NR_MMR = 4,
+	NR_SAVE = NR_GPR + NR_SYS + NR_MMR + 16
+};
 
 /* Copy the instance's state into a VMSA page. */
 void inst_save(struct inst *in, uint8_t *vmsa)
 {
-	uc_engine *uc = in->uc;
-	uc_x86_mmr mmr;
-	uint64_t efer = m_efer(in) | EFER_SVME;
-	uint16_t cs;
+	uint64_t v[NR_GPR + NR_SYS] = { 0 }, *sys = v + NR_GPR;
+	uc_x86_mmr mmr[NR_MMR];
+	uint8_t xmm[16][16];
+	int ids[NR_SAVE];
+	void *ptrs[NR_SAVE];
+	unsigned i, n = 0;
 
-	light_save(in, vmsa);
-	seg_save(in, UC_X86_REG_ES, VMSA_ES, vmsa, false);
-	seg_save(in, UC_X86_REG_CS, VMSA_CS, vmsa, true);
-	seg_save(in, UC_X86_REG_SS, VMSA_SS, vmsa, false);
-	seg_save(in, UC_X86_REG_DS, VMSA_DS, vmsa, false);
-	seg_save(in, UC_X86_REG_FS, VMSA_FS, vmsa, false);
-	seg_save(in, UC_X86_REG_GS, VMSA_GS, vmsa, false);
-	st64(vmsa + VMSA_FS + 8, rreg(uc, UC_X86_REG_FS_BASE));
-	st64(vmsa + VMSA_GS + 8, rreg(uc, UC_X86_REG_GS_BASE));
-	sys_seg_save(uc, UC_X86_REG_TR, vmsa + VMSA_TR);
-	sys_seg_save(uc, UC_X86_REG_LDTR, vmsa + VMSA_LDTR);
-	uc_reg_read(uc, UC_X86_REG_GDTR, &mmr);
-	st64(vmsa + VMSA_GDTR + 8, mmr.base);
-	memcpy(vmsa + VMSA_GDTR + 4, &mmr.limit, 4);
-	uc_reg_read(uc, UC_X86_REG_IDTR, &mmr);
-	st64(vmsa + VMSA_IDTR + 8, mmr.base);
-	memcpy(vmsa + VMSA_IDTR + 4, &mmr.limit, 4);
-	cs = rreg(uc, UC_X86_REG_CS);
-	vmsa[VMSA_CPL] = cs & 3;
-	st64(vmsa + VMSA_EFER, efer);
-	st64(vmsa + VMSA_CR0, rreg(uc, UC_X86_REG_CR0));
-	st64(vmsa + VMSA_CR3, rreg(uc, UC_X86_REG_CR3));
-	st64(vmsa + VMSA_CR4, rreg(uc, UC_X86_REG_CR4));
+	for (i = 0; i < NR_GPR + NR_SYS; i++, n++) {
+		ids[n] = i < NR_GPR ? gpr_ids[i] : save_sys_ids[i - NR_GPR];
+		ptrs[n] = &v[i];
+	}
+	for (i = 0; i < NR_MMR; i++, n++) {
+		ids[n] = save_mmr_ids[i];
+		ptrs[n] = &mmr[i];
+	}
+	for (i = 0; i < 16; i++, n++) {
+		ids[n] = UC_X86_REG_XMM0 + i;
+		ptrs[n] = xmm[i];
+	}
+	uc_reg_read_batch(in->uc, ids, ptrs, n);
+	for (i = 0; i < NR_GPR; i++)
+		st64(vmsa + gpr_off[i], v[i]);
+	memcpy(vmsa + VMSA_XMM, xmm, sizeof(xmm));
+	st64(vmsa + VMSA_CR2, sys[0]);
+	st64(vmsa + VMSA_CR0, sys[1]);
+	st64(vmsa + VMSA_CR3, sys[2]);
+	st64(vmsa + VMSA_CR4, sys[3]);
+	seg_save(in, (uint16_t)sys[6], VMSA_ES, vmsa, false);
+	seg_save(in, (uint16_t)sys[7], VMSA_CS, vmsa, true);
+	seg_save(in, (uint16_t)sys[8], VMSA_SS, vmsa, false);
+	seg_save(in, (uint16_t)sys[9], VMSA_DS, vmsa, false);
+	seg_save(in, (uint16_t)sys[10], VMSA_FS, vmsa, false);
+	seg_save(in, (uint16_t)sys[11], VMSA_GS, vmsa, false);
+	st64(vmsa + VMSA_FS + 8, sys[4]);
+	st64(vmsa + VMSA_GS + 8, sys[5]);
+	sys_seg_save(&mmr[0], vmsa + VMSA_TR);
+	sys_seg_save(&mmr[1], vmsa + VMSA_LDTR);
+	st64(vmsa + VMSA_GDTR + 8, mmr[2].base);
+	memcpy(vmsa + VMSA_GDTR + 4, &mmr[2].limit, 4);
+	st64(vmsa + VMSA_IDTR + 8, mmr[3].base);
+	memcpy(vmsa + VMSA_IDTR + 4, &mmr[3].limit, 4);
+	vmsa[VMSA_CPL] = sys[7] & 3; /* CPL = CS.RPL in long mode */
+	st64(vmsa + VMSA_EFER, m_efer(in) | EFER_SVME);
 	if (in->msrs_dirty || !in->loaded) {
 		st64(vmsa + VMSA_STAR, inst_get_msr(in, MSR_STAR));
 		st64(vmsa + VMSA_LSTAR, inst_get_msr(in, MSR_LSTAR));
