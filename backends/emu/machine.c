@@ -154,6 +154,35 @@ void machine_finish(struct emu_machine *m, enum emu_exit_kind kind, const char *
 
 /* ---- hooks ---------------------------------------------------------- */
 
+/*
+ * RDMSR/WRMSR of the GHCB MSR is the first half of every MSR-protocol
+ * VMGEXIT: handle it inside the intercept hook. Writing RIP from a hook makes
+ * Unicorn resume there without leaving uc_emu_start. Anything else (other
+ * MSRs, a #VC to deliver) takes the full stop path in run.c.
+ */
+static bool ghcb_msr_fast(struct inst *in)
+{
+	uc_engine *uc = in->uc;
+	uint64_t rip = rreg(uc, UC_X86_REG_RIP), *msr;
+	uint8_t op[2];
+	struct stop st;
+
+	if ((uint32_t)rreg(uc, UC_X86_REG_RCX) != MSR_GHCB ||
+	    guest_copy(in, rip, op, 2, false, &st) || op[0] != 0x0F ||
+	    (op[1] != 0x30 && op[1] != 0x32))
+		return false;
+	msr = &in->vcpu->ghcb_msr[in->vmpl];
+	if (op[1] == 0x30) {
+		*msr = (rreg(uc, UC_X86_REG_RAX) & 0xFFFFFFFFULL) |
+		       (rreg(uc, UC_X86_REG_RDX) << 32);
+	} else {
+		wreg(uc, UC_X86_REG_RAX, *msr & 0xFFFFFFFFULL);
+		wreg(uc, UC_X86_REG_RDX, *msr >> 32);
+	}
+	wreg(uc, UC_X86_REG_RIP, rip + 2); /* retired: the code hook counted it */
+	return true;
+}
+
 static void hook_intr(uc_engine *uc, uint32_t intno, void *data)
 {
 	struct inst *in = data;
@@ -164,6 +193,8 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *data)
 		uc_emu_stop(uc);
 		return;
 	}
+	if (intno == 0x100 + EMU_EXIT_MSR && !in->in_switch && ghcb_msr_fast(in))
+		return; /* done in place: no stop, no restart */
 	if (intno >= 0x100) {
 		uint64_t code = intno - 0x100;
 
