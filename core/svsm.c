@@ -178,9 +178,6 @@ static u64 core_delete_vcpu(struct veil_monitor *mon, struct veil_vcpu *vc, stru
 	return SVSM_ERR_INVALID_PARAMETER;
 }
 
-/* Without services/ linked in, the monitor offers only the core protocol. */
-__attribute__((weak)) const struct veil_service *const veil_services[] = { NULL };
-
 const struct veil_service *veil_service_find(u32 protocol)
 {
 	const struct veil_service *const *s;

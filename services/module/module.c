@@ -55,20 +55,20 @@ static int mod_init(struct veil_monitor *mon, struct veil_vcpu *vc)
 
 static bool signature_ok(const u8 *file, u64 len, u8 hash[32])
 {
-	const struct veil_sig_trailer *t;
+	struct veil_sig_trailer t; /* copied: the file may end at any alignment */
 	br_sha256_context ctx;
 	br_ec_public_key pk = { BR_EC_secp256r1, (unsigned char *)veil_module_pubkey,
 				sizeof(veil_module_pubkey) };
 
-	if (len <= sizeof(*t))
+	if (len <= sizeof(t))
 		return false;
-	t = (const void *)(file + len - sizeof(*t));
-	if (veil_memcmp(t->magic, VEIL_SIG_MAGIC, 8) || t->signed_len != len - sizeof(*t))
+	veil_memcpy(&t, file + len - sizeof(t), sizeof(t));
+	if (veil_memcmp(t.magic, VEIL_SIG_MAGIC, 8) || t.signed_len != len - sizeof(t))
 		return false;
 	br_sha256_init(&ctx);
-	br_sha256_update(&ctx, file, t->signed_len);
+	br_sha256_update(&ctx, file, t.signed_len);
 	br_sha256_out(&ctx, hash);
-	return br_ecdsa_i31_vrfy_raw(&br_ec_p256_m31, hash, 32, &pk, t->sig, 64) == 1;
+	return br_ecdsa_i31_vrfy_raw(&br_ec_p256_m31, hash, 32, &pk, t.sig, 64) == 1;
 }
 
 /* ---- ELF parsing: everything bounds-checked ------------------------------- */

@@ -15,9 +15,3 @@ add_link_options(-fsanitize=address,undefined)
 add_subdirectory(core)
 add_subdirectory(services)
 add_subdirectory(tests/fuzz)
-# clang emits core/svsm.c's weak default `veil_services[] = { NULL }` as
-# weak_odr constant and folds it above -O0 (veil_service_find always NULL:
-# services unreachable even with registry.c linked). gcc does not; until core
-# changes, build that one file without optimisation here.
-set_source_files_properties(${CMAKE_SOURCE_DIR}/core/svsm.c DIRECTORY ${CMAKE_SOURCE_DIR}/core
-  PROPERTIES COMPILE_OPTIONS -O0)

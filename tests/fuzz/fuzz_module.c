@@ -98,13 +98,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	count = data[2];
 	data += 3;
 	size -= 3;
-	/*
-	 * Only lengths that are multiples of 8: signature_ok() reads the trailer
-	 * in place at file + len - 80, a misaligned struct access (UBSan: "member
-	 * access within misaligned address") for any other length. Reported;
-	 * remove this rounding once services/module/module.c copies the trailer.
-	 */
-	len = size & ~(size_t)7;
+	len = size; /* any length: the service copies the trailer out */
 	if (flags & 1) {
 		if (len > MAX_FILE - sizeof(struct veil_sig_trailer))
 			return 0;
