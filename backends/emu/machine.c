@@ -167,9 +167,8 @@ static bool ghcb_msr_fast(struct inst *in)
 	uint8_t op[2];
 	struct stop st;
 
-	if ((uint32_t)rreg(uc, UC_X86_REG_RCX) != MSR_GHCB ||
-	    guest_copy(in, rip, op, 2, false, &st) || op[0] != 0x0F ||
-	    (op[1] != 0x30 && op[1] != 0x32))
+	if ((uint32_t)rreg(uc, UC_X86_REG_RCX) != MSR_GHCB || guest_insn(in, rip, op, 2, &st) ||
+	    op[0] != 0x0F || (op[1] != 0x30 && op[1] != 0x32))
 		return false;
 	msr = &in->vcpu->ghcb_msr[in->vmpl];
 	if (op[1] == 0x30) {

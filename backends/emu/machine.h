@@ -161,7 +161,13 @@ struct inst {
 	unsigned vmpl;
 	unsigned idx;
 	uint64_t vmcb_pa;
-	bool loaded;		/* hidden state matches `shadow` */
+	bool loaded; /* hidden state matches `shadow` */
+	struct {
+		bool valid;
+		uint64_t va, pa, cr0, cr3, cr4, gen;
+		unsigned nlev;
+		uint64_t pte_pa[4], pte[4];
+	} itc;			/* the last instruction page translated by guest_insn */
 	bool msrs_dirty;	/* the guest wrote a syscall MSR since the last save */
 	uint64_t efer;		/* EFER as the CPU holds it (cached) */
 	bool in_switch;		/* the state-load stub may be fetched */
@@ -244,6 +250,8 @@ struct walk {
 	unsigned perms;	     /* UC_PROT_* granted for the page */
 	uint64_t error_code; /* #PF error code / #VC code */
 	uint64_t exitinfo1, exitinfo2;
+	unsigned nlev; /* page-table entries read, top level first */
+	uint64_t pte_pa[4], pte[4];
 };
 void walk_translate(struct inst *in, uint64_t va, unsigned access, unsigned cpl, bool final_rmp,
 		    struct walk *w);
@@ -251,6 +259,8 @@ bool uc_tlb_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, 
 int guest_copy(struct inst *in, uint64_t va, void *buf, size_t len, bool write, struct stop *st);
 /* Read code bytes the way the CPU fetched them (no faults, no checks beyond the walk). */
 size_t guest_fetch(struct inst *in, uint64_t va, void *buf, size_t len);
+/* Read the bytes of the instruction at va (supervisor read, as guest_copy). */
+int guest_insn(struct inst *in, uint64_t va, void *buf, size_t len, struct stop *st);
 /* The exact faulting virtual address in `page` (see walk.c). */
 uint64_t fault_address(struct inst *in, uint64_t page, bool fetch);
 int walk_probe(struct inst *in, uint64_t va, uint64_t *pa);

@@ -152,7 +152,7 @@ static void handle_msr(struct inst *in)
 	uint64_t val;
 	struct vcpu *v = in->vcpu;
 
-	if (guest_copy(in, rreg(uc, UC_X86_REG_RIP), op, 2, false, &st)) {
+	if (guest_insn(in, rreg(uc, UC_X86_REG_RIP), op, 2, &st)) {
 		inject_vc(in, EMU_EXIT_MSR, 0);
 		return;
 	}
@@ -221,7 +221,7 @@ static void handle_swint(struct inst *in)
 	struct stop st;
 	unsigned vec, len;
 
-	if (guest_copy(in, rip, op, 2, false, &st))
+	if (guest_insn(in, rip, op, 2, &st))
 		op[0] = 0;
 	switch (op[0]) {
 	case 0xCC:
@@ -258,7 +258,7 @@ void x86_handle_intercept(struct inst *in, uint64_t code)
 		handle_msr(in);
 		return;
 	case EMU_EXIT_VMMCALL:
-		guest_copy(in, rreg(uc, UC_X86_REG_RIP), op, 4, false, &st);
+		guest_insn(in, rreg(uc, UC_X86_REG_RIP), op, 4, &st);
 		if (op[0] == 0xF3) { /* rep vmmcall = VMGEXIT: trap-like */
 			inst_retire(in, 4);
 			hv_vmgexit(in->m, in->vcpu, in->vmpl);

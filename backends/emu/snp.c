@@ -177,7 +177,7 @@ bool snp_emulate_insn(struct inst *in, uint64_t rip)
 	uint8_t op[4];
 	struct stop st;
 
-	if (guest_copy(in, rip, op, 4, false, &st))
+	if (guest_insn(in, rip, op, 4, &st))
 		return false;
 	if (op[0] == 0x0F && op[1] == 0x01 && op[2] == 0xD9) { /* VMMCALL: NAE */
 		x86_deliver(in, EMU_VEC_VC, true, EMU_EXIT_VMMCALL, 0, false, 0);

@@ -141,6 +141,10 @@ void walk_translate(struct inst *in, uint64_t va, unsigned access, unsigned cpl,
 		uint64_t idx = (va >> (12 + 9 * (level - 1))) & 0x1FF;
 
 		r = pt_access(in, table + idx * 8, cpl, &pte, PTE_A, w);
+		if (r == WALK_OK && w->nlev < 4) {
+			w->pte_pa[w->nlev] = table + idx * 8;
+			w->pte[w->nlev++] = pte;
+		}
 		if (r != WALK_OK) {
 			w->res = r;
 			if (r == WALK_VC)
@@ -447,5 +451,52 @@ static uint64_t reg_value(struct inst *in, unsigned reg)
 	for (unsigned k = 0; k < sizeof(map) / sizeof(map[0]); k++)
 		if (map[k].cs == reg)
 			return rreg(in->uc, map[k].uc);
+	return 0;
+}
+
+/*
+ * Instruction bytes at an intercept (WRMSR, VMGEXIT, INT n): the same page is
+ * read again and again, so its translation is cached and revalidated by
+ * re-reading the page-table entries it was built from (and CR0/CR3/CR4 and
+ * the RMP generation), which is exact and far cheaper than a walk.
+ */
+int guest_insn(struct inst *in, uint64_t va, void *buf, size_t len, struct stop *st)
+{
+	uc_engine *uc = in->uc;
+	int ids[3] = { UC_X86_REG_CR0, UC_X86_REG_CR3, UC_X86_REG_CR4 };
+	uint64_t cr[3], page = va & ~0xFFFULL;
+	void *ptrs[3] = { &cr[0], &cr[1], &cr[2] };
+	struct walk w;
+	unsigned i;
+
+	if ((va & 0xFFF) + len > 0x1000)
+		return guest_copy(in, va, buf, len, false, st);
+	uc_reg_read_batch(uc, ids, ptrs, 3);
+	if (in->itc.valid && in->itc.va == page && in->itc.cr0 == cr[0] && in->itc.cr3 == cr[1] &&
+	    in->itc.cr4 == cr[2] && in->itc.gen == in->m->rmp_gen) {
+		for (i = 0; i < in->itc.nlev; i++)
+			if (m_rd64(in->m, in->itc.pte_pa[i]) != in->itc.pte[i])
+				break;
+		if (i == in->itc.nlev) {
+			memcpy(buf, m_ptr(in->m, in->itc.pa + (va & 0xFFF), len), len);
+			return 0;
+		}
+	}
+	in->itc.valid = false;
+	if (guest_copy(in, va, buf, len, false, st))
+		return -1;
+	walk_translate(in, va, ACC_R, 0, true, &w);
+	if (w.res != WALK_OK)
+		return 0; /* read above; just not cacheable */
+	in->itc.valid = true;
+	in->itc.va = page;
+	in->itc.pa = w.pa;
+	in->itc.cr0 = cr[0];
+	in->itc.cr3 = cr[1];
+	in->itc.cr4 = cr[2];
+	in->itc.gen = in->m->rmp_gen;
+	in->itc.nlev = w.nlev;
+	memcpy(in->itc.pte_pa, w.pte_pa, sizeof(w.pte_pa));
+	memcpy(in->itc.pte, w.pte, sizeof(w.pte));
 	return 0;
 }
