@@ -130,6 +130,42 @@ static void print_exit(const struct emu_exit *x)
 	printf("}\n");
 }
 
+/*
+ * What every command's option loop does first: tracing/GDB options, --help,
+ * and a value for everything else. Returns 1 when argv[*i] (and its value)
+ * was taken here, 0 when the command must handle it (with *value set), or -1
+ * with the exit status in *status.
+ */
+static int common_option(struct emu_dbg_cli *dc, int argc, char **argv, int *i, const char *usage,
+			 const char *cmd, char **value, int *status)
+{
+	const char *o = argv[*i];
+	char *a = *i + 1 < argc ? argv[*i + 1] : NULL;
+	int dr = emu_dbg_cli_option(dc, o, a);
+
+	if (dr) {
+		*status = 2;
+		if (dr < 0)
+			return -1;
+		*i += dr - 1;
+		return 1;
+	}
+	if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+		fputs(usage, stdout);
+		*status = 0;
+		return -1;
+	}
+	if (!a) {
+		fprintf(stderr, "veil-emu: option %s needs a value (see veil-emu %s --help)\n", o,
+			cmd);
+		*status = 2;
+		return -1;
+	}
+	*value = a;
+	(*i)++;
+	return 0;
+}
+
 static int cmd_exec(int argc, char **argv)
 {
 	struct load loads[MAX_ITEMS];
@@ -143,22 +179,13 @@ static int cmd_exec(int argc, char **argv)
 	emu_dbg_cli_init(&dc, argc, argv);
 	for (i = 0; i < argc; i++) {
 		const char *o = argv[i];
-		char *a = i + 1 < argc ? argv[i + 1] : NULL;
-		int dr = emu_dbg_cli_option(&dc, o, a);
+		char *a = NULL;
+		int st, c = common_option(&dc, argc, argv, &i, usage_exec, "exec", &a, &st);
 
-		if (dr) {
-			if (dr < 0)
-				return 2;
-			i += dr - 1;
+		if (c < 0)
+			return st;
+		if (c)
 			continue;
-		}
-		if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-			fputs(usage_exec, stdout);
-			return 0;
-		}
-		if (!a)
-			return fail("option %s needs a value (see veil-emu exec --help)", o);
-		i++;
 		if (!strcmp(o, "--load")) {
 			char *at = strrchr(a, '@');
 
@@ -338,22 +365,14 @@ static int cmd_run(int argc, char **argv)
 
 	emu_dbg_cli_init(&dc, argc, argv);
 	for (i = 0; i < argc; i++) {
-		const char *o = argv[i], *a = i + 1 < argc ? argv[i + 1] : NULL;
-		int dr = emu_dbg_cli_option(&dc, o, a);
+		const char *o = argv[i];
+		char *a = NULL;
+		int st, c = common_option(&dc, argc, argv, &i, usage_run, "run", &a, &st);
 
-		if (dr) {
-			if (dr < 0)
-				return 2;
-			i += dr - 1;
+		if (c < 0)
+			return st;
+		if (c)
 			continue;
-		}
-		if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-			fputs(usage_run, stdout);
-			return 0;
-		}
-		if (!a)
-			return fail("option %s needs a value (see veil-emu run --help)", o);
-		i++;
 		if (!strcmp(o, "--kernel")) {
 			kernel = a;
 		} else if (!strcmp(o, "--com2")) {
