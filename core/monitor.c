@@ -486,12 +486,16 @@ void veil_monitor_run(struct veil_monitor *mon, struct veil_vcpu *vc)
 void veil_monitor_enter_ap(struct veil_monitor *mon, u32 id, struct veil_backend *be)
 {
 	struct veil_vcpu *vc;
+	int rc;
 
 	if (id >= mon->launch.nr_vcpus || id >= VEIL_MAX_VCPUS)
 		return;
 	vc = &mon->vcpus[id];
 	vc->be = be;
-	if (!vc->ghcb && setup_ghcb(mon, vc))
+	veil_monitor_lock(mon); /* other vCPUs may allocate and change pages too */
+	rc = vc->ghcb ? VEIL_OK : setup_ghcb(mon, vc);
+	veil_monitor_unlock(mon);
+	if (rc)
 		veil_monitor_terminate(vc, VEIL_TERM_SET, VEIL_TERM_MONITOR);
 	vc->state = VEIL_VCPU_RUNNING;
 	handle_exit(mon, vc);
