@@ -376,27 +376,28 @@ void *veil_os_map(struct veil_monitor *mon, struct veil_backend *be, u64 gpa, u6
 
 static void fault_policy(struct veil_monitor *mon, struct veil_vcpu *vc, const u8 *vmsa)
 {
+	struct veil_fault f = {
+		.vcpu = vc->id,
+		.exit_code = veil_ld64(vmsa + VMSA_OFF_EXIT_CODE),
+		.exitinfo1 = veil_ld64(vmsa + VMSA_OFF_EXITINFO1),
+		.exitinfo2 = veil_ld64(vmsa + VMSA_OFF_EXITINFO2),
+		.rip = veil_ld64(vmsa + VMSA_OFF_RIP),
+	};
 	char msg[160];
 	usize n;
-	struct veil_fault *f = &mon->faults[mon->nr_faults < VEIL_MAX_FAULTS ? mon->nr_faults : 0];
 
-	f->vcpu = vc->id;
-	f->exit_code = veil_ld64(vmsa + VMSA_OFF_EXIT_CODE);
-	f->exitinfo1 = veil_ld64(vmsa + VMSA_OFF_EXITINFO1);
-	f->exitinfo2 = veil_ld64(vmsa + VMSA_OFF_EXITINFO2);
-	f->rip = veil_ld64(vmsa + VMSA_OFF_RIP);
-	if (mon->nr_faults < VEIL_MAX_FAULTS)
-		mon->nr_faults++;
-	veil_trace(vc->be, 1, f->exitinfo1, f->exitinfo2, f->rip);
+	veil_trace(vc->be, 1, f.exitinfo1, f.exitinfo2, f.rip);
 	n = veil_snprintf(msg, sizeof(msg),
 			  "violation: vcpu %u rip %lx gpa %lx exitinfo1 %lx (%s%s)", vc->id,
-			  (unsigned long)f->rip, (unsigned long)f->exitinfo2,
-			  (unsigned long)f->exitinfo1,
-			  f->exitinfo1 & 0x10 ? "fetch" :
-			  f->exitinfo1 & 2    ? "write" :
-						"read",
-			  f->exitinfo1 & 4 ? " at CPL3" : "");
+			  (unsigned long)f.rip, (unsigned long)f.exitinfo2,
+			  (unsigned long)f.exitinfo1,
+			  f.exitinfo1 & 0x10 ? "fetch" :
+			  f.exitinfo1 & 2    ? "write" :
+					       "read",
+			  f.exitinfo1 & 4 ? " at CPL3" : "");
 	veil_monitor_lock(mon); /* the same lock that orders APPENDs */
+	if (mon->nr_faults < VEIL_MAX_FAULTS)
+		mon->faults[mon->nr_faults++] = f;
 	veil_service_record(mon, vc, msg, (u32)(n < sizeof(msg) ? n : sizeof(msg) - 1));
 	veil_monitor_unlock(mon);
 	veil_printf(vc->be, "veil: RMP %s; stopping the CVM\n", msg);
