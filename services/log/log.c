@@ -18,6 +18,7 @@
 #include "log.h"
 
 #define LOG_DEFAULT_SIZE (256ULL << 10)
+#define LOG_RESERVE 1024ULL /* for the monitor's own records (violations) */
 #define HDR sizeof(struct veil_log_record)
 
 struct veil_log {
@@ -68,12 +69,19 @@ static int log_init(struct veil_monitor *mon, struct veil_vcpu *vc)
 }
 
 /* Store one record; src was checked (or is the monitor's own). */
-static u64 store(struct veil_log *log, struct veil_vcpu *vc, const void *src, u32 len, u64 *seq)
+static u64 store(struct veil_log *log, struct veil_vcpu *vc, const void *src, u32 len, u64 *seq,
+		 bool monitor)
 {
+	/* The last LOG_RESERVE bytes take only the monitor's own records: an OS
+	 * that fills the log first cannot keep a violation out of it. */
+	u64 room = log->capacity - log->used;
+
+	if (!monitor)
+		room = room > LOG_RESERVE ? room - LOG_RESERVE : 0;
 	struct veil_log_record r;
 	u8 *dst;
 
-	if (HDR + padded(len) > log->capacity - log->used) {
+	if (HDR + padded(len) > room) {
 		log->drops++;
 		return VEIL_LOG_ERR_FULL;
 	}
@@ -105,7 +113,7 @@ static u64 log_append(struct veil_monitor *mon, struct veil_vcpu *vc, struct vei
 	src = veil_os_map(mon, vc->be, c->rcx, c->rdx);
 	if (!src)
 		return SVSM_ERR_INVALID_ADDRESS;
-	return store(log, vc, src, (u32)c->rdx, &c->rcx);
+	return store(log, vc, src, (u32)c->rdx, &c->rcx, false);
 }
 
 static void log_record(struct veil_monitor *mon, struct veil_vcpu *vc, const void *data, u32 len)
@@ -114,7 +122,7 @@ static void log_record(struct veil_monitor *mon, struct veil_vcpu *vc, const voi
 	u64 seq;
 
 	if (log && len && len <= VEIL_LOG_MAX_RECORD)
-		store(log, vc, data, len, &seq);
+		store(log, vc, data, len, &seq, true);
 }
 
 static u64 log_head(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_log *log,
@@ -130,7 +138,7 @@ static u64 log_head(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 		return SVSM_ERR_INVALID_ADDRESS;
 	h.count = log->count;
 	h.drops = log->drops;
-	h.capacity = log->capacity;
+	h.capacity = log->capacity - LOG_RESERVE; /* what OS records may use */
 	h.used = log->used;
 	veil_memcpy(h.head, log->head, 32);
 	veil_memcpy(dst, &h, sizeof(h));

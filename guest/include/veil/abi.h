@@ -100,9 +100,9 @@ struct veil_log_record {
 struct veil_log_head {
 	uint64_t count;	   /* records stored */
 	uint64_t drops;	   /* appends refused because the log was full */
-	uint64_t capacity; /* bytes of record storage */
+	uint64_t capacity; /* bytes of record storage for OS records (the monitor keeps 1 KiB more) */
 	uint64_t used;	   /* bytes used */
-	uint8_t head[32];  /* hash of the last record (zeros when empty) */
+	uint8_t head[32]; /* hash of the last record (zeros when empty) */
 };
 
 /* ---- VEIL_PROTOCOL_KCI: kernel code integrity --------------------------- */
