@@ -176,6 +176,9 @@ void vmsa_build(uint64_t vmsa_gpa, unsigned apic);
 uint64_t caa_gpa_of(unsigned apic);
 uint64_t create_vcpu(uint64_t vmsa_gpa, uint64_t caa_gpa, uint64_t apic);
 int smp_start_aps(void);
+/* Start AP `apic` (VMSA, CREATE_VCPU, AP creation) at `entry`, which is
+ * entered with RDI = its struct percpu and RSP on its own stack. */
+int smp_start_ap(unsigned apic, const void *entry);
 
 /* ---- main.c --------------------------------------------------------------- */
 extern struct veil_boot_info boot;

@@ -543,7 +543,6 @@ static int log_full(void)
 
 /* ---- log-smp: every vCPU appends at once ----------------------------------- */
 
-#define SMP_STACK_PAGES 4
 #define SMP_WAIT_SPINS 20000000
 
 static uint64_t smp_k;
@@ -588,43 +587,6 @@ __asm__(".text\n"
 	"call log_ap_main\n"
 	"1:\thlt\n\tjmp 1b\n");
 extern char log_ap_entry[];
-
-static int smp_prepare(unsigned apic)
-{
-	struct percpu *c = &cpus[apic];
-
-	c->self = c;
-	c->id = apic;
-	c->caa_gpa = caa_gpa_of(apic);
-	c->caa = (struct svsm_caa *)c->caa_gpa;
-	memset(c->caa, 0, sizeof(*c->caa));
-	c->stack_top = pages_alloc(SMP_STACK_PAGES);
-	c->df_stack_top = pages_alloc(1);
-	if (!c->stack_top || !c->df_stack_top)
-		return -1;
-	c->stack_top += SMP_STACK_PAGES * PAGE_SIZE;
-	c->df_stack_top += PAGE_SIZE;
-	return ghcb_share(apic);
-}
-
-/* As smp.c starts an AP, with the VMSA's RIP at log_ap_entry. */
-static int smp_start(unsigned apic)
-{
-	volatile uint8_t *g = this_cpu()->ghcb;
-	uint64_t vmsa = vmsa_page_alloc(), info1, rc;
-
-	if (!vmsa || smp_prepare(apic))
-		return -1;
-	vmsa_build(vmsa, apic);
-	*(uint64_t *)(vmsa + VMSA_OFF_RIP) = (uint64_t)log_ap_entry;
-	if (create_vcpu(vmsa, cpus[apic].caa_gpa, apic) != SVSM_SUCCESS)
-		return -1;
-	info1 = SVM_VMGEXIT_AP_CREATE | ((uint64_t)guest_vmpl() << 16) | ((uint64_t)apic << 32);
-	ghcb_clear(g);
-	ghcb_set(g, GHCB_OFF_RAX, sev_features());
-	rc = ghcb_hv_call(g, (uint64_t)g, SVM_VMGEXIT_AP_CREATION, info1, vmsa);
-	return (uint32_t)rc == GHCB_RESULT_OK ? 0 : -1;
-}
 
 struct smp_seen {
 	uint64_t next[VEIL_BOOT_MAX_VCPUS]; /* per vCPU: the record index expected next */
@@ -682,7 +644,7 @@ static int log_smp(void)
 		return -1;
 	}
 	for (apic = 1; apic < boot.nr_vcpus; apic++)
-		started += !smp_start(apic);
+		started += !smp_start_ap(apic, log_ap_entry);
 	smp_append(0);
 	smp_wait(started);
 	check("log-smp-aps", started == boot.nr_vcpus - 1 && smp_done == started, smp_done);

@@ -164,7 +164,7 @@ static int ap_prepare(unsigned apic)
 	return ghcb_share(apic);
 }
 
-static int ap_start(unsigned apic)
+int smp_start_ap(unsigned apic, const void *entry)
 {
 	uint64_t vmsa = vmsa_page_alloc(), rc;
 
@@ -173,6 +173,7 @@ static int ap_start(unsigned apic)
 		return -1;
 	}
 	vmsa_build(vmsa, apic);
+	put64((uint8_t *)vmsa, VMSA_OFF_RIP, (uint64_t)entry);
 	rc = create_vcpu(vmsa, cpus[apic].caa_gpa, apic);
 	if (rc != SVSM_SUCCESS) {
 		kprintf("ap %u: CREATE_VCPU(vmsa 0x%lx) failed: 0x%lx\n", apic, vmsa, rc);
@@ -193,7 +194,7 @@ int smp_start_aps(void)
 	unsigned apic, started = 0, spins;
 
 	for (apic = 1; apic < boot.nr_vcpus; apic++)
-		if (!ap_start(apic))
+		if (!smp_start_ap(apic, ap_entry))
 			started++;
 	for (spins = 0; __atomic_load_n(&aps_up, __ATOMIC_ACQUIRE) < started; spins++) {
 		if (spins == AP_WAIT_SPINS)
