@@ -124,14 +124,17 @@ static enum walk_result pt_access(struct inst *in, uint64_t pte_pa, unsigned cpl
 void walk_translate(struct inst *in, uint64_t va, unsigned access, unsigned cpl, bool final_rmp,
 		    struct walk *w)
 {
-	uc_engine *uc = in->uc;
-	uint64_t cr0 = rreg(uc, UC_X86_REG_CR0), cr4 = rreg(uc, UC_X86_REG_CR4);
-	uint64_t efer = m_efer(in);
+	static const int cr_ids[3] = { UC_X86_REG_CR0, UC_X86_REG_CR3, UC_X86_REG_CR4 };
+	uint64_t cr[3], cr0, cr4, efer = m_efer(in), table, pte = 0, pa, size = 1ULL << 39;
+	void *cr_ptrs[3] = { &cr[0], &cr[1], &cr[2] };
 	bool user = cpl == 3, writable = true, usr = true, nx = false;
-	uint64_t table = rreg(uc, UC_X86_REG_CR3) & PTE_ADDR, pte = 0, pa, size = 1ULL << 39;
 	unsigned level, prot = 0;
 	enum walk_result r;
 
+	uc_reg_read_batch(in->uc, (int *)cr_ids, cr_ptrs, 3); /* one API call per fill */
+	cr0 = cr[0];
+	table = cr[1] & PTE_ADDR;
+	cr4 = cr[2];
 	memset(w, 0, sizeof(*w));
 	if (!(cr0 & (1ULL << 31))) {
 		pa = va;
