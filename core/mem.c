@@ -38,9 +38,42 @@ bool veil_mem_owned_by(const struct veil_mem *mem, u64 gpa, u64 len, enum veil_o
 	return true;
 }
 
-int veil_mem_apply(struct veil_mem *mem, struct veil_backend *be, u64 gpa)
+bool veil_mem_os_may(const struct veil_mem *mem, u64 gpa, u64 len, bool write)
 {
-	const struct veil_page *p = &mem->pages[gpa / VEIL_PAGE_SIZE];
+	u8 need = write ? VEIL_RMP_PERM_W : VEIL_RMP_PERM_R;
+	u64 end, pfn;
+
+	if (!len || !veil_add_ok(gpa, len, &end) || end > mem->nr_pages * VEIL_PAGE_SIZE)
+		return false;
+	for (pfn = gpa / VEIL_PAGE_SIZE; pfn <= (end - 1) / VEIL_PAGE_SIZE; pfn++) {
+		const struct veil_page *p = &mem->pages[pfn];
+
+		if (p->owner != VEIL_OWNER_OS || !p->validated || !(p->os_perms & need))
+			return false;
+		if (write && p->os_perms != mem->os_default)
+			return false; /* locked text or rodata: R (+Xs) only */
+	}
+	return true;
+}
+
+bool veil_mem_os_takeable(const struct veil_mem *mem, u64 gpa, u64 len)
+{
+	u64 pfn;
+
+	if (!veil_mem_range_ok(mem, gpa, len))
+		return false;
+	for (pfn = gpa / VEIL_PAGE_SIZE; pfn < (gpa + len) / VEIL_PAGE_SIZE; pfn++) {
+		const struct veil_page *p = &mem->pages[pfn];
+
+		if (p->owner != VEIL_OWNER_OS || !p->validated || p->os_perms != mem->os_default)
+			return false;
+	}
+	return true;
+}
+
+/* Write the RMP masks of VMPL1-3 (and the VMSA bit) that record p derives. */
+static int apply_record(struct veil_backend *be, u64 gpa, const struct veil_page *p)
+{
 	unsigned vmpl;
 
 	/* The VMSA bit goes on only after every lower VMPL lost access and the
@@ -57,30 +90,48 @@ int veil_mem_apply(struct veil_mem *mem, struct veil_backend *be, u64 gpa)
 										  VEIL_OK;
 }
 
+int veil_mem_apply(struct veil_mem *mem, struct veil_backend *be, u64 gpa)
+{
+	return apply_record(be, gpa, &mem->pages[gpa / VEIL_PAGE_SIZE]);
+}
+
+static struct veil_page transferred(const struct veil_mem *mem, struct veil_page p,
+				    enum veil_owner to, u8 id)
+{
+	p.owner = (u8)to;
+	p.id = id;
+	if (to == VEIL_OWNER_OS)
+		p.os_perms = mem->os_default;
+	return p;
+}
+
 int veil_mem_transfer(struct veil_mem *mem, struct veil_backend *be, u64 gpa, u64 len,
 		      enum veil_owner from, enum veil_owner to, u8 id)
 {
-	u64 off;
-	int rc = VEIL_OK;
+	struct veil_page *pages = &mem->pages[gpa / VEIL_PAGE_SIZE], next;
+	u64 i, j, n = len / VEIL_PAGE_SIZE;
 
 	if (!veil_mem_range_ok(mem, gpa, len))
 		return VEIL_ERANGE;
 	if (!veil_mem_owned_by(mem, gpa, len, from))
 		return VEIL_EPERM;
-	for (off = 0; off < len && rc == VEIL_OK; off += VEIL_PAGE_SIZE) {
-		struct veil_page *p = &mem->pages[(gpa + off) / VEIL_PAGE_SIZE], old = *p;
-
-		p->owner = (u8)to;
-		p->id = id;
-		if (to == VEIL_OWNER_OS)
-			p->os_perms = mem->os_default;
-		if (p->validated)
-			rc = veil_mem_apply(mem, be, gpa + off);
-		if (rc) { /* keep records and RMP in step: back to what it was */
-			*p = old;
-			veil_mem_apply(mem, be, gpa + off);
-		}
+	/* The RMP first, from the records the pages will have; the records
+	 * change only once every page took its new state, so a refusal can put
+	 * back exactly what each page had (records never touched). */
+	for (i = 0; i < n; i++) {
+		next = transferred(mem, pages[i], to, id);
+		if (next.validated && apply_record(be, gpa + i * VEIL_PAGE_SIZE, &next))
+			break;
 	}
+	if (i < n) {
+		for (j = 0; j <= i; j++)
+			if (pages[j].validated)
+				apply_record(be, gpa + j * VEIL_PAGE_SIZE, &pages[j]);
+		veil_tlb_flush(be);
+		return VEIL_EHW;
+	}
+	for (i = 0; i < n; i++)
+		pages[i] = transferred(mem, pages[i], to, id);
 	veil_tlb_flush(be);
-	return rc;
+	return VEIL_OK;
 }

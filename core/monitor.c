@@ -360,19 +360,32 @@ struct veil_monitor *veil_monitor_boot(const struct veil_launch *launch, struct 
 
 /* ---- OS buffers --------------------------------------------------------------- */
 
-void *veil_os_map(struct veil_monitor *mon, struct veil_backend *be, u64 gpa, u64 len)
+const void *veil_os_read(struct veil_monitor *mon, struct veil_backend *be, u64 gpa, u64 len)
 {
-	u64 end, pfn;
+	return veil_mem_os_may(&mon->mem, gpa, len, false) ? veil_map(be, gpa, len) : NULL;
+}
 
-	if (!len || !veil_add_ok(gpa, len, &end) || end > mon->mem.nr_pages * VEIL_PAGE_SIZE)
-		return NULL;
-	for (pfn = gpa / VEIL_PAGE_SIZE; pfn <= (end - 1) / VEIL_PAGE_SIZE; pfn++)
-		if (mon->mem.pages[pfn].owner != VEIL_OWNER_OS || !mon->mem.pages[pfn].validated)
-			return NULL;
-	return veil_map(be, gpa, len);
+void *veil_os_write(struct veil_monitor *mon, struct veil_backend *be, u64 gpa, u64 len)
+{
+	return veil_mem_os_may(&mon->mem, gpa, len, true) ? veil_map(be, gpa, len) : NULL;
 }
 
 /* ---- the run loop ------------------------------------------------------------- */
+
+/* Keep msg in the secure log (under the lock that orders APPENDs), say it on
+ * the console after `kind` and stop the CVM. */
+static void __attribute__((noreturn))
+stop_recorded(struct veil_monitor *mon, struct veil_vcpu *vc, const char *kind, const char *msg,
+	      usize n, bool locked)
+{
+	if (!locked)
+		veil_monitor_lock(mon);
+	veil_service_record(mon, vc, msg, (u32)n);
+	if (!locked)
+		veil_monitor_unlock(mon);
+	veil_printf(vc->be, "veil: %s%s; stopping the CVM\n", kind, msg);
+	veil_monitor_terminate(vc, VEIL_TERM_SET, VEIL_TERM_VIOLATION);
+}
 
 static void fault_policy(struct veil_monitor *mon, struct veil_vcpu *vc, const u8 *vmsa)
 {
@@ -395,24 +408,28 @@ static void fault_policy(struct veil_monitor *mon, struct veil_vcpu *vc, const u
 			  f.exitinfo1 & 2    ? "write" :
 					       "read",
 			  f.exitinfo1 & 4 ? " at CPL3" : "");
-	veil_monitor_lock(mon); /* the same lock that orders APPENDs */
+	veil_monitor_lock(mon);
 	if (mon->nr_faults < VEIL_MAX_FAULTS)
 		mon->faults[mon->nr_faults++] = f;
-	veil_service_record(mon, vc, msg, (u32)(n < sizeof(msg) ? n : sizeof(msg) - 1));
 	veil_monitor_unlock(mon);
-	veil_printf(vc->be, "veil: RMP %s; stopping the CVM\n", msg);
-	veil_monitor_terminate(vc, VEIL_TERM_SET, VEIL_TERM_VIOLATION);
+	stop_recorded(mon, vc, "RMP ", msg, n < sizeof(msg) ? n : sizeof(msg) - 1, false);
 }
 
-/* The CAA may be used only while it is a validated OS page. */
+void veil_monitor_tamper(struct veil_monitor *mon, struct veil_vcpu *vc, u64 gpa, const char *what)
+{
+	char msg[160];
+	usize n = veil_snprintf(msg, sizeof(msg),
+				"tampering: vcpu %u gpa %lx: %s changed behind the monitor", vc->id,
+				(unsigned long)gpa, what);
+
+	veil_trace(vc->be, 1, 0, gpa, 0);
+	stop_recorded(mon, vc, "", msg, n < sizeof(msg) ? n : sizeof(msg) - 1, true);
+}
+
+/* The monitor writes the CAA (call_pending): only while the OS may write it. */
 static u8 *caa_of(struct veil_monitor *mon, struct veil_vcpu *vc)
 {
-	u64 pfn = vc->caa / VEIL_PAGE_SIZE;
-
-	if (pfn >= mon->mem.nr_pages || mon->mem.pages[pfn].owner != VEIL_OWNER_OS ||
-	    !mon->mem.pages[pfn].validated)
-		return NULL;
-	return veil_map(vc->be, vc->caa, VEIL_PAGE_SIZE);
+	return veil_os_write(mon, vc->be, vc->caa, VEIL_PAGE_SIZE);
 }
 
 static void handle_call(struct veil_monitor *mon, struct veil_vcpu *vc, u8 *vmsa)
@@ -467,7 +484,11 @@ static void handle_exit(struct veil_monitor *mon, struct veil_vcpu *vc)
 
 static void run_os(struct veil_vcpu *vc)
 {
-	u64 resp = msr_request(vc, GHCB_MSR_RUN_VMPL_REQ(VEIL_OS_VMPL));
+	u64 resp;
+
+	__atomic_store_n(&vc->in_os, 1, __ATOMIC_RELEASE);
+	resp = msr_request(vc, GHCB_MSR_RUN_VMPL_REQ(VEIL_OS_VMPL));
+	__atomic_store_n(&vc->in_os, 0, __ATOMIC_RELEASE);
 
 	if ((resp & 0xFFF) != GHCB_MSR_RUN_VMPL_RESP || resp >> 32) {
 		veil_printf(vc->be, "veil: cannot run the OS on vCPU %u (%lx)\n", vc->id,

@@ -12,22 +12,45 @@
 
 #define PVAL_RESERVED_BITS 0xFF0ULL
 
-static bool os_page(const struct veil_monitor *mon, u64 gpa)
+/* A page the monitor writes on the OS's behalf (a CAA, a PVALIDATE request). */
+static bool os_writable_page(const struct veil_monitor *mon, u64 gpa)
 {
-	u64 pfn = gpa / VEIL_PAGE_SIZE;
-
-	return veil_aligned(gpa, VEIL_PAGE_SIZE) && pfn < mon->mem.nr_pages &&
-	       mon->mem.pages[pfn].owner == VEIL_OWNER_OS && mon->mem.pages[pfn].validated;
+	return veil_aligned(gpa, VEIL_PAGE_SIZE) &&
+	       veil_mem_os_may(&mon->mem, gpa, VEIL_PAGE_SIZE, true);
 }
 
 static u64 core_remap_ca(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
 {
 	if (!veil_aligned(c->rcx, VEIL_PAGE_SIZE))
 		return SVSM_ERR_INVALID_PARAMETER;
-	if (!os_page(mon, c->rcx))
+	if (!os_writable_page(mon, c->rcx))
 		return SVSM_ERR_INVALID_ADDRESS;
 	vc->caa = c->rcx;
 	return SVSM_SUCCESS;
+}
+
+/* Pages a service restricted (locked kernel text and read-only data) keep
+ * their validated state: a rescind, a page swap and a re-validation would
+ * bring back other bytes under the same permissions, and a validation after
+ * a page state change behind the monitor would do the same. */
+static bool pval_range_locked(const struct veil_mem *mem, u64 gpa, u64 len)
+{
+	u64 off;
+
+	for (off = 0; off < len; off += VEIL_PAGE_SIZE)
+		if (mem->pages[(gpa + off) / VEIL_PAGE_SIZE].os_perms != mem->os_default)
+			return true;
+	return false;
+}
+
+/* Pages of [gpa, gpa+len) whose record already has the state `validate`. */
+static u64 pval_records_in_state(const struct veil_mem *mem, u64 gpa, u64 len, bool validate)
+{
+	u64 off, n = 0;
+
+	for (off = 0; off < len; off += VEIL_PAGE_SIZE)
+		n += mem->pages[(gpa + off) / VEIL_PAGE_SIZE].validated == validate;
+	return n;
 }
 
 /* Validate or rescind one entry's range; the RMP follows ownership. */
@@ -36,7 +59,7 @@ static u64 pvalidate_entry(struct veil_monitor *mon, struct veil_vcpu *vc, u64 e
 	struct veil_mem *mem = &mon->mem;
 	bool huge = (entry & 3) == SVSM_PVAL_SIZE_2M, validate = (entry >> 2) & 1;
 	bool ignore_cf = (entry >> 3) & 1, unchanged = false;
-	u64 gfn = entry >> 12, len = huge ? VEIL_HUGE_SIZE : VEIL_PAGE_SIZE, gpa, off;
+	u64 gfn = entry >> 12, len = huge ? VEIL_HUGE_SIZE : VEIL_PAGE_SIZE, gpa, off, same;
 	int rc;
 
 	if ((entry & PVAL_RESERVED_BITS) || (entry & 3) > SVSM_PVAL_SIZE_2M)
@@ -46,15 +69,9 @@ static u64 pvalidate_entry(struct veil_monitor *mon, struct veil_vcpu *vc, u64 e
 	gpa = gfn * VEIL_PAGE_SIZE;
 	if (huge && !veil_aligned(gpa, VEIL_HUGE_SIZE))
 		return SVSM_ERR_INVALID_PARAMETER;
-	if (!veil_mem_owned_by(mem, gpa, len, VEIL_OWNER_OS))
+	if (!veil_mem_owned_by(mem, gpa, len, VEIL_OWNER_OS) || pval_range_locked(mem, gpa, len))
 		return SVSM_ERR_INVALID_ADDRESS;
-	/* Pages a service restricted (locked kernel text and read-only data)
-	 * stay validated: a rescind, page swap and re-validation would bring
-	 * back other bytes under the same permissions. */
-	if (!validate)
-		for (off = 0; off < len; off += VEIL_PAGE_SIZE)
-			if (mem->pages[(gpa + off) / VEIL_PAGE_SIZE].os_perms != mem->os_default)
-				return SVSM_ERR_INVALID_ADDRESS;
+	same = pval_records_in_state(mem, gpa, len, validate);
 	if (!validate) /* revoke before rescinding, so no stale access remains */
 		for (off = 0; off < len; off += VEIL_PAGE_SIZE)
 			if (mem->pages[(gpa + off) / VEIL_PAGE_SIZE].validated &&
@@ -69,6 +86,13 @@ static u64 pvalidate_entry(struct veil_monitor *mon, struct veil_vcpu *vc, u64 e
 					veil_mem_apply(mem, vc->be, gpa + off);
 		return SVSM_ERR_PROTOCOL_BASE + (u64)rc;
 	}
+	/* PVALIDATE's answer is the truth, the record only a belief: "unchanged"
+	 * must mean every page was already in the target state, "changed" that
+	 * none was. Anything else is a page state change (or a 2 MiB entry)
+	 * the monitor did not make: tampering (SNP firmware ABI 56860 and APM
+	 * vol 3 PVALIDATE: RFLAGS.CF = 1 when the Validated bit did not change). */
+	if (unchanged ? same != len / VEIL_PAGE_SIZE : same != 0)
+		veil_monitor_tamper(mon, vc, gpa, "the page's validated state");
 	for (off = 0; off < len; off += VEIL_PAGE_SIZE) {
 		mem->pages[(gpa + off) / VEIL_PAGE_SIZE].validated = validate;
 		if (validate && veil_mem_apply(mem, vc->be, gpa + off))
@@ -87,10 +111,11 @@ static u64 core_pvalidate(struct veil_monitor *mon, struct veil_vcpu *vc, struct
 
 	if (!veil_aligned(c->rcx, 8))
 		return SVSM_ERR_INVALID_PARAMETER;
-	if (!os_page(mon, c->rcx & VEIL_PAGE_MASK))
+	/* The monitor writes `next` into the request: the OS must be able to. */
+	page = veil_os_write(mon, vc->be, c->rcx & VEIL_PAGE_MASK, VEIL_PAGE_SIZE);
+	if (!page)
 		return SVSM_ERR_INVALID_ADDRESS;
-	page = veil_map(vc->be, c->rcx & VEIL_PAGE_MASK, VEIL_PAGE_SIZE);
-	if (!page || off + sizeof(hdr) > VEIL_PAGE_SIZE)
+	if (off + sizeof(hdr) > VEIL_PAGE_SIZE)
 		return SVSM_ERR_INVALID_PARAMETER;
 	veil_memcpy(&hdr, page + off, sizeof(hdr));
 	room = (VEIL_PAGE_SIZE - off - sizeof(hdr)) / 8;
@@ -133,7 +158,10 @@ static u64 core_create_vcpu(struct veil_monitor *mon, struct veil_vcpu *vc, stru
 	if (apic >= mon->launch.nr_vcpus || !veil_aligned(vmsa, VEIL_PAGE_SIZE) ||
 	    !veil_aligned(caa, VEIL_PAGE_SIZE) || veil_aligned(vmsa, VEIL_HUGE_SIZE) || vmsa == caa)
 		return SVSM_ERR_INVALID_PARAMETER;
-	if (!os_page(mon, vmsa) || !os_page(mon, caa))
+	/* The VMSA page is taken from the OS only when it is plain OS data, so
+	 * it can be handed back exactly as it was; the CAA is written by the
+	 * monitor, so the OS must be able to write it. */
+	if (!veil_mem_os_takeable(&mon->mem, vmsa, VEIL_PAGE_SIZE) || !os_writable_page(mon, caa))
 		return SVSM_ERR_INVALID_ADDRESS;
 	t = &mon->vcpus[apic];
 	if (t->os_vmsa)
@@ -168,6 +196,10 @@ static u64 core_delete_vcpu(struct veil_monitor *mon, struct veil_vcpu *vc, stru
 		if (t == vc || veil_range_within(c->rcx, VEIL_PAGE_SIZE, mon->launch.mon_base,
 						 mon->launch.mon_base + mon->launch.mon_size))
 			return SVSM_ERR_INVALID_REQUEST;
+		/* Its vCPU runs it now: hardware holds the VMSA in use until the
+		 * next #VMEXIT (APM vol 2, 15.36.12), so the page cannot leave. */
+		if (__atomic_load_n(&t->in_os, __ATOMIC_ACQUIRE))
+			return SVSM_ERR_BUSY;
 		if (veil_mem_transfer(&mon->mem, vc->be, c->rcx, VEIL_PAGE_SIZE, VEIL_OWNER_VMSA,
 				      VEIL_OWNER_OS, 0))
 			return SVSM_ERR_INVALID_ADDRESS;

@@ -87,7 +87,7 @@ static u64 copy_exports(struct veil_monitor *mon, struct veil_vcpu *vc, struct v
 		return SVSM_ERR_INVALID_PARAMETER;
 	if (!d->nr_exports)
 		return SVSM_SUCCESS;
-	src = veil_os_map(mon, vc->be, d->exports_gpa, (u64)d->nr_exports * sizeof(*src));
+	src = veil_os_read(mon, vc->be, d->exports_gpa, (u64)d->nr_exports * sizeof(*src));
 	if (!src)
 		return SVSM_ERR_INVALID_ADDRESS;
 	veil_memcpy(k->exports, src, d->nr_exports * sizeof(*src));
@@ -144,7 +144,7 @@ static u64 kci_lock(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 		return VEIL_KCI_ERR_LOCKED;
 	if (!veil_aligned(c->rcx, 8))
 		return SVSM_ERR_INVALID_PARAMETER;
-	src = veil_os_map(mon, vc->be, c->rcx, sizeof(d));
+	src = veil_os_read(mon, vc->be, c->rcx, sizeof(d));
 	if (!src)
 		return SVSM_ERR_INVALID_ADDRESS;
 	veil_memcpy(&d, src, sizeof(d));

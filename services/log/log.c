@@ -110,7 +110,7 @@ static u64 log_append(struct veil_monitor *mon, struct veil_vcpu *vc, struct vei
 
 	if (!c->rdx || c->rdx > VEIL_LOG_MAX_RECORD)
 		return SVSM_ERR_INVALID_PARAMETER;
-	src = veil_os_map(mon, vc->be, c->rcx, c->rdx);
+	src = veil_os_read(mon, vc->be, c->rcx, c->rdx);
 	if (!src)
 		return SVSM_ERR_INVALID_ADDRESS;
 	return store(log, vc, src, (u32)c->rdx, &c->rcx, false);
@@ -133,7 +133,7 @@ static u64 log_head(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 
 	if (!veil_aligned(c->rcx, 8))
 		return SVSM_ERR_INVALID_PARAMETER;
-	dst = veil_os_map(mon, vc->be, c->rcx, sizeof(h));
+	dst = veil_os_write(mon, vc->be, c->rcx, sizeof(h));
 	if (!dst)
 		return SVSM_ERR_INVALID_ADDRESS;
 	h.count = log->count;
@@ -174,7 +174,7 @@ static u64 log_read(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 
 	if (!c->r8 || !veil_aligned(c->rdx, 8))
 		return SVSM_ERR_INVALID_PARAMETER;
-	dst = veil_os_map(mon, vc->be, c->rdx, c->r8);
+	dst = veil_os_write(mon, vc->be, c->rdx, c->r8);
 	if (!dst)
 		return SVSM_ERR_INVALID_ADDRESS;
 	if (!record_offset(log, seq, &off))

@@ -78,10 +78,16 @@ static bool in_file(const struct layout *l, u64 off, u64 size)
 	return veil_range_within(off, size, 0, l->len);
 }
 
-static u64 parse(struct layout *l)
+/* Does the section have bytes in the file? The one predicate both the bounds
+ * check and the copy use, so nothing is copied that was not checked. */
+static bool has_file_bytes(const struct elf64_shdr *s)
+{
+	return s->sh_type != ELF64_SHT_NOBITS && s->sh_type != ELF64_SHT_NULL;
+}
+
+static u64 check_ehdr(struct layout *l)
 {
 	const struct elf64_ehdr *eh = (const void *)l->file;
-	u32 i;
 
 	if (l->len < sizeof(*eh) ||
 	    veil_memcmp(eh->e_ident,
@@ -96,35 +102,52 @@ static u64 parse(struct layout *l)
 		return VEIL_MOD_ERR_FORMAT;
 	l->sh = (const void *)(l->file + eh->e_shoff);
 	l->shnum = eh->e_shnum;
-	for (i = 0; i < l->shnum; i++) {
+	return SVSM_SUCCESS;
+}
+
+static u64 check_symtab(struct layout *l, const struct elf64_shdr *s)
+{
+	const struct elf64_shdr *st;
+
+	if (l->syms || s->sh_entsize != sizeof(struct elf64_sym) || s->sh_link >= l->shnum ||
+	    !veil_aligned(s->sh_offset, 8))
+		return VEIL_MOD_ERR_FORMAT;
+	st = &l->sh[s->sh_link];
+	if (st->sh_type != ELF64_SHT_STRTAB || !st->sh_size ||
+	    !in_file(l, st->sh_offset, st->sh_size) ||
+	    l->file[st->sh_offset + st->sh_size - 1] != 0)
+		return VEIL_MOD_ERR_FORMAT;
+	l->syms = (const void *)(l->file + s->sh_offset);
+	l->nsyms = (u32)(s->sh_size / sizeof(struct elf64_sym));
+	l->strtab = (const char *)(l->file + st->sh_offset);
+	l->strsz = st->sh_size;
+	return SVSM_SUCCESS;
+}
+
+/* Every section header, whatever its type says: bytes inside the file, sane
+ * alignment, never W+X, an allocated section never of type NULL (whose other
+ * fields mean nothing), one symbol table. */
+static u64 parse(struct layout *l)
+{
+	u64 rc = check_ehdr(l);
+	u32 i;
+
+	for (i = 0; rc == SVSM_SUCCESS && i < l->shnum; i++) {
 		const struct elf64_shdr *s = &l->sh[i];
+		bool alloc = s->sh_flags & ELF64_SHF_ALLOC;
 
-		if (s->sh_type != ELF64_SHT_NOBITS && s->sh_type != ELF64_SHT_NULL &&
-		    !in_file(l, s->sh_offset, s->sh_size))
+		if ((has_file_bytes(s) && !in_file(l, s->sh_offset, s->sh_size)) ||
+		    (alloc && s->sh_type == ELF64_SHT_NULL) ||
+		    (alloc && (s->sh_addralign > VEIL_PAGE_SIZE ||
+			       (s->sh_addralign & (s->sh_addralign - 1)))) ||
+		    ((s->sh_flags & ELF64_SHF_WRITE) && (s->sh_flags & ELF64_SHF_EXECINSTR)))
 			return VEIL_MOD_ERR_FORMAT;
-		if ((s->sh_flags & ELF64_SHF_ALLOC) &&
-		    (s->sh_addralign > VEIL_PAGE_SIZE || (s->sh_addralign & (s->sh_addralign - 1))))
-			return VEIL_MOD_ERR_FORMAT;
-		if ((s->sh_flags & ELF64_SHF_WRITE) && (s->sh_flags & ELF64_SHF_EXECINSTR))
-			return VEIL_MOD_ERR_FORMAT; /* never W+X */
-		if (s->sh_type == ELF64_SHT_SYMTAB) {
-			const struct elf64_shdr *st;
-
-			if (l->syms || s->sh_entsize != sizeof(struct elf64_sym) ||
-			    s->sh_link >= l->shnum || !veil_aligned(s->sh_offset, 8))
-				return VEIL_MOD_ERR_FORMAT;
-			st = &l->sh[s->sh_link];
-			if (st->sh_type != ELF64_SHT_STRTAB || !st->sh_size ||
-			    !in_file(l, st->sh_offset, st->sh_size) ||
-			    l->file[st->sh_offset + st->sh_size - 1] != 0)
-				return VEIL_MOD_ERR_FORMAT;
-			l->syms = (const void *)(l->file + s->sh_offset);
-			l->nsyms = (u32)(s->sh_size / sizeof(struct elf64_sym));
-			l->strtab = (const char *)(l->file + st->sh_offset);
-			l->strsz = st->sh_size;
-		}
+		if (s->sh_type == ELF64_SHT_SYMTAB)
+			rc = check_symtab(l, s);
 	}
-	return l->syms ? SVSM_SUCCESS : VEIL_MOD_ERR_FORMAT;
+	if (rc == SVSM_SUCCESS && !l->syms)
+		rc = VEIL_MOD_ERR_FORMAT;
+	return rc;
 }
 
 /* Which region a section goes to: text (R+Xs), read-only (R), data (R+W). */
@@ -222,7 +245,8 @@ static u64 relocate_one(struct veil_monitor *mon, const struct layout *l, u8 *ta
 	switch (type) {
 	case ELF64_R_X86_64_64:
 		v = (s64)(sym + (u64)r->r_addend);
-		veil_memcpy(target_mem + r->r_offset, &v, 8);
+		if (target_mem)
+			veil_memcpy(target_mem + r->r_offset, &v, 8);
 		return SVSM_SUCCESS;
 	case ELF64_R_X86_64_PC32:
 	case ELF64_R_X86_64_PLT32:
@@ -244,7 +268,40 @@ static u64 relocate_one(struct veil_monitor *mon, const struct layout *l, u8 *ta
 		return VEIL_MOD_ERR_RELOC;
 	}
 	v32 = (u32)v;
-	veil_memcpy(target_mem + r->r_offset, &v32, 4);
+	if (target_mem)
+		veil_memcpy(target_mem + r->r_offset, &v32, 4);
+	return SVSM_SUCCESS;
+}
+
+/*
+ * Every RELA entry of every allocated section: with mem NULL, only checked
+ * (placement done, nothing written: the whole file is judged before a page
+ * leaves the OS); with mem, applied to the module's pages.
+ */
+static u64 relocate(struct veil_monitor *mon, const struct layout *l, u8 *mem)
+{
+	u32 i;
+	u64 j, rc;
+
+	for (i = 0; i < l->shnum; i++) {
+		const struct elf64_shdr *s = &l->sh[i];
+		const struct elf64_rela *r = (const void *)(l->file + s->sh_offset);
+
+		if (s->sh_type != ELF64_SHT_RELA)
+			continue;
+		if (s->sh_entsize != sizeof(*r) || s->sh_info >= l->shnum ||
+		    !veil_aligned(s->sh_offset, 8) || s->sh_size % sizeof(*r))
+			return VEIL_MOD_ERR_FORMAT;
+		if (!l->addr[s->sh_info])
+			continue; /* relocations of a non-allocated section (debug info) */
+		for (j = 0; j < s->sh_size / sizeof(*r); j++) {
+			rc = relocate_one(mon, l,
+					  mem ? mem + (l->addr[s->sh_info] - l->base) : NULL,
+					  s->sh_info, &r[j]);
+			if (rc != SVSM_SUCCESS)
+				return rc;
+		}
+	}
 	return SVSM_SUCCESS;
 }
 
@@ -253,34 +310,15 @@ static u64 load_sections(struct veil_monitor *mon, struct veil_vcpu *vc, struct 
 {
 	u8 *mem = veil_map(vc->be, l->base, l->pages * VEIL_PAGE_SIZE);
 	u32 i;
-	u64 j, rc;
 
 	if (!mem)
 		return VEIL_MOD_ERR_PAGES;
 	veil_memset(mem, 0, l->pages * VEIL_PAGE_SIZE);
 	for (i = 0; i < l->shnum; i++)
-		if (l->addr[i] && l->sh[i].sh_type != ELF64_SHT_NOBITS)
+		if (l->addr[i] && has_file_bytes(&l->sh[i]))
 			veil_memcpy(mem + (l->addr[i] - l->base), l->file + l->sh[i].sh_offset,
 				    l->sh[i].sh_size);
-	for (i = 0; i < l->shnum; i++) {
-		const struct elf64_shdr *s = &l->sh[i];
-		const struct elf64_rela *r = (const void *)(l->file + s->sh_offset);
-
-		if (s->sh_type != ELF64_SHT_RELA)
-			continue;
-		if (s->sh_entsize != sizeof(*r) || s->sh_info >= l->shnum ||
-		    !veil_aligned(s->sh_offset, 8))
-			return VEIL_MOD_ERR_FORMAT;
-		if (!l->addr[s->sh_info])
-			continue; /* relocations of a non-allocated section (debug info) */
-		for (j = 0; j < s->sh_size / sizeof(*r); j++) {
-			rc = relocate_one(mon, l, mem + (l->addr[s->sh_info] - l->base), s->sh_info,
-					  &r[j]);
-			if (rc != SVSM_SUCCESS)
-				return rc;
-		}
-	}
-	return SVSM_SUCCESS;
+	return relocate(mon, l, mem);
 }
 
 /* A global function symbol defined in a text section, or 0. */
@@ -317,25 +355,6 @@ static int set_perms(struct veil_monitor *mon, struct veil_vcpu *vc, u64 base, u
 	return VEIL_OK;
 }
 
-/* Donated pages must be plain OS data: validated (the monitor writes them,
- * and an unvalidated one may already be shared with the hypervisor) and not
- * locked image text/rodata (UNLOAD would give them back writable). */
-static bool donatable(const struct veil_monitor *mon, u64 base, u64 pages)
-{
-	u64 i;
-
-	if (!veil_mem_range_ok(&mon->mem, base, pages * VEIL_PAGE_SIZE))
-		return false;
-	for (i = 0; i < pages; i++) {
-		const struct veil_page *p = &mon->mem.pages[base / VEIL_PAGE_SIZE + i];
-
-		if (p->owner != VEIL_OWNER_OS || !p->validated ||
-		    p->os_perms != mon->mem.os_default)
-			return false;
-	}
-	return true;
-}
-
 static void give_back(struct veil_monitor *mon, struct veil_vcpu *vc, u64 base, u64 pages)
 {
 	u8 *mem = veil_map(vc->be, base, pages * VEIL_PAGE_SIZE);
@@ -361,7 +380,7 @@ static u64 mod_load(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 	if (c->rdx == 0 || c->rdx > MAX_FILE || !c->r9 || c->r9 > MAX_PAGES ||
 	    !veil_aligned(c->r8, VEIL_PAGE_SIZE))
 		return SVSM_ERR_INVALID_PARAMETER;
-	src = veil_os_map(mon, vc->be, c->rcx, c->rdx);
+	src = veil_os_read(mon, vc->be, c->rcx, c->rdx);
 	if (!src)
 		return SVSM_ERR_INVALID_ADDRESS;
 	veil_memcpy(ms->scratch, src, c->rdx); /* from here on the OS cannot change it */
@@ -378,27 +397,31 @@ static u64 mod_load(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 	if (slot == VEIL_MAX_MODULES)
 		return SVSM_ERR_BUSY;
 	l.base = c->r8;
-	if (!donatable(mon, l.base, c->r9)) /* every donated page, used or not */
+	/* Donated pages must be plain OS data: validated (the monitor writes
+	 * them, and an unvalidated one may already be shared with the
+	 * hypervisor) and not locked image text/rodata (UNLOAD would give them
+	 * back writable). Every donated page, used or not. */
+	if (!veil_mem_os_takeable(&mon->mem, l.base, c->r9 * VEIL_PAGE_SIZE))
 		return VEIL_MOD_ERR_PAGES;
+	/* The whole file is judged before anything is placed or taken. */
 	rc = parse(&l);
 	if (rc == SVSM_SUCCESS)
 		rc = place(&l, c->r9);
-	if (rc != SVSM_SUCCESS)
-		return rc;
-	/* The pages leave the OS (all or nothing) before anything is written. */
-	if (!donatable(mon, l.base, l.pages) ||
-	    veil_mem_transfer(&mon->mem, vc->be, l.base, l.pages * VEIL_PAGE_SIZE, VEIL_OWNER_OS,
-			      VEIL_OWNER_MODULE, 0))
-		return VEIL_MOD_ERR_PAGES;
-	set_perms(mon, vc, l.base, l.pages, 0);
-	rc = load_sections(mon, vc, &l);
+	if (rc == SVSM_SUCCESS)
+		rc = relocate(mon, &l, NULL);
 	init = entry_point(&l, "veil_module_init", 16);
 	fini = entry_point(&l, "veil_module_exit", 16);
 	if (rc == SVSM_SUCCESS && !init)
 		rc = VEIL_MOD_ERR_SYMBOL;
-	if (rc != SVSM_SUCCESS) {
-		give_back(mon, vc, l.base, l.pages);
+	if (rc != SVSM_SUCCESS)
 		return rc;
+	/* The pages leave the OS (all or nothing) before anything is written. */
+	if (veil_mem_transfer(&mon->mem, vc->be, l.base, l.pages * VEIL_PAGE_SIZE, VEIL_OWNER_OS,
+			      VEIL_OWNER_MODULE, 0))
+		return VEIL_MOD_ERR_PAGES;
+	if (set_perms(mon, vc, l.base, l.pages, 0) || load_sections(mon, vc, &l) != SVSM_SUCCESS) {
+		give_back(mon, vc, l.base, l.pages);
+		return SVSM_ERR_PROTOCOL_BASE + 0xF;
 	}
 	if (set_perms(mon, vc, l.base, l.region_pages[0], VEIL_RMP_PERM_R | VEIL_RMP_PERM_XS) ||
 	    set_perms(mon, vc, l.base + l.region_pages[0] * VEIL_PAGE_SIZE, l.region_pages[1],

@@ -47,13 +47,34 @@ enum veil_owner veil_mem_owner(const struct veil_mem *mem, u64 gpa);
 /* Every page of [gpa, gpa+len) has `owner`? (false for a bad range) */
 bool veil_mem_owned_by(const struct veil_mem *mem, u64 gpa, u64 len, enum veil_owner owner);
 
+/*
+ * May the OS itself read (write = false) or write (write = true) every byte of
+ * [gpa, gpa+len)? Each page must be OS-owned and validated, with R (or W) in
+ * its VMPL3 mask; a write also needs the page not locked (its mask is still
+ * the default: a service has not restricted it). len may be any size; a
+ * wrapping or out-of-range span is refused. This is the only test of "the
+ * monitor may read/write this OS buffer on the OS's behalf": the monitor must
+ * never do with an OS buffer what the OS could not do itself.
+ */
+bool veil_mem_os_may(const struct veil_mem *mem, u64 gpa, u64 len, bool write);
+
+/*
+ * May the monitor take [gpa, gpa+len) (page-aligned) away from the OS (for a
+ * VMSA, module pages)? Only plain OS data: OS-owned, validated, default
+ * permissions. Taking a locked or restricted page would hand it back later
+ * with other permissions than it had.
+ */
+bool veil_mem_os_takeable(const struct veil_mem *mem, u64 gpa, u64 len);
+
 /* Re-derive and write the RMP masks of VMPL1-3 for one page. */
 int veil_mem_apply(struct veil_mem *mem, struct veil_backend *be, u64 gpa);
 
 /*
  * Move [gpa, gpa+len) from owner `from` to `to` (id for services/enclaves)
- * and apply the RMP. All-or-nothing on the ownership check; permissions are
- * reduced before any are granted.
+ * and apply the RMP. All-or-nothing: when the RMP refuses a page, every page
+ * already moved goes back to its old record and RMP state. A page given to
+ * the OS gets the current default mask. Permissions are reduced before any
+ * are granted.
  */
 int veil_mem_transfer(struct veil_mem *mem, struct veil_backend *be, u64 gpa, u64 len,
 		      enum veil_owner from, enum veil_owner to, u8 id);

@@ -58,6 +58,9 @@ struct veil_vcpu {
 	u64 caa;		 /* GPA of this vCPU's calling area */
 	u64 ghcb;		 /* the monitor's GHCB for this vCPU, 0 = none */
 	u64 calls, exits;	 /* statistics */
+	/* This vCPU runs its OS VMSA now (set around "run VMPL3"): the VMSA is
+	 * in use and must not be deleted (written only by its own vCPU). */
+	u8 in_os;
 };
 
 /* A fault recorded by the fault policy. */
@@ -101,11 +104,25 @@ void veil_monitor_terminate(struct veil_vcpu *vc, unsigned set, unsigned code)
 	__attribute__((noreturn));
 
 /*
- * The monitor's view of an OS buffer named by the OS: [gpa, gpa+len) must be
- * non-empty, not wrap, and lie entirely in validated OS-owned pages (never
- * monitor, service, enclave, VMSA or shared pages). NULL otherwise.
+ * The monitor's view of an OS buffer named by the OS, for reading or for
+ * writing on the OS's behalf: [gpa, gpa+len) must be non-empty, not wrap and
+ * lie in pages the OS itself may read (veil_os_read) or write (veil_os_write)
+ * per veil_mem_os_may: validated, OS-owned, R (W and not locked) in its mask.
+ * NULL otherwise. Every OS buffer the monitor touches goes through one of
+ * these two.
  */
-void *veil_os_map(struct veil_monitor *mon, struct veil_backend *be, u64 gpa, u64 len);
+const void *veil_os_read(struct veil_monitor *mon, struct veil_backend *be, u64 gpa, u64 len);
+void *veil_os_write(struct veil_monitor *mon, struct veil_backend *be, u64 gpa, u64 len);
+
+/*
+ * The hardware contradicts the monitor's record of page gpa (PVALIDATE
+ * changed a page the record says was already in that state): the page's
+ * state or contents changed behind the monitor (a page state change through
+ * the hypervisor). Fault policy: record it in the secure log and stop the
+ * CVM. Called with the monitor lock held. Does not return.
+ */
+void veil_monitor_tamper(struct veil_monitor *mon, struct veil_vcpu *vc, u64 gpa, const char *what)
+	__attribute__((noreturn));
 
 /* The monitor lock: serialises service calls and monitor records across vCPUs. */
 void veil_monitor_lock(struct veil_monitor *mon);
