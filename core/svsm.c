@@ -72,11 +72,14 @@ static u64 pvalidate_entry(struct veil_monitor *mon, struct veil_vcpu *vc, u64 e
 	if (!veil_mem_owned_by(mem, gpa, len, VEIL_OWNER_OS) || pval_range_locked(mem, gpa, len))
 		return SVSM_ERR_INVALID_ADDRESS;
 	same = pval_records_in_state(mem, gpa, len, validate);
-	if (!validate) /* revoke before rescinding, so no stale access remains */
+	/* Revoke before rescinding, so no stale access remains. For a page the
+	 * record calls validated, a refusal is the hardware saying otherwise
+	 * (the model refuses RMPADJUST on a page that is not validated). */
+	if (!validate)
 		for (off = 0; off < len; off += VEIL_PAGE_SIZE)
 			if (mem->pages[(gpa + off) / VEIL_PAGE_SIZE].validated &&
 			    veil_rmpadjust(vc->be, gpa + off, false, VEIL_RMPADJUST_ATTRS(3, 0, 0)))
-				return SVSM_ERR_PROTOCOL_BASE + 1;
+				veil_monitor_tamper(mon, vc, gpa + off, "the page's validated state");
 	veil_tlb_flush(vc->be);
 	rc = veil_pvalidate(vc->be, gpa, huge, validate, &unchanged);
 	if (rc) {

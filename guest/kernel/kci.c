@@ -310,6 +310,177 @@ static uint64_t revalidate_text(void)
 	return SVSM_SUCCESS;
 }
 
+/* ---- state and contents changed behind the monitor, monitor writes ---------- */
+
+/* A read-only data page of its own (locked R), and a plain data page. */
+__asm__(".pushsection .rodata.victim, \"a\"\n"
+	".balign 4096\n"
+	".globl kci_rodata_victim\n"
+	"kci_rodata_victim:\n\t"
+	/* A PVALIDATE request someone left in rodata: one entry, validate the
+	 * data page kci_data_victim (4 KiB, ignore CF). */
+	".short 1, 0\n\t"
+	".long 0\n\t"
+	".quad kci_data_victim + 0xC\n"
+	".balign 4096\n"
+	".popsection");
+extern const uint8_t kci_rodata_victim[PAGE_SIZE];
+uint8_t kci_data_victim[PAGE_SIZE] ALIGNED(4096);
+
+/* One 4 KiB entry through the GHCB Page State Change event (GHCB spec 56421,
+ * NAE 0x8000_0010: SW_SCRATCH = the descriptor in the shared buffer). */
+static int ghcb_psc(uint64_t gpa, unsigned op)
+{
+	volatile uint8_t *g = this_cpu()->ghcb;
+	uint64_t desc = (uint64_t)g + GHCB_OFF_BUFFER;
+
+	if (!this_cpu()->ghcb_ready)
+		return -1;
+	ghcb_clear(g);
+	*(volatile uint64_t *)desc = 0; /* cur_entry 0, end_entry 0 */
+	*(volatile uint64_t *)(desc + 8) = (gpa & ~0xFFFULL) | ((uint64_t)op << 52);
+	ghcb_set(g, GHCB_OFF_SCRATCH, desc);
+	if ((uint32_t)ghcb_hv_call(g, (uint64_t)g, 0x80000010ULL, 0, 0) != GHCB_RESULT_OK)
+		return -2;
+	return ghcb_get(g, GHCB_OFF_EXITINFO2) ? -3 : 0;
+}
+
+static int psc(uint64_t gpa, unsigned op, bool via_ghcb)
+{
+	return via_ghcb ? ghcb_psc(gpa, op) : ghcb_msr_psc(gpa, op);
+}
+
+/*
+ * Make `victim` shared through the hypervisor, behind the monitor's back
+ * (no rescind through it), write `code` through a C=0 mapping, make it
+ * private again and ask the monitor to validate it. A locked page must be
+ * refused (INVALID_ADDRESS) before anything changes: validating it would give
+ * the new bytes the lock's rights.
+ */
+static uint64_t swap_behind(const char *name, uint64_t victim, bool via_ghcb)
+{
+	uint64_t req = pages_alloc(1), va = ((uint64_t)SPARE_PML4_SLOT << 39) + 2 * PAGE_SIZE;
+	volatile uint64_t *pte = req ? map_nx(va, victim) : NULL;
+
+	if (!pte)
+		return ~1ULL;
+	if (psc(victim, GHCB_MSR_PSC_SHARED, via_ghcb))
+		return ~2ULL;
+	kprintf("%s: page 0x%lx made shared behind the monitor; swapping its bytes\n", name,
+		victim);
+	write_shared(pte, va, victim);
+	if (psc(victim, GHCB_MSR_PSC_PRIVATE, via_ghcb))
+		return ~3ULL;
+	return pval_one(req, victim, true);
+}
+
+static uint64_t psc_swap_text_msr(void)
+{
+	return swap_behind("attack-kci-psc-swap-text", (uint64_t)kci_victim, false);
+}
+
+static uint64_t psc_swap_rodata_ghcb(void)
+{
+	return swap_behind("attack-kci-psc-swap-rodata", (uint64_t)kci_rodata_victim, true);
+}
+
+/* Plain data made shared and private again behind the monitor, then handed to
+ * it to validate (or, via the GHCB, to rescind): its record says validated,
+ * PVALIDATE says the page changed; the monitor must stop the CVM. */
+static uint64_t psc_tamper(const char *name, bool via_ghcb, bool validate)
+{
+	uint64_t victim = (uint64_t)kci_data_victim, req = pages_alloc(1);
+
+	if (!req)
+		return ~1ULL;
+	kci_data_victim[0] = 1; /* validated and in use */
+	if (psc(victim, GHCB_MSR_PSC_SHARED, via_ghcb) ||
+	    psc(victim, GHCB_MSR_PSC_PRIVATE, via_ghcb))
+		return ~2ULL;
+	attempt(name,
+		validate ? "validating a page whose state changed behind the monitor" :
+			   "rescinding a page whose state changed behind the monitor",
+		victim);
+	pval_one(req, victim, validate);
+	return ~0ULL;
+}
+
+static uint64_t psc_tamper_validate(void)
+{
+	return psc_tamper("attack-psc-tamper-validate", false, true);
+}
+
+static uint64_t psc_tamper_rescind(void)
+{
+	return psc_tamper("attack-psc-tamper-rescind", true, false);
+}
+
+/* A record whose payload is code, READ by the monitor over kernel text. */
+static uint64_t log_read_into_text(void)
+{
+	static const uint8_t code[] ALIGNED(8) = { 0xB8, 0x37, 0x13, 0, 0, 0xC3 };
+	uint64_t rc = svsm_call(this_cpu()->caa, VEIL_PROTOCOL_LOG, VEIL_LOG_APPEND, (uint64_t)code,
+				sizeof(code), 0, 0, NULL);
+
+	if (rc != SVSM_SUCCESS)
+		return ~rc;
+	rc = svsm_call(this_cpu()->caa, VEIL_PROTOCOL_LOG, VEIL_LOG_READ, 0, (uint64_t)kci_victim,
+		       PAGE_SIZE, 0, NULL);
+	/* The text must be unchanged: mov $1, %eax; ret. */
+	return !strncmp((const char *)kci_victim, "\xB8\x01", 3) ? rc : ~0ULL;
+}
+
+/* The log head written over locked read-only data. */
+static uint64_t log_head_into_rodata(void)
+{
+	uint64_t before = *(const volatile uint64_t *)kci_rodata_victim;
+	uint64_t rc = svsm_call(this_cpu()->caa, VEIL_PROTOCOL_LOG, VEIL_LOG_HEAD,
+				(uint64_t)kci_rodata_victim, 0, 0, 0, NULL);
+
+	return *(const volatile uint64_t *)kci_rodata_victim == before ? rc : ~0ULL;
+}
+
+/* A PVALIDATE request found in rodata: the monitor would write `next` there. */
+static uint64_t pval_req_in_rodata(void)
+{
+	const volatile struct svsm_pvalidate_hdr *h = (const void *)kci_rodata_victim;
+	uint64_t rc = core_call(SVSM_CORE_PVALIDATE, (uint64_t)kci_rodata_victim, 0, 0, 0);
+
+	return h->next == 0 ? rc : ~0ULL;
+}
+
+/* The calling area moved onto locked rodata: the monitor writes call_pending. */
+static uint64_t remap_ca_rodata(void)
+{
+	return core_call(SVSM_CORE_REMAP_CA, (uint64_t)kci_rodata_victim, 0, 0, 0);
+}
+
+/* A locked rodata page named as a new VMSA: taken, found invalid and handed
+ * back writable by a monitor that does not check what it takes. */
+static uint64_t vcpu_vmsa_rodata(void)
+{
+	if (boot.nr_vcpus < 2)
+		return ~1ULL;
+	return create_vcpu((uint64_t)kci_rodata_victim, caa_gpa_of(1), 1);
+}
+
+/* The VMSA of a vCPU that runs its OS right now: in use, not deletable. */
+static uint64_t vcpu_delete_running(void)
+{
+	unsigned spins;
+
+	if (boot.nr_vcpus < 2)
+		return ~1ULL;
+	ap_busy = 1;
+	if (smp_start_ap(1, ap_entry))
+		return ~2ULL;
+	for (spins = 0; smp_aps_up() < 1 && spins < 1000000; spins++)
+		cpu_pause();
+	if (smp_aps_up() < 1)
+		return ~3ULL;
+	return core_call(SVSM_CORE_DELETE_VCPU, cpus[1].vmsa_gpa, 0, 0, 0);
+}
+
 const struct scenario kci_scenarios[] = {
 	{ "attack-kci-lock-mismatch", lock_mismatch, VEIL_KCI_ERR_MISMATCH, PRE_LOCK },
 	{ "attack-kci-lock-no-text", lock_no_text, VEIL_KCI_ERR_MISMATCH, PRE_LOCK },
@@ -321,6 +492,17 @@ const struct scenario kci_scenarios[] = {
 	{ "attack-kci-exec-data", exec_data, 0, VIOLATION },
 	{ "attack-kci-exec-nx-cleared", exec_nx_cleared, 0, VIOLATION },
 	{ "attack-kci-revalidate-text", revalidate_text, SVSM_ERR_INVALID_ADDRESS, STANDALONE },
+	{ "attack-kci-psc-swap-text", psc_swap_text_msr, SVSM_ERR_INVALID_ADDRESS, STANDALONE },
+	{ "attack-kci-psc-swap-rodata", psc_swap_rodata_ghcb, SVSM_ERR_INVALID_ADDRESS,
+	  STANDALONE },
+	{ "attack-psc-tamper-validate", psc_tamper_validate, 0, VIOLATION },
+	{ "attack-psc-tamper-rescind", psc_tamper_rescind, 0, VIOLATION },
+	{ "attack-log-read-into-text", log_read_into_text, SVSM_ERR_INVALID_ADDRESS, 0 },
+	{ "attack-log-head-into-rodata", log_head_into_rodata, SVSM_ERR_INVALID_ADDRESS, 0 },
+	{ "attack-pval-req-in-rodata", pval_req_in_rodata, SVSM_ERR_INVALID_ADDRESS, 0 },
+	{ "attack-remap-ca-rodata", remap_ca_rodata, SVSM_ERR_INVALID_ADDRESS, STANDALONE },
+	{ "attack-vcpu-vmsa-rodata", vcpu_vmsa_rodata, SVSM_ERR_INVALID_ADDRESS, STANDALONE },
+	{ "attack-vcpu-delete-running", vcpu_delete_running, SVSM_ERR_BUSY, STANDALONE },
 };
 const unsigned kci_nr_scenarios = ARRAY_SIZE(kci_scenarios);
 

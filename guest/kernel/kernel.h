@@ -45,6 +45,7 @@ struct percpu {
 	bool ghcb_ready;
 	uint64_t stack_top;
 	uint64_t df_stack_top; /* IST1, for #DF */
+	uint64_t vmsa_gpa;     /* this vCPU's VMSA as CREATE_VCPU got it (APs) */
 	/* One exception a test expects: recorded, then skipped over. */
 	uint32_t trap_expect; /* vector + 1, 0 = none */
 	uint32_t trap_skip;   /* bytes of the faulting instruction */
@@ -179,6 +180,11 @@ int smp_start_aps(void);
 /* Start AP `apic` (VMSA, CREATE_VCPU, AP creation) at `entry`, which is
  * entered with RDI = its struct percpu and RSP on its own stack. */
 int smp_start_ap(unsigned apic, const void *entry);
+/* APs that reached ap_main; ap_busy = 1 makes new APs call the monitor once and
+ * spin (running their OS VMSA) instead of halting. */
+uint32_t smp_aps_up(void);
+extern uint32_t ap_busy;
+extern char ap_entry[];
 
 /* ---- main.c --------------------------------------------------------------- */
 extern struct veil_boot_info boot;

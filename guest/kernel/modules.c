@@ -41,6 +41,7 @@ MODFILE(wrongkey);
 MODFILE(unknown);
 MODFILE(reloc);
 MODFILE(notelf);
+MODFILE(nullalloc);
 
 struct loaded {
 	uint64_t handle, init, exit, base;
@@ -241,6 +242,13 @@ static uint64_t reloc_outside(void)
 	return load_refused(&reloc, ra(), MOD_PAGES, true);
 }
 
+/* An allocated section of type NULL whose bytes lie past the end of the file:
+ * the monitor would copy its own memory into VMPL3-readable module pages. */
+static uint64_t null_alloc_section(void)
+{
+	return load_refused(&nullalloc, ra(), MOD_PAGES, true);
+}
+
 /* The file "in" monitor memory: the monitor must not copy it for us. */
 static uint64_t file_monitor(void)
 {
@@ -390,6 +398,7 @@ const struct scenario mod_scenarios[] = {
 	{ "attack-mod-not-elf", not_elf, VEIL_MOD_ERR_FORMAT, 0 },
 	{ "attack-mod-unknown-symbol", unknown_symbol, VEIL_MOD_ERR_SYMBOL, 0 },
 	{ "attack-mod-reloc-outside", reloc_outside, VEIL_MOD_ERR_RELOC, 0 },
+	{ "attack-mod-null-section", null_alloc_section, VEIL_MOD_ERR_FORMAT, 0 },
 	{ "attack-mod-file-monitor", file_monitor, SVSM_ERR_INVALID_ADDRESS, 0 },
 	{ "attack-mod-monitor-pages", monitor_pages, VEIL_MOD_ERR_PAGES, 0 },
 	{ "attack-mod-shared-pages", shared_pages, VEIL_MOD_ERR_PAGES, 0 },

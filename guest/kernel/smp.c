@@ -43,7 +43,6 @@
 #define AP_STACK_PAGES 4
 #define AP_WAIT_SPINS 2000000
 
-extern char ap_entry[];
 static uint32_t aps_up;
 
 uint64_t sev_features(void)
@@ -174,6 +173,7 @@ int smp_start_ap(unsigned apic, const void *entry)
 	}
 	vmsa_build(vmsa, apic);
 	put64((uint8_t *)vmsa, VMSA_OFF_RIP, (uint64_t)entry);
+	cpus[apic].vmsa_gpa = vmsa;
 	rc = create_vcpu(vmsa, cpus[apic].caa_gpa, apic);
 	if (rc != SVSM_SUCCESS) {
 		kprintf("ap %u: CREATE_VCPU(vmsa 0x%lx) failed: 0x%lx\n", apic, vmsa, rc);
@@ -189,6 +189,11 @@ int smp_start_ap(unsigned apic, const void *entry)
 }
 
 /* Start APs 1..nr_vcpus-1 and wait (PAUSE yields to them in the emulator). */
+uint32_t smp_aps_up(void)
+{
+	return __atomic_load_n(&aps_up, __ATOMIC_ACQUIRE);
+}
+
 int smp_start_aps(void)
 {
 	unsigned apic, started = 0, spins;
@@ -206,6 +211,10 @@ int smp_start_aps(void)
 	return aps_up == boot.nr_vcpus - 1 ? 0 : -1;
 }
 
+/* Set before starting an AP: it then calls the monitor once and spins instead
+ * of halting, so the monitor knows it runs its OS VMSA (attack-vcpu-delete-running). */
+uint32_t ap_busy;
+
 /* First C code of an AP: tables, GHCB, say hello, then idle forever. */
 NORETURN void ap_main(struct percpu *c);
 NORETURN void ap_main(struct percpu *c)
@@ -216,6 +225,12 @@ NORETURN void ap_main(struct percpu *c)
 		terminate(VEIL_TERM_TEST_FAILED);
 	c->ghcb_ready = true;
 	kprintf("ap %u up\n", c->id);
+	if (__atomic_load_n(&ap_busy, __ATOMIC_ACQUIRE)) {
+		core_call(SVSM_CORE_QUERY_PROTOCOL, SVSM_CALL(0, 1), 0, 0, 0);
+		__atomic_add_fetch(&aps_up, 1, __ATOMIC_RELEASE);
+		for (;;)
+			cpu_pause();
+	}
 	__atomic_add_fetch(&aps_up, 1, __ATOMIC_RELEASE);
 	for (;;)
 		cpu_hlt();

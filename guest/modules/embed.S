@@ -23,5 +23,6 @@ mod_\name\()_end:
 	MODULE unknown, "unknown.ko"
 	MODULE reloc, "reloc-outside.ko"
 	MODULE notelf, "not-elf.ko"
+	MODULE nullalloc, "null-alloc.ko"
 
 	.section .note.GNU-stack, "", @progbits

@@ -7,6 +7,11 @@
   mkbad.py reloc-outside OBJ OUT     move the first .rela.text entry so that
                                      its 4 bytes end past .text (to sign next)
   mkbad.py not-elf OUT               bytes that are not an ELF object (to sign)
+  mkbad.py null-alloc OBJ OUT        turn .note.GNU-stack into an allocated
+                                     SHT_NULL section whose bytes lie far past
+                                     the end of the file (to sign next): a
+                                     loader that trusts the type field copies
+                                     monitor memory into module pages
 
 Each file has exactly one thing wrong, so each refusal has one reason.
 """
@@ -31,6 +36,12 @@ def sections(data):
         return data[strtab_off + off:end].decode()
 
     return [(name(h[0]), h[1], h[4], h[5], h[7]) for h in hdrs]
+
+
+def section_header_offset(data, index):
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, = struct.unpack_from("<H", data, 0x3A)
+    return shoff + index * shentsize
 
 
 def find(secs, want):
@@ -62,6 +73,16 @@ def main(argv):
         _, rela = find(secs, ".rela.text")
         # r_offset of entry 0: the 4-byte field now straddles the end of .text.
         struct.pack_into("<Q", data, rela[2], text[3] - 2)
+        out = data
+    elif len(argv) == 3 and argv[0] == "null-alloc":
+        data = bytearray(open(argv[1], "rb").read())
+        idx, _ = find(sections(data), ".note.GNU-stack")
+        off = section_header_offset(data, idx)
+        # sh_type = SHT_NULL, sh_flags = SHF_ALLOC, sh_offset = 256 KiB (the
+        # end of the monitor's copy of the file), sh_size = one page.
+        struct.pack_into("<I", data, off + 4, 0)
+        struct.pack_into("<QQQQ", data, off + 8, 0x2, 0, 0x40000, 0x1000)
+        struct.pack_into("<QQ", data, off + 48, 8, 0)
         out = data
     else:
         sys.exit(__doc__)
