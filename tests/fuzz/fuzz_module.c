@@ -11,8 +11,13 @@
  *
  * Invariants: those of fz_check after each call, and after a refused LOAD or
  * an UNLOAD every donated page is OS-owned again, with the OS default VMPL3
- * permissions in the record and in the RMP, and all zeros.
+ * permissions in the record and in the RMP, and all zeros. The monitor's copy
+ * of the file is followed by a canary: a loaded module never holds it (bytes
+ * from outside the file would be monitor memory leaked to VMPL3). Seeds:
+ * corpus/module, e.g. null-alloc-signed (an allocated SHT_NULL section whose
+ * bytes lie past the end of the file).
  */
+#define _GNU_SOURCE /* memmem */
 #include <bearssl/bearssl_ec.h>
 #include <bearssl/bearssl_hash.h>
 #include <stdio.h>
@@ -21,6 +26,7 @@
 
 #include <veil/lib.h>
 
+#include "../../services/module/module.h"
 #include "fuzz_common.h"
 
 #define FILE_GPA 0x140000ULL /* kernel data pages, OS-writable before and after LOCK */
@@ -57,6 +63,27 @@ static void sign(u8 *file, u64 len)
 	if (br_ecdsa_i31_sign_raw(&br_ec_p256_m31, &br_sha256_vtable, h, &sk, t.sig) != 64)
 		FZ_FAIL("signing failed");
 	memcpy(file + len, &t, sizeof(t));
+}
+
+static const u8 canary[8] = { 'V', 'E', 'I', 'L', 'C', 'N', 'R', 'Y' };
+
+/* Fill the monitor's scratch copy of the file past len with the canary. */
+static void canary_fill(u64 len)
+{
+	const struct veil_modules *ms = fx.mon->svc[VEIL_SVC_MODULE];
+	u64 off;
+
+	for (off = len; off + sizeof(canary) <= MAX_FILE; off += sizeof(canary))
+		memcpy(ms->scratch + off, canary, sizeof(canary));
+}
+
+/* No loaded page holds the canary: nothing from outside the file. */
+static void check_no_canary(u64 base, u64 pages)
+{
+	const u8 *p = fake_ptr(fx.m, base);
+
+	if (memmem(p, pages * VEIL_PAGE_SIZE, canary, sizeof(canary)))
+		FZ_FAIL("LOAD copied bytes from outside the module file into module pages");
 }
 
 /* Every donated page is the OS's again: default perms, RMP in step, zeroed. */
@@ -118,6 +145,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	/* Mostly donate pages of the scratch area, sometimes too many or too few. */
 	pages = flags & 2 ? count : 1 + count % (FX_SCRATCH_PAGES - first);
 
+	canary_fill(len);
 	c = (struct veil_call){ SVSM_CALL(VEIL_PROTOCOL_MODULE, VEIL_MOD_LOAD), FILE_GPA, len, base,
 				pages };
 	veil_svsm_dispatch(fx.mon, &fx.mon->vcpus[0], &c);
@@ -130,6 +158,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		if (!c.rdx || c.rdx < base || c.rdx >= base + pages * VEIL_PAGE_SIZE)
 			FZ_FAIL("LOAD: init entry %#llx outside the donated pages",
 				(unsigned long long)c.rdx);
+		check_no_canary(base, pages);
 		u = (struct veil_call){ SVSM_CALL(VEIL_PROTOCOL_MODULE, VEIL_MOD_UNLOAD), c.rcx, 0,
 					0, 0 };
 		veil_svsm_dispatch(fx.mon, &fx.mon->vcpus[0], &u);
