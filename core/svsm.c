@@ -79,7 +79,8 @@ static u64 pvalidate_entry(struct veil_monitor *mon, struct veil_vcpu *vc, u64 e
 		for (off = 0; off < len; off += VEIL_PAGE_SIZE)
 			if (mem->pages[(gpa + off) / VEIL_PAGE_SIZE].validated &&
 			    veil_rmpadjust(vc->be, gpa + off, false, VEIL_RMPADJUST_ATTRS(3, 0, 0)))
-				veil_monitor_tamper(mon, vc, gpa + off, "the page's validated state");
+				veil_monitor_tamper(mon, vc, gpa + off,
+						    "the page's validated state");
 	veil_tlb_flush(vc->be);
 	rc = veil_pvalidate(vc->be, gpa, huge, validate, &unchanged);
 	if (rc) {

@@ -217,6 +217,10 @@ static void op_vmgexit(struct veil_backend *b)
 
 	log_add(v->m, FAKE_OP_VMGEXIT, v->id, v->ghcb_msr, false, 0);
 	v->m->vmgexits++;
+	if ((v->ghcb_msr & 0xFFF) == 0x100 && v->m->on_terminate) { /* GHCB spec: TERM_REQ */
+		v->m->term_req = v->ghcb_msr;
+		longjmp(*v->m->on_terminate, 1);
+	}
 }
 
 static void *op_map(struct veil_backend *b, u64 gpa, u64 len)

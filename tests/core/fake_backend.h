@@ -25,6 +25,7 @@
 #ifndef VEIL_TESTS_FAKE_BACKEND_H
 #define VEIL_TESTS_FAKE_BACKEND_H
 
+#include <setjmp.h>
 #include <veil/backend.h>
 
 /* Architectural return codes (reference 2 and 3.1). */
@@ -107,6 +108,12 @@ struct fake_machine {
 
 	struct fake_rule rules[FAKE_MAX_RULES];
 	unsigned nr_rules;
+
+	/* A VMGEXIT with a GHCB MSR termination request (0x100) jumps here when
+	 * set (the monitor's terminate never returns), with the request in
+	 * term_req; unset, the request is only logged. */
+	jmp_buf *on_terminate;
+	u64 term_req;
 };
 
 /* A machine with mem_size bytes (a multiple of 2 MiB) and nr_vcpus vCPUs. */

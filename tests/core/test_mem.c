@@ -311,6 +311,72 @@ START_TEST(transfer_rmp_failure_never_leaves_rmp_above_records)
 }
 END_TEST
 
+/*
+ * The RMP refuses the third page of a four-page transfer: every page, the two
+ * already moved included, keeps exactly its record and its RMP state (a
+ * restricted mask is not widened to the default on the way back).
+ */
+START_TEST(transfer_failure_restores_every_page_exactly)
+{
+	struct fx_snap snap;
+	u64 i;
+
+	for (i = 0; i < 4; i++) /* distinct masks, as services leave them */
+		fx_page(FX_PAGE(8 + i))->os_perms = (u8)(VEIL_RMP_PERM_R | (i << 1));
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(veil_mem_apply(&fx.mon->mem, be0(), FX_PAGE(8 + i)), VEIL_OK);
+	fx_snap_take(&snap);
+	fake_inject(fx.m, FAKE_OP_RMPADJUST, FX_PAGE(10), 0, FAKE_FAIL_INPUT, 0, 1);
+	ck_assert_int_eq(veil_mem_transfer(&fx.mon->mem, be0(), FX_PAGE(8), 4 * PG, VEIL_OWNER_OS,
+					   VEIL_OWNER_MODULE, 0),
+			 VEIL_EHW);
+	fx_assert_unchanged(&snap);
+	fx_snap_free(&snap);
+}
+END_TEST
+
+/* ---- veil_mem_os_may / veil_mem_os_takeable ---------------------------------------- */
+
+START_TEST(os_may_follows_the_os_own_rights)
+{
+	struct veil_mem *mem = &fx.mon->mem;
+
+	ck_assert(veil_mem_os_may(mem, FX_PAGE(0), 2 * PG, true));
+	ck_assert(veil_mem_os_may(mem, FX_PAGE(0) + 5, 1, false));
+	/* locked text: readable, not writable */
+	fx_page(FX_PAGE(1))->os_perms = VEIL_RMP_PERM_R | VEIL_RMP_PERM_XS;
+	ck_assert(veil_mem_os_may(mem, FX_PAGE(1), PG, false));
+	ck_assert(!veil_mem_os_may(mem, FX_PAGE(1), PG, true));
+	ck_assert(!veil_mem_os_may(mem, FX_PAGE(0) + PG - 1, 2, true)); /* one byte on it */
+	/* W in the mask but restricted by a service (not the default): no write */
+	fx_page(FX_PAGE(2))->os_perms = VEIL_RMP_PERM_R | VEIL_RMP_PERM_W;
+	ck_assert(!veil_mem_os_may(mem, FX_PAGE(2), PG, true));
+	/* no R: no read */
+	fx_page(FX_PAGE(3))->os_perms = VEIL_RMP_PERM_XS;
+	ck_assert(!veil_mem_os_may(mem, FX_PAGE(3), 8, false));
+	/* not validated, not the OS's, out of range, empty, wrapping */
+	ck_assert(!veil_mem_os_may(mem, FX_UNVAL, 8, false));
+	ck_assert(!veil_mem_os_may(mem, FX_MON_BASE, 8, false));
+	ck_assert(!veil_mem_os_may(mem, FX_BOOT_VMSA, 8, false));
+	ck_assert(!veil_mem_os_may(mem, FX_MEM_SIZE - 4, 8, false));
+	ck_assert(!veil_mem_os_may(mem, FX_PAGE(0), 0, false));
+	ck_assert(!veil_mem_os_may(mem, ~0ULL - 2, 8, false));
+}
+END_TEST
+
+START_TEST(takeable_only_plain_os_data)
+{
+	struct veil_mem *mem = &fx.mon->mem;
+
+	ck_assert(veil_mem_os_takeable(mem, FX_PAGE(0), 2 * PG));
+	fx_page(FX_PAGE(1))->os_perms = VEIL_RMP_PERM_R; /* locked rodata */
+	ck_assert(!veil_mem_os_takeable(mem, FX_PAGE(0), 2 * PG));
+	ck_assert(!veil_mem_os_takeable(mem, FX_UNVAL, PG));
+	ck_assert(!veil_mem_os_takeable(mem, FX_MON_BASE, PG));
+	ck_assert(!veil_mem_os_takeable(mem, FX_PAGE(0) + 8, PG));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("mem");
@@ -334,6 +400,9 @@ int main(void)
 	tcase_add_test(transfer, transfer_back_to_os_restores_full_perms);
 	tcase_add_test(transfer, transfer_to_vmsa_sets_bit_only_after_write_revoked);
 	tcase_add_test(transfer, transfer_rmp_failure_never_leaves_rmp_above_records);
+	tcase_add_test(transfer, transfer_failure_restores_every_page_exactly);
+	tcase_add_test(transfer, os_may_follows_the_os_own_rights);
+	tcase_add_test(transfer, takeable_only_plain_os_data);
 	suite_add_tcase(s, perms);
 	suite_add_tcase(s, range);
 	suite_add_tcase(s, transfer);

@@ -718,12 +718,163 @@ START_TEST(delete_vcpu_boot_vmsa_stays_out_of_os_reach)
 }
 END_TEST
 
+/* ==== issue 9: monitor writes, state changed behind the monitor, takes ========== */
+
+#define LOCKED_TEXT (VEIL_RMP_PERM_R | VEIL_RMP_PERM_XS)
+#define LOCKED_RO VEIL_RMP_PERM_R
+
+/* Give a page a restricted VMPL3 mask, as KCI's lock does, RMP included. */
+static void lock_page(u64 gpa, u8 perms)
+{
+	fx_page(gpa)->os_perms = perms;
+	ck_assert_int_eq(veil_mem_apply(&fx.mon->mem, fake_be(fx.m, 0), gpa), VEIL_OK);
+}
+
+/* Run one call that must end the CVM with the Veil violation code. */
+static void call_terminates(u64 rax, u64 rcx, u64 rdx, u64 r8)
+{
+	jmp_buf jb;
+
+	fx.m->on_terminate = &jb;
+	if (!setjmp(jb)) {
+		u64 rc = fx_call(0, rax, rcx, rdx, r8, NULL);
+
+		ck_abort_msg("the call returned %#llx instead of stopping the CVM",
+			     (unsigned long long)rc);
+	}
+	fx.m->on_terminate = NULL;
+	ck_assert_uint_eq(fx.m->term_req, GHCB_MSR_TERM_REQ(VEIL_TERM_SET, VEIL_TERM_VIOLATION));
+	ck_assert_msg(strstr(fx.m->console, "tampering: vcpu 0 gpa"), "console: %s", fx.m->console);
+}
+
+/* A locked text page made shared and private behind the monitor: validating
+ * it would give new bytes R+Xs. Refused before PVALIDATE runs. */
+START_TEST(pvalidate_locked_page_never_validated)
+{
+	u64 page = FX_KERNEL_START + 4 * PG;
+	struct fx_snap s;
+
+	lock_page(page, LOCKED_TEXT);
+	fake_set_validated(fx.m, page, false); /* the hypervisor's RMPUPDATE */
+	fx_snap_take(&s);
+	fake_log_clear(fx.m);
+	ck_assert_uint_eq(fx_pval1(VAL4K(page)), SVSM_ERR_INVALID_ADDRESS);
+	ck_assert_uint_eq(fake_log_count(fx.m, FAKE_OP_PVALIDATE), 0);
+	ck_assert_uint_eq(fake_rmp(fx.m, page)->validated, 0);
+	fx_assert_unchanged(&s);
+	fx_snap_free(&s);
+}
+END_TEST
+
+START_TEST(pvalidate_tamper_validate)
+{
+	fake_set_validated(fx.m, FX_PAGE(3), false); /* record: validated */
+	fx_pval_req(FX_REQ, 0, (u64[]){ VAL4K(FX_PAGE(3)) }, 1);
+	call_terminates(CORE(SVSM_CORE_PVALIDATE), FX_REQ, 0, 0);
+}
+END_TEST
+
+START_TEST(pvalidate_tamper_rescind)
+{
+	fake_set_validated(fx.m, FX_PAGE(3), false);
+	fx_pval_req(FX_REQ, 0, (u64[]){ RESCIND4K(FX_PAGE(3)) }, 1);
+	call_terminates(CORE(SVSM_CORE_PVALIDATE), FX_REQ, 0, 0);
+}
+END_TEST
+
+/* A 2 MiB page validated through the monitor (its 4 KiB RMPADJUSTs split the
+ * entry), then made shared and private again as one 2 MiB page behind it. */
+START_TEST(pvalidate_tamper_2m)
+{
+	u64 i;
+
+	ck_assert_uint_eq(fx_pval1(SVSM_PVAL_ENTRY(GFN(FX_HUGE_2M), 1, 1, 0)), SVSM_SUCCESS);
+	fake_set_huge(fx.m, FX_HUGE_2M, true); /* RMPUPDATE of a 2 MiB page */
+	for (i = 0; i < 512; i++)
+		fake_set_validated(fx.m, FX_HUGE_2M + i * PG, false);
+	fx_pval_req(FX_REQ, 0, (u64[]){ SVSM_PVAL_ENTRY(GFN(FX_HUGE_2M), 1, 1, 0) }, 1);
+	call_terminates(CORE(SVSM_CORE_PVALIDATE), FX_REQ, 0, 0);
+}
+END_TEST
+
+/* The request in a page the OS cannot write: `next` is never written there. */
+START_TEST(pvalidate_request_in_locked_page)
+{
+	struct fx_snap s;
+
+	fx_pval_req(FX_PAGE(4), 0, (u64[]){ SVSM_PVAL_ENTRY(GFN(FX_PAGE(3)), 0, 1, 1) }, 1);
+	lock_page(FX_PAGE(4), LOCKED_RO);
+	fx_snap_take(&s);
+	ck_assert_uint_eq(pval_at(FX_PAGE(4)), SVSM_ERR_INVALID_ADDRESS);
+	ck_assert_uint_eq(fx_pval_next(FX_PAGE(4)), 0);
+	fx_assert_unchanged(&s);
+	fx_snap_free(&s);
+}
+END_TEST
+
+START_TEST(remap_ca_locked_page)
+{
+	lock_page(FX_PAGE(3), LOCKED_TEXT);
+	remap_fails(FX_PAGE(3), SVSM_ERR_INVALID_ADDRESS);
+	lock_page(FX_PAGE(4), VEIL_RMP_PERM_R | VEIL_RMP_PERM_W); /* restricted, not default */
+	remap_fails(FX_PAGE(4), SVSM_ERR_INVALID_ADDRESS);
+}
+END_TEST
+
+/* A locked rodata page named as a VMSA, valid contents or not: not taken, so
+ * nothing to hand back with other permissions. */
+START_TEST(create_vcpu_locked_vmsa_page)
+{
+	struct fx_snap s;
+
+	good_vmsa(NEW_VMSA);
+	lock_page(NEW_VMSA, LOCKED_RO);
+	fx_snap_take(&s);
+	ck_assert_uint_eq(create(0, NEW_VMSA, NEW_CAA, 1), SVSM_ERR_INVALID_ADDRESS);
+	fx_assert_unchanged(&s);
+	memset(fake_ptr(fx.m, NEW_VMSA), 0, PG); /* not a VMSA at all */
+	ck_assert_uint_eq(create(0, NEW_VMSA, NEW_CAA, 1), SVSM_ERR_INVALID_ADDRESS);
+	fx_assert_unchanged(&s);
+	fx_snap_free(&s);
+}
+END_TEST
+
+START_TEST(create_vcpu_locked_caa)
+{
+	struct fx_snap s;
+
+	good_vmsa(NEW_VMSA);
+	lock_page(NEW_CAA, LOCKED_TEXT);
+	fx_snap_take(&s);
+	ck_assert_uint_eq(create(0, NEW_VMSA, NEW_CAA, 1), SVSM_ERR_INVALID_ADDRESS);
+	fx_assert_unchanged(&s);
+	fx_snap_free(&s);
+}
+END_TEST
+
+/* A VMSA its vCPU runs right now is in use: DELETE_VCPU refuses, changes nothing. */
+START_TEST(delete_vcpu_running)
+{
+	struct fx_snap s;
+
+	good_vmsa(NEW_VMSA);
+	ck_assert_uint_eq(create(0, NEW_VMSA, NEW_CAA, 1), SVSM_SUCCESS);
+	fx.mon->vcpus[1].in_os = 1;
+	fx_snap_take(&s);
+	ck_assert_uint_eq(delete (0, NEW_VMSA), SVSM_ERR_BUSY);
+	fx_assert_unchanged(&s);
+	fx_snap_free(&s);
+	fx.mon->vcpus[1].in_os = 0;
+	ck_assert_uint_eq(delete (0, NEW_VMSA), SVSM_SUCCESS);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("svsm");
 	TCase *dispatch = tcase_create("dispatch"), *remap = tcase_create("remap_ca");
 	TCase *pval = tcase_create("pvalidate"), *cr = tcase_create("create_vcpu");
-	TCase *del = tcase_create("delete_vcpu");
+	TCase *del = tcase_create("delete_vcpu"), *hard = tcase_create("hardening");
 	SRunner *sr;
 	int failed;
 
@@ -773,11 +924,23 @@ int main(void)
 	tcase_add_test(del, delete_vcpu_success);
 	tcase_add_test(del, delete_vcpu_boot_vmsa_stays_out_of_os_reach);
 
+	tcase_add_checked_fixture(hard, fx_setup, fx_teardown);
+	tcase_add_test(hard, pvalidate_locked_page_never_validated);
+	tcase_add_test(hard, pvalidate_tamper_validate);
+	tcase_add_test(hard, pvalidate_tamper_rescind);
+	tcase_add_test(hard, pvalidate_tamper_2m);
+	tcase_add_test(hard, pvalidate_request_in_locked_page);
+	tcase_add_test(hard, remap_ca_locked_page);
+	tcase_add_test(hard, create_vcpu_locked_vmsa_page);
+	tcase_add_test(hard, create_vcpu_locked_caa);
+	tcase_add_test(hard, delete_vcpu_running);
+
 	suite_add_tcase(s, dispatch);
 	suite_add_tcase(s, remap);
 	suite_add_tcase(s, pval);
 	suite_add_tcase(s, cr);
 	suite_add_tcase(s, del);
+	suite_add_tcase(s, hard);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
