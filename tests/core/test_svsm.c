@@ -869,6 +869,23 @@ START_TEST(delete_vcpu_running)
 }
 END_TEST
 
+/* Hardware refuses to clear the VMSA bit of a VMSA a CPU runs (FAIL_INUSE = 3):
+ * BUSY, and the page is still the VMSA it was. */
+START_TEST(delete_vcpu_in_use_by_hardware)
+{
+	struct fx_snap s;
+
+	good_vmsa(NEW_VMSA);
+	ck_assert_uint_eq(create(0, NEW_VMSA, NEW_CAA, 1), SVSM_SUCCESS);
+	fx_snap_take(&s);
+	fake_inject(fx.m, FAKE_OP_RMPADJUST, NEW_VMSA, 0, 3, 0, -1);
+	ck_assert_uint_eq(delete (0, NEW_VMSA), SVSM_ERR_BUSY);
+	fake_clear_rules(fx.m);
+	fx_assert_unchanged(&s);
+	fx_snap_free(&s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("svsm");
@@ -934,6 +951,7 @@ int main(void)
 	tcase_add_test(hard, create_vcpu_locked_vmsa_page);
 	tcase_add_test(hard, create_vcpu_locked_caa);
 	tcase_add_test(hard, delete_vcpu_running);
+	tcase_add_test(hard, delete_vcpu_in_use_by_hardware);
 
 	suite_add_tcase(s, dispatch);
 	suite_add_tcase(s, remap);
