@@ -586,8 +586,11 @@ static void ev_ap_create(struct ghcb_call *c)
 		return;
 	}
 	vmsa = m_is_guest(m, gpa, 0x1000) && !(gpa & 0xFFF) ? m_ptr(m, gpa, 0x1000) : NULL;
+	/* The VMSA's VMPL field must name the VMPL it is created for: VMRUN of a
+	 * VMSA at another VMPL fails (SNP firmware ABI 56860, 8.18; as vcpu_switch). */
 	if (!vmsa || !m->rmp[gpa >> 12].vmsa || !m->rmp[gpa >> 12].assigned ||
-	    !valid(g, GHCB_RAX) || ld64(g + GHCB_RAX) != ld64(vmsa + VMSA_SEV_FEATURES)) {
+	    vmsa[VMSA_VMPL] != vmpl || !valid(g, GHCB_RAX) ||
+	    ld64(g + GHCB_RAX) != ld64(vmsa + VMSA_SEV_FEATURES)) {
 		BAD_INPUT(g, 5);
 		return;
 	}

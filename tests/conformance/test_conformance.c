@@ -70,6 +70,7 @@ enum {
 	P_EI2ADJ = 0x78,
 	P_RMPADJ = 0x80,
 	P_STACK1 = 0x88,
+	P_VFIELD = 0x90,
 	P_MSRS = 0x100,
 };
 
@@ -128,6 +129,7 @@ struct sym {
 static struct emu_machine *M;
 static uint64_t g_alias; /* P_ALIAS for the next run */
 static bool g_ap_mark;	 /* ap snippet: set the VMSA bit with RMPADJUST before the event */
+static uint8_t g_vfield; /* ap snippet: XORed into the new VMSA's VMPL field */
 static struct {
 	char name[48];
 	size_t len;
@@ -169,6 +171,7 @@ static void setup(void)
 	M = NULL;
 	g_alias = SHARED_ALIAS;
 	g_ap_mark = true;
+	g_vfield = 0;
 	use_machine(1, false, 0);
 }
 
@@ -2341,6 +2344,7 @@ static void ap_scenario(unsigned nr_vcpus, unsigned vmpl, unsigned tvmpl, unsign
 	param(P_REQ, req);
 	param(P_RMPADJ, g_ap_mark ? ADJ(1, 0, 1) : 0);
 	param(P_FLAGS, flags);
+	param(P_VFIELD, g_vfield);
 	run(vmpl, 0, e);
 }
 
@@ -2510,6 +2514,166 @@ START_TEST(ap_create_vmpl0_from_vmpl1_refused)
 	ck_assert_msg((res(0x20) & 0xFFFFFFFF) != 0,
 		      "AP creation of a VMPL0 VMSA from VMPL1 accepted");
 	EQ(emu_vmsa_gpa(M, 1, 0), 0);
+}
+END_TEST
+
+/* Item 5 of issue 9: the VMSA's VMPL field must equal the VMPL it is created for,
+ * as for Run VMPL (VMRUN of such a VMSA fails, APM vol 2 15.36.12). A VMSA saying
+ * VMPL3 offered as vCPU 1's VMPL0 is refused and never runs. */
+START_TEST(ap_create_vmpl_field_mismatch)
+{
+	struct emu_exit e;
+
+	g_vfield = 3;
+	ap_scenario(2, 0, 0, 1, 1, 1, &e);
+	expect_ap_done(&e);
+	EQ(res(0x20) & 0xFFFFFFFF, 2);
+	EQ(res(0x28), 5);
+	EQ(emu_vmsa_gpa(M, 1, 0), 0);
+	EQ(res(0x800), 0); /* the AP never ran */
+}
+END_TEST
+
+START_TEST(ap_create_on_init_vmpl_field_mismatch)
+{
+	struct emu_exit e;
+
+	g_vfield = 1;
+	ap_scenario(1, 0, 1, 0, 0, 0, &e);
+	expect_ap_done(&e);
+	EQ(res(0x20) & 0xFFFFFFFF, 2);
+	EQ(res(0x28), 5);
+	EQ(emu_vmsa_gpa(M, 0, 1), 0);
+}
+END_TEST
+
+/* ---- intercepts and their priority (issue 9) ----------------------------------------- */
+
+/* CVE-2023-46813 class: at CPL3 with IOPL 0 and no TSS I/O bitmap, OUT takes #GP(0)
+ * before the IOIO intercept could raise #VC (APM vol 2, 13.3 and 15.10.2). */
+START_TEST(ioio_cpl3_gp_before_vc)
+{
+	struct emu_exit e;
+
+	load("ioio");
+	run(1, 3, &e);
+	expect_exception(&e, EMU_VEC_GP, sym("insn"), true, 0);
+}
+END_TEST
+
+START_TEST(ioio_in_cpl3_gp_before_vc)
+{
+	struct emu_exit e;
+
+	load("ioio_in");
+	run(0, 3, &e);
+	expect_exception(&e, EMU_VEC_GP, sym("insn"), true, 0);
+}
+END_TEST
+
+/* With RFLAGS.IOPL = 3, CPL3 may do port I/O: the intercept then raises #VC 0x7B. */
+START_TEST(ioio_cpl3_iopl3_vc)
+{
+	struct emu_exit e;
+
+	load("ioio_user");
+	param(P_FLAGS, 3);
+	run(0, 0, &e);
+	expect_vc(&e, EMU_EXIT_IOIO, sym("insn"));
+	EQ(e.cpl, 3);
+}
+END_TEST
+
+START_TEST(ioio_cpl3_iopl2_gp)
+{
+	struct emu_exit e;
+
+	load("ioio_user");
+	param(P_FLAGS, 2);
+	param(P_RAX, 1);
+	param(P_RDX, 0x3F8);
+	run(0, 0, &e);
+	expect_exception(&e, EMU_VEC_GP, sym("insn2"), true, 0);
+	EQ(e.cpl, 3);
+}
+END_TEST
+
+/* INVD: #VC with its own exit code 0x76 (not WBINVD's 0x89). */
+START_TEST(invd_raises_vc_0x76)
+{
+	struct emu_exit e;
+
+	load("invd");
+	run(0, 0, &e);
+	expect_vc(&e, 0x76, sym("insn"));
+}
+END_TEST
+
+START_TEST(wbinvd_raises_vc_0x89)
+{
+	struct emu_exit e;
+
+	load("wbinvd");
+	run(0, 0, &e);
+	expect_vc(&e, 0x89, sym("insn"));
+}
+END_TEST
+
+START_TEST(monitor_raises_vc)
+{
+	struct emu_exit e;
+
+	load("monitor");
+	run(0, 0, &e);
+	expect_vc(&e, 0x8A, sym("insn"));
+}
+END_TEST
+
+START_TEST(mwait_raises_vc)
+{
+	struct emu_exit e;
+
+	load("monitor");
+	param(P_FLAGS, 1);
+	run(1, 0, &e);
+	expect_vc(&e, 0x8B, sym("insn2"));
+}
+END_TEST
+
+/* MONITOR at CPL3: #UD (privilege check) comes before the intercept. */
+START_TEST(monitor_cpl3_ud)
+{
+	struct emu_exit e;
+
+	load("monitor");
+	run(0, 3, &e);
+	expect_exception(&e, EMU_VEC_UD, sym("insn"), false, 0);
+}
+END_TEST
+
+/* RDTSCP is advertised, so it runs: the model's TSC (later than an RDTSC before it)
+ * and ECX = TSC_AUX. */
+START_TEST(rdtscp_runs)
+{
+	struct emu_exit e;
+
+	load("rdtscp");
+	run(0, 0, &e);
+	expect_done(&e, 0);
+	ck_assert_msg(res(0x08) > res(0x00), "RDTSCP %#" PRIx64 " not after RDTSC %#" PRIx64,
+		      res(0x08), res(0x00));
+	EQ(res(0x10), 0x5A5A1234);
+}
+END_TEST
+
+START_TEST(rdtscp_runs_vmpl2)
+{
+	struct emu_exit e;
+
+	load("rdtscp");
+	run(2, 0, &e);
+	expect_done(&e, 0);
+	EQ(res(0x10), 0x5A5A1234);
 }
 END_TEST
 
@@ -2815,6 +2979,21 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, ap_create_without_vmsa_bit);
 	tcase_add_test(tc, ap_create_apic_id_out_of_range);
 	tcase_add_test(tc, ap_create_vmpl0_from_vmpl1_refused);
+	tcase_add_test(tc, ap_create_vmpl_field_mismatch);
+	tcase_add_test(tc, ap_create_on_init_vmpl_field_mismatch);
+
+	tc = tcase(s, "intercepts");
+	tcase_add_test(tc, ioio_cpl3_gp_before_vc);
+	tcase_add_test(tc, ioio_in_cpl3_gp_before_vc);
+	tcase_add_test(tc, ioio_cpl3_iopl3_vc);
+	tcase_add_test(tc, ioio_cpl3_iopl2_gp);
+	tcase_add_test(tc, invd_raises_vc_0x76);
+	tcase_add_test(tc, wbinvd_raises_vc_0x89);
+	tcase_add_test(tc, monitor_raises_vc);
+	tcase_add_test(tc, mwait_raises_vc);
+	tcase_add_test(tc, monitor_cpl3_ud);
+	tcase_add_test(tc, rdtscp_runs);
+	tcase_add_test(tc, rdtscp_runs_vmpl2);
 
 	tc = tcase(s, "machine");
 	tcase_add_test(tc, rmp_launch_state);

@@ -1,6 +1,6 @@
 /*
  * AP creation (reference 5.2): register and share the GHCB, build a VMSA at
- * P_VMSA (VMPL field P_TVMPL, RIP ap_entry, RSP P_STACK1), mark the page with
+ * P_VMSA (VMPL field P_TVMPL ^ P_VFIELD, RIP ap_entry, RSP P_STACK1), mark the page with
  * RMPADJUST(RDX = P_RMPADJ; skipped when 0; EAX to RES+0x18), then send NAE
  * 0x8000_0013 with EXITINFO1 = P_REQ | P_TVMPL << 16 | P_APIC << 32,
  * EXITINFO2 = P_VMSA + P_EI2ADJ, RAX = SEV_FEATURES ^ P_SEVF.
@@ -20,6 +20,8 @@ _start:
 	mov rdx, qword ptr [PARAM + P_STACK1]
 	mov rcx, qword ptr [PARAM + P_TVMPL]
 	call build_vmsa
+	mov al, byte ptr [PARAM + P_VFIELD]
+	xor byte ptr [rdi + V_VMPL], al
 	mov rbx, qword ptr [rdi + V_SEV_FEATURES]
 	mov rdx, qword ptr [PARAM + P_RMPADJ]
 	test rdx, rdx
