@@ -140,6 +140,24 @@ void machine_rmp_changed(struct emu_machine *m)
 	m->rmp_gen++;
 }
 
+/*
+ * PSMASH (APM vol 3, PSMASH): split the 2 MiB RMP entry covering `gfn` into
+ * 512 4 KiB entries that keep its state. The model stores a 2 MiB entry as 512
+ * identical entries with page_size set, so only the size changes. Returns
+ * false if the entry is not 2 MiB.
+ */
+bool rmp_psmash(struct emu_machine *m, uint64_t gfn)
+{
+	uint64_t base = gfn & ~511ULL, i;
+
+	if ((base << 12) >= m->mem_size || !m->rmp[base].page_size)
+		return false;
+	for (i = 0; i < 512; i++)
+		m->rmp[base + i].page_size = 0;
+	machine_rmp_changed(m);
+	return true;
+}
+
 void machine_finish(struct emu_machine *m, enum emu_exit_kind kind, const char *msg)
 {
 	bool first = !m->done;
@@ -802,6 +820,16 @@ static int range_pages(const struct emu_machine *m, uint64_t gpa, uint64_t len, 
 	return 0;
 }
 
+/* A 4 KiB-granular change to pages [p, p+n) that covers only part of a 2 MiB
+ * entry splits that entry first, as a hypervisor PSMASHes before RMPUPDATE
+ * (no 2 MiB entry may hold pages in different states). */
+static void rmp_split_ends(struct emu_machine *m, uint64_t p, uint64_t n)
+{
+	for (uint64_t i = p; i < p + n; i++)
+		if (m->rmp[i].page_size && ((i & 511) || i + 512 > p + n))
+			rmp_psmash(m, i);
+}
+
 int emu_rmp_assign(struct emu_machine *m, uint64_t gpa, uint64_t len, bool validated)
 {
 	uint64_t p, n, i;
@@ -809,6 +837,7 @@ int emu_rmp_assign(struct emu_machine *m, uint64_t gpa, uint64_t len, bool valid
 
 	if (range_pages(m, gpa, len, &p, &n))
 		return -1;
+	rmp_split_ends(m, p, n);
 	struct emu_rmp_entry before = m->rmp[p];
 
 	for (i = p; i < p + n; i++) {
@@ -831,6 +860,7 @@ int emu_rmp_set_perms(struct emu_machine *m, uint64_t gpa, uint64_t len, unsigne
 
 	if (vmpl < 1 || vmpl > 3 || perms & ~0x1F || range_pages(m, gpa, len, &p, &n))
 		return -1;
+	rmp_split_ends(m, p, n);
 	struct emu_rmp_entry before = m->rmp[p];
 
 	for (i = p; i < p + n; i++)

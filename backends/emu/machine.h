@@ -228,6 +228,7 @@ struct inst *inst_get(struct emu_machine *m, struct vcpu *v, unsigned vmpl);
 void inst_save(struct inst *in, uint8_t *vmsa);
 int inst_load(struct inst *in, const uint8_t *vmsa);
 void machine_rmp_changed(struct emu_machine *m);
+bool rmp_psmash(struct emu_machine *m, uint64_t gfn);
 void machine_finish(struct emu_machine *m, enum emu_exit_kind kind, const char *msg);
 uint64_t m_efer(struct inst *in);
 uint64_t inst_get_msr(struct inst *in, uint32_t rid);

@@ -246,6 +246,124 @@ static void handle_swint(struct inst *in)
 	x86_deliver(in, vec, false, 0, 0, true, rip + len);
 }
 
+/*
+ * Protected-mode I/O permission (APM vol 2, 13.3 "Protected-Mode I/O"): at
+ * CPL > IOPL every port byte the access touches must be clear in the TSS I/O
+ * permission bitmap, or the instruction takes #GP(0). The check precedes the
+ * SVM IOIO intercept (APM vol 2, 15.10.2 "IN and OUT Behavior"), so such an
+ * access never becomes a #VC: the class of CVE-2023-46813.
+ */
+static bool io_decode(const uint8_t *op, uint64_t rdx, unsigned *port, unsigned *size)
+{
+	bool opsize = false;
+	unsigned i;
+
+	for (i = 0; i < 14; i++) { /* legacy prefixes, then REX */
+		if (op[i] == 0x66)
+			opsize = true;
+		else if (op[i] != 0xF2 && op[i] != 0xF3 && op[i] != 0x2E && op[i] != 0x36 &&
+			 op[i] != 0x3E && op[i] != 0x26 && op[i] != 0x64 && op[i] != 0x65 &&
+			 op[i] != 0x67 && (op[i] & 0xF0) != 0x40)
+			break;
+	}
+	switch (op[i]) {
+	case 0xE4:
+	case 0xE5:
+	case 0xE6:
+	case 0xE7:
+		*port = op[i + 1];
+		break;
+	case 0xEC:
+	case 0xED:
+	case 0xEE:
+	case 0xEF:
+	case 0x6C:
+	case 0x6D:
+	case 0x6E:
+	case 0x6F:
+		*port = rdx & 0xFFFF;
+		break;
+	default:
+		return false;
+	}
+	*size = !(op[i] & 1) ? 1 : opsize ? 2 : 4;
+	return true;
+}
+
+static bool io_allowed(struct inst *in)
+{
+	uc_engine *uc = in->uc;
+	unsigned cpl = rreg(uc, UC_X86_REG_CS) & 3, port, size;
+	uint64_t iopl = (rreg(uc, UC_X86_REG_RFLAGS) >> 12) & 3;
+	uint8_t op[16] = { 0 }, bits[2];
+	uint16_t base;
+	uc_x86_mmr tr;
+	struct stop st;
+	uint32_t off;
+
+	uint64_t rip = rreg(uc, UC_X86_REG_RIP);
+	size_t len = 0x1000 - (rip & 0xFFF) < sizeof(op) ? 0x1000 - (rip & 0xFFF) : sizeof(op);
+
+	if (cpl <= iopl)
+		return true;
+	if (guest_insn(in, rip, op, len, &st) ||
+	    !io_decode(op, rreg(uc, UC_X86_REG_RDX), &port, &size))
+		return false;
+	uc_reg_read(uc, UC_X86_REG_TR, &tr);
+	/* The bitmap base is at TSS offset 0x66; both bytes holding the port's
+	 * bits must lie within the TSS limit. */
+	if (tr.limit < 0x67 || guest_copy(in, tr.base + 0x66, &base, 2, false, &st))
+		return false;
+	off = base + port / 8;
+	if (off + 1 > tr.limit || guest_copy(in, tr.base + off, bits, 2, false, &st))
+		return false;
+	return !(((bits[0] | bits[1] << 8) >> (port % 8)) & ((1U << size) - 1));
+}
+
+/* The model's clock: RDTSC and RDTSCP (FIDELITY.md). RDTSCP also loads
+ * ECX = TSC_AUX (APM vol 3, RDTSCP). */
+static void rdtsc(struct inst *in, bool p)
+{
+	struct emu_machine *m = in->m;
+
+	m->tsc += 1000;
+	wreg(in->uc, UC_X86_REG_RAX, (m->tsc + m->insns) & 0xFFFFFFFFULL);
+	wreg(in->uc, UC_X86_REG_RDX, (m->tsc + m->insns) >> 32);
+	if (p)
+		wreg(in->uc, UC_X86_REG_RCX, inst_get_msr(in, MSR_TSC_AUX) & 0xFFFFFFFFULL);
+	inst_retire(in, p ? 3 : 2);
+}
+
+/*
+ * Instructions Unicorn's CPU model rejects with #UD although the model's
+ * CPUID says they exist: MONITOR, MWAIT and RDTSCP. MONITOR and MWAIT are
+ * intercepted (#VC 0x8A / 0x8B, GHCB spec 56421 table of NAE events); at
+ * CPL > 0 they #UD first (APM vol 3, MONITOR/MWAIT). RDTSCP is advertised
+ * (CPUID 0x8000_0001 EDX[27]) and runs on the model's clock.
+ */
+static bool ud_intercept(struct inst *in, uint64_t rip)
+{
+	uint8_t op[3];
+	struct stop st;
+	unsigned cpl = rreg(in->uc, UC_X86_REG_CS) & 3;
+
+	if (guest_insn(in, rip, op, 3, &st) || op[0] != 0x0F || op[1] != 0x01)
+		return false;
+	switch (op[2]) {
+	case 0xC8:
+	case 0xC9:
+		if (cpl)
+			return false;
+		inject_vc(in, op[2] == 0xC8 ? 0x8A : 0x8B, 0);
+		return true;
+	case 0xF9:
+		rdtsc(in, true);
+		return true;
+	default:
+		return false;
+	}
+}
+
 void x86_handle_intercept(struct inst *in, uint64_t code)
 {
 	struct emu_machine *m = in->m;
@@ -281,14 +399,20 @@ void x86_handle_intercept(struct inst *in, uint64_t code)
 		return;
 	case 0x6E: /* RDTSC, RDTSCP: a deterministic clock */
 	case 0x87:
-		m->tsc += 1000;
-		wreg(uc, UC_X86_REG_RAX, (m->tsc + m->insns) & 0xFFFFFFFFULL);
-		wreg(uc, UC_X86_REG_RDX, (m->tsc + m->insns) >> 32);
-		if (code == 0x87)
-			wreg(uc, UC_X86_REG_RCX, in->vcpu->id);
-		inst_retire(in, code == 0x87 ? 3 : 2);
+		rdtsc(in, code == 0x87);
 		return;
-	default: /* CPUID, IOIO, INVD, WBINVD, MONITOR, MWAIT: #VC */
+	case EMU_EXIT_IOIO:
+		if (!io_allowed(in)) {
+			x86_deliver(in, EMU_VEC_GP, true, 0, 0, false, 0);
+			return;
+		}
+		inject_vc(in, code, 0);
+		return;
+	case 0x89: /* QEMU reports INVD (0F 08) with WBINVD's exit code */
+		guest_insn(in, rreg(uc, UC_X86_REG_RIP), op, 2, &st);
+		inject_vc(in, op[0] == 0x0F && op[1] == 0x08 ? 0x76 : 0x89, 0);
+		return;
+	default: /* CPUID, INVD, MONITOR, MWAIT: #VC */
 		inject_vc(in, code, 0);
 		return;
 	}
@@ -363,7 +487,8 @@ static void handle_stop(struct inst *in, uc_err err)
 		break;
 	case STOP_EXCEPTION:
 		/* EFER.SVME is hidden from the guest, so VMMCALL-class opcodes #UD. */
-		if (s->code == EMU_VEC_UD && snp_emulate_insn(in, rreg(in->uc, UC_X86_REG_RIP)))
+		if (s->code == EMU_VEC_UD && (ud_intercept(in, rreg(in->uc, UC_X86_REG_RIP)) ||
+					      snp_emulate_insn(in, rreg(in->uc, UC_X86_REG_RIP))))
 			break;
 		x86_deliver(in, s->code, has_error_code(s->code), 0, 0, false, 0);
 		break;
@@ -374,7 +499,8 @@ static void handle_stop(struct inst *in, uc_err err)
 		x86_handle_intercept(in, s->code);
 		break;
 	case STOP_INVALID:
-		if (!snp_emulate_insn(in, rreg(in->uc, UC_X86_REG_RIP)))
+		if (!ud_intercept(in, rreg(in->uc, UC_X86_REG_RIP)) &&
+		    !snp_emulate_insn(in, rreg(in->uc, UC_X86_REG_RIP)))
 			x86_deliver(in, EMU_VEC_UD, false, 0, 0, false, 0);
 		break;
 	case STOP_SYSCALL:
@@ -498,6 +624,8 @@ static void exec_tables(struct emu_machine *m, uint64_t *cr3)
 	     0x67 | ((tss & 0xFFFFFF) << 16) | (0x89ULL << 40) | (((tss >> 24) & 0xFF) << 56));
 	st64(gdt + 0x30, tss >> 32);
 	st64(gdt + 0x100 + 4, m->priv_base + PRIV_STACK + PRIV_STACK_SIZE / 2);
+	/* I/O bitmap base past the limit: no port is open to CPL3 (APM vol 2, 13.3). */
+	memcpy(gdt + 0x100 + 0x66, &(uint16_t){ 0x68 }, 2);
 	*cr3 = pml4;
 }
 

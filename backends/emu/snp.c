@@ -57,6 +57,23 @@ static void set_rax_code(struct inst *in, uint64_t code, int cf)
 /* The RMP entry an RMPADJUST or PVALIDATE of `size` at gpa acts on: it must
  * belong to the guest (else #NPF) and match in page size (4K on a 2M entry:
  * #NPF with SIZEM; 2M on 4K entries: FAIL_SIZEMISMATCH). */
+/* A 2 MiB RMP entry: all 512 entries of the aligned range are 2 MiB and in
+ * the same state (the model keeps a 2 MiB entry as 512 copies). */
+static bool rmp_2m_whole(const struct emu_machine *m, uint64_t gfn)
+{
+	const struct emu_rmp_entry *head = &m->rmp[gfn & ~511ULL];
+
+	for (unsigned i = 0; i < 512; i++) {
+		const struct emu_rmp_entry *e = head + i;
+
+		if (!e->page_size || e->assigned != head->assigned ||
+		    e->validated != head->validated || e->immutable != head->immutable ||
+		    memcmp(e->perms, head->perms, sizeof(e->perms)))
+			return false;
+	}
+	return true;
+}
+
 static int rmp_target(struct emu_machine *m, uint64_t gpa, uint64_t size,
 		      struct emu_rmp_entry **out, uint64_t *npf)
 {
@@ -71,10 +88,39 @@ static int rmp_target(struct emu_machine *m, uint64_t gpa, uint64_t size,
 		*npf = EMU_NPF_P | EMU_NPF_RMP | EMU_NPF_ENC | EMU_NPF_SIZEM;
 		return -1;
 	}
-	if (size == 1 && !e->page_size)
+	if (size == 1 && !rmp_2m_whole(m, gpa >> 12))
 		return EMU_RMP_FAIL_SIZEMISMATCH;
 	*out = e;
 	return EMU_RMP_SUCCESS;
+}
+
+/* ---- VMSA in-use state ------------------------------------------------- */
+
+/*
+ * VMRUN marks a VMSA page in use until #VMEXIT (APM vol 2, 15.36.12); while
+ * in use, RMPUPDATE on it fails with FAIL_INUSE and it cannot be run by a
+ * second vCPU. In the model a VMSA is in use while a runnable vCPU is at its
+ * VMPL; `except` (a vCPU in a VMGEXIT, hence exited) is not counted.
+ */
+static bool vmsa_in_use(const struct emu_machine *m, uint64_t gpa, const struct vcpu *except)
+{
+	for (unsigned i = 0; i < m->cfg.nr_vcpus; i++) {
+		const struct vcpu *v = &m->vcpus[i];
+
+		if (v != except && v->state == VCPU_RUNNABLE &&
+		    v->vmsa_gpa[v->vmpl] == (gpa & ~0xFFFULL) && !(m->native0 && v->vmpl == 0))
+			return true;
+	}
+	return false;
+}
+
+static bool range_has_vmsa_in_use(const struct emu_machine *m, uint64_t gfn, uint64_t n,
+				  const struct vcpu *except)
+{
+	for (uint64_t i = 0; i < n; i++)
+		if (m->rmp[gfn + i].vmsa && vmsa_in_use(m, (gfn + i) << 12, except))
+			return true;
+	return false;
 }
 
 /*
@@ -104,6 +150,9 @@ int snp_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t s
 		return EMU_RMP_FAIL_INPUT;
 	if (vmpl && (perms & ~e->perms[vmpl] & 0x1F))
 		return EMU_RMP_FAIL_PERMISSION;
+	/* A VMSA that is running cannot stop being one ([UNSURE], FIDELITY.md). */
+	if (vmpl == 0 && e->vmsa && !vmsa && vmsa_in_use(m, gpa, NULL))
+		return EMU_RMP_FAIL_INUSE;
 	n = size ? 512 : 1;
 	for (i = 0; i < n; i++) {
 		e = &m->rmp[(gpa >> 12) + i];
@@ -280,6 +329,12 @@ void hv_npf(struct inst *in)
 	struct emu_machine *m = in->m;
 	struct vcpu *v = in->vcpu;
 
+	/* A 4K RMPADJUST/PVALIDATE on a 2 MiB RMP entry: like KVM
+	 * (arch/x86/kvm/svm/sev.c, sev_handle_rmp_fault), PSMASH and let the
+	 * guest retry the instruction (APM vol 3, PVALIDATE: SIZEM). */
+	if ((in->stop.exitinfo1 & EMU_NPF_SIZEM) && rmp_psmash(m, in->stop.exitinfo2 >> 12))
+		return;
+
 	if (TRACE_ON(m))
 		trace_npf(in, !m->exec_mode && in->vmpl > 0 && (v->vmsa_gpa[0] || m->native0));
 	if (!m->exec_mode && in->vmpl > 0 && (v->vmsa_gpa[0] || m->native0) &&
@@ -299,11 +354,25 @@ static void terminate(struct emu_machine *m, unsigned set, unsigned code)
 
 #define HV_FEATURES ((1ULL << 0) | (1ULL << 1) | (1ULL << 5))
 
-static void psc_one(struct emu_machine *m, uint64_t gfn, unsigned op, bool large)
+/*
+ * The hypervisor's RMPUPDATE for one page state change entry. A 4K change
+ * inside a 2 MiB entry is preceded by PSMASH, as KVM does when RMPUPDATE
+ * reports FAIL_OVERLAP; an in-use VMSA page cannot be updated (FAIL_INUSE,
+ * APM vol 2, 15.36.12), and the change fails. `caller` is the vCPU in the
+ * VMGEXIT (not running, so its VMSA is not in use).
+ */
+static bool psc_one(struct emu_machine *m, uint64_t gfn, unsigned op, bool large,
+		    const struct vcpu *caller)
 {
 	uint64_t n = large ? 512 : 1, i;
 	unsigned v;
-	struct emu_rmp_entry before = m->rmp[gfn];
+	struct emu_rmp_entry before;
+
+	if (range_has_vmsa_in_use(m, gfn, n, caller))
+		return false;
+	if (!large)
+		rmp_psmash(m, gfn);
+	before = m->rmp[gfn];
 
 	for (i = 0; i < n; i++) {
 		struct emu_rmp_entry *e = &m->rmp[gfn + i];
@@ -323,6 +392,7 @@ static void psc_one(struct emu_machine *m, uint64_t gfn, unsigned op, bool large
 	machine_rmp_changed(m);
 	if (TRACE_ON(m))
 		trace_rmp(m, TRACE_RMP_PSC, gfn << 12, n, TRACE_RMPF_FLAGS | 0xF0, &before);
+	return true;
 }
 
 static void msr_protocol(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t req)
@@ -356,11 +426,13 @@ static void msr_protocol(struct emu_machine *m, struct vcpu *v, unsigned vmpl, u
 		uint64_t gfn = (req >> 12) & 0xFFFFFFFFFFULL;
 		unsigned op = (req >> 52) & 0xF;
 
-		if ((req >> 56) || (op != 1 && op != 2) || (gfn << 12) >= m->mem_size) {
-			*msr = 0x015 | (1ULL << 32);
+		/* Errors as KVM answers them: GHCB_MSR_PSC_RESP_ERROR, bit 63
+		 * (Linux arch/x86/include/asm/sev-common.h). */
+		if ((req >> 56) || (op != 1 && op != 2) || (gfn << 12) >= m->mem_size ||
+		    !psc_one(m, gfn, op, false, v)) {
+			*msr = 0x015 | (1ULL << 63);
 			break;
 		}
-		psc_one(m, gfn, op, false);
 		*msr = 0x015;
 		break;
 	}
@@ -518,11 +590,51 @@ static void ev_msr(struct ghcb_call *c)
 	ghcb_result(g, 0, 0); /* writes are dropped */
 }
 
-static void ev_psc(struct ghcb_call *c)
+/* Page State Change results in SW_EXITINFO2 (Linux arch/x86/include/asm/sev-common.h,
+ * as KVM's snp_begin_psc returns them; SW_EXITINFO1 stays 0). */
+#define PSC_MAX_COUNT 253
+#define PSC_ERROR_GENERIC (0x100ULL << 32)
+#define PSC_ERROR_INVALID_HDR ((1ULL << 32) | 1)
+#define PSC_ERROR_INVALID_ENTRY ((1ULL << 32) | 2)
+
+/*
+ * One entry (GHCB spec 56421, Page State Change): cur_page[11:0], gfn[51:12],
+ * operation[55:52], page size[56]. Pages from cur_page on are changed; a
+ * partly done 2 MiB entry continues in 4K steps (KVM). Returns 0 or the error.
+ */
+static uint64_t psc_entry(struct ghcb_call *c, uint8_t *slot)
 {
 	struct emu_machine *m = c->m;
+	uint64_t e = ld64(slot), gfn = (e >> 12) & 0xFFFFFFFFFFULL, cur = e & 0xFFF;
+	unsigned op = (e >> 52) & 0xF;
+	bool large = (e >> 56) & 1;
+	uint64_t n = large ? 512 : 1;
+
+	if (cur > n || (gfn & (n - 1)) || (op != 1 && op != 2 && op != 3 && op != 4))
+		return PSC_ERROR_INVALID_ENTRY;
+	if (op <= 2) {
+		if (((gfn + n) << 12) > m->mem_size)
+			return PSC_ERROR_GENERIC;
+		if (cur == 0 && large) {
+			if (!psc_one(m, gfn, op, true, c->v))
+				return PSC_ERROR_GENERIC;
+		} else {
+			for (; cur < n; cur++) {
+				if (!psc_one(m, gfn + cur, op, false, c->v)) {
+					st64(slot, (e & ~0xFFFULL) | cur);
+					return PSC_ERROR_GENERIC;
+				}
+			}
+		}
+	} /* ops 3 and 4 (PSMASH/UNSMASH hints) are completed without action, as KVM */
+	st64(slot, (e & ~0xFFFULL) | n);
+	return 0;
+}
+
+static void ev_psc(struct ghcb_call *c)
+{
 	uint8_t *g = c->g;
-	uint64_t scratch = ld64(g + GHCB_SCRATCH), ghcb = c->v->ghcb_gpa[c->vmpl];
+	uint64_t scratch = ld64(g + GHCB_SCRATCH), ghcb = c->v->ghcb_gpa[c->vmpl], rc = 0;
 	uint8_t *buf;
 	uint16_t cur, end;
 
@@ -538,26 +650,18 @@ static void ev_psc(struct ghcb_call *c)
 	buf = g + (scratch - ghcb);
 	memcpy(&cur, buf, 2);
 	memcpy(&end, buf + 2, 2);
-	if (end >= 253 ||
+	if (end >= PSC_MAX_COUNT ||
 	    scratch + 8 + (uint64_t)(end + 1) * 8 > ghcb + GHCB_BUFFER + GHCB_BUFFER_SIZE) {
-		BAD_INPUT(g, 3);
+		ghcb_result(g, 0, PSC_ERROR_INVALID_HDR);
 		return;
 	}
-	for (; cur <= end; cur++) {
-		uint64_t e = ld64(buf + 8 + cur * 8), gfn = (e >> 12) & 0xFFFFFFFFFFULL;
-		unsigned op = (e >> 52) & 0xF;
-		bool large = (e >> 56) & 1;
-
-		if ((op != 1 && op != 2) || (gfn << 12) >= m->mem_size ||
-		    (large && (gfn & 511 || ((gfn + 512) << 12) > m->mem_size))) {
-			memcpy(buf, &cur, 2);
-			ghcb_result(g, 0, 1ULL << 32 | 1); /* error in SW_EXITINFO2 */
-			return;
-		}
-		psc_one(m, gfn, op, large);
+	for (; cur <= end && !rc; cur++) {
+		rc = psc_entry(c, buf + 8 + cur * 8);
+		if (rc)
+			break;
 	}
 	memcpy(buf, &cur, 2);
-	ghcb_result(g, 0, 0);
+	ghcb_result(g, 0, rc);
 }
 
 static void ev_ap_create(struct ghcb_call *c)
@@ -586,9 +690,16 @@ static void ev_ap_create(struct ghcb_call *c)
 		return;
 	}
 	vmsa = m_is_guest(m, gpa, 0x1000) && !(gpa & 0xFFF) ? m_ptr(m, gpa, 0x1000) : NULL;
+	/* The VMSA's VMPL field must name the VMPL it is created for: VMRUN of a
+	 * VMSA at another VMPL fails (SNP firmware ABI 56860, 8.18; as vcpu_switch). */
 	if (!vmsa || !m->rmp[gpa >> 12].vmsa || !m->rmp[gpa >> 12].assigned ||
-	    !valid(g, GHCB_RAX) || ld64(g + GHCB_RAX) != ld64(vmsa + VMSA_SEV_FEATURES)) {
+	    vmsa[VMSA_VMPL] != vmpl || !valid(g, GHCB_RAX) ||
+	    ld64(g + GHCB_RAX) != ld64(vmsa + VMSA_SEV_FEATURES)) {
 		BAD_INPUT(g, 5);
+		return;
+	}
+	if (vmsa_in_use(m, gpa, c->v) && !(t->vmsa_gpa[vmpl] == gpa && t->vmpl == vmpl)) {
+		BAD_INPUT(g, 5); /* running elsewhere: VMRUN would fail (APM vol 2, 15.36.12) */
 		return;
 	}
 	t->vmsa_gpa[vmpl] = gpa;

@@ -70,6 +70,7 @@ enum {
 	P_EI2ADJ = 0x78,
 	P_RMPADJ = 0x80,
 	P_STACK1 = 0x88,
+	P_VFIELD = 0x90,
 	P_MSRS = 0x100,
 };
 
@@ -128,6 +129,7 @@ struct sym {
 static struct emu_machine *M;
 static uint64_t g_alias; /* P_ALIAS for the next run */
 static bool g_ap_mark;	 /* ap snippet: set the VMSA bit with RMPADJUST before the event */
+static uint8_t g_vfield; /* ap snippet: XORed into the new VMSA's VMPL field */
 static struct {
 	char name[48];
 	size_t len;
@@ -169,6 +171,7 @@ static void setup(void)
 	M = NULL;
 	g_alias = SHARED_ALIAS;
 	g_ap_mark = true;
+	g_vfield = 0;
 	use_machine(1, false, 0);
 }
 
@@ -2341,6 +2344,7 @@ static void ap_scenario(unsigned nr_vcpus, unsigned vmpl, unsigned tvmpl, unsign
 	param(P_REQ, req);
 	param(P_RMPADJ, g_ap_mark ? ADJ(1, 0, 1) : 0);
 	param(P_FLAGS, flags);
+	param(P_VFIELD, g_vfield);
 	run(vmpl, 0, e);
 }
 
@@ -2510,6 +2514,471 @@ START_TEST(ap_create_vmpl0_from_vmpl1_refused)
 	ck_assert_msg((res(0x20) & 0xFFFFFFFF) != 0,
 		      "AP creation of a VMPL0 VMSA from VMPL1 accepted");
 	EQ(emu_vmsa_gpa(M, 1, 0), 0);
+}
+END_TEST
+
+/* Item 5 of issue 9: the VMSA's VMPL field must equal the VMPL it is created for,
+ * as for Run VMPL (VMRUN of such a VMSA fails, APM vol 2 15.36.12). A VMSA saying
+ * VMPL3 offered as vCPU 1's VMPL0 is refused and never runs. */
+START_TEST(ap_create_vmpl_field_mismatch)
+{
+	struct emu_exit e;
+
+	g_vfield = 3;
+	ap_scenario(2, 0, 0, 1, 1, 1, &e);
+	expect_ap_done(&e);
+	EQ(res(0x20) & 0xFFFFFFFF, 2);
+	EQ(res(0x28), 5);
+	EQ(emu_vmsa_gpa(M, 1, 0), 0);
+	EQ(res(0x800), 0); /* the AP never ran */
+}
+END_TEST
+
+START_TEST(ap_create_on_init_vmpl_field_mismatch)
+{
+	struct emu_exit e;
+
+	g_vfield = 1;
+	ap_scenario(1, 0, 1, 0, 0, 0, &e);
+	expect_ap_done(&e);
+	EQ(res(0x20) & 0xFFFFFFFF, 2);
+	EQ(res(0x28), 5);
+	EQ(emu_vmsa_gpa(M, 0, 1), 0);
+}
+END_TEST
+
+/* ---- intercepts and their priority (issue 9) ----------------------------------------- */
+
+/* CVE-2023-46813 class: at CPL3 with IOPL 0 and no TSS I/O bitmap, OUT takes #GP(0)
+ * before the IOIO intercept could raise #VC (APM vol 2, 13.3 and 15.10.2). */
+START_TEST(ioio_cpl3_gp_before_vc)
+{
+	struct emu_exit e;
+
+	load("ioio");
+	run(1, 3, &e);
+	expect_exception(&e, EMU_VEC_GP, sym("insn"), true, 0);
+}
+END_TEST
+
+START_TEST(ioio_in_cpl3_gp_before_vc)
+{
+	struct emu_exit e;
+
+	load("ioio_in");
+	run(0, 3, &e);
+	expect_exception(&e, EMU_VEC_GP, sym("insn"), true, 0);
+}
+END_TEST
+
+/* With RFLAGS.IOPL = 3, CPL3 may do port I/O: the intercept then raises #VC 0x7B. */
+START_TEST(ioio_cpl3_iopl3_vc)
+{
+	struct emu_exit e;
+
+	load("ioio_user");
+	param(P_FLAGS, 3);
+	run(0, 0, &e);
+	expect_vc(&e, EMU_EXIT_IOIO, sym("insn"));
+	EQ(e.cpl, 3);
+}
+END_TEST
+
+START_TEST(ioio_cpl3_iopl2_gp)
+{
+	struct emu_exit e;
+
+	load("ioio_user");
+	param(P_FLAGS, 2);
+	param(P_RAX, 1);
+	param(P_RDX, 0x3F8);
+	run(0, 0, &e);
+	expect_exception(&e, EMU_VEC_GP, sym("insn2"), true, 0);
+	EQ(e.cpl, 3);
+}
+END_TEST
+
+/* INVD: #VC with its own exit code 0x76 (not WBINVD's 0x89). */
+START_TEST(invd_raises_vc_0x76)
+{
+	struct emu_exit e;
+
+	load("invd");
+	run(0, 0, &e);
+	expect_vc(&e, 0x76, sym("insn"));
+}
+END_TEST
+
+START_TEST(wbinvd_raises_vc_0x89)
+{
+	struct emu_exit e;
+
+	load("wbinvd");
+	run(0, 0, &e);
+	expect_vc(&e, 0x89, sym("insn"));
+}
+END_TEST
+
+START_TEST(monitor_raises_vc)
+{
+	struct emu_exit e;
+
+	load("monitor");
+	run(0, 0, &e);
+	expect_vc(&e, 0x8A, sym("insn"));
+}
+END_TEST
+
+START_TEST(mwait_raises_vc)
+{
+	struct emu_exit e;
+
+	load("monitor");
+	param(P_FLAGS, 1);
+	run(1, 0, &e);
+	expect_vc(&e, 0x8B, sym("insn2"));
+}
+END_TEST
+
+/* MONITOR at CPL3: #UD (privilege check) comes before the intercept. */
+START_TEST(monitor_cpl3_ud)
+{
+	struct emu_exit e;
+
+	load("monitor");
+	run(0, 3, &e);
+	expect_exception(&e, EMU_VEC_UD, sym("insn"), false, 0);
+}
+END_TEST
+
+/* RDTSCP is advertised, so it runs: the model's TSC (later than an RDTSC before it)
+ * and ECX = TSC_AUX. */
+START_TEST(rdtscp_runs)
+{
+	struct emu_exit e;
+
+	load("rdtscp");
+	run(0, 0, &e);
+	expect_done(&e, 0);
+	ck_assert_msg(res(0x08) > res(0x00), "RDTSCP %#" PRIx64 " not after RDTSC %#" PRIx64,
+		      res(0x08), res(0x00));
+	EQ(res(0x10), 0x5A5A1234);
+}
+END_TEST
+
+START_TEST(rdtscp_runs_vmpl2)
+{
+	struct emu_exit e;
+
+	load("rdtscp");
+	run(2, 0, &e);
+	expect_done(&e, 0);
+	EQ(res(0x10), 0x5A5A1234);
+}
+END_TEST
+
+/* ---- 2 MiB RMP entries (issue 9) ------------------------------------------------------ */
+
+static void psc_entry_sz(unsigned i, uint64_t gpa, unsigned op, bool large, unsigned cur_page)
+{
+	uint64_t v = gpa | (uint64_t)op << 52 | (uint64_t)large << 56 | cur_page;
+
+	memcpy(tmpl() + G_BUFFER + 8 + 8 * i, &v, 8);
+}
+
+static uint64_t psc_entry_out(unsigned i)
+{
+	return rd64(GHCB_GPA + G_BUFFER + 8 + 8 * i);
+}
+
+/* psc2m snippet: the template holds a Page State Change of `n` entries (the test adds
+ * them), then PVALIDATE(rax, rcx, rdx). */
+static void psc2m_prepare(uint16_t n, uint64_t rax, uint64_t rcx, uint64_t rdx)
+{
+	uint16_t ver = 2;
+
+	validate(GHCB_GPA, 0x1000);
+	load("psc2m");
+	memset(tmpl(), 0, 0x1000);
+	memcpy(tmpl() + G_VERSION, &ver, 2);
+	tmpl_set(G_EXITCODE, 0x80000010ULL);
+	tmpl_set(G_EXITINFO1, 0);
+	tmpl_set(G_EXITINFO2, 0);
+	tmpl_set(G_SCRATCH, GHCB_GPA + G_BUFFER);
+	psc_header(0, n - 1);
+	param(P_GHCB, GHCB_GPA);
+	param(P_RAX, rax);
+	param(P_RCX, rcx);
+	param(P_RDX, rdx);
+}
+
+static void expect_page_size(uint64_t gpa, uint8_t size)
+{
+	ck_assert_msg(rmp(gpa).page_size == size, "RMP %#" PRIx64 ": page size %u, expected %u",
+		      gpa, rmp(gpa).page_size, size);
+}
+
+/* A 2 MiB private PSC makes one 2 MiB entry; PVALIDATE 2M validates all 512 pages. */
+START_TEST(psc_2m_private_then_pvalidate_2m)
+{
+	struct emu_exit e;
+
+	psc2m_prepare(1, BIG_GPA, 1, 1);
+	psc_entry_sz(0, BIG_GPA, 1, true, 0);
+	run(0, 0, &e);
+	expect_done(&e, 0);
+	EQ(res(0x10), 0);
+	EQ(res(0x18), EMU_RMP_SUCCESS);
+	for (uint64_t off = 0; off < 2 * MiB; off += 0x1000) {
+		expect_page_size(BIG_GPA + off, 1);
+		ck_assert_msg(rmp(BIG_GPA + off).validated, "page %#" PRIx64 " not validated",
+			      (uint64_t)(BIG_GPA + off));
+	}
+}
+END_TEST
+
+/* A 4K page state change inside a 2 MiB entry: the hypervisor PSMASHes first (KVM), so
+ * the result is 512 4K entries, one of them shared; never a 2 MiB entry holding a
+ * shared page. A 2M PVALIDATE then fails with FAIL_SIZEMISMATCH and validates nothing. */
+START_TEST(psc_4k_inside_2m_splits)
+{
+	struct emu_exit e;
+
+	psc2m_prepare(2, BIG_GPA, 1, 1);
+	psc_entry_sz(0, BIG_GPA, 1, true, 0);
+	psc_entry_sz(1, BIG_GPA + 0x1000, 2, false, 0);
+	run(0, 0, &e);
+	expect_done(&e, 0);
+	EQ(res(0x10), 0);
+	EQ(res(0x18), EMU_RMP_FAIL_SIZEMISMATCH);
+	expect_rmp(BIG_GPA + 0x1000, 0, 0, 0, 0, 0, 0);
+	for (uint64_t off = 0; off < 2 * MiB; off += 0x1000) {
+		expect_page_size(BIG_GPA + off, 0);
+		ck_assert_msg(!rmp(BIG_GPA + off).validated, "page %#" PRIx64 " validated",
+			      (uint64_t)(BIG_GPA + off));
+	}
+	expect_rmp(BIG_GPA, 1, 0, 0, 0, 0, 0);
+	expect_rmp(BIG_GPA + 0x2000, 1, 0, 0, 0, 0, 0);
+}
+END_TEST
+
+/* A 4K PVALIDATE on a 2 MiB entry takes #NPF(SIZEM); the hypervisor model PSMASHes and
+ * the guest retries, as KVM does: the page is validated, its neighbours are not. */
+START_TEST(pvalidate_4k_on_2m_psmash_retry)
+{
+	struct emu_exit e;
+
+	psc2m_prepare(1, BIG_GPA + 0x3000, 0, 1);
+	psc_entry_sz(0, BIG_GPA, 1, true, 0);
+	run(0, 0, &e);
+	expect_done(&e, 0);
+	EQ(res(0x18), EMU_RMP_SUCCESS);
+	EQ(res(0x20), 0);
+	expect_rmp(BIG_GPA + 0x3000, 1, 1, 0, 0, 0, 0); /* PSC to private: VMPL1-3 none */
+	expect_rmp(BIG_GPA + 0x2000, 1, 0, 0, 0, 0, 0);
+	expect_rmp(BIG_GPA + 0x4000, 1, 0, 0, 0, 0, 0);
+	expect_page_size(BIG_GPA, 0);
+	expect_page_size(BIG_GPA + 0x3000, 0);
+	expect_page_size(BIG_GPA + 0x1FF000, 0);
+}
+END_TEST
+
+/* RMPADJUST 4K on a validated 2 MiB page: SIZEM, PSMASH, retry; only that page changes. */
+START_TEST(rmpadjust_4k_on_2m_psmash_retry)
+{
+	struct emu_exit e;
+
+	psc2m_prepare(1, BIG_GPA, 1, 1);
+	psc_entry_sz(0, BIG_GPA, 1, true, 0);
+	param(P_FLAGS, 1);
+	param(P_ADDR, BIG_GPA + 0x5000);
+	param(P_VAL, ADJ(1, R, 0));
+	run(0, 0, &e);
+	expect_done(&e, 0);
+	EQ(res(0x18), EMU_RMP_SUCCESS);
+	EQ(res(0x28), EMU_RMP_SUCCESS);
+	expect_rmp(BIG_GPA + 0x5000, 1, 1, 0, R, 0, 0);
+	expect_rmp(BIG_GPA + 0x6000, 1, 1, 0, 0, 0, 0);
+	expect_page_size(BIG_GPA + 0x5000, 0);
+	expect_page_size(BIG_GPA + 0x6000, 0);
+}
+END_TEST
+
+/* The loader (RMPUPDATE-like) on one 4K page of a 2 MiB entry splits it as well. */
+START_TEST(loader_assign_inside_2m_splits)
+{
+	struct emu_exit e;
+
+	psc2m_prepare(1, BIG_GPA, 1, 1);
+	psc_entry_sz(0, BIG_GPA, 1, true, 0);
+	run(0, 0, &e);
+	expect_done(&e, 0);
+	expect_page_size(BIG_GPA + 0x7000, 1);
+	ck_assert_int_eq(emu_rmp_set_perms(M, BIG_GPA + 0x7000, 0x1000, 2, R), 0);
+	expect_page_size(BIG_GPA, 0);
+	expect_page_size(BIG_GPA + 0x7000, 0);
+	expect_rmp(BIG_GPA + 0x7000, 1, 1, 0, 0, R, 0);
+	expect_rmp(BIG_GPA + 0x8000, 1, 1, 0, 0, 0, 0);
+}
+END_TEST
+
+/* ---- Page State Change error codes (issue 9; Linux sev-common.h, KVM sev.c) -------- */
+
+#define PSC_ERROR_GENERIC (0x100ULL << 32)
+#define PSC_ERROR_INVALID_HDR ((1ULL << 32) | 1)
+#define PSC_ERROR_INVALID_ENTRY ((1ULL << 32) | 2)
+
+static void nae_psc_prepare(uint16_t cur, uint16_t end)
+{
+	nae_prepare(0x80000010ULL, 0, 0);
+	tmpl_set(G_SCRATCH, GHCB_GPA + G_BUFFER);
+	psc_header(cur, end);
+}
+
+static uint16_t psc_cur(void)
+{
+	uint16_t cur;
+
+	memcpy(&cur, (uint8_t *)emu_gpa_ptr(M, GHCB_GPA + G_BUFFER, 2), 2);
+	return cur;
+}
+
+START_TEST(psc_bad_op_invalid_entry)
+{
+	struct emu_exit e;
+
+	validate(DATA_GPA, 0x2000);
+	nae_psc_prepare(0, 1);
+	psc_entry(0, DATA_GPA, 2);
+	psc_entry(1, DATA2_GPA, 7);
+	nae_run(0, &e);
+	expect_nae_done(&e);
+	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 0);
+	EQ(ghcb(G_EXITINFO2), PSC_ERROR_INVALID_ENTRY);
+	EQ(psc_cur(), 1); /* the failing entry */
+	expect_rmp(DATA_GPA, 0, 0, 0, 0, 0, 0);
+	expect_rmp(DATA2_GPA, 1, 1, 0, ALL, ALL, ALL);
+}
+END_TEST
+
+START_TEST(psc_misaligned_2m_invalid_entry)
+{
+	struct emu_exit e;
+
+	nae_psc_prepare(0, 0);
+	psc_entry_sz(0, BIG_GPA + 0x1000, 1, true, 0);
+	nae_run(0, &e);
+	expect_nae_done(&e);
+	EQ(ghcb(G_EXITINFO2), PSC_ERROR_INVALID_ENTRY);
+	expect_page_size(BIG_GPA, 0);
+}
+END_TEST
+
+START_TEST(psc_cur_page_beyond_invalid_entry)
+{
+	struct emu_exit e;
+
+	validate(DATA_GPA, 0x1000);
+	nae_psc_prepare(0, 0);
+	psc_entry_sz(0, DATA_GPA, 2, false, 2);
+	nae_run(0, &e);
+	expect_nae_done(&e);
+	EQ(ghcb(G_EXITINFO2), PSC_ERROR_INVALID_ENTRY);
+	expect_rmp(DATA_GPA, 1, 1, 0, ALL, ALL, ALL);
+}
+END_TEST
+
+/* At most 253 entries (end_entry <= 252): INVALID_HDR, nothing changed. */
+START_TEST(psc_too_many_entries_invalid_hdr)
+{
+	struct emu_exit e;
+
+	validate(DATA_GPA, 0x1000);
+	nae_psc_prepare(0, 253);
+	psc_entry(0, DATA_GPA, 2);
+	nae_run(0, &e);
+	expect_nae_done(&e);
+	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 0);
+	EQ(ghcb(G_EXITINFO2), PSC_ERROR_INVALID_HDR);
+	expect_rmp(DATA_GPA, 1, 1, 0, ALL, ALL, ALL);
+}
+END_TEST
+
+/* 253 entries is the maximum that is accepted. */
+START_TEST(psc_253_entries_accepted)
+{
+	struct emu_exit e;
+
+	validate(DATA_GPA, 253 * 0x1000);
+	nae_psc_prepare(0, 252);
+	for (unsigned i = 0; i < 253; i++)
+		psc_entry(i, DATA_GPA + i * 0x1000ULL, 2);
+	nae_run(0, &e);
+	expect_nae_done(&e);
+	EQ(ghcb(G_EXITINFO2), 0);
+	EQ(psc_cur(), 253);
+	expect_rmp(DATA_GPA + 252 * 0x1000ULL, 0, 0, 0, 0, 0, 0);
+}
+END_TEST
+
+/* An entry whose cur_page says it is done is skipped; a done entry reads back
+ * cur_page = its page count. */
+START_TEST(psc_cur_page_done_skipped)
+{
+	struct emu_exit e;
+
+	validate(DATA_GPA, 0x2000);
+	nae_psc_prepare(0, 1);
+	psc_entry_sz(0, DATA_GPA, 2, false, 1);
+	psc_entry_sz(1, DATA2_GPA, 2, false, 0);
+	nae_run(0, &e);
+	expect_nae_done(&e);
+	EQ(ghcb(G_EXITINFO2), 0);
+	expect_rmp(DATA_GPA, 1, 1, 0, ALL, ALL, ALL);
+	expect_rmp(DATA2_GPA, 0, 0, 0, 0, 0, 0);
+	EQ(psc_entry_out(1) & 0xFFF, 1);
+}
+END_TEST
+
+/* MSR protocol: KVM's GHCB_MSR_PSC_RESP_ERROR (bit 63 of the response). */
+START_TEST(msr_psc_error_code)
+{
+	validate(DATA_GPA, 0x1000);
+	EQ(msr_request(0, DATA_GPA | 7ULL << 52 | 0x014), 0x015 | 1ULL << 63);
+	expect_rmp(DATA_GPA, 1, 1, 0, ALL, ALL, ALL);
+}
+END_TEST
+
+/* ---- VMSA in use (issue 9) ---------------------------------------------------------- */
+
+/* While vCPU 1 runs its VMSA, VMPL0 cannot clear the page's VMSA bit (FAIL_INUSE) and the
+ * hypervisor cannot take the page (RMPUPDATE FAIL_INUSE, APM vol 2 15.36.12): the MSR
+ * page state change answers an error and the page stays private and a VMSA. */
+START_TEST(vmsa_in_use_refused)
+{
+	struct emu_exit e;
+
+	ap_scenario(2, 0, 0, 1, 1, 1 | 4, &e);
+	expect_ap_done(&e);
+	EQ(res(0x20) & 0xFFFFFFFF, 0);
+	EQ(res(0x800), 0xA9A9A9A9);
+	EQ(res(0x40), EMU_RMP_FAIL_INUSE);
+	EQ(res(0x48), 0x015 | 1ULL << 63);
+	expect_rmp(VMSA_GPA, 1, 1, 1, 0, ALL, ALL);
+}
+END_TEST
+
+/* A VMSA that is registered but not running may lose its VMSA bit. */
+START_TEST(vmsa_not_running_may_be_cleared)
+{
+	struct emu_exit e;
+
+	ap_scenario(2, 0, 0, 1, 0, 4, &e);
+	expect_ap_done(&e);
+	EQ(res(0x20) & 0xFFFFFFFF, 0);
+	EQ(res(0x40), EMU_RMP_SUCCESS);
+	EQ(res(0x48), 0x015);
+	expect_rmp(VMSA_GPA, 0, 0, 0, 0, 0, 0);
 }
 END_TEST
 
@@ -2815,6 +3284,41 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, ap_create_without_vmsa_bit);
 	tcase_add_test(tc, ap_create_apic_id_out_of_range);
 	tcase_add_test(tc, ap_create_vmpl0_from_vmpl1_refused);
+	tcase_add_test(tc, ap_create_vmpl_field_mismatch);
+	tcase_add_test(tc, ap_create_on_init_vmpl_field_mismatch);
+
+	tc = tcase(s, "rmp_2m");
+	tcase_add_test(tc, psc_2m_private_then_pvalidate_2m);
+	tcase_add_test(tc, psc_4k_inside_2m_splits);
+	tcase_add_test(tc, pvalidate_4k_on_2m_psmash_retry);
+	tcase_add_test(tc, rmpadjust_4k_on_2m_psmash_retry);
+	tcase_add_test(tc, loader_assign_inside_2m_splits);
+
+	tc = tcase(s, "psc_errors");
+	tcase_add_test(tc, psc_bad_op_invalid_entry);
+	tcase_add_test(tc, psc_misaligned_2m_invalid_entry);
+	tcase_add_test(tc, psc_cur_page_beyond_invalid_entry);
+	tcase_add_test(tc, psc_too_many_entries_invalid_hdr);
+	tcase_add_test(tc, psc_253_entries_accepted);
+	tcase_add_test(tc, psc_cur_page_done_skipped);
+	tcase_add_test(tc, msr_psc_error_code);
+
+	tc = tcase(s, "vmsa_in_use");
+	tcase_add_test(tc, vmsa_in_use_refused);
+	tcase_add_test(tc, vmsa_not_running_may_be_cleared);
+
+	tc = tcase(s, "intercepts");
+	tcase_add_test(tc, ioio_cpl3_gp_before_vc);
+	tcase_add_test(tc, ioio_in_cpl3_gp_before_vc);
+	tcase_add_test(tc, ioio_cpl3_iopl3_vc);
+	tcase_add_test(tc, ioio_cpl3_iopl2_gp);
+	tcase_add_test(tc, invd_raises_vc_0x76);
+	tcase_add_test(tc, wbinvd_raises_vc_0x89);
+	tcase_add_test(tc, monitor_raises_vc);
+	tcase_add_test(tc, mwait_raises_vc);
+	tcase_add_test(tc, monitor_cpl3_ud);
+	tcase_add_test(tc, rdtscp_runs);
+	tcase_add_test(tc, rdtscp_runs_vmpl2);
 
 	tc = tcase(s, "machine");
 	tcase_add_test(tc, rmp_launch_state);

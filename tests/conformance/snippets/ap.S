@@ -1,6 +1,6 @@
 /*
  * AP creation (reference 5.2): register and share the GHCB, build a VMSA at
- * P_VMSA (VMPL field P_TVMPL, RIP ap_entry, RSP P_STACK1), mark the page with
+ * P_VMSA (VMPL field P_TVMPL ^ P_VFIELD, RIP ap_entry, RSP P_STACK1), mark the page with
  * RMPADJUST(RDX = P_RMPADJ; skipped when 0; EAX to RES+0x18), then send NAE
  * 0x8000_0013 with EXITINFO1 = P_REQ | P_TVMPL << 16 | P_APIC << 32,
  * EXITINFO2 = P_VMSA + P_EI2ADJ, RAX = SEV_FEATURES ^ P_SEVF.
@@ -8,6 +8,9 @@
  * P_FLAGS bit 0: then wait (bounded) for the new vCPU to write its marker.
  * P_FLAGS bit 1: then send a DESTROY (request 2) for the same VMSA; GHCB
  * EXITINFO1/2 after it go to RES+0x30/0x38.
+ * P_FLAGS bit 2: the AP spins instead of halting; once it ran, clear the VMSA
+ * bit with RMPADJUST (EAX to RES+0x40) and make the VMSA page shared with an
+ * MSR page state change (response to RES+0x48).
  * ap_entry stores the marker 0xA9A9A9A9 at RES+0x800 and its RSP at
  * RES+0x808, then halts.
  */
@@ -20,6 +23,8 @@ _start:
 	mov rdx, qword ptr [PARAM + P_STACK1]
 	mov rcx, qword ptr [PARAM + P_TVMPL]
 	call build_vmsa
+	mov al, byte ptr [PARAM + P_VFIELD]
+	xor byte ptr [rdi + V_VMPL], al
 	mov rbx, qword ptr [rdi + V_SEV_FEATURES]
 	mov rdx, qword ptr [PARAM + P_RMPADJ]
 	test rdx, rdx
@@ -43,7 +48,20 @@ _start:
 	pause                       /* spin-wait hint: lets the other vCPU run */
 	dec ecx
 	jnz 2b
-3:	test qword ptr [PARAM + P_FLAGS], 2
+3:	test qword ptr [PARAM + P_FLAGS], 4
+	jz 4f
+	/* the AP keeps running: clear its VMSA bit (RES+0x40), make its VMSA
+	 * page shared with an MSR page state change (RES+0x48) */
+	mov rax, qword ptr [PARAM + P_VMSA]
+	xor ecx, ecx
+	mov edx, 1
+	RMPADJUST
+	mov qword ptr [RES + 0x40], rax
+	mov rax, 0x0020000000000014
+	or rax, qword ptr [PARAM + P_VMSA]
+	GHCB_MSR_CALL
+	mov qword ptr [RES + 0x48], rax
+4:	test qword ptr [PARAM + P_FLAGS], 2
 	jz done
 	mov r12, 2
 	call ap_event
@@ -83,6 +101,10 @@ ap_entry:
 	mov qword ptr [RES + 0x800], rax
 	mov qword ptr [RES + 0x808], rsp
 ap_done:
-	hlt
+	test qword ptr [PARAM + P_FLAGS], 4
+	jz 5f
+6:	pause                       /* P_FLAGS bit 2: keep running (VMSA in use) */
+	jmp 6b
+5:	hlt
 
 .include "lib.inc"
