@@ -7,16 +7,18 @@
  * returns).
  *
  * Workloads are flat binaries linked at 0x10000 (bench/workloads/NAME.S); their
- * parameters go to guest memory at 0x8000. Each is run RUNS times per mode
- * and the fastest run counts. Instruction counts are computed from the
- * workloads' loop structure, not measured (count_insns stays off).
+ * parameters go to guest memory at 0x8000. Each is run RUNS times per mode,
+ * the modes taking turns; figures are medians over the runs with min and max
+ * (a ratio is taken run by run: bare time / enforced time of the same round).
+ * Instruction counts are computed from the workloads' loop structure, not
+ * measured (count_insns stays off).
  *
  * Known gaps (printed in the output): the syscall workload cannot run on
  * either side because Unicorn 2.1's SYSCALL only calls UC_HOOK_INSN hooks;
  * the pagewalk workload is left out of the mean while the model runs its
  * guests with paging off (detected by the probe workload).
  *
- * Usage: emu-throughput [-q]   (-q: shorter workloads, for a smoke test)
+ * Usage: emu-throughput [-q|--quick] [--no-fail]   (bench/common.h)
  */
 #include <errno.h>
 #include <math.h>
@@ -28,6 +30,7 @@
 
 #include <unicorn/unicorn.h>
 
+#include "common.h"
 #include "emu.h"
 #include "machine.h"
 
@@ -268,14 +271,6 @@ static void fill_vmsa(uint8_t *vmsa, unsigned vmpl, uint64_t rip, uint64_t rsp)
 	memcpy(vmsa + VMSA_MXCSR, &(uint32_t){ 0x1F80 }, 4);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Address of a symbol of vmpl.S, from the nm listing made at build time. */
 static uint64_t vmpl_sym(const char *name)
 {
 	char path[512], line[256], sym[128];
@@ -307,7 +302,8 @@ static uint64_t vmpl_sym(const char *name)
  * and CR3 = 0 (paging off), so the C=0 alias is never used and every access
  * is a C=1 access (see the probe line of the output).
  */
-static double vmpl_roundtrip(unsigned batches, unsigned per_batch, double *mean, const char **why)
+static double vmpl_roundtrip(unsigned batches, unsigned per_batch, double *mean,
+			     struct bench_spread *sp, const char **why)
 {
 	static char msg[256];
 	struct emu_machine *m;
@@ -362,120 +358,182 @@ static double vmpl_roundtrip(unsigned batches, unsigned per_batch, double *mean,
 	for (i = 0; i < batches; i++)
 		d[i] = (marks[i + 2] - marks[i + 1]) / per_batch;
 	*mean = (marks[batches + 1] - marks[1]) / ((double)batches * per_batch);
-	qsort(d, batches, sizeof(d[0]), cmp_double);
-	return batches % 2 ? d[batches / 2] : (d[batches / 2 - 1] + d[batches / 2]) / 2;
+	*sp = bench_spread_of(d, batches);
+	return sp->median;
 }
 
 /* ---- main ----------------------------------------------------------------- */
 
+#define TARGET_RATIO 0.90 /* enforced throughput at least 90% of bare Unicorn's */
+
+/* The fixed cost of one run and the model's control registers (probe.S). */
+static bool probe_run(void)
+{
+	struct workload pr = { "probe", 0, 0, 7, NULL, 0 };
+	uint64_t probe[3] = { 0 };
+	double te = 1e30, tb = 1e30, t;
+	bool paging;
+	unsigned r;
+
+	pr.code = load_file("probe", &pr.len);
+	for (r = 0; r < RUNS; r++) {
+		t = run_enforced(&pr, probe);
+		te = t >= 0 && t < te ? t : te;
+		t = run_bare(&pr);
+		tb = t >= 0 && t < tb ? t : tb;
+	}
+	free(pr.code);
+	paging = (probe[0] >> 31) & 1;
+	printf("fixed cost of one run (7-instruction probe, included in every figure): "
+	       "enforced %.2f ms (emu_exec: exec page tables, VMSA load), bare %.2f ms\n",
+	       te * 1e3, tb * 1e3);
+	printf("enforced guest control registers: CR0 %#llx CR3 %#llx CR4 %#llx%s\n\n",
+	       (unsigned long long)probe[0], (unsigned long long)probe[1],
+	       (unsigned long long)probe[2],
+	       paging ? "" :
+			"  <- WARNING: paging is off in the model, guest page walks "
+			"do not happen; pagewalk is left out of the mean");
+	return paging;
+}
+
+/* Runs of one workload, modes in turn; false with why_buf set if a mode cannot run it. */
+static bool measure(struct workload *w, double te[RUNS], double tb[RUNS], bool *bare_ok)
+{
+	unsigned r;
+
+	*bare_ok = true;
+	for (r = 0; r < RUNS; r++) {
+		te[r] = run_enforced(w, NULL);
+		if (te[r] < 0)
+			return false;
+		if (*bare_ok && (tb[r] = run_bare(w)) < 0)
+			*bare_ok = false; /* the model runs it; bare Unicorn cannot */
+	}
+	return true;
+}
+
+static void no_bare(const struct workload *w, struct bench_spread e)
+{
+	printf("%-10s %12llu %14.1f %14s %8s   (no bare baseline: %s)\n", w->name,
+	       (unsigned long long)w->insns, e.median, "-", "-",
+	       strcmp(w->name, "syscall") ? why_buf :
+					    "Unicorn 2.1's SYSCALL only calls hooks, so bare "
+					    "Unicorn cannot run this loop; the model performs "
+					    "SYSCALL itself");
+}
+
 int main(int argc, char **argv)
 {
-	bool quick = argc > 1 && !strcmp(argv[1], "-q");
-	uint64_t k = quick ? 10 : 1;
+	struct bench b;
+	uint64_t k;
 	struct workload w[] = {
 		/* name, p0, p1, insns: see the loop structure in workloads/<name>.S */
-		{ "alu", 60000000 / k, 0, 0, NULL, 0 },
-		{ "load", 25000000 / k, 0, 0, NULL, 0 },
-		{ "store", 25000000 / k, 0, 0, NULL, 0 },
-		{ "pagewalk", 200 / k, 8192, 0, NULL, 0 },
-		{ "syscall", 5000000 / k, 0, 0, NULL, 0 },
+		{ "alu", 60000000, 0, 0, NULL, 0 },    { "load", 25000000, 0, 0, NULL, 0 },
+		{ "store", 25000000, 0, 0, NULL, 0 },  { "pagewalk", 200, 8192, 0, NULL, 0 },
+		{ "syscall", 5000000, 0, 0, NULL, 0 },
 	};
 	unsigned n = sizeof(w) / sizeof(w[0]), i, r, nratios = 0;
-	uint64_t probe[3] = { 0 };
-	bool paging, comparable;
-	double logsum = 0, med, mean, ratios[sizeof(w) / sizeof(w[0])], geo;
+	bool paging, bare_ok, in_mean[sizeof(w) / sizeof(w[0])];
+	double te[sizeof(w) / sizeof(w[0])][RUNS], tb[sizeof(w) / sizeof(w[0])][RUNS], mean,
+		geo[RUNS];
+	struct bench_spread geos, vs;
 	const char *why = NULL;
+	char name[64];
 
+	bench_init(
+		&b, "emu-throughput",
+		"Guest instructions per second of the SNP machine model (full RMP enforcement)\n"
+		"against the same guest code on bare Unicorn 2.1, and the time of a VMPL switch\n"
+		"round trip.",
+		argc, argv);
+	k = b.quick ? 10 : 1;
+	for (i = 0; i < n; i++)
+		w[i].p0 /= k;
 	w[0].insns = 4 + 8 * w[0].p0; /* 3 setup + hlt */
 	w[1].insns = 5 + 8 * w[1].p0; /* 4 setup + hlt */
 	w[2].insns = 5 + 8 * w[2].p0;
 	w[3].insns = 3 + w[3].p0 * (6 + 4 * w[3].p1); /* 2 setup + hlt */
 	w[4].insns = 18 + 6 * w[4].p0;		      /* 13 setup, 5 to halt */
-	printf("emu-throughput: %s guest memory, best of %d runs per mode, enforced = "
-	       "backends/emu at VMPL1 CPL0 with every page validated, bare = Unicorn %s "
-	       "(CPU TLB, no hooks)\n\n",
-	       "64 MiB", RUNS, "2.1");
-	{
-		struct workload pr = { "probe", 0, 0, 7, NULL, 0 };
-		double te = 1e30, tb = 1e30, t;
-
-		pr.code = load_file("probe", &pr.len);
-		for (r = 0; r < RUNS; r++) {
-			t = run_enforced(&pr, probe);
-			te = t >= 0 && t < te ? t : te;
-			t = run_bare(&pr);
-			tb = t >= 0 && t < tb ? t : tb;
-		}
-		free(pr.code);
-		paging = (probe[0] >> 31) & 1;
-		printf("fixed cost of one run (7-instruction probe, included in every figure): "
-		       "enforced %.2f ms (emu_exec: exec page tables, VMSA load), bare %.2f ms\n",
-		       te * 1e3, tb * 1e3);
-		printf("enforced guest control registers: CR0 %#llx CR3 %#llx CR4 %#llx%s\n\n",
-		       (unsigned long long)probe[0], (unsigned long long)probe[1],
-		       (unsigned long long)probe[2],
-		       paging ? "" :
-				"  <- WARNING: paging is off in the model, guest page walks "
-				"do not happen; pagewalk is left out of the mean");
-	}
-	printf("%-10s %12s %14s %14s %8s\n", "workload", "insns", "enforced Mi/s", "bare Mi/s",
-	       "ratio");
+	printf("emu-throughput: 64 MiB guest memory, %d runs per mode (medians, min-max), "
+	       "enforced = backends/emu at VMPL1 CPL0 with every page validated, bare = Unicorn "
+	       "2.1 (CPU TLB, no hooks)\n\n",
+	       RUNS);
+	paging = probe_run();
+	printf("%-10s %12s %14s %14s %8s  %s\n", "workload", "insns", "enforced Mi/s", "bare Mi/s",
+	       "ratio", "ratio min-max");
+	for (r = 0; r < RUNS; r++)
+		geo[r] = 0;
 	for (i = 0; i < n; i++) {
-		double te = 1e30, tb = 1e30, t;
+		double rate[RUNS], ratio[RUNS];
+		struct bench_spread e, bare, rs;
 
-		ratios[i] = -1;
+		in_mean[i] = false;
 		w[i].code = load_file(w[i].name, &w[i].len);
-		for (r = 0; r < RUNS && (t = run_enforced(&w[i], NULL)) >= 0; r++)
-			te = t < te ? t : te;
-		if (r < RUNS) {
+		if (!measure(&w[i], te[i], tb[i], &bare_ok)) {
 			free(w[i].code);
 			printf("%-10s %12llu   not measured (%s)\n", w[i].name,
 			       (unsigned long long)w[i].insns, why_buf);
 			continue;
 		}
-		for (r = 0; r < RUNS && (t = run_bare(&w[i])) >= 0; r++)
-			tb = t < tb ? t : tb;
 		free(w[i].code);
-		if (r < RUNS) { /* the model runs it; bare Unicorn cannot */
-			printf("%-10s %12llu %14.1f %14s %8s   (no bare baseline: %s)\n", w[i].name,
-			       (unsigned long long)w[i].insns, w[i].insns / te / 1e6, "-", "-",
-			       strcmp(w[i].name, "syscall") ?
-				       why_buf :
-				       "Unicorn 2.1's SYSCALL only calls hooks, so bare Unicorn "
-				       "cannot run this loop; the model performs SYSCALL itself");
+		for (r = 0; r < RUNS; r++)
+			rate[r] = w[i].insns / te[i][r] / 1e6;
+		e = bench_spread_of(rate, RUNS);
+		snprintf(name, sizeof(name), "enforced_%s", w[i].name);
+		if (!bare_ok) {
+			no_bare(&w[i], e);
+			bench_result(&b, name, "Minsn/s", e);
 			continue;
 		}
-		ratios[i] = tb / te;
-		comparable = paging || strcmp(w[i].name, "pagewalk");
-		if (comparable) {
-			logsum += log(ratios[i]);
+		for (r = 0; r < RUNS; r++) {
+			ratio[r] = tb[i][r] / te[i][r];
+			rate[r] = w[i].insns / tb[i][r] / 1e6;
+		}
+		bare = bench_spread_of(rate, RUNS);
+		in_mean[i] = paging || strcmp(w[i].name, "pagewalk");
+		if (in_mean[i]) {
+			for (r = 0; r < RUNS; r++)
+				geo[r] += log(ratio[r]);
 			nratios++;
 		}
-		printf("%-10s %12llu %14.1f %14.1f %8.3f%s\n", w[i].name,
-		       (unsigned long long)w[i].insns, w[i].insns / te / 1e6, w[i].insns / tb / 1e6,
-		       ratios[i], comparable ? "" : "  (not comparable: no guest paging)");
+		rs = bench_spread_of(ratio, RUNS);
+		printf("%-10s %12llu %14.1f %14.1f %8.3f  %.3f-%.3f%s\n", w[i].name,
+		       (unsigned long long)w[i].insns, e.median, bare.median, rs.median, rs.min,
+		       rs.max, in_mean[i] ? "" : "  (not comparable: no guest paging)");
+		bench_result(&b, name, "Minsn/s", e);
+		snprintf(name, sizeof(name), "bare_%s", w[i].name);
+		bench_result(&b, name, "Minsn/s", bare);
+		snprintf(name, sizeof(name), "ratio_%s", w[i].name);
+		bench_ratio(&b, name, rs, "bare time / enforced time of the same round",
+			    "the model ran this round faster than bare Unicorn (machine noise, or "
+			    "the bare run's own page tables and TLB misses cost more)");
 		fflush(stdout);
 	}
-	geo = nratios ? exp(logsum / nratios) : 0;
-	printf("\ngeometric mean of ratios (enforced/bare) over %u of %u workloads: %.3f   "
-	       "target: >= 0.90\n",
-	       nratios, n, geo);
-
-	med = vmpl_roundtrip(quick ? 11 : 51, quick ? 100 : 400, &mean, &why);
-	if (med < 0)
-		printf("vmpl switch: not measured (%s)\n", why);
-	else
-		printf("vmpl switch round trip (VMPL3 -> VMPL1 -> VMPL3, GHCB MSR protocol): "
-		       "median %.2f us, mean %.2f us\n",
-		       med * 1e6, mean * 1e6);
-
-	printf("\n");
-	for (i = 0; i < n; i++)
-		if (ratios[i] >= 0)
-			printf("RESULT ratio_%s=%.3f\n", w[i].name, ratios[i]);
+	for (r = 0; r < RUNS; r++)
+		geo[r] = nratios ? exp(geo[r] / nratios) : 0;
+	geos = bench_spread_of(geo, RUNS);
+	printf("\ngeometric mean of ratios (enforced/bare) over %u of %u workloads: %.3f "
+	       "(min %.3f, max %.3f)   target: >= %.2f\n",
+	       nratios, n, geos.median, geos.min, geos.max, TARGET_RATIO);
 	if (nratios)
-		printf("RESULT geomean_ratio=%.3f\n", geo);
-	if (med >= 0)
-		printf("RESULT vmpl_roundtrip_us=%.2f\n", med * 1e6);
-	return 0;
+		bench_ratio(
+			&b, "geomean_ratio", geos,
+			"geometric mean over the workloads of bare time / enforced time",
+			"the model ran faster than bare Unicorn on average (see the workloads)");
+
+	if (vmpl_roundtrip(b.quick ? 11 : 51, b.quick ? 100 : 400, &mean, &vs, &why) < 0) {
+		printf("vmpl switch: not measured (%s)\n", why);
+		return 1;
+	}
+	vs.min *= 1e6;
+	vs.median *= 1e6;
+	vs.max *= 1e6;
+	printf("vmpl switch round trip (VMPL3 -> VMPL1 -> VMPL3, GHCB MSR protocol): "
+	       "median %.2f us (min %.2f, max %.2f over %u batches), mean %.2f us\n",
+	       vs.median, vs.min, vs.max, vs.runs, mean * 1e6);
+	bench_result(&b, "vmpl_roundtrip", "us", vs);
+	if (nratios)
+		bench_target(&b, "geomean_ratio", geos.median, "ratio", BENCH_AT_LEAST,
+			     TARGET_RATIO);
+	return bench_exit(&b);
 }

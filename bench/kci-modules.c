@@ -9,9 +9,9 @@
  * path=none (boot, memory validation and the KCI lock only: the baseline),
  * path=native (N rounds with the in-OS loader, before the lock) and
  * path=veil (N rounds through the service, after it). A round is 2 loads +
- * 2 unloads. Figures per round are (run - baseline) / N; time is the median
- * over RUNS uncounted runs, guest instructions and VMPL switches come from
- * one counted run of each kind. The monitor runs natively in the emulator,
+ * 2 unloads. Figures per round are (run - baseline) / N; times are medians
+ * over RUNS uncounted runs with min and max (ratios taken run by run), guest
+ * instructions and VMPL switches come from one counted run of each kind. The monitor runs natively in the emulator,
  * so its own work is in the time but not in the guest instruction counts.
  */
 #include <bearssl/bearssl_ec.h>
@@ -25,6 +25,7 @@
 
 #include <veil/abi.h>
 
+#include "common.h"
 #include "emu.h"
 #include "emu_run.h"
 
@@ -104,23 +105,13 @@ static struct figures run(enum path p, uint64_t rounds, bool count)
 	return f;
 }
 
-static int cmp(const void *a, const void *b)
+/* Seconds per round of path `p` in each of RUNS runs, baseline subtracted. */
+static void per_round(enum path p, uint64_t rounds, double per[RUNS])
 {
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Median seconds per round of path `p` over RUNS runs, baseline subtracted. */
-static double per_round(enum path p, uint64_t rounds)
-{
-	double per[RUNS];
 	int i;
 
 	for (i = 0; i < RUNS; i++)
 		per[i] = (run(p, rounds, false).secs - run(PATH_NONE, rounds, false).secs) / rounds;
-	qsort(per, RUNS, sizeof(per[0]), cmp);
-	return per[RUNS / 2];
 }
 
 static size_t slurp(const char *path, unsigned char *buf, size_t cap)
@@ -160,56 +151,84 @@ static double sigcheck_secs(const char *module)
 	return ok ? (now() - t0) / k : 0;
 }
 
+static struct bench_spread scaled(double *v, double k)
+{
+	double u[RUNS];
+	int i;
+
+	for (i = 0; i < RUNS; i++)
+		u[i] = v[i] * k;
+	return bench_spread_of(u, RUNS);
+}
+
 int main(int argc, char **argv)
 {
-	bool quick = argc > 1 && !strcmp(argv[1], "-q");
-	uint64_t n = quick ? 20 : 200;
-	struct figures b, nat, veil;
-	double t_nat, t_veil, sig, ins_nat, ins_veil;
+	struct bench b;
+	uint64_t n;
+	struct figures c0, nat, veil;
+	double t_nat[RUNS], t_veil[RUNS], ratio[RUNS], nosig[RUNS], over[RUNS], sig, ins_nat,
+		ins_veil;
+	struct bench_spread sn, sv, sr, so;
+	int i;
 
-	if (argc > 1 && !quick) {
-		fprintf(stderr, "usage: kci-modules [-q]\n  -q  quick run (fewer rounds)\n");
-		return 2;
-	}
-	t_nat = per_round(PATH_NATIVE, n);
-	t_veil = per_round(PATH_VEIL, n);
-	b = run(PATH_NONE, n, true);
+	bench_init(&b, "kci-modules",
+		   "Kernel module load and unload through the Veil module service (signature\n"
+		   "check, placement, relocation, RMP changes in the monitor) against the test\n"
+		   "OS's own in-OS loader, on the same signed files, in the emulator.",
+		   argc, argv);
+	n = b.quick ? 20 : 200;
+	per_round(PATH_NATIVE, n, t_nat);
+	per_round(PATH_VEIL, n, t_veil);
+	c0 = run(PATH_NONE, n, true);
 	nat = run(PATH_NATIVE, n, true);
 	veil = run(PATH_VEIL, n, true);
-	ins_nat = (double)(nat.insns - b.insns) / n;
-	ins_veil = (double)(veil.insns - b.insns) / n;
+	ins_nat = (double)(nat.insns - c0.insns) / n;
+	ins_veil = (double)(veil.insns - c0.insns) / n;
 	sig = sigcheck_secs(BENCH_MODULE_DIR "/hello.ko") +
 	      sigcheck_secs(BENCH_MODULE_DIR "/counter.ko");
+	for (i = 0; i < RUNS; i++) {
+		ratio[i] = t_veil[i] / t_nat[i];
+		nosig[i] = (t_veil[i] - sig) / t_nat[i];
+		over[i] = (ratio[i] - 1) * 100;
+	}
+	sn = scaled(t_nat, 1e6);
+	sv = scaled(t_veil, 1e6);
+	sr = bench_spread_of(ratio, RUNS);
+	so = bench_spread_of(over, RUNS);
 
 	printf("kci-modules: load + unload of hello.ko and counter.ko (one round = 2 loads + 2 "
 	       "unloads)\n");
-	printf("  %" PRIu64 " rounds per run, %d runs, boot cost subtracted\n", n, RUNS);
+	printf("  %" PRIu64 " rounds per run, %d runs (medians, min-max), boot cost subtracted\n",
+	       n, RUNS);
 	printf("                             in-OS loader     module service    ratio\n");
-	printf("  time per round (us)        %10.1f       %10.1f       %6.2f\n", t_nat * 1e6,
-	       t_veil * 1e6, t_veil / t_nat);
+	printf("  time per round (us)        %10.1f       %10.1f       %6.2f (%.2f-%.2f)\n",
+	       sn.median, sv.median, sr.median, sr.min, sr.max);
 	printf("  guest insns per round      %10.0f       %10.0f       %6.3f\n", ins_nat, ins_veil,
 	       ins_veil / ins_nat);
 	printf("  VMPL switches per round    %10.1f       %10.1f\n",
-	       (double)(nat.switches - b.switches) / n, (double)(veil.switches - b.switches) / n);
-	printf("  VMPL switches per load + unload: %.1f\n",
-	       (double)(veil.switches - b.switches) / n / 2);
+	       (double)(nat.switches - c0.switches) / n, (double)(veil.switches - c0.switches) / n);
 	printf("  of the service's time: signature checks (SHA-256 + ECDSA P-256, host-native) "
 	       "%.1f us per round\n",
 	       sig * 1e6);
-	printf("  time ratio without the signature checks: %.2f\n", (t_veil - sig) / t_nat);
 	printf("  the in-OS loader checks no signature; guest insns count VMPL3 only (the monitor "
 	       "runs natively)\n");
 	printf("  paper (VEIL, ASPLOS'24, Linux on SNP hardware): module load/unload +4-6%% "
-	       "(ratio %.2f-%.2f)\n",
+	       "(ratio %.2f-%.2f); here the in-OS loader runs as emulated guest code and the\n"
+	       "  service natively, so the ratio compares different things: no target\n",
 	       PAPER_LOW, PAPER_HIGH);
-	printf("RESULT kci_modules_native_us_per_round=%.2f\n", t_nat * 1e6);
-	printf("RESULT kci_modules_veil_us_per_round=%.2f\n", t_veil * 1e6);
-	printf("RESULT kci_modules_time_ratio=%.3f\n", t_veil / t_nat);
-	printf("RESULT kci_modules_insn_ratio=%.4f\n", ins_veil / ins_nat);
-	printf("RESULT kci_modules_switches_per_load_unload=%.2f\n",
-	       (double)(veil.switches - b.switches) / n / 2);
-	printf("RESULT kci_modules_sigcheck_us_per_round=%.2f\n", sig * 1e6);
-	printf("RESULT kci_modules_time_ratio_nosig=%.3f\n", (t_veil - sig) / t_nat);
-	printf("RESULT kci_modules_paper_ratio=%.2f-%.2f\n", PAPER_LOW, PAPER_HIGH);
-	return 0;
+	bench_result(&b, "kci_modules_native_per_round", "us", sn);
+	bench_result(&b, "kci_modules_veil_per_round", "us", sv);
+	bench_ratio(&b, "kci_modules_time_ratio", sr,
+		    "service time / in-OS loader time per round, same run",
+		    "loading through the service is slower (the signature checks, which the "
+		    "in-OS loader does not do, and the VMPL switches)");
+	bench_ratio(&b, "kci_modules_time_ratio_nosig", bench_spread_of(nosig, RUNS),
+		    "(service time - signature checks) / in-OS loader time",
+		    "the service is slower even without its signature checks");
+	bench_result(&b, "kci_modules_overhead", "%", so);
+	bench_value(&b, "kci_modules_insn_ratio", "ratio", ins_veil / ins_nat);
+	bench_value(&b, "kci_modules_switches_per_load_unload", "switch",
+		    (double)(veil.switches - c0.switches) / n / 2);
+	bench_value(&b, "kci_modules_sigcheck_per_round", "us", sig * 1e6);
+	return bench_exit(&b);
 }

@@ -10,7 +10,8 @@
  * buffer in OS memory (what a kernel without Veil does: the baseline);
  * audit=off logs nothing. A boot with N = 0 gives the boot cost.
  *
- * Time is the median over RUNS uncounted boots of each kind, taken in turn;
+ * Times are medians over RUNS uncounted boots of each kind, taken in turn,
+ * with min and max (ratios and overheads taken boot round by boot round);
  * guest instructions and VMPL switches come from one counted boot of each.
  * The monitor runs natively in the emulator, so its work (the SHA-256
  * included) is in the time but not in the guest instruction counts.
@@ -24,6 +25,7 @@
 
 #include <veil/abi.h>
 
+#include "common.h"
 #include "emu.h"
 #include "emu_run.h"
 
@@ -111,82 +113,133 @@ static struct figures run(enum mode md, uint64_t n, bool count)
 	return f;
 }
 
-static int cmp(const void *a, const void *b)
+/* Boot times of every mode, RUNS rounds; the modes take turns so drift hits all alike. */
+static void times(uint64_t n, double t[NR_MODES][RUNS])
 {
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Median boot time of every mode; the modes take turns so drift hits all alike. */
-static void times(uint64_t n, double med[NR_MODES])
-{
-	double t[NR_MODES][RUNS];
 	int i, k;
 
 	for (i = 0; i < RUNS; i++)
 		for (k = 0; k < NR_MODES; k++)
 			t[k][i] = run(k, n, false).secs;
-	for (k = 0; k < NR_MODES; k++) {
-		qsort(t[k], RUNS, sizeof(t[k][0]), cmp);
-		med[k] = t[k][RUNS / 2];
-	}
 }
 
-static void report(uint64_t n, const double t[NR_MODES], const struct figures c[NR_MODES])
+/* f(t[*][i]) for every round i, as a spread. */
+static struct bench_spread per_round(double t[NR_MODES][RUNS], uint64_t n,
+				     double (*f)(const double *t, uint64_t n))
 {
-	double work_off = t[OFF] - t[BOOT], work_ring = t[RING] - t[BOOT],
-	       work_svc = t[SERVICE] - t[BOOT];
-	double us_ring = (t[RING] - t[OFF]) / n * 1e6, us_svc = (t[SERVICE] - t[OFF]) / n * 1e6;
+	double v[RUNS], row[NR_MODES];
+	int i, k;
+
+	for (i = 0; i < RUNS; i++) {
+		for (k = 0; k < NR_MODES; k++)
+			row[k] = t[k][i];
+		v[i] = f(row, n);
+	}
+	return bench_spread_of(v, RUNS);
+}
+
+static double work_ring_ms(const double *t, uint64_t n)
+{
+	(void)n;
+	return (t[RING] - t[BOOT]) * 1e3;
+}
+
+static double work_svc_ms(const double *t, uint64_t n)
+{
+	(void)n;
+	return (t[SERVICE] - t[BOOT]) * 1e3;
+}
+
+static double svc_vs_ring(const double *t, uint64_t n)
+{
+	(void)n;
+	return (t[SERVICE] - t[BOOT]) / (t[RING] - t[BOOT]);
+}
+
+static double us_svc(const double *t, uint64_t n)
+{
+	return (t[SERVICE] - t[OFF]) / n * 1e6;
+}
+
+static double us_ring(const double *t, uint64_t n)
+{
+	return (t[RING] - t[OFF]) / n * 1e6;
+}
+
+static double svc_overhead(const double *t, uint64_t n)
+{
+	(void)n;
+	return ((t[SERVICE] - t[BOOT]) / (t[OFF] - t[BOOT]) - 1) * 100;
+}
+
+static double ring_overhead(const double *t, uint64_t n)
+{
+	(void)n;
+	return ((t[RING] - t[BOOT]) / (t[OFF] - t[BOOT]) - 1) * 100;
+}
+
+static void report(const struct bench *b, uint64_t n, double t[NR_MODES][RUNS],
+		   const struct figures c[NR_MODES])
+{
+	struct bench_spread wr = per_round(t, n, work_ring_ms), ws = per_round(t, n, work_svc_ms),
+			    ratio = per_round(t, n, svc_vs_ring), ur = per_round(t, n, us_ring),
+			    us = per_round(t, n, us_svc), os = per_round(t, n, svc_overhead),
+			    orr = per_round(t, n, ring_overhead);
 	double ins_ring = (double)(c[RING].insns - c[OFF].insns) / n,
 	       ins_svc = (double)(c[SERVICE].insns - c[OFF].insns) / n;
 	double sw_ring = (double)(c[RING].switches - c[OFF].switches) / n,
 	       sw_svc = (double)(c[SERVICE].switches - c[OFF].switches) / n;
+	double off_us = bench_spread_of(t[OFF], RUNS).median,
+	       boot = bench_spread_of(t[BOOT], RUNS).median;
 
 	printf("log-bench: %" PRIu64 " syscalls from ring 3, each audited as one record "
-	       "(%d runs per mode, medians, boot cost subtracted)\n",
+	       "(%d runs per mode, medians (min-max), boot cost subtracted)\n",
 	       n, RUNS);
 	printf("                               in-OS ring     log service    ratio\n");
-	printf("  workload time (ms)           %10.2f     %10.2f     %6.2f\n", work_ring * 1e3,
-	       work_svc * 1e3, work_svc / work_ring);
-	printf("  logging time per record (us) %10.3f     %10.3f     %6.2f\n", us_ring, us_svc,
-	       us_svc / us_ring);
+	printf("  workload time (ms)           %10.2f     %10.2f     %6.2f (%.2f-%.2f)\n",
+	       wr.median, ws.median, ratio.median, ratio.min, ratio.max);
+	printf("  logging time per record (us) %10.3f     %10.3f\n", ur.median, us.median);
 	printf("  guest insns per record       %10.1f     %10.1f     %6.2f\n", ins_ring, ins_svc,
 	       ins_svc / ins_ring);
 	printf("  VMPL switches per record     %10.2f     %10.2f\n", sw_ring, sw_svc);
-	printf("  records per second           %10.0f     %10.0f\n", n / work_ring, n / work_svc);
-	printf("  overhead vs no logging       %9.0f%%     %9.0f%%     (paper: %s)\n",
-	       (work_ring / work_off - 1) * 100, (work_svc / work_off - 1) * 100, PAPER);
+	printf("  overhead vs no logging       %9.0f%%     %9.0f%%     (paper: %s)\n", orr.median,
+	       os.median, PAPER);
 	printf("  the workload is null syscalls only (%.2f us each unlogged), so the overhead is\n"
 	       "  far above the paper's, measured on real applications on hardware; guest insns\n"
 	       "  count VMPL3 only (the monitor runs natively)\n",
-	       work_off / n * 1e6);
-	printf("RESULT log_service_vs_ring_time_ratio=%.3f\n", work_svc / work_ring);
-	printf("RESULT log_service_us_per_record=%.3f\n", us_svc);
-	printf("RESULT log_ring_us_per_record=%.3f\n", us_ring);
-	printf("RESULT log_service_insns_per_record=%.1f\n", ins_svc);
-	printf("RESULT log_ring_insns_per_record=%.1f\n", ins_ring);
-	printf("RESULT log_service_switches_per_record=%.2f\n", sw_svc);
-	printf("RESULT log_service_records_per_s=%.0f\n", n / work_svc);
-	printf("RESULT log_ring_records_per_s=%.0f\n", n / work_ring);
-	printf("RESULT log_service_overhead_pct=%.1f\n", (work_svc / work_off - 1) * 100);
+	       (off_us - boot) / n * 1e6);
+	bench_result(b, "log_ring_work", "ms", wr);
+	bench_result(b, "log_service_work", "ms", ws);
+	bench_ratio(b, "log_service_vs_ring_time_ratio", ratio,
+		    "workload time auditing through the service / into the in-OS ring, same round",
+		    "the service is slower (an OS -> monitor -> OS round trip and a SHA-256 "
+		    "chain step per record)");
+	bench_result(b, "log_service_per_record", "us", us);
+	bench_result(b, "log_ring_per_record", "us", ur);
+	bench_result(b, "log_service_overhead", "%", os);
+	bench_result(b, "log_ring_overhead", "%", orr);
+	bench_value(b, "log_service_insns_per_record", "insn", ins_svc);
+	bench_value(b, "log_ring_insns_per_record", "insn", ins_ring);
+	bench_value(b, "log_service_switches_per_record", "switch", sw_svc);
 }
 
 int main(int argc, char **argv)
 {
-	bool quick = argc > 1 && !strcmp(argv[1], "-q");
-	uint64_t n = quick ? 2000 : 20000;
+	struct bench b;
+	uint64_t n;
 	struct figures c[NR_MODES];
-	double t[NR_MODES];
+	double t[NR_MODES][RUNS];
 	int k;
 
-	if (argc > 1 && !quick) {
-		fprintf(stderr, "usage: log-bench [-q]\n  -q  quick run (fewer syscalls)\n");
-		return 2;
-	}
+	bench_init(&b, "log-bench",
+		   "Auditing every syscall through the Veil secure log service against logging\n"
+		   "into the OS's own memory (a ring buffer) and against no logging, in the\n"
+		   "emulator.",
+		   argc, argv);
+	n = b.quick ? 2000 : 20000;
 	times(n, t);
 	for (k = 0; k < NR_MODES; k++)
 		c[k] = run(k, n, true);
-	report(n, t, c);
-	return 0;
+	report(&b, n, t, c);
+	return bench_exit(&b);
 }

@@ -5,12 +5,12 @@
  * (--trace-insns), on the emu-throughput workloads (alu, load, store at VMPL1
  * CPL0, bench/workloads), plus the event-heavy SVSM call workload of
  * svsm-call (an OS at VMPL3 calling the monitor at VMPL0: VMGEXITs, VMPL
- * switches, monitor call records). Figures are ratios against tracing off;
- * each mode is the best of RUNS runs. Records go to a file in $TMPDIR (or
- * /tmp), deleted afterwards, so the cost includes writing them.
+ * switches, monitor call records). Figures are slowdowns against tracing
+ * off, taken run by run (the modes take turns), as medians over RUNS runs with
+ * min and max. Records go to a file in $TMPDIR (or /tmp), deleted afterwards,
+ * so the cost includes writing them.
  *
- * Usage: trace-overhead [-q]   (-q: shorter workloads, for a smoke test)
- * Output: a table, then one "RESULT name value unit" line per figure.
+ * Usage: trace-overhead [-q|--quick] [--no-fail]   (bench/common.h)
  */
 #include <errno.h>
 #include <stdint.h>
@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "emu.h"
 #include "emu_run.h"
 #include "trace.h"
@@ -153,86 +154,98 @@ struct work {
 	uint64_t per_iter;	  /* guest instructions per iteration */
 };
 
-static void report(const char *name, const char *unit, double rate[NR_MODES],
-		   uint64_t bytes[NR_MODES], double per[NR_MODES])
+/* t[k][r]: seconds of run r in mode k for `per` units of work each. */
+static void report(const struct bench *b, const char *name, const char *unit,
+		   double t[NR_MODES][RUNS], const double per[NR_MODES], uint64_t insn_bytes)
 {
-	unsigned k;
+	struct bench_spread sd[NR_MODES], off;
+	double v[RUNS], insns_per_run = per[INSNS];
+	char fig[96];
+	unsigned k, r;
 
-	printf("%-8s %14.3g %14.3g %14.3g   %7.3f %9.1f   %8.1f\n", name, rate[OFF], rate[EVENTS],
-	       rate[INSNS], rate[OFF] / rate[EVENTS], rate[OFF] / rate[INSNS],
-	       per[INSNS] ? bytes[INSNS] / per[INSNS] : 0.0);
-	for (k = EVENTS; k < NR_MODES; k++)
-		printf("RESULT trace_overhead_%s_%s_slowdown %.3f x\n", name, mode_names[k],
-		       rate[OFF] / rate[k]);
-	printf("RESULT trace_overhead_%s_off %.4g %s\n", name, rate[OFF], unit);
+	for (k = EVENTS; k < NR_MODES; k++) {
+		for (r = 0; r < RUNS; r++)
+			v[r] = (t[k][r] / per[k]) / (t[OFF][r] / per[OFF]);
+		sd[k] = bench_spread_of(v, RUNS);
+	}
+	for (r = 0; r < RUNS; r++)
+		v[r] = per[OFF] / t[OFF][r];
+	off = bench_spread_of(v, RUNS);
+	printf("%-8s %14.3g %9.3f (%.3f-%.3f) %9.1f (%.1f-%.1f)   %8.1f\n", name, off.median,
+	       sd[EVENTS].median, sd[EVENTS].min, sd[EVENTS].max, sd[INSNS].median, sd[INSNS].min,
+	       sd[INSNS].max, insns_per_run ? insn_bytes / insns_per_run : 0.0);
+	for (k = EVENTS; k < NR_MODES; k++) {
+		snprintf(fig, sizeof(fig), "trace_overhead_%s_%s_slowdown", name, mode_names[k]);
+		bench_ratio(b, fig, sd[k],
+			    "time per unit of work with tracing / without, same round",
+			    "tracing costs that factor (below 1: noise between the runs)");
+	}
+	snprintf(fig, sizeof(fig), "trace_overhead_%s_off", name);
+	bench_result(b, fig, unit, off);
 }
 
 int main(int argc, char **argv)
 {
-	bool quick = argc > 1 && !strcmp(argv[1], "-q");
-	uint64_t q = quick ? 10 : 1, calls[NR_MODES] = { 20000 / q, 20000 / q, 20000 / q };
+	struct bench b;
+	uint64_t q, calls[NR_MODES];
 	struct work w[] = {
-		{ "alu", { 60000000 / q, 60000000 / q, 250000 / q }, 8 },
-		{ "load", { 25000000 / q, 25000000 / q, 250000 / q }, 8 },
-		{ "store", { 25000000 / q, 25000000 / q, 250000 / q }, 8 },
+		{ "alu", { 60000000, 60000000, 250000 }, 8 },
+		{ "load", { 25000000, 25000000, 250000 }, 8 },
+		{ "store", { 25000000, 25000000, 250000 }, 8 },
 	};
 	const char *tmp = getenv("TMPDIR");
+	double t[NR_MODES][RUNS], base[NR_MODES][RUNS], per[NR_MODES];
+	uint64_t bytes[NR_MODES] = { 0 };
 	unsigned i, k, r;
 
+	bench_init(&b, "trace-overhead",
+		   "What veil-emu --trace costs: emulator throughput with tracing off, with event\n"
+		   "records only, and with every instruction recorded (--trace-insns).",
+		   argc, argv);
+	q = b.quick ? 10 : 1;
 	snprintf(trace_path, sizeof(trace_path), "%s/trace-overhead-%d.trc",
 		 tmp && *tmp ? tmp : "/tmp", (int)getpid());
 	printf("trace-overhead: guest throughput with --trace off, events only, and every "
-	       "instruction (--trace-insns); best of %d runs\n\n",
+	       "instruction (--trace-insns); %d runs per mode, medians (min-max)\n\n",
 	       RUNS);
-	printf("%-8s %14s %14s %14s   %7s %9s   %8s\n", "workload", "off", "events", "insns",
-	       "x events", "x insns", "B/insn");
+	printf("%-8s %14s %25s %25s   %8s\n", "workload", "off (per s)", "x events", "x insns",
+	       "B/insn");
 	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
 		char path[512];
 		size_t len;
 		uint8_t *code;
-		double rate[NR_MODES], per[NR_MODES], best[NR_MODES];
-		uint64_t bytes[NR_MODES] = { 0 };
 
 		snprintf(path, sizeof(path), "%s/%s.bin", BENCH_WORKLOAD_DIR, w[i].name);
 		code = load_file(path, &len);
 		/* Modes interleaved run by run, so that drift in machine load hits all alike. */
-		for (k = 0; k < NR_MODES; k++)
-			best[k] = 1e30;
 		for (r = 0; r < RUNS; r++)
-			for (k = 0; k < NR_MODES; k++) {
-				double t = run_exec(code, len, w[i].iters[k], k, &bytes[k]);
-
-				best[k] = t < best[k] ? t : best[k];
-			}
-		for (k = 0; k < NR_MODES; k++) {
-			per[k] = (double)w[i].iters[k] * w[i].per_iter;
-			rate[k] = per[k] / best[k];
-		}
+			for (k = 0; k < NR_MODES; k++)
+				t[k][r] = run_exec(code, len, w[i].iters[k] / q, k, &bytes[k]);
+		for (k = 0; k < NR_MODES; k++)
+			per[k] = (double)(w[i].iters[k] / q) * w[i].per_iter;
 		free(code);
-		report(w[i].name, "insn/s", rate, bytes, per);
+		report(&b, w[i].name, "insn/s", t, per, bytes[INSNS]);
 	}
-	{
-		double rate[NR_MODES], per[NR_MODES] = { 0 };
-		uint64_t bytes[NR_MODES] = { 0 };
+	for (k = 0; k < NR_MODES; k++) {
+		calls[k] = 20000 / q;
+		per[k] = calls[k];
+	}
+	/* Boot cost: the median of RUNS boots without calls, subtracted from every run
+	 * (one boot's noise would otherwise swamp a short run's calls). */
+	for (r = 0; r < RUNS; r++)
+		for (k = 0; k < NR_MODES; k++) {
+			base[k][r] = run_calls(0, k, &bytes[k]);
+			t[k][r] = run_calls(calls[k], k, &bytes[k]);
+		}
+	for (k = 0; k < NR_MODES; k++) {
+		double b0 = bench_spread_of(base[k], RUNS).median;
 
-		double best[NR_MODES], base[NR_MODES];
-
-		for (k = 0; k < NR_MODES; k++)
-			best[k] = base[k] = 1e30;
 		for (r = 0; r < RUNS; r++)
-			for (k = 0; k < NR_MODES; k++) {
-				double t = run_calls(calls[k], k, &bytes[k]),
-				       t0 = run_calls(0, k, &bytes[k]);
-
-				best[k] = t < best[k] ? t : best[k];
-				base[k] = t0 < base[k] ? t0 : base[k];
-			}
-		for (k = 0; k < NR_MODES; k++)
-			rate[k] = calls[k] / (best[k] - base[k] > 1e-9 ? best[k] - base[k] : 1e-9);
-		report("svsmcall", "calls/s", rate, bytes, per);
+			t[k][r] = t[k][r] - b0 > 1e-6 ? t[k][r] - b0 : 1e-6;
 	}
-	printf("\n(insn/s or calls/s; x = slowdown against tracing off; B/insn = trace bytes per "
-	       "instruction with --trace-insns)\n");
+	report(&b, "svsmcall", "calls/s", t, per, 0);
+	printf("\n(off: instructions or calls per second; x = slowdown against tracing off; "
+	       "B/insn = trace bytes per instruction with --trace-insns)\n");
 	unlink(trace_path);
-	return 0;
+	return bench_exit(&b);
 }

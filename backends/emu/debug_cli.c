@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * debug_cli.c - the --trace, --trace-insns, --gdb and (for veil-trace replay)
+ * debug_cli.c - the --trace, --trace-insns, --gdb, --gdb-nowait and (for veil-trace replay)
  * --replay / --replay-to options of `veil-emu exec` and `veil-emu run`.
  */
 #include <errno.h>
@@ -55,18 +55,22 @@ int emu_dbg_cli_option(struct emu_dbg_cli *c, const char *o, const char *a)
 		c->insns = true;
 		return 1;
 	}
-	if (strcmp(o, "--trace") && strcmp(o, "--gdb") && strcmp(o, "--replay") &&
-	    strcmp(o, "--replay-to"))
+	if (strcmp(o, "--trace") && strcmp(o, "--gdb") && strcmp(o, "--gdb-nowait") &&
+	    strcmp(o, "--replay") && strcmp(o, "--replay-to"))
 		return 0;
 	if (!a)
 		return bad("option %s needs a value", o);
 	if (!strcmp(o, "--trace")) {
 		c->trace = a;
-	} else if (!strcmp(o, "--gdb")) {
+	} else if (!strcmp(o, "--gdb") || !strcmp(o, "--gdb-nowait")) {
 		c->gdb = port_of(a);
-		if (c->gdb < 0)
-			return bad("--gdb wants a TCP port 0-65535 (0: any free port), got '%s'",
-				   a);
+		c->gdb_nowait = o[5] == '-';
+		if (c->gdb < 0) {
+			fprintf(stderr,
+				"veil-emu: %s wants a TCP port 0-65535 (0: any free port), got '%s'\n",
+				o, a);
+			return -1;
+		}
 	} else if (!strcmp(o, "--replay")) {
 		c->replay = a;
 	} else {
@@ -118,6 +122,9 @@ int emu_dbg_cli_attach(struct emu_dbg_cli *c, struct emu_machine *m, enum trace_
 	static char names[TRACE_MAX_IMAGES][512];
 	const char *img[TRACE_MAX_IMAGES];
 	struct trace_setup s = { .mode = mode, .argc = c->argc, .argv = c->argv, .insns = c->insns };
+	enum emu_dbg_wait wait = c->replay     ? EMU_DBG_REPLAY :
+				 c->gdb_nowait ? EMU_DBG_NOWAIT :
+						 EMU_DBG_WAIT;
 	char err[400];
 
 	if (c->replay_to_set != !!c->replay) {
@@ -137,8 +144,7 @@ int emu_dbg_cli_attach(struct emu_dbg_cli *c, struct emu_machine *m, enum trace_
 	if ((c->trace && emu_trace_open(m, c->trace, &s, err, sizeof(err))) ||
 	    (c->replay &&
 	     emu_trace_open_replay(m, c->replay, &s, c->replay_to, err, sizeof(err))) ||
-	    ((c->gdb >= 0 || c->replay) &&
-	     emu_dbg_open(m, c->gdb, c->replay != NULL, err, sizeof(err)))) {
+	    ((c->gdb >= 0 || c->replay) && emu_dbg_open(m, c->gdb, wait, err, sizeof(err)))) {
 		bad("%s", err);
 		return -1;
 	}

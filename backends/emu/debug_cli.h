@@ -14,7 +14,8 @@
 struct emu_dbg_cli {
 	const char *trace;  /* --trace FILE */
 	bool insns;	    /* --trace-insns */
-	int gdb;	    /* --gdb PORT, -1 = none */
+	int gdb;	    /* --gdb or --gdb-nowait PORT, -1 = none */
+	bool gdb_nowait;    /* --gdb-nowait: run without waiting for GDB */
 	const char *replay; /* --replay FILE (veil-trace replay) */
 	uint64_t replay_to; /* --replay-to N */
 	bool replay_to_set;
@@ -40,8 +41,11 @@ int emu_dbg_cli_finish(struct emu_dbg_cli *c, struct emu_machine *m, int status)
 	"  --trace FILE         record the run (events; docs/trace-format.md, veil-trace)\n"    \
 	"  --trace-insns        with --trace: record every instruction too\n"                   \
 	"  --gdb PORT           GDB remote stub on 127.0.0.1:PORT (0: any free port, printed\n" \
-	"                       on stderr); the machine waits for GDB before its first\n"       \
-	"                       instruction\n"                                                  \
+	"                       on stderr); the machine waits for GDB and stops before its\n"   \
+	"                       first instruction (like QEMU's -s -S)\n"                        \
+	"  --gdb-nowait PORT    the same stub, but the machine runs at once; GDB may attach\n"  \
+	"                       (and detach, and attach again) at any time and stops it\n"      \
+	"                       where it is (like QEMU's -s)\n"                                 \
 	"  --replay FILE --replay-to N  re-run a recorded run, compare its records and stop\n"  \
 	"                       after record N (what veil-trace replay runs)\n"
 

@@ -334,7 +334,7 @@ out:
 static const char usage_run[] =
 	"usage: veil-emu run [--kernel ELF] [--vcpus N] [--mem MiB] [--cmdline STR] [--com2 FILE]\n"
 	"                    [--log-size BYTES] [--max-insns N] [--trace FILE [--trace-insns]]\n"
-	"                    [--gdb PORT] [--replay FILE --replay-to N]\n"
+	"                    [--gdb PORT | --gdb-nowait PORT] [--replay FILE --replay-to N]\n"
 	"Boots the Veil monitor at VMPL0 and an OS image at VMPL3 on the SNP machine model.\n"
 	"The OS console goes to stdout; the exit status is the OS's termination code.\n"
 	"  --kernel ELF    OS image: an ELF64 x86-64 executable (guest/include/veil/boot.h);\n"

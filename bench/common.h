@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * common.h - what every benchmark program shares: its command line (-h/--help,
+ * --version, -q/--quick, --no-fail, "unknown option"), the spread of repeated
+ * measurements, and the one machine-readable output format (README
+ * "Benchmarks"):
+ *
+ *   RESULT bench=B name=N value=V unit=U [min=A median=V max=Z] runs=R
+ *   TARGET bench=B name=N value=V unit=U want=OPBOUND result=pass|fail
+ *
+ * one line per figure, fields separated by single spaces, no spaces inside a
+ * value. A figure measured over several runs is their median, with min and
+ * max beside it; a figure measured once (instruction counts) has runs=1 and
+ * no spread. Everything else a benchmark prints is for people.
+ */
+#ifndef VEIL_BENCH_COMMON_H
+#define VEIL_BENCH_COMMON_H
+
+#include <stdbool.h>
+
+struct bench {
+	const char *name; /* program name, the bench= field */
+	bool quick;	  /* -q/--quick: shorter runs, for a smoke test */
+	bool no_fail;	  /* --no-fail: a missed target does not change the exit status */
+	unsigned missed;  /* targets missed so far */
+};
+
+struct bench_spread {
+	double min, median, max;
+	unsigned runs;
+};
+
+/*
+ * Parse the command line. `what` is the program's one-paragraph description
+ * for --help (the first line of the usage). -h/--help and --version print to
+ * stdout and exit 0; anything else unknown prints one line and exits 2.
+ */
+void bench_init(struct bench *b, const char *name, const char *what, int argc, char **argv);
+
+/* Median, min and max of v[0..n-1] (sorts v). */
+struct bench_spread bench_spread_of(double *v, unsigned n);
+
+/* A median over runs, with its spread. */
+void bench_result(const struct bench *b, const char *name, const char *unit, struct bench_spread s);
+/* A figure measured once. */
+void bench_value(const struct bench *b, const char *name, const char *unit, double v);
+/*
+ * A ratio num/den (median over runs, with spread); `defn` says what is
+ * divided by what and `above1` what a ratio above 1 means, printed beside it
+ * for people.
+ */
+void bench_ratio(const struct bench *b, const char *name, struct bench_spread s, const char *defn,
+		 const char *above1);
+
+enum bench_op {
+	BENCH_BELOW,
+	BENCH_AT_LEAST
+};
+/* Check a stated target: a TARGET line, and a missed target counts. */
+void bench_target(struct bench *b, const char *name, double value, const char *unit,
+		  enum bench_op op, double bound);
+
+/* The exit status: 0, or 1 when a target was missed (unless --no-fail). */
+int bench_exit(const struct bench *b);
+
+#endif
