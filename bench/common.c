@@ -6,20 +6,28 @@
 
 #include "common.h"
 
+/* Laid out for people and for help2man (the man pages are made from it). */
 static void usage(const char *name, const char *what, FILE *f)
 {
 	fprintf(f,
 		"usage: %s [-q|--quick] [--no-fail]\n"
 		"%s\n"
+		"\n"
+		"Options:\n"
 		"  -q, --quick   shorter runs (a smoke test; figures are noisier)\n"
 		"  --no-fail     exit 0 even when a stated target is missed (for exploring)\n"
 		"  -h, --help    this help\n"
 		"  --version     the Veil version\n"
+		"\n"
 		"Output: lines for people, and one line per figure:\n"
+		"\n"
 		"  RESULT bench=NAME name=FIGURE value=V unit=U [min=A median=V max=Z] runs=N\n"
+		"\n"
 		"  TARGET bench=NAME name=FIGURE value=V unit=U want=<BOUND|>=BOUND "
 		"result=pass|fail\n"
-		"A figure over several runs is their median, with min and max.\n"
+		"\n"
+		"A figure over several runs is their median, with min and max beside it.\n"
+		"\n"
 		"Exit status: 0 ok, 1 a run failed or a target was missed, 2 usage error.\n",
 		name, what);
 }

@@ -149,6 +149,10 @@ static void stop_at(struct emu_dbg *d, struct inst *in, bool in_hook, int sig, c
 	struct emu_machine *m = d->m;
 	unsigned vcpu = in ? in->vcpu->id : m->cur;
 
+	/* A GDB that went away while the machine ran leaves breakpoints behind
+	 * (inert while detached): gone before the next GDB sees the machine. */
+	if (atomic_exchange(&d->drop_bps, false))
+		gdb_remove_bps(d);
 	d->stop_in = in;
 	d->in_hook = in_hook;
 	d->need_restart = false;
@@ -209,8 +213,6 @@ static void dbg_code_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *dat
 		return;
 	s->cur_skip = s->resume && addr == s->resume_rip;
 	s->resume = false;
-	if (atomic_exchange(&d->drop_bps, false))
-		gdb_remove_bps(d);
 	if (s->cur_skip || atomic_load(&d->detached))
 		return;
 	if (atomic_exchange(&d->interrupt, false)) {

@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: MIT
 """Tests of the benchmark programs' command line and of bench/report.py (label "bench").
 
-usage: bench_test.py cli|report --report REPORT_PY --bench-dir DIR --work DIR PROGRAM...
+usage: bench_test.py cli|report --report REPORT_PY --driver SCRIPTS_VEIL --bench-dir DIR
+                     --work DIR PROGRAM...
 
 cli:    every benchmark: -h/--help print the usage on stdout and exit 0 without
         running anything, --version prints the Veil version, an unknown option
-        is one line on stderr and status 2.
+        is one line on stderr and status 2; `scripts/veil bench` refuses bad
+        options the same way (before setting up or building anything).
 report: report.py --quick --no-fail on every benchmark writes results.csv with
         the expected columns and figures and non-empty PNG and SVG plots.
 No timing is asserted: only formats, files and exit statuses.
@@ -66,6 +68,16 @@ def t_cli():
                   "%s %s: stderr %r" % (name, " ".join(bad), p.stderr))
 
 
+    for bad, msg in ((["--frobnicate"], "unknown option: --frobnicate"),
+                     (["--report"], "--report needs a folder"),
+                     (["--quick", "-x"], "unknown option: -x")):
+        p = run([A.driver, "bench"] + bad)
+        check(p.returncode == 2 and msg in p.stderr and "==>" not in p.stdout,
+              "scripts/veil bench %s: status %d, %r" % (" ".join(bad), p.returncode, p.stderr))
+    p = run([A.driver, "help"])
+    check("bench [-q|--quick] [--no-fail] [--report DIR]" in p.stdout, "driver usage")
+
+
 def t_report():
     out = os.path.join(A.work, "report")
     p = run([sys.executable, A.report, "--bench-dir", A.bench_dir, "--out", out, "--quick",
@@ -112,6 +124,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("test")
     ap.add_argument("--report", required=True)
+    ap.add_argument("--driver", required=True)
     ap.add_argument("--bench-dir", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("programs", nargs="+")

@@ -6,7 +6,8 @@ usage: gdb_test.py TEST --emu VEIL_EMU --snippets DIR [--os ELF] --gdb GDB --wor
 
 TEST: sysregs (CR0-CR4/EFER in the target description, read-only), segments
 (selector writes refused, other writes applied), nowait (--gdb-nowait: attach
-to a running machine, detach, attach again), threads (every vCPU a thread
+to a running machine, detach, attach again), gone (a GDB killed while the
+machine runs leaves no breakpoint behind), threads (every vCPU a thread
 from the start), monitor (argument checks, unknown commands, phys bounds).
 """
 import argparse
@@ -145,6 +146,40 @@ def t_nowait():
     check(reg(second, "rdx") > reg(first, "rdx"), "the machine ran between the sessions:\n"
           + first + second)
     check("exited normally" in second, "continue to the end:\n" + second)
+    x = json.loads(out)
+    check(x["exit"] == "hlt" and x["rip"] == syms["done"] + 1, "exit state: %s %s" % (out, err))
+
+
+def t_gone():
+    """GDB killed while the machine runs: its watchpoints and breakpoints go with it."""
+    syms = symbols()
+    emu, port, _ = start_stub(exec_cmd("--gdb-nowait", "0", "--max-insns", "4000000000"))
+    path = os.path.join(A.work, "gone.gdb")
+    with open(path, "w") as f:
+        f.write("\n".join(["set pagination off", "symbol-file " + snippet("elf"),
+                           "target remote 127.0.0.1:%d" % port, "watch *(long *)0x2008",
+                           "echo CONTINUING\\n", "continue"]) + "\n")
+    g = subprocess.Popen([A.gdb, "-nx", "-batch", "-x", path], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    out = ""
+    while "CONTINUING" not in out:
+        c = g.stdout.read(1)
+        if not c:
+            break
+        out += c
+    check("Hardware watchpoint 1: *(long *)0x2008" in out, "watchpoint set:\n" + out)
+    time.sleep(0.5)
+    g.kill()  # no detach: the stub sees the connection end while the machine runs
+    g.communicate(timeout=30)
+    time.sleep(0.5)
+    # Run the stores at `target` again: a watchpoint left behind would stop there
+    # (GDB would resume silently from a stop it does not know: look at the packets).
+    second = gdb(port, ["set debug remote 1", "set $pc = target", "break spin", "continue", "set $pc = done",
+                        "continue"], "second")
+    out, err = finish(emu)
+    check(re.search(r"Breakpoint 1, (0x0*%x in )?spin \(\)" % syms["spin"], second) and
+          "watch:" not in second and "exited normally" in second,
+          "the dead session's watchpoint was removed:\n" + second)
     x = json.loads(out)
     check(x["exit"] == "hlt" and x["rip"] == syms["done"] + 1, "exit state: %s %s" % (out, err))
 
