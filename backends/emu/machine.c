@@ -354,6 +354,10 @@ static void vmcb_init(struct emu_machine *m, struct inst *in)
 			ICPT(0x89) | ICPT(0x8A) | ICPT(0x8B);
 
 	memset(c, 0, 0x400);
+	/* DR7 reads and writes are NAE events (#VC 0x27 / 0x37) for an SNP
+	 * guest without DebugSwap (GHCB spec 56421, NAE events). */
+	c[0x04] = 0x80;
+	c[0x06] = 0x80;
 	memcpy(c + 0x0C, &icpt, 8);
 	st64(c + 0x40, m->priv_base + PRIV_IOPM);
 	st64(c + 0x48, m->priv_base + PRIV_MSRPM);
@@ -381,6 +385,9 @@ struct inst *inst_get(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
 		free(in);
 		return NULL;
 	}
+	/* An AMD CPU model (EPYC): SMEP, SMAP, STAC/CLAC, RDTSCP and MONITOR/MWAIT
+	 * exist, as on the hardware SNP runs on (Unicorn's default qemu64 lacks them). */
+	uc_ctl_set_cpu_model(in->uc, UC_CPU_X86_EPYC);
 	uc_ctl_set_tcg_buffer_size(in->uc, 32 * MiB);
 	uc_ctl_tlb_mode(in->uc, UC_TLB_VIRTUAL);
 	uc_ctl_exits_enable(in->uc); /* no "until" address: no retranslation */

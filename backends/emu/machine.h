@@ -251,6 +251,7 @@ struct walk {
 	unsigned perms;	     /* UC_PROT_* granted for the page */
 	uint64_t error_code; /* #PF error code / #VC code */
 	uint64_t exitinfo1, exitinfo2;
+	bool smap;     /* a user page reached at CPL<3 with CR4.SMAP: RFLAGS.AC decides */
 	unsigned nlev; /* page-table entries read, top level first */
 	uint64_t pte_pa[4], pte[4];
 };
@@ -274,7 +275,7 @@ int snp_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t s
 int snp_pvalidate(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t size, uint64_t rdx,
 		  bool *cf, uint64_t *npf);
 void hv_npf(struct inst *in);
-void hv_cpuid(uint32_t fn, uint32_t sub, uint32_t out[4]);
+void hv_cpuid(uint32_t fn, uint32_t sub, uint64_t xcr0, uint32_t out[4]);
 
 /* x86.c: events into the guest */
 void x86_deliver(struct inst *in, unsigned vector, bool has_ec, uint64_t ec, uint64_t cr2,
