@@ -56,6 +56,21 @@ static void stub_init(struct emu_machine *m)
 	st64(p + STUB_TSS + 4, stub + 0x1000); /* RSP0 */
 }
 
+/* The bytes a C=0 read of a private page returns: fixed pseudo-random data
+ * (xorshift64), standing in for ciphertext; the same in every run. */
+static void cipher_init(struct emu_machine *m)
+{
+	uint64_t x = 0x9E3779B97F4A7C15ULL,
+		 *p = (uint64_t *)m_ptr(m, m->priv_base + PRIV_CIPHER, 0x1000);
+
+	for (unsigned i = 0; i < 512; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = x;
+	}
+}
+
 uint8_t *m_ptr(struct emu_machine *m, uint64_t pa, uint64_t len)
 {
 	uint64_t total = m->mem_size + m->priv_size;
@@ -764,6 +779,7 @@ struct emu_machine *emu_create(const struct emu_config *cfg, char *err, size_t e
 	for (i = 0; i < cfg->nr_vcpus; i++)
 		m->vcpus[i].id = i;
 	stub_init(m);
+	cipher_init(m);
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &m->cs) != CS_ERR_OK ||
 	    cs_open(CS_ARCH_X86, CS_MODE_64, &m->csd) != CS_ERR_OK ||
 	    cs_option(m->csd, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK) {

@@ -371,7 +371,8 @@ static void terminate(struct emu_machine *m, unsigned set, unsigned code)
 	machine_finish(m, EMU_EXIT_KIND_TERMINATE, NULL);
 }
 
-#define HV_FEATURES ((1ULL << 0) | (1ULL << 1) | (1ULL << 5))
+/* SNP (0), AP creation (1), APIC ID list (4), multi-VMPL (5) (GHCB spec 56421). */
+#define HV_FEATURES ((1ULL << 0) | (1ULL << 1) | (1ULL << 4) | (1ULL << 5))
 
 /*
  * The hypervisor's RMPUPDATE for one page state change entry. A 4K change
@@ -777,6 +778,46 @@ static void ev_ap_create(struct ghcb_call *c)
 	ghcb_result(g, 0, 0);
 }
 
+/*
+ * Get APIC IDs (GHCB spec 56421, NAE 0x8000_0017): RAX = pages of a shared,
+ * page-aligned buffer at SW_SCRATCH; the hypervisor writes {u32 count; u32
+ * ids[count]} there, or, if RAX pages are too few, answers the pages needed
+ * in RAX and writes nothing. The model's APIC IDs are the vCPU numbers.
+ */
+static void ev_apic_ids(struct ghcb_call *c)
+{
+	struct emu_machine *m = c->m;
+	uint8_t *g = c->g, *buf;
+	uint64_t scratch = ld64(g + GHCB_SCRATCH), pages = ld64(g + GHCB_RAX), i;
+	uint64_t need = (4 + 4ULL * m->cfg.nr_vcpus + 0xFFF) >> 12;
+	uint32_t n = m->cfg.nr_vcpus;
+
+	if (!valid(g, GHCB_RAX)) {
+		BAD_INPUT(g, 4);
+		return;
+	}
+	if (pages < need) {
+		set_valid(g, GHCB_RAX, need);
+		ghcb_result(g, 0, 0);
+		return;
+	}
+	if (!valid(g, GHCB_SCRATCH) || (scratch & 0xFFF) || pages > m->mem_size >> 12 ||
+	    !m_is_guest(m, scratch, pages << 12)) {
+		BAD_INPUT(g, 3);
+		return;
+	}
+	for (i = 0; i < pages; i++) /* the hypervisor writes only shared pages */
+		if (m->rmp[(scratch >> 12) + i].assigned) {
+			BAD_INPUT(g, 3);
+			return;
+		}
+	buf = m_ptr(m, scratch, pages << 12);
+	memcpy(buf, &n, 4);
+	for (i = 0; i < n; i++)
+		memcpy(buf + 4 + 4 * i, &(uint32_t){ (uint32_t)i }, 4);
+	ghcb_result(g, 0, 0);
+}
+
 static void ghcb_event(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t gpa)
 {
 	struct ghcb_call c = { .m = m, .v = v, .vmpl = vmpl };
@@ -823,6 +864,9 @@ static void ghcb_event(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uin
 		break;
 	case 0x80000013:
 		ev_ap_create(&c);
+		break;
+	case 0x80000017:
+		ev_apic_ids(&c);
 		break;
 	case 0x80000018: {
 		unsigned target = c.info1 & 0xFF;

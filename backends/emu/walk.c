@@ -52,13 +52,17 @@ static enum walk_result rmp_check(struct inst *in, uint64_t pa, unsigned acc, un
 	}
 	e = &m->rmp[pa >> 12];
 	if (shared) {
-		/* C=0: must hit a hypervisor-owned page; no VMPL check. */
-		if (e->assigned) {
+		/* C=0: a write must hit a hypervisor-owned page (no VMPL check); a
+		 * read of a guest-owned page is not checked and sees ciphertext
+		 * (APM vol 2, 15.36.10): the model's ciphertext page,
+		 * read-only, so a later write through the entry fills again. */
+		if (e->assigned && acc == ACC_W) {
 			w->exitinfo1 |= EMU_NPF_P | EMU_NPF_RMP;
 			w->exitinfo2 = pa;
 			return WALK_NPF;
 		}
-		*prot = UC_PROT_READ | UC_PROT_WRITE;
+		w->cipher = e->assigned;
+		*prot = e->assigned ? UC_PROT_READ : UC_PROT_READ | UC_PROT_WRITE;
 		return WALK_OK;
 	}
 	if (!e->assigned || e->immutable) {
@@ -247,7 +251,7 @@ rmp : {
 	if (shared)
 		prot &= ~UC_PROT_EXEC;
 	w->perms = prot & rprot;
-	w->pa = pa;
+	w->pa = w->cipher ? in->m->priv_base + PRIV_CIPHER : pa;
 	w->res = WALK_OK;
 	return;
 }

@@ -1185,6 +1185,24 @@ START_TEST(shared_write_to_private_page)
 }
 END_TEST
 
+/* Issue 9: a C=0 read of a private page is not ownership-checked; it returns
+ * ciphertext-like bytes, never the plaintext (APM vol 2, 15.36.10). Even at VMPL3
+ * with no VMPL permission on the page. */
+START_TEST(shared_read_of_private_page_ciphertext)
+{
+	struct emu_exit e, e2;
+
+	mem_access("mem_read", 3, 0, 0, SHARED_ALIAS + DATA_GPA + 0x128, &e);
+	expect_done(&e, 0);
+	ck_assert_msg(e.rax != 0x0123456789ABCDEFULL, "C=0 read returned the plaintext");
+	/* The same bytes for another page and offset: the model's ciphertext page. */
+	mem_access("mem_read", 0, 0, 0, SHARED_ALIAS + DATA2_GPA + 0x128, &e2);
+	expect_done(&e2, 0);
+	EQ(e2.rax, e.rax);
+	EQ(rd64(DATA_GPA + 0x128), 0x0123456789ABCDEFULL);
+}
+END_TEST
+
 /* Ref 4.1 check 1: a C=1 access to a hypervisor-owned (shared) page is an NPF. */
 START_TEST(private_read_of_shared_page)
 {
@@ -3104,6 +3122,72 @@ START_TEST(nae_msr_x2apic_gp)
 }
 END_TEST
 
+/* ---- Get APIC IDs (issue 9; GHCB spec 56421, NAE 0x8000_0017) ------------------------- */
+
+static void apic_ids(unsigned nr_vcpus, uint64_t pages, bool scratch, struct emu_exit *e)
+{
+	uint16_t ver = 2;
+
+	if (nr_vcpus != 1)
+		use_machine(nr_vcpus, false, 0);
+	validate(GHCB_GPA, 0x1000);
+	validate(DATA_GPA, 0x1000);
+	wr64(DATA_GPA, 0x5555555555555555ULL);
+	load("apic_ids");
+	memset(tmpl(), 0, 0x1000);
+	memcpy(tmpl() + G_VERSION, &ver, 2);
+	tmpl_set(G_EXITCODE, 0x80000017ULL);
+	tmpl_set(G_EXITINFO1, 0);
+	tmpl_set(G_EXITINFO2, 0);
+	tmpl_set(G_RAX, pages);
+	if (scratch)
+		tmpl_set(G_SCRATCH, DATA_GPA);
+	param(P_GHCB, GHCB_GPA);
+	param(P_ADDR, DATA_GPA);
+	run(0, 0, e);
+	expect_done(e, 0);
+	EQ(res(0x10), 0x015);
+}
+
+/* Too few pages (0): the hypervisor answers the pages needed in RAX, writes nothing. */
+START_TEST(nae_apic_ids_size_query)
+{
+	struct emu_exit e;
+
+	apic_ids(2, 0, true, &e);
+	EQ(res(0x18) & 0xFFFFFFFFULL, 0);
+	EQ(res(0x28), 1);
+	EQ(rd64(DATA_GPA), 0x5555555555555555ULL);
+}
+END_TEST
+
+START_TEST(nae_apic_ids_list)
+{
+	struct emu_exit e;
+
+	apic_ids(3, 1, true, &e);
+	EQ(res(0x18) & 0xFFFFFFFFULL, 0);
+	EQ(rd64(DATA_GPA), 3ULL | 0ULL << 32); /* count 3, id 0 */
+	EQ(rd64(DATA_GPA + 8), 1ULL | 2ULL << 32);
+}
+END_TEST
+
+START_TEST(nae_apic_ids_missing_scratch)
+{
+	struct emu_exit e;
+
+	apic_ids(1, 1, false, &e);
+	EQ(res(0x18) & 0xFFFFFFFFULL, 2);
+	EQ(res(0x20), 3);
+}
+END_TEST
+
+START_TEST(nae_hv_features_apic_id_list)
+{
+	EQ((msr_request(0, 0x080) >> 12) & (1ULL << 4), 1ULL << 4);
+}
+END_TEST
+
 /* ---- SMAP (issue 9) ------------------------------------------------------------------ */
 
 /* CR4.SMAP is accepted and enforced: a CPL0 read of a user page with RFLAGS.AC clear is a
@@ -3405,6 +3489,7 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, vmpl2_uses_its_own_mask);
 	tcase_add_test(tc, vmpl3_uses_its_own_mask);
 	tcase_add_test(tc, shared_write_to_private_page);
+	tcase_add_test(tc, shared_read_of_private_page_ciphertext);
 	tcase_add_test(tc, private_read_of_shared_page);
 	tcase_add_test(tc, shared_write_to_shared_page_ok);
 
@@ -3517,7 +3602,7 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, vmsa_in_use_refused);
 	tcase_add_test(tc, vmsa_not_running_may_be_cleared);
 
-	tc = tcase(s, "cpuid_msr");
+	tc = tcase(s, "hypervisor");
 	tcase_add_test(tc, cpuid_leaf7_reports_smep_smap);
 	tcase_add_test(tc, cpuid_leaf_d_requires_xcr0);
 	tcase_add_test(tc, cpuid_leaf_d_with_xcr0);
@@ -3525,6 +3610,11 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, nae_msr_apic_base);
 	tcase_add_test(tc, nae_msr_tsc);
 	tcase_add_test(tc, nae_msr_x2apic_gp);
+
+	tcase_add_test(tc, nae_apic_ids_size_query);
+	tcase_add_test(tc, nae_apic_ids_list);
+	tcase_add_test(tc, nae_apic_ids_missing_scratch);
+	tcase_add_test(tc, nae_hv_features_apic_id_list);
 
 	tc = tcase(s, "smap");
 	tcase_add_test(tc, smap_enforced);
