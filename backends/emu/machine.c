@@ -56,6 +56,21 @@ static void stub_init(struct emu_machine *m)
 	st64(p + STUB_TSS + 4, stub + 0x1000); /* RSP0 */
 }
 
+/* The bytes a C=0 read of a private page returns: fixed pseudo-random data
+ * (xorshift64), standing in for ciphertext; the same in every run. */
+static void cipher_init(struct emu_machine *m)
+{
+	uint64_t x = 0x9E3779B97F4A7C15ULL,
+		 *p = (uint64_t *)m_ptr(m, m->priv_base + PRIV_CIPHER, 0x1000);
+
+	for (unsigned i = 0; i < 512; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = x;
+	}
+}
+
 uint8_t *m_ptr(struct emu_machine *m, uint64_t pa, uint64_t len)
 {
 	uint64_t total = m->mem_size + m->priv_size;
@@ -354,6 +369,10 @@ static void vmcb_init(struct emu_machine *m, struct inst *in)
 			ICPT(0x89) | ICPT(0x8A) | ICPT(0x8B);
 
 	memset(c, 0, 0x400);
+	/* DR7 reads and writes are NAE events (#VC 0x27 / 0x37) for an SNP
+	 * guest without DebugSwap (GHCB spec 56421, NAE events). */
+	c[0x04] = 0x80;
+	c[0x06] = 0x80;
 	memcpy(c + 0x0C, &icpt, 8);
 	st64(c + 0x40, m->priv_base + PRIV_IOPM);
 	st64(c + 0x48, m->priv_base + PRIV_MSRPM);
@@ -381,6 +400,9 @@ struct inst *inst_get(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
 		free(in);
 		return NULL;
 	}
+	/* An AMD CPU model (EPYC): SMEP, SMAP, STAC/CLAC, RDTSCP and MONITOR/MWAIT
+	 * exist, as on the hardware SNP runs on (Unicorn's default qemu64 lacks them). */
+	uc_ctl_set_cpu_model(in->uc, UC_CPU_X86_EPYC);
 	uc_ctl_set_tcg_buffer_size(in->uc, 32 * MiB);
 	uc_ctl_tlb_mode(in->uc, UC_TLB_VIRTUAL);
 	uc_ctl_exits_enable(in->uc); /* no "until" address: no retranslation */
@@ -757,6 +779,7 @@ struct emu_machine *emu_create(const struct emu_config *cfg, char *err, size_t e
 	for (i = 0; i < cfg->nr_vcpus; i++)
 		m->vcpus[i].id = i;
 	stub_init(m);
+	cipher_init(m);
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &m->cs) != CS_ERR_OK ||
 	    cs_open(CS_ARCH_X86, CS_MODE_64, &m->csd) != CS_ERR_OK ||
 	    cs_option(m->csd, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK) {

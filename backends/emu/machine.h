@@ -121,7 +121,8 @@ enum {
 #define PRIV_VMSA_BOOT 0x10A000 /* boot VMSA of each vCPU: + vcpu * 0x1000 */
 #define PRIV_STACK 0x14A000	/* exec stack, 64 KiB */
 #define PRIV_STACK_SIZE 0x10000
-#define PRIV_PT 0x15A000 /* exec page tables */
+#define PRIV_CIPHER 0x15A000 /* what a C=0 read of a private page returns */
+#define PRIV_PT 0x15B000     /* exec page tables */
 #define PRIV_INSTANCES (EMU_MAX_VCPUS * EMU_NR_VMPLS)
 
 /* What stopped an instance's uc_emu_start. */
@@ -251,6 +252,8 @@ struct walk {
 	unsigned perms;	     /* UC_PROT_* granted for the page */
 	uint64_t error_code; /* #PF error code / #VC code */
 	uint64_t exitinfo1, exitinfo2;
+	bool smap;     /* a user page reached at CPL<3 with CR4.SMAP: RFLAGS.AC decides */
+	bool cipher;   /* a C=0 read of a private page: pa is the ciphertext page */
 	unsigned nlev; /* page-table entries read, top level first */
 	uint64_t pte_pa[4], pte[4];
 };
@@ -274,7 +277,7 @@ int snp_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t s
 int snp_pvalidate(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t size, uint64_t rdx,
 		  bool *cf, uint64_t *npf);
 void hv_npf(struct inst *in);
-void hv_cpuid(uint32_t fn, uint32_t sub, uint32_t out[4]);
+void hv_cpuid(uint32_t fn, uint32_t sub, uint64_t xcr0, uint32_t out[4]);
 
 /* x86.c: events into the guest */
 void x86_deliver(struct inst *in, unsigned vector, bool has_ec, uint64_t ec, uint64_t cr2,

@@ -334,36 +334,6 @@ static void rdtsc(struct inst *in, bool p)
 	inst_retire(in, p ? 3 : 2);
 }
 
-/*
- * Instructions Unicorn's CPU model rejects with #UD although the model's
- * CPUID says they exist: MONITOR, MWAIT and RDTSCP. MONITOR and MWAIT are
- * intercepted (#VC 0x8A / 0x8B, GHCB spec 56421 table of NAE events); at
- * CPL > 0 they #UD first (APM vol 3, MONITOR/MWAIT). RDTSCP is advertised
- * (CPUID 0x8000_0001 EDX[27]) and runs on the model's clock.
- */
-static bool ud_intercept(struct inst *in, uint64_t rip)
-{
-	uint8_t op[3];
-	struct stop st;
-	unsigned cpl = rreg(in->uc, UC_X86_REG_CS) & 3;
-
-	if (guest_insn(in, rip, op, 3, &st) || op[0] != 0x0F || op[1] != 0x01)
-		return false;
-	switch (op[2]) {
-	case 0xC8:
-	case 0xC9:
-		if (cpl)
-			return false;
-		inject_vc(in, op[2] == 0xC8 ? 0x8A : 0x8B, 0);
-		return true;
-	case 0xF9:
-		rdtsc(in, true);
-		return true;
-	default:
-		return false;
-	}
-}
-
 void x86_handle_intercept(struct inst *in, uint64_t code)
 {
 	struct emu_machine *m = in->m;
@@ -398,8 +368,9 @@ void x86_handle_intercept(struct inst *in, uint64_t code)
 		next_runnable(m);
 		return;
 	case 0x6E: /* RDTSC, RDTSCP: a deterministic clock */
-	case 0x87:
-		rdtsc(in, code == 0x87);
+	case 0x87: /* (QEMU reports RDTSCP with RDTSC's exit code: decode it) */
+		guest_insn(in, rreg(uc, UC_X86_REG_RIP), op, 3, &st);
+		rdtsc(in, op[0] == 0x0F && op[1] == 0x01 && op[2] == 0xF9);
 		return;
 	case EMU_EXIT_IOIO:
 		if (!io_allowed(in)) {
@@ -487,8 +458,7 @@ static void handle_stop(struct inst *in, uc_err err)
 		break;
 	case STOP_EXCEPTION:
 		/* EFER.SVME is hidden from the guest, so VMMCALL-class opcodes #UD. */
-		if (s->code == EMU_VEC_UD && (ud_intercept(in, rreg(in->uc, UC_X86_REG_RIP)) ||
-					      snp_emulate_insn(in, rreg(in->uc, UC_X86_REG_RIP))))
+		if (s->code == EMU_VEC_UD && snp_emulate_insn(in, rreg(in->uc, UC_X86_REG_RIP)))
 			break;
 		x86_deliver(in, s->code, has_error_code(s->code), 0, 0, false, 0);
 		break;
@@ -499,8 +469,7 @@ static void handle_stop(struct inst *in, uc_err err)
 		x86_handle_intercept(in, s->code);
 		break;
 	case STOP_INVALID:
-		if (!ud_intercept(in, rreg(in->uc, UC_X86_REG_RIP)) &&
-		    !snp_emulate_insn(in, rreg(in->uc, UC_X86_REG_RIP)))
+		if (!snp_emulate_insn(in, rreg(in->uc, UC_X86_REG_RIP)))
 			x86_deliver(in, EMU_VEC_UD, false, 0, 0, false, 0);
 		break;
 	case STOP_SYSCALL:

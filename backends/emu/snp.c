@@ -292,9 +292,14 @@ int vcpu_switch(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t e
 
 /* ---- the hypervisor model --------------------------------------------- */
 
-void hv_cpuid(uint32_t fn, uint32_t sub, uint32_t out[4])
+/*
+ * The CPUID the hypervisor model reports: only what the model implements.
+ * Leaf 7 names SMEP and SMAP (enforced by walk.c); leaf 0xD describes the
+ * legacy x87/SSE save area only (XSAVE is not advertised in leaf 1), with
+ * EBX sized for the guest's XCR0 as the GHCB CPUID event supplies it.
+ */
+void hv_cpuid(uint32_t fn, uint32_t sub, uint64_t xcr0, uint32_t out[4])
 {
-	(void)sub;
 	memset(out, 0, 16);
 	switch (fn) {
 	case 0:
@@ -308,12 +313,26 @@ void hv_cpuid(uint32_t fn, uint32_t sub, uint32_t out[4])
 		out[3] = 0x078BFBFF;
 		out[2] = 0x80802001;
 		break;
+	case 7:
+		if (sub == 0)
+			out[1] = (1U << 7) | (1U << 20); /* SMEP, SMAP */
+		break;
+	case 0xD:
+		if (sub == 0) {
+			out[0] = 0x3;		       /* XCR0 bits: x87, SSE */
+			out[1] = xcr0 & 0x3 ? 576 : 0; /* legacy area + XSAVE header */
+			out[2] = 576;
+		}
+		break;
 	case 0x80000000:
 		out[0] = 0x8000001F;
 		break;
 	case 0x80000001:
 		out[3] = 0x2C100800;
 		out[2] = 0x00000001;
+		break;
+	case 0x80000008:
+		out[0] = 0x3030; /* 48 physical (walk.c reserved bits), 48 linear */
 		break;
 	case 0x8000001F:
 		out[0] = 0x0101FD3F; /* reference 10: Milan */
@@ -352,7 +371,8 @@ static void terminate(struct emu_machine *m, unsigned set, unsigned code)
 	machine_finish(m, EMU_EXIT_KIND_TERMINATE, NULL);
 }
 
-#define HV_FEATURES ((1ULL << 0) | (1ULL << 1) | (1ULL << 5))
+/* SNP (0), AP creation (1), APIC ID list (4), multi-VMPL (5) (GHCB spec 56421). */
+#define HV_FEATURES ((1ULL << 0) | (1ULL << 1) | (1ULL << 4) | (1ULL << 5))
 
 /*
  * The hypervisor's RMPUPDATE for one page state change entry. A 4K change
@@ -407,7 +427,7 @@ static void msr_protocol(struct emu_machine *m, struct vcpu *v, unsigned vmpl, u
 	case 0x004: {
 		unsigned reg = (req >> 30) & 3;
 
-		hv_cpuid(req >> 32, 0, out);
+		hv_cpuid(req >> 32, 0, 1, out); /* no XCR0 on this path: x87 only */
 		*msr = 0x005 | ((uint64_t)reg << 30) | ((uint64_t)out[reg] << 32);
 		break;
 	}
@@ -560,17 +580,51 @@ static void ev_cpuid(struct ghcb_call *c)
 	uint8_t *g = c->g;
 	uint32_t out[4];
 
-	if (!valid(g, GHCB_RAX) || !valid(g, GHCB_RCX)) {
+	/* Leaf 0xD needs the guest's XCR0 (GHCB spec 56421, CPUID NAE; KVM
+	 * sev_es_validate_vmgexit): without it, missing input. */
+	if (!valid(g, GHCB_RAX) || !valid(g, GHCB_RCX) ||
+	    ((uint32_t)ld64(g + GHCB_RAX) == 0xD && !valid(g, GHCB_XCR0))) {
 		BAD_INPUT(g, 4);
 		return;
 	}
-	hv_cpuid(ld64(g + GHCB_RAX), ld64(g + GHCB_RCX), out);
+	hv_cpuid(ld64(g + GHCB_RAX), ld64(g + GHCB_RCX), ld64(g + GHCB_XCR0), out);
 	memset(g + GHCB_BITMAP, 0, 16);
 	set_valid(g, GHCB_RAX, out[0]);
 	set_valid(g, GHCB_RBX, out[1]);
 	set_valid(g, GHCB_RCX, out[2]);
 	set_valid(g, GHCB_RDX, out[3]);
 	ghcb_result(g, 0, 0);
+}
+
+/*
+ * MSR reads the hypervisor emulates, the ones a kernel reads early (as KVM's
+ * kvm_get_msr_common answers them): the TSC (the model's clock), APIC_BASE
+ * (xAPIC enabled at 0xFEE0_0000, BSP on vCPU 0; no x2APIC, so the x2APIC
+ * range 0x800-0x8FF is #GP as on a CPU in xAPIC mode), and the
+ * machine-check, MTRR and microcode MSRs a guest probes (0: none).
+ */
+static bool msr_read(struct ghcb_call *c, uint32_t msr, uint64_t *val)
+{
+	struct emu_machine *m = c->m;
+
+	switch (msr) {
+	case 0x10: /* TSC */
+		m->tsc += 1000;
+		*val = m->tsc + m->insns;
+		return true;
+	case 0x1B: /* APIC_BASE */
+		*val = 0xFEE00000ULL | (1ULL << 11) | (c->v->id == 0 ? 1ULL << 8 : 0);
+		return true;
+	case 0x8B:  /* PATCH_LEVEL */
+	case 0xFE:  /* MTRRcap */
+	case 0x179: /* MCG_CAP */
+	case 0x17A: /* MCG_STATUS */
+	case 0x2FF: /* MTRRdefType */
+		*val = 0;
+		return true;
+	default:
+		return false;
+	}
 }
 
 static void ev_msr(struct ghcb_call *c)
@@ -583,8 +637,16 @@ static void ev_msr(struct ghcb_call *c)
 		return;
 	}
 	if (c->info1 == 0) {
-		/* No MSR is emulated for the guest: inject #GP (result 1). */
-		ghcb_result(g, 1, (1ULL << 31) | (3 << 8) | (1 << 11) | EMU_VEC_GP);
+		uint64_t val;
+
+		if (!msr_read(c, ld64(g + GHCB_RCX) & 0xFFFFFFFFULL, &val)) {
+			/* Not emulated: inject #GP (result 1, EXITINFO2 = event). */
+			ghcb_result(g, 1, (1ULL << 31) | (3 << 8) | (1 << 11) | EMU_VEC_GP);
+			return;
+		}
+		set_valid(g, GHCB_RAX, val & 0xFFFFFFFFULL);
+		set_valid(g, GHCB_RDX, val >> 32);
+		ghcb_result(g, 0, 0);
 		return;
 	}
 	ghcb_result(g, 0, 0); /* writes are dropped */
@@ -716,6 +778,46 @@ static void ev_ap_create(struct ghcb_call *c)
 	ghcb_result(g, 0, 0);
 }
 
+/*
+ * Get APIC IDs (GHCB spec 56421, NAE 0x8000_0017): RAX = pages of a shared,
+ * page-aligned buffer at SW_SCRATCH; the hypervisor writes {u32 count; u32
+ * ids[count]} there, or, if RAX pages are too few, answers the pages needed
+ * in RAX and writes nothing. The model's APIC IDs are the vCPU numbers.
+ */
+static void ev_apic_ids(struct ghcb_call *c)
+{
+	struct emu_machine *m = c->m;
+	uint8_t *g = c->g, *buf;
+	uint64_t scratch = ld64(g + GHCB_SCRATCH), pages = ld64(g + GHCB_RAX), i;
+	uint64_t need = (4 + 4ULL * m->cfg.nr_vcpus + 0xFFF) >> 12;
+	uint32_t n = m->cfg.nr_vcpus;
+
+	if (!valid(g, GHCB_RAX)) {
+		BAD_INPUT(g, 4);
+		return;
+	}
+	if (pages < need) {
+		set_valid(g, GHCB_RAX, need);
+		ghcb_result(g, 0, 0);
+		return;
+	}
+	if (!valid(g, GHCB_SCRATCH) || (scratch & 0xFFF) || pages > m->mem_size >> 12 ||
+	    !m_is_guest(m, scratch, pages << 12)) {
+		BAD_INPUT(g, 3);
+		return;
+	}
+	for (i = 0; i < pages; i++) /* the hypervisor writes only shared pages */
+		if (m->rmp[(scratch >> 12) + i].assigned) {
+			BAD_INPUT(g, 3);
+			return;
+		}
+	buf = m_ptr(m, scratch, pages << 12);
+	memcpy(buf, &n, 4);
+	for (i = 0; i < n; i++)
+		memcpy(buf + 4 + 4 * i, &(uint32_t){ (uint32_t)i }, 4);
+	ghcb_result(g, 0, 0);
+}
+
 static void ghcb_event(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t gpa)
 {
 	struct ghcb_call c = { .m = m, .v = v, .vmpl = vmpl };
@@ -762,6 +864,9 @@ static void ghcb_event(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uin
 		break;
 	case 0x80000013:
 		ev_ap_create(&c);
+		break;
+	case 0x80000017:
+		ev_apic_ids(&c);
 		break;
 	case 0x80000018: {
 		unsigned target = c.info1 & 0xFF;

@@ -52,13 +52,17 @@ static enum walk_result rmp_check(struct inst *in, uint64_t pa, unsigned acc, un
 	}
 	e = &m->rmp[pa >> 12];
 	if (shared) {
-		/* C=0: must hit a hypervisor-owned page; no VMPL check. */
-		if (e->assigned) {
+		/* C=0: a write must hit a hypervisor-owned page (no VMPL check); a
+		 * read of a guest-owned page is not checked and sees ciphertext
+		 * (APM vol 2, 15.36.10): the model's ciphertext page,
+		 * read-only, so a later write through the entry fills again. */
+		if (e->assigned && acc == ACC_W) {
 			w->exitinfo1 |= EMU_NPF_P | EMU_NPF_RMP;
 			w->exitinfo2 = pa;
 			return WALK_NPF;
 		}
-		*prot = UC_PROT_READ | UC_PROT_WRITE;
+		w->cipher = e->assigned;
+		*prot = e->assigned ? UC_PROT_READ : UC_PROT_READ | UC_PROT_WRITE;
 		return WALK_OK;
 	}
 	if (!e->assigned || e->immutable) {
@@ -116,6 +120,27 @@ static enum walk_result pt_access(struct inst *in, uint64_t pte_pa, unsigned cpl
 	return WALK_OK;
 }
 
+#define PF_RSV (1ULL << 3)
+
+/*
+ * Reserved bits of a present long-mode paging entry (APM vol 2, 5.3.3 and
+ * 5.4): physical-address bits 50:48 above the model's MAXPHYADDR of 48 (bit 51
+ * is the C-bit), NX without EFER.NXE, PS in a PML4E, and the bits between
+ * the PAT bit and the frame of a 2 MiB or 1 GiB page. Set: #PF with RSV.
+ */
+static uint64_t pte_reserved(uint64_t pte, unsigned level, uint64_t efer)
+{
+	uint64_t rsv = 0x0007000000000000ULL | (efer & EFER_NXE ? 0 : PTE_NX);
+
+	if (level == 4)
+		rsv |= PTE_PS;
+	else if (level == 3 && (pte & PTE_PS))
+		rsv |= 0x3FFFE000ULL;
+	else if (level == 2 && (pte & PTE_PS))
+		rsv |= 0x1FE000ULL;
+	return rsv;
+}
+
 /*
  * Translate `va` for an access of kind `access` at `cpl` and check it. With
  * `fill`, the granted permissions in w->perms may cover more than the access
@@ -156,6 +181,10 @@ void walk_translate(struct inst *in, uint64_t va, unsigned access, unsigned cpl,
 		}
 		if (!(pte & PTE_P))
 			goto pf;
+		if (pte & pte_reserved(pte, level, efer)) {
+			w->error_code = PF_RSV;
+			goto pf_present;
+		}
 		writable &= !!(pte & PTE_W);
 		usr &= !!(pte & PTE_U);
 		nx |= (efer & EFER_NXE) && (pte & PTE_NX);
@@ -176,6 +205,7 @@ void walk_translate(struct inst *in, uint64_t va, unsigned access, unsigned cpl,
 		prot |= UC_PROT_WRITE;
 	if (nx || (!user && usr && (cr4 & (1ULL << 20))))
 		prot &= ~UC_PROT_EXEC;
+	w->smap = !user && usr && (cr4 & (1ULL << 21)); /* checked by the caller */
 	if (user && !usr)
 		prot = 0;
 	/* Dirty bit: set it on a write; otherwise do not cache W. */
@@ -221,16 +251,33 @@ rmp : {
 	if (shared)
 		prot &= ~UC_PROT_EXEC;
 	w->perms = prot & rprot;
-	w->pa = pa;
+	w->pa = w->cipher ? in->m->priv_base + PRIV_CIPHER : pa;
 	w->res = WALK_OK;
 	return;
 }
 pf_present:
-	w->error_code = 1;
+	w->error_code |= 1;
 pf:
 	w->res = WALK_PF;
 	w->error_code |= (access == ACC_W ? 2 : 0) | (user ? 4 : 0) | (access == ACC_X ? 16 : 0);
 	w->exitinfo2 = va;
+}
+
+/*
+ * SMAP (APM vol 2, 5.6.6): with CR4.SMAP, a supervisor data access to a user
+ * page faults unless RFLAGS.AC is set. QEMU keeps separate TLBs for AC=0 and
+ * AC=1 (and STAC/CLAC end the block), so the entry filled now serves only
+ * accesses under the current AC: with AC=0 it must not grant R/W at all.
+ */
+static bool smap_denies(struct inst *in, unsigned acc, struct walk *w)
+{
+	if (rreg(in->uc, UC_X86_REG_RFLAGS) & (1ULL << 18))
+		return false;
+	w->perms &= ~(UC_PROT_READ | UC_PROT_WRITE);
+	if (acc == ACC_X)
+		return false;
+	w->error_code = 1 | (acc == ACC_W ? 2 : 0); /* present, supervisor */
+	return true;
 }
 
 /* Unicorn TLB-fill hook: every TLB miss of the guest lands here. */
@@ -250,6 +297,10 @@ bool uc_tlb_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, 
 		return true;
 	}
 	walk_translate(in, va, acc, cpl, true, &w);
+	if (w.res == WALK_OK && w.smap && smap_denies(in, acc, &w)) {
+		w.res = WALK_PF;
+		w.exitinfo2 = va;
+	}
 	if (w.res == WALK_OK) {
 		e->paddr = w.pa;
 		e->perms = w.perms;

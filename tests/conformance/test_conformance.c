@@ -84,6 +84,7 @@ enum {
 	G_EXITINFO1 = 0x398,
 	G_EXITINFO2 = 0x3A0,
 	G_SCRATCH = 0x3A8,
+	G_XCR0 = 0x3E8,
 	G_BITMAP = 0x3F0,
 	G_BUFFER = 0x800,
 	G_VERSION = 0xFFA,
@@ -1184,6 +1185,24 @@ START_TEST(shared_write_to_private_page)
 }
 END_TEST
 
+/* Issue 9: a C=0 read of a private page is not ownership-checked; it returns
+ * ciphertext-like bytes, never the plaintext (APM vol 2, 15.36.10). Even at VMPL3
+ * with no VMPL permission on the page. */
+START_TEST(shared_read_of_private_page_ciphertext)
+{
+	struct emu_exit e, e2;
+
+	mem_access("mem_read", 3, 0, 0, SHARED_ALIAS + DATA_GPA + 0x128, &e);
+	expect_done(&e, 0);
+	ck_assert_msg(e.rax != 0x0123456789ABCDEFULL, "C=0 read returned the plaintext");
+	/* The same bytes for another page and offset: the model's ciphertext page. */
+	mem_access("mem_read", 0, 0, 0, SHARED_ALIAS + DATA2_GPA + 0x128, &e2);
+	expect_done(&e2, 0);
+	EQ(e2.rax, e.rax);
+	EQ(rd64(DATA_GPA + 0x128), 0x0123456789ABCDEFULL);
+}
+END_TEST
+
 /* Ref 4.1 check 1: a C=1 access to a hypervisor-owned (shared) page is an NPF. */
 START_TEST(private_read_of_shared_page)
 {
@@ -1434,6 +1453,58 @@ START_TEST(pf_fetch_from_nx_page)
 		    (BIG_GPA + 0x1000) | PTE_P | PTE_W | PTE_U | PTE_C | PTE_A | PTE_D | PTE_NX,
 		    &e);
 	expect_exception(&e, EMU_VEC_PF, BIG_GPA + 0x1000, true, PF_P | PF_ID);
+}
+END_TEST
+
+/* Reserved bits (APM vol 2, 5.3.3): #PF with P and RSV (bit 3) in the error code. */
+#define PF_RSV 8
+
+START_TEST(pf_reserved_address_bit)
+{
+	struct emu_exit e;
+
+	walk_access(0, 0,
+		    (BIG_GPA + 0x1000) | 1ULL << 49 | PTE_P | PTE_W | PTE_U | PTE_C | PTE_A | PTE_D,
+		    &e);
+	expect_exception(&e, EMU_VEC_PF, sym("insn_read"), true, PF_P | PF_RSV);
+}
+END_TEST
+
+/* PS in a PML4E is reserved: the first fetch through the new tables faults. */
+START_TEST(pf_reserved_ps_in_pml4e)
+{
+	struct emu_exit e;
+
+	build_tables(true);
+	wr64(PML4_GPA, rd64(PML4_GPA) | 1ULL << 7);
+	run(0, 0, &e);
+	expect_exception(&e, EMU_VEC_PF, sym("insn"), true, PF_P | PF_RSV | PF_ID);
+}
+END_TEST
+
+/* A 2 MiB PDE with bit 13 set (between PAT and the frame) is reserved. */
+START_TEST(pf_reserved_2m_pde_bits)
+{
+	struct emu_exit e;
+
+	build_tables(true);
+	wr64(PD_GPA + 8,
+	     BIG_GPA | 1ULL << 13 | 1ULL << 7 | PTE_P | PTE_W | PTE_U | PTE_C | PTE_A | PTE_D);
+	run(0, 0, &e);
+	expect_exception(&e, EMU_VEC_PF, sym("insn"), true, PF_P | PF_RSV);
+}
+END_TEST
+
+/* The same 2 MiB PDE without the reserved bit works. */
+START_TEST(walk_2m_pde_ok)
+{
+	struct emu_exit e;
+
+	build_tables(true);
+	wr64(PD_GPA + 8, BIG_GPA | 1ULL << 7 | PTE_P | PTE_W | PTE_U | PTE_C | PTE_A | PTE_D);
+	run(0, 0, &e);
+	expect_done(&e, 0);
+	EQ(e.rax, 0x600DF00D);
 }
 END_TEST
 
@@ -2598,6 +2669,30 @@ START_TEST(ioio_cpl3_iopl2_gp)
 }
 END_TEST
 
+/* DR7 accesses are NAE events (no DebugSwap): #VC 0x37 (write) / 0x27 (read); other
+ * debug registers are not intercepted. */
+START_TEST(dr7_write_raises_vc)
+{
+	struct emu_exit e;
+
+	load("dr7");
+	run(0, 0, &e);
+	expect_vc(&e, 0x37, sym("insn"));
+	EQ(e.rbx, 0x1000); /* DR0 ran */
+}
+END_TEST
+
+START_TEST(dr7_read_raises_vc)
+{
+	struct emu_exit e;
+
+	load("dr7");
+	param(P_FLAGS, 1);
+	run(2, 0, &e);
+	expect_vc(&e, 0x27, sym("insn2"));
+}
+END_TEST
+
 /* INVD: #VC with its own exit code 0x76 (not WBINVD's 0x89). */
 START_TEST(invd_raises_vc_0x76)
 {
@@ -2982,6 +3077,201 @@ START_TEST(vmsa_not_running_may_be_cleared)
 }
 END_TEST
 
+/* ---- MSRs through the GHCB (issue 9) ------------------------------------------------- */
+
+static void nae_msr_read(uint32_t msr, struct emu_exit *e)
+{
+	nae_prepare(EMU_EXIT_MSR, 0, 0);
+	tmpl_set(G_RCX, msr);
+	nae_run(0, e);
+	expect_nae_done(e);
+}
+
+/* APIC_BASE as KVM reports it: xAPIC enabled at 0xFEE0_0000, vCPU 0 is the BSP. */
+START_TEST(nae_msr_apic_base)
+{
+	struct emu_exit e;
+
+	nae_msr_read(0x1B, &e);
+	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 0);
+	ck_assert(ghcb_is_valid(G_RAX) && ghcb_is_valid(G_RDX));
+	EQ(ghcb(G_RAX), 0xFEE00900ULL);
+	EQ(ghcb(G_RDX), 0);
+}
+END_TEST
+
+/* The TSC through the GHCB is the model's clock: it moves forward. */
+START_TEST(nae_msr_tsc)
+{
+	struct emu_exit e;
+
+	nae_msr_read(0x10, &e);
+	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 0);
+	ck_assert_msg(ghcb(G_RAX) | ghcb(G_RDX), "TSC read as 0");
+}
+END_TEST
+
+/* No x2APIC is modelled (not in CPUID): its MSRs give #GP, as in xAPIC mode. */
+START_TEST(nae_msr_x2apic_gp)
+{
+	struct emu_exit e;
+
+	nae_msr_read(0x802, &e);
+	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 1);
+	EQ(ghcb(G_EXITINFO2), (1ULL << 31) | (3 << 8) | (1 << 11) | EMU_VEC_GP);
+}
+END_TEST
+
+/* ---- Get APIC IDs (issue 9; GHCB spec 56421, NAE 0x8000_0017) ------------------------- */
+
+static void apic_ids(unsigned nr_vcpus, uint64_t pages, bool scratch, struct emu_exit *e)
+{
+	uint16_t ver = 2;
+
+	if (nr_vcpus != 1)
+		use_machine(nr_vcpus, false, 0);
+	validate(GHCB_GPA, 0x1000);
+	validate(DATA_GPA, 0x1000);
+	wr64(DATA_GPA, 0x5555555555555555ULL);
+	load("apic_ids");
+	memset(tmpl(), 0, 0x1000);
+	memcpy(tmpl() + G_VERSION, &ver, 2);
+	tmpl_set(G_EXITCODE, 0x80000017ULL);
+	tmpl_set(G_EXITINFO1, 0);
+	tmpl_set(G_EXITINFO2, 0);
+	tmpl_set(G_RAX, pages);
+	if (scratch)
+		tmpl_set(G_SCRATCH, DATA_GPA);
+	param(P_GHCB, GHCB_GPA);
+	param(P_ADDR, DATA_GPA);
+	run(0, 0, e);
+	expect_done(e, 0);
+	EQ(res(0x10), 0x015);
+}
+
+/* Too few pages (0): the hypervisor answers the pages needed in RAX, writes nothing. */
+START_TEST(nae_apic_ids_size_query)
+{
+	struct emu_exit e;
+
+	apic_ids(2, 0, true, &e);
+	EQ(res(0x18) & 0xFFFFFFFFULL, 0);
+	EQ(res(0x28), 1);
+	EQ(rd64(DATA_GPA), 0x5555555555555555ULL);
+}
+END_TEST
+
+START_TEST(nae_apic_ids_list)
+{
+	struct emu_exit e;
+
+	apic_ids(3, 1, true, &e);
+	EQ(res(0x18) & 0xFFFFFFFFULL, 0);
+	EQ(rd64(DATA_GPA), 3ULL | 0ULL << 32); /* count 3, id 0 */
+	EQ(rd64(DATA_GPA + 8), 1ULL | 2ULL << 32);
+}
+END_TEST
+
+START_TEST(nae_apic_ids_missing_scratch)
+{
+	struct emu_exit e;
+
+	apic_ids(1, 1, false, &e);
+	EQ(res(0x18) & 0xFFFFFFFFULL, 2);
+	EQ(res(0x20), 3);
+}
+END_TEST
+
+START_TEST(nae_hv_features_apic_id_list)
+{
+	EQ((msr_request(0, 0x080) >> 12) & (1ULL << 4), 1ULL << 4);
+}
+END_TEST
+
+/* ---- SMAP (issue 9) ------------------------------------------------------------------ */
+
+/* CR4.SMAP is accepted and enforced: a CPL0 read of a user page with RFLAGS.AC clear is a
+ * #PF with P=1 (APM vol 2, 5.6.6); STAC lets the accesses through, CLAC ends that. */
+START_TEST(smap_enforced)
+{
+	struct emu_exit e;
+
+	load("smap");
+	param(P_ADDR, 0x1234);
+	run(0, 0, &e);
+	expect_exception(&e, EMU_VEC_PF, sym("insn"), true, 1);
+	ck_assert_msg(e.rbx & 1ULL << 21, "CR4.SMAP not accepted: CR4 %#" PRIx64, e.rbx);
+	EQ(res(0), e.rbx); /* written under STAC */
+	EQ(e.rcx, 0x1234);
+	EQ(e.rflags & 1ULL << 18, 0); /* CLAC cleared AC */
+}
+END_TEST
+
+START_TEST(smap_off_no_fault)
+{
+	struct emu_exit e;
+
+	load("smap");
+	param(P_FLAGS, 1);
+	param(P_ADDR, 0x1234);
+	run(0, 0, &e);
+	expect_done(&e, 0);
+	EQ(e.rdx, 0x1234);
+	EQ(e.rbx & 1ULL << 21, 0);
+}
+END_TEST
+
+/* ---- CPUID as the model implements it (issue 9) ---------------------------------------- */
+
+/* Leaf 7: SMEP and SMAP, which the model enforces (smap test case, page_walk). */
+START_TEST(cpuid_leaf7_reports_smep_smap)
+{
+	struct emu_exit e;
+
+	nae_prepare(EMU_EXIT_CPUID, 0, 0);
+	tmpl_set(G_RAX, 7);
+	tmpl_set(G_RCX, 0);
+	nae_run(0, &e);
+	expect_nae_done(&e);
+	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 0);
+	EQ(ghcb(G_RBX) & (1ULL << 7 | 1ULL << 20), 1ULL << 7 | 1ULL << 20);
+}
+END_TEST
+
+/* GHCB spec 56421 (CPUID NAE): leaf 0xD needs XCR0 in the GHCB; without it the
+ * hypervisor answers missing input (KVM sev_es_validate_vmgexit). */
+START_TEST(cpuid_leaf_d_requires_xcr0)
+{
+	struct emu_exit e;
+
+	nae_prepare(EMU_EXIT_CPUID, 0, 0);
+	tmpl_set(G_RAX, 0xD);
+	tmpl_set(G_RCX, 0);
+	nae_run(0, &e);
+	expect_nae_done(&e);
+	expect_bad_input(4);
+}
+END_TEST
+
+/* With XCR0 = x87|SSE: the legacy area plus the XSAVE header, 576 bytes. */
+START_TEST(cpuid_leaf_d_with_xcr0)
+{
+	struct emu_exit e;
+
+	nae_prepare(EMU_EXIT_CPUID, 0, 0);
+	tmpl_set(G_RAX, 0xD);
+	tmpl_set(G_RCX, 0);
+	tmpl_set(G_XCR0, 3);
+	nae_run(0, &e);
+	expect_nae_done(&e);
+	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 0);
+	EQ(ghcb(G_RAX), 3);
+	EQ(ghcb(G_RBX), 576);
+	EQ(ghcb(G_RCX), 576);
+	EQ(ghcb(G_RDX), 0);
+}
+END_TEST
+
 /* ---- machine basics ----------------------------------------------------------------- */
 
 START_TEST(rmp_launch_state)
@@ -3199,6 +3489,7 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, vmpl2_uses_its_own_mask);
 	tcase_add_test(tc, vmpl3_uses_its_own_mask);
 	tcase_add_test(tc, shared_write_to_private_page);
+	tcase_add_test(tc, shared_read_of_private_page_ciphertext);
 	tcase_add_test(tc, private_read_of_shared_page);
 	tcase_add_test(tc, shared_write_to_shared_page_ok);
 
@@ -3215,6 +3506,10 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, pf_write_to_read_only_pte_with_wp);
 	tcase_add_test(tc, pf_fetch_from_nx_page);
 	tcase_add_test(tc, fetch_through_guest_tables_ok);
+	tcase_add_test(tc, pf_reserved_address_bit);
+	tcase_add_test(tc, pf_reserved_ps_in_pml4e);
+	tcase_add_test(tc, pf_reserved_2m_pde_bits);
+	tcase_add_test(tc, walk_2m_pde_ok);
 	tcase_add_test(tc, guest_pf_before_vmpl_check);
 	tcase_add_test(tc, rmpadjust_uses_virtual_address);
 	tcase_add_test(tc, pvalidate_uses_virtual_address);
@@ -3307,11 +3602,31 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, vmsa_in_use_refused);
 	tcase_add_test(tc, vmsa_not_running_may_be_cleared);
 
+	tc = tcase(s, "hypervisor");
+	tcase_add_test(tc, cpuid_leaf7_reports_smep_smap);
+	tcase_add_test(tc, cpuid_leaf_d_requires_xcr0);
+	tcase_add_test(tc, cpuid_leaf_d_with_xcr0);
+
+	tcase_add_test(tc, nae_msr_apic_base);
+	tcase_add_test(tc, nae_msr_tsc);
+	tcase_add_test(tc, nae_msr_x2apic_gp);
+
+	tcase_add_test(tc, nae_apic_ids_size_query);
+	tcase_add_test(tc, nae_apic_ids_list);
+	tcase_add_test(tc, nae_apic_ids_missing_scratch);
+	tcase_add_test(tc, nae_hv_features_apic_id_list);
+
+	tc = tcase(s, "smap");
+	tcase_add_test(tc, smap_enforced);
+	tcase_add_test(tc, smap_off_no_fault);
+
 	tc = tcase(s, "intercepts");
 	tcase_add_test(tc, ioio_cpl3_gp_before_vc);
 	tcase_add_test(tc, ioio_in_cpl3_gp_before_vc);
 	tcase_add_test(tc, ioio_cpl3_iopl3_vc);
 	tcase_add_test(tc, ioio_cpl3_iopl2_gp);
+	tcase_add_test(tc, dr7_write_raises_vc);
+	tcase_add_test(tc, dr7_read_raises_vc);
 	tcase_add_test(tc, invd_raises_vc_0x76);
 	tcase_add_test(tc, wbinvd_raises_vc_0x89);
 	tcase_add_test(tc, monitor_raises_vc);
