@@ -8,15 +8,25 @@
 #include <string.h>
 
 #include "emu.h"
+#include "hostio.h"
 #include "trace_read.h"
 
 static const char usage_export[] =
-	"usage: veil-trace export FILE --chrome OUT.json\n"
+	"usage: veil-trace export FILE --chrome OUT.json [--no-vc]\n"
 	"Writes the Chrome trace-event format (JSON) that Perfetto (ui.perfetto.dev) and\n"
-	"chrome://tracing open: one track per vCPU, a duration slice for every stay in a\n"
-	"domain (VMPL), instant events for faults (#VC, #NPF, exceptions, the monitor's\n"
-	"fault policy), SVSM calls and the end of the run. The time axis is the record\n"
-	"number (1 record = 1 us), so with --trace-insns it counts instructions.\n";
+	"chrome://tracing open: one track per vCPU with\n"
+	"  - a duration slice for every stay in a domain (VMPL0..VMPL3),\n"
+	"  - inside it, a duration slice for every SVSM call, named by protocol and call\n"
+	"    (\"log APPEND\", \"core PVALIDATE\"), from the call to its result,\n"
+	"  - instant events for faults (#VC, #NPF, exceptions, the monitor's fault\n"
+	"    policy) and the end of the run.\n"
+	"Time: guest instructions when the run counted them exactly (--max-insns or\n"
+	"--trace-insns), otherwise record numbers; one unit is shown as 1 ns, so the\n"
+	"viewer's numbers read as instructions (or records).\n"
+	"  --chrome OUT   the output file (not FILE itself); written to a temporary\n"
+	"                 file and renamed, so a failed export leaves no partial file\n"
+	"  --no-vc        leave out the #VC instants (frequent with console output)\n"
+	"Exit status: 0 written, 1 unreadable trace or failed write, 2 bad command line.\n";
 
 static const char usage_step[] =
 	"usage: veil-trace step FILE [N]\n"
@@ -61,6 +71,19 @@ struct stay {
 	uint64_t start, first;
 };
 
+struct call {
+	bool open;
+	uint64_t start, first, protocol, call;
+};
+
+struct chrome {
+	FILE *f;
+	bool first, no_vc, icount;
+	struct stay stays[256];
+	struct call calls[256];
+	struct hio_progress progress;
+};
+
 static void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
@@ -77,17 +100,62 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void slice(FILE *f, unsigned vcpu, struct stay *s, uint64_t end, bool *first)
+/* Chrome timestamps are microseconds: one unit (instruction or record) is
+ * written as 1 ns. */
+static void ts(FILE *f, const char *key, uint64_t units)
 {
+	fprintf(f, ",\"%s\":%" PRIu64 ".%03u", key, units / 1000, (unsigned)(units % 1000));
+}
+
+static uint64_t clock_of(const struct chrome *c, const struct trace_rec *r)
+{
+	return c->icount ? r->icount : r->seq;
+}
+
+static void sep(struct chrome *c)
+{
+	fputs(c->first ? "\n" : ",\n", c->f);
+	c->first = false;
+}
+
+static void stay_end(struct chrome *c, unsigned vcpu, uint64_t end)
+{
+	struct stay *s = &c->stays[vcpu];
+
 	if (!s->open)
 		return;
-	fprintf(f,
-		"%s\n{\"name\":\"VMPL%u\",\"cat\":\"domain\",\"ph\":\"X\",\"ts\":%" PRIu64
-		",\"dur\":%" PRIu64
-		",\"pid\":1,\"tid\":%u,\"args\":{\"vmpl\":%u,\"first_record\":%" PRIu64 "}}",
-		*first ? "" : ",", s->vmpl, s->start, end - s->start, vcpu, s->vmpl, s->first);
-	*first = false;
+	sep(c);
+	fprintf(c->f, "{\"name\":\"VMPL%u\",\"cat\":\"domain\",\"ph\":\"X\"", s->vmpl);
+	ts(c->f, "ts", s->start);
+	ts(c->f, "dur", end - s->start);
+	fprintf(c->f, ",\"pid\":1,\"tid\":%u,\"args\":{\"vmpl\":%u,\"first_record\":%" PRIu64 "}}",
+		vcpu, s->vmpl, s->first);
 	s->open = false;
+}
+
+/* An SVSM call as a slice from TR_MCALL to its TR_MCALL_RET (or the end). */
+static void call_end(struct chrome *c, unsigned vcpu, uint64_t end, const struct trace_mon *ret)
+{
+	struct call *k = &c->calls[vcpu];
+	char name[64];
+
+	if (!k->open)
+		return;
+	trace_call_name(k->protocol, k->call, name, sizeof(name));
+	sep(c);
+	fprintf(c->f, "{\"name\":");
+	json_str(c->f, name);
+	fprintf(c->f, ",\"cat\":\"svsm\",\"ph\":\"X\"");
+	ts(c->f, "ts", k->start);
+	ts(c->f, "dur", end - k->start);
+	fprintf(c->f,
+		",\"pid\":1,\"tid\":%u,\"args\":{\"protocol\":\"0x%" PRIx64 "\",\"call\":%" PRIu64
+		",\"first_record\":%" PRIu64,
+		vcpu, k->protocol, k->call, k->first);
+	if (ret)
+		fprintf(c->f, ",\"result\":\"0x%" PRIx64 "\"", ret->a);
+	fprintf(c->f, "}}");
+	k->open = false;
 }
 
 static const char *instant_cat(unsigned type)
@@ -98,8 +166,6 @@ static const char *instant_cat(unsigned type)
 	case TR_EXCEPTION:
 	case TR_MFAULT:
 		return "fault";
-	case TR_MCALL:
-		return "call";
 	case TR_END:
 		return "end";
 	default:
@@ -107,118 +173,148 @@ static const char *instant_cat(unsigned type)
 	}
 }
 
-static void instant(FILE *f, const struct trace_rec *r, bool *first)
+static void instant(struct chrome *c, const struct trace_rec *r)
 {
 	const char *cat = instant_cat(r->type);
-	char d[400], name[64];
+	char d[400];
 
-	if (!cat)
+	if (!cat || (c->no_vc && r->type == TR_VC))
 		return;
 	trace_describe(r, d, sizeof(d));
-	if (r->type == TR_MCALL) {
-		const struct trace_mon *m = (const void *)(r + 1);
-
-		snprintf(name, sizeof(name), "call %#" PRIx64 ":%" PRIu64, m->a >> 32,
-			 m->a & (uint64_t)0xFFFFFFFF);
-	} else {
-		snprintf(name, sizeof(name), "%s", trace_type_name(r->type));
-	}
-	fprintf(f, "%s\n{\"name\":", *first ? "" : ",");
-	json_str(f, name);
-	fprintf(f,
-		",\"cat\":\"%s\",\"ph\":\"i\",\"s\":\"t\",\"ts\":%" PRIu64
+	sep(c);
+	fprintf(c->f, "{\"name\":");
+	json_str(c->f, trace_type_name(r->type));
+	fprintf(c->f, ",\"cat\":\"%s\",\"ph\":\"i\",\"s\":\"t\"", cat);
+	ts(c->f, "ts", clock_of(c, r));
+	fprintf(c->f,
 		",\"pid\":1,\"tid\":%u,\"args\":{\"record\":%" PRIu64
 		",\"vmpl\":%u,\"rip\":\"%#" PRIx64 "\",\"detail\":",
-		cat, r->seq, r->vcpu, r->seq, r->vmpl, r->rip);
-	json_str(f, d);
-	fprintf(f, "}}");
-	*first = false;
+		r->vcpu, r->seq, r->vmpl, r->rip);
+	json_str(c->f, d);
+	fprintf(c->f, "}}");
 }
 
-static int write_chrome(const struct tfile *t, FILE *f)
+static void chrome_rec(struct chrome *c, const struct trace_rec *r, bool *seen)
 {
-	static struct stay stays[256];
-	bool first = true, seen[256] = { false };
-	uint64_t i;
+	struct stay *s = &c->stays[r->vcpu];
+	const struct trace_mon *mon = (const void *)(r + 1);
+	uint64_t now = clock_of(c, r);
+
+	if (!seen[r->vcpu]) {
+		sep(c);
+		fprintf(c->f,
+			"{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%u,"
+			"\"args\":{\"name\":\"vCPU %u\"}}",
+			r->vcpu, r->vcpu);
+		seen[r->vcpu] = true;
+	}
+	if (r->type == TR_SWITCH) {
+		const struct trace_switch *sw = (const void *)(r + 1);
+
+		if (!sw->result) {
+			if (!s->open)
+				*s = (struct stay){ true, sw->from, now, r->seq };
+			call_end(c, r->vcpu, now, NULL); /* left VMPL0 without a result */
+			stay_end(c, r->vcpu, now);
+			*s = (struct stay){ true, sw->to, now, r->seq };
+		}
+	} else if (!s->open && r->type != TR_RMP) {
+		*s = (struct stay){ true, r->vmpl, now, r->seq };
+	}
+	if (r->type == TR_MCALL) {
+		call_end(c, r->vcpu, now, NULL);
+		c->calls[r->vcpu] =
+			(struct call){ true, now, r->seq, mon->a >> 32, mon->a & 0xFFFFFFFFULL };
+	} else if (r->type == TR_MCALL_RET) {
+		call_end(c, r->vcpu, now, mon);
+	}
+	instant(c, r);
+}
+
+static void write_chrome(const struct tfile *t, struct chrome *c)
+{
+	bool seen[256] = { false };
+	uint64_t i, end = 0;
 	unsigned v;
 
-	memset(stays, 0, sizeof(stays));
-	fprintf(f, "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"clock\":\"record number\","
-		   "\"source\":");
-	json_str(f, t->path);
-	fprintf(f, "},\"traceEvents\":[");
+	c->first = true;
+	c->icount = t->h.fh->flags & TRACE_F_ICOUNT;
+	fprintf(c->f, "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"clock\":\"%s\",\"source\":",
+		c->icount ? "guest instructions (shown as 1 ns each)" :
+			    "record number (shown as 1 ns each)");
+	json_str(c->f, t->path);
+	fprintf(c->f, "},\"traceEvents\":[");
 	for (i = 0; i < t->n; i++) {
-		const struct trace_rec *r = tf_rec(t, i);
-		struct stay *s = &stays[r->vcpu];
-
-		if (!seen[r->vcpu]) {
-			fprintf(f,
-				"%s\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%u,"
-				"\"args\":{\"name\":\"vCPU %u\"}}",
-				first ? "" : ",", r->vcpu, r->vcpu);
-			first = false;
-			seen[r->vcpu] = true;
-		}
-		if (r->type == TR_SWITCH) {
-			const struct trace_switch *sw = (const void *)(r + 1);
-
-			if (!sw->result) {
-				if (!s->open)
-					*s = (struct stay){ true, sw->from, r->seq, r->seq };
-				slice(f, r->vcpu, s, r->seq, &first);
-				*s = (struct stay){ true, sw->to, r->seq, r->seq };
-			}
-		} else if (!s->open && r->type != TR_RMP) {
-			*s = (struct stay){ true, r->vmpl, r->seq, r->seq };
-		}
-		instant(f, r, &first);
+		chrome_rec(c, tf_rec(t, i), seen);
+		hio_progress(&c->progress, i, t->n);
 	}
-	for (v = 0; v < 256; v++)
-		slice(f, v, &stays[v], t->n, &first);
-	fprintf(f,
-		"%s\n{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{\"name\":\"veil-emu %s\"}}\n]}\n",
-		first ? "" : ",", t->h.fh->mode == TRACE_MODE_RUN ? "run" : "exec");
-	return ferror(f) ? -1 : 0;
+	if (t->n)
+		end = clock_of(c, tf_rec(t, t->n - 1)) + 1;
+	for (v = 0; v < 256; v++) {
+		call_end(c, v, end, NULL);
+		stay_end(c, v, end);
+	}
+	sep(c);
+	fprintf(c->f,
+		"{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{\"name\":\"veil-emu %s\"}}\n]}\n",
+		t->h.fh->mode == TRACE_MODE_RUN ? "run" : "exec");
 }
 
 int cmd_export(int argc, char **argv)
 {
 	const char *file = NULL, *out = NULL;
+	static struct chrome c; /* 12 KiB: not on the stack */
+	struct hio_out o;
 	struct tfile t;
-	FILE *f;
+	char err[600];
 	int i, rc;
 
 	if (help_asked(argc, argv, usage_export))
 		return 0;
+	memset(&c, 0, sizeof(c));
 	for (i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--chrome") && i + 1 < argc) {
 			out = argv[++i];
-		} else if (argv[i][0] != '-' && !file) {
+		} else if (!strcmp(argv[i], "--no-vc")) {
+			c.no_vc = true;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr,
+				"veil-trace: unknown option '%s' (see veil-trace export --help)\n",
+				argv[i]);
+			return 2;
+		} else if (!file) {
 			file = argv[i];
 		} else {
 			fprintf(stderr,
-				"veil-trace: bad argument '%s' (see veil-trace export --help)\n",
+				"veil-trace: export takes one FILE, got '%s' too (see veil-trace "
+				"export --help)\n",
 				argv[i]);
 			return 2;
 		}
 	}
 	if (!file || !out) {
-		fprintf(stderr, "veil-trace: export wants FILE --chrome OUT.json\n");
+		fprintf(stderr, "veil-trace: export wants FILE --chrome OUT.json (see veil-trace "
+				"export --help)\n");
 		return 2;
+	}
+	if (hio_same_file(file, out)) {
+		fprintf(stderr, "veil-trace: the output '%s' is the trace itself\n", out);
+		return 1;
 	}
 	if ((rc = open_or_fail(&t, file)))
 		return rc;
-	f = fopen(out, "w");
-	if (!f) {
-		fprintf(stderr, "veil-trace: cannot create '%s': %s\n", out, strerror(errno));
+	if (hio_out_open(&o, out, 0666, 0, err, sizeof(err))) {
+		fprintf(stderr, "veil-trace: %s\n", err);
 		tf_close(&t);
 		return 1;
 	}
-	rc = write_chrome(&t, f);
-	if (fclose(f) || rc) {
-		fprintf(stderr, "veil-trace: writing '%s' failed\n", out);
-		rc = 1;
-	}
+	c.f = o.f;
+	hio_progress_init(&c.progress, "veil-trace", "exporting");
+	write_chrome(&t, &c);
+	hio_progress_end(&c.progress);
+	rc = hio_out_close(&o, 0, err, sizeof(err)) ? 1 : 0;
+	if (rc)
+		fprintf(stderr, "veil-trace: %s\n", err);
 	tf_close(&t);
 	return rc;
 }

@@ -14,11 +14,16 @@
 
 #include <veil/abi.h>
 
+#include "hostio.h"
 #include "trace_read.h"
 
 static const char usage_main[] =
 	"usage: veil-trace <command> [options] FILE\n"
-	"commands:\n"
+	"       veil-trace --help | --version\n"
+	"Read, search, step through, export and replay the traces that\n"
+	"`veil-emu run|exec --trace FILE` records (docs/trace-format.md).\n"
+	"\n"
+	"Commands:\n"
 	"  summary FILE             counts per event type, vCPU and VMPL; switches per protocol\n"
 	"  list FILE [filters]      one line per record\n"
 	"  show FILE N              all detail of record N\n"
@@ -27,7 +32,13 @@ static const char usage_main[] =
 	"  export FILE --chrome OUT.json   Chrome trace-event JSON (Perfetto, chrome://tracing)\n"
 	"  replay FILE --to N [--gdb PORT] re-run the recorded session up to record N\n"
 	"  help                     this text\n"
-	"Every command takes --help.\n";
+	"Every command takes --help. A trace is read whole into memory (a file rewritten\n"
+	"meanwhile cannot crash the reader) and must be a regular, non-empty file.\n"
+	"\n"
+	"Options:\n"
+	"  -h, --help   print this text and exit\n"
+	"  --version    print the version and exit\n"
+	"\n" HIO_HELP_EXIT;
 
 static const char usage_summary[] =
 	"usage: veil-trace summary FILE\n"
@@ -118,28 +129,6 @@ static int open_trace(struct tfile *t, const char *path)
 }
 
 /* ---- summary -------------------------------------------------------------------- */
-
-static const char *protocol_name(uint64_t p)
-{
-	switch (p) {
-	case SVSM_CORE_PROTOCOL:
-		return "core";
-	case SVSM_ATTEST_PROTOCOL:
-		return "attestation";
-	case VEIL_PROTOCOL_KCI:
-		return "kci";
-	case VEIL_PROTOCOL_MODULE:
-		return "module";
-	case VEIL_PROTOCOL_LOG:
-		return "log";
-	case VEIL_PROTOCOL_ENCLAVE:
-		return "enclave";
-	case VEIL_PROTOCOL_TEST:
-		return "test";
-	default:
-		return "unknown";
-	}
-}
 
 #define MAX_PROTOS 32
 
@@ -249,7 +238,7 @@ static int cmd_summary(int argc, char **argv)
 	for (k = 0; k < npc; k++)
 		printf("  protocol %#-10" PRIx64 " %-12s %10" PRIu64 " switches, %" PRIu64
 		       " calls\n",
-		       pc[k].proto, protocol_name(pc[k].proto), pc[k].switches, pc[k].calls);
+		       pc[k].proto, trace_protocol_name(pc[k].proto), pc[k].switches, pc[k].calls);
 	printf("  no call %26" PRIu64 " switches\n", other);
 	if (end_rec < t.n) {
 		char d[300];
@@ -603,13 +592,19 @@ int main(int argc, char **argv)
 	unsigned i;
 
 	if (argc < 2)
-		return fail("missing command (try veil-trace help)");
-	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		return fail("missing command (see veil-trace --help)");
+	if (!strcmp(argv[1], "help") || hio_is_help(argv[1])) {
 		fputs(usage_main, stdout);
 		return 0;
 	}
+	if (!strcmp(argv[1], "--version")) {
+		hio_print_version("veil-trace");
+		return 0;
+	}
+	if (argv[1][0] == '-')
+		return fail("unknown option '%s' (see veil-trace --help)", argv[1]);
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 2, argv + 2);
-	return fail("unknown command '%s' (try veil-trace help)", argv[1]);
+	return fail("unknown command '%s' (see veil-trace --help)", argv[1]);
 }
