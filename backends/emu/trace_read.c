@@ -196,3 +196,19 @@ void tf_show(const struct tfile *t, uint64_t i, FILE *out)
 	else
 		fprintf(out, "registers: not recorded for this record\n");
 }
+
+void tf_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7F)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}

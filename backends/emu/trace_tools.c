@@ -31,13 +31,21 @@ static const char usage_export[] =
 static const char usage_step[] =
 	"usage: veil-trace step FILE [N]\n"
 	"Interactive stepper, from record N (default 0). Reads commands line by line:\n"
-	"  n, next [K]       forward 1 (or K) records; an empty line repeats the last move\n"
-	"  p, prev [K]       back 1 (or K) records\n"
-	"  g, goto N         record N\n"
-	"  f, find WHAT      next record of type WHAT (e.g. switch, vc, mcall), or whose\n"
-	"                    listing line contains the text WHAT\n"
-	"  s, show           all detail of the current record\n"
-	"  q, quit           leave (so does end of input)\n";
+	"  n, next [K]        forward 1 (or K) records; an empty line repeats the last\n"
+	"                     command\n"
+	"  p, prev [K]        back 1 (or K) records\n"
+	"  g, goto N          record N\n"
+	"  f, find WHAT       next record of type WHAT (switch, vc, mcall, console, ...) or\n"
+	"                     whose listing line contains the text WHAT (console lines\n"
+	"                     included: f \"PASS\" finds the test OS's next result)\n"
+	"  F, rfind WHAT      the same, backwards\n"
+	"  v, vcpu N|all      only stop at records of vCPU N (n, p, f, F); all: every vCPU\n"
+	"  s, show            all detail of the current record\n"
+	"  history            the commands entered so far, numbered\n"
+	"  !N, !!             run command N of the history again, or the last one\n"
+	"  help, ?            this list\n"
+	"  q, quit            leave (so does end of input)\n"
+	"Exit status: 0 after quit or end of input, 1 unreadable trace, 2 bad command line.\n";
 
 static bool help_asked(int argc, char **argv, const char *usage)
 {
@@ -84,22 +92,6 @@ struct chrome {
 	struct hio_progress progress;
 };
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 /* Chrome timestamps are microseconds: one unit (instruction or record) is
  * written as 1 ns. */
 static void ts(FILE *f, const char *key, uint64_t units)
@@ -144,7 +136,7 @@ static void call_end(struct chrome *c, unsigned vcpu, uint64_t end, const struct
 	trace_call_name(k->protocol, k->call, name, sizeof(name));
 	sep(c);
 	fprintf(c->f, "{\"name\":");
-	json_str(c->f, name);
+	tf_json_str(c->f, name);
 	fprintf(c->f, ",\"cat\":\"svsm\",\"ph\":\"X\"");
 	ts(c->f, "ts", k->start);
 	ts(c->f, "dur", end - k->start);
@@ -183,14 +175,14 @@ static void instant(struct chrome *c, const struct trace_rec *r)
 	trace_describe(r, d, sizeof(d));
 	sep(c);
 	fprintf(c->f, "{\"name\":");
-	json_str(c->f, trace_type_name(r->type));
+	tf_json_str(c->f, trace_type_name(r->type));
 	fprintf(c->f, ",\"cat\":\"%s\",\"ph\":\"i\",\"s\":\"t\"", cat);
 	ts(c->f, "ts", clock_of(c, r));
 	fprintf(c->f,
 		",\"pid\":1,\"tid\":%u,\"args\":{\"record\":%" PRIu64
 		",\"vmpl\":%u,\"rip\":\"%#" PRIx64 "\",\"detail\":",
 		r->vcpu, r->seq, r->vmpl, r->rip);
-	json_str(c->f, d);
+	tf_json_str(c->f, d);
 	fprintf(c->f, "}}");
 }
 
@@ -242,7 +234,7 @@ static void write_chrome(const struct tfile *t, struct chrome *c)
 	fprintf(c->f, "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"clock\":\"%s\",\"source\":",
 		c->icount ? "guest instructions (shown as 1 ns each)" :
 			    "record number (shown as 1 ns each)");
-	json_str(c->f, t->path);
+	tf_json_str(c->f, t->path);
 	fprintf(c->f, "},\"traceEvents\":[");
 	for (i = 0; i < t->n; i++) {
 		chrome_rec(c, tf_rec(t, i), seen);
@@ -321,34 +313,59 @@ int cmd_export(int argc, char **argv)
 
 /* ---- step ------------------------------------------------------------------------ */
 
-static void step_print(const struct tfile *t, uint64_t cur)
+#define STEP_HISTORY 256
+
+struct stepper {
+	const struct tfile *t;
+	uint64_t cur;
+	int vcpu; /* -1: every vCPU */
+	char last[512];
+	char *hist[STEP_HISTORY];
+	unsigned nhist;
+};
+
+static void step_print(const struct stepper *st)
 {
 	char line[700];
 
-	tf_line(t, cur, line, sizeof(line));
-	printf("[%" PRIu64 "/%" PRIu64 "] %s\n", cur, t->n - 1, line);
+	tf_line(st->t, st->cur, line, sizeof(line));
+	printf("[%" PRIu64 "/%" PRIu64 "] %s\n", st->cur, st->t->n - 1, line);
 }
 
-/* Next record after cur that has type `what` or whose line contains it. */
-static bool step_find(const struct tfile *t, uint64_t *cur, const char *what)
+static bool step_match(const struct stepper *st, uint64_t i, int type, const char *what)
 {
-	int type = trace_type_from_name(what);
 	char line[700];
-	uint64_t i;
 
-	for (i = *cur + 1; i < t->n; i++) {
-		if (type >= 0) {
-			if (tf_rec(t, i)->type != type)
-				continue;
-		} else {
-			tf_line(t, i, line, sizeof(line));
-			if (!strstr(line, what))
-				continue;
-		}
-		*cur = i;
+	if (st->vcpu >= 0 && tf_rec(st->t, i)->vcpu != st->vcpu)
+		return false;
+	if (!what)
 		return true;
+	if (type >= 0)
+		return tf_rec(st->t, i)->type == type;
+	tf_line(st->t, i, line, sizeof(line));
+	return strstr(line, what) != NULL;
+}
+
+/* The k-th record from cur in direction dir (+1/-1) that matches; false if
+ * there is none (cur is then left where it was). */
+static bool step_move(struct stepper *st, int dir, uint64_t k, const char *what)
+{
+	int type = what ? trace_type_from_name(what) : -1;
+	uint64_t i = st->cur, found = st->cur;
+
+	while (k) {
+		if ((dir > 0 && i + 1 >= st->t->n) || (dir < 0 && i == 0))
+			break;
+		i += dir;
+		if (step_match(st, i, type, what)) {
+			found = i;
+			k--;
+		}
 	}
-	return false;
+	if (found == st->cur)
+		return false;
+	st->cur = found;
+	return true;
 }
 
 static char *trim(char *s)
@@ -370,96 +387,176 @@ static uint64_t count_arg(const char *a)
 	return k ? k : 1;
 }
 
-/* One command; returns false to quit. */
-static bool step_cmd(const struct tfile *t, uint64_t *cur, char *line, char *last)
+static void step_goto(struct stepper *st, const char *arg)
 {
-	char *cmd = trim(line), *arg;
+	char *end;
+	uint64_t n = strtoull(arg, &end, 0);
 
-	if (!*cmd)
-		cmd = last;
-	else
-		snprintf(last, 64, "%.63s", cmd);
-	arg = cmd + strcspn(cmd, " \t");
+	if (!*arg || *end || n >= st->t->n) {
+		printf("goto wants a record number from 0 to %" PRIu64 "\n", st->t->n - 1);
+		return;
+	}
+	st->cur = n;
+	step_print(st);
+}
+
+static void step_vcpu(struct stepper *st, const char *arg)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 0);
+
+	if (!strcmp(arg, "all")) {
+		st->vcpu = -1;
+		printf("stopping at records of every vCPU\n");
+	} else if (*arg && !*end && v < 256) {
+		st->vcpu = (int)v;
+		printf("stopping only at records of vCPU %lu\n", v);
+	} else {
+		printf("vcpu wants a vCPU number or 'all'\n");
+	}
+}
+
+static void step_find(struct stepper *st, int dir, const char *arg)
+{
+	if (!*arg) {
+		printf("%s wants a record type or some text\n", dir > 0 ? "find" : "rfind");
+		return;
+	}
+	if (!step_move(st, dir, 1, arg)) {
+		printf("not found %s record %" PRIu64 ": %s\n", dir > 0 ? "after" : "before",
+		       st->cur, arg);
+		return;
+	}
+	step_print(st);
+}
+
+static void step_history(const struct stepper *st)
+{
+	for (unsigned i = 0; i < st->nhist; i++)
+		printf("%5u  %s\n", i + 1, st->hist[i]);
+}
+
+static void step_remember(struct stepper *st, const char *cmd)
+{
+	if (st->nhist == STEP_HISTORY) {
+		free(st->hist[0]);
+		memmove(st->hist, st->hist + 1, (STEP_HISTORY - 1) * sizeof(st->hist[0]));
+		st->nhist--;
+	}
+	st->hist[st->nhist] = strdup(cmd);
+	if (st->hist[st->nhist])
+		st->nhist++;
+}
+
+/* "!N" / "!!": the history entry to run again, or NULL (message printed). */
+static const char *step_recall(const struct stepper *st, const char *cmd)
+{
+	char *end;
+	unsigned long n = cmd[1] == '!' && !cmd[2] ? st->nhist : strtoul(cmd + 1, &end, 10);
+
+	if (cmd[1] != '!' && (!cmd[1] || *end))
+		n = 0;
+	if (!n || n > st->nhist) {
+		printf("no command %s in the history (history lists them)\n", cmd);
+		return NULL;
+	}
+	printf("%s\n", st->hist[n - 1]);
+	return st->hist[n - 1];
+}
+
+/* One command (already trimmed, not empty); returns false to quit. */
+static bool step_run(struct stepper *st, char *cmd)
+{
+	char *arg = cmd + strcspn(cmd, " \t");
+
 	if (*arg)
 		*arg++ = 0;
 	arg = trim(arg);
 	if (!strcmp(cmd, "q") || !strcmp(cmd, "quit"))
 		return false;
-	if (!strcmp(cmd, "n") || !strcmp(cmd, "next")) {
-		uint64_t k = count_arg(arg);
+	if (!strcmp(cmd, "n") || !strcmp(cmd, "next") || !strcmp(cmd, "p") ||
+	    !strcmp(cmd, "prev")) {
+		int dir = cmd[0] == 'n' ? 1 : -1;
 
-		if (*cur + 1 >= t->n)
-			printf("at the last record\n");
-		*cur = *cur + k < t->n ? *cur + k : t->n - 1;
-	} else if (!strcmp(cmd, "p") || !strcmp(cmd, "prev")) {
-		uint64_t k = count_arg(arg);
-
-		if (!*cur)
-			printf("at the first record\n");
-		*cur = *cur > k ? *cur - k : 0;
+		if (!step_move(st, dir, count_arg(arg), NULL))
+			printf("at the %s record%s\n", dir > 0 ? "last" : "first",
+			       st->vcpu >= 0 ? " of this vCPU" : "");
+		step_print(st);
 	} else if (!strcmp(cmd, "g") || !strcmp(cmd, "goto")) {
-		char *end;
-		uint64_t n = strtoull(arg, &end, 0);
-
-		if (!*arg || *end || n >= t->n) {
-			printf("goto wants a record number from 0 to %" PRIu64 "\n", t->n - 1);
-			return true;
-		}
-		*cur = n;
+		step_goto(st, arg);
 	} else if (!strcmp(cmd, "f") || !strcmp(cmd, "find")) {
-		if (!*arg) {
-			printf("find wants a record type or some text\n");
-			return true;
-		}
-		if (!step_find(t, cur, arg)) {
-			printf("not found after record %" PRIu64 ": %s\n", *cur, arg);
-			return true;
-		}
+		step_find(st, 1, arg);
+	} else if (!strcmp(cmd, "F") || !strcmp(cmd, "rfind")) {
+		step_find(st, -1, arg);
+	} else if (!strcmp(cmd, "v") || !strcmp(cmd, "vcpu")) {
+		step_vcpu(st, arg);
 	} else if (!strcmp(cmd, "s") || !strcmp(cmd, "show")) {
-		tf_show(t, *cur, stdout);
-		return true;
+		tf_show(st->t, st->cur, stdout);
+	} else if (!strcmp(cmd, "history")) {
+		step_history(st);
+	} else if (!strcmp(cmd, "help") || !strcmp(cmd, "?")) {
+		fputs(strchr(usage_step, '\n') + 1, stdout);
 	} else {
-		printf("commands: n [K], p [K], g N, f TYPE|TEXT, s, q (veil-trace step --help)\n");
-		return true;
+		printf("unknown command '%s' (help or ? lists the commands)\n", cmd);
 	}
-	step_print(t, *cur);
 	return true;
+}
+
+/* A line of input: recall, repeat, remember, run. */
+static bool step_line(struct stepper *st, char *line)
+{
+	char buf[512];
+	const char *cmd = trim(line);
+	bool repeat = !*cmd;
+
+	if (repeat)
+		cmd = st->last;
+	if (cmd[0] == '!' && !(cmd = step_recall(st, cmd)))
+		return true;
+	snprintf(buf, sizeof(buf), "%s", cmd);
+	if (!repeat && strcmp(buf, "history"))
+		step_remember(st, buf);
+	snprintf(st->last, sizeof(st->last), "%s", buf);
+	return step_run(st, buf);
 }
 
 int cmd_step(int argc, char **argv)
 {
-	char line[512], last[64] = "n";
+	char line[512];
+	struct stepper st = { .vcpu = -1, .last = "n" };
 	struct tfile t;
-	uint64_t cur = 0;
 	int rc;
 
 	if (help_asked(argc, argv, usage_step))
 		return 0;
 	if (argc < 1 || argc > 2 ||
-	    (argc == 2 &&
-	     (!isdigit((unsigned char)argv[1][0]) || (cur = strtoull(argv[1], NULL, 0), false)))) {
+	    (argc == 2 && (!isdigit((unsigned char)argv[1][0]) ||
+			   (st.cur = strtoull(argv[1], NULL, 0), false)))) {
 		fprintf(stderr, "veil-trace: step wants FILE [N] (see veil-trace step --help)\n");
 		return 2;
 	}
 	if ((rc = open_or_fail(&t, argv[0])))
 		return rc;
+	st.t = &t;
 	if (!t.n) {
 		printf("%s has no records\n", argv[0]);
 		tf_close(&t);
 		return 0;
 	}
-	if (cur >= t.n)
-		cur = t.n - 1;
-	printf("%s: %" PRIu64 " records; n/p/g N/f WHAT/s/q (help: any other word)\n", argv[0],
-	       t.n);
-	step_print(&t, cur);
+	if (st.cur >= t.n)
+		st.cur = t.n - 1;
+	printf("%s: %" PRIu64 " records; n/p/g N/f WHAT/F WHAT/v N/s/history/q (help: ?)\n",
+	       argv[0], t.n);
+	step_print(&st);
 	for (;;) {
 		printf("step> ");
 		fflush(stdout);
-		if (!fgets(line, sizeof(line), stdin) || !step_cmd(&t, &cur, line, last))
+		if (!fgets(line, sizeof(line), stdin) || !step_line(&st, line))
 			break;
 	}
 	printf("\n");
+	for (unsigned i = 0; i < st.nhist; i++)
+		free(st.hist[i]);
 	tf_close(&t);
 	return 0;
 }
