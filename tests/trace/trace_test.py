@@ -13,6 +13,7 @@ import json
 import os
 import pty
 import re
+import resource
 import select
 import shutil
 import signal
@@ -413,6 +414,21 @@ def t_rewrite():
     # A failed export leaves no partial file, and a FIFO is refused.
     p = tool("export", trc, "--chrome", "/dev/full", ok=False)
     check(p.returncode == 1 and "No space left" in p.stderr, "export to /dev/full: %r" % p.stderr)
+    # A write that fails half-way (a full disk: a file-size limit) leaves the
+    # previous export in place and no temporary file behind.
+    prev = os.path.join(A.work, "prev.json")
+    open(prev, "w").write("previous export")
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (512, 512))
+    check(len(tool("export", trc, "--chrome", "/dev/stdout").stdout) > 512, "export too small")
+    p = subprocess.run([A.tool, "export", trc, "--chrome", prev], capture_output=True, text=True,
+                       preexec_fn=limit, timeout=60)
+    check(p.returncode == 1 and "File too large" in p.stderr and p.stderr.count("\n") == 1,
+          "export on a full disk: %d %r" % (p.returncode, p.stderr))
+    check(open(prev).read() == "previous export", "a failed export replaced the old file")
+    check(not [f for f in os.listdir(A.work) if f.startswith(".prev.json.")], "temporary file left")
     fifo = os.path.join(A.work, "fifo.trc")
     if not os.path.exists(fifo):
         os.mkfifo(fifo)
