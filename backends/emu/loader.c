@@ -8,28 +8,12 @@
 #include <veil/boot.h>
 
 #include "emu_run.h"
+#include "hostio.h"
 
 static int fail(char *err, size_t n, const char *path, const char *why)
 {
 	snprintf(err, n, "%s: %s", path, why);
 	return -1;
-}
-
-static int read_all(const char *path, uint8_t **buf, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	long n;
-
-	if (!f)
-		return -1;
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) ||
-	    !(*buf = malloc(n ? (size_t)n : 1)) || fread(*buf, 1, (size_t)n, f) != (size_t)n) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return 0;
 }
 
 int emu_load_elf(struct emu_machine *m, const char *path, struct emu_run_params *p, char *err,
@@ -43,10 +27,9 @@ int emu_load_elf(struct emu_machine *m, const char *path, struct emu_run_params 
 	int rc = -1;
 
 	p->nr_segs = 0;
-	if (read_all(path, &img, &len)) {
-		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+	/* hostio: a FIFO, a directory or an empty file is refused by name. */
+	if (hio_read(path, 0, &img, &len, err, errlen))
 		return -1;
-	}
 	eh = (const Elf64_Ehdr *)img;
 	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG)) {
 		fail(err, errlen, path, "not an ELF file");

@@ -9,6 +9,7 @@
 #include "debug_cli.h"
 #include "emu.h"
 #include "emu_run.h"
+#include "hostio.h"
 
 #define MAX_ITEMS 64
 
@@ -21,6 +22,7 @@ struct range {
 struct load {
 	const char *file;
 	uint64_t gpa, len;
+	uint8_t *buf; /* the file, read whole before the machine exists */
 };
 
 static const char usage_exec[] =
@@ -37,21 +39,86 @@ static const char usage_exec[] =
 	"  --validate GPA:LEN   validate a range with full permissions\n"
 	"  --perm GPA:LEN:VMPL:PERMS  set VMPL 1-3 permissions; PERMS from rwus or -\n"
 	"  --max-insns N        instruction limit (default 100000000)\n" EMU_DBG_CLI_USAGE
-	"Numbers are decimal or 0x-prefixed hexadecimal.\n";
+	"Numbers are decimal or 0x-prefixed hexadecimal. Inputs must be regular, non-empty\n"
+	"files; no output (--trace) may be one of them.\n"
+	"Output: one JSON line: exit (hlt, terminate, npf, exception, limit), reason (the\n"
+	"exit in words, e.g. \"#VC 0x404: page not validated\"), registers and EXITINFO as\n"
+	"numbers and as hex strings (rip and rip_hex, ...); see README.md.\n"
+	"Exit status: 0 the run ended in one of the exits above (the JSON says which),\n"
+	"1 failure (unreadable input, failed write, model error; reason on stderr),\n"
+	"2 bad command line.\n";
 
 static const char usage_main[] =
 	"usage: veil-emu <command> [options]\n"
-	"commands:\n"
+	"       veil-emu --help | --version\n"
+	"The AMD SEV-SNP machine model (RMP, VMPLs, GHCB, #VC, #NPF) on Unicorn.\n"
+	"\n"
+	"Commands:\n"
 	"  run     boot the Veil monitor and an OS (veil-emu run --help)\n"
 	"  exec    run a raw snippet on the bare SNP machine (veil-emu exec --help)\n"
-	"  help    this text\n";
+	"  help    this text\n"
+	"\n"
+	"Options:\n"
+	"  -h, --help   print this text and exit\n"
+	"  --version    print the version and exit\n"
+	"\n"
+	"Exit status: 0 success, 1 failure (the reason is printed on stderr), 2 bad\n"
+	"command line; `run` returns the guest's termination code (veil-emu run --help).\n";
 
 static int fail(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "veil-emu: ");
 	fprintf(stderr, fmt, arg);
 	fputc('\n', stderr);
-	return 2;
+	return VEIL_EXIT_USAGE;
+}
+
+/* A runtime failure (not the command line): one line, status 1. */
+static int fail_run(const char *msg)
+{
+	fprintf(stderr, "veil-emu: %s\n", msg);
+	return VEIL_EXIT_FAIL;
+}
+
+/*
+ * No output may be an input or another output: `--load F --trace F` would
+ * overwrite the image being read, `--com2 F --trace F` interleave two files.
+ * Compared by device and inode (hostio.h), so other spellings of a path are
+ * caught too.
+ */
+struct path_use {
+	const char *path, *option;
+	bool output;
+};
+
+/* Can an output be created? Tried before the machine exists, so that an
+ * unwritable --trace is a one-line failure (status 1) like any other. */
+static int probe_output(const char *path)
+{
+	struct hio_out o;
+	char err[600];
+
+	if (!path)
+		return 0;
+	if (hio_out_open(&o, path, 0666, 0, err, sizeof(err)))
+		return fail_run(err);
+	hio_out_abort(&o);
+	return 0;
+}
+
+static int check_clashes(const struct path_use *u, int n)
+{
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < n; j++)
+			if (i != j && u[i].output && (j < i || !u[j].output) &&
+			    hio_same_file(u[i].path, u[j].path)) {
+				fprintf(stderr,
+					"veil-emu: %s '%s' is the same file as %s '%s'; refusing to "
+					"overwrite it\n",
+					u[i].option, u[i].path, u[j].option, u[j].path);
+				return VEIL_EXIT_USAGE;
+			}
+	return 0;
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -82,51 +149,74 @@ static int split(char *s, char **f, int n)
 	return i;
 }
 
-static int read_file(const char *path, uint8_t **buf, size_t *len)
+static void json_text(const char *key, const char *text)
 {
-	FILE *f = fopen(path, "rb");
-	long n;
+	printf(",\"%s\":\"", key);
+	for (const char *p = text; *p; p++)
+		printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
+	printf("\"");
+}
 
-	if (!f)
-		return -1;
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
-		fclose(f);
-		return -1;
+/* A value as a number and as a hex string: scripts read either. */
+static void json_u64(const char *key, uint64_t v)
+{
+	printf(",\"%s\":%" PRIu64 ",\"%s_hex\":\"0x%" PRIx64 "\"", key, v, key, v);
+}
+
+static void exit_reason(const struct emu_exit *x, char *buf, size_t len)
+{
+	switch (x->kind) {
+	case EMU_EXIT_KIND_NPF:
+		trace_decode_npf(x->exitinfo1, x->exitinfo2, x->vmpl, buf, len);
+		break;
+	case EMU_EXIT_KIND_EXCEPTION:
+		trace_decode_exception(x->vector, x->has_error_code, x->error_code, buf, len);
+		break;
+	case EMU_EXIT_KIND_TERMINATE:
+		snprintf(buf, len, "termination request: reason set %u, code %u", x->reason_set,
+			 x->reason_code);
+		break;
+	case EMU_EXIT_KIND_LIMIT:
+		snprintf(buf, len, "instruction limit reached after %" PRIu64 " instructions",
+			 x->insns);
+		break;
+	case EMU_EXIT_KIND_HLT:
+		snprintf(buf, len, "HLT at VMPL%u CPL%u", x->vmpl, x->cpl);
+		break;
+	default:
+		snprintf(buf, len, "%s", x->message[0] ? x->message : emu_exit_kind_name(x->kind));
+		break;
 	}
-	*buf = malloc(n ? n : 1);
-	*len = n;
-	if (!*buf || fread(*buf, 1, n, f) != (size_t)n) {
-		free(*buf);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	return 0;
 }
 
 static void print_exit(const struct emu_exit *x)
 {
-	printf("{\"exit\":\"%s\",\"rip\":%" PRIu64 ",\"rax\":%" PRIu64 ",\"rbx\":%" PRIu64
-	       ",\"rcx\":%" PRIu64 ",\"rdx\":%" PRIu64 ",\"rflags\":%" PRIu64
-	       ",\"vmpl\":%u,\"cpl\":%u,\"vcpu\":%u,\"insns\":%" PRIu64,
-	       emu_exit_kind_name(x->kind), x->rip, x->rax, x->rbx, x->rcx, x->rdx, x->rflags,
-	       x->vmpl, x->cpl, x->vcpu, x->insns);
-	if (x->kind == EMU_EXIT_KIND_NPF)
-		printf(",\"exitinfo1\":%" PRIu64 ",\"exitinfo2\":%" PRIu64, x->exitinfo1,
-		       x->exitinfo2);
+	char reason[200];
+
+	exit_reason(x, reason, sizeof(reason));
+	printf("{\"exit\":\"%s\"", emu_exit_kind_name(x->kind));
+	json_text("reason", reason);
+	json_u64("rip", x->rip);
+	json_u64("rax", x->rax);
+	json_u64("rbx", x->rbx);
+	json_u64("rcx", x->rcx);
+	json_u64("rdx", x->rdx);
+	json_u64("rflags", x->rflags);
+	printf(",\"vmpl\":%u,\"cpl\":%u,\"vcpu\":%u,\"insns\":%" PRIu64, x->vmpl, x->cpl, x->vcpu,
+	       x->insns);
+	if (x->kind == EMU_EXIT_KIND_NPF) {
+		json_u64("exitinfo1", x->exitinfo1);
+		json_u64("exitinfo2", x->exitinfo2);
+	}
 	if (x->kind == EMU_EXIT_KIND_EXCEPTION) {
 		printf(",\"vector\":%d", x->vector);
 		if (x->has_error_code)
-			printf(",\"error_code\":%" PRIu64, x->error_code);
+			json_u64("error_code", x->error_code);
 	}
 	if (x->kind == EMU_EXIT_KIND_TERMINATE)
 		printf(",\"reason_set\":%u,\"reason_code\":%u", x->reason_set, x->reason_code);
-	if (x->message[0]) {
-		printf(",\"message\":\"");
-		for (const char *p = x->message; *p; p++)
-			printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
-		printf("\"");
-	}
+	if (x->message[0])
+		json_text("message", x->message);
 	printf("}\n");
 }
 
@@ -136,6 +226,21 @@ static void print_exit(const struct emu_exit *x)
  * was taken here, 0 when the command must handle it (with *value set), or -1
  * with the exit status in *status.
  */
+/* The options of each command that take a value (for the message when the
+ * value is missing; everything else is an unknown option). */
+static const char *const exec_valued[] = { "--load",	 "--entry", "--vmpl",	   "--cpl", "--mem",
+					   "--validate", "--perm",  "--max-insns", NULL };
+static const char *const run_valued[] = { "--kernel", "--com2",	     "--cmdline",  "--vcpus",
+					  "--mem",    "--max-insns", "--log-size", NULL };
+
+static bool listed(const char *const *list, const char *o)
+{
+	for (; *list; list++)
+		if (!strcmp(*list, o))
+			return true;
+	return false;
+}
+
 static int common_option(struct emu_dbg_cli *dc, int argc, char **argv, int *i, const char *usage,
 			 const char *cmd, char **value, int *status)
 {
@@ -155,9 +260,14 @@ static int common_option(struct emu_dbg_cli *dc, int argc, char **argv, int *i, 
 		*status = 0;
 		return -1;
 	}
-	if (!a) {
-		fprintf(stderr, "veil-emu: option %s needs a value (see veil-emu %s --help)\n", o,
-			cmd);
+	if (!a || !listed(strcmp(cmd, "exec") ? run_valued : exec_valued, o)) {
+		if (listed(strcmp(cmd, "exec") ? run_valued : exec_valued, o))
+			fprintf(stderr,
+				"veil-emu: option %s needs a value (see veil-emu %s --help)\n", o,
+				cmd);
+		else
+			fprintf(stderr, "veil-emu: unknown option '%s' (see veil-emu %s --help)\n",
+				o, cmd);
 		*status = 2;
 		return -1;
 	}
@@ -166,16 +276,193 @@ static int common_option(struct emu_dbg_cli *dc, int argc, char **argv, int *i, 
 	return 0;
 }
 
-static int cmd_exec(int argc, char **argv)
-{
+struct exec_opts {
 	struct load loads[MAX_ITEMS];
 	struct range vals[MAX_ITEMS], perms[MAX_ITEMS];
-	int nl = 0, nv = 0, np = 0, i;
-	uint64_t entry = 0, mem = 16, max = 100000000, vmpl = 0, cpl = 0;
-	bool have_entry = false;
-	char err[160];
-	struct emu_dbg_cli dc;
+	int nl, nv, np;
+	uint64_t entry, mem, max, vmpl, cpl;
+	bool have_entry;
+};
 
+static int exec_range(struct exec_opts *x, const char *o, const char *a)
+{
+	bool perm = o[2] == 'p';
+	char *f[4], copy[256];
+	struct range *r = perm ? &x->perms[x->np] : &x->vals[x->nv];
+	uint64_t v = 0;
+
+	if ((perm ? x->np : x->nv) == MAX_ITEMS)
+		return fail("too many %s options", o);
+	snprintf(copy, sizeof(copy), "%s", a);
+	if (split(copy, f, 4) != (perm ? 4 : 2) || parse_u64(f[0], &r->gpa) ||
+	    parse_u64(f[1], &r->len) || !r->len || (r->gpa | r->len) & 0xFFF)
+		return fail(
+			perm ? "--perm wants GPA:LEN:VMPL:PERMS with page-aligned GPA and LEN, got '%s'" :
+			       "--validate wants GPA:LEN with page-aligned GPA and LEN, got '%s'",
+			a);
+	if (!perm) {
+		x->nv++;
+		return 0;
+	}
+	if (parse_u64(f[2], &v) || v < 1 || v > 3)
+		return fail("--perm VMPL must be 1, 2 or 3 in '%s'", a);
+	r->vmpl = v;
+	r->perms = emu_parse_perms(f[3]);
+	if (r->perms < 0)
+		return fail("--perm PERMS must be letters from 'rwus' or '-', got '%s'", f[3]);
+	x->np++;
+	return 0;
+}
+
+/* One exec option with its value; 0 or the exit status. */
+static int exec_option(struct exec_opts *x, const char *o, char *a)
+{
+	if (!strcmp(o, "--load")) {
+		char *at = strrchr(a, '@');
+
+		if (x->nl == MAX_ITEMS)
+			return fail("too many %s options", o);
+		if (!at || at == a || parse_u64(at + 1, &x->loads[x->nl].gpa))
+			return fail("--load wants FILE@GPA, got '%s'", a);
+		*at = 0;
+		x->loads[x->nl++].file = a;
+	} else if (!strcmp(o, "--entry")) {
+		if (parse_u64(a, &x->entry))
+			return fail("bad --entry address '%s'", a);
+		x->have_entry = true;
+	} else if (!strcmp(o, "--vmpl")) {
+		if (parse_u64(a, &x->vmpl) || x->vmpl > 3)
+			return fail("--vmpl must be 0, 1, 2 or 3, got '%s'", a);
+	} else if (!strcmp(o, "--cpl")) {
+		if (parse_u64(a, &x->cpl) || (x->cpl != 0 && x->cpl != 3))
+			return fail("--cpl must be 0 or 3, got '%s'", a);
+	} else if (!strcmp(o, "--mem")) {
+		if (parse_u64(a, &x->mem) || x->mem < 2 || x->mem % 2 || x->mem > 65536)
+			return fail("--mem must be an even number of MiB from 2 to 65536, got '%s'",
+				    a);
+	} else if (!strcmp(o, "--max-insns")) {
+		if (parse_u64(a, &x->max) || !x->max)
+			return fail("--max-insns must be a positive number, got '%s'", a);
+	} else if (!strcmp(o, "--validate") || !strcmp(o, "--perm")) {
+		return exec_range(x, o, a);
+	} else {
+		return fail("unknown option '%s' (see veil-emu exec --help)", o);
+	}
+	return 0;
+}
+
+/* Read every --load file before the machine (and the trace) exist. */
+static int exec_read(struct exec_opts *x, const struct emu_dbg_cli *dc)
+{
+	struct path_use u[MAX_ITEMS + 1];
+	char err[512];
+	int i, n = 0;
+
+	for (i = 0; i < x->nl; i++)
+		u[n++] = (struct path_use){ x->loads[i].file, "--load", false };
+	if (dc->trace)
+		u[n++] = (struct path_use){ dc->trace, "--trace", true };
+	if (check_clashes(u, n))
+		return VEIL_EXIT_USAGE;
+	if (probe_output(dc->trace))
+		return VEIL_EXIT_FAIL;
+	for (i = 0; i < x->nl; i++) {
+		size_t len;
+
+		if (hio_read(x->loads[i].file, 0, &x->loads[i].buf, &len, err, sizeof(err)))
+			return fail_run(err);
+		x->loads[i].len = len;
+	}
+	return 0;
+}
+
+/* Copy the images into guest memory and set the RMP; 0 or the exit status. */
+static int exec_place(struct emu_machine *m, struct exec_opts *x)
+{
+	int i, j;
+
+	for (i = 0; i < x->nl; i++) {
+		struct load *l = &x->loads[i];
+		void *dst = emu_gpa_ptr(m, l->gpa, l->len);
+		uint64_t first = l->gpa & ~0xFFFULL, end = (l->gpa + l->len + 0xFFF) & ~0xFFFULL;
+
+		if (!dst) {
+			fprintf(stderr,
+				"veil-emu: '%s' (%" PRIu64 " bytes) at %#" PRIx64
+				" does not fit in %" PRIu64 " MiB of guest memory\n",
+				l->file, l->len, l->gpa, x->mem);
+			return VEIL_EXIT_USAGE;
+		}
+		for (j = 0; j < i; j++)
+			if (l->gpa < x->loads[j].gpa + x->loads[j].len &&
+			    x->loads[j].gpa < l->gpa + l->len) {
+				fprintf(stderr,
+					"veil-emu: --load '%s' at %#" PRIx64
+					" overlaps --load '%s' at %#" PRIx64 "\n",
+					l->file, l->gpa, x->loads[j].file, x->loads[j].gpa);
+				return VEIL_EXIT_USAGE;
+			}
+		memcpy(dst, l->buf, l->len);
+		emu_rmp_assign(m, first, end - first, true);
+	}
+	for (i = 0; i < x->nv; i++)
+		if (emu_rmp_assign(m, x->vals[i].gpa, x->vals[i].len, true)) {
+			fprintf(stderr,
+				"veil-emu: --validate range %#" PRIx64 "+%#" PRIx64
+				" is outside guest memory\n",
+				x->vals[i].gpa, x->vals[i].len);
+			return VEIL_EXIT_USAGE;
+		}
+	for (i = 0; i < x->np; i++)
+		if (emu_rmp_set_perms(m, x->perms[i].gpa, x->perms[i].len, x->perms[i].vmpl,
+				      x->perms[i].perms)) {
+			fprintf(stderr,
+				"veil-emu: --perm range %#" PRIx64 "+%#" PRIx64
+				" is outside guest memory\n",
+				x->perms[i].gpa, x->perms[i].len);
+			return VEIL_EXIT_USAGE;
+		}
+	return 0;
+}
+
+static int exec_machine(struct exec_opts *x, struct emu_dbg_cli *dc)
+{
+	struct emu_config cfg = {
+		.mem_size = x->mem << 20, .nr_vcpus = 4, .count_insns = true, .max_insns = x->max
+	};
+	struct emu_start st = { .rip = x->entry, .vmpl = x->vmpl, .cpl = x->cpl };
+	char err[160];
+	struct emu_machine *m = emu_create(&cfg, err, sizeof(err));
+	struct emu_exit ex;
+	int rc = VEIL_EXIT_USAGE;
+
+	if (!m)
+		return fail("%s", err);
+	if (emu_dbg_cli_attach(dc, m, TRACE_MODE_EXEC, NULL) || (rc = exec_place(m, x)))
+		goto out;
+	if (emu_exec(m, &st, &ex)) {
+		fprintf(stderr, "veil-emu: %s\n", ex.message);
+		rc = VEIL_EXIT_FAIL;
+		goto out;
+	}
+	if (!dc->replay)
+		print_exit(&ex);
+	rc = ex.kind == EMU_EXIT_KIND_ERROR ? VEIL_EXIT_FAIL : 0;
+out:
+	rc = emu_dbg_cli_finish(dc, m, rc);
+	emu_destroy(m);
+	return rc;
+}
+
+static int cmd_exec(int argc, char **argv)
+{
+	static struct exec_opts x; /* 5 KiB of tables: not on the stack */
+	struct emu_dbg_cli dc;
+	int i, rc;
+
+	memset(&x, 0, sizeof(x));
+	x.mem = 16;
+	x.max = 100000000;
 	emu_dbg_cli_init(&dc, argc, argv);
 	for (i = 0; i < argc; i++) {
 		const char *o = argv[i];
@@ -184,150 +471,18 @@ static int cmd_exec(int argc, char **argv)
 
 		if (c < 0)
 			return st;
-		if (c)
-			continue;
-		if (!strcmp(o, "--load")) {
-			char *at = strrchr(a, '@');
-
-			if (nl == MAX_ITEMS)
-				return fail("too many %s options", o);
-			if (!at || at == a || parse_u64(at + 1, &loads[nl].gpa))
-				return fail("--load wants FILE@GPA, got '%s'", a);
-			*at = 0;
-			loads[nl++].file = a;
-		} else if (!strcmp(o, "--entry")) {
-			if (parse_u64(a, &entry))
-				return fail("bad --entry address '%s'", a);
-			have_entry = true;
-		} else if (!strcmp(o, "--vmpl")) {
-			if (parse_u64(a, &vmpl) || vmpl > 3)
-				return fail("--vmpl must be 0, 1, 2 or 3, got '%s'", a);
-		} else if (!strcmp(o, "--cpl")) {
-			if (parse_u64(a, &cpl) || (cpl != 0 && cpl != 3))
-				return fail("--cpl must be 0 or 3, got '%s'", a);
-		} else if (!strcmp(o, "--mem")) {
-			if (parse_u64(a, &mem) || mem < 2 || mem % 2 || mem > 65536)
-				return fail(
-					"--mem must be an even number of MiB from 2 to 65536, got '%s'",
-					a);
-		} else if (!strcmp(o, "--max-insns")) {
-			if (parse_u64(a, &max) || !max)
-				return fail("--max-insns must be a positive number, got '%s'", a);
-		} else if (!strcmp(o, "--validate") || !strcmp(o, "--perm")) {
-			bool perm = o[2] == 'p';
-			char *f[4], copy[256];
-			struct range *r = perm ? &perms[np] : &vals[nv];
-			uint64_t v = 0;
-
-			if ((perm ? np : nv) == MAX_ITEMS)
-				return fail("too many %s options", o);
-			snprintf(copy, sizeof(copy), "%s", a);
-			if (split(copy, f, 4) != (perm ? 4 : 2) || parse_u64(f[0], &r->gpa) ||
-			    parse_u64(f[1], &r->len) || !r->len || (r->gpa | r->len) & 0xFFF)
-				return fail(
-					perm ? "--perm wants GPA:LEN:VMPL:PERMS with page-aligned GPA and LEN, got '%s'" :
-					       "--validate wants GPA:LEN with page-aligned GPA and LEN, got '%s'",
-					a);
-			if (perm) {
-				if (parse_u64(f[2], &v) || v < 1 || v > 3)
-					return fail("--perm VMPL must be 1, 2 or 3 in '%s'", a);
-				r->vmpl = v;
-				r->perms = emu_parse_perms(f[3]);
-				if (r->perms < 0)
-					return fail(
-						"--perm PERMS must be letters from 'rwus' or '-', got '%s'",
-						f[3]);
-				np++;
-			} else {
-				nv++;
-			}
-		} else {
-			return fail("unknown option '%s' (see veil-emu exec --help)", o);
-		}
+		if (!c && (rc = exec_option(&x, o, a)))
+			return rc;
 	}
-	if (!nl)
+	if (!x.nl)
 		return fail("%s", "exec needs at least one --load FILE@GPA");
-	if (!have_entry)
+	if (!x.have_entry)
 		return fail("%s", "exec needs --entry ADDR");
-
-	struct emu_config cfg = {
-		.mem_size = mem << 20, .nr_vcpus = 4, .count_insns = true, .max_insns = max
-	};
-	struct emu_machine *m = emu_create(&cfg, err, sizeof(err));
-	struct emu_exit x;
-	struct emu_start st = { .rip = entry, .vmpl = vmpl, .cpl = cpl };
-	int rc = 2;
-
-	if (!m)
-		return fail("%s", err);
-	if (emu_dbg_cli_attach(&dc, m, TRACE_MODE_EXEC, NULL))
-		goto out;
-	for (i = 0; i < nl; i++) {
-		uint8_t *buf;
-		size_t len;
-		uint64_t first, end;
-		void *dst;
-
-		if (read_file(loads[i].file, &buf, &len)) {
-			fprintf(stderr, "veil-emu: cannot read '%s': %s\n", loads[i].file,
-				strerror(errno));
-			goto out;
-		}
-		dst = len ? emu_gpa_ptr(m, loads[i].gpa, len) : NULL;
-		if (!dst) {
-			fprintf(stderr,
-				"veil-emu: '%s' (%zu bytes) at %#" PRIx64
-				" does not fit in %" PRIu64 " MiB of guest memory\n",
-				loads[i].file, len, loads[i].gpa, mem);
-			free(buf);
-			goto out;
-		}
-		loads[i].len = len;
-		for (int j = 0; j < i; j++) {
-			if (loads[i].gpa < loads[j].gpa + loads[j].len &&
-			    loads[j].gpa < loads[i].gpa + len) {
-				fprintf(stderr,
-					"veil-emu: --load '%s' at %#" PRIx64
-					" overlaps --load '%s' at %#" PRIx64 "\n",
-					loads[i].file, loads[i].gpa, loads[j].file, loads[j].gpa);
-				free(buf);
-				goto out;
-			}
-		}
-		memcpy(dst, buf, len);
-		free(buf);
-		first = loads[i].gpa & ~0xFFFULL;
-		end = (loads[i].gpa + len + 0xFFF) & ~0xFFFULL;
-		emu_rmp_assign(m, first, end - first, true);
-	}
-	for (i = 0; i < nv; i++)
-		if (emu_rmp_assign(m, vals[i].gpa, vals[i].len, true)) {
-			fprintf(stderr,
-				"veil-emu: --validate range %#" PRIx64 "+%#" PRIx64
-				" is outside guest memory\n",
-				vals[i].gpa, vals[i].len);
-			goto out;
-		}
-	for (i = 0; i < np; i++)
-		if (emu_rmp_set_perms(m, perms[i].gpa, perms[i].len, perms[i].vmpl,
-				      perms[i].perms)) {
-			fprintf(stderr,
-				"veil-emu: --perm range %#" PRIx64 "+%#" PRIx64
-				" is outside guest memory\n",
-				perms[i].gpa, perms[i].len);
-			goto out;
-		}
-	if (emu_exec(m, &st, &x)) {
-		fprintf(stderr, "veil-emu: %s\n", x.message);
-		rc = 1;
-		goto out;
-	}
-	if (!dc.replay)
-		print_exit(&x);
-	rc = x.kind == EMU_EXIT_KIND_ERROR ? 1 : 0;
-out:
-	rc = emu_dbg_cli_finish(&dc, m, rc);
-	emu_destroy(m);
+	rc = exec_read(&x, &dc);
+	if (!rc)
+		rc = exec_machine(&x, &dc);
+	for (i = 0; i < x.nl; i++)
+		free(x.loads[i].buf);
 	return rc;
 }
 
@@ -340,28 +495,166 @@ static const char usage_run[] =
 	"  --kernel ELF    OS image: an ELF64 x86-64 executable (guest/include/veil/boot.h);\n"
 	"                  default: the built-in test OS\n"
 	"  --vcpus N       vCPUs, 1-64 (default 1)\n"
-	"  --mem MiB       guest memory, an even number from 16 to 12288 (default 64);\n"
-	"                  the monitor owns the top 8 MiB\n"
+	"  --mem MiB       guest memory, an even number from 16 to 7424 (default 64);\n"
+	"                  the monitor owns the top 8 MiB, which holds 1 KiB of page table\n"
+	"                  per MiB of guest memory, the secure log and 512 KiB of its own,\n"
+	"                  so with --log-size L the limit is 7680 - L/1024\n"
 	"  --cmdline STR   handed to the OS in its boot info (the test OS takes test=NAME)\n"
 	"  --max-insns N   stop after N guest instructions (exact counting; slower)\n"
 	"  --com2 FILE     write what the OS sends to serial port COM2 (0x2F8) to FILE\n"
 	"                  (the test OS dumps its secure log there)\n"
 	"  --log-size BYTES  room for secure log records, 1 to 4194304 (rounded up to\n"
 	"                  pages; default: the monitor's, 256 KiB)\n" EMU_DBG_CLI_USAGE
+	"Inputs (--kernel) must be regular, non-empty files; no output (--com2, --trace)\n"
+	"may be an input or the other output.\n"
 	"Exit status: the termination code when the OS or the monitor ends the run through\n"
 	"the GHCB with reason set 2 (0 ok, 1 self-test failed, 4 violation stopped by the\n"
-	"monitor, 5 monitor failure); 1 for any other end; 2 for bad options or images.\n";
+	"monitor, 5 monitor failure); 1 for any other end or a failure of veil-emu itself\n"
+	"(unreadable image, failed write; reason on stderr); 2 for a bad command line.\n";
 
-static int cmd_run(int argc, char **argv)
+struct run_opts {
+	const char *kernel, *cmdline, *com2;
+	uint64_t vcpus, mem, max, log_size;
+};
+
+/* The monitor's 8 MiB region (VEIL_MONITOR_SIZE) holds its page-ownership
+ * table (4 bytes per 4 KiB page: 1 KiB per MiB of guest memory), the secure
+ * log's store and about 300 KiB of its own (VMSAs, stacks, service state;
+ * measured with 64 vCPUs). Beyond this the monitor cannot start. */
+#define RUN_MON_KIB ((uint64_t)8192)
+#define RUN_MON_OWN_KIB ((uint64_t)512)
+#define RUN_LOG_DEFAULT ((uint64_t)262144)
+
+static int run_mem_fits(const struct run_opts *r)
 {
-	const char *kernel = VEIL_TESTOS_PATH, *cmdline = "", *com2 = NULL;
-	uint64_t vcpus = 1, mem = 64, max = 0, log_size = 0;
+	uint64_t log = r->log_size ? (r->log_size + 4095) & ~4095ULL : RUN_LOG_DEFAULT;
+	uint64_t max = RUN_MON_KIB - RUN_MON_OWN_KIB - log / 1024;
+
+	if (r->mem <= max)
+		return 0;
+	fprintf(stderr,
+		"veil-emu: --mem %" PRIu64
+		" does not fit the monitor's 8 MiB region with a %" PRIu64
+		" KiB log (1 KiB of page table per MiB + the log + 512 KiB): at most %" PRIu64
+		" MiB\n",
+		r->mem, log / 1024, max & ~(uint64_t)1);
+	return VEIL_EXIT_USAGE;
+}
+
+/* One run option with its value; 0 or the exit status. */
+static int run_option(struct run_opts *r, const char *o, const char *a)
+{
+	if (!strcmp(o, "--kernel")) {
+		r->kernel = a;
+	} else if (!strcmp(o, "--com2")) {
+		r->com2 = a;
+	} else if (!strcmp(o, "--cmdline")) {
+		if (strlen(a) >= 256)
+			return fail("%s", "--cmdline is limited to 255 characters");
+		r->cmdline = a;
+	} else if (!strcmp(o, "--vcpus")) {
+		if (parse_u64(a, &r->vcpus) || r->vcpus < 1 || r->vcpus > 64)
+			return fail("--vcpus must be 1 to 64, got '%s'", a);
+	} else if (!strcmp(o, "--mem")) {
+		if (parse_u64(a, &r->mem) || r->mem < 16 || r->mem % 2 || r->mem > 7424)
+			return fail("--mem must be an even number of MiB from 16 to 7424, got '%s'",
+				    a);
+	} else if (!strcmp(o, "--max-insns")) {
+		if (parse_u64(a, &r->max) || !r->max)
+			return fail("--max-insns must be a positive number, got '%s'", a);
+	} else if (!strcmp(o, "--log-size")) {
+		if (parse_u64(a, &r->log_size) || !r->log_size || r->log_size > (4u << 20))
+			return fail("--log-size must be 1 to 4194304 bytes, got '%s'", a);
+	} else {
+		return fail("unknown option '%s' (see veil-emu run --help)", o);
+	}
+	return 0;
+}
+
+/* Inputs readable, outputs distinct from inputs and from each other. */
+static int run_paths(const struct run_opts *r, const struct emu_dbg_cli *dc)
+{
+	struct path_use u[4];
+	char err[512];
+	int n = 0;
+
+	u[n++] = (struct path_use){ r->kernel, "--kernel", false };
+	if (dc->replay)
+		u[n++] = (struct path_use){ dc->replay, "--replay", false };
+	if (r->com2)
+		u[n++] = (struct path_use){ r->com2, "--com2", true };
+	if (dc->trace)
+		u[n++] = (struct path_use){ dc->trace, "--trace", true };
+	if (check_clashes(u, n))
+		return VEIL_EXIT_USAGE;
+	if (hio_check_input(r->kernel, 0, err, sizeof(err)))
+		return fail_run(err);
+	return probe_output(dc->trace) ? VEIL_EXIT_FAIL : 0;
+}
+
+/* How the run ended, on stderr; returns the exit status. */
+static int run_status(const struct emu_exit *x)
+{
+	char why[200];
+
+	if (x->kind == EMU_EXIT_KIND_TERMINATE) {
+		fprintf(stderr,
+			"veil-emu: terminated by vCPU %u at VMPL%u: reason set %u code %u\n",
+			x->vcpu, x->vmpl, x->reason_set, x->reason_code);
+		return x->reason_set == 2 ? (int)x->reason_code : 1;
+	}
+	fprintf(stderr, "veil-emu: run ended: %s at VMPL%u rip %#" PRIx64 "%s%s\n",
+		emu_exit_kind_name(x->kind), x->vmpl, x->rip, x->message[0] ? ": " : "",
+		x->message);
+	if (x->kind == EMU_EXIT_KIND_EXCEPTION || x->kind == EMU_EXIT_KIND_NPF) {
+		exit_reason(x, why, sizeof(why));
+		fprintf(stderr, "veil-emu: %s\n", why);
+	}
+	return 1;
+}
+
+static int run_machine(struct run_opts *r, struct emu_dbg_cli *dc, struct emu_config *cfg)
+{
 	struct emu_run_params p = { 0 };
 	struct emu_machine *m;
 	struct emu_exit x;
-	char err[256];
-	int i, rc;
+	char err[600];
+	int rc;
+
+	m = emu_create(cfg, err, sizeof(err));
+	if (!m)
+		return fail_run(err);
+	if (emu_dbg_cli_attach(dc, m, TRACE_MODE_RUN, VEIL_TESTOS_PATH)) {
+		emu_destroy(m);
+		return VEIL_EXIT_USAGE;
+	}
+	if (emu_load_elf(m, r->kernel, &p, err, sizeof(err))) {
+		fprintf(stderr, "veil-emu: %s\n", err);
+		rc = emu_dbg_cli_finish(dc, m, VEIL_EXIT_USAGE);
+	} else {
+		p.cmdline = r->cmdline;
+		p.log_size = r->log_size;
+		fflush(stdout);
+		if (emu_run(m, &p, &x)) {
+			fprintf(stderr, "veil-emu: %s\n", x.message);
+			rc = VEIL_EXIT_FAIL;
+		} else {
+			fflush(stdout);
+			rc = run_status(&x);
+		}
+		rc = emu_dbg_cli_finish(dc, m, rc);
+	}
+	emu_destroy(m);
+	return rc;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct run_opts r = { .kernel = VEIL_TESTOS_PATH, .cmdline = "", .vcpus = 1, .mem = 64 };
 	struct emu_dbg_cli dc;
+	struct hio_out com2;
+	char err[600];
+	int i, rc;
 
 	emu_dbg_cli_init(&dc, argc, argv);
 	for (i = 0; i < argc; i++) {
@@ -371,84 +664,24 @@ static int cmd_run(int argc, char **argv)
 
 		if (c < 0)
 			return st;
-		if (c)
-			continue;
-		if (!strcmp(o, "--kernel")) {
-			kernel = a;
-		} else if (!strcmp(o, "--com2")) {
-			com2 = a;
-		} else if (!strcmp(o, "--cmdline")) {
-			if (strlen(a) >= 256)
-				return fail("%s", "--cmdline is limited to 255 characters");
-			cmdline = a;
-		} else if (!strcmp(o, "--vcpus")) {
-			if (parse_u64(a, &vcpus) || vcpus < 1 || vcpus > 64)
-				return fail("--vcpus must be 1 to 64, got '%s'", a);
-		} else if (!strcmp(o, "--mem")) {
-			if (parse_u64(a, &mem) || mem < 16 || mem % 2 || mem > 12288)
-				return fail(
-					"--mem must be an even number of MiB from 16 to 12288, got '%s'",
-					a);
-		} else if (!strcmp(o, "--max-insns")) {
-			if (parse_u64(a, &max) || !max)
-				return fail("--max-insns must be a positive number, got '%s'", a);
-		} else if (!strcmp(o, "--log-size")) {
-			if (parse_u64(a, &log_size) || !log_size || log_size > (4u << 20))
-				return fail("--log-size must be 1 to 4194304 bytes, got '%s'", a);
-		} else {
-			return fail("unknown option '%s' (see veil-emu run --help)", o);
-		}
+		if (!c && (rc = run_option(&r, o, a)))
+			return rc;
 	}
-	struct emu_config cfg = { .mem_size = mem << 20,
-				  .nr_vcpus = (unsigned)vcpus,
-				  .count_insns = max != 0 || dc.insns,
-				  .max_insns = max };
-	if (com2 && !(cfg.com2 = fopen(com2, "wb")))
-		return fail("cannot create the --com2 file: %s", strerror(errno));
-	m = emu_create(&cfg, err, sizeof(err));
-	if (!m)
-		return fail("%s", err);
-	if (emu_dbg_cli_attach(&dc, m, TRACE_MODE_RUN, VEIL_TESTOS_PATH)) {
-		emu_destroy(m);
-		return 2;
+	if ((rc = run_mem_fits(&r)) || (rc = run_paths(&r, &dc)))
+		return rc;
+	struct emu_config cfg = { .mem_size = r.mem << 20,
+				  .nr_vcpus = (unsigned)r.vcpus,
+				  .count_insns = r.max != 0 || dc.insns,
+				  .max_insns = r.max };
+	if (r.com2) {
+		if (hio_out_open(&com2, r.com2, 0666, 0, err, sizeof(err)))
+			return fail_run(err);
+		cfg.com2 = com2.f;
 	}
-	if (emu_load_elf(m, kernel, &p, err, sizeof(err))) {
-		emu_destroy(m);
-		return fail("%s", err);
-	}
-	p.cmdline = cmdline;
-	p.log_size = log_size;
-	fflush(stdout);
-	if (emu_run(m, &p, &x)) {
-		emu_destroy(m);
-		return fail("%s", x.message);
-	}
-	fflush(stdout);
-	switch (x.kind) {
-	case EMU_EXIT_KIND_TERMINATE:
-		rc = x.reason_set == 2 ? (int)x.reason_code : 1;
-		fprintf(stderr,
-			"veil-emu: terminated by vCPU %u at VMPL%u: reason set %u code %u\n",
-			x.vcpu, x.vmpl, x.reason_set, x.reason_code);
-		break;
-	default:
-		rc = 1;
-		fprintf(stderr, "veil-emu: run ended: %s at VMPL%u rip %#" PRIx64 "%s%s\n",
-			emu_exit_kind_name(x.kind), x.vmpl, x.rip, x.message[0] ? ": " : "",
-			x.message);
-		if (x.kind == EMU_EXIT_KIND_EXCEPTION)
-			fprintf(stderr, "veil-emu: vector %d error code %#" PRIx64 "\n", x.vector,
-				x.error_code);
-		if (x.kind == EMU_EXIT_KIND_NPF)
-			fprintf(stderr, "veil-emu: exitinfo1 %#" PRIx64 " gpa %#" PRIx64 "\n",
-				x.exitinfo1, x.exitinfo2);
-		break;
-	}
-	rc = emu_dbg_cli_finish(&dc, m, rc);
-	emu_destroy(m);
-	if (cfg.com2 && fclose(cfg.com2)) {
-		fprintf(stderr, "veil-emu: writing the --com2 file failed: %s\n", strerror(errno));
-		rc = rc ? rc : 1;
+	rc = run_machine(&r, &dc, &cfg);
+	if (r.com2 && hio_out_close(&com2, 0, err, sizeof(err))) {
+		fprintf(stderr, "veil-emu: --com2: %s\n", err);
+		rc = rc ? rc : VEIL_EXIT_FAIL;
 	}
 	return rc;
 }
@@ -456,14 +689,20 @@ static int cmd_run(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return fail("%s", "missing command (try veil-emu help)");
-	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		return fail("%s", "missing command (see veil-emu --help)");
+	if (!strcmp(argv[1], "help") || hio_is_help(argv[1])) {
 		fputs(usage_main, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		hio_print_version("veil-emu");
 		return 0;
 	}
 	if (!strcmp(argv[1], "exec"))
 		return cmd_exec(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 2, argv + 2);
-	return fail("unknown command '%s' (try veil-emu help)", argv[1]);
+	if (argv[1][0] == '-')
+		return fail("unknown option '%s' (see veil-emu --help)", argv[1]);
+	return fail("unknown command '%s' (see veil-emu --help)", argv[1]);
 }

@@ -9,33 +9,47 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "debug.h"
+#include "hostio.h"
 #include "machine.h"
 #include "trace.h"
 
 #define OUTBUF (1u << 20)
+#define TRACE_WARN_MIB_DEFAULT 1024ULL /* warn once a trace is past 1 GiB */
 
 struct code_cache {
 	uint64_t cr3, vpage;
 	const uint8_t *host; /* NULL: empty */
 };
 
+/* Console text waiting for its end of line (one per vCPU and source). */
+struct con_line {
+	uint16_t n;
+	uint8_t vmpl;
+	char text[256];
+};
+
 struct emu_trace {
-	FILE *f;
+	FILE *f;	    /* out.f while recording */
+	struct hio_out out; /* a temporary file renamed over the target at the end */
 	uint8_t *buf;
 	size_t used;
 	uint64_t seq;
-	bool insns, failed;
-	int werrno;
+	bool insns;
+	/* size warnings and progress (stderr) */
+	uint64_t written, warn_at;
+	bool warned, progress, progress_shown;
+	time_t progress_at;
 	uint64_t insn_rip;
 	/* replay */
 	bool replay, stopped;
@@ -46,7 +60,10 @@ struct emu_trace {
 	char rmsg[400];
 	uc_hook hooks[PRIV_INSTANCES];
 	struct code_cache cache[PRIV_INSTANCES];
+	struct con_line con[EMU_MAX_VCPUS][2];
 };
+
+static void con_flush_all(struct emu_machine *m, bool with_inst);
 
 /* ---- the file header ------------------------------------------------------ */
 
@@ -166,38 +183,75 @@ static struct emu_trace *trace_new(struct emu_machine *m, const struct trace_set
 	return t;
 }
 
+/* The warning threshold (VEIL_TRACE_WARN_MIB, default 1024) and progress
+ * lines, which only a terminal gets: in a pipe or a log file they would be
+ * noise. */
+static void trace_size_setup(struct emu_trace *t)
+{
+	const char *env = getenv("VEIL_TRACE_WARN_MIB");
+	char *end;
+	unsigned long long mib = env && *env ? strtoull(env, &end, 10) : 0;
+
+	t->warn_at = (mib && !*end ? mib : TRACE_WARN_MIB_DEFAULT) << 20;
+	t->progress = isatty(STDERR_FILENO);
+	t->progress_at = time(NULL);
+}
+
+static void trace_size_check(struct emu_trace *t)
+{
+	time_t now;
+
+	if (!t->warned && t->written >= t->warn_at) {
+		t->warned = true;
+		fprintf(stderr,
+			"%sveil-emu: warning: the trace '%s' has grown past %" PRIu64
+			" MiB%s; it keeps growing until the run ends\n",
+			t->progress_shown ? "\n" : "", t->out.path, t->warn_at >> 20,
+			t->insns ? " (--trace-insns records every instruction)" : "");
+		t->progress_shown = false;
+	}
+	if (t->progress && (now = time(NULL)) != t->progress_at) {
+		t->progress_at = now;
+		t->progress_shown = true;
+		fprintf(stderr,
+			"\rveil-emu: tracing to '%s': %" PRIu64 " records, %" PRIu64 " MiB ",
+			t->out.path, t->seq, t->written >> 20);
+	}
+}
+
 int emu_trace_open(struct emu_machine *m, const char *path, const struct trace_setup *s, char *err,
 		   size_t errlen)
 {
 	struct hbuf h = { 0 };
 	struct emu_trace *t;
-	FILE *f;
 
 	if (build_header(m, s, &h, err, errlen)) {
 		free(h.p);
 		return -1;
 	}
-	f = fopen(path, "wb");
-	if (!f || fwrite(h.p, 1, h.len, f) != h.len) {
-		snprintf(err, errlen, "cannot write trace '%s': %s", path, strerror(errno));
-		if (f)
-			fclose(f);
-		free(h.p);
-		return -1;
-	}
-	free(h.p);
 	t = trace_new(m, s);
 	if (t)
 		t->buf = malloc(OUTBUF);
 	if (!t || !t->buf) {
-		fclose(f);
+		free(h.p);
 		if (t)
 			free(t);
 		m->trace = NULL;
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	t->f = f;
+	if (hio_out_open(&t->out, path, 0666, 0, err, errlen)) {
+		free(h.p);
+		free(t->buf);
+		free(t);
+		m->trace = NULL;
+		return -1;
+	}
+	t->f = t->out.f;
+	hio_out_write(&t->out, h.p, h.len);
+	t->written = h.len;
+	free(h.p);
+	trace_size_setup(t);
 	return 0;
 }
 
@@ -239,38 +293,28 @@ int emu_trace_open_replay(struct emu_machine *m, const char *path, const struct 
 {
 	struct hbuf h = { 0 };
 	struct emu_trace *t;
-	struct stat st;
-	int fd = open(path, O_RDONLY);
-	void *map;
+	uint8_t *map;
+	size_t len;
 
-	if (fd < 0 || fstat(fd, &st)) {
-		snprintf(err, errlen, "cannot open trace '%s': %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	/* Read whole, not mapped: a trace rewritten during the replay cannot
+	 * fault the reader. */
+	if (hio_read(path, 0, &map, &len, err, errlen))
 		return -1;
-	}
-	map = st.st_size ? mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
-	close(fd);
-	if (map == MAP_FAILED) {
-		snprintf(err, errlen, "cannot read trace '%s'", path);
-		return -1;
-	}
-	if (build_header(m, s, &h, err, errlen) ||
-	    replay_header_check(map, st.st_size, &h, err, errlen)) {
+	if (build_header(m, s, &h, err, errlen) || replay_header_check(map, len, &h, err, errlen)) {
 		free(h.p);
-		munmap(map, st.st_size);
+		free(map);
 		return -1;
 	}
 	free(h.p);
 	t = trace_new(m, s);
 	if (!t) {
-		munmap(map, st.st_size);
+		free(map);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	t->replay = true;
 	t->map = map;
-	t->map_len = st.st_size;
+	t->map_len = len;
 	t->off = ((const struct trace_file_hdr *)map)->hdr_size;
 	t->stop_at = stop_at;
 	return 0;
@@ -278,13 +322,16 @@ int emu_trace_open_replay(struct emu_machine *m, const char *path, const struct 
 
 static void out_flush(struct emu_trace *t)
 {
-	if (t->f && t->used && !t->failed && fwrite(t->buf, 1, t->used, t->f) != t->used) {
-		t->failed = true;
-		t->werrno = errno;
+	if (t->f && t->used) {
+		hio_out_write(&t->out, t->buf, t->used);
+		t->written += t->used;
+		trace_size_check(t);
 	}
 	t->used = 0;
-	if (t->f)
-		fflush(t->f);
+	if (t->f && !t->out.failed && fflush(t->f)) {
+		t->out.failed = true;
+		t->out.werrno = errno;
+	}
 }
 
 void emu_trace_flush(struct emu_machine *m)
@@ -302,15 +349,17 @@ int emu_trace_close(struct emu_machine *m, char *err, size_t errlen)
 	if (!t)
 		return 0;
 	if (t->f) {
+		con_flush_all(m, false);
 		out_flush(t);
-		if (fclose(t->f) && !t->failed) {
-			t->failed = true;
-			t->werrno = errno;
-		}
-		if (t->failed) {
-			snprintf(err, errlen, "writing the trace failed: %s", strerror(t->werrno));
+		t->f = NULL;
+		if (t->progress_shown)
+			fputc('\n', stderr);
+		if (hio_out_close(&t->out, 0, err, errlen))
 			rc = -1;
-		}
+		else if (t->insns)
+			fprintf(stderr,
+				"veil-emu: trace '%s': %" PRIu64 " records, %" PRIu64 " bytes\n",
+				t->out.path, t->seq, t->written);
 	}
 	for (i = 0; i < PRIV_INSTANCES; i++) {
 		struct vcpu *v = &m->vcpus[i / EMU_NR_VMPLS];
@@ -319,8 +368,7 @@ int emu_trace_close(struct emu_machine *m, char *err, size_t errlen)
 		if (t->hooks[i] && in)
 			uc_hook_del(in->uc, t->hooks[i]);
 	}
-	if (t->map)
-		munmap(t->map, t->map_len);
+	free(t->map);
 	free(t->buf);
 	free(t);
 	m->trace = NULL;
@@ -575,26 +623,52 @@ void trace_npf(struct inst *in, bool to_vmpl0)
 	emit(in->m, TR_NPF, in->vcpu->id, in->vmpl, in, &n, sizeof(n), true);
 }
 
+static void con_emit(struct emu_machine *m, unsigned vcpu, unsigned source, struct inst *in)
+{
+	struct con_line *l = &m->trace->con[vcpu][source];
+	struct {
+		struct trace_console c;
+		char text[sizeof(l->text)];
+	} c;
+
+	if (!l->n)
+		return;
+	memset(&c.c, 0, sizeof(c.c));
+	c.c.source = source;
+	c.c.len = l->n;
+	memcpy(c.text, l->text, l->n);
+	emit(m, TR_CONSOLE, vcpu, l->vmpl, in, &c, sizeof(c.c) + l->n, false);
+	l->n = 0;
+}
+
+/*
+ * Console output is recorded a line at a time (up to 256 bytes), whatever
+ * size the guest's writes have (the test OS writes a byte per IOIO exit), so
+ * that `veil-trace list` and `step` can search for the text people see.
+ */
 void trace_console(struct emu_machine *m, struct vcpu *v, unsigned vmpl, unsigned source,
 		   const char *s, size_t len)
 {
-	struct {
-		struct trace_console c;
-		char text[256];
-	} c;
+	struct con_line *l = &m->trace->con[v->id][source & 1];
 
-	while (len) {
-		size_t n = len > sizeof(c.text) ? sizeof(c.text) : len;
-
-		memset(&c.c, 0, sizeof(c.c));
-		c.c.source = source;
-		c.c.len = n;
-		memcpy(c.text, s, n);
-		emit(m, TR_CONSOLE, v->id, vmpl, guest_inst(m, v, vmpl), &c, sizeof(c.c) + n,
-		     false);
-		s += n;
-		len -= n;
+	for (; len; s++, len--) {
+		l->text[l->n++] = *s;
+		l->vmpl = vmpl;
+		if (*s == '\n' || l->n == sizeof(l->text))
+			con_emit(m, v->id, source & 1, guest_inst(m, v, vmpl));
 	}
+}
+
+/* Lines still open at the end of the run. */
+static void con_flush_all(struct emu_machine *m, bool with_inst)
+{
+	for (unsigned i = 0; i < EMU_MAX_VCPUS && i < m->cfg.nr_vcpus; i++)
+		for (unsigned src = 0; src < 2; src++) {
+			struct vcpu *v = &m->vcpus[i];
+			unsigned vmpl = m->trace->con[i][src].vmpl;
+
+			con_emit(m, i, src, with_inst ? guest_inst(m, v, vmpl) : NULL);
+		}
 }
 
 void trace_end(struct emu_machine *m)
@@ -610,6 +684,7 @@ void trace_end(struct emu_machine *m)
 			       .reason_code = x->reason_code };
 
 	snprintf(e.message, sizeof(e.message), "%s", x->message);
+	con_flush_all(m, true);
 	emit(m, TR_END, v->id, v->vmpl, guest_inst(m, v, v->vmpl), &e, sizeof(e), true);
 	out_flush(m->trace);
 }

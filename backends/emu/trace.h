@@ -333,5 +333,13 @@ int trace_type_from_name(const char *name); /* -1 if unknown */
 void trace_describe(const struct trace_rec *r, char *buf, size_t len);
 /* "rwus" / "-" for a permission mask. */
 void trace_perm_str(uint8_t perms, char out[6]);
+/* "#VC 0x404: page not validated", "#GP, error code 0": an exception in words. */
+void trace_decode_exception(int vector, bool has_ec, uint64_t ec, char *buf, size_t len);
+/* "#NPF: write, VMPL3 lacks W (GPA 0x100000)": an #NPF's EXITINFO1 in words. */
+void trace_decode_npf(uint64_t exitinfo1, uint64_t gpa, unsigned vmpl, char *buf, size_t len);
+/* "core", "log", ... for an SVSM protocol number ("unknown" otherwise). */
+const char *trace_protocol_name(uint64_t protocol);
+/* "log APPEND", "core PVALIDATE", or "kci call 7" for a call of a protocol. */
+void trace_call_name(uint64_t protocol, uint64_t call, char *buf, size_t len);
 
 #endif

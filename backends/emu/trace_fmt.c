@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <veil/abi.h>
+
 #include "emu.h"
 #include "trace.h"
 
@@ -392,6 +394,8 @@ static void desc_rmp(struct out *o, const struct trace_rmp *r)
 	desc_rmp_change(o, &r->before, &r->after);
 }
 
+static const char *vc_reason(uint64_t code);
+
 static const char *vector_name(unsigned v)
 {
 	static const char *const n[32] = { "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
@@ -410,8 +414,8 @@ static void desc_exception(struct out *o, unsigned type, const struct trace_exce
 	}
 	if (type == TR_VC) {
 		put(o, "#VC error code %#" PRIx64 " (%s)", e->error_code,
-		    e->error_code == EMU_EXIT_NOT_VALIDATED ? "page not validated" :
-							      ghcb_exit_name(e->error_code));
+		    vc_reason(e->error_code) ? vc_reason(e->error_code) :
+					       ghcb_exit_name(e->error_code));
 		if (e->error_code == EMU_EXIT_NOT_VALIDATED)
 			put(o, " address %#" PRIx64, e->cr2);
 		return;
@@ -556,4 +560,164 @@ void trace_describe(const struct trace_rec *r, char *buf, size_t len)
 		desc_mon(&o, r->type, pl);
 		break;
 	}
+}
+
+/* ---- SVSM protocols and calls (SVSM spec 58019, chapter 7; Veil's abi.h) ---- */
+
+const char *trace_protocol_name(uint64_t protocol)
+{
+	switch (protocol) {
+	case SVSM_CORE_PROTOCOL:
+		return "core";
+	case SVSM_ATTEST_PROTOCOL:
+		return "attestation";
+	case VEIL_PROTOCOL_KCI:
+		return "kci";
+	case VEIL_PROTOCOL_MODULE:
+		return "module";
+	case VEIL_PROTOCOL_LOG:
+		return "log";
+	case VEIL_PROTOCOL_ENCLAVE:
+		return "enclave";
+	case VEIL_PROTOCOL_TEST:
+		return "test";
+	default:
+		return "unknown";
+	}
+}
+
+static const char *call_of(uint64_t protocol, uint64_t call)
+{
+	static const char *const core[] = { "REMAP_CA",	      "PVALIDATE",     "CREATE_VCPU",
+					    "DELETE_VCPU",    "DEPOSIT_MEM",   "WITHDRAW_MEM",
+					    "QUERY_PROTOCOL", "CONFIGURE_VTOM" };
+	static const char *const attest[] = { "ATTEST_SERVICES", "ATTEST_SINGLE_SERVICE" };
+	static const char *const kci[] = { "LOCK", "STATUS" };
+	static const char *const mod[] = { "LOAD", "UNLOAD" };
+	static const char *const log[] = { "APPEND", "HEAD", "READ" };
+	static const char *const test[] = { "ECHO" };
+	const char *const *t = NULL;
+	size_t n = 0;
+
+#define TABLE(x) (t = (x), n = sizeof(x) / sizeof((x)[0]))
+	switch (protocol) {
+	case SVSM_CORE_PROTOCOL:
+		TABLE(core);
+		break;
+	case SVSM_ATTEST_PROTOCOL:
+		TABLE(attest);
+		break;
+	case VEIL_PROTOCOL_KCI:
+		TABLE(kci);
+		break;
+	case VEIL_PROTOCOL_MODULE:
+		TABLE(mod);
+		break;
+	case VEIL_PROTOCOL_LOG:
+		TABLE(log);
+		break;
+	case VEIL_PROTOCOL_TEST:
+		TABLE(test);
+		break;
+	}
+#undef TABLE
+	return call < n ? t[call] : NULL;
+}
+
+void trace_call_name(uint64_t protocol, uint64_t call, char *buf, size_t len)
+{
+	const char *c = call_of(protocol, call);
+
+	if (c)
+		snprintf(buf, len, "%s %s", trace_protocol_name(protocol), c);
+	else
+		snprintf(buf, len, "%s call %" PRIu64, trace_protocol_name(protocol), call);
+}
+
+/* ---- exits, decoded for people (AMD APM vol. 2, 15.35.5 and appendix C) ---- */
+
+/* The SVM exit code a #VC reports as its error code (APM vol. 2, table C-1). */
+static const char *vc_reason(uint64_t code)
+{
+	switch (code) {
+	case 0x27:
+		return "DR7 read";
+	case 0x37:
+		return "DR7 write";
+	case 0x6E:
+		return "RDTSC";
+	case 0x6F:
+		return "RDPMC";
+	case 0x72:
+		return "CPUID";
+	case 0x76:
+		return "INVD";
+	case 0x77:
+		return "PAUSE";
+	case 0x78:
+		return "HLT";
+	case 0x7B:
+		return "I/O port access";
+	case 0x7C:
+		return "RDMSR/WRMSR";
+	case 0x81:
+		return "VMMCALL";
+	case 0x87:
+		return "RDTSCP";
+	case 0x89:
+		return "WBINVD";
+	case 0x8A:
+		return "MONITOR";
+	case 0x8B:
+		return "MWAIT";
+	case 0x8D:
+		return "XSETBV";
+	case 0x400:
+		return "nested page fault (MMIO)";
+	case 0x404:
+		return "page not validated";
+	default:
+		return NULL;
+	}
+}
+
+void trace_decode_exception(int vector, bool has_ec, uint64_t ec, char *buf, size_t len)
+{
+	const char *name = vector >= 0 && vector < 32 ? vector_name((unsigned)vector) : "?";
+	const char *why = vector == 29 ? vc_reason(ec) : NULL;
+	char v[16];
+
+	if (!strcmp(name, "?")) {
+		snprintf(v, sizeof(v), "vector %d", vector);
+		name = v;
+	}
+	if (vector == 29)
+		snprintf(buf, len, "#VC %#" PRIx64 ": %s", ec, why ? why : "unknown exit code");
+	else if (has_ec)
+		snprintf(buf, len, "%s, error code %#" PRIx64, name, ec);
+	else
+		snprintf(buf, len, "%s", name);
+}
+
+void trace_decode_npf(uint64_t e1, uint64_t gpa, unsigned vmpl, char *buf, size_t len)
+{
+	const char *access = e1 & EMU_NPF_ID ? "fetch" : e1 & EMU_NPF_W ? "write" : "read";
+	const char *perm = e1 & EMU_NPF_ID ? (e1 & EMU_NPF_U ? "Xu" : "Xs") :
+			   e1 & EMU_NPF_W  ? "W" :
+					     "R";
+
+	if (e1 & EMU_NPF_VMPL)
+		snprintf(buf, len, "#NPF: %s, VMPL%u lacks %s (GPA %#" PRIx64 ")", access, vmpl,
+			 perm, gpa);
+	else if (e1 & EMU_NPF_SIZEM)
+		snprintf(buf, len, "#NPF: %s, page size mismatch in the RMP (GPA %#" PRIx64 ")",
+			 access, gpa);
+	else if (e1 & EMU_NPF_RMP)
+		snprintf(buf, len,
+			 "#NPF: %s, RMP check failed: page not assigned to the guest or in use "
+			 "(GPA %#" PRIx64 ")",
+			 access, gpa);
+	else
+		snprintf(buf, len, "#NPF: %s, %s (GPA %#" PRIx64 ")", access,
+			 e1 & EMU_NPF_P ? "nested page protection" : "not present", gpa);
 }

@@ -11,36 +11,20 @@
 
 #include <capstone/capstone.h>
 
+#include "hostio.h"
 #include "trace_read.h"
 
 int tf_open(struct tfile *t, const char *path, char *err, size_t errlen)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY);
 	size_t off, cap = 0;
 
 	memset(t, 0, sizeof(*t));
 	t->path = path;
-	if (fd < 0 || fstat(fd, &st)) {
-		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	/* Read whole into memory, never mapped: a trace that is rewritten or cut
+	 * while it is read (a run recording to the same name) gives at worst a
+	 * truncated copy that the checks below reject, never SIGBUS. */
+	if (hio_read(path, 0, &t->map, &t->len, err, errlen))
 		return -1;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
-		close(fd);
-		snprintf(err, errlen, "'%s' is %s", path,
-			 S_ISREG(st.st_mode) ? "empty" : "not a regular file");
-		return -1;
-	}
-	t->len = st.st_size;
-	t->map = mmap(NULL, t->len, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (t->map == MAP_FAILED) {
-		t->map = NULL;
-		snprintf(err, errlen, "cannot map '%s': %s", path, strerror(errno));
-		return -1;
-	}
 	if (trace_parse_header(t->map, t->len, &t->h, err, errlen))
 		return -1;
 	for (off = t->h.fh->hdr_size; off < t->len;) {
@@ -75,8 +59,7 @@ int tf_open(struct tfile *t, const char *path, char *err, size_t errlen)
 
 void tf_close(struct tfile *t)
 {
-	if (t->map)
-		munmap(t->map, t->len);
+	free(t->map);
 	free(t->off);
 	memset(t, 0, sizeof(*t));
 }
@@ -212,4 +195,20 @@ void tf_show(const struct tfile *t, uint64_t i, FILE *out)
 		show_regs(g, out);
 	else
 		fprintf(out, "registers: not recorded for this record\n");
+}
+
+void tf_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7F)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
 }

@@ -29,6 +29,9 @@ void tf_show(const struct tfile *t, uint64_t i, FILE *out);
 /* Disassembly of an instruction (Capstone); 0 on success. */
 int tf_disasm(const uint8_t *bytes, size_t len, uint64_t rip, char *buf, size_t buflen);
 
+/* s as a JSON string (quotes, escapes; bytes >= 0x7F as \u00XX). */
+void tf_json_str(FILE *f, const char *s);
+
 /* veil-trace subcommands in other files. */
 int cmd_export(int argc, char **argv);
 int cmd_step(int argc, char **argv);

@@ -14,11 +14,16 @@
 
 #include <veil/abi.h>
 
+#include "hostio.h"
 #include "trace_read.h"
 
 static const char usage_main[] =
 	"usage: veil-trace <command> [options] FILE\n"
-	"commands:\n"
+	"       veil-trace --help | --version\n"
+	"Read, search, step through, export and replay the traces that\n"
+	"`veil-emu run|exec --trace FILE` records (docs/trace-format.md).\n"
+	"\n"
+	"Commands:\n"
 	"  summary FILE             counts per event type, vCPU and VMPL; switches per protocol\n"
 	"  list FILE [filters]      one line per record\n"
 	"  show FILE N              all detail of record N\n"
@@ -27,17 +32,25 @@ static const char usage_main[] =
 	"  export FILE --chrome OUT.json   Chrome trace-event JSON (Perfetto, chrome://tracing)\n"
 	"  replay FILE --to N [--gdb PORT] re-run the recorded session up to record N\n"
 	"  help                     this text\n"
-	"Every command takes --help.\n";
+	"Every command takes --help. A trace is read whole into memory (a file rewritten\n"
+	"meanwhile cannot crash the reader) and must be a regular, non-empty file.\n"
+	"\n"
+	"Options:\n"
+	"  -h, --help   print this text and exit\n"
+	"  --version    print the version and exit\n"
+	"\n" HIO_HELP_EXIT;
 
 static const char usage_summary[] =
-	"usage: veil-trace summary FILE\n"
+	"usage: veil-trace summary [--json] FILE\n"
 	"Prints the header (how the run was made: mode, options, images with SHA-256), the\n"
 	"number of records per event type, per vCPU and per VMPL, the VMPL switches\n"
 	"attributed to each service protocol (the call a switch enters or leaves), and how\n"
-	"the run ended.\n";
+	"the run ended.\n"
+	"  --json       one JSON object instead of text (for scripts)\n";
 
 static const char usage_list[] =
 	"usage: veil-trace list FILE [--vcpu N] [--vmpl N] [--type T[,T...]] [--from N] [--to N]\n"
+	"                       [--json]\n"
 	"One line per record: number, vCPU, VMPL, CPL, instruction count, RIP, type, detail.\n"
 	"  --vcpu N     only records of vCPU N\n"
 	"  --vmpl N     only records at VMPL N\n"
@@ -45,7 +58,11 @@ static const char usage_list[] =
 	"               rmp rmpadjust pvalidate vc npf exception mcall mcall-ret mfault\n"
 	"               console end mevent\n"
 	"  --from N     start at record N (default 0)\n"
-	"  --to N       stop after record N (default: the last)\n";
+	"  --to N       stop after record N (default: the last)\n"
+	"  --json       one JSON object per line: seq, vcpu, vmpl, cpl, icount, rip (hex\n"
+	"               string), type, detail, and text for console records\n"
+	"Console output is recorded a line per record, so --type console lists what\n"
+	"the guest and the monitor printed.\n";
 
 static const char usage_show[] =
 	"usage: veil-trace show FILE N\n"
@@ -119,28 +136,6 @@ static int open_trace(struct tfile *t, const char *path)
 
 /* ---- summary -------------------------------------------------------------------- */
 
-static const char *protocol_name(uint64_t p)
-{
-	switch (p) {
-	case SVSM_CORE_PROTOCOL:
-		return "core";
-	case SVSM_ATTEST_PROTOCOL:
-		return "attestation";
-	case VEIL_PROTOCOL_KCI:
-		return "kci";
-	case VEIL_PROTOCOL_MODULE:
-		return "module";
-	case VEIL_PROTOCOL_LOG:
-		return "log";
-	case VEIL_PROTOCOL_ENCLAVE:
-		return "enclave";
-	case VEIL_PROTOCOL_TEST:
-		return "test";
-	default:
-		return "unknown";
-	}
-}
-
 #define MAX_PROTOS 32
 
 struct proto_count {
@@ -184,81 +179,161 @@ static void print_header(const struct tfile *t)
 	}
 }
 
-static int cmd_summary(int argc, char **argv)
-{
-	uint64_t types[TR_NR_TYPES] = { 0 }, vcpus[256] = { 0 }, vmpls[4] = { 0 }, other = 0, i;
-	uint64_t in_call[256];	       /* protocol + 1 of the call a vCPU is in, 0 = none */
-	bool entered[256] = { false }; /* the last switch entered VMPL0 */
-	uint64_t end_rec = UINT64_MAX;
+struct summary {
+	uint64_t types[TR_NR_TYPES], vcpus[256], vmpls[4], other;
+	uint64_t in_call[256]; /* protocol + 1 of the call a vCPU is in, 0 = none */
+	bool entered[256];     /* the last switch entered VMPL0 */
+	uint64_t end_rec;
 	struct proto_count pc[MAX_PROTOS];
-	unsigned npc = 0, k;
-	struct tfile t;
-	int rc;
+	unsigned npc;
+};
 
-	if (want_help(argc, argv, usage_summary))
-		return 0;
-	if (argc != 1)
-		return fail("summary wants one FILE (see veil-trace summary --help)");
-	if ((rc = open_trace(&t, argv[0])))
-		return rc;
-	memset(in_call, 0, sizeof(in_call));
-	print_header(&t);
-	for (i = 0; i < t.n; i++) {
-		const struct trace_rec *r = tf_rec(&t, i);
-		const struct trace_mon *mc = (const void *)(r + 1);
-		const struct trace_switch *s = (const void *)(r + 1);
+static void summary_rec(struct summary *sm, const struct trace_rec *r, uint64_t i)
+{
+	const struct trace_mon *mc = (const void *)(r + 1);
+	const struct trace_switch *s = (const void *)(r + 1);
 
-		types[r->type]++;
-		vcpus[r->vcpu]++;
-		if (r->type == TR_END && end_rec == UINT64_MAX)
-			end_rec = i;
-		vmpls[r->vmpl & 3]++;
-		if (r->type == TR_MCALL) {
-			struct proto_count *p = proto_slot(pc, &npc, mc->a >> 32);
+	sm->types[r->type]++;
+	sm->vcpus[r->vcpu]++;
+	if (r->type == TR_END && sm->end_rec == UINT64_MAX)
+		sm->end_rec = i;
+	sm->vmpls[r->vmpl & 3]++;
+	if (r->type == TR_MCALL) {
+		struct proto_count *p = proto_slot(sm->pc, &sm->npc, mc->a >> 32);
 
-			p->calls++;
-			if (entered[r->vcpu]) { /* the switch into VMPL0 carried this call */
-				p->switches++;
-				other--;
-				entered[r->vcpu] = false;
-			}
-			in_call[r->vcpu] = (mc->a >> 32) + 1;
-		} else if (r->type == TR_SWITCH && !s->result) {
-			entered[r->vcpu] = s->to == 0;
-			if (s->from == 0 && in_call[r->vcpu]) {
-				proto_slot(pc, &npc, in_call[r->vcpu] - 1)->switches++;
-				in_call[r->vcpu] = 0;
-			} else {
-				other++;
-			}
+		p->calls++;
+		if (sm->entered[r->vcpu]) { /* the switch into VMPL0 carried this call */
+			p->switches++;
+			sm->other--;
+			sm->entered[r->vcpu] = false;
+		}
+		sm->in_call[r->vcpu] = (mc->a >> 32) + 1;
+	} else if (r->type == TR_SWITCH && !s->result) {
+		sm->entered[r->vcpu] = s->to == 0;
+		if (s->from == 0 && sm->in_call[r->vcpu]) {
+			proto_slot(sm->pc, &sm->npc, sm->in_call[r->vcpu] - 1)->switches++;
+			sm->in_call[r->vcpu] = 0;
+		} else {
+			sm->other++;
 		}
 	}
-	printf("records: %" PRIu64 "\n\nby type:\n", t.n);
+}
+
+static void summary_text(const struct tfile *t, const struct summary *sm)
+{
+	unsigned k;
+
+	print_header(t);
+	printf("records: %" PRIu64 "\n\nby type:\n", t->n);
 	for (k = 1; k < TR_NR_TYPES; k++)
-		if (types[k])
-			printf("  %-12s %10" PRIu64 "\n", trace_type_name(k), types[k]);
+		if (sm->types[k])
+			printf("  %-12s %10" PRIu64 "\n", trace_type_name(k), sm->types[k]);
 	printf("by vCPU:\n");
 	for (k = 0; k < 256; k++)
-		if (vcpus[k])
-			printf("  vCPU %-7u %10" PRIu64 "\n", k, vcpus[k]);
+		if (sm->vcpus[k])
+			printf("  vCPU %-7u %10" PRIu64 "\n", k, sm->vcpus[k]);
 	printf("by VMPL:\n");
 	for (k = 0; k < 4; k++)
-		if (vmpls[k])
-			printf("  VMPL%-8u %10" PRIu64 "\n", k, vmpls[k]);
+		if (sm->vmpls[k])
+			printf("  VMPL%-8u %10" PRIu64 "\n", k, sm->vmpls[k]);
 	printf("VMPL switches per service protocol:\n");
-	for (k = 0; k < npc; k++)
+	for (k = 0; k < sm->npc; k++)
 		printf("  protocol %#-10" PRIx64 " %-12s %10" PRIu64 " switches, %" PRIu64
 		       " calls\n",
-		       pc[k].proto, protocol_name(pc[k].proto), pc[k].switches, pc[k].calls);
-	printf("  no call %26" PRIu64 " switches\n", other);
-	if (end_rec < t.n) {
+		       sm->pc[k].proto, trace_protocol_name(sm->pc[k].proto), sm->pc[k].switches,
+		       sm->pc[k].calls);
+	printf("  no call %26" PRIu64 " switches\n", sm->other);
+	if (sm->end_rec < t->n) {
 		char d[300];
 
-		trace_describe(tf_rec(&t, end_rec), d, sizeof(d));
-		printf("end: record %" PRIu64 ": %s\n", end_rec, d);
+		trace_describe(tf_rec(t, sm->end_rec), d, sizeof(d));
+		printf("end: record %" PRIu64 ": %s\n", sm->end_rec, d);
 	} else {
 		printf("end: not recorded (the run did not finish)\n");
 	}
+}
+
+/* {"0":n,...} for the non-zero counts of an array. */
+static void json_counts(const char *key, const uint64_t *c, unsigned n, bool names)
+{
+	bool first = true;
+
+	printf(",\"%s\":{", key);
+	for (unsigned k = 0; k < n; k++) {
+		if (!c[k])
+			continue;
+		if (names)
+			printf("%s\"%s\":%" PRIu64, first ? "" : ",", trace_type_name(k), c[k]);
+		else
+			printf("%s\"%u\":%" PRIu64, first ? "" : ",", k, c[k]);
+		first = false;
+	}
+	printf("}");
+}
+
+static void summary_json(const struct tfile *t, const struct summary *sm)
+{
+	const struct trace_file_hdr *fh = t->h.fh;
+	char d[300];
+
+	printf("{\"file\":");
+	tf_json_str(stdout, t->path);
+	printf(",\"version\":%u,\"mode\":\"%s\",\"mem_mib\":%" PRIu64
+	       ",\"vcpus\":%u,\"insns\":%s,\"records\":%" PRIu64,
+	       fh->version, fh->mode == TRACE_MODE_RUN ? "run" : "exec", fh->mem_size >> 20,
+	       fh->nr_vcpus, fh->flags & TRACE_F_INSNS ? "true" : "false", t->n);
+	json_counts("by_type", sm->types, TR_NR_TYPES, true);
+	json_counts("by_vcpu", sm->vcpus, 256, false);
+	json_counts("by_vmpl", sm->vmpls, 4, false);
+	printf(",\"protocols\":[");
+	for (unsigned k = 0; k < sm->npc; k++)
+		printf("%s{\"protocol\":\"0x%" PRIx64 "\",\"name\":\"%s\",\"switches\":%" PRIu64
+		       ",\"calls\":%" PRIu64 "}",
+		       k ? "," : "", sm->pc[k].proto, trace_protocol_name(sm->pc[k].proto),
+		       sm->pc[k].switches, sm->pc[k].calls);
+	printf("],\"no_call_switches\":%" PRIu64 ",\"end\":", sm->other);
+	if (sm->end_rec < t->n) {
+		trace_describe(tf_rec(t, sm->end_rec), d, sizeof(d));
+		tf_json_str(stdout, d);
+	} else {
+		printf("null");
+	}
+	printf("}\n");
+}
+
+static int cmd_summary(int argc, char **argv)
+{
+	static struct summary sm; /* 10 KiB: not on the stack */
+	const char *file = NULL;
+	bool json = false;
+	struct tfile t;
+	uint64_t i;
+	int rc, j;
+
+	if (want_help(argc, argv, usage_summary))
+		return 0;
+	for (j = 0; j < argc; j++) {
+		if (!strcmp(argv[j], "--json"))
+			json = true;
+		else if (argv[j][0] == '-' && argv[j][1])
+			return fail("unknown option '%s' (see veil-trace summary --help)", argv[j]);
+		else if (file)
+			return fail("summary wants one FILE (see veil-trace summary --help)");
+		else
+			file = argv[j];
+	}
+	if (!file)
+		return fail("summary wants one FILE (see veil-trace summary --help)");
+	if ((rc = open_trace(&t, file)))
+		return rc;
+	memset(&sm, 0, sizeof(sm));
+	sm.end_rec = UINT64_MAX;
+	for (i = 0; i < t.n; i++)
+		summary_rec(&sm, tf_rec(&t, i), i);
+	if (json)
+		summary_json(&t, &sm);
+	else
+		summary_text(&t, &sm);
 	tf_close(&t);
 	return 0;
 }
@@ -266,6 +341,7 @@ static int cmd_summary(int argc, char **argv)
 /* ---- list ------------------------------------------------------------------------ */
 
 struct filter {
+	bool json;
 	int vcpu, vmpl;
 	bool types[TR_NR_TYPES], any_type;
 	uint64_t from, to;
@@ -303,6 +379,13 @@ static int parse_filter(struct filter *f, int argc, char **argv, const char **fi
 			*file = o;
 			continue;
 		}
+		if (!strcmp(o, "--json")) {
+			f->json = true;
+			continue;
+		}
+		if (strcmp(o, "--vcpu") && strcmp(o, "--vmpl") && strcmp(o, "--from") &&
+		    strcmp(o, "--to") && strcmp(o, "--type"))
+			return fail("unknown option '%s' (see veil-trace list --help)", o);
 		if (!a || parse_num(a, &v)) {
 			if (a && !strcmp(o, "--type")) {
 				if (parse_types(f, a))
@@ -329,6 +412,27 @@ static int parse_filter(struct filter *f, int argc, char **argv, const char **fi
 	return *file ? 0 : fail("list needs a FILE (see veil-trace list --help)");
 }
 
+static void list_json(const struct trace_rec *r)
+{
+	char d[700];
+
+	trace_describe(r, d, sizeof(d));
+	printf("{\"seq\":%" PRIu64 ",\"vcpu\":%u,\"vmpl\":%u,\"cpl\":%u,\"icount\":%" PRIu64
+	       ",\"rip\":\"0x%" PRIx64 "\",\"type\":\"%s\",\"detail\":",
+	       r->seq, r->vcpu, r->vmpl, r->cpl, r->icount, r->rip, trace_type_name(r->type));
+	tf_json_str(stdout, d);
+	if (r->type == TR_CONSOLE) {
+		const struct trace_console *c = (const void *)(r + 1);
+		char text[300];
+
+		snprintf(text, sizeof(text), "%.*s", (int)c->len, c->text);
+		printf(",\"source\":\"%s\",\"text\":",
+		       c->source == TRACE_CONSOLE_MONITOR ? "monitor" : "guest");
+		tf_json_str(stdout, text);
+	}
+	printf("}\n");
+}
+
 static int cmd_list(int argc, char **argv)
 {
 	struct filter f;
@@ -350,6 +454,10 @@ static int cmd_list(int argc, char **argv)
 		if ((f.vcpu >= 0 && r->vcpu != f.vcpu) || (f.vmpl >= 0 && r->vmpl != f.vmpl) ||
 		    (f.any_type && !f.types[r->type]))
 			continue;
+		if (f.json) {
+			list_json(r);
+			continue;
+		}
 		tf_line(&t, i, line, sizeof(line));
 		puts(line);
 	}
@@ -603,13 +711,19 @@ int main(int argc, char **argv)
 	unsigned i;
 
 	if (argc < 2)
-		return fail("missing command (try veil-trace help)");
-	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		return fail("missing command (see veil-trace --help)");
+	if (!strcmp(argv[1], "help") || hio_is_help(argv[1])) {
 		fputs(usage_main, stdout);
 		return 0;
 	}
+	if (!strcmp(argv[1], "--version")) {
+		hio_print_version("veil-trace");
+		return 0;
+	}
+	if (argv[1][0] == '-')
+		return fail("unknown option '%s' (see veil-trace --help)", argv[1]);
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 2, argv + 2);
-	return fail("unknown command '%s' (try veil-trace help)", argv[1]);
+	return fail("unknown command '%s' (see veil-trace --help)", argv[1]);
 }

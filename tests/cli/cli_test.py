@@ -203,8 +203,54 @@ def usage_errors(ctx):
         need(not o, f"{prog}: an error on stdout")
 
 
+# ---- veil-emu run -------------------------------------------------------------
+
+def run_paths(ctx):
+    """run: an unusable --kernel is one line and status 1; no output may be an
+    input or the other output; a failed --com2 write is reported."""
+    fifo = ctx.fresh("k.fifo")
+    os.mkfifo(fifo)
+    empty = ctx.fresh("k.empty")
+    open(empty, "w").close()
+    for kernel, pattern in [(fifo, r"is not a regular file"), (empty, r"is empty"),
+                            (ctx.work, r"is a directory"),
+                            (ctx.path("nope"), r"cannot open .*No such file")]:
+        rc, o, e = ctx.run("veil-emu", "run", "--kernel", kernel, timeout=30)
+        one_line_error(rc, o, e, 1, pattern, f"run --kernel {os.path.basename(kernel)}")
+    same = ctx.fresh("same.out")
+    rc, o, e = ctx.run("veil-emu", "run", "--com2", same, "--trace", same)
+    one_line_error(rc, o, e, 2, r"--trace '.*same\.out' is the same file as --com2", "--com2 = --trace")
+    need(not os.path.exists(same), "an output was created")
+    kernel = ctx.path("os.elf")
+    open(kernel, "wb").write(open(ctx.bin["testos"], "rb").read())
+    rc, o, e = ctx.run("veil-emu", "run", "--kernel", kernel, "--com2", os.path.join(ctx.work, "os.elf"))
+    one_line_error(rc, o, e, 2, r"--com2 '.*os\.elf' is the same file as --kernel", "--com2 = --kernel")
+    need(open(kernel, "rb").read() == open(ctx.bin["testos"], "rb").read(), "the kernel changed")
+    rc, o, e = ctx.run("veil-emu", "run", "--cmdline", "test=log-dump", "--com2", "/dev/full")
+    need(rc == 1 and re.search(r"^veil-emu: --com2: writing '/dev/full' failed: No space left", e, re.M),
+         f"--com2 /dev/full: exit {rc}: {e}")
+
+
+def run_mem(ctx):
+    """run --mem: the whole documented range boots (16 and 7424 MiB; 3584 MiB
+    with 64 vCPUs and the largest log); beyond it, one line that says why."""
+    for args, pattern in [
+        (["--mem", "7426"], r"--mem must be an even number of MiB from 16 to 7424"),
+        (["--mem", "14"], r"--mem must be an even number of MiB from 16 to 7424"),
+        (["--mem", "4000", "--log-size", "4194304"],
+         r"--mem 4000 does not fit the monitor's 8 MiB region with a 4096 KiB log .*at most 3584 MiB"),
+    ]:
+        rc, o, e = ctx.run("veil-emu", "run", *args)
+        one_line_error(rc, o, e, 2, pattern, f"run {' '.join(args)}")
+    for args in (["--mem", "16"], ["--mem", "7424"],
+                 ["--mem", "3584", "--vcpus", "64", "--log-size", "4194304"]):
+        rc, o, e = ctx.run("veil-emu", "run", *args, timeout=900)
+        need(rc == 0 and re.search(r"veil-testos: \d+ passed, 0 failed", o),
+             f"run {' '.join(args)}: exit {rc}: {o[-500:]}{e[-500:]}")
+
+
 CASES = {f.__name__.replace("_", "-"): f for f in (
-    conventions, man_pages, keygen, sign_inputs, sign_output, usage_errors)}
+    conventions, man_pages, keygen, sign_inputs, sign_output, usage_errors, run_paths, run_mem)}
 
 
 def main():

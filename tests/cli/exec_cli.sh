@@ -61,7 +61,7 @@ for spec in sys.argv[2:]:
     k, v = spec.split("=", 1)
     if k not in d:
         sys.exit("field %s missing: %s" % (k, lines[0]))
-    want = int(v, 0) if v[:1].isdigit() else v
+    want = int(v, 0) if v[:1].isdigit() and not k.endswith("_hex") else v
     if d[k] != want:
         sys.exit("field %s = %r, expected %r: %s" % (k, d[k], want, lines[0]))
 PY
@@ -159,7 +159,6 @@ run_bad missing_load --entry 0x10000
 run_bad bad_entry_gpa --load hlt.bin@0x10000 --entry 0x10zz
 run_bad bad_load_gpa --load hlt.bin@banana --entry 0x10000
 run_bad load_without_gpa --load hlt.bin --entry 0x10000
-run_bad file_not_found --load does-not-exist.bin@0x10000 --entry 0x10000
 run_bad bad_perm_letters --load hlt.bin@0x10000 --entry 0x10000 --perm 0x100000:0x1000:1:rx
 run_bad bad_perm_vmpl0 --load hlt.bin@0x10000 --entry 0x10000 --perm 0x100000:0x1000:0:r
 run_bad bad_perm_unaligned --load hlt.bin@0x10000 --entry 0x10000 --perm 0x100010:0x1000:1:r
@@ -171,6 +170,54 @@ run_bad load_straddles_end --load page.bin@0xFFF000 --entry 0xFFF000 --mem 16
 run_bad validate_out_of_range --load hlt.bin@0x10000 --entry 0x10000 --validate 0x1000000:0x1000
 run_bad unknown_option --load hlt.bin@0x10000 --entry 0x10000 --bogus 1
 run_bad missing_value --load hlt.bin@0x10000 --entry
+
+# --- inputs and outputs: a runtime failure is status 1, one line ------------
+
+# run_fail NAME PATTERN ARGS... : exit status 1, one stderr line matching PATTERN.
+run_fail() {
+	name=$1
+	pattern=$2
+	shift 2
+	timeout 20 "$EMU" exec "$@" >out.txt 2>err.txt
+	rc=$?
+	if [ $rc -ne 1 ]; then
+		bad "$name" "exit status $rc, expected 1 (stderr: $(cat err.txt))"
+	elif [ "$(wc -l <err.txt)" -ne 1 ] || ! grep -Eq "^veil-emu: $pattern" err.txt; then
+		bad "$name" "stderr is not one line /veil-emu: $pattern/: $(cat err.txt)"
+	else
+		ok "$name"
+	fi
+}
+
+mkfifo fifo.bin
+mkdir dir.bin
+: >empty.bin
+run_fail file_not_found "cannot open 'does-not-exist.bin': No such file" \
+	--load does-not-exist.bin@0x10000 --entry 0x10000
+run_fail load_fifo "'fifo.bin' is not a regular file" --load fifo.bin@0x10000 --entry 0x10000
+run_fail load_directory "'dir.bin' is a directory" --load dir.bin@0x10000 --entry 0x10000
+run_fail load_empty "'empty.bin' is empty" --load empty.bin@0x10000 --entry 0x10000
+run_fail trace_dev_full "writing '/dev/full' failed: No space left on device" \
+	--load hlt.bin@0x10000 --entry 0x10000 --trace /dev/full
+
+# The output may not be an input, however it is spelt: status 2, the input intact.
+cp hlt.bin keep.bin
+run_bad trace_is_load --load keep.bin@0x10000 --entry 0x10000 --trace ./keep.bin
+if cmp -s hlt.bin keep.bin; then ok trace_is_load_intact; else bad trace_is_load_intact "keep.bin changed"; fi
+ln -s keep.bin link.bin
+run_bad trace_is_load_symlink --load keep.bin@0x10000 --entry 0x10000 --trace link.bin
+if cmp -s hlt.bin keep.bin; then ok symlink_intact; else bad symlink_intact "keep.bin changed"; fi
+
+# Decoded exits: the reason in words, numbers also as hex strings.
+run_ok npf_reason --load read.bin@0x10000 --entry 0x10000 --vmpl 1 \
+	--validate 0x100000:0x1000 --perm 0x100000:0x1000:1:s -- \
+	"reason=#NPF: read, VMPL1 lacks R (GPA 0x100000)" exitinfo1_hex=0x1580000001 \
+	exitinfo2_hex=0x100000 rip_hex=0x10000
+run_ok vc_reason --load read.bin@0x10000 --entry 0x10000 -- \
+	"reason=#VC 0x404: page not validated" error_code_hex=0x404
+run_ok cpuid_reason --load cpuid.bin@0x10000 --entry 0x10000 -- "reason=#VC 0x72: CPUID"
+run_ok hlt_reason --load hlt.bin@0x10000 --entry 0x10000 --vmpl 2 -- \
+	"reason=HLT at VMPL2 CPL0" rax_hex=0x2a
 
 printf '%d passed, %d failed\n' "$pass" "$fail"
 [ "$fail" -eq 0 ]

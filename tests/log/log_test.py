@@ -241,6 +241,10 @@ def sc_forge(ctx):
     need(re.search(r"^\s+\d+  os       vcpu 0  tsc \d+  \d+ bytes  violation: vcpu 0 rip ", show, re.M),
          f"the forged record is not shown as the OS's: {show}")
     need(not re.search(r"^\s+\d+  monitor", show, re.M), f"a record shown as the monitor's: {show}")
+    hdr, recs = parse(d)
+    need(show.startswith(f"dump version 2: {hdr['count']} records, {hdr['drops']} dropped, "
+                         f"{hdr['used']} of {hdr['capacity']} bytes used, 0 sections\nhead "),
+         f"show does not print the header first: {show[:200]}")
     rc, js, err = ctx.veil_log("--json", "show", d)
     recs = json.loads(js)["records"]
     forged = [r for r in recs if r["payload"].startswith("violation:")]

@@ -13,6 +13,7 @@ import json
 import os
 import pty
 import re
+import resource
 import select
 import shutil
 import signal
@@ -230,20 +231,43 @@ def t_chrome():
     d = json.load(open(out))
     ev = d["traceEvents"]
     check(isinstance(ev, list) and ev, "traceEvents array")
-    slices = [e for e in ev if e["ph"] == "X"]
+    # One unit (here: one record, instructions were not counted) is 1 ns.
+    check(d["displayTimeUnit"] == "ns" and d["otherData"]["clock"].startswith("record number"),
+          "time unit: %s %s" % (d["displayTimeUnit"], d["otherData"]))
+    dom = [e for e in ev if e["ph"] == "X" and e["cat"] == "domain"]
+    calls = [e for e in ev if e["ph"] == "X" and e["cat"] == "svsm"]
     inst = [e for e in ev if e["ph"] == "i"]
     names = [e for e in ev if e["ph"] == "M" and e["name"] == "thread_name"]
     check(names and names[0]["args"]["name"] == "vCPU 0", "a named track per vCPU")
-    check(all(e["tid"] == 0 and e["dur"] >= 0 for e in slices), "slices on the vCPU track")
-    vm = set(e["name"] for e in slices)
+    check(all(e["tid"] == 0 and e["dur"] >= 0 for e in dom + calls), "slices on the vCPU track")
+    vm = set(e["name"] for e in dom)
     check({"VMPL0", "VMPL3"} <= vm, "domain slices: %s" % vm)
     nsw = sum(1 for r in recs if r["type"] == "switch" and r["result"] == 0)
-    check(len(slices) == nsw + 1, "one slice per stay: %d slices, %d switches" % (
-        len(slices), nsw))
-    ends = sorted((e["ts"], e["ts"] + e["dur"]) for e in slices)
-    check(all(a[1] <= b[0] for a, b in zip(ends, ends[1:])), "slices do not overlap")
+    check(len(dom) == nsw + 1, "one slice per stay: %d slices, %d switches" % (len(dom), nsw))
+    ends = sorted((e["ts"], e["ts"] + e["dur"]) for e in dom)
+    check(all(a[1] <= b[0] + 1e-9 for a, b in zip(ends, ends[1:])), "domain slices overlap")
+    # SVSM calls: a slice each, named by protocol and call, inside a VMPL0 stay.
+    ncalls = sum(1 for r in recs if r["type"] == "mcall")
+    check(ncalls and len(calls) == ncalls, "%d call slices for %d calls" % (len(calls), ncalls))
+    cn = set(e["name"] for e in calls)
+    check({"kci LOCK", "core PVALIDATE"} <= cn, "call names: %s" % cn)
+    vmpl0 = [(e["ts"], e["ts"] + e["dur"]) for e in dom if e["name"] == "VMPL0"]
+    for c in calls:
+        check(any(a <= c["ts"] + 1e-9 and c["ts"] + c["dur"] <= b + 1e-9 for a, b in vmpl0),
+              "call slice outside a VMPL0 stay: %s" % c)
+    first = [r for r in recs if r["type"] == "mcall"][0]["seq"]
+    check(abs(calls[0]["ts"] - first / 1000.0) < 1e-9 and calls[0]["args"]["first_record"] == first,
+          "call timestamp %s for record %d" % (calls[0]["ts"], first))
     cats = set(e["cat"] for e in inst)
-    check({"fault", "call", "end"} <= cats, "instant events: %s" % cats)
+    check({"fault", "end"} <= cats, "instant events: %s" % cats)
+    check(any(e["name"] == "vc" for e in inst), "no #VC instants to filter")
+    # --no-vc drops the #VC instants and nothing else.
+    out2 = os.path.join(A.work, "run-novc.json")
+    tool("export", trc, "--chrome", out2, "--no-vc")
+    ev2 = json.load(open(out2))["traceEvents"]
+    check(not any(e["ph"] == "i" and e["name"] == "vc" for e in ev2), "--no-vc kept #VC")
+    check(len(ev2) == len(ev) - sum(1 for e in inst if e["name"] == "vc"),
+          "--no-vc dropped more than the #VC instants")
 
 
 def t_step():
@@ -284,10 +308,191 @@ def t_step():
     cmd("f wrmsr", r"insn .*wrmsr.*step> ")
     cmd("s", r"type:   insn.*step> ")
     cmd("g 99999", r"goto wants a record number.*step> ")
-    cmd("bogus", r"commands: n .*step> ")
+    cmd("bogus", r"unknown command 'bogus' \(help or \? lists the commands\).*step> ")
     os.write(fd, b"q\n")
     _, st = os.waitpid(pid, 0)
     check(os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0, "step exit status")
+
+
+def pty_session(argv, env=None):
+    """A program on a pseudo-terminal: (send(cmd, pattern) -> output, close() -> status)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(argv[0], argv, env or os.environ)
+    buf = [b""]
+
+    def wait_for(pat, t=20):
+        end = time.time() + t
+        while time.time() < end:
+            if re.search(pat, buf[0].decode("latin-1"), re.S):
+                return buf[0].decode("latin-1")
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                try:
+                    buf[0] += os.read(fd, 65536)
+                except OSError:
+                    break
+        raise Fail("no %r in output:\n%s" % (pat, buf[0].decode("latin-1")[-3000:]))
+
+    def send(c, pat):
+        buf[0] = b""
+        if c is not None:
+            os.write(fd, (c + "\n").encode())
+        return wait_for(pat)
+
+    def close():
+        _, st = os.waitpid(pid, 0)
+        os.close(fd)
+        return os.WEXITSTATUS(st) if os.WIFEXITED(st) else -1
+    return send, close
+
+
+def t_step_run():
+    """Console lines, the vCPU filter, reverse search, history and help."""
+    trc = os.path.join(A.work, "smp.trc")
+    p = run([A.emu, "run", "--kernel", os_image(), "--vcpus", "2", "--trace", trc])
+    check(p.returncode == 0, "run --vcpus 2 --trace: %s" % p.stderr[-300:])
+    _, recs = decode(trc)
+    cons = [r for r in recs if r["type"] == "console"]
+    # Console output is recorded a line per record, as the guest printed it.
+    check(cons and all(r["text"].endswith("\n") and r["text"].count("\n") == 1 for r in cons),
+          "console records are not lines: %r" % [r["text"] for r in cons[:5]])
+    passes = [r for r in cons if r["text"].startswith("PASS ")]
+    check(len(passes) > 3, "PASS lines in the console records")
+    listed = tool("list", trc, "--type", "console").stdout
+    check('guest "%s\\n"' % passes[0]["text"][:-1] in listed, "list shows whole lines")
+    ap = [r["seq"] for r in recs if r["vcpu"] == 1]
+    check(ap, "no records of vCPU 1")
+    send, close = pty_session([A.tool, "step", trc])
+    send(None, r"step> ")
+    send("f PASS", r"\[%d/\d+\]\s+%d .*console .*\"PASS .*step> " % (passes[0]["seq"], passes[0]["seq"]))
+    send("", r"\[%d/\d+\].*PASS .*step> " % passes[1]["seq"])  # empty line: find again
+    send("F PASS", r"\[%d/\d+\].*PASS .*step> " % passes[0]["seq"])
+    send("F no-such-text-anywhere", r"not found before record %d.*step> " % passes[0]["seq"])
+    send("g 0", r"\[0/\d+\].*step> ")
+    send("v 1", r"stopping only at records of vCPU 1.*step> ")
+    send("n", r"\[%d/\d+\]\s+%d\s+vcpu 1 .*step> " % (ap[0], ap[0]))
+    send("n 2", r"\[%d/\d+\]\s+%d\s+vcpu 1 .*step> " % (ap[2], ap[2]))
+    send("p", r"\[%d/\d+\]\s+%d\s+vcpu 1 .*step> " % (ap[1], ap[1]))
+    send("v all", r"every vCPU.*step> ")
+    send("history", r"1  f PASS\s+2  F PASS\s+3  F no-such-text-anywhere\s+4  g 0\s+5  v 1\s+"
+                    r"6  n\s+7  n 2\s+8  p\s+9  v all\s.*step> ")
+    send("!4", r"g 0\s+\[0/\d+\].*step> ")
+    send("!!", r"g 0\s+\[0/\d+\].*step> ")
+    send("!99", r"no command !99 in the history.*step> ")
+    out = send("help", r"q, quit.*step> ")
+    for c in ("next", "prev", "goto", "find", "rfind", "vcpu", "show", "history", "!N", "help"):
+        check(c in out, "help screen lacks %s:\n%s" % (c, out))
+    send("q", r"")
+    check(close() == 0, "step exit status")
+
+
+def t_rewrite():
+    """A trace rewritten or cut while a reader has it open: never SIGBUS."""
+    trc, _ = record_exec()
+    data = open(trc, "rb").read()
+    copy = os.path.join(A.work, "rewritten.trc")
+    open(copy, "wb").write(data)
+    send, close = pty_session([A.tool, "step", copy])
+    send(None, r"step> ")
+    open(copy, "wb").close()  # truncated in place under the reader
+    send("g 5", r"\[5/\d+\].*step> ")
+    send("s", r"type: .*step> ")
+    send("g %d" % (len(data) // 64), r"(\[\d+/\d+\]|goto wants).*step> ")
+    send("q", r"")
+    st = close()
+    check(st == 0, "step on a trace cut under it: status %d" % st)
+    # A reader started while the file is being cut gets a one-line error, not a signal.
+    open(copy, "wb").write(data[: len(data) // 2 + 3])
+    p = tool("list", copy, ok=False)
+    check(p.returncode == 1 and p.stderr.count("\n") == 1 and "truncated" in p.stderr,
+          "list on a half-written trace: %d %r" % (p.returncode, p.stderr))
+    # export onto its own input: refused, the input intact.
+    p = tool("export", trc, "--chrome", trc, ok=False)
+    check(p.returncode == 1 and "is the trace itself" in p.stderr, "export onto itself: %r" % p.stderr)
+    check(open(trc, "rb").read() == data, "the trace changed")
+    # A failed export leaves no partial file, and a FIFO is refused.
+    p = tool("export", trc, "--chrome", "/dev/full", ok=False)
+    check(p.returncode == 1 and "No space left" in p.stderr, "export to /dev/full: %r" % p.stderr)
+    # A write that fails half-way (a full disk: a file-size limit) leaves the
+    # previous export in place and no temporary file behind.
+    prev = os.path.join(A.work, "prev.json")
+    open(prev, "w").write("previous export")
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (512, 512))
+    check(len(tool("export", trc, "--chrome", "/dev/stdout").stdout) > 512, "export too small")
+    p = subprocess.run([A.tool, "export", trc, "--chrome", prev], capture_output=True, text=True,
+                       preexec_fn=limit, timeout=60)
+    check(p.returncode == 1 and "File too large" in p.stderr and p.stderr.count("\n") == 1,
+          "export on a full disk: %d %r" % (p.returncode, p.stderr))
+    check(open(prev).read() == "previous export", "a failed export replaced the old file")
+    check(not [f for f in os.listdir(A.work) if f.startswith(".prev.json.")], "temporary file left")
+    fifo = os.path.join(A.work, "fifo.trc")
+    if not os.path.exists(fifo):
+        os.mkfifo(fifo)
+    p = tool("summary", fifo, ok=False)
+    check(p.returncode == 1 and "not a regular file" in p.stderr, "summary FIFO: %r" % p.stderr)
+    p = tool("list", A.work, ok=False)
+    check(p.returncode == 1 and "is a directory" in p.stderr, "list DIR: %r" % p.stderr)
+
+
+def t_insns_size():
+    """--trace-insns: a warning past VEIL_TRACE_WARN_MIB, the size at the end;
+    progress only on a terminal."""
+    trc = os.path.join(A.work, "big.trc")
+    env = dict(os.environ, VEIL_TRACE_WARN_MIB="1")
+    cmd = exec_cmd("events", "--trace", trc, "--trace-insns")
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    check(p.returncode == 0, "exec --trace-insns: %s" % p.stderr)
+    size = os.path.getsize(trc)
+    check(re.search(r"^veil-emu: trace '%s': \d+ records, %d bytes$" % (re.escape(trc), size),
+                    p.stderr, re.M), "no size report: %r" % p.stderr)
+    if size > (1 << 20):
+        check("has grown past 1 MiB" in p.stderr, "no size warning: %r" % p.stderr)
+    else:
+        check("grown past" not in p.stderr, "a warning below the size: %r" % p.stderr)
+    check("\r" not in p.stderr, "progress in a pipe: %r" % p.stderr)
+    # The test OS with every instruction: past 1 MiB, and long enough for
+    # progress lines on a terminal.
+    big = os.path.join(A.work, "run-insns.trc")
+    send, close = pty_session([A.emu, "run", "--kernel", os_image(), "--trace", big,
+                               "--trace-insns"], env)
+    out = send(None, r"veil-emu: trace '.*': \d+ records, \d+ bytes")
+    close()
+    check(os.path.getsize(big) > (1 << 20), "the run trace is only %d bytes" % os.path.getsize(big))
+    check(out.count("has grown past 1 MiB (--trace-insns records every instruction)") == 1,
+          "no single size warning:\n%s" % out[-2000:])
+    check(re.search(r"\rveil-emu: tracing to '.*': \d+ records, \d+ MiB", out),
+          "no progress line on a terminal:\n%s" % out[-2000:])
+
+
+def t_json():
+    """list --json and summary --json agree with the records."""
+    trc, _ = record_run()
+    _, recs = decode(trc)
+    lines = tool("list", trc, "--json").stdout.splitlines()
+    check(len(lines) == len(recs), "%d JSON lines for %d records" % (len(lines), len(recs)))
+    for line, r in zip(lines, recs):
+        j = json.loads(line)
+        check(j["seq"] == r["seq"] and j["vcpu"] == r["vcpu"] and j["vmpl"] == r["vmpl"]
+              and j["type"] == r["type"] and int(j["rip"], 16) == r["rip"],
+              "record %d: %s" % (r["seq"], line))
+        if r["type"] == "console":
+            check(j["text"] == r["text"], "console text %r vs %r" % (j["text"], r["text"]))
+    cons = [json.loads(x) for x in tool("list", trc, "--json", "--type", "console").stdout.splitlines()]
+    check(cons and all(c["type"] == "console" for c in cons), "--type with --json")
+    sm = json.loads(tool("summary", "--json", trc).stdout)
+    check(sm["records"] == len(recs) and sm["mode"] == "run", "summary: %s" % sm)
+    for t in set(r["type"] for r in recs):
+        check(sm["by_type"][t] == sum(1 for r in recs if r["type"] == t), "by_type %s" % t)
+    check(sum(p["calls"] for p in sm["protocols"]) == sum(1 for r in recs if r["type"] == "mcall"),
+          "calls per protocol: %s" % sm["protocols"])
+    check({"kci", "core"} <= set(p["name"] for p in sm["protocols"]), "protocol names")
+    check(sm["end"] and "terminate" in sm["end"], "end: %s" % sm["end"])
+    p = tool("list", trc, "--frob", ok=False)
+    check(p.returncode == 2 and "unknown option '--frob'" in p.stderr, "list --frob: %r" % p.stderr)
 
 
 def parse_state(text):
@@ -379,7 +584,8 @@ def t_errors():
     p = run(exec_cmd("events", "--gdb", "99999"))
     check(p.returncode == 2 and "--gdb" in p.stderr, "bad --gdb port")
     p = run(exec_cmd("events", "--trace", "/nonexistent/dir/t.trc"))
-    check(p.returncode != 0 and "cannot write trace" in p.stderr, "unwritable trace")
+    check(p.returncode == 1 and re.match(r"veil-emu: cannot create a file beside '/nonexistent/dir/t\.trc': No such file", p.stderr)
+          and p.stderr.count("\n") == 1, "unwritable trace: %r" % p.stderr)
 
 
 # ---- GDB ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hostio.h"
@@ -271,4 +272,42 @@ int hio_out_close(struct hio_out *o, unsigned flags, char *err, size_t errlen)
 		unlink(o->tmp);
 	o->tmp[0] = 0;
 	return 0;
+}
+
+static long long now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+void hio_progress_init(struct hio_progress *p, const char *prog, const char *what)
+{
+	memset(p, 0, sizeof(*p));
+	p->tty = isatty(STDERR_FILENO);
+	p->prog = prog;
+	p->what = what;
+	p->start = p->last = p->tty ? now_s() : 0;
+}
+
+void hio_progress(struct hio_progress *p, uint64_t done, uint64_t total)
+{
+	long long t;
+
+	/* the clock is read only every 4096 steps: this sits in hot loops */
+	if (!p->tty || (done & 4095) || (t = now_s()) == p->last || t - p->start < 1)
+		return;
+	p->last = t;
+	p->shown = true;
+	fprintf(stderr, "\r%s: %s: %llu%% (%llu of %llu) ", p->prog, p->what,
+		total ? (unsigned long long)(done * 100 / total) : 0ULL, (unsigned long long)done,
+		(unsigned long long)total);
+}
+
+void hio_progress_end(struct hio_progress *p)
+{
+	if (p->shown)
+		fputs("\r\033[K", stderr);
+	p->shown = false;
 }

@@ -73,4 +73,18 @@ int hio_out_close(struct hio_out *o, unsigned flags, char *err, size_t errlen);
 /* Give up: remove the temporary file, leave the target as it was. */
 void hio_out_abort(struct hio_out *o);
 
+/*
+ * Progress of long work on stderr, only when stderr is a terminal (never in
+ * a pipe or a log file) and only once the work has taken a second: short
+ * runs stay quiet. One line, rewritten in place, cleared by hio_progress_end.
+ */
+struct hio_progress {
+	bool tty, shown;
+	long long start, last; /* seconds (CLOCK_MONOTONIC) */
+	const char *prog, *what;
+};
+void hio_progress_init(struct hio_progress *p, const char *prog, const char *what);
+void hio_progress(struct hio_progress *p, uint64_t done, uint64_t total);
+void hio_progress_end(struct hio_progress *p);
+
 #endif
