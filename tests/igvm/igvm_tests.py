@@ -105,6 +105,34 @@ def case_digests(env):
         seen[tool] = name
 
 
+# VMSA fields QEMU's IGVM loader lets be non-zero (target/i386/sev.c,
+# check_vmsa_supported), as [start, end) offsets (AMD64 APM vol. 2, table B-4).
+VMSA_ALLOWED = [(0x000, 0x0A0), (0x0D0, 0x0D8), (0x148, 0x180), (0x1D8, 0x1E0),
+                (0x1F8, 0x200), (0x268, 0x270), (0x308, 0x380), (0x3B0, 0x3B8),
+                (0x3E8, 0x3F0), (0x408, 0x40C), (0x410, 0x412)]
+
+
+def case_vmsa(env, buf, hs):
+    vp = [h for h in hs if h[1] == 0x304][0]
+    gpa, _, foff = struct.unpack_from("<QII", buf, vp[0] + 8)
+    vmsa = buf[foff:foff + 4096]
+    bad = [i for i, b in enumerate(vmsa) if b and not any(a <= i < e for a, e in VMSA_ALLOWED)]
+    check(gpa == 0xFFFFFFFFF000 and not bad, "VMSA: non-zero bytes outside QEMU's list at %s" %
+          [hex(i) for i in bad[:8]])
+    rip, rdi, sev = (struct.unpack_from("<Q", vmsa, o)[0] for o in (0x178, 0x338, 0x3B0))
+    check(sev == 1 and vmsa[0xCA] == 0, "VMSA: SNPActive only, VMPL0")
+    pages = {struct.unpack_from("<Q", buf, h[0] + 8)[0]: h for h in hs if h[1] == 0x302}
+    check(rdi in pages, "VMSA: RDI names a page of the file (the launch information)")
+    info_off = struct.unpack_from("<I", buf, pages[rdi][0] + 20)[0]
+    magic, _, _, mem, _, _, _, mon_base, _, mon_entry = struct.unpack_from("<QIIQIIQQQQ", buf,
+                                                                          info_off)
+    check(magic == 0x48434E4C4C494556 and mon_entry == rip and mem - 8 * MIB == mon_base and
+          mon_base <= rip < mem, "VMSA: RIP at the monitor's entry in its region")
+
+
+MIB = 1 << 20
+
+
 def rewrite(buf, mutate, fix_crc=True):
     b = bytearray(buf)
     mutate(b)
@@ -139,6 +167,7 @@ def case_dump(env):
         check(names[typ] in ln and ("@%#x" % pos) in ln, "dump line for %#x: %s" % (typ, ln))
     check(any("VP_CONTEXT gpa=0xfffffffff000" in ln for ln in lines), "dump: VMSA gpa")
     check(lines[-1].split()[2] == "VP_CONTEXT", "dump: the VMSA is the last header")
+    case_vmsa(env, buf, hs)
 
     page = [h for h in hs if h[1] == 0x302][3]
     vp = [h for h in hs if h[1] == 0x304][0]
