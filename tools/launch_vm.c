@@ -132,14 +132,15 @@ int launch_qemu_argv(const struct launch_vm *vm, struct launch_argv *av)
 	rc |= push(av, "-smp") | push(av, "%u", vm->vcpus);
 	rc |= push(av, "-m") | push(av, "%luM", vm->mem_mib);
 	rc |= push(av, "-object") |
-	      push(av, "memory-backend-memfd,id=ram0,size=%luM,share=true,prealloc=false",
+	      push(av,
+		   "memory-backend-memfd,id=ram0,size=%luM,share=true,prealloc=false,reserve=false",
 		   vm->mem_mib);
 	rc |= push(av, "-object") |
 	      push(av, "sev-snp-guest,id=sev0,cbitpos=%u,reduced-phys-bits=%u,policy=0x%llx",
 		   vm->cbitpos, vm->reduced_phys_bits, (unsigned long long)vm->policy);
 	rc |= push(av, "-object") | push(av, "igvm-cfg,id=igvm0,file=%s", vm->igvm_abs);
-	rc |= push(av, "-nographic") | push(av, "-nodefaults") | push(av, "-serial") |
-	      push(av, "stdio");
+	rc |= push(av, "-no-reboot") | push(av, "-nographic") | push(av, "-nodefaults") |
+	      push(av, "-serial") | push(av, "stdio");
 	return rc;
 }
 
