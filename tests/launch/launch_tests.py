@@ -136,7 +136,7 @@ def case_qemu(env):
     check(r.returncode == 0, "veil-launch qemu: " + r.stderr)
     argv = shlex.split(r.stdout.replace("\\\n", " "))
     check(argv[0] == "qemu-system-x86_64", "argv[0] %s" % argv[0])
-    opts = list(zip(argv[1::2], argv[2::2])) if False else []
+    opts = []
     i = 1
     while i < len(argv):
         if i + 1 < len(argv) and not argv[i + 1].startswith("-"):
@@ -189,6 +189,16 @@ def case_qemu(env):
     check(opts.get("-m") == "64M" and opts.get("-smp") == "2", "memory and vCPUs from the file")
     check("policy=0x70000" in opts.get("-object", "") or "policy=0x70000" in r.stdout,
           "the file's policy")
+    # --run executes exactly the printed command line.
+    rec = os.path.join(env["work"], "argv.txt")
+    fake = os.path.join(env["work"], "record-argv")
+    open(fake, "w").write('#!/bin/sh\nfor a in "$@"; do echo "$a"; done > %s\n' % rec)
+    os.chmod(fake, 0o755)
+    printed = shlex.split(run([launch, "qemu", "--igvm", igvm, "--qemu", fake]).stdout
+                          .replace("\\\n", " "))
+    r = run([launch, "qemu", "--igvm", igvm, "--qemu", fake, "--run"])
+    check(r.returncode == 0 and open(rec).read().splitlines() == printed[1:],
+          "--run runs the printed command line")
     r = run([launch, "qemu", "--igvm", igvm, "--mem", "128"])
     check(r.returncode == 1 and "built for 64 MiB" in r.stderr, "--mem mismatch: %r" % r.stderr)
     r = run([launch, "qemu", "--igvm", "/nonexistent"])
