@@ -190,6 +190,7 @@ int emu_igvm_launch(struct emu_machine *m, const struct emu_igvm *ig, struct emu
 	 * fresh memory (it keeps its own state there), so the measured monitor
 	 * pages are cleared once the digest is taken. */
 	memset(emu_gpa_ptr(m, ig->info.mon_base, VEIL_MONITOR_SIZE), 0, VEIL_MONITOR_SIZE);
+	p->launched = true;
 	p->entry = im->entry;
 	p->kernel_start = im->start;
 	p->kernel_end = im->end;
@@ -201,4 +202,18 @@ int emu_igvm_launch(struct emu_machine *m, const struct emu_igvm *ig, struct emu
 		p->segs[i].flags = im->segs[i].flags;
 	}
 	return 0;
+}
+
+void emu_measure_elf_launch(struct emu_machine *m, const struct emu_run_params *p)
+{
+	uint64_t mem = emu_mem_size(m), gpa;
+
+	snp_measure_init(&m->launch_ms);
+	for (gpa = p->kernel_start; gpa < p->kernel_end; gpa += 4096)
+		snp_measure_page(&m->launch_ms, gpa, SNP_PAGE_NORMAL, emu_gpa_ptr(m, gpa, 4096),
+				 false, 0, 0, 0);
+	for (gpa = mem - VEIL_MONITOR_SIZE; gpa < mem; gpa += 4096)
+		snp_measure_page(&m->launch_ms, gpa,
+				 gpa == mem - 4096 ? SNP_PAGE_SECRETS : SNP_PAGE_ZERO, NULL, false,
+				 0, 0, 0);
 }
