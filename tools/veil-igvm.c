@@ -443,17 +443,20 @@ static int write_headers(struct build *b, struct writer *w, const struct igvm_sn
 					      .platform_type = IGVM_PLATFORM_SEV_SNP,
 					      .platform_version = IGVM_SEV_SNP_PLATFORM_VERSION };
 	struct igvm_guest_policy gp = { .policy = b->policy, .compatibility_mask = 1 };
-	struct igvm_parameter_area pa = { .number_of_bytes = 4096 };
-	struct igvm_parameter vpc = { 0, VEIL_PARAM_VP_COUNT_OFF },
-			      mm = { 0, VEIL_PARAM_MEMMAP_OFF };
-	struct igvm_parameter_insert pi = { .gpa = b->info.params_gpa, .compatibility_mask = 1 };
+	struct igvm_parameter_area pm = { 4096, VEIL_PARAM_AREA_MEMMAP, 0 },
+				   pp = { 4096, VEIL_PARAM_AREA_PARAMS, 0 };
+	struct igvm_parameter mm = { VEIL_PARAM_AREA_MEMMAP, VEIL_PARAM_MEMMAP_OFF },
+			      vpc = { VEIL_PARAM_AREA_PARAMS, VEIL_PARAM_VP_COUNT_OFF };
+	struct igvm_parameter_insert im = { b->info.memmap_gpa, 1, VEIL_PARAM_AREA_MEMMAP },
+				     ip = { b->info.params_gpa, 1, VEIL_PARAM_AREA_PARAMS };
 	struct igvm_vp_context vp = { .gpa = SNP_VMSA_GPA, .compatibility_mask = 1 };
 	int rc = add_hdr(w, IGVM_VHT_SUPPORTED_PLATFORM, &sp, sizeof(sp), NULL, 0);
 
 	rc |= add_hdr(w, IGVM_VHT_GUEST_POLICY, &gp, sizeof(gp), NULL, 0);
-	rc |= add_hdr(w, IGVM_VHT_PARAMETER_AREA, &pa, sizeof(pa), NULL, 0);
-	rc |= add_hdr(w, IGVM_VHT_VP_COUNT_PARAMETER, &vpc, sizeof(vpc), NULL, 0);
+	rc |= add_hdr(w, IGVM_VHT_PARAMETER_AREA, &pm, sizeof(pm), NULL, 0);
+	rc |= add_hdr(w, IGVM_VHT_PARAMETER_AREA, &pp, sizeof(pp), NULL, 0);
 	rc |= add_hdr(w, IGVM_VHT_MEMORY_MAP, &mm, sizeof(mm), NULL, 0);
+	rc |= add_hdr(w, IGVM_VHT_VP_COUNT_PARAMETER, &vpc, sizeof(vpc), NULL, 0);
 	for (size_t i = 0; i < b->nr && !rc; i++) {
 		const struct page *p = &b->pages[i];
 		struct igvm_page_data pd = { .gpa = p->gpa, .compatibility_mask = 1 };
@@ -465,7 +468,8 @@ static int write_headers(struct build *b, struct writer *w, const struct igvm_sn
 		rc |= add_hdr(w, IGVM_VHT_PAGE_DATA, &pd, sizeof(pd), data,
 			      offsetof(struct igvm_page_data, file_offset));
 	}
-	rc |= add_hdr(w, IGVM_VHT_PARAMETER_INSERT, &pi, sizeof(pi), NULL, 0);
+	rc |= add_hdr(w, IGVM_VHT_PARAMETER_INSERT, &ip, sizeof(ip), NULL, 0);
+	rc |= add_hdr(w, IGVM_VHT_PARAMETER_INSERT, &im, sizeof(im), NULL, 0);
 	if (id)
 		rc |= add_hdr(w, IGVM_VHT_SNP_ID_BLOCK, id, sizeof(*id), NULL, 0);
 	rc |= add_hdr(w, IGVM_VHT_VP_CONTEXT, &vp, sizeof(vp), b->vmsa,
@@ -531,6 +535,7 @@ static int add_launch_area(struct build *b)
 	in->params_gpa = b->area + VEIL_LAUNCH_PARAMS_OFF;
 	in->cpuid_gpa = b->area + VEIL_LAUNCH_CPUID_OFF;
 	in->secrets_gpa = b->area + VEIL_LAUNCH_SECRETS_OFF;
+	in->memmap_gpa = b->area + VEIL_LAUNCH_MEMMAP_OFF;
 	snprintf(in->cmdline, sizeof(in->cmdline), "%s", b->cmdline);
 	if (build_page_tables(b))
 		return -1;

@@ -8,10 +8,16 @@
  *
  *   mem - 128 KiB          struct veil_launch_info (measured: the monitor trusts it)
  *   mem - 128 KiB + 4 KiB  the parameter page (unmeasured: the loader writes the
- *                          vCPU count and the memory map there; validate it)
+ *                          vCPU count there; validate it)
  *   mem - 128 KiB + 8 KiB  the CPUID page (SNP_PAGE_CPUID)
  *   mem - 128 KiB + 12 KiB page tables: PML4, PDPT, one PD per GiB (measured)
+ *   mem - 8 KiB            the memory map page (unmeasured: the loader writes
+ *                          struct veil_param_mem entries from its start)
  *   mem - 4 KiB            the secrets page (SNP_PAGE_SECRETS)
+ *
+ * The vCPU count and the memory map have a parameter area each: QEMU's loader
+ * writes the memory map at the start of its area whatever byte offset the
+ * MEMORY_MAP header names (backends/igvm.c, QEMU 10.1).
  *
  * The OS image(s) are placed at their physical addresses as measured pages.
  * The boot vCPU starts at the monitor's e_entry in 64-bit mode at VMPL0:
@@ -36,6 +42,7 @@
 #define VEIL_LAUNCH_PARAMS_OFF 0x1000ULL
 #define VEIL_LAUNCH_CPUID_OFF 0x2000ULL
 #define VEIL_LAUNCH_PT_OFF 0x3000ULL
+#define VEIL_LAUNCH_MEMMAP_OFF (VEIL_LAUNCH_AREA_SIZE - 0x2000ULL)
 #define VEIL_LAUNCH_SECRETS_OFF (VEIL_LAUNCH_AREA_SIZE - 0x1000ULL)
 #define VEIL_LAUNCH_MAX_PT_PAGES 24 /* PML4 + PDPT + 22 PDs: up to 22 GiB */
 
@@ -43,11 +50,13 @@
 #define VEIL_LAUNCH_MAX_SEGS 8
 #define VEIL_LAUNCH_CMDLINE_MAX 256
 
-/* Where the loader writes its parameters in the parameter page (IGVM
- * VP_COUNT_PARAMETER and MEMORY_MAP headers name these offsets). */
-#define VEIL_PARAM_VP_COUNT_OFF 0x0 /* uint32_t */
-#define VEIL_PARAM_MEMMAP_OFF 0x40  /* struct veil_param_mem[], ends with 0 pages */
-#define VEIL_PARAM_MEMMAP_MAX ((4096 - VEIL_PARAM_MEMMAP_OFF) / 24)
+/* The parameter areas (IGVM PARAMETER_AREA indexes) and where the loader
+ * writes in them (the VP_COUNT_PARAMETER and MEMORY_MAP headers name these). */
+#define VEIL_PARAM_AREA_MEMMAP 0
+#define VEIL_PARAM_AREA_PARAMS 1
+#define VEIL_PARAM_VP_COUNT_OFF 0x0 /* uint32_t, in the parameter page */
+#define VEIL_PARAM_MEMMAP_OFF 0x0   /* struct veil_param_mem[], ends with 0 pages */
+#define VEIL_PARAM_MEMMAP_MAX (4096 / 24)
 
 /* One memory map entry as the IGVM loader writes it (IGVM_VHS_MEMORY_MAP_ENTRY). */
 struct veil_param_mem {
@@ -83,7 +92,7 @@ struct veil_launch_info {
 	uint64_t policy;	     /* SNP guest policy in the file */
 	uint64_t mon_base, mon_size; /* monitor region */
 	uint64_t mon_entry;
-	uint64_t params_gpa, cpuid_gpa, secrets_gpa;
+	uint64_t params_gpa, cpuid_gpa, secrets_gpa, memmap_gpa;
 	uint64_t pt_gpa; /* PML4; the tables follow it */
 	uint32_t pt_pages;
 	uint32_t nr_images;
