@@ -339,95 +339,6 @@ static void build_vmsa(struct build *b)
 	v[VMSA_OFF_MXCSR] = 0x80, v[VMSA_OFF_MXCSR + 1] = 0x1F;
 }
 
-/* ---- writing the file --------------------------------------------------------- */
-
-struct hdr {
-	uint32_t type, len;
-	uint8_t content[sizeof(struct igvm_snp_id_block)];
-	int data;	  /* index into the data blocks, -1 = none */
-	unsigned ref_off; /* where in content the file offset of data goes */
-};
-
-struct writer {
-	struct hdr *h;
-	size_t nh, caph;
-	const uint8_t **d;
-	size_t nd, capd;
-};
-
-static int add_hdr(struct writer *w, uint32_t type, const void *c, uint32_t len,
-		   const uint8_t *data, unsigned ref_off)
-{
-	if (w->nh == w->caph) {
-		w->caph = w->caph ? 2 * w->caph : 256;
-		if (!(w->h = realloc(w->h, w->caph * sizeof(*w->h))))
-			return -1;
-	}
-	if (data && w->nd == w->capd) {
-		w->capd = w->capd ? 2 * w->capd : 256;
-		if (!(w->d = realloc(w->d, w->capd * sizeof(*w->d))))
-			return -1;
-	}
-	struct hdr *h = &w->h[w->nh++];
-
-	h->type = type;
-	h->len = len;
-	memset(h->content, 0, sizeof(h->content));
-	memcpy(h->content, c, len);
-	h->data = data ? (int)w->nd : -1;
-	h->ref_off = ref_off;
-	if (data)
-		w->d[w->nd++] = data;
-	return 0;
-}
-
-/* Fixed header, variable headers, then 4 KiB-aligned data blocks. */
-static uint8_t *serialize(const struct writer *w, size_t *out_len)
-{
-	size_t hsize = 0, base, len, off = 24;
-	struct igvm_fixed_header fh = { .magic = IGVM_MAGIC,
-					.format_version = IGVM_FORMAT_VERSION,
-					.variable_header_offset = 24 };
-	uint8_t *buf;
-
-	for (size_t i = 0; i < w->nh; i++)
-		hsize += 8 + ((w->h[i].len + 7) & ~7u);
-	base = (24 + hsize + 4095) & ~(size_t)4095;
-	len = base + w->nd * 4096;
-	if (len > UINT32_MAX || !(buf = calloc(1, len)))
-		return NULL;
-	for (size_t i = 0; i < w->nh; i++) {
-		const struct hdr *h = &w->h[i];
-		struct igvm_vhs_header vh = { h->type, h->len };
-
-		memcpy(buf + off, &vh, 8);
-		memcpy(buf + off + 8, h->content, h->len);
-		if (h->data >= 0) {
-			uint32_t fo = (uint32_t)(base + (size_t)h->data * 4096);
-
-			memcpy(buf + off + 8 + h->ref_off, &fo, 4);
-		}
-		off += 8 + ((h->len + 7) & ~7u);
-	}
-	for (size_t i = 0; i < w->nd; i++)
-		memcpy(buf + base + i * 4096, w->d[i], 4096);
-	fh.variable_header_size = (uint32_t)hsize;
-	fh.total_file_size = (uint32_t)len;
-	memcpy(buf, &fh, sizeof(fh));
-	fh.checksum = igvm_checksum(buf, 24 + hsize);
-	memcpy(buf, &fh, sizeof(fh));
-	*out_len = len;
-	return buf;
-}
-
-static bool all_zero(const uint8_t *p)
-{
-	for (unsigned i = 0; i < 4096; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
 static int cmp_page(const void *a, const void *b)
 {
 	const struct page *x = a, *y = b;
@@ -437,7 +348,7 @@ static int cmp_page(const void *a, const void *b)
 
 /* Platform, policy, parameter area and its parameters, pages in GPA order,
  * the parameter insert, the optional ID block, the VMSA. */
-static int write_headers(struct build *b, struct writer *w, const struct igvm_snp_id_block *id)
+static int write_headers(struct build *b, struct igvm_writer *w, const struct igvm_snp_id_block *id)
 {
 	struct igvm_supported_platform sp = { .compatibility_mask = 1,
 					      .platform_type = IGVM_PLATFORM_SEV_SNP,
@@ -450,58 +361,43 @@ static int write_headers(struct build *b, struct writer *w, const struct igvm_sn
 	struct igvm_parameter_insert im = { b->info.memmap_gpa, 1, VEIL_PARAM_AREA_MEMMAP },
 				     ip = { b->info.params_gpa, 1, VEIL_PARAM_AREA_PARAMS };
 	struct igvm_vp_context vp = { .gpa = SNP_VMSA_GPA, .compatibility_mask = 1 };
-	int rc = add_hdr(w, IGVM_VHT_SUPPORTED_PLATFORM, &sp, sizeof(sp), NULL, 0);
+	int rc = igvm_w_add(w, IGVM_VHT_SUPPORTED_PLATFORM, &sp, sizeof(sp), NULL, 0);
 
-	rc |= add_hdr(w, IGVM_VHT_GUEST_POLICY, &gp, sizeof(gp), NULL, 0);
-	rc |= add_hdr(w, IGVM_VHT_PARAMETER_AREA, &pm, sizeof(pm), NULL, 0);
-	rc |= add_hdr(w, IGVM_VHT_PARAMETER_AREA, &pp, sizeof(pp), NULL, 0);
-	rc |= add_hdr(w, IGVM_VHT_MEMORY_MAP, &mm, sizeof(mm), NULL, 0);
-	rc |= add_hdr(w, IGVM_VHT_VP_COUNT_PARAMETER, &vpc, sizeof(vpc), NULL, 0);
+	rc |= igvm_w_add(w, IGVM_VHT_GUEST_POLICY, &gp, sizeof(gp), NULL, 0);
+	rc |= igvm_w_add(w, IGVM_VHT_PARAMETER_AREA, &pm, sizeof(pm), NULL, 0);
+	rc |= igvm_w_add(w, IGVM_VHT_PARAMETER_AREA, &pp, sizeof(pp), NULL, 0);
+	rc |= igvm_w_add(w, IGVM_VHT_MEMORY_MAP, &mm, sizeof(mm), NULL, 0);
+	rc |= igvm_w_add(w, IGVM_VHT_VP_COUNT_PARAMETER, &vpc, sizeof(vpc), NULL, 0);
 	for (size_t i = 0; i < b->nr && !rc; i++) {
 		const struct page *p = &b->pages[i];
 		struct igvm_page_data pd = { .gpa = p->gpa, .compatibility_mask = 1 };
-		const uint8_t *data = all_zero(p->data) ? NULL : p->data;
+		const uint8_t *data = igvm_page_is_zero(p->data) ? NULL : p->data;
 
 		pd.data_type = p->kind == PG_SECRETS ? IGVM_PAGE_SECRETS :
 			       p->kind == PG_CPUID   ? IGVM_PAGE_CPUID_DATA :
 						       IGVM_PAGE_NORMAL;
-		rc |= add_hdr(w, IGVM_VHT_PAGE_DATA, &pd, sizeof(pd), data,
-			      offsetof(struct igvm_page_data, file_offset));
+		rc |= igvm_w_add(w, IGVM_VHT_PAGE_DATA, &pd, sizeof(pd), data,
+				 offsetof(struct igvm_page_data, file_offset));
 	}
-	rc |= add_hdr(w, IGVM_VHT_PARAMETER_INSERT, &ip, sizeof(ip), NULL, 0);
-	rc |= add_hdr(w, IGVM_VHT_PARAMETER_INSERT, &im, sizeof(im), NULL, 0);
+	rc |= igvm_w_add(w, IGVM_VHT_PARAMETER_INSERT, &ip, sizeof(ip), NULL, 0);
+	rc |= igvm_w_add(w, IGVM_VHT_PARAMETER_INSERT, &im, sizeof(im), NULL, 0);
 	if (id)
-		rc |= add_hdr(w, IGVM_VHT_SNP_ID_BLOCK, id, sizeof(*id), NULL, 0);
-	rc |= add_hdr(w, IGVM_VHT_VP_CONTEXT, &vp, sizeof(vp), b->vmsa,
-		      offsetof(struct igvm_vp_context, file_offset));
+		rc |= igvm_w_add(w, IGVM_VHT_SNP_ID_BLOCK, id, sizeof(*id), NULL, 0);
+	rc |= igvm_w_add(w, IGVM_VHT_VP_CONTEXT, &vp, sizeof(vp), b->vmsa,
+			 offsetof(struct igvm_vp_context, file_offset));
 	return rc ? igvm_fail(-1, "out of memory") : 0;
 }
 
 static uint8_t *emit(struct build *b, const struct igvm_snp_id_block *id, size_t *len)
 {
-	struct writer w = { 0 };
+	struct igvm_writer w = { 0 };
 	uint8_t *buf = NULL;
 
-	if (!write_headers(b, &w, id) && !(buf = serialize(&w, len)))
+	if (!write_headers(b, &w, id) && !(buf = igvm_w_serialize(&w, len)))
 		igvm_fail(-1, "the file would exceed 4 GiB or memory ran out");
 	free(w.h);
 	free(w.d);
 	return buf;
-}
-
-static int write_out(const char *path, const uint8_t *buf, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	if (!f)
-		return igvm_fail(1, "cannot create '%s': %s", path, strerror(errno));
-	size_t n = fwrite(buf, 1, len, f);
-
-	if (fclose(f) | (n != len)) {
-		remove(path);
-		return igvm_fail(1, "writing '%s' failed: %s", path, strerror(errno));
-	}
-	return 0;
 }
 
 /* ---- the build command ---------------------------------------------------------- */
@@ -656,7 +552,7 @@ int igvm_cmd_build(int argc, char **argv)
 		if (!(buf = emit(&b, idp, &len)))
 			goto done;
 	}
-	rc = write_out(out, buf, len);
+	rc = igvm_write_out(out, buf, len);
 done:
 	free(buf);
 	for (size_t i = 0; i < b.nr; i++)

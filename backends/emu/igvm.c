@@ -208,9 +208,9 @@ static int check_vp(struct checker *c, const void *d)
 
 	memcpy(&vp, d, sizeof(vp));
 	if (++c->vp_contexts > 1)
-		return bad(c, "more than one VP context (a file holds only one) %llu", 0);
+		return bad(c, "more than one VP context (a file holds only one)", 0);
 	if (!vp.file_offset)
-		return bad(c, "no VMSA data (file offset %llu)", 0);
+		return bad(c, "no VMSA data (file offset 0)", 0);
 	return check_data(c, vp.file_offset, "VMSA");
 }
 

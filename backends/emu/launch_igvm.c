@@ -171,6 +171,12 @@ static int check_layout(struct emu_machine *m, const struct veil_launch_info *in
 		snprintf(err, errlen, "the launch information names no valid OS image");
 		return -1;
 	}
+	for (unsigned i = 0; i < in->images[0].nr_segs; i++)
+		if (in->images[0].segs[i].gpa < in->images[0].start ||
+		    in->images[0].segs[i].len > in->images[0].end - in->images[0].segs[i].gpa) {
+			snprintf(err, errlen, "OS segment %u lies outside its image", i);
+			return -1;
+		}
 	return 0;
 }
 

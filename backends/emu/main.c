@@ -375,6 +375,7 @@ static int cmd_run(int argc, char **argv)
 	const char *kernel = VEIL_TESTOS_PATH, *cmdline = "", *com2 = NULL, *igvm = NULL;
 	uint64_t vcpus = 0, mem = 0, max = 0, log_size = 0;
 	struct emu_igvm ig = { 0 };
+	bool kernel_set = false;
 	struct emu_run_params p = { 0 };
 	struct emu_machine *m;
 	struct emu_exit x;
@@ -394,6 +395,7 @@ static int cmd_run(int argc, char **argv)
 			continue;
 		if (!strcmp(o, "--kernel")) {
 			kernel = a;
+			kernel_set = true;
 		} else if (!strcmp(o, "--igvm")) {
 			igvm = a;
 		} else if (!strcmp(o, "--com2")) {
@@ -420,6 +422,9 @@ static int cmd_run(int argc, char **argv)
 			return fail("unknown option '%s' (see veil-emu run --help)", o);
 		}
 	}
+	if (igvm && kernel_set)
+		return fail("%s",
+			    "--igvm and --kernel exclude each other (the OS comes from the file)");
 	if (igvm && emu_igvm_open(&ig, igvm, err, sizeof(err)))
 		return fail("%s", err);
 	mem = mem ? mem : igvm ? ig.info.mem_size >> 20 : 64;

@@ -284,6 +284,9 @@ def case_cli(env):
     f = env.build("cli", 64)
     r = run([env.emu, "run", "--igvm", f, "--mem", "128"])
     check(r.returncode == 2 and "built for 64 MiB" in r.stderr, "mismatched --mem: %r" % r.stderr)
+    r = run([env.emu, "run", "--igvm", f, "--kernel", env.testos])
+    check(r.returncode == 2 and "exclude each other" in r.stderr, "--igvm with --kernel: %r" %
+          r.stderr)
     r = run([env.emu, "run", "--help"])
     check("--igvm FILE" in r.stdout and "not run" in r.stdout, "veil-emu run --help names --igvm")
 
