@@ -192,10 +192,6 @@ int emu_igvm_launch(struct emu_machine *m, const struct emu_igvm *ig, struct emu
 	err[0] = '\0';
 	if (igvm_walk_launch(&ig->f, launch_page, &l, err, errlen))
 		return -1;
-	/* The native monitor, not the file's, runs next: it takes its region as
-	 * fresh memory (it keeps its own state there), so the measured monitor
-	 * pages are cleared once the digest is taken. */
-	memset(emu_gpa_ptr(m, ig->info.mon_base, VEIL_MONITOR_SIZE), 0, VEIL_MONITOR_SIZE);
 	p->launched = true;
 	p->entry = im->entry;
 	p->kernel_start = im->start;
@@ -222,4 +218,12 @@ void emu_measure_elf_launch(struct emu_machine *m, const struct emu_run_params *
 		snp_measure_page(&m->launch_ms, gpa,
 				 gpa == mem - 4096 ? SNP_PAGE_SECRETS : SNP_PAGE_ZERO, NULL, false,
 				 0, 0, 0);
+}
+
+void emu_igvm_native_handover(struct emu_machine *m, const struct emu_igvm *ig)
+{
+	/* The native monitor, not the file's, runs next: it takes its region as
+	 * fresh memory (it keeps its own state there), so the measured monitor
+	 * pages are cleared once the launch is done. */
+	memset(emu_gpa_ptr(m, ig->info.mon_base, VEIL_MONITOR_SIZE), 0, VEIL_MONITOR_SIZE);
 }

@@ -35,4 +35,9 @@ void emu_igvm_close(struct emu_igvm *ig);
 int emu_igvm_launch(struct emu_machine *m, const struct emu_igvm *ig, struct emu_run_params *p,
 		    char *err, size_t errlen);
 
+/* Until the VMPL0 image mode exists: clear the monitor region the launch
+ * filled, so the native monitor, which keeps its state there, starts from
+ * fresh memory. */
+void emu_igvm_native_handover(struct emu_machine *m, const struct emu_igvm *ig);
+
 #endif

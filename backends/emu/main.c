@@ -448,8 +448,10 @@ static int cmd_run(int argc, char **argv)
 		emu_igvm_close(&ig);
 		return fail("%s", err);
 	}
-	if (igvm)
+	if (igvm) {
 		print_launch_digest(m);
+		emu_igvm_native_handover(m, &ig);
+	}
 	if (!igvm || cmdline[0])
 		p.cmdline = cmdline;
 	p.log_size = log_size;

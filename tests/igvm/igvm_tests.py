@@ -13,6 +13,9 @@ usage: igvm_tests.py CASE BUILD_DIR WORK_DIR
             its signature verifies with `openssl dgst` against the key in the
             ID auth info, a changed block does not; build --id-key embeds it
   cli       --help, usage errors (exit 2), unreadable files (exit 1)
+  launchstate  the machine right after veil-emu's launch of a file
+            (tests/igvm/igvm_launch_state.c): pages placed, validated, VMPL0-only;
+            the loader's parameter pages filled
 """
 import hashlib
 import os
@@ -267,6 +270,16 @@ def case_idblock(env):
     check(len(ids) == 1 and ids[0][8:56].hex() == digest, "build --id-key embeds SNP_ID_BLOCK")
 
 
+def case_launchstate(env):
+    f = env.build("state", 96, None, ["--vcpus", "2"])
+    tool = os.path.join(os.path.dirname(env.igvm), "..", "tests", "igvm", "test_igvm_launch_state")
+    for vcpus in ("2", "5"):
+        r = run([tool, f, vcpus])
+        print(r.stdout.strip())
+        check(r.returncode == 0 and "0 failure(s)" in r.stdout,
+              "launch state with %s vCPUs: %s %s" % (vcpus, r.stdout, r.stderr))
+
+
 def case_cli(env):
     r = run([env.igvm, "--help"])
     check(r.returncode == 0 and "usage: veil-igvm" in r.stdout, "--help")
@@ -294,7 +307,8 @@ def case_cli(env):
 def main():
     case, build, work = sys.argv[1:4]
     env = Env(build, work)
-    {"digests": case_digests, "dump": case_dump, "idblock": case_idblock, "cli": case_cli}[case](env)
+    {"digests": case_digests, "dump": case_dump, "idblock": case_idblock, "cli": case_cli,
+     "launchstate": case_launchstate}[case](env)
     print("%s: %s" % (case, "FAILED %d" % len(FAILS) if FAILS else "ok"))
     return 1 if FAILS else 0
 
