@@ -10,6 +10,11 @@
 #     are downloaded with apt, using a separate apt configuration and state
 #     under .deps/apt, and unpacked with `dpkg -x` into .deps/unicorn. The
 #     system's package database is not touched; root is not needed.
+#  3. libvirt 10.5+ and QEMU 10 (veil-launch and its tests: Debian 12 ships
+#     libvirt 9.0, whose schema has no sev-snp launch security, and QEMU 7.2):
+#     Debian's bookworm-backports packages (libvirt 11.x, QEMU 10.0, built for
+#     Debian 12), from a backports source this script adds to apt, installed
+#     with `apt-get -t bookworm-backports` (root). Runs before step 2.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,7 +27,8 @@ UC_PACKAGES=(libunicorn2t64 libunicorn-dev)
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
 PACKAGES=(cmake pkg-config gcc binutils make check libcapstone-dev libbearssl-dev clang-format gdb help2man
-	libssl-dev python3 debian-archive-keyring clang libclang-rt-14-dev python3-matplotlib)
+	libssl-dev python3 debian-archive-keyring clang libclang-rt-14-dev python3-matplotlib
+	zlib1g-dev openssl)
 
 say() { printf 'setup: %s\n' "$*"; }
 die() {
@@ -52,6 +58,40 @@ if ((${#missing[@]})); then
 		die "apt-get install failed for: ${missing[*]}"
 else
 	say "Debian packages present"
+fi
+
+# --- 3. libvirt 10.5+ and QEMU 10 from bookworm-backports --------------------
+# (run before step 2, which ends the script when Unicorn is present)
+
+BPO_PACKAGES=(libvirt-dev libvirt-clients libxml2-utils qemu-system-x86)
+BPO_SOURCE=/etc/apt/sources.list.d/veil-bookworm-backports.sources
+bpo_ok() {
+	local v p
+	v=$(dpkg-query -W -f='${Version}' libvirt-dev 2>/dev/null) || return 1
+	dpkg --compare-versions "$v" ge 10.5 || return 1
+	v=$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null) || return 1
+	dpkg --compare-versions "$v" ge 1:10.0 || return 1
+	for p in "${BPO_PACKAGES[@]}"; do
+		[[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null) == ii* ]] || return 1
+	done
+}
+if bpo_ok; then
+	say "libvirt $(dpkg-query -W -f='${Version}' libvirt-dev) and QEMU present"
+else
+	if ((EUID != 0)); then
+		printf 'setup: libvirt 10.5+ and QEMU 10 are needed (veil-launch); as root run\n' >&2
+		printf '  scripts/setup.sh  (adds bookworm-backports, installs %s)\n' \
+			"${BPO_PACKAGES[*]}" >&2
+		exit 1
+	fi
+	[[ -f $BPO_SOURCE ]] || printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' \
+		'Suites: bookworm-backports' 'Components: main' "Signed-By: $KEYRING" >"$BPO_SOURCE"
+	say "installing ${BPO_PACKAGES[*]} from bookworm-backports"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q || die "apt-get update failed"
+	apt-get install -y -q --no-install-recommends -t bookworm-backports "${BPO_PACKAGES[@]}" \
+		</dev/null || die "apt-get install -t bookworm-backports failed"
+	bpo_ok || die "libvirt 10.5+ / QEMU 10 still missing after the install"
 fi
 
 # --- 2. Unicorn 2.1 in .deps/unicorn -----------------------------------------

@@ -15,12 +15,20 @@ struct emu_run_params {
 		uint64_t gpa, len; /* page-aligned extent */
 		uint32_t flags;	   /* ELF p_flags */
 	} segs[8];
+	/* The launch pages are already placed and measured (run --igvm); else
+	 * emu_run measures the image and the monitor region itself. */
+	bool launched;
 };
 
 /* Load an ELF64 OS image at its physical addresses (boot contract in
  * guest/include/veil/boot.h). Returns 0, or -1 with a message in err. */
 int emu_load_elf(struct emu_machine *m, const char *path, struct emu_run_params *p, char *err,
 		 size_t errlen);
+
+/* Measure the launch of `run --kernel` as the AMD-SP would (launch_igvm.c):
+ * the OS image's pages (NORMAL, in GPA order), then the monitor region (ZERO
+ * pages, the secrets page SECRETS). The native monitor has no launch VMSA. */
+void emu_measure_elf_launch(struct emu_machine *m, const struct emu_run_params *p);
 
 /* Boot the monitor (VMPL0, native) and run the OS until it terminates. */
 int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_exit *out);

@@ -10,6 +10,7 @@
 #include "emu.h"
 #include "emu_run.h"
 #include "hostio.h"
+#include "launch_igvm.h"
 
 #define MAX_ITEMS 64
 
@@ -487,13 +488,20 @@ static int cmd_exec(int argc, char **argv)
 }
 
 static const char usage_run[] =
-	"usage: veil-emu run [--kernel ELF] [--vcpus N] [--mem MiB] [--cmdline STR] [--com2 FILE]\n"
+	"usage: veil-emu run [--kernel ELF | --igvm FILE] [--vcpus N] [--mem MiB] [--cmdline STR]\n"
+	"                    [--com2 FILE]\n"
 	"                    [--log-size BYTES] [--max-insns N] [--trace FILE [--trace-insns]]\n"
 	"                    [--gdb PORT | --gdb-nowait PORT] [--replay FILE --replay-to N]\n"
 	"Boots the Veil monitor at VMPL0 and an OS image at VMPL3 on the SNP machine model.\n"
 	"The OS console goes to stdout; the exit status is the OS's termination code.\n"
 	"  --kernel ELF    OS image: an ELF64 x86-64 executable (guest/include/veil/boot.h);\n"
 	"                  default: the built-in test OS\n"
+	"  --igvm FILE     launch an IGVM file made by veil-igvm build: every page is placed\n"
+	"                  and measured as the AMD-SP would (SNP_LAUNCH_UPDATE, VMSA last),\n"
+	"                  'launch digest: HEX' is printed, then the file's first OS image\n"
+	"                  boots with its command line, memory size and vCPU count. Until\n"
+	"                  the VMPL0 image mode exists, the monitor that runs is the native\n"
+	"                  one: the file's monitor pages are placed and measured, not run.\n"
 	"  --vcpus N       vCPUs, 1-64 (default 1)\n"
 	"  --mem MiB       guest memory, an even number from 16 to 7424 (default 64);\n"
 	"                  the monitor owns the top 8 MiB, which holds 1 KiB of page table\n"
@@ -513,8 +521,10 @@ static const char usage_run[] =
 	"(unreadable image, failed write; reason on stderr); 2 for a bad command line.\n";
 
 struct run_opts {
-	const char *kernel, *cmdline, *com2;
-	uint64_t vcpus, mem, max, log_size;
+	const char *kernel, *cmdline, *com2, *igvm;
+	bool kernel_set;
+	uint64_t vcpus, mem, max, log_size; /* vcpus, mem: 0 = from --igvm or the default */
+	struct emu_igvm ig;		    /* the open --igvm file */
 };
 
 /* The monitor's 8 MiB region (VEIL_MONITOR_SIZE) holds its page-ownership
@@ -546,6 +556,9 @@ static int run_option(struct run_opts *r, const char *o, const char *a)
 {
 	if (!strcmp(o, "--kernel")) {
 		r->kernel = a;
+		r->kernel_set = true;
+	} else if (!strcmp(o, "--igvm")) {
+		r->igvm = a;
 	} else if (!strcmp(o, "--com2")) {
 		r->com2 = a;
 	} else if (!strcmp(o, "--cmdline")) {
@@ -578,7 +591,8 @@ static int run_paths(const struct run_opts *r, const struct emu_dbg_cli *dc)
 	char err[512];
 	int n = 0;
 
-	u[n++] = (struct path_use){ r->kernel, "--kernel", false };
+	u[n++] = (struct path_use){ r->igvm ? r->igvm : r->kernel, r->igvm ? "--igvm" : "--kernel",
+				    false };
 	if (dc->replay)
 		u[n++] = (struct path_use){ dc->replay, "--replay", false };
 	if (r->com2)
@@ -587,7 +601,7 @@ static int run_paths(const struct run_opts *r, const struct emu_dbg_cli *dc)
 		u[n++] = (struct path_use){ dc->trace, "--trace", true };
 	if (check_clashes(u, n))
 		return VEIL_EXIT_USAGE;
-	if (hio_check_input(r->kernel, 0, err, sizeof(err)))
+	if (hio_check_input(r->igvm ? r->igvm : r->kernel, 0, err, sizeof(err)))
 		return fail_run(err);
 	return probe_output(dc->trace) ? VEIL_EXIT_FAIL : 0;
 }
@@ -613,6 +627,16 @@ static int run_status(const struct emu_exit *x)
 	return 1;
 }
 
+static void print_launch_digest(const struct emu_machine *m)
+{
+	const uint8_t *d = emu_launch_digest(m);
+
+	printf("launch digest: ");
+	for (unsigned i = 0; i < 48; i++)
+		printf("%02x", d[i]);
+	printf("\n");
+}
+
 static int run_machine(struct run_opts *r, struct emu_dbg_cli *dc, struct emu_config *cfg)
 {
 	struct emu_run_params p = { 0 };
@@ -628,11 +652,17 @@ static int run_machine(struct run_opts *r, struct emu_dbg_cli *dc, struct emu_co
 		emu_destroy(m);
 		return VEIL_EXIT_USAGE;
 	}
-	if (emu_load_elf(m, r->kernel, &p, err, sizeof(err))) {
+	if (r->igvm ? emu_igvm_launch(m, &r->ig, &p, err, sizeof(err)) :
+		      emu_load_elf(m, r->kernel, &p, err, sizeof(err))) {
 		fprintf(stderr, "veil-emu: %s\n", err);
 		rc = emu_dbg_cli_finish(dc, m, VEIL_EXIT_USAGE);
 	} else {
-		p.cmdline = r->cmdline;
+		if (r->igvm) {
+			print_launch_digest(m);
+			emu_igvm_native_handover(m, &r->ig);
+		}
+		if (!r->igvm || r->cmdline[0])
+			p.cmdline = r->cmdline;
 		p.log_size = r->log_size;
 		fflush(stdout);
 		if (emu_run(m, &p, &x)) {
@@ -650,7 +680,7 @@ static int run_machine(struct run_opts *r, struct emu_dbg_cli *dc, struct emu_co
 
 static int cmd_run(int argc, char **argv)
 {
-	struct run_opts r = { .kernel = VEIL_TESTOS_PATH, .cmdline = "", .vcpus = 1, .mem = 64 };
+	struct run_opts r = { .kernel = VEIL_TESTOS_PATH, .cmdline = "" };
 	struct emu_dbg_cli dc;
 	struct hio_out com2;
 	char err[600];
@@ -667,8 +697,19 @@ static int cmd_run(int argc, char **argv)
 		if (!c && (rc = run_option(&r, o, a)))
 			return rc;
 	}
-	if ((rc = run_mem_fits(&r)) || (rc = run_paths(&r, &dc)))
+	if (r.igvm && r.kernel_set)
+		return fail("%s",
+			    "--igvm and --kernel exclude each other (the OS comes from the file)");
+	if ((rc = run_paths(&r, &dc)))
 		return rc;
+	if (r.igvm && emu_igvm_open(&r.ig, r.igvm, err, sizeof(err)))
+		return fail("%s", err);
+	r.mem = r.mem ? r.mem : r.igvm ? r.ig.info.mem_size >> 20 : 64;
+	r.vcpus = r.vcpus ? r.vcpus : r.igvm ? r.ig.info.nr_vcpus : 1;
+	if ((rc = run_mem_fits(&r))) {
+		emu_igvm_close(&r.ig);
+		return rc;
+	}
 	struct emu_config cfg = { .mem_size = r.mem << 20,
 				  .nr_vcpus = (unsigned)r.vcpus,
 				  .count_insns = r.max != 0 || dc.insns,
@@ -679,6 +720,7 @@ static int cmd_run(int argc, char **argv)
 		cfg.com2 = com2.f;
 	}
 	rc = run_machine(&r, &dc, &cfg);
+	emu_igvm_close(&r.ig);
 	if (r.com2 && hio_out_close(&com2, 0, err, sizeof(err))) {
 		fprintf(stderr, "veil-emu: --com2: %s\n", err);
 		rc = rc ? rc : VEIL_EXIT_FAIL;
