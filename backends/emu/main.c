@@ -231,8 +231,9 @@ static void print_exit(const struct emu_exit *x)
  * value is missing; everything else is an unknown option). */
 static const char *const exec_valued[] = { "--load",	 "--entry", "--vmpl",	   "--cpl", "--mem",
 					   "--validate", "--perm",  "--max-insns", NULL };
-static const char *const run_valued[] = { "--kernel", "--com2",	     "--cmdline",  "--vcpus",
-					  "--mem",    "--max-insns", "--log-size", NULL };
+static const char *const run_valued[] = { "--kernel",	 "--igvm",     "--com2",
+					  "--cmdline",	 "--vcpus",    "--mem",
+					  "--max-insns", "--log-size", NULL };
 
 static bool listed(const char *const *list, const char *o)
 {
