@@ -123,6 +123,26 @@ static void *be_map(struct veil_backend *b, u64 gpa, u64 len)
 	return emu_gpa_ptr(mv_of(b)->host->m, gpa, len);
 }
 
+/* The GHCB: a page the guest gave to the hypervisor (unassigned in the RMP). */
+static void *be_map_shared(struct veil_backend *b, u64 gpa, u64 len)
+{
+	struct emu_machine *m = mv_of(b)->host->m;
+	struct emu_rmp_entry e;
+	u64 pa;
+
+	for (pa = gpa & ~0xFFFULL; len && pa < gpa + len; pa += 4096)
+		if (emu_rmp_get(m, pa, &e) || e.assigned)
+			return NULL;
+	return emu_gpa_ptr(m, gpa, len);
+}
+
+/* Nothing to do: the model drops every vCPU's translations at each RMP
+ * change (machine_rmp_changed), so a reduction is effective at once. */
+static void be_tlb_flush(struct veil_backend *b)
+{
+	(void)b;
+}
+
 static void be_console(struct veil_backend *b, const char *s, usize len)
 {
 	struct emu_machine *m = mv_of(b)->host->m;
@@ -152,6 +172,8 @@ static const struct veil_backend_ops emu_ops = {
 	.ghcb_msr_write = be_msr_write,
 	.vmgexit = be_vmgexit,
 	.map = be_map,
+	.map_shared = be_map_shared,
+	.tlb_flush = be_tlb_flush,
 	.console_write = be_console,
 	.rdtsc = be_rdtsc,
 	.vcpu_id = be_vcpu_id,
@@ -174,6 +196,8 @@ static const struct veil_backend_ops emu_ops_traced = {
 	.ghcb_msr_write = be_msr_write,
 	.vmgexit = be_vmgexit,
 	.map = be_map,
+	.map_shared = be_map_shared,
+	.tlb_flush = be_tlb_flush,
 	.console_write = be_console,
 	.rdtsc = be_rdtsc,
 	.vcpu_id = be_vcpu_id,
@@ -188,7 +212,7 @@ static void monitor_entry(void *arg)
 	if (mv->v->id == 0) {
 		h->mon = veil_monitor_boot(&h->launch, &mv->be);
 		if (h->mon)
-			veil_monitor_run(h->mon, &h->mon->vcpus[0]);
+			veil_monitor_main(h->mon);
 	} else if (h->mon) {
 		veil_monitor_enter_ap(h->mon, mv->v->id, &mv->be);
 	}
