@@ -122,6 +122,7 @@ static bool launch_ok(const struct veil_launch *l)
 	return l->nr_vcpus >= 1 && l->nr_vcpus <= VEIL_MAX_VCPUS &&
 	       veil_aligned(l->mem_size, VEIL_HUGE_SIZE) && l->mem_size <= (12ULL << 30) &&
 	       veil_aligned(l->mon_base, VEIL_PAGE_SIZE) && l->mon_size >= (1ULL << 20) &&
+	       veil_aligned(l->mon_used, VEIL_PAGE_SIZE) && l->mon_used < l->mon_size / 2 &&
 	       veil_range_within(l->mon_base, l->mon_size, VEIL_BOOT_OS_MIN, l->mem_size) &&
 	       veil_aligned(l->kernel_start, VEIL_PAGE_SIZE) &&
 	       veil_aligned(l->kernel_end, VEIL_PAGE_SIZE) && l->kernel_start < l->kernel_end &&
@@ -324,12 +325,14 @@ struct veil_monitor *veil_monitor_boot(const struct veil_launch *launch, struct 
 		veil_printf(be, "veil: bad launch parameters\n");
 		return NULL;
 	}
-	mon = veil_map(be, launch->mon_base, sizeof(*mon));
+	mon = veil_map(be, launch->mon_base + launch->mon_used, sizeof(*mon));
 	if (!mon)
 		return NULL;
 	veil_memset(mon, 0, sizeof(*mon));
 	mon->launch = *launch;
-	mon->alloc_next = (launch->mon_base + sizeof(*mon) + VEIL_PAGE_SIZE - 1) & VEIL_PAGE_MASK;
+	mon->alloc_next =
+		(launch->mon_base + launch->mon_used + sizeof(*mon) + VEIL_PAGE_SIZE - 1) &
+		VEIL_PAGE_MASK;
 	mon->alloc_end = launch->mon_base + launch->mon_size;
 	mon->mem.nr_pages = launch->mem_size / VEIL_PAGE_SIZE;
 	mon->mem.os_default = VEIL_RMP_PERM_ALL; /* until kernel code integrity locks */

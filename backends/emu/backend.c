@@ -240,18 +240,12 @@ static void make_secrets(uint8_t *p)
 	}
 }
 
-int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_exit *out)
+void emu_launch(struct emu_machine *m, const struct emu_run_params *p, struct veil_launch *l)
 {
-	struct emu_host *h = calloc(1, sizeof(*h));
 	uint64_t mon_base = m->mem_size - VEIL_MONITOR_SIZE, secrets = m->mem_size - 4096;
 	unsigned i, vmpl;
 
-	if (!h) {
-		snprintf(out->message, sizeof(out->message), "out of memory");
-		return -1;
-	}
-	h->m = m;
-	h->launch = (struct veil_launch){
+	*l = (struct veil_launch){
 		.mem_size = m->mem_size,
 		.mon_base = mon_base,
 		.mon_size = VEIL_MONITOR_SIZE,
@@ -263,12 +257,12 @@ int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_ex
 		.sev_features = 1,
 		.log_size = p->log_size,
 	};
-	snprintf(h->launch.cmdline, sizeof(h->launch.cmdline), "%s", p->cmdline ? p->cmdline : "");
+	snprintf(l->cmdline, sizeof(l->cmdline), "%s", p->cmdline ? p->cmdline : "");
 	for (i = 0; i < p->nr_segs && i < VEIL_MAX_KSEGS; i++)
-		h->launch.ksegs[i] = (struct veil_kseg){ .gpa = p->segs[i].gpa,
-							 .len = p->segs[i].len,
-							 .flags = p->segs[i].flags };
-	h->launch.nr_ksegs = i;
+		l->ksegs[i] = (struct veil_kseg){ .gpa = p->segs[i].gpa,
+						  .len = p->segs[i].len,
+						  .flags = p->segs[i].flags };
+	l->nr_ksegs = i;
 	/* Launch: the image and the monitor region are validated, lower VMPLs
 	 * have no access (what SNP_LAUNCH_UPDATE gives plain pages). */
 	emu_rmp_assign(m, p->kernel_start, p->kernel_end - p->kernel_start, true);
@@ -278,6 +272,19 @@ int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_ex
 		emu_rmp_set_perms(m, mon_base, VEIL_MONITOR_SIZE, vmpl, 0);
 	}
 	make_secrets(emu_gpa_ptr(m, secrets, 4096));
+}
+
+int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_exit *out)
+{
+	struct emu_host *h = calloc(1, sizeof(*h));
+	unsigned i;
+
+	if (!h) {
+		snprintf(out->message, sizeof(out->message), "out of memory");
+		return -1;
+	}
+	h->m = m;
+	emu_launch(m, p, &h->launch);
 	for (i = 0; i < m->cfg.nr_vcpus; i++) {
 		h->vc[i] = (struct mon_vcpu){ .be = { .ops = m->trace ? &emu_ops_traced : &emu_ops,
 						      .priv = &h->vc[i] },

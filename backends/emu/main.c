@@ -334,7 +334,7 @@ out:
 static const char usage_run[] =
 	"usage: veil-emu run [--kernel ELF] [--vcpus N] [--mem MiB] [--cmdline STR] [--com2 FILE]\n"
 	"                    [--log-size BYTES] [--max-insns N] [--trace FILE [--trace-insns]]\n"
-	"                    [--gdb PORT] [--replay FILE --replay-to N]\n"
+	"                    [--gdb PORT] [--replay FILE --replay-to N] [--monitor IMAGE]\n"
 	"Boots the Veil monitor at VMPL0 and an OS image at VMPL3 on the SNP machine model.\n"
 	"The OS console goes to stdout; the exit status is the OS's termination code.\n"
 	"  --kernel ELF    OS image: an ELF64 x86-64 executable (guest/include/veil/boot.h);\n"
@@ -347,14 +347,16 @@ static const char usage_run[] =
 	"  --com2 FILE     write what the OS sends to serial port COM2 (0x2F8) to FILE\n"
 	"                  (the test OS dumps its secure log there)\n"
 	"  --log-size BYTES  room for secure log records, 1 to 4194304 (rounded up to\n"
-	"                  pages; default: the monitor's, 256 KiB)\n" EMU_DBG_CLI_USAGE
+	"                  pages; default: the monitor's, 256 KiB)\n"
+	"  --monitor IMAGE image mode: launch the VMPL0 image (build/backends/snp/veil-monitor)\n"
+	"                  and run its code in the model instead of the native monitor\n" EMU_DBG_CLI_USAGE
 	"Exit status: the termination code when the OS or the monitor ends the run through\n"
 	"the GHCB with reason set 2 (0 ok, 1 self-test failed, 4 violation stopped by the\n"
 	"monitor, 5 monitor failure); 1 for any other end; 2 for bad options or images.\n";
 
 static int cmd_run(int argc, char **argv)
 {
-	const char *kernel = VEIL_TESTOS_PATH, *cmdline = "", *com2 = NULL;
+	const char *kernel = VEIL_TESTOS_PATH, *cmdline = "", *com2 = NULL, *image = NULL;
 	uint64_t vcpus = 1, mem = 64, max = 0, log_size = 0;
 	struct emu_run_params p = { 0 };
 	struct emu_machine *m;
@@ -377,6 +379,8 @@ static int cmd_run(int argc, char **argv)
 			kernel = a;
 		} else if (!strcmp(o, "--com2")) {
 			com2 = a;
+		} else if (!strcmp(o, "--monitor")) {
+			image = a;
 		} else if (!strcmp(o, "--cmdline")) {
 			if (strlen(a) >= 256)
 				return fail("%s", "--cmdline is limited to 255 characters");
@@ -419,7 +423,7 @@ static int cmd_run(int argc, char **argv)
 	p.cmdline = cmdline;
 	p.log_size = log_size;
 	fflush(stdout);
-	if (emu_run(m, &p, &x)) {
+	if (image ? emu_run_image(m, &p, image, &x) : emu_run(m, &p, &x)) {
 		emu_destroy(m);
 		return fail("%s", x.message);
 	}

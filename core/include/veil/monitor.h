@@ -32,6 +32,8 @@ struct veil_kseg {
 struct veil_launch {
 	u64 mem_size;		/* bytes of guest memory */
 	u64 mon_base, mon_size; /* monitor region: validated, VMPL1-3 no access */
+	u64 mon_used;		/* bytes at mon_base the loader used (image mode: the
+				   image, its parameters and launch page tables) */
 	u32 nr_vcpus;
 	u64 kernel_entry;	      /* OS entry point */
 	u64 kernel_start, kernel_end; /* OS image, validated at launch */
