@@ -3,9 +3,10 @@
 #ifndef VEIL_SNP_CPU_H
 #define VEIL_SNP_CPU_H
 
-/* Each vCPU's VMPL0 stack: this size, aligned to it, with the vCPU's
+/* Each vCPU's VMPL0 stack: this size (the deepest path, a module load
+ * with its ECDSA check, needs about 4 KiB), aligned to it, with the vCPU's
  * struct image_cpu at its base (found from RSP in exception handlers). */
-#define IMAGE_STACK_SIZE 0x10000
+#define IMAGE_STACK_SIZE 0x8000
 
 #define IMAGE_CS 0x08 /* 64-bit code */
 #define IMAGE_DS 0x10 /* flat data */
