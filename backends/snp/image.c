@@ -7,6 +7,7 @@
  */
 #include <veil/abi.h>
 #include <veil/lib.h>
+#include <veil/mem.h>
 #include <veil/monitor.h>
 #include <veil/svsm.h>
 
@@ -291,9 +292,9 @@ static bool ap_create(struct image_cpu *cpu, u32 apic, u64 vmsa, u64 sev_feature
 
 /*
  * Give vCPU `id` its VMPL0: a stack (with its struct image_cpu) and a VMSA
- * in monitor memory, the VMSA bit set by RMPADJUST (the page was never
- * accessible to VMPL1-3), registered for when the OS starts that vCPU and
- * first asks for VMPL0.
+ * in monitor memory, handed to VMSA ownership (VMSA bit set once VMPL1-3
+ * have no access and the TLBs are flushed), registered for when the OS
+ * starts that vCPU and first asks for VMPL0.
  */
 static int start_ap(struct image_cpu *cpu, struct veil_monitor *mon, u32 id, u64 sev_features)
 {
@@ -313,7 +314,10 @@ static int start_ap(struct image_cpu *cpu, struct veil_monitor *mon, u32 id, u64
 	ap->mon = mon;
 	ap->image_gpa = cpu->image_gpa;
 	build_ap_vmsa(v, ap, sev_features);
-	if (veil_rmpadjust(be, vmsa, false, VEIL_RMPADJUST_ATTRS(1, 0, true)) ||
+	/* The monitor's records say VMSA too, as for the OS's VMSAs: nothing
+	 * re-applies monitor permissions over the VMSA bit. */
+	if (veil_mem_transfer(&mon->mem, be, vmsa, VEIL_PAGE_SIZE, VEIL_OWNER_MONITOR,
+			      VEIL_OWNER_VMSA, 0) ||
 	    !ap_create(cpu, id, vmsa, sev_features))
 		return VEIL_EHW;
 	return VEIL_OK;
