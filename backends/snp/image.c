@@ -16,12 +16,17 @@
 #include "image.h"
 #include "snp.h"
 
-/* Per vCPU, at the base of its stack. */
+/* Per vCPU, at the base of its slot (cpu.h). */
 struct image_cpu {
 	struct snp_vcpu snp;
 	struct veil_monitor *mon;
-	u64 image_gpa; /* where the image lies in guest memory */
+	u64 image_gpa;				  /* where the image lies in guest memory */
+	u64 params_gpa;				  /* the parameter page */
+	u32 cbit;				  /* the C-bit position */
+	u8 tss[104] __attribute__((aligned(16))); /* 64-bit TSS: IST1 (APM vol. 2, 12.2.5) */
 };
+
+_Static_assert(sizeof(struct image_cpu) <= VEIL_PAGE_SIZE, "image_cpu fits its page");
 
 /* What entry.S pushes below the CPU's exception frame. */
 struct image_frame {
@@ -46,19 +51,23 @@ struct image_tables {
 	u64 direct_pdpt[PT_ENTRIES], shared_pdpt[PT_ENTRIES], high_pdpt[PT_ENTRIES];
 	u64 high_pd[PT_ENTRIES], high_pt[PT_ENTRIES];
 	u64 low_pdpt[PT_ENTRIES], low_pd[PT_ENTRIES], low_pt[PT_ENTRIES];
+	u64 slots_pdpt[PT_ENTRIES], slots_pd[PT_ENTRIES];
+	u64 slots_pt[VEIL_MAX_VCPUS * (IMAGE_SLOT_SIZE / VEIL_PAGE_SIZE) / PT_ENTRIES][PT_ENTRIES];
 	u64 direct_pd[MAX_GIB][PT_ENTRIES], shared_pd[MAX_GIB][PT_ENTRIES];
 };
 
 static struct image_tables tables __attribute__((aligned(4096)));
-static u64 gdt[4] __attribute__((aligned(16)));
+static u64 gdt[IMAGE_TSS0 / 8 + 2 * VEIL_MAX_VCPUS] __attribute__((aligned(16)));
 static u8 canary_page[4096] __attribute__((aligned(4096)));
 static u8 idt[IMAGE_NR_VECTORS][16] __attribute__((aligned(16)));
-u8 image_bsp_stack[IMAGE_STACK_SIZE] __attribute__((aligned(IMAGE_STACK_SIZE)));
+/* The boot vCPU's slot pages (the others come from monitor memory). */
+u8 image_bsp_slot[IMAGE_SLOT_PAGES][VEIL_PAGE_SIZE] __attribute__((aligned(4096)));
 
 extern const u8 __image_start[], __text_end[], __image_end[];
 extern const u8 image_vectors[];
 void image_ap_start(void);
-void image_boot_bsp(u64 params_gpa) __attribute__((noreturn));
+u64 image_boot_bsp(u64 params_gpa);
+void image_main_bsp(void) __attribute__((noreturn));
 void image_boot_ap(struct image_cpu *cpu) __attribute__((noreturn));
 void image_exception(struct image_frame *f);
 
@@ -133,9 +142,45 @@ static void build_tables(const struct image_cpu *cpu, u64 mem_size, unsigned cbi
 	t->low_pd[0] = image_pa(cpu, t->low_pt) | PTE_P | PTE_W | c;
 	t->low_pdpt[0] = image_pa(cpu, t->low_pd) | PTE_P | PTE_W | c;
 	t->pml4[0] = image_pa(cpu, t->low_pdpt) | PTE_P | PTE_W | c;
+	for (i = 0; i < VEIL_ARRAY_SIZE(t->slots_pt); i++)
+		t->slots_pd[i] = image_pa(cpu, t->slots_pt[i]) | PTE_P | PTE_W | c;
+	t->slots_pdpt[0] = image_pa(cpu, t->slots_pd) | PTE_P | PTE_W | c;
+	t->pml4[(IMAGE_SLOTS_VA >> 39) & 511] = image_pa(cpu, t->slots_pdpt) | PTE_P | PTE_W | c;
 	t->pml4[(SNP_SHARED_MAP >> 39) & 511] = image_pa(cpu, t->shared_pdpt) | PTE_P | PTE_W | c;
 	t->pml4[(SNP_DIRECT_MAP >> 39) & 511] = image_pa(cpu, t->direct_pdpt) | PTE_P | PTE_W | c;
 	t->pml4[(VEIL_IMAGE_VA >> 39) & 511] = image_pa(cpu, t->high_pdpt) | PTE_P | PTE_W | c;
+}
+
+static struct image_cpu *slot_cpu(u32 id)
+{
+	return (struct image_cpu *)(uintptr_t)(IMAGE_SLOTS_VA + (u64)id * IMAGE_SLOT_SIZE);
+}
+
+/* Map vCPU id's slot onto IMAGE_SLOT_PAGES contiguous pages at pa (the
+ * image_cpu page, the stack, the exception stack); the guard stays unmapped.
+ * Only new mappings: nothing to flush. */
+static void map_slot(u32 id, u64 pa, u64 cbit)
+{
+	u64 *pte = &tables.slots_pt[0][0] + (u64)id * (IMAGE_SLOT_SIZE / VEIL_PAGE_SIZE);
+	u64 f = PTE_P | PTE_W | PTE_NX | (1ULL << cbit), i;
+
+	pte[0] = pa | f;
+	for (i = 1; i < IMAGE_SLOT_PAGES; i++)
+		pte[IMAGE_SLOT_STACK / VEIL_PAGE_SIZE + i - 1] = (pa + i * VEIL_PAGE_SIZE) | f;
+}
+
+/* The vCPU's TSS (IST1 = its exception stack) and its GDT descriptor. */
+static void setup_tss(struct image_cpu *cpu, u32 id)
+{
+	u64 base = (u64)(uintptr_t)cpu->tss, ist = (u64)(uintptr_t)cpu + IMAGE_SLOT_IST_TOP;
+	u16 iomap = sizeof(cpu->tss);
+
+	veil_memset(cpu->tss, 0, sizeof(cpu->tss));
+	veil_st64(cpu->tss + 0x24, ist);
+	veil_memcpy(cpu->tss + 0x66, &iomap, 2);
+	gdt[IMAGE_TSS0 / 8 + 2 * id] = (sizeof(cpu->tss) - 1) | ((base & 0xFFFFFF) << 16) |
+				       (0x89ULL << 40) | (((base >> 24) & 0xFF) << 56);
+	gdt[IMAGE_TSS0 / 8 + 2 * id + 1] = base >> 32;
 }
 
 /* ---- GDT and IDT ---------------------------------------------------------------- */
@@ -157,6 +202,7 @@ static void build_descriptors(void)
 		g[0] = (u8)h;
 		g[1] = (u8)(h >> 8);
 		g[2] = IMAGE_CS;
+		g[4] = (v == 8 || v == 12 || v == 14) ? 1 : 0; /* IST1: a broken stack */
 		g[5] = 0x8E;
 		g[6] = (u8)(h >> 16);
 		g[7] = (u8)(h >> 24);
@@ -198,7 +244,7 @@ static void load_cpu_state(u64 cr3)
 
 static struct image_cpu *cpu_of_stack(const void *sp)
 {
-	return (struct image_cpu *)((uintptr_t)sp & ~(uintptr_t)(IMAGE_STACK_SIZE - 1));
+	return (struct image_cpu *)((uintptr_t)sp & ~(uintptr_t)(IMAGE_SLOT_SIZE - 1));
 }
 
 /* #VC for CPUID (GHCB spec 56421, 2.3.1): the four registers, one MSR
@@ -225,8 +271,15 @@ void image_exception(struct image_frame *f)
 {
 	struct image_cpu *cpu = cpu_of_stack(f);
 
+	u64 cr2 = 0, guard = (u64)(uintptr_t)cpu + IMAGE_SLOT_GUARD;
+
 	if (f->vector == 29 && f->error == SVM_EXIT_CPUID && vc_cpuid(f))
 		return;
+	if (f->vector == 14)
+		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+	if (f->vector == 14 && cr2 >= guard && cr2 < guard + VEIL_PAGE_SIZE)
+		veil_printf(&cpu->snp.be, "veil-monitor: VMPL0 stack overflow on vCPU %u\n",
+			    cpu->snp.id);
 	veil_printf(&cpu->snp.be,
 		    "veil-monitor: exception %lu (error code 0x%lx) at rip 0x%lx on vCPU %u; "
 		    "stopping the CVM\n",
@@ -258,6 +311,8 @@ static void build_ap_vmsa(u8 *v, const struct image_cpu *ap, u64 sev_features)
 	vmsa_seg(v, VMSA_OFF_FS, IMAGE_FS, 0xC93, 0xFFFFFFFF, IMAGE_CANARY_VA);
 	vmsa_seg(v, VMSA_OFF_GDTR, 0, 0, sizeof(gdt) - 1, (u64)(uintptr_t)gdt);
 	vmsa_seg(v, VMSA_OFF_IDTR, 0, 0, sizeof(idt) - 1, (u64)(uintptr_t)idt);
+	vmsa_seg(v, VMSA_OFF_TR, (u16)(IMAGE_TSS0 + 16 * ap->snp.id), 0x8B, sizeof(ap->tss) - 1,
+		 (u64)(uintptr_t)ap->tss);
 	v[VMSA_OFF_VMPL] = 0;
 	veil_st64(v + VMSA_OFF_EFER, 0x1D01); /* SCE, LME, LMA, NXE, SVME */
 	veil_st64(v + VMSA_OFF_CR0, 0x80010033ULL);
@@ -265,7 +320,7 @@ static void build_ap_vmsa(u8 *v, const struct image_cpu *ap, u64 sev_features)
 	veil_st64(v + VMSA_OFF_CR3, image_pa(ap, tables.pml4));
 	veil_st64(v + VMSA_OFF_RFLAGS, 2);
 	veil_st64(v + VMSA_OFF_RIP, (u64)(uintptr_t)image_ap_start);
-	veil_st64(v + VMSA_OFF_RSP, (u64)(uintptr_t)ap + IMAGE_STACK_SIZE);
+	veil_st64(v + VMSA_OFF_RSP, (u64)(uintptr_t)ap + IMAGE_SLOT_STACK_TOP);
 	veil_st64(v + VMSA_OFF_RDI, (u64)(uintptr_t)ap);
 	veil_st64(v + VMSA_OFF_PAT, 0x0007040600070406ULL);
 	veil_st64(v + VMSA_OFF_DR6, 0xFFFF0FF0ULL);
@@ -299,20 +354,24 @@ static bool ap_create(struct image_cpu *cpu, u32 apic, u64 vmsa, u64 sev_feature
 static int start_ap(struct image_cpu *cpu, struct veil_monitor *mon, u32 id, u64 sev_features)
 {
 	struct veil_backend *be = &cpu->snp.be;
-	u64 stack = veil_monitor_alloc(mon, IMAGE_STACK_SIZE / VEIL_PAGE_SIZE, IMAGE_STACK_SIZE);
+	u64 pages = veil_monitor_alloc(mon, IMAGE_SLOT_PAGES, VEIL_PAGE_SIZE);
 	u64 vmsa = veil_monitor_alloc(mon, 1, VEIL_PAGE_SIZE);
-	struct image_cpu *ap;
+	struct image_cpu *ap = slot_cpu(id);
 	u8 *v;
 
 	if (vmsa && veil_aligned(vmsa, VEIL_HUGE_SIZE)) /* no VMSA on a 2 MiB boundary */
 		vmsa = veil_monitor_alloc(mon, 1, VEIL_PAGE_SIZE);
-	ap = stack ? veil_map(be, stack, IMAGE_STACK_SIZE) : NULL;
 	v = vmsa ? veil_map(be, vmsa, VEIL_PAGE_SIZE) : NULL;
-	if (!ap || !v)
+	if (!pages || !v || id >= VEIL_MAX_VCPUS)
 		return VEIL_ENOMEM;
+	map_slot(id, pages, cpu->cbit);
+	veil_memset(ap, 0, VEIL_PAGE_SIZE);
 	snp_vcpu_init(&ap->snp, id, cpu->snp.mem_size);
 	ap->mon = mon;
 	ap->image_gpa = cpu->image_gpa;
+	ap->params_gpa = cpu->params_gpa;
+	ap->cbit = cpu->cbit;
+	setup_tss(ap, id);
 	build_ap_vmsa(v, ap, sev_features);
 	/* The monitor's records say VMSA too, as for the OS's VMSAs: nothing
 	 * re-applies monitor permissions over the VMSA bit. */
@@ -362,28 +421,51 @@ static void early_console(struct image_cpu *cpu, u64 gpa)
 		veil_ghcb_msr_write(&cpu->snp.be, gpa);
 }
 
-void image_boot_bsp(u64 params_gpa)
+/*
+ * First part on the boot vCPU, on its stack pages through the image mapping:
+ * check the parameters, find the C-bit, build and load the page tables,
+ * GDT, IDT and TSS. Returns the top of its stack in its slot (entry.S).
+ */
+u64 image_boot_bsp(u64 params_gpa)
 {
-	struct image_cpu *cpu = (struct image_cpu *)image_bsp_stack;
+	struct image_cpu *boot = (struct image_cpu *)image_bsp_slot[0], *cpu = slot_cpu(0);
 	const struct veil_image_params *p = (const void *)(uintptr_t)params_gpa; /* launch map */
-	struct veil_monitor *mon;
-	u32 ebx = 0, id;
+	u64 mem_size = p->launch.mem_size;
+	u32 ebx = 0;
 
 	if (!params_ok(p, p->launch.mon_base))
 		terminate(VEIL_TERM_IMAGE_PARAMS);
-	snp_vcpu_init(&cpu->snp, 0, p->launch.mem_size);
-	cpu->image_gpa = p->launch.mon_base;
+	boot->image_gpa = p->launch.mon_base;
 	/* CPUID 0x8000001F EBX[5:0]: the C-bit position (APM vol. 2, 15.34.1). */
 	if (!cpuid_msr(0x8000001F, 1, &ebx) || (ebx & 0x3F) < 32 || (ebx & 0x3F) > 51)
 		terminate(VEIL_TERM_IMAGE_PARAMS);
 	veil_st64(canary_page + 0x28, snp_canary());
-	build_tables(cpu, p->launch.mem_size, ebx & 0x3F);
+	build_tables(boot, mem_size, ebx & 0x3F);
+	map_slot(0, image_pa(boot, image_bsp_slot), ebx & 0x3F);
 	build_descriptors();
-	load_cpu_state(image_pa(cpu, tables.pml4));
-	p = (const void *)(uintptr_t)(SNP_DIRECT_MAP + params_gpa);
+	load_cpu_state(image_pa(boot, tables.pml4));
+	/* The launch map is gone, and the slot maps the same pages as `boot`:
+	 * from here on, the slot's addresses. */
+	snp_vcpu_init(&cpu->snp, 0, mem_size);
+	cpu->params_gpa = params_gpa;
+	cpu->cbit = ebx & 0x3F;
+	setup_tss(cpu, 0);
+	__asm__ volatile("ltr %w0" : : "r"((u16)IMAGE_TSS0) : "memory");
+	return (u64)(uintptr_t)cpu + IMAGE_SLOT_STACK_TOP;
+}
+
+/* The rest, on the slot stack: the monitor, the APs' VMPL0s, the run loop. */
+void image_main_bsp(void)
+{
+	struct image_cpu *cpu = slot_cpu(0);
+	const struct veil_image_params *p =
+		(const void *)(uintptr_t)(SNP_DIRECT_MAP + cpu->params_gpa);
+	struct veil_monitor *mon;
+	u32 id;
+
 	early_console(cpu, p->console_ghcb);
 	veil_printf(&cpu->snp.be, "veil-monitor: VMPL0 image at 0x%lx, C-bit %u, CPU family %xh\n",
-		    (unsigned long)cpu->image_gpa, ebx & 0x3F, cpu_family());
+		    (unsigned long)cpu->image_gpa, cpu->cbit, cpu_family());
 	mon = veil_monitor_boot(&p->launch, &cpu->snp.be);
 	if (!mon)
 		terminate(VEIL_TERM_MONITOR);

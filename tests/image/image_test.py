@@ -14,6 +14,10 @@ Cases:
   gdb-fault      send the monitor to an unmapped address from the debugger:
                  its #PF handler prints one line and stops the CVM with reason
                  set 2, code 0x20 + 14 (exit status 46)
+  gdb-stack-overflow
+                 leave the monitor no stack: it runs into its guard page, the
+                 #PF is taken on the exception stack (IST), the handler says
+                 "stack overflow" and stops the CVM (exit status 46)
   trace          record an image-mode run: RMPADJUST/PVALIDATE come from VMPL0
                  code in the image, the first switch is VMPL0 -> VMPL3, the
                  image's console lines are recorded; replaying to an RMPADJUST
@@ -92,6 +96,20 @@ def t_gdb_fault():
     check("reason set 2 code 46" in err, "termination reason:\n" + err)
 
 
+def t_gdb_stack_overflow():
+    emu, port = start_stub([A.emu, "run", "--monitor", A.image, "--gdb", "0"])
+    # Leave the monitor 8 bytes of stack above its guard page: its next
+    # call runs into the guard.
+    gdb(port, ["break veil_svsm_dispatch", "continue", "delete",
+               "set $rsp = ((unsigned long)$rsp & ~0xffffUL) + 0x2008", "continue"])
+    res, err = emu.communicate(timeout=60)
+    check("veil-monitor: VMPL0 stack overflow on vCPU 0\n" in res,
+          "stack overflow line:\n" + res)
+    check(re.search(r"veil-monitor: exception 14 \(error code 0x[0-9a-f]+\) at rip 0x[0-9a-f]+ "
+                    r"on vCPU 0; stopping the CVM", res), "exception line:\n" + res)
+    check(emu.returncode == 0x20 + 14, "exit status %d, expected 46:\n%s" % (emu.returncode, err))
+
+
 def records(path):
     p = subprocess.run([A.trace_tool, "list", path], stdout=subprocess.PIPE, text=True)
     check(p.returncode == 0, "veil-trace list failed")
@@ -125,7 +143,8 @@ def t_trace():
     check("veil-monitor: VMPL0 image" in r, "the image's console line in the replay:\n" + r)
 
 
-CASES = {"gdb-dispatch": t_gdb_dispatch, "gdb-fault": t_gdb_fault, "trace": t_trace}
+CASES = {"gdb-dispatch": t_gdb_dispatch, "gdb-fault": t_gdb_fault,
+         "gdb-stack-overflow": t_gdb_stack_overflow, "trace": t_trace}
 
 
 def main():
