@@ -43,8 +43,9 @@ struct image_frame {
 #define MAX_GIB 12 /* the monitor supports up to 12 GiB of guest memory */
 
 /*
- * The image's hardware tables: written once by the boot vCPU before any
- * other vCPU exists, read-only afterwards, shared by all vCPUs.
+ * The image's hardware tables, shared by all vCPUs: written by the boot
+ * vCPU before any other vCPU runs (the APs' slots and TSS descriptors are
+ * added while it prepares them), read-only afterwards.
  */
 struct image_tables {
 	u64 pml4[PT_ENTRIES];
@@ -97,7 +98,8 @@ static bool cpuid_msr(u32 fn, unsigned reg, u32 *out)
 	return true;
 }
 
-/* A stack-protector canary no one can predict from the image alone. */
+/* The stack-protector canary: from the TSC at boot, so it differs between
+ * boots on hardware (the model's clock is deterministic, as all of it is). */
 static u64 snp_canary(void)
 {
 	u32 lo, hi;
