@@ -250,7 +250,9 @@ static struct image_cpu *cpu_of_stack(const void *sp)
 }
 
 /* #VC for CPUID (GHCB spec 56421, 2.3.1): the four registers, one MSR
- * request each; the instruction is 2 bytes. */
+ * request each; the instruction is 2 bytes. The MSR protocol carries no
+ * subleaf (ECX), so leaves with subleaves answer for subleaf 0; the monitor
+ * itself asks only for leaves without. */
 static bool vc_cpuid(struct image_frame *f)
 {
 	u32 r[4];
