@@ -125,6 +125,9 @@ def t_trace():
                           text=True).stdout
     m = re.search(r"rmpadjust\s+(\d+)", summ)
     check(m and int(m.group(1)) > 0, "RMPADJUST records:\n" + summ)
+    check(re.search(r"image: %s \(\d+ bytes, sha256 [0-9a-f]{64}\)" %
+                    re.escape(os.path.realpath(A.image)), summ),
+          "the monitor image in the trace header:\n" + summ)
     check(re.search(r"VMPL0\s+\d+", summ) and re.search(r"VMPL3\s+\d+", summ),
           "VMPL0 and VMPL3 records:\n" + summ)
     lst = records(trc)
