@@ -95,7 +95,7 @@ static int setup_ghcb(struct veil_monitor *mon, struct veil_vcpu *vc)
 /* One full-GHCB event; returns SW_EXITINFO1[31:0] (0 = success). */
 static u64 ghcb_event(struct veil_vcpu *vc, u64 code, u64 info1, u64 info2, u64 rax)
 {
-	u8 *g = veil_map(vc->be, vc->ghcb, VEIL_PAGE_SIZE);
+	u8 *g = veil_map_shared(vc->be, vc->ghcb, VEIL_PAGE_SIZE);
 	u16 ver = 2;
 
 	if (!g)
@@ -122,6 +122,7 @@ static bool launch_ok(const struct veil_launch *l)
 	return l->nr_vcpus >= 1 && l->nr_vcpus <= VEIL_MAX_VCPUS &&
 	       veil_aligned(l->mem_size, VEIL_HUGE_SIZE) && l->mem_size <= (12ULL << 30) &&
 	       veil_aligned(l->mon_base, VEIL_PAGE_SIZE) && l->mon_size >= (1ULL << 20) &&
+	       veil_aligned(l->mon_used, VEIL_PAGE_SIZE) && l->mon_used < l->mon_size / 2 &&
 	       veil_range_within(l->mon_base, l->mon_size, VEIL_BOOT_OS_MIN, l->mem_size) &&
 	       veil_aligned(l->kernel_start, VEIL_PAGE_SIZE) &&
 	       veil_aligned(l->kernel_end, VEIL_PAGE_SIZE) && l->kernel_start < l->kernel_end &&
@@ -324,12 +325,14 @@ struct veil_monitor *veil_monitor_boot(const struct veil_launch *launch, struct 
 		veil_printf(be, "veil: bad launch parameters\n");
 		return NULL;
 	}
-	mon = veil_map(be, launch->mon_base, sizeof(*mon));
+	mon = veil_map(be, launch->mon_base + launch->mon_used, sizeof(*mon));
 	if (!mon)
 		return NULL;
 	veil_memset(mon, 0, sizeof(*mon));
 	mon->launch = *launch;
-	mon->alloc_next = (launch->mon_base + sizeof(*mon) + VEIL_PAGE_SIZE - 1) & VEIL_PAGE_MASK;
+	mon->alloc_next =
+		(launch->mon_base + launch->mon_used + sizeof(*mon) + VEIL_PAGE_SIZE - 1) &
+		VEIL_PAGE_MASK;
 	mon->alloc_end = launch->mon_base + launch->mon_size;
 	mon->mem.nr_pages = launch->mem_size / VEIL_PAGE_SIZE;
 	mon->mem.os_default = VEIL_RMP_PERM_ALL; /* until kernel code integrity locks */
@@ -399,7 +402,7 @@ static void fault_policy(struct veil_monitor *mon, struct veil_vcpu *vc, const u
 	char msg[160];
 	usize n;
 
-	veil_trace(vc->be, 1, f.exitinfo1, f.exitinfo2, f.rip);
+	veil_trace(vc->be, VEIL_TRACE_VIOLATION, f.exitinfo1, f.exitinfo2, f.rip);
 	n = veil_snprintf(msg, sizeof(msg),
 			  "violation: vcpu %u rip %lx gpa %lx exitinfo1 %lx (%s%s)", vc->id,
 			  (unsigned long)f.rip, (unsigned long)f.exitinfo2,
@@ -447,9 +450,9 @@ static void handle_call(struct veil_monitor *mon, struct veil_vcpu *vc, u8 *vmsa
 	c.rdx = veil_ld64(vmsa + VMSA_OFF_RDX);
 	c.r8 = veil_ld64(vmsa + VMSA_OFF_R8);
 	c.r9 = veil_ld64(vmsa + VMSA_OFF_R9);
-	veil_trace(vc->be, 2, c.rax, c.rcx, c.rdx);
+	veil_trace(vc->be, VEIL_TRACE_CALL, c.rax, c.rcx, c.rdx);
 	veil_svsm_dispatch(mon, vc, &c);
-	veil_trace(vc->be, 3, c.rax, c.rcx, c.rdx); /* the call's result */
+	veil_trace(vc->be, VEIL_TRACE_CALL_RESULT, c.rax, c.rcx, c.rdx);
 	veil_st64(vmsa + VMSA_OFF_RAX, c.rax);
 	veil_st64(vmsa + VMSA_OFF_RCX, c.rcx);
 	veil_st64(vmsa + VMSA_OFF_RDX, c.rdx);
@@ -522,4 +525,9 @@ void veil_monitor_enter_ap(struct veil_monitor *mon, u32 id, struct veil_backend
 	vc->state = VEIL_VCPU_RUNNING;
 	handle_exit(mon, vc);
 	veil_monitor_run(mon, vc);
+}
+
+void veil_monitor_main(struct veil_monitor *mon)
+{
+	veil_monitor_run(mon, &mon->vcpus[0]);
 }

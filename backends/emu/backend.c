@@ -123,6 +123,26 @@ static void *be_map(struct veil_backend *b, u64 gpa, u64 len)
 	return emu_gpa_ptr(mv_of(b)->host->m, gpa, len);
 }
 
+/* The GHCB: a page the guest gave to the hypervisor (unassigned in the RMP). */
+static void *be_map_shared(struct veil_backend *b, u64 gpa, u64 len)
+{
+	struct emu_machine *m = mv_of(b)->host->m;
+	struct emu_rmp_entry e;
+	u64 pa;
+
+	for (pa = gpa & ~0xFFFULL; len && pa < gpa + len; pa += 4096)
+		if (emu_rmp_get(m, pa, &e) || e.assigned)
+			return NULL;
+	return emu_gpa_ptr(m, gpa, len);
+}
+
+/* Nothing to do: the model drops every vCPU's translations at each RMP
+ * change (machine_rmp_changed), so a reduction is effective at once. */
+static void be_tlb_flush(struct veil_backend *b)
+{
+	(void)b;
+}
+
 static void be_console(struct veil_backend *b, const char *s, usize len)
 {
 	struct emu_machine *m = mv_of(b)->host->m;
@@ -152,6 +172,8 @@ static const struct veil_backend_ops emu_ops = {
 	.ghcb_msr_write = be_msr_write,
 	.vmgexit = be_vmgexit,
 	.map = be_map,
+	.map_shared = be_map_shared,
+	.tlb_flush = be_tlb_flush,
 	.console_write = be_console,
 	.rdtsc = be_rdtsc,
 	.vcpu_id = be_vcpu_id,
@@ -174,6 +196,8 @@ static const struct veil_backend_ops emu_ops_traced = {
 	.ghcb_msr_write = be_msr_write,
 	.vmgexit = be_vmgexit,
 	.map = be_map,
+	.map_shared = be_map_shared,
+	.tlb_flush = be_tlb_flush,
 	.console_write = be_console,
 	.rdtsc = be_rdtsc,
 	.vcpu_id = be_vcpu_id,
@@ -188,7 +212,7 @@ static void monitor_entry(void *arg)
 	if (mv->v->id == 0) {
 		h->mon = veil_monitor_boot(&h->launch, &mv->be);
 		if (h->mon)
-			veil_monitor_run(h->mon, &h->mon->vcpus[0]);
+			veil_monitor_main(h->mon);
 	} else if (h->mon) {
 		veil_monitor_enter_ap(h->mon, mv->v->id, &mv->be);
 	}
@@ -216,18 +240,12 @@ static void make_secrets(uint8_t *p)
 	}
 }
 
-int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_exit *out)
+void emu_launch(struct emu_machine *m, const struct emu_run_params *p, struct veil_launch *l)
 {
-	struct emu_host *h = calloc(1, sizeof(*h));
 	uint64_t mon_base = m->mem_size - VEIL_MONITOR_SIZE, secrets = m->mem_size - 4096;
 	unsigned i, vmpl;
 
-	if (!h) {
-		snprintf(out->message, sizeof(out->message), "out of memory");
-		return -1;
-	}
-	h->m = m;
-	h->launch = (struct veil_launch){
+	*l = (struct veil_launch){
 		.mem_size = m->mem_size,
 		.mon_base = mon_base,
 		.mon_size = VEIL_MONITOR_SIZE,
@@ -239,12 +257,12 @@ int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_ex
 		.sev_features = 1,
 		.log_size = p->log_size,
 	};
-	snprintf(h->launch.cmdline, sizeof(h->launch.cmdline), "%s", p->cmdline ? p->cmdline : "");
+	snprintf(l->cmdline, sizeof(l->cmdline), "%s", p->cmdline ? p->cmdline : "");
 	for (i = 0; i < p->nr_segs && i < VEIL_MAX_KSEGS; i++)
-		h->launch.ksegs[i] = (struct veil_kseg){ .gpa = p->segs[i].gpa,
-							 .len = p->segs[i].len,
-							 .flags = p->segs[i].flags };
-	h->launch.nr_ksegs = i;
+		l->ksegs[i] = (struct veil_kseg){ .gpa = p->segs[i].gpa,
+						  .len = p->segs[i].len,
+						  .flags = p->segs[i].flags };
+	l->nr_ksegs = i;
 	if (!p->launched)
 		emu_measure_elf_launch(m, p);
 	/* Launch: the image and the monitor region are validated, lower VMPLs
@@ -256,6 +274,19 @@ int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_ex
 		emu_rmp_set_perms(m, mon_base, VEIL_MONITOR_SIZE, vmpl, 0);
 	}
 	make_secrets(emu_gpa_ptr(m, secrets, 4096));
+}
+
+int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_exit *out)
+{
+	struct emu_host *h = calloc(1, sizeof(*h));
+	unsigned i;
+
+	if (!h) {
+		snprintf(out->message, sizeof(out->message), "out of memory");
+		return -1;
+	}
+	h->m = m;
+	emu_launch(m, p, &h->launch);
 	for (i = 0; i < m->cfg.nr_vcpus; i++) {
 		h->vc[i] = (struct mon_vcpu){ .be = { .ops = m->trace ? &emu_ops_traced : &emu_ops,
 						      .priv = &h->vc[i] },

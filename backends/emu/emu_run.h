@@ -33,6 +33,20 @@ void emu_measure_elf_launch(struct emu_machine *m, const struct emu_run_params *
 /* Boot the monitor (VMPL0, native) and run the OS until it terminates. */
 int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_exit *out);
 
+struct veil_launch;
+
+/* The launch shared by both run modes: the OS image and the monitor region
+ * (the top VEIL_MONITOR_SIZE bytes) assigned and validated with no VMPL1-3
+ * access, the secrets page written, and the monitor's launch parameters. */
+void emu_launch(struct emu_machine *m, const struct emu_run_params *p, struct veil_launch *l);
+
+/* Image mode (fullsys.c): launch the VMPL0 image `veil-monitor` (ELF64 at
+ * `image`) as SNP launches an SVSM, and run it and the OS until the CVM
+ * stops. Returns -1 with a message in out->message if the image cannot be
+ * launched. */
+int emu_run_image(struct emu_machine *m, const struct emu_run_params *p, const char *image,
+		  struct emu_exit *out);
+
 /* The scheduler loop shared by exec and run. */
 void emu_run_loop(struct emu_machine *m);
 

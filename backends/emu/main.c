@@ -231,9 +231,9 @@ static void print_exit(const struct emu_exit *x)
  * value is missing; everything else is an unknown option). */
 static const char *const exec_valued[] = { "--load",	 "--entry", "--vmpl",	   "--cpl", "--mem",
 					   "--validate", "--perm",  "--max-insns", NULL };
-static const char *const run_valued[] = { "--kernel",	 "--igvm",     "--com2",
-					  "--cmdline",	 "--vcpus",    "--mem",
-					  "--max-insns", "--log-size", NULL };
+static const char *const run_valued[] = { "--kernel",	"--igvm",  "--monitor", "--com2",
+					  "--cmdline",	"--vcpus", "--mem",	"--max-insns",
+					  "--log-size", NULL };
 
 static bool listed(const char *const *list, const char *o)
 {
@@ -493,6 +493,7 @@ static const char usage_run[] =
 	"                    [--com2 FILE]\n"
 	"                    [--log-size BYTES] [--max-insns N] [--trace FILE [--trace-insns]]\n"
 	"                    [--gdb PORT | --gdb-nowait PORT] [--replay FILE --replay-to N]\n"
+	"                    [--monitor IMAGE]\n"
 	"Boots the Veil monitor at VMPL0 and an OS image at VMPL3 on the SNP machine model.\n"
 	"The OS console goes to stdout; the exit status is the OS's termination code.\n"
 	"  --kernel ELF    OS image: an ELF64 x86-64 executable (guest/include/veil/boot.h);\n"
@@ -513,7 +514,9 @@ static const char usage_run[] =
 	"  --com2 FILE     write what the OS sends to serial port COM2 (0x2F8) to FILE\n"
 	"                  (the test OS dumps its secure log there)\n"
 	"  --log-size BYTES  room for secure log records, 1 to 4194304 (rounded up to\n"
-	"                  pages; default: the monitor's, 256 KiB)\n" EMU_DBG_CLI_USAGE
+	"                  pages; default: the monitor's, 256 KiB)\n"
+	"  --monitor IMAGE image mode: launch the VMPL0 image (build/backends/snp/veil-monitor)\n"
+	"                  and run its code in the model instead of the native monitor\n" EMU_DBG_CLI_USAGE
 	"Inputs (--kernel) must be regular, non-empty files; no output (--com2, --trace)\n"
 	"may be an input or the other output.\n"
 	"Exit status: the termination code when the OS or the monitor ends the run through\n"
@@ -522,7 +525,7 @@ static const char usage_run[] =
 	"(unreadable image, failed write; reason on stderr); 2 for a bad command line.\n";
 
 struct run_opts {
-	const char *kernel, *cmdline, *com2, *igvm;
+	const char *kernel, *cmdline, *com2, *igvm, *image;
 	bool kernel_set;
 	uint64_t vcpus, mem, max, log_size; /* vcpus, mem: 0 = from --igvm or the default */
 	struct emu_igvm ig;		    /* the open --igvm file */
@@ -560,6 +563,8 @@ static int run_option(struct run_opts *r, const char *o, const char *a)
 		r->kernel_set = true;
 	} else if (!strcmp(o, "--igvm")) {
 		r->igvm = a;
+	} else if (!strcmp(o, "--monitor")) {
+		r->image = a;
 	} else if (!strcmp(o, "--com2")) {
 		r->com2 = a;
 	} else if (!strcmp(o, "--cmdline")) {
@@ -588,7 +593,7 @@ static int run_option(struct run_opts *r, const char *o, const char *a)
 /* Inputs readable, outputs distinct from inputs and from each other. */
 static int run_paths(const struct run_opts *r, const struct emu_dbg_cli *dc)
 {
-	struct path_use u[4];
+	struct path_use u[5];
 	char err[512];
 	int n = 0;
 
@@ -596,6 +601,8 @@ static int run_paths(const struct run_opts *r, const struct emu_dbg_cli *dc)
 				    false };
 	if (dc->replay)
 		u[n++] = (struct path_use){ dc->replay, "--replay", false };
+	if (r->image)
+		u[n++] = (struct path_use){ r->image, "--monitor", false };
 	if (r->com2)
 		u[n++] = (struct path_use){ r->com2, "--com2", true };
 	if (dc->trace)
@@ -666,7 +673,7 @@ static int run_machine(struct run_opts *r, struct emu_dbg_cli *dc, struct emu_co
 			p.cmdline = r->cmdline;
 		p.log_size = r->log_size;
 		fflush(stdout);
-		if (emu_run(m, &p, &x)) {
+		if (r->image ? emu_run_image(m, &p, r->image, &x) : emu_run(m, &p, &x)) {
 			fprintf(stderr, "veil-emu: %s\n", x.message);
 			rc = VEIL_EXIT_FAIL;
 		} else {

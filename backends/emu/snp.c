@@ -232,6 +232,19 @@ bool snp_emulate_insn(struct inst *in, uint64_t rip)
 		x86_deliver(in, EMU_VEC_VC, true, EMU_EXIT_VMMCALL, 0, false, 0);
 		return true;
 	}
+	if (op[0] == 0x0F && op[1] == 0x01 && (op[2] == 0xFE || op[2] == 0xFF)) {
+		/* INVLPGB, TLBSYNC (APM vol. 3): CPL0 only; flush every vCPU's
+		 * translations (a superset of any INVLPGB), and TLBSYNC has
+		 * nothing left to wait for. */
+		if (rreg(in->uc, UC_X86_REG_CS) & 3) {
+			x86_deliver(in, EMU_VEC_GP, true, 0, 0, false, 0);
+			return true;
+		}
+		if (op[2] == 0xFE)
+			machine_rmp_changed(in->m);
+		inst_retire(in, 3);
+		return true;
+	}
 	if (op[1] != 0x0F || op[2] != 0x01)
 		return false;
 	if (op[0] == 0xF3 && op[3] == 0xD9) { /* VMGEXIT: trap-like */

@@ -238,6 +238,28 @@ static void *op_map(struct veil_backend *b, u64 gpa, u64 len)
 	return m->mem + gpa;
 }
 
+/* The shared view: only of a page the guest has rescinded (not validated),
+ * as a GHCB is before the monitor hands it to the hypervisor. */
+static void *op_map_shared(struct veil_backend *b, u64 gpa, u64 len)
+{
+	struct fake_vcpu *v = vcpu_of(b);
+	struct fake_machine *m = v->m;
+	usize l = log_add(m, FAKE_OP_MAP_SHARED, v->id, gpa, false, len);
+	u64 pfn;
+
+	if (!len || !veil_range_within(gpa, len, 0, m->mem_size)) {
+		m->log[l].rc = 1;
+		return NULL;
+	}
+	for (pfn = gpa / VEIL_PAGE_SIZE; pfn <= (gpa + len - 1) / VEIL_PAGE_SIZE; pfn++) {
+		if (m->rmp[pfn].validated) {
+			m->log[l].rc = 1;
+			return NULL;
+		}
+	}
+	return m->mem + gpa;
+}
+
 static void op_tlb_flush(struct veil_backend *b)
 {
 	struct fake_vcpu *v = vcpu_of(b);
@@ -287,6 +309,7 @@ static const struct veil_backend_ops fake_ops = {
 	.ghcb_msr_write = op_ghcb_msr_write,
 	.vmgexit = op_vmgexit,
 	.map = op_map,
+	.map_shared = op_map_shared,
 	.tlb_flush = op_tlb_flush,
 	.console_write = op_console_write,
 	.rdtsc = op_rdtsc,

@@ -51,6 +51,7 @@ enum fake_op {
 	FAKE_OP_TLB_FLUSH,
 	FAKE_OP_MAP,
 	FAKE_OP_VMGEXIT,
+	FAKE_OP_MAP_SHARED,
 };
 
 struct fake_log {
@@ -58,7 +59,7 @@ struct fake_log {
 	u32 vcpu;
 	u64 gpa;
 	bool huge;
-	u64 arg; /* RMPADJUST attrs; PVALIDATE validate; MAP len */
+	u64 arg; /* RMPADJUST attrs; PVALIDATE validate; MAP, MAP_SHARED len */
 	int rc;	 /* code returned (MAP: 0 = mapped, 1 = NULL) */
 	bool unchanged;
 	struct fake_rmp before; /* the entry of gpa before the operation */

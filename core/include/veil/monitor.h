@@ -32,6 +32,8 @@ struct veil_kseg {
 struct veil_launch {
 	u64 mem_size;		/* bytes of guest memory */
 	u64 mon_base, mon_size; /* monitor region: validated, VMPL1-3 no access */
+	u64 mon_used;		/* bytes at mon_base the loader used (image mode: the
+				   image, its parameters and launch page tables) */
 	u32 nr_vcpus;
 	u64 kernel_entry;	      /* OS entry point */
 	u64 kernel_start, kernel_end; /* OS image, validated at launch */
@@ -85,16 +87,12 @@ struct veil_monitor {
 };
 
 /*
- * Boot on the boot vCPU: place the monitor in its region, take ownership,
- * build the OS boot area and VMSA. Returns the monitor or NULL.
+ * veil_monitor_boot(), veil_monitor_main() and veil_monitor_enter_ap(), the
+ * entry points a backend calls, are declared in veil/backend.h.
  */
-struct veil_monitor *veil_monitor_boot(const struct veil_launch *launch, struct veil_backend *be);
 
-/* The boot vCPU's loop: run the OS, handle its exits; returns only on failure. */
+/* A vCPU's loop: run the OS, handle its exits; returns only on failure. */
 void veil_monitor_run(struct veil_monitor *mon, struct veil_vcpu *vc);
-
-/* First entry of VMPL0 on an application processor: handle, then loop. */
-void veil_monitor_enter_ap(struct veil_monitor *mon, u32 id, struct veil_backend *be);
 
 /* Allocate zeroed, page-aligned monitor pages; returns a GPA or 0. */
 u64 veil_monitor_alloc(struct veil_monitor *mon, u64 pages, u64 align);

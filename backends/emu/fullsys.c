@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fullsys.c - image mode (`veil-emu run --monitor FILE`): the model runs the
+ * VMPL0 image `veil-monitor` (backends/snp) as its own guest code, launched
+ * the way SNP launches an SVSM (backends/snp/image.h): the monitor region
+ * assigned and validated with no VMPL1-3 access, the image's segments, a
+ * parameter page and launch page tables in it, and the boot vCPU started at
+ * VMPL0 from a launch VMSA. From then on the monitor reaches the model only
+ * through the instructions (RMPADJUST, PVALIDATE, VMGEXIT, the GHCB MSR), as
+ * on hardware; everything above VMPL0 is unchanged.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <veil/boot.h>
+#include <veil/monitor.h>
+
+#include "../snp/image.h"
+#include "emu_run.h"
+#include "machine.h"
+
+/* A shared page for the image's first console lines: below the OS's boot
+ * area, never offered to the OS and never assigned at launch. */
+#define CONSOLE_GHCB (VEIL_BOOT_INFO - 0x1000)
+
+struct image_file {
+	uint8_t *buf;
+	size_t len;
+	uint64_t entry, span; /* span: bytes from VEIL_IMAGE_VA, page-rounded */
+};
+
+static int bad(struct emu_exit *out, const char *path, const char *why)
+{
+	snprintf(out->message, sizeof(out->message), "monitor image %.60s: %.70s", path, why);
+	return -1;
+}
+
+static int read_file(const char *path, struct image_file *f)
+{
+	FILE *fp = fopen(path, "rb");
+	long n;
+
+	if (!fp)
+		return -1;
+	if (fseek(fp, 0, SEEK_END) || (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) ||
+	    !(f->buf = malloc(n ? (size_t)n : 1)) || fread(f->buf, 1, (size_t)n, fp) != (size_t)n) {
+		fclose(fp);
+		return -1;
+	}
+	f->len = (size_t)n;
+	fclose(fp);
+	return 0;
+}
+
+/* The PT_LOAD headers of an ELF64 x86-64 executable linked at VEIL_IMAGE_VA. */
+static const char *check_elf(struct image_file *f, const Elf64_Phdr **ph, unsigned *nph)
+{
+	const Elf64_Ehdr *e = (const Elf64_Ehdr *)f->buf;
+	unsigned i;
+
+	if (f->len < sizeof(*e) || memcmp(e->e_ident, ELFMAG, SELFMAG) ||
+	    e->e_ident[EI_CLASS] != ELFCLASS64 || e->e_ident[EI_DATA] != ELFDATA2LSB ||
+	    e->e_machine != EM_X86_64 || e->e_type != ET_EXEC)
+		return "not an ELF64 x86-64 executable";
+	if (e->e_phentsize != sizeof(Elf64_Phdr) || !e->e_phnum || e->e_phoff > f->len ||
+	    (uint64_t)e->e_phnum * sizeof(Elf64_Phdr) > f->len - e->e_phoff)
+		return "bad program headers";
+	*ph = (const Elf64_Phdr *)(f->buf + e->e_phoff);
+	*nph = e->e_phnum;
+	f->span = 0;
+	for (i = 0; i < *nph; i++) {
+		const Elf64_Phdr *p = &(*ph)[i];
+
+		if (p->p_type != PT_LOAD)
+			continue;
+		if (p->p_vaddr < VEIL_IMAGE_VA || p->p_memsz > VEIL_IMAGE_MAX ||
+		    p->p_vaddr - VEIL_IMAGE_VA > VEIL_IMAGE_MAX - p->p_memsz)
+			return "a segment lies outside the image range (not linked at VEIL_IMAGE_VA?)";
+		if (p->p_filesz > p->p_memsz || p->p_offset > f->len ||
+		    p->p_filesz > f->len - p->p_offset)
+			return "a segment lies outside the file";
+		if (p->p_vaddr + p->p_memsz - VEIL_IMAGE_VA > f->span)
+			f->span = p->p_vaddr + p->p_memsz - VEIL_IMAGE_VA;
+	}
+	f->span = (f->span + 0xFFF) & ~0xFFFULL;
+	f->entry = e->e_entry;
+	if (!f->span || e->e_entry < VEIL_IMAGE_VA || e->e_entry - VEIL_IMAGE_VA >= f->span)
+		return "no loadable segment holds the entry point";
+	return NULL;
+}
+
+/* Copy the segments to base + (p_vaddr - VEIL_IMAGE_VA); the rest is zero. */
+static void place(struct emu_machine *m, const struct image_file *f, const Elf64_Phdr *ph,
+		  unsigned nph, uint64_t base)
+{
+	unsigned i;
+
+	memset(emu_gpa_ptr(m, base, f->span), 0, f->span);
+	for (i = 0; i < nph; i++)
+		if (ph[i].p_type == PT_LOAD)
+			memcpy(emu_gpa_ptr(m, base + ph[i].p_vaddr - VEIL_IMAGE_VA, ph[i].p_filesz),
+			       f->buf + ph[i].p_offset, ph[i].p_filesz);
+}
+
+/*
+ * Launch page tables at `at`: guest memory 1:1 with 2 MiB pages and the
+ * image at VEIL_IMAGE_VA with 4 KiB pages, all C=1. Returns the PML4's GPA;
+ * *end is the first byte after the tables.
+ */
+static uint64_t launch_tables(struct emu_machine *m, uint64_t at, uint64_t image, uint64_t span,
+			      uint64_t *end)
+{
+	uint64_t pml4 = at, pdpt = at + 0x1000, hi_pdpt = at + 0x2000, hi_pd = at + 0x3000;
+	uint64_t hi_pt = at + 0x4000, pd = at + 0x5000, f = PTE_P | PTE_W | PTE_A, gib, i;
+	uint64_t nr_gib = (m->mem_size + (1ULL << 30) - 1) >> 30;
+
+	memset(emu_gpa_ptr(m, at, 0x5000 + nr_gib * 0x1000), 0, 0x5000 + nr_gib * 0x1000);
+	m_wr64(m, pml4, pdpt | f | PTE_C);
+	for (gib = 0; gib < nr_gib; gib++) {
+		uint64_t d = pd + gib * 0x1000;
+
+		m_wr64(m, pdpt + gib * 8, d | f | PTE_C);
+		for (i = 0; i < 512 && (gib << 30) + (i << 21) < m->mem_size; i++)
+			m_wr64(m, d + i * 8,
+			       ((gib << 30) + (i << 21)) | f | PTE_D | PTE_PS | PTE_C);
+	}
+	m_wr64(m, pml4 + ((VEIL_IMAGE_VA >> 39) & 511) * 8, hi_pdpt | f | PTE_C);
+	m_wr64(m, hi_pdpt + ((VEIL_IMAGE_VA >> 30) & 511) * 8, hi_pd | f | PTE_C);
+	m_wr64(m, hi_pd + ((VEIL_IMAGE_VA >> 21) & 511) * 8, hi_pt | f | PTE_C);
+	for (i = 0; i < span / 0x1000; i++)
+		m_wr64(m, hi_pt + i * 8, (image + i * 0x1000) | f | PTE_D | PTE_C);
+	*end = pd + nr_gib * 0x1000;
+	return pml4;
+}
+
+static void seg(uint8_t *vmsa, unsigned off, uint16_t sel, uint16_t attr, uint32_t limit)
+{
+	memcpy(vmsa + off, &sel, 2);
+	memcpy(vmsa + off + 2, &attr, 2);
+	memcpy(vmsa + off + 4, &limit, 4);
+	st64(vmsa + off + 8, 0);
+}
+
+/* The launch VMSA (outside guest memory, as the launch VMSA of an IGVM
+ * launch is): 64-bit, CPL0, VMPL0, the image's entry, RSI = parameters. */
+static void launch_vmsa(uint8_t *v, uint64_t cr3, uint64_t rip, uint64_t params)
+{
+	uint32_t mxcsr = 0x1F80;
+
+	memset(v, 0, 0x1000);
+	seg(v, VMSA_CS, 0x08, 0x29B, 0xFFFFFFFF);
+	seg(v, VMSA_SS, 0x10, 0xC93, 0xFFFFFFFF);
+	seg(v, VMSA_DS, 0x10, 0xC93, 0xFFFFFFFF);
+	seg(v, VMSA_ES, 0x10, 0xC93, 0xFFFFFFFF);
+	v[VMSA_VMPL] = 0;
+	st64(v + VMSA_EFER, EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE | EFER_SVME);
+	st64(v + VMSA_CR0, 0x80010033ULL);
+	st64(v + VMSA_CR4, 0x620);
+	st64(v + VMSA_CR3, cr3);
+	st64(v + VMSA_RFLAGS, 2);
+	st64(v + VMSA_RIP, rip);
+	st64(v + VMSA_RSI, params);
+	st64(v + VMSA_PAT, 0x0007040600070406ULL);
+	st64(v + VMSA_DR6, 0xFFFF0FF0ULL);
+	st64(v + VMSA_DR7, 0x400);
+	st64(v + VMSA_SEV_FEATURES, 1);
+	memcpy(v + VMSA_MXCSR, &mxcsr, 4);
+}
+
+static int launch(struct emu_machine *m, const struct emu_run_params *p, struct image_file *f,
+		  const char *path, struct emu_exit *out)
+{
+	struct veil_image_params *params;
+	const Elf64_Phdr *ph;
+	const char *why;
+	unsigned nph;
+	uint64_t base, params_gpa, cr3, end, vmsa_pa = m->priv_base + PRIV_VMSA_BOOT;
+	struct vcpu *v = &m->vcpus[0];
+	struct inst *in;
+
+	if ((why = check_elf(f, &ph, &nph)))
+		return bad(out, path, why);
+	params = calloc(1, sizeof(*params));
+	if (!params)
+		return bad(out, path, "out of memory");
+	emu_launch(m, p, &params->launch);
+	base = params->launch.mon_base;
+	params_gpa = base + f->span;
+	cr3 = launch_tables(m, params_gpa + 0x1000, base, f->span, &end);
+	if (end - base >= VEIL_MONITOR_SIZE / 2) {
+		free(params);
+		return bad(out, path, "too large for the monitor region");
+	}
+	place(m, f, ph, nph, base);
+	params->magic = VEIL_IMAGE_PARAMS_MAGIC;
+	params->version = VEIL_IMAGE_PARAMS_VERSION;
+	params->size = sizeof(*params);
+	params->console_ghcb = CONSOLE_GHCB;
+	params->launch.mon_used = end - base;
+	memcpy(emu_gpa_ptr(m, params_gpa, sizeof(*params)), params, sizeof(*params));
+	free(params);
+
+	launch_vmsa(m_ptr(m, vmsa_pa, 0x1000), cr3, f->entry, params_gpa);
+	v->vmsa_gpa[0] = vmsa_pa;
+	v->vmpl = 0;
+	v->state = VCPU_RUNNABLE;
+	m->cur = 0;
+	in = inst_get(m, v, 0);
+	if (!in || inst_load(in, m_ptr(m, vmsa_pa, 0x1000)))
+		return bad(out, path, "cannot load the launch VMSA");
+	return 0;
+}
+
+int emu_run_image(struct emu_machine *m, const struct emu_run_params *p, const char *image,
+		  struct emu_exit *out)
+{
+	struct image_file f = { 0 };
+	int rc;
+
+	memset(&m->exit, 0, sizeof(m->exit));
+	m->exit.vector = -1;
+	if (read_file(image, &f)) {
+		free(f.buf);
+		snprintf(out->message, sizeof(out->message), "cannot read monitor image %.80s: %s",
+			 image, strerror(errno));
+		return -1;
+	}
+	rc = launch(m, p, &f, image, out);
+	free(f.buf);
+	if (rc)
+		return -1;
+	m->native0 = false; /* VMPL0 is guest code: the image */
+	emu_run_loop(m);
+	*out = m->exit;
+	return 0;
+}
