@@ -54,9 +54,6 @@ static void set_rax_code(struct inst *in, uint64_t code, int cf)
 		wreg(in->uc, UC_X86_REG_RFLAGS, cf ? fl | RFLAGS_CF : fl & ~RFLAGS_CF);
 }
 
-/* The RMP entry an RMPADJUST or PVALIDATE of `size` at gpa acts on: it must
- * belong to the guest (else #NPF) and match in page size (4K on a 2M entry:
- * #NPF with SIZEM; 2M on 4K entries: FAIL_SIZEMISMATCH). */
 /* A 2 MiB RMP entry: all 512 entries of the aligned range are 2 MiB and in
  * the same state (the model keeps a 2 MiB entry as 512 copies). */
 static bool rmp_2m_whole(const struct emu_machine *m, uint64_t gfn)
@@ -74,6 +71,9 @@ static bool rmp_2m_whole(const struct emu_machine *m, uint64_t gfn)
 	return true;
 }
 
+/* The RMP entry an RMPADJUST or PVALIDATE of `size` at gpa acts on: it must
+ * belong to the guest (else #NPF) and match in page size (4K on a 2M entry:
+ * #NPF with SIZEM; 2M on anything but a whole 2M entry: FAIL_SIZEMISMATCH). */
 static int rmp_target(struct emu_machine *m, uint64_t gpa, uint64_t size,
 		      struct emu_rmp_entry **out, uint64_t *npf)
 {
