@@ -3063,6 +3063,23 @@ START_TEST(vmsa_in_use_refused)
 }
 END_TEST
 
+/* A VMSA running on vCPU 1 cannot be started on vCPU 2 as well (VMRUN of an in-use VMSA
+ * fails, APM vol 2 15.36.12): the AP creation is refused and vCPU 2 gets nothing. */
+START_TEST(vmsa_in_use_not_created_twice)
+{
+	struct emu_exit e;
+
+	ap_scenario(3, 0, 0, 1, 1, 1 | 8, &e);
+	expect_ap_done(&e);
+	EQ(res(0x20) & 0xFFFFFFFF, 0);
+	EQ(res(0x800), 0xA9A9A9A9);
+	EQ(res(0x50) & 0xFFFFFFFF, 2);
+	EQ(res(0x58), 5);
+	EQ(emu_vmsa_gpa(M, 1, 0), VMSA_GPA);
+	EQ(emu_vmsa_gpa(M, 2, 0), 0);
+}
+END_TEST
+
 /* A VMSA that is registered but not running may lose its VMSA bit. */
 START_TEST(vmsa_not_running_may_be_cleared)
 {
@@ -3601,6 +3618,7 @@ static Suite *conformance_suite(void)
 	tc = tcase(s, "vmsa_in_use");
 	tcase_add_test(tc, vmsa_in_use_refused);
 	tcase_add_test(tc, vmsa_not_running_may_be_cleared);
+	tcase_add_test(tc, vmsa_in_use_not_created_twice);
 
 	tc = tcase(s, "hypervisor");
 	tcase_add_test(tc, cpuid_leaf7_reports_smep_smap);

@@ -11,6 +11,8 @@
  * P_FLAGS bit 2: the AP spins instead of halting; once it ran, clear the VMSA
  * bit with RMPADJUST (EAX to RES+0x40) and make the VMSA page shared with an
  * MSR page state change (response to RES+0x48).
+ * P_FLAGS bit 3: the AP spins; once it ran, CREATE the same VMSA for vCPU
+ * P_APIC + 1 (GHCB EXITINFO1/2 to RES+0x50/0x58).
  * ap_entry stores the marker 0xA9A9A9A9 at RES+0x800 and its RSP at
  * RES+0x808, then halts.
  */
@@ -61,7 +63,17 @@ _start:
 	or rax, qword ptr [PARAM + P_VMSA]
 	GHCB_MSR_CALL
 	mov qword ptr [RES + 0x48], rax
-4:	test qword ptr [PARAM + P_FLAGS], 2
+4:	test qword ptr [PARAM + P_FLAGS], 8
+	jz 7f
+	/* the AP keeps running: offer its VMSA to vCPU P_APIC + 1 (RES+0x50/0x58) */
+	inc qword ptr [PARAM + P_APIC]
+	mov r12, 1
+	call ap_event
+	mov rax, qword ptr [r14 + G_EXITINFO1]
+	mov qword ptr [RES + 0x50], rax
+	mov rax, qword ptr [r14 + G_EXITINFO2]
+	mov qword ptr [RES + 0x58], rax
+7:	test qword ptr [PARAM + P_FLAGS], 2
 	jz done
 	mov r12, 2
 	call ap_event
@@ -101,7 +113,7 @@ ap_entry:
 	mov qword ptr [RES + 0x800], rax
 	mov qword ptr [RES + 0x808], rsp
 ap_done:
-	test qword ptr [PARAM + P_FLAGS], 4
+	test qword ptr [PARAM + P_FLAGS], 12
 	jz 5f
 6:	pause                       /* P_FLAGS bit 2: keep running (VMSA in use) */
 	jmp 6b
