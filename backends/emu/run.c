@@ -199,7 +199,8 @@ static void handle_msr(struct inst *in)
 	inst_retire(in, 2);
 }
 
-static void next_runnable(struct emu_machine *m)
+/* Schedule the next runnable vCPU after the current one (round robin). */
+void next_runnable(struct emu_machine *m)
 {
 	unsigned i, n = m->cfg.nr_vcpus;
 

@@ -415,6 +415,18 @@ static bool psc_one(struct emu_machine *m, uint64_t gfn, unsigned op, bool large
 	return true;
 }
 
+/*
+ * AP Reset Hold (GHCB spec 56421: MSR request 0x006, NAE 0x8000_0004): the
+ * vCPU stops until it is started again; the model has no INIT/SIPI, so an AP
+ * creation (CREATE) for it is what restarts it, with its new VMSA. Should the
+ * held state ever resume, the response says "released" (non-zero).
+ */
+static void ap_reset_hold(struct emu_machine *m, struct vcpu *v)
+{
+	v->state = VCPU_HALTED;
+	next_runnable(m);
+}
+
 static void msr_protocol(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t req)
 {
 	uint64_t *msr = &v->ghcb_msr[vmpl], info = req & 0xFFF, data = req >> 12;
@@ -431,6 +443,10 @@ static void msr_protocol(struct emu_machine *m, struct vcpu *v, unsigned vmpl, u
 		*msr = 0x005 | ((uint64_t)reg << 30) | ((uint64_t)out[reg] << 32);
 		break;
 	}
+	case 0x006:
+		*msr = 0x007 | (1ULL << 12);
+		ap_reset_hold(m, v);
+		break;
 	case 0x010:
 		*msr = 0x011 | (0xFFFFFFFFFFFFFULL << 12);
 		break;
@@ -767,7 +783,12 @@ static void ev_ap_create(struct ghcb_call *c)
 	t->vmsa_gpa[vmpl] = gpa;
 	if (req == 1 && t != c->v) { /* the caller's own vCPU keeps running */
 		struct inst *ti = inst_get(m, t, vmpl);
+		uint8_t cur[0x1000];
 
+		/* The instance may have run since its last load: bring its shadow
+		 * up to date, so the load writes every field that differs. */
+		if (ti && ti->loaded)
+			inst_save(ti, cur);
 		if (!ti || inst_load(ti, vmsa)) {
 			BAD_INPUT(g, 5);
 			return;
@@ -867,6 +888,10 @@ static void ghcb_event(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uin
 		break;
 	case 0x80000017:
 		ev_apic_ids(&c);
+		break;
+	case 0x80000004:
+		ghcb_result(g, 0, 1); /* SW_EXITINFO2 non-zero: released */
+		ap_reset_hold(m, v);
 		break;
 	case 0x80000018: {
 		unsigned target = c.info1 & 0xFF;

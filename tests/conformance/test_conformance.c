@@ -2618,6 +2618,22 @@ START_TEST(ap_create_on_init_vmpl_field_mismatch)
 }
 END_TEST
 
+/* AP Reset Hold (GHCB spec 56421, MSR 0x006): the AP stops there; an AP creation starts
+ * it again from its new VMSA (the model has no INIT/SIPI). */
+START_TEST(ap_reset_hold_until_created)
+{
+	struct emu_exit e;
+
+	ap_scenario(2, 0, 0, 1, 1, 1 | 16, &e);
+	expect_ap_done(&e);
+	EQ(res(0x20) & 0xFFFFFFFF, 0);
+	EQ(res(0x800), 0xA9A9A9A9);
+	EQ(res(0x60), 0); /* held: never returned from the request */
+	EQ(res(0x50) & 0xFFFFFFFF, 0);
+	EQ(res(0x68), 2); /* started a second time by the CREATE */
+}
+END_TEST
+
 /* ---- intercepts and their priority (issue 9) ----------------------------------------- */
 
 /* CVE-2023-46813 class: at CPL3 with IOPL 0 and no TSS I/O bitmap, OUT takes #GP(0)
@@ -3598,6 +3614,7 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, ap_create_vmpl0_from_vmpl1_refused);
 	tcase_add_test(tc, ap_create_vmpl_field_mismatch);
 	tcase_add_test(tc, ap_create_on_init_vmpl_field_mismatch);
+	tcase_add_test(tc, ap_reset_hold_until_created);
 
 	tc = tcase(s, "rmp_2m");
 	tcase_add_test(tc, psc_2m_private_then_pvalidate_2m);
