@@ -1203,6 +1203,20 @@ START_TEST(shared_read_of_private_page_ciphertext)
 }
 END_TEST
 
+/* Code fetched through a C=0 mapping is private (fetches ignore the C-bit): it runs, and
+ * the model decodes its real bytes (here the GHCB MSR write and read), not ciphertext. */
+START_TEST(code_through_shared_alias_decoded)
+{
+	struct emu_exit e;
+
+	load("alias_code");
+	run(0, 0, &e);
+	EXPECT_KIND(&e, EMU_EXIT_KIND_HLT);
+	EQ(e.rip, SHARED_ALIAS + sym("done") + 1);
+	EQ(e.rax, 0x1234000);
+}
+END_TEST
+
 /* Ref 4.1 check 1: a C=1 access to a hypervisor-owned (shared) page is an NPF. */
 START_TEST(private_read_of_shared_page)
 {
@@ -3523,6 +3537,7 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, vmpl3_uses_its_own_mask);
 	tcase_add_test(tc, shared_write_to_private_page);
 	tcase_add_test(tc, shared_read_of_private_page_ciphertext);
+	tcase_add_test(tc, code_through_shared_alias_decoded);
 	tcase_add_test(tc, private_read_of_shared_page);
 	tcase_add_test(tc, shared_write_to_shared_page_ok);
 
