@@ -283,6 +283,9 @@ int snp_pvalidate(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t s
 void hv_npf(struct inst *in);
 void hv_cpuid(uint32_t fn, uint32_t sub, uint64_t xcr0, uint32_t out[4]);
 
+/* run.c */
+void next_runnable(struct emu_machine *m);
+
 /* x86.c: events into the guest */
 void x86_deliver(struct inst *in, unsigned vector, bool has_ec, uint64_t ec, uint64_t cr2,
 		 bool is_swint, uint64_t next_rip);

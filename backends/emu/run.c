@@ -199,7 +199,8 @@ static void handle_msr(struct inst *in)
 	inst_retire(in, 2);
 }
 
-static void next_runnable(struct emu_machine *m)
+/* Schedule the next runnable vCPU after the current one (round robin). */
+void next_runnable(struct emu_machine *m)
 {
 	unsigned i, n = m->cfg.nr_vcpus;
 
@@ -246,13 +247,7 @@ static void handle_swint(struct inst *in)
 	x86_deliver(in, vec, false, 0, 0, true, rip + len);
 }
 
-/*
- * Protected-mode I/O permission (APM vol 2, 13.3 "Protected-Mode I/O"): at
- * CPL > IOPL every port byte the access touches must be clear in the TSS I/O
- * permission bitmap, or the instruction takes #GP(0). The check precedes the
- * SVM IOIO intercept (APM vol 2, 15.10.2 "IN and OUT Behavior"), so such an
- * access never becomes a #VC: the class of CVE-2023-46813.
- */
+/* Port and size of the IN/OUT/INS/OUTS whose bytes are `op`. */
 static bool io_decode(const uint8_t *op, uint64_t rdx, unsigned *port, unsigned *size)
 {
 	bool opsize = false;
@@ -290,18 +285,24 @@ static bool io_decode(const uint8_t *op, uint64_t rdx, unsigned *port, unsigned 
 	return true;
 }
 
+/*
+ * Protected-mode I/O permission (APM vol 2, 13.3 "Protected-Mode I/O"): at
+ * CPL > IOPL every port byte the access touches must be clear in the TSS I/O
+ * permission bitmap, or the instruction takes #GP(0). The check precedes the
+ * SVM IOIO intercept (APM vol 2, 15.10.2 "IN and OUT Behavior"), so such an
+ * access never becomes a #VC: the class of CVE-2023-46813.
+ */
 static bool io_allowed(struct inst *in)
 {
 	uc_engine *uc = in->uc;
 	unsigned cpl = rreg(uc, UC_X86_REG_CS) & 3, port, size;
 	uint64_t iopl = (rreg(uc, UC_X86_REG_RFLAGS) >> 12) & 3;
+	uint64_t rip = rreg(uc, UC_X86_REG_RIP);
 	uint8_t op[16] = { 0 }, bits[2];
 	uint16_t base;
 	uc_x86_mmr tr;
 	struct stop st;
 	uint32_t off;
-
-	uint64_t rip = rreg(uc, UC_X86_REG_RIP);
 	size_t len = 0x1000 - (rip & 0xFFF) < sizeof(op) ? 0x1000 - (rip & 0xFFF) : sizeof(op);
 
 	if (cpl <= iopl)
@@ -383,7 +384,7 @@ void x86_handle_intercept(struct inst *in, uint64_t code)
 		guest_insn(in, rreg(uc, UC_X86_REG_RIP), op, 2, &st);
 		inject_vc(in, op[0] == 0x0F && op[1] == 0x08 ? 0x76 : 0x89, 0);
 		return;
-	default: /* CPUID, INVD, MONITOR, MWAIT: #VC */
+	default: /* CPUID, MONITOR, MWAIT, DR7 read/write: #VC */
 		inject_vc(in, code, 0);
 		return;
 	}

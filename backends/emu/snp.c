@@ -54,9 +54,6 @@ static void set_rax_code(struct inst *in, uint64_t code, int cf)
 		wreg(in->uc, UC_X86_REG_RFLAGS, cf ? fl | RFLAGS_CF : fl & ~RFLAGS_CF);
 }
 
-/* The RMP entry an RMPADJUST or PVALIDATE of `size` at gpa acts on: it must
- * belong to the guest (else #NPF) and match in page size (4K on a 2M entry:
- * #NPF with SIZEM; 2M on 4K entries: FAIL_SIZEMISMATCH). */
 /* A 2 MiB RMP entry: all 512 entries of the aligned range are 2 MiB and in
  * the same state (the model keeps a 2 MiB entry as 512 copies). */
 static bool rmp_2m_whole(const struct emu_machine *m, uint64_t gfn)
@@ -74,6 +71,9 @@ static bool rmp_2m_whole(const struct emu_machine *m, uint64_t gfn)
 	return true;
 }
 
+/* The RMP entry an RMPADJUST or PVALIDATE of `size` at gpa acts on: it must
+ * belong to the guest (else #NPF) and match in page size (4K on a 2M entry:
+ * #NPF with SIZEM; 2M on anything but a whole 2M entry: FAIL_SIZEMISMATCH). */
 static int rmp_target(struct emu_machine *m, uint64_t gpa, uint64_t size,
 		      struct emu_rmp_entry **out, uint64_t *npf)
 {
@@ -428,6 +428,18 @@ static bool psc_one(struct emu_machine *m, uint64_t gfn, unsigned op, bool large
 	return true;
 }
 
+/*
+ * AP Reset Hold (GHCB spec 56421: MSR request 0x006, NAE 0x8000_0004): the
+ * vCPU stops until it is started again; the model has no INIT/SIPI, so an AP
+ * creation (CREATE) for it is what restarts it, with its new VMSA. Should the
+ * held state ever resume, the response says "released" (non-zero).
+ */
+static void ap_reset_hold(struct emu_machine *m, struct vcpu *v)
+{
+	v->state = VCPU_HALTED;
+	next_runnable(m);
+}
+
 static void msr_protocol(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t req)
 {
 	uint64_t *msr = &v->ghcb_msr[vmpl], info = req & 0xFFF, data = req >> 12;
@@ -444,6 +456,10 @@ static void msr_protocol(struct emu_machine *m, struct vcpu *v, unsigned vmpl, u
 		*msr = 0x005 | ((uint64_t)reg << 30) | ((uint64_t)out[reg] << 32);
 		break;
 	}
+	case 0x006:
+		*msr = 0x007 | (1ULL << 12);
+		ap_reset_hold(m, v);
+		break;
 	case 0x010:
 		*msr = 0x011 | (0xFFFFFFFFFFFFFULL << 12);
 		break;
@@ -780,7 +796,12 @@ static void ev_ap_create(struct ghcb_call *c)
 	t->vmsa_gpa[vmpl] = gpa;
 	if (req == 1 && t != c->v) { /* the caller's own vCPU keeps running */
 		struct inst *ti = inst_get(m, t, vmpl);
+		uint8_t cur[0x1000];
 
+		/* The instance may have run since its last load: bring its shadow
+		 * up to date, so the load writes every field that differs. */
+		if (ti && ti->loaded)
+			inst_save(ti, cur);
 		if (!ti || inst_load(ti, vmsa)) {
 			BAD_INPUT(g, 5);
 			return;
@@ -880,6 +901,10 @@ static void ghcb_event(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uin
 		break;
 	case 0x80000017:
 		ev_apic_ids(&c);
+		break;
+	case 0x80000004:
+		ghcb_result(g, 0, 1); /* SW_EXITINFO2 non-zero: released */
+		ap_reset_hold(m, v);
 		break;
 	case 0x80000018: {
 		unsigned target = c.info1 & 0xFF;

@@ -17,6 +17,9 @@ static uint64_t reg_value(struct inst *in, unsigned reg);
 #define ACC_R 0
 #define ACC_W 1
 #define ACC_X 2
+/* With ACC_R: instruction bytes read by the model. Fetches are always private
+ * (the C-bit is ignored, APM vol 2, 15.34.5), so no ciphertext for them. */
+#define ACC_CODE 0x10
 
 /* Private-region pages the guest may touch in exec mode (stack, GDT/TSS). */
 static bool priv_guest_page(const struct emu_machine *m, uint64_t pa)
@@ -152,10 +155,11 @@ void walk_translate(struct inst *in, uint64_t va, unsigned access, unsigned cpl,
 	static const int cr_ids[3] = { UC_X86_REG_CR0, UC_X86_REG_CR3, UC_X86_REG_CR4 };
 	uint64_t cr[3], cr0, cr4, efer = m_efer(in), table, pte = 0, pa, size = 1ULL << 39;
 	void *cr_ptrs[3] = { &cr[0], &cr[1], &cr[2] };
-	bool user = cpl == 3, writable = true, usr = true, nx = false;
+	bool user = cpl == 3, writable = true, usr = true, nx = false, code = access & ACC_CODE;
 	unsigned level, prot = 0;
 	enum walk_result r;
 
+	access &= ~ACC_CODE;
 	uc_reg_read_batch(in->uc, (int *)cr_ids, cr_ptrs, 3); /* one API call per fill */
 	cr0 = cr[0];
 	table = cr[1] & PTE_ADDR;
@@ -229,7 +233,7 @@ void walk_translate(struct inst *in, uint64_t va, unsigned access, unsigned cpl,
 	}
 rmp : {
 	unsigned rprot = 0;
-	bool shared = (cr0 & (1ULL << 31)) && !(pte & PTE_C) && access != ACC_X;
+	bool shared = (cr0 & (1ULL << 31)) && !(pte & PTE_C) && access != ACC_X && !code;
 
 	w->exitinfo1 = EMU_NPF_FINAL | (access == ACC_W ? EMU_NPF_W : 0) | (user ? EMU_NPF_U : 0) |
 		       (access == ACC_X ? EMU_NPF_ID : 0);
@@ -320,9 +324,11 @@ bool uc_tlb_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, 
 }
 
 /* Copy to/from guest virtual memory with the guest's own checks (for event delivery). */
-int guest_copy(struct inst *in, uint64_t va, void *buf, size_t len, bool write, struct stop *st)
+static int copy_acc(struct inst *in, uint64_t va, void *buf, size_t len, unsigned acc,
+		    struct stop *st)
 {
 	uint8_t *b = buf;
+	bool write = acc == ACC_W;
 
 	while (len) {
 		struct walk w;
@@ -330,7 +336,7 @@ int guest_copy(struct inst *in, uint64_t va, void *buf, size_t len, bool write, 
 
 		if (chunk > len)
 			chunk = len;
-		walk_translate(in, va, write ? ACC_W : ACC_R, 0, true, &w);
+		walk_translate(in, va, acc, 0, true, &w);
 		if (w.res != WALK_OK) {
 			st->kind = w.res == WALK_PF ? STOP_FAULT_PF :
 				   w.res == WALK_VC ? STOP_FAULT_VC :
@@ -351,6 +357,11 @@ int guest_copy(struct inst *in, uint64_t va, void *buf, size_t len, bool write, 
 		len -= chunk;
 	}
 	return 0;
+}
+
+int guest_copy(struct inst *in, uint64_t va, void *buf, size_t len, bool write, struct stop *st)
+{
+	return copy_acc(in, va, buf, len, write ? ACC_W : ACC_R, st);
 }
 
 /*
@@ -524,7 +535,7 @@ int guest_insn(struct inst *in, uint64_t va, void *buf, size_t len, struct stop 
 	unsigned i;
 
 	if ((va & 0xFFF) + len > 0x1000)
-		return guest_copy(in, va, buf, len, false, st);
+		return copy_acc(in, va, buf, len, ACC_R | ACC_CODE, st);
 	uc_reg_read_batch(uc, ids, ptrs, 3);
 	if (in->itc.valid && in->itc.va == page && in->itc.cr0 == cr[0] && in->itc.cr3 == cr[1] &&
 	    in->itc.cr4 == cr[2] && in->itc.gen == in->m->rmp_gen) {
@@ -537,9 +548,9 @@ int guest_insn(struct inst *in, uint64_t va, void *buf, size_t len, struct stop 
 		}
 	}
 	in->itc.valid = false;
-	if (guest_copy(in, va, buf, len, false, st))
+	if (copy_acc(in, va, buf, len, ACC_R | ACC_CODE, st))
 		return -1;
-	walk_translate(in, va, ACC_R, 0, true, &w);
+	walk_translate(in, va, ACC_R | ACC_CODE, 0, true, &w);
 	if (w.res != WALK_OK)
 		return 0; /* read above; just not cacheable */
 	in->itc.valid = true;

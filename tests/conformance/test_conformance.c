@@ -1203,6 +1203,20 @@ START_TEST(shared_read_of_private_page_ciphertext)
 }
 END_TEST
 
+/* Code fetched through a C=0 mapping is private (fetches ignore the C-bit): it runs, and
+ * the model decodes its real bytes (here the GHCB MSR write and read), not ciphertext. */
+START_TEST(code_through_shared_alias_decoded)
+{
+	struct emu_exit e;
+
+	load("alias_code");
+	run(0, 0, &e);
+	EXPECT_KIND(&e, EMU_EXIT_KIND_HLT);
+	EQ(e.rip, SHARED_ALIAS + sym("done") + 1);
+	EQ(e.rax, 0x1234000);
+}
+END_TEST
+
 /* Ref 4.1 check 1: a C=1 access to a hypervisor-owned (shared) page is an NPF. */
 START_TEST(private_read_of_shared_page)
 {
@@ -2618,6 +2632,22 @@ START_TEST(ap_create_on_init_vmpl_field_mismatch)
 }
 END_TEST
 
+/* AP Reset Hold (GHCB spec 56421, MSR 0x006): the AP stops there; an AP creation starts
+ * it again from its new VMSA (the model has no INIT/SIPI). */
+START_TEST(ap_reset_hold_until_created)
+{
+	struct emu_exit e;
+
+	ap_scenario(2, 0, 0, 1, 1, 1 | 16, &e);
+	expect_ap_done(&e);
+	EQ(res(0x20) & 0xFFFFFFFF, 0);
+	EQ(res(0x800), 0xA9A9A9A9);
+	EQ(res(0x60), 0); /* held: never returned from the request */
+	EQ(res(0x50) & 0xFFFFFFFF, 0);
+	EQ(res(0x68), 2); /* started a second time by the CREATE */
+}
+END_TEST
+
 /* ---- intercepts and their priority (issue 9) ----------------------------------------- */
 
 /* CVE-2023-46813 class: at CPL3 with IOPL 0 and no TSS I/O bitmap, OUT takes #GP(0)
@@ -3063,6 +3093,23 @@ START_TEST(vmsa_in_use_refused)
 }
 END_TEST
 
+/* A VMSA running on vCPU 1 cannot be started on vCPU 2 as well (VMRUN of an in-use VMSA
+ * fails, APM vol 2 15.36.12): the AP creation is refused and vCPU 2 gets nothing. */
+START_TEST(vmsa_in_use_not_created_twice)
+{
+	struct emu_exit e;
+
+	ap_scenario(3, 0, 0, 1, 1, 1 | 8, &e);
+	expect_ap_done(&e);
+	EQ(res(0x20) & 0xFFFFFFFF, 0);
+	EQ(res(0x800), 0xA9A9A9A9);
+	EQ(res(0x50) & 0xFFFFFFFF, 2);
+	EQ(res(0x58), 5);
+	EQ(emu_vmsa_gpa(M, 1, 0), VMSA_GPA);
+	EQ(emu_vmsa_gpa(M, 2, 0), 0);
+}
+END_TEST
+
 /* A VMSA that is registered but not running may lose its VMSA bit. */
 START_TEST(vmsa_not_running_may_be_cleared)
 {
@@ -3490,6 +3537,7 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, vmpl3_uses_its_own_mask);
 	tcase_add_test(tc, shared_write_to_private_page);
 	tcase_add_test(tc, shared_read_of_private_page_ciphertext);
+	tcase_add_test(tc, code_through_shared_alias_decoded);
 	tcase_add_test(tc, private_read_of_shared_page);
 	tcase_add_test(tc, shared_write_to_shared_page_ok);
 
@@ -3581,6 +3629,7 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, ap_create_vmpl0_from_vmpl1_refused);
 	tcase_add_test(tc, ap_create_vmpl_field_mismatch);
 	tcase_add_test(tc, ap_create_on_init_vmpl_field_mismatch);
+	tcase_add_test(tc, ap_reset_hold_until_created);
 
 	tc = tcase(s, "rmp_2m");
 	tcase_add_test(tc, psc_2m_private_then_pvalidate_2m);
@@ -3601,6 +3650,7 @@ static Suite *conformance_suite(void)
 	tc = tcase(s, "vmsa_in_use");
 	tcase_add_test(tc, vmsa_in_use_refused);
 	tcase_add_test(tc, vmsa_not_running_may_be_cleared);
+	tcase_add_test(tc, vmsa_in_use_not_created_twice);
 
 	tc = tcase(s, "hypervisor");
 	tcase_add_test(tc, cpuid_leaf7_reports_smep_smap);

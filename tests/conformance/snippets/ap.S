@@ -11,6 +11,12 @@
  * P_FLAGS bit 2: the AP spins instead of halting; once it ran, clear the VMSA
  * bit with RMPADJUST (EAX to RES+0x40) and make the VMSA page shared with an
  * MSR page state change (response to RES+0x48).
+ * P_FLAGS bit 3: the AP spins; once it ran, CREATE the same VMSA for vCPU
+ * P_APIC + 1 (GHCB EXITINFO1/2 to RES+0x50/0x58).
+ * P_FLAGS bit 4: the AP enters AP Reset Hold (MSR 0x006; the response, should
+ * it ever return, to RES+0x810); the BSP snapshots RES+0x810 to RES+0x60,
+ * CREATEs the AP again (EXITINFO1 to RES+0x50) and stores the AP's start
+ * count (RES+0x818) to RES+0x68.
  * ap_entry stores the marker 0xA9A9A9A9 at RES+0x800 and its RSP at
  * RES+0x808, then halts.
  */
@@ -61,7 +67,40 @@ _start:
 	or rax, qword ptr [PARAM + P_VMSA]
 	GHCB_MSR_CALL
 	mov qword ptr [RES + 0x48], rax
-4:	test qword ptr [PARAM + P_FLAGS], 2
+4:	test qword ptr [PARAM + P_FLAGS], 8
+	jz 7f
+	/* the AP keeps running: offer its VMSA to vCPU P_APIC + 1 (RES+0x50/0x58) */
+	inc qword ptr [PARAM + P_APIC]
+	mov r12, 1
+	call ap_event
+	mov rax, qword ptr [r14 + G_EXITINFO1]
+	mov qword ptr [RES + 0x50], rax
+	mov rax, qword ptr [r14 + G_EXITINFO2]
+	mov qword ptr [RES + 0x58], rax
+7:	test qword ptr [PARAM + P_FLAGS], 16
+	jz 10f
+	/* the AP is in AP Reset Hold: give it time, snapshot RES+0x810 (RES+0x60),
+	 * then CREATE it again (RES+0x50) and wait for its second start (count
+	 * at RES+0x818 to RES+0x68) */
+	mov ecx, 20000
+8:	pause
+	dec ecx
+	jnz 8b
+	mov rax, qword ptr [RES + 0x810]
+	mov qword ptr [RES + 0x60], rax
+	mov r12, 1
+	call ap_event
+	mov rax, qword ptr [r14 + G_EXITINFO1]
+	mov qword ptr [RES + 0x50], rax
+	mov ecx, 2000000
+9:	cmp qword ptr [RES + 0x818], 2
+	je 11f
+	pause
+	dec ecx
+	jnz 9b
+11:	mov rax, qword ptr [RES + 0x818]
+	mov qword ptr [RES + 0x68], rax
+10:	test qword ptr [PARAM + P_FLAGS], 2
 	jz done
 	mov r12, 2
 	call ap_event
@@ -100,8 +139,14 @@ ap_entry:
 	mov rax, 0xA9A9A9A9
 	mov qword ptr [RES + 0x800], rax
 	mov qword ptr [RES + 0x808], rsp
+	inc qword ptr [RES + 0x818]
+	test qword ptr [PARAM + P_FLAGS], 16
+	jz ap_done
+	mov rax, 0x006              /* AP Reset Hold (MSR protocol) */
+	GHCB_MSR_CALL
+	mov qword ptr [RES + 0x810], rax
 ap_done:
-	test qword ptr [PARAM + P_FLAGS], 4
+	test qword ptr [PARAM + P_FLAGS], 12
 	jz 5f
 6:	pause                       /* P_FLAGS bit 2: keep running (VMSA in use) */
 	jmp 6b
