@@ -37,6 +37,7 @@ class Ctx:
         self.work = a.work
         self.module = a.module
         self.version = a.version
+        self.readme = a.readme
         os.makedirs(self.work, exist_ok=True)
 
     def path(self, name):
@@ -100,6 +101,34 @@ def man_pages(ctx):
         first_option = re.search(r"^\s+(--[a-z][a-z-]+)", out, re.M)
         need(first_option and first_option[1].replace("-", r"\-") in text,
              f"{page} lacks {first_option and first_option[1]} from --help")
+
+
+def readme_agrees(ctx):
+    """Every option that a --help lists is documented in README.md, and every
+    veil-emu/veil-trace option the README's synopses list exists in a --help."""
+    readme = open(ctx.readme).read()
+    helps = {
+        "veil-emu": [["exec", "--help"], ["run", "--help"]],
+        "veil-trace": [[c, "--help"] for c in
+                       ("summary", "list", "show", "step", "rmp", "export", "replay")] + [["--help"]],
+        "veil-log": [["--help"]],
+        "veil-sign": [["--help"]],
+    }
+    listed = set()
+    for prog, calls in helps.items():
+        for args in calls:
+            rc, out, err = ctx.run(prog, *args)
+            need(rc == 0, f"{prog} {' '.join(args)}: exit {rc}")
+            opts = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", out))
+            listed |= opts
+            missing = sorted(o for o in opts if f"`{o}" not in readme and f" {o}" not in readme)
+            need(not missing, f"{prog} {' '.join(args)}: {missing} not in README.md")
+    synopses = "\n".join(re.findall(r"```\n((?:veil-emu|veil-trace|veil-log|veil-sign) .*?)```",
+                                    readme, re.S))
+    documented = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", synopses))
+    need(documented, "no synopses found in README.md")
+    stale = sorted(documented - listed)
+    need(not stale, f"README.md synopses name options no --help has: {stale}")
 
 
 # ---- veil-sign --------------------------------------------------------------
@@ -250,7 +279,7 @@ def run_mem(ctx):
 
 
 CASES = {f.__name__.replace("_", "-"): f for f in (
-    conventions, man_pages, keygen, sign_inputs, sign_output, usage_errors, run_paths, run_mem)}
+    conventions, man_pages, readme_agrees, keygen, sign_inputs, sign_output, usage_errors, run_paths, run_mem)}
 
 
 def main():
@@ -260,6 +289,7 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--module")
     ap.add_argument("--version")
+    ap.add_argument("--readme")
     ap.add_argument("case", choices=sorted(CASES))
     a = ap.parse_args()
     try:
