@@ -35,10 +35,12 @@ static const char usage_exec[] =
 	"  --entry ADDR         start RIP (identity map: GVA = GPA)\n"
 	"  --vmpl N             VMPL to start at, 0-3 (default 0)\n"
 	"  --cpl 0|3            CPU ring to start at (default 0)\n"
-	"  --mem MiB            guest memory, multiple of 2 (default 16)\n"
+	"  --mem MiB            guest memory, an even number from 2 to 65536 (default 16)\n"
 	"  --validate GPA:LEN   validate a range with full permissions\n"
 	"  --perm GPA:LEN:VMPL:PERMS  set VMPL 1-3 permissions; PERMS from rwus or -\n"
 	"  --max-insns N        instruction limit (default 100000000)\n" EMU_DBG_CLI_USAGE
+	"With --trace-insns, a warning once the trace passes VEIL_TRACE_WARN_MIB (default\n"
+	"1024) MiB, and its size at the end; progress on stderr when it is a terminal.\n"
 	"Numbers are decimal or 0x-prefixed hexadecimal. Inputs must be regular, non-empty\n"
 	"files; no output (--trace) may be one of them.\n"
 	"Output: one JSON line: exit (hlt, terminate, npf, exception, limit), reason (the\n"
@@ -505,6 +507,8 @@ static const char usage_run[] =
 	"                  (the test OS dumps its secure log there)\n"
 	"  --log-size BYTES  room for secure log records, 1 to 4194304 (rounded up to\n"
 	"                  pages; default: the monitor's, 256 KiB)\n" EMU_DBG_CLI_USAGE
+	"With --trace-insns, a warning once the trace passes VEIL_TRACE_WARN_MIB (default\n"
+	"1024) MiB, and its size at the end; progress on stderr when it is a terminal.\n"
 	"Inputs (--kernel) must be regular, non-empty files; no output (--com2, --trace)\n"
 	"may be an input or the other output.\n"
 	"Exit status: the termination code when the OS or the monitor ends the run through\n"
