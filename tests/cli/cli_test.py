@@ -278,8 +278,39 @@ def run_mem(ctx):
              f"run {' '.join(args)}: exit {rc}: {o[-500:]}{e[-500:]}")
 
 
+def progress(ctx):
+    """A long run shows a progress line on a terminal (stderr), none in a pipe,
+    and the JSON on stdout is untouched."""
+    loop = ctx.path("loop.bin")
+    open(loop, "wb").write(b"\xeb\xfe")  # jmp $
+    args = [ctx.bin["veil-emu"], "exec", "--load", loop + "@0x1000", "--entry", "0x1000",
+            "--max-insns", "2000000000"]
+    master, slave = os.openpty()
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL)
+    os.close(slave)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        err += chunk
+    out = p.stdout.read().decode()
+    rc = p.wait()
+    os.close(master)
+    text = err.decode("latin-1")
+    need(rc == 0 and json.loads(out)["exit"] == "limit", f"exec: exit {rc}: {out} {text}")
+    need(re.search(r"\rveil-emu: running the snippet, \d+ s ", text),
+         f"no progress on a terminal (the run took too little?): {text!r}")
+    need(text.endswith("\r\033[K"), f"the progress line is not cleared: {text[-40:]!r}")
+    rc, out, err = ctx.run("veil-emu", *args[1:])
+    need(rc == 0 and not err, f"progress in a pipe: {err!r}")
+
+
 CASES = {f.__name__.replace("_", "-"): f for f in (
-    conventions, man_pages, readme_agrees, keygen, sign_inputs, sign_output, usage_errors, run_paths, run_mem)}
+    conventions, man_pages, readme_agrees, keygen, sign_inputs, sign_output, usage_errors, run_paths, run_mem, progress)}
 
 
 def main():
