@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* veil-emu: the SEV-SNP machine model on the command line. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, isatty */
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "debug_cli.h"
 #include "emu.h"
@@ -36,10 +40,13 @@ static const char usage_exec[] =
 	"  --entry ADDR         start RIP (identity map: GVA = GPA)\n"
 	"  --vmpl N             VMPL to start at, 0-3 (default 0)\n"
 	"  --cpl 0|3            CPU ring to start at (default 0)\n"
-	"  --mem MiB            guest memory, multiple of 2 (default 16)\n"
+	"  --mem MiB            guest memory, an even number from 2 to 65536 (default 16)\n"
 	"  --validate GPA:LEN   validate a range with full permissions\n"
 	"  --perm GPA:LEN:VMPL:PERMS  set VMPL 1-3 permissions; PERMS from rwus or -\n"
 	"  --max-insns N        instruction limit (default 100000000)\n" EMU_DBG_CLI_USAGE
+	"With --trace-insns, a warning once the trace passes VEIL_TRACE_WARN_MIB (default\n"
+	"1024) MiB, and its size at the end. A run of more than 2 s shows its progress on\n"
+	"stderr when that is a terminal (and stdout is not).\n"
 	"Numbers are decimal or 0x-prefixed hexadecimal. Inputs must be regular, non-empty\n"
 	"files; no output (--trace) may be one of them.\n"
 	"Output: one JSON line: exit (hlt, terminate, npf, exception, limit), reason (the\n"
@@ -427,6 +434,70 @@ static int exec_place(struct emu_machine *m, struct exec_opts *x)
 	return 0;
 }
 
+/*
+ * Progress of a long run on stderr: a line rewritten every second once the
+ * run has taken two, only when stderr is a terminal and stdout is not the
+ * same terminal (the guest's console would be torn up), and not with --gdb
+ * or --replay (the machine waits there) or --trace (trace.c reports its own).
+ */
+struct ticker {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool on, stop, shown;
+	const char *what;
+};
+
+static void *ticker_main(void *arg)
+{
+	struct ticker *tk = arg;
+	struct timespec start, until;
+	long secs = 0;
+
+	clock_gettime(CLOCK_REALTIME, &start);
+	pthread_mutex_lock(&tk->lock);
+	while (!tk->stop) {
+		until = start;
+		until.tv_sec += ++secs;
+		while (!tk->stop && pthread_cond_timedwait(&tk->cond, &tk->lock, &until) == 0)
+			;
+		if (!tk->stop && secs >= 2) {
+			fprintf(stderr, "\rveil-emu: %s, %ld s ", tk->what, secs);
+			tk->shown = true;
+		}
+	}
+	pthread_mutex_unlock(&tk->lock);
+	return NULL;
+}
+
+static void ticker_start(struct ticker *tk, const struct emu_dbg_cli *dc, const char *what)
+{
+	memset(tk, 0, sizeof(*tk));
+	tk->what = what;
+	if (!isatty(STDERR_FILENO) || isatty(STDOUT_FILENO) || dc->gdb >= 0 || dc->replay ||
+	    dc->trace)
+		return;
+	pthread_mutex_init(&tk->lock, NULL);
+	pthread_cond_init(&tk->cond, NULL);
+	tk->on = !pthread_create(&tk->thread, NULL, ticker_main, tk);
+}
+
+static void ticker_stop(struct ticker *tk)
+{
+	if (!tk->on)
+		return;
+	pthread_mutex_lock(&tk->lock);
+	tk->stop = true;
+	pthread_cond_signal(&tk->cond);
+	pthread_mutex_unlock(&tk->lock);
+	pthread_join(tk->thread, NULL);
+	if (tk->shown)
+		fputs("\r\033[K", stderr);
+	pthread_mutex_destroy(&tk->lock);
+	pthread_cond_destroy(&tk->cond);
+	tk->on = false;
+}
+
 static int exec_machine(struct exec_opts *x, struct emu_dbg_cli *dc)
 {
 	struct emu_config cfg = {
@@ -436,13 +507,17 @@ static int exec_machine(struct exec_opts *x, struct emu_dbg_cli *dc)
 	char err[160];
 	struct emu_machine *m = emu_create(&cfg, err, sizeof(err));
 	struct emu_exit ex;
+	struct ticker tk;
 	int rc = VEIL_EXIT_USAGE;
 
 	if (!m)
 		return fail("%s", err);
 	if (emu_dbg_cli_attach(dc, m, TRACE_MODE_EXEC, NULL) || (rc = exec_place(m, x)))
 		goto out;
-	if (emu_exec(m, &st, &ex)) {
+	ticker_start(&tk, dc, "running the snippet");
+	rc = emu_exec(m, &st, &ex);
+	ticker_stop(&tk);
+	if (rc) {
 		fprintf(stderr, "veil-emu: %s\n", ex.message);
 		rc = VEIL_EXIT_FAIL;
 		goto out;
@@ -517,6 +592,9 @@ static const char usage_run[] =
 	"                  pages; default: the monitor's, 256 KiB)\n"
 	"  --monitor IMAGE image mode: launch the VMPL0 image (build/backends/snp/veil-monitor)\n"
 	"                  and run its code in the model instead of the native monitor\n" EMU_DBG_CLI_USAGE
+	"With --trace-insns, a warning once the trace passes VEIL_TRACE_WARN_MIB (default\n"
+	"1024) MiB, and its size at the end. A run of more than 2 s shows its progress on\n"
+	"stderr when that is a terminal (and stdout is not).\n"
 	"Inputs (--kernel) must be regular, non-empty files; no output (--com2, --trace)\n"
 	"may be an input or the other output.\n"
 	"Exit status: the termination code when the OS or the monitor ends the run through\n"
@@ -650,6 +728,7 @@ static int run_machine(struct run_opts *r, struct emu_dbg_cli *dc, struct emu_co
 	struct emu_run_params p = { 0 };
 	struct emu_machine *m;
 	struct emu_exit x;
+	struct ticker tk;
 	char err[600];
 	int rc;
 
@@ -673,7 +752,10 @@ static int run_machine(struct run_opts *r, struct emu_dbg_cli *dc, struct emu_co
 			p.cmdline = r->cmdline;
 		p.log_size = r->log_size;
 		fflush(stdout);
-		if (r->image ? emu_run_image(m, &p, r->image, &x) : emu_run(m, &p, &x)) {
+		ticker_start(&tk, dc, "running (console output on stdout)");
+		rc = r->image ? emu_run_image(m, &p, r->image, &x) : emu_run(m, &p, &x);
+		ticker_stop(&tk);
+		if (rc) {
 			fprintf(stderr, "veil-emu: %s\n", x.message);
 			rc = VEIL_EXIT_FAIL;
 		} else {

@@ -24,12 +24,14 @@ static const char usage_main[] =
 	"`veil-emu run|exec --trace FILE` records (docs/trace-format.md).\n"
 	"\n"
 	"Commands:\n"
-	"  summary FILE             counts per event type, vCPU and VMPL; switches per protocol\n"
-	"  list FILE [filters]      one line per record\n"
+	"  summary [--json] FILE    counts per event type, vCPU and VMPL; switches per protocol\n"
+	"  list FILE [filters]      one line per record (--json: one JSON object per line)\n"
 	"  show FILE N              all detail of record N\n"
-	"  step FILE [N]            interactive stepper (n, p, g N, f TYPE|TEXT, s, q)\n"
+	"  step FILE [N]            interactive stepper (n, p, g N, f/F TYPE|TEXT, v VCPU, s,\n"
+	"                           history, !N, help, q)\n"
 	"  rmp FILE GPA             permission history of one page\n"
-	"  export FILE --chrome OUT.json   Chrome trace-event JSON (Perfetto, chrome://tracing)\n"
+	"  export FILE --chrome OUT.json [--no-vc]  Chrome trace-event JSON (Perfetto,\n"
+	"                           chrome://tracing)\n"
 	"  replay FILE --to N [--gdb PORT] re-run the recorded session up to record N\n"
 	"  help                     this text\n"
 	"Every command takes --help. A trace is read whole into memory (a file rewritten\n"
@@ -646,8 +648,12 @@ static int cmd_replay(int argc, char **argv)
 				return fail("%s needs a value (see veil-trace replay --help)", o);
 			*(o[2] == 't' ? &to : &gdb) = a;
 			j++;
-		} else if (o[0] == '-' || file) {
-			return fail("bad argument '%s' (see veil-trace replay --help)", o);
+		} else if (o[0] == '-' && o[1]) {
+			return fail("unknown option '%s' (see veil-trace replay --help)", o);
+		} else if (file) {
+			return fail(
+				"replay takes one FILE, got '%s' too (see veil-trace replay --help)",
+				o);
 		} else {
 			file = o;
 		}

@@ -37,6 +37,7 @@ class Ctx:
         self.work = a.work
         self.module = a.module
         self.version = a.version
+        self.readme = a.readme
         os.makedirs(self.work, exist_ok=True)
 
     def path(self, name):
@@ -100,6 +101,34 @@ def man_pages(ctx):
         first_option = re.search(r"^\s+(--[a-z][a-z-]+)", out, re.M)
         need(first_option and first_option[1].replace("-", r"\-") in text,
              f"{page} lacks {first_option and first_option[1]} from --help")
+
+
+def readme_agrees(ctx):
+    """Every option that a --help lists is documented in README.md, and every
+    veil-emu/veil-trace option the README's synopses list exists in a --help."""
+    readme = open(ctx.readme).read()
+    helps = {
+        "veil-emu": [["exec", "--help"], ["run", "--help"]],
+        "veil-trace": [[c, "--help"] for c in
+                       ("summary", "list", "show", "step", "rmp", "export", "replay")] + [["--help"]],
+        "veil-log": [["--help"]],
+        "veil-sign": [["--help"]],
+    }
+    listed = set()
+    for prog, calls in helps.items():
+        for args in calls:
+            rc, out, err = ctx.run(prog, *args)
+            need(rc == 0, f"{prog} {' '.join(args)}: exit {rc}")
+            opts = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", out))
+            listed |= opts
+            missing = sorted(o for o in opts if f"`{o}" not in readme and f" {o}" not in readme)
+            need(not missing, f"{prog} {' '.join(args)}: {missing} not in README.md")
+    synopses = "\n".join(re.findall(r"```\n((?:veil-emu|veil-trace|veil-log|veil-sign) .*?)```",
+                                    readme, re.S))
+    documented = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", synopses))
+    need(documented, "no synopses found in README.md")
+    stale = sorted(documented - listed)
+    need(not stale, f"README.md synopses name options no --help has: {stale}")
 
 
 # ---- veil-sign --------------------------------------------------------------
@@ -249,8 +278,39 @@ def run_mem(ctx):
              f"run {' '.join(args)}: exit {rc}: {o[-500:]}{e[-500:]}")
 
 
+def progress(ctx):
+    """A long run shows a progress line on a terminal (stderr), none in a pipe,
+    and the JSON on stdout is untouched."""
+    loop = ctx.path("loop.bin")
+    open(loop, "wb").write(b"\xeb\xfe")  # jmp $
+    args = [ctx.bin["veil-emu"], "exec", "--load", loop + "@0x1000", "--entry", "0x1000",
+            "--max-insns", "2000000000"]
+    master, slave = os.openpty()
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL)
+    os.close(slave)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        err += chunk
+    out = p.stdout.read().decode()
+    rc = p.wait()
+    os.close(master)
+    text = err.decode("latin-1")
+    need(rc == 0 and json.loads(out)["exit"] == "limit", f"exec: exit {rc}: {out} {text}")
+    need(re.search(r"\rveil-emu: running the snippet, \d+ s ", text),
+         f"no progress on a terminal (the run took too little?): {text!r}")
+    need(text.endswith("\r\033[K"), f"the progress line is not cleared: {text[-40:]!r}")
+    rc, out, err = ctx.run("veil-emu", *args[1:])
+    need(rc == 0 and not err, f"progress in a pipe: {err!r}")
+
+
 CASES = {f.__name__.replace("_", "-"): f for f in (
-    conventions, man_pages, keygen, sign_inputs, sign_output, usage_errors, run_paths, run_mem)}
+    conventions, man_pages, readme_agrees, keygen, sign_inputs, sign_output, usage_errors, run_paths, run_mem, progress)}
 
 
 def main():
@@ -260,6 +320,7 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--module")
     ap.add_argument("--version")
+    ap.add_argument("--readme")
     ap.add_argument("case", choices=sorted(CASES))
     a = ap.parse_args()
     try:
