@@ -18,6 +18,7 @@
 #include <veil/boot.h>
 #include <veil/monitor.h>
 
+#include "amdsp.h"
 #include "emu_run.h"
 #include "fiber.h"
 #include "machine.h"
@@ -200,20 +201,21 @@ static void monitor_entry(void *arg)
 
 /* ---- run mode ----------------------------------------------------------------- */
 
-/* Launch secrets: deterministic VMPCKs (the model has no AMD-SP key store). */
-static void make_secrets(uint8_t *p)
+/* Launch secrets: the AMD-SP's VMPCKs for this guest (amdsp.c), and the
+ * measurement its reports carry. */
+static int make_secrets(struct emu_machine *m, const struct emu_run_params *p, uint64_t gpa)
 {
-	uint64_t x = 0x5645494C53454352ULL; /* "VEILSECR" */
-	unsigned i;
+	char err[160];
 
-	memset(p, 0, 4096);
-	p[0] = 3; /* version */
-	for (i = 0x20; i < 0xA0; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		p[i] = (uint8_t)x;
+	m->sp = amdsp_create(p->attest_seed, err, sizeof(err));
+	if (!m->sp) {
+		snprintf(m->exit.message, sizeof(m->exit.message), "%s", err);
+		return -1;
 	}
+	amdsp_fill_secrets(m->sp, emu_gpa_ptr(m, gpa, 4096));
+	amdsp_measure_image(m->sp, emu_gpa_ptr(m, p->kernel_start, p->kernel_end - p->kernel_start),
+			    p->kernel_end - p->kernel_start);
+	return 0;
 }
 
 int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_exit *out)
@@ -253,7 +255,11 @@ int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_ex
 		emu_rmp_set_perms(m, p->kernel_start, p->kernel_end - p->kernel_start, vmpl, 0);
 		emu_rmp_set_perms(m, mon_base, VEIL_MONITOR_SIZE, vmpl, 0);
 	}
-	make_secrets(emu_gpa_ptr(m, secrets, 4096));
+	if (make_secrets(m, p, secrets)) {
+		*out = m->exit;
+		free(h);
+		return -1;
+	}
 	for (i = 0; i < m->cfg.nr_vcpus; i++) {
 		h->vc[i] = (struct mon_vcpu){ .be = { .ops = m->trace ? &emu_ops_traced : &emu_ops,
 						      .priv = &h->vc[i] },
@@ -272,6 +278,8 @@ int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_ex
 	for (i = 0; i < m->cfg.nr_vcpus; i++)
 		if (h->vc[i].started)
 			fiber_free(&h->vc[i].fib);
+	amdsp_destroy(m->sp);
+	m->sp = NULL;
 	free(h);
 	return 0;
 }

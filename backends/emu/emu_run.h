@@ -9,7 +9,8 @@ struct emu_run_params {
 	uint64_t entry;			   /* OS entry point */
 	uint64_t kernel_start, kernel_end; /* page-aligned extent of the loaded image */
 	const char *cmdline;
-	uint64_t log_size; /* bytes for the secure log; 0 = the monitor's default */
+	uint64_t log_size;	 /* bytes for the secure log; 0 = the monitor's default */
+	const char *attest_seed; /* the model AMD-SP's key seed; NULL = default */
 	unsigned nr_segs;
 	struct {
 		uint64_t gpa, len; /* page-aligned extent */

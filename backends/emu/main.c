@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "amdsp.h"
 #include "debug_cli.h"
 #include "emu.h"
 #include "emu_run.h"
@@ -44,6 +45,7 @@ static const char usage_main[] =
 	"commands:\n"
 	"  run     boot the Veil monitor and an OS (veil-emu run --help)\n"
 	"  exec    run a raw snippet on the bare SNP machine (veil-emu exec --help)\n"
+	"  certs   write the model's ARK, ASK and VCEK certificates (veil-emu certs --help)\n"
 	"  help    this text\n";
 
 static int fail(const char *fmt, const char *arg)
@@ -334,7 +336,7 @@ out:
 static const char usage_run[] =
 	"usage: veil-emu run [--kernel ELF] [--vcpus N] [--mem MiB] [--cmdline STR] [--com2 FILE]\n"
 	"                    [--log-size BYTES] [--max-insns N] [--trace FILE [--trace-insns]]\n"
-	"                    [--gdb PORT] [--replay FILE --replay-to N]\n"
+	"                    [--gdb PORT] [--replay FILE --replay-to N] [--attest-seed STR]\n"
 	"Boots the Veil monitor at VMPL0 and an OS image at VMPL3 on the SNP machine model.\n"
 	"The OS console goes to stdout; the exit status is the OS's termination code.\n"
 	"  --kernel ELF    OS image: an ELF64 x86-64 executable (guest/include/veil/boot.h);\n"
@@ -347,14 +349,16 @@ static const char usage_run[] =
 	"  --com2 FILE     write what the OS sends to serial port COM2 (0x2F8) to FILE\n"
 	"                  (the test OS dumps its secure log there)\n"
 	"  --log-size BYTES  room for secure log records, 1 to 4194304 (rounded up to\n"
-	"                  pages; default: the monitor's, 256 KiB)\n" EMU_DBG_CLI_USAGE
+	"                  pages; default: the monitor's, 256 KiB)\n"
+	"  --attest-seed STR  seed of the model AMD-SP's keys (VMPCKs, VCEK, ARK, ASK;\n"
+	"                  default \"" AMDSP_DEFAULT_SEED "\"); NOT AMD keys\n" EMU_DBG_CLI_USAGE
 	"Exit status: the termination code when the OS or the monitor ends the run through\n"
 	"the GHCB with reason set 2 (0 ok, 1 self-test failed, 4 violation stopped by the\n"
 	"monitor, 5 monitor failure); 1 for any other end; 2 for bad options or images.\n";
 
 static int cmd_run(int argc, char **argv)
 {
-	const char *kernel = VEIL_TESTOS_PATH, *cmdline = "", *com2 = NULL;
+	const char *kernel = VEIL_TESTOS_PATH, *cmdline = "", *com2 = NULL, *seed = NULL;
 	uint64_t vcpus = 1, mem = 64, max = 0, log_size = 0;
 	struct emu_run_params p = { 0 };
 	struct emu_machine *m;
@@ -377,6 +381,10 @@ static int cmd_run(int argc, char **argv)
 			kernel = a;
 		} else if (!strcmp(o, "--com2")) {
 			com2 = a;
+		} else if (!strcmp(o, "--attest-seed")) {
+			if (!*a || strlen(a) > 127)
+				return fail("%s", "--attest-seed must be 1 to 127 characters");
+			seed = a;
 		} else if (!strcmp(o, "--cmdline")) {
 			if (strlen(a) >= 256)
 				return fail("%s", "--cmdline is limited to 255 characters");
@@ -418,6 +426,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	p.cmdline = cmdline;
 	p.log_size = log_size;
+	p.attest_seed = seed;
 	fflush(stdout);
 	if (emu_run(m, &p, &x)) {
 		emu_destroy(m);
@@ -453,6 +462,46 @@ static int cmd_run(int argc, char **argv)
 	return rc;
 }
 
+static const char usage_certs[] =
+	"usage: veil-emu certs DIR [--attest-seed STR]\n"
+	"Writes the model AMD-SP's certificates as PEM: DIR/ark.pem, DIR/ask.pem, DIR/vcek.pem\n"
+	"and DIR/cert_chain.pem (ASK then ARK). They have AMD's structure (RSA-PSS ARK and ASK,\n"
+	"an ECDSA P-384 VCEK with AMD's TCB extensions) but are NOT AMD's: their subjects say\n"
+	"so. The same seed as `veil-emu run --attest-seed` gives the chain of that run's\n"
+	"reports (default seed \"" AMDSP_DEFAULT_SEED "\"). DIR must exist.\n";
+
+static int cmd_certs(int argc, char **argv)
+{
+	const char *dir = NULL, *seed = NULL;
+	struct amdsp *sp;
+	char err[256];
+	int i, rc;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(usage_certs, stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--attest-seed")) {
+			if (++i == argc || !*argv[i] || strlen(argv[i]) > 127)
+				return fail("%s", "--attest-seed needs 1 to 127 characters");
+			seed = argv[i];
+		} else if (argv[i][0] == '-' || dir) {
+			return fail("unexpected argument '%s' (see veil-emu certs --help)",
+				    argv[i]);
+		} else {
+			dir = argv[i];
+		}
+	}
+	if (!dir)
+		return fail("%s", "missing DIR (see veil-emu certs --help)");
+	sp = amdsp_create(seed, err, sizeof(err));
+	if (!sp)
+		return fail("%s", err);
+	rc = amdsp_write_certs(sp, dir, err, sizeof(err));
+	amdsp_destroy(sp);
+	return rc ? fail("%s", err) : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -465,5 +514,7 @@ int main(int argc, char **argv)
 		return cmd_exec(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "certs"))
+		return cmd_certs(argc - 2, argv + 2);
 	return fail("unknown command '%s' (try veil-emu help)", argv[1]);
 }
