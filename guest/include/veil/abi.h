@@ -349,4 +349,56 @@ struct svsm_manifest_entry {
 			0x4b, 0x87, 0xbb                                                      \
 	} /* 63849ebb-3d92-4670-a1ff-58f9c94b87bb */
 
+/* Veil's entries in the services manifest (GUIDs Veil defines; each entry's
+ * data is the structure below, version 1). */
+#define VEIL_ATTEST_GUID_KCI                                                                  \
+	{                                                                                     \
+		0x4a, 0x9d, 0x2e, 0x3b, 0x1c, 0x6f, 0x8e, 0x4a, 0x9b, 0x7d, 0x2c, 0x5e, 0x8f, \
+			0x1a, 0x0d, 0x01                                                      \
+	} /* 3b2e9d4a-6f1c-4a8e-9b7d-2c5e8f1a0d01 */
+#define VEIL_ATTEST_GUID_LOG                                                                  \
+	{                                                                                     \
+		0x4a, 0x9d, 0x2e, 0x3b, 0x1c, 0x6f, 0x8e, 0x4a, 0x9b, 0x7d, 0x2c, 0x5e, 0x8f, \
+			0x1a, 0x0d, 0x02                                                      \
+	} /* ...0d02: struct veil_log_head */
+#define VEIL_ATTEST_GUID_MODULES                                                              \
+	{                                                                                     \
+		0x4a, 0x9d, 0x2e, 0x3b, 0x1c, 0x6f, 0x8e, 0x4a, 0x9b, 0x7d, 0x2c, 0x5e, 0x8f, \
+			0x1a, 0x0d, 0x03                                                      \
+	} /* ...0d03 */
+#define VEIL_ATTEST_MAX_NONCE 1024
+
+/* Kernel code integrity: the lock state and the measured image segments
+ * (flags: VEIL_KSEG_* = ELF p_flags; text is R+X). */
+struct veil_attest_kci {
+	uint32_t version;
+	uint32_t locked;
+	uint64_t text_pages; /* locked text pages (0 before the lock) */
+	uint32_t nr_segs;
+	uint32_t reserved;
+	struct {
+		uint64_t gpa, len;
+		uint32_t flags, reserved;
+	} segs[];
+};
+
+/* Loaded modules: each by the SHA-256 of its signed file. */
+struct veil_attest_modules {
+	uint32_t version;
+	uint32_t nr;
+	struct {
+		uint64_t handle, base, pages;
+		uint8_t sha256[32];
+	} mod[];
+};
+
+/* An attestation bundle as the test OS writes it (COM2) and veil-attest
+ * reads it: this header, the report, then the manifest (may be empty). */
+#define VEIL_ATTEST_BUNDLE_MAGIC 0x3154544154534556ULL /* "VESTATT1" */
+struct veil_attest_bundle {
+	uint64_t magic;
+	uint32_t report_size; /* SNP_REPORT_SIZE */
+	uint32_t manifest_size;
+};
+
 #endif
