@@ -22,7 +22,8 @@ UC_PACKAGES=(libunicorn2t64 libunicorn-dev)
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
 PACKAGES=(cmake pkg-config gcc binutils make check libcapstone-dev libbearssl-dev clang-format gdb
-	libssl-dev python3 debian-archive-keyring clang libclang-rt-14-dev)
+	libssl-dev python3 debian-archive-keyring clang libclang-rt-14-dev
+	zlib1g-dev openssl)
 
 say() { printf 'setup: %s\n' "$*"; }
 die() {

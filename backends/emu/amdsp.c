@@ -270,13 +270,6 @@ const uint8_t *amdsp_measurement(const struct amdsp *sp)
 	return sp->measurement;
 }
 
-void amdsp_measure_image(struct amdsp *sp, const uint8_t *image, size_t len)
-{
-	unsigned dlen = 48;
-
-	EVP_Digest(image, len, sp->measurement, &dlen, EVP_sha384(), NULL);
-}
-
 /* ---- certificates ------------------------------------------------------------ */
 
 static int add_ext_der(X509 *x, const char *oid, const uint8_t *der, int len)

@@ -38,9 +38,6 @@ void amdsp_fill_secrets(const struct amdsp *sp, uint8_t page[4096]);
 /* What the report's MEASUREMENT holds: the launch digest of the guest. */
 void amdsp_set_measurement(struct amdsp *sp, const uint8_t digest[48]);
 const uint8_t *amdsp_measurement(const struct amdsp *sp);
-/* Until the emulator computes the SNP launch digest (PAGE_INFO chain): the
- * SHA-384 of the launched image's bytes. */
-void amdsp_measure_image(struct amdsp *sp, const uint8_t *image, size_t len);
 
 /*
  * One SNP Guest Request (ext: the extended one) as the hypervisor forwards

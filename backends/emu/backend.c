@@ -22,6 +22,7 @@
 #include "emu_run.h"
 #include "fiber.h"
 #include "machine.h"
+#include "measure.h"
 
 struct mon_vcpu {
 	struct veil_backend be;
@@ -201,8 +202,26 @@ static void monitor_entry(void *arg)
 
 /* ---- run mode ----------------------------------------------------------------- */
 
-/* Launch secrets: the AMD-SP's VMPCKs for this guest (amdsp.c), and the
- * measurement its reports carry. */
+/* An ELF launch, measured as SNP_LAUNCH_UPDATE would: the image's pages
+ * (NORMAL, no VMPL1-3 access) and the secrets page. An IGVM launch was
+ * measured page by page as it was placed (launch_igvm.c). */
+static void measure_elf_launch(struct emu_machine *m, const struct emu_run_params *p,
+			       uint64_t secrets)
+{
+	static const uint8_t zero[SNP_DIGEST_SIZE];
+	uint64_t gpa;
+
+	if (memcmp(emu_launch_digest(m), zero, sizeof(zero)))
+		return; /* measured by the IGVM launch */
+	snp_measure_init(&m->launch_ms);
+	for (gpa = p->kernel_start; gpa < p->kernel_end; gpa += 4096)
+		snp_measure_page(&m->launch_ms, gpa, SNP_PAGE_NORMAL, emu_gpa_ptr(m, gpa, 4096),
+				 false, 0, 0, 0);
+	snp_measure_page(&m->launch_ms, secrets, SNP_PAGE_SECRETS, NULL, false, 0, 0, 0);
+}
+
+/* Launch secrets: the AMD-SP's VMPCKs for this guest (amdsp.c); its reports
+ * carry the launch digest. */
 static int make_secrets(struct emu_machine *m, const struct emu_run_params *p, uint64_t gpa)
 {
 	char err[160];
@@ -213,8 +232,8 @@ static int make_secrets(struct emu_machine *m, const struct emu_run_params *p, u
 		return -1;
 	}
 	amdsp_fill_secrets(m->sp, emu_gpa_ptr(m, gpa, 4096));
-	amdsp_measure_image(m->sp, emu_gpa_ptr(m, p->kernel_start, p->kernel_end - p->kernel_start),
-			    p->kernel_end - p->kernel_start);
+	measure_elf_launch(m, p, gpa);
+	amdsp_set_measurement(m->sp, emu_launch_digest(m));
 	return 0;
 }
 

@@ -152,6 +152,11 @@ uint64_t emu_vmsa_gpa(const struct emu_machine *m, unsigned vcpu, unsigned vmpl)
 /* Host pointer to a private or guest page (for tests reading VMSAs). */
 void *emu_phys_ptr(struct emu_machine *m, uint64_t pa, uint64_t len);
 
+/* The SNP launch digest (48 bytes) of the pages launched so far, extended as
+ * the AMD-SP does on SNP_LAUNCH_UPDATE (launch_igvm.c, measure.h); all zero
+ * until a launch measures a page (only `run --igvm` launches measure today). */
+const uint8_t *emu_launch_digest(const struct emu_machine *m);
+
 /* Parse "rwus" / "-" into a mask; -1 on bad letters. */
 int emu_parse_perms(const char *s);
 const char *emu_exit_kind_name(enum emu_exit_kind k);

@@ -8,6 +8,7 @@
 
 #include "debug.h"
 #include "emu.h"
+#include "measure.h"
 #include "trace.h"
 
 /* VMSA / GHCB save-area offsets (reference 5 and 6.1). */
@@ -218,6 +219,9 @@ struct emu_machine {
 	struct emu_trace *trace; /* --trace recorder or replay checker; NULL = off */
 	struct emu_dbg *dbg;	 /* GDB stub / replay stop; NULL = off */
 	struct amdsp *sp;	 /* the AMD-SP (run mode); NULL = none */
+
+	/* The launch digest so far (launch_igvm.c, emu_launch_digest). */
+	struct snp_measure launch_ms;
 };
 
 /* machine.c */

@@ -10,6 +10,7 @@
 #include "debug_cli.h"
 #include "emu.h"
 #include "emu_run.h"
+#include "launch_igvm.h"
 
 #define MAX_ITEMS 64
 
@@ -334,13 +335,20 @@ out:
 }
 
 static const char usage_run[] =
-	"usage: veil-emu run [--kernel ELF] [--vcpus N] [--mem MiB] [--cmdline STR] [--com2 FILE]\n"
+	"usage: veil-emu run [--kernel ELF | --igvm FILE] [--vcpus N] [--mem MiB] [--cmdline STR]\n"
+	"                    [--com2 FILE]\n"
 	"                    [--log-size BYTES] [--max-insns N] [--trace FILE [--trace-insns]]\n"
 	"                    [--gdb PORT] [--replay FILE --replay-to N] [--attest-seed STR]\n"
 	"Boots the Veil monitor at VMPL0 and an OS image at VMPL3 on the SNP machine model.\n"
 	"The OS console goes to stdout; the exit status is the OS's termination code.\n"
 	"  --kernel ELF    OS image: an ELF64 x86-64 executable (guest/include/veil/boot.h);\n"
 	"                  default: the built-in test OS\n"
+	"  --igvm FILE     launch an IGVM file made by veil-igvm build: every page is placed\n"
+	"                  and measured as the AMD-SP would (SNP_LAUNCH_UPDATE, VMSA last),\n"
+	"                  'launch digest: HEX' is printed, then the file's first OS image\n"
+	"                  boots with its command line, memory size and vCPU count. Until\n"
+	"                  the VMPL0 image mode exists, the monitor that runs is the native\n"
+	"                  one: the file's monitor pages are placed and measured, not run.\n"
 	"  --vcpus N       vCPUs, 1-64 (default 1)\n"
 	"  --mem MiB       guest memory, an even number from 16 to 12288 (default 64);\n"
 	"                  the monitor owns the top 8 MiB\n"
@@ -356,10 +364,22 @@ static const char usage_run[] =
 	"the GHCB with reason set 2 (0 ok, 1 self-test failed, 4 violation stopped by the\n"
 	"monitor, 5 monitor failure); 1 for any other end; 2 for bad options or images.\n";
 
+static void print_launch_digest(const struct emu_machine *m)
+{
+	const uint8_t *d = emu_launch_digest(m);
+
+	printf("launch digest: ");
+	for (unsigned i = 0; i < 48; i++)
+		printf("%02x", d[i]);
+	printf("\n");
+}
+
 static int cmd_run(int argc, char **argv)
 {
-	const char *kernel = VEIL_TESTOS_PATH, *cmdline = "", *com2 = NULL, *seed = NULL;
-	uint64_t vcpus = 1, mem = 64, max = 0, log_size = 0;
+	const char *kernel = VEIL_TESTOS_PATH, *cmdline = "", *com2 = NULL, *igvm = NULL,
+		   *seed = NULL;
+	uint64_t vcpus = 0, mem = 0, max = 0, log_size = 0;
+	struct emu_igvm ig = { 0 };
 	struct emu_run_params p = { 0 };
 	struct emu_machine *m;
 	struct emu_exit x;
@@ -379,6 +399,8 @@ static int cmd_run(int argc, char **argv)
 			continue;
 		if (!strcmp(o, "--kernel")) {
 			kernel = a;
+		} else if (!strcmp(o, "--igvm")) {
+			igvm = a;
 		} else if (!strcmp(o, "--com2")) {
 			com2 = a;
 		} else if (!strcmp(o, "--attest-seed")) {
@@ -407,6 +429,10 @@ static int cmd_run(int argc, char **argv)
 			return fail("unknown option '%s' (see veil-emu run --help)", o);
 		}
 	}
+	if (igvm && emu_igvm_open(&ig, igvm, err, sizeof(err)))
+		return fail("%s", err);
+	mem = mem ? mem : igvm ? ig.info.mem_size >> 20 : 64;
+	vcpus = vcpus ? vcpus : igvm ? ig.info.nr_vcpus : 1;
 	struct emu_config cfg = { .mem_size = mem << 20,
 				  .nr_vcpus = (unsigned)vcpus,
 				  .count_insns = max != 0 || dc.insns,
@@ -420,11 +446,16 @@ static int cmd_run(int argc, char **argv)
 		emu_destroy(m);
 		return 2;
 	}
-	if (emu_load_elf(m, kernel, &p, err, sizeof(err))) {
+	if (igvm ? emu_igvm_launch(m, &ig, &p, err, sizeof(err)) :
+		   emu_load_elf(m, kernel, &p, err, sizeof(err))) {
 		emu_destroy(m);
+		emu_igvm_close(&ig);
 		return fail("%s", err);
 	}
-	p.cmdline = cmdline;
+	if (igvm)
+		print_launch_digest(m);
+	if (!igvm || cmdline[0])
+		p.cmdline = cmdline;
 	p.log_size = log_size;
 	p.attest_seed = seed;
 	fflush(stdout);
@@ -455,6 +486,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	rc = emu_dbg_cli_finish(&dc, m, rc);
 	emu_destroy(m);
+	emu_igvm_close(&ig);
 	if (cfg.com2 && fclose(cfg.com2)) {
 		fprintf(stderr, "veil-emu: writing the --com2 file failed: %s\n", strerror(errno));
 		rc = rc ? rc : 1;

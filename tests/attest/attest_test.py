@@ -36,6 +36,7 @@ def need(cond, what):
 class Ctx:
     def __init__(self, a):
         self.emu, self.attest, self.work = a.emu, a.attest, a.work
+        self.igvm, self.testos, self.src = a.igvm, a.testos, a.src
         os.makedirs(self.work, exist_ok=True)
         self._chain = {}
 
@@ -71,6 +72,13 @@ class Ctx:
             self.run(cmd, expect=0)
             self._chain[key] = d
         return self._chain[key]
+
+    def build_other(self, mon):
+        """The same launch with another OS command line (measured)."""
+        f = self.path("other.igvm")
+        self.run([self.igvm, "build", "--monitor", mon, "--os", self.testos, "--mem", "64",
+                  "--cmdline", "test=all-ok", "-o", f], expect=0)
+        return f
 
     def verify(self, bundle, args, expect, reason=None):
         p = self.run([self.attest, "verify", bundle, "--chain", self.chain()] + args)
@@ -135,6 +143,25 @@ def scenario_smp(c):
                  "--com2", out], expect=0).stdout
     need("FAIL" not in con, con[-2000:])
     c.verify(out, ["--nonce", DEFAULT_NONCE.hex()], 0)
+
+
+def scenario_igvm_measurement(c):
+    """An IGVM launch: MEASUREMENT is the digest `veil-igvm measure` computes."""
+    mon = c.path("monitor.elf")
+    c.run([sys.executable, os.path.join(c.src, "tests", "igvm", "standin_monitor.py"),
+           c.testos, mon, hex((64 - 8) << 20)], expect=0)
+    f = c.path("attest.igvm")
+    c.run([c.igvm, "build", "--monitor", mon, "--os", c.testos, "--mem", "64", "--cmdline",
+           "test=attest-svsm", "-o", f], expect=0)
+    digest = c.run([c.igvm, "measure", f], expect=0).stdout.strip()
+    out = c.path("igvm.bin")
+    con = c.run([c.emu, "run", "--igvm", f, "--com2", out], expect=0).stdout
+    need("FAIL" not in con and "launch digest: " + digest in con, con[-2000:])
+    c.verify(out, ["--nonce", DEFAULT_NONCE.hex(), "--measurement", digest], 0)
+    other = c.run([c.igvm, "measure", c.build_other(mon)], expect=0).stdout.strip()
+    need(other != digest, "another image, the same digest")
+    c.verify(out, ["--nonce", DEFAULT_NONCE.hex(), "--measurement", other], 1,
+             "measurement")
 
 
 def attack(test, passes):
@@ -343,6 +370,7 @@ CASES = {
     "scenario:svsm": scenario_svsm,
     "scenario:svsm-audit": scenario_svsm_audit,
     "scenario:smp": scenario_smp,
+    "scenario:igvm-measurement": scenario_igvm_measurement,
     "attack:vmpck0": attack("attack-attest-vmpck0", [
         "secrets-vmpck0-2-zeroed", "attack-vmpck0-refused", "attack-vmpck1-refused",
         "attack-vmpck2-refused", "svsm-after-vmpck0-attack"]),
@@ -370,6 +398,9 @@ def main():
     ap.add_argument("--emu", required=True)
     ap.add_argument("--attest", required=True)
     ap.add_argument("--work", required=True)
+    ap.add_argument("--igvm", required=True)
+    ap.add_argument("--testos", required=True)
+    ap.add_argument("--src", required=True)
     ap.add_argument("case", choices=sorted(CASES))
     a = ap.parse_args()
     try:

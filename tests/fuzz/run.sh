@@ -11,7 +11,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 1
 DIR=${1:-build-fuzz}
 TIME=${VEIL_FUZZ_TIME:-20}
-TARGETS=(svsm module logdump)
+TARGETS=(svsm module logdump igvm)
 
 cmake -S . -B "$DIR" -DVEIL_FUZZ=ON -DCMAKE_C_COMPILER=clang >/dev/null || {
 	echo "fuzz: cmake configure of $DIR/ failed" >&2

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/* launch_igvm.c - launching an IGVM file on the machine model (launch_igvm.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <veil/boot.h>
+#include <veil/svsm.h>
+
+#include "launch_igvm.h"
+#include "machine.h"
+#include "measure.h"
+
+const uint8_t *emu_launch_digest(const struct emu_machine *m)
+{
+	return m->launch_ms.digest;
+}
+
+static int read_all(const char *path, uint8_t **buf, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	long n;
+
+	if (!f)
+		return -1;
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) ||
+	    !(*buf = malloc(n ? (size_t)n : 1)) || fread(*buf, 1, (size_t)n, f) != (size_t)n) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	*len = (size_t)n;
+	return 0;
+}
+
+/* The launch information page: the VMSA's RDI names it (launch.h). */
+static int find_info(struct emu_igvm *ig, char *err, size_t errlen)
+{
+	struct igvm_hdr h = { 0 };
+	uint64_t rdi = 0, gpa;
+	uint32_t pos = 0, off = 0;
+
+	while (igvm_next(&ig->f, &pos, &h))
+		if (h.type == IGVM_VHT_VP_CONTEXT) {
+			memcpy(&off, h.data + offsetof(struct igvm_vp_context, file_offset), 4);
+			memcpy(&rdi, ig->buf + off + VMSA_OFF_RDI, 8);
+		}
+	for (pos = 0; rdi && igvm_next(&ig->f, &pos, &h);) {
+		if (h.type != IGVM_VHT_PAGE_DATA)
+			continue;
+		memcpy(&gpa, h.data, 8);
+		memcpy(&off, h.data + offsetof(struct igvm_page_data, file_offset), 4);
+		if (gpa == rdi && off) {
+			memcpy(&ig->info, ig->buf + off, sizeof(ig->info));
+			break;
+		}
+	}
+	if (ig->info.magic != VEIL_LAUNCH_MAGIC || ig->info.version != VEIL_LAUNCH_VERSION ||
+	    ig->info.size != sizeof(ig->info)) {
+		snprintf(err, errlen,
+			 "no Veil launch information page at the VMSA's RDI (%#llx): "
+			 "not a file made by veil-igvm build",
+			 (unsigned long long)rdi);
+		return -1;
+	}
+	ig->info.cmdline[sizeof(ig->info.cmdline) - 1] = '\0';
+	return 0;
+}
+
+int emu_igvm_open(struct emu_igvm *ig, const char *path, char *err, size_t errlen)
+{
+	char why[200];
+
+	memset(ig, 0, sizeof(*ig));
+	if (read_all(path, &ig->buf, &ig->len)) {
+		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	if (igvm_open(&ig->f, ig->buf, ig->len, why, sizeof(why)) ||
+	    find_info(ig, why, sizeof(why))) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		emu_igvm_close(ig);
+		return -1;
+	}
+	return 0;
+}
+
+void emu_igvm_close(struct emu_igvm *ig)
+{
+	free(ig->buf);
+	ig->buf = NULL;
+}
+
+struct launch {
+	struct emu_machine *m;
+	const struct emu_igvm *ig;
+	char *err;
+	size_t errlen;
+};
+
+/* What the host (QEMU's loader) writes into parameter area idx: the vCPU
+ * count and a one-entry memory map (all of guest memory is RAM). */
+static void fill_params(const struct launch *l, int idx, uint64_t page_off, uint8_t *page)
+{
+	struct igvm_params p;
+	uint32_t n = l->m->cfg.nr_vcpus;
+	struct veil_param_mem ram = { 0, emu_mem_size(l->m) >> 12, 0, 0, 0 };
+
+	igvm_params_of(&l->ig->f, (uint32_t)idx, &p);
+	if (p.vp_count_off >= 0 && (uint64_t)p.vp_count_off >= page_off &&
+	    (uint64_t)p.vp_count_off + 4 <= page_off + 4096)
+		memcpy(page + (p.vp_count_off - page_off), &n, 4);
+	if (p.memmap_off >= 0 && (uint64_t)p.memmap_off >= page_off &&
+	    (uint64_t)p.memmap_off + sizeof(ram) <= page_off + 4096)
+		memcpy(page + (p.memmap_off - page_off), &ram, sizeof(ram));
+}
+
+/* One SNP_LAUNCH_UPDATE: place the page, make it VMPL0-private and validated
+ * (lower VMPLs get no access, as the firmware leaves launched pages), and
+ * extend the digest with what is now in guest memory. */
+static int launch_page(void *ctx, const struct igvm_launch_page *pg)
+{
+	struct launch *l = ctx;
+	struct emu_machine *m = l->m;
+	uint8_t *dst;
+
+	if (pg->snp_type == SNP_PAGE_VMSA) {
+		/* The native monitor builds its own state; the file's VMSA is
+		 * measured as the firmware would, not run. */
+		snp_measure_page(&m->launch_ms, pg->gpa, pg->snp_type, pg->data, false, 0, 0, 0);
+		return 0;
+	}
+	if (!(dst = emu_gpa_ptr(m, pg->gpa, 4096))) {
+		snprintf(l->err, l->errlen,
+			 "header %u: page %#llx is outside guest memory (%llu MiB)", pg->hdr_index,
+			 (unsigned long long)pg->gpa, (unsigned long long)(emu_mem_size(m) >> 20));
+		return -1;
+	}
+	memset(dst, 0, 4096);
+	if (pg->data && pg->snp_type != SNP_PAGE_SECRETS)
+		memcpy(dst, pg->data, 4096);
+	if (pg->param_index >= 0)
+		fill_params(l, pg->param_index, pg->param_off, dst);
+	emu_rmp_assign(m, pg->gpa, 4096, true);
+	for (unsigned vmpl = 1; vmpl <= 3; vmpl++)
+		emu_rmp_set_perms(m, pg->gpa, 4096, vmpl, 0);
+	snp_measure_page(&m->launch_ms, pg->gpa, pg->snp_type, dst, false, 0, 0, 0);
+	return 0;
+}
+
+/* The native monitor takes its region, secrets page and OS image where
+ * emu_run puts them; a file with another layout cannot boot on it. */
+static int check_layout(struct emu_machine *m, const struct veil_launch_info *in, char *err,
+			size_t errlen)
+{
+	uint64_t mem = emu_mem_size(m);
+
+	if (in->mem_size != mem || in->mon_base != mem - VEIL_MONITOR_SIZE ||
+	    in->secrets_gpa != mem - 4096) {
+		snprintf(err, errlen,
+			 "the file was built for %llu MiB with the monitor at %#llx; "
+			 "the machine has %llu MiB",
+			 (unsigned long long)(in->mem_size >> 20), (unsigned long long)in->mon_base,
+			 (unsigned long long)(mem >> 20));
+		return -1;
+	}
+	if (!in->nr_images || in->nr_images > VEIL_LAUNCH_MAX_IMAGES ||
+	    in->images[0].nr_segs > VEIL_LAUNCH_MAX_SEGS ||
+	    in->images[0].start < VEIL_BOOT_OS_MIN || in->images[0].end > in->mon_base ||
+	    in->images[0].entry < in->images[0].start || in->images[0].entry >= in->images[0].end) {
+		snprintf(err, errlen, "the launch information names no valid OS image");
+		return -1;
+	}
+	return 0;
+}
+
+int emu_igvm_launch(struct emu_machine *m, const struct emu_igvm *ig, struct emu_run_params *p,
+		    char *err, size_t errlen)
+{
+	struct launch l = { m, ig, err, errlen };
+	const struct veil_launch_image *im = &ig->info.images[0];
+
+	if (check_layout(m, &ig->info, err, errlen))
+		return -1;
+	snp_measure_init(&m->launch_ms);
+	err[0] = '\0';
+	if (igvm_walk_launch(&ig->f, launch_page, &l, err, errlen))
+		return -1;
+	/* The native monitor, not the file's, runs next: it takes its region as
+	 * fresh memory (it keeps its own state there), so the measured monitor
+	 * pages are cleared once the digest is taken. */
+	memset(emu_gpa_ptr(m, ig->info.mon_base, VEIL_MONITOR_SIZE), 0, VEIL_MONITOR_SIZE);
+	p->entry = im->entry;
+	p->kernel_start = im->start;
+	p->kernel_end = im->end;
+	p->cmdline = ig->info.cmdline;
+	p->nr_segs = im->nr_segs;
+	for (unsigned i = 0; i < im->nr_segs; i++) {
+		p->segs[i].gpa = im->segs[i].gpa;
+		p->segs[i].len = im->segs[i].len;
+		p->segs[i].flags = im->segs[i].flags;
+	}
+	return 0;
+}
