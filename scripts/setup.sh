@@ -21,7 +21,7 @@ UC_SERIES=2.1
 UC_PACKAGES=(libunicorn2t64 libunicorn-dev)
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
-PACKAGES=(cmake pkg-config gcc binutils make check libcapstone-dev libbearssl-dev clang-format gdb
+PACKAGES=(cmake pkg-config gcc binutils make check libcapstone-dev libbearssl-dev clang-format gdb help2man
 	libssl-dev python3 debian-archive-keyring clang libclang-rt-14-dev
 	zlib1g-dev openssl)
 

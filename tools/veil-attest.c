@@ -35,6 +35,8 @@
 
 #include <veil/abi.h>
 
+#include "hostio.h"
+
 static const char usage[] =
 	"usage: veil-attest verify REPORT --chain DIR [--measurement HEX] [--nonce HEX]\n"
 	"                          [--vmpl N] [--min-tcb BL.TEE.SNP.UCODE] [--allow-debug]\n"
@@ -49,7 +51,8 @@ static const char usage[] =
 	"  --vmpl N           the VMPL the report must claim (default 0)\n"
 	"  --min-tcb B.T.S.U  lowest acceptable SPLs: boot loader, TEE, SNP, microcode\n"
 	"  --allow-debug      accept a guest policy that allows debugging\n"
-	"Exit status: 0 verified, 1 a check failed (one line says which), 2 bad usage or input.\n";
+	"Exit status: 0 verified, 1 a check failed (one line says which), 2 bad usage or input.\n"
+	"--help/-h prints this text, --version the version.\n";
 
 struct report_file {
 	struct snp_report r;
@@ -87,18 +90,10 @@ static int failed(const char *fmt, const char *arg)
 
 static int read_all(const char *path, uint8_t **buf, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	long n;
+	char err[256];
 
-	if (!f)
-		return bad("cannot open '%s'", path);
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) ||
-	    !(*buf = malloc(n ? (size_t)n : 1)) || fread(*buf, 1, (size_t)n, f) != (size_t)n) {
-		fclose(f);
-		return bad("cannot read '%s'", path);
-	}
-	fclose(f);
-	*len = (size_t)n;
+	if (hio_read(path, 0, buf, len, err, sizeof(err)))
+		return bad("%s", err);
 	return 0;
 }
 
@@ -586,9 +581,12 @@ static int cmd_show(const char *path)
 
 int main(int argc, char **argv)
 {
-	if (argc >= 2 &&
-	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
+	if (argc >= 2 && (hio_is_help(argv[1]) || !strcmp(argv[1], "help"))) {
 		fputs(usage, stdout);
+		return 0;
+	}
+	if (argc >= 2 && !strcmp(argv[1], "--version")) {
+		hio_print_version("veil-attest");
 		return 0;
 	}
 	if (argc < 3) {

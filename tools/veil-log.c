@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * veil-log: check a dumped secure log end to end (docs/log-format.md).
+ * veil-log: check and print a dumped secure log (docs/log-format.md).
  *
- *   veil-log verify FILE     chain, sequence numbers, counts and head
- *   veil-log show FILE       list the records
+ *   veil-log [--json] verify FILE     chain, sequence, origin, counts, head, layout
+ *   veil-log [--json] show FILE       the header and the records
  *
- * It recomputes every SHA-256 chain value itself and names the first record
+ * It recomputes every SHA-256 chain value itself and names the first thing
  * that does not fit: truncation, reordering, insertion and modification all
- * break either the sequence, the chain or the head in the file's header.
+ * break the sequence, the chain or the head in the file's header, and every
+ * byte of the file must belong to the header, a record or a section. What the
+ * chain cannot vouch for (the drop counter, the capacity, section contents)
+ * is listed as unauthenticated rather than silently called "ok".
  */
 #include <bearssl/bearssl_hash.h>
 #include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -22,35 +25,76 @@
 #include <veil/abi.h>
 #include <veil/logdump.h>
 
+#include "hostio.h"
+
 static const char usage[] =
-	"usage: veil-log verify FILE   check a dumped log end to end (exit 0 good, 1 bad)\n"
-	"       veil-log show FILE     print the records\n"
-	"FILE is a dump in the format of docs/log-format.md (written by the test OS\n"
-	"through `veil-emu run --com2 FILE`).\n";
+	"usage: veil-log [--json] verify FILE\n"
+	"       veil-log [--json] show FILE\n"
+	"Check or print a secure log dump (docs/log-format.md), as the test OS writes it\n"
+	"through `veil-emu run --com2 FILE`.\n"
+	"\n"
+	"Commands:\n"
+	"  verify   recompute the hash chain from record 0 and check every sequence\n"
+	"           number, record origin, the header's count, used bytes and head,\n"
+	"           and that every byte of the file is a record or a section; prints\n"
+	"           'ok: ...' (exit 0) or the first fault (exit 1), then what the\n"
+	"           chain does not cover ('unauthenticated: ...')\n"
+	"  show     print the header and every record (sequence, origin 'os' or\n"
+	"           'monitor', vCPU, TSC, length, payload); stops at the first\n"
+	"           record that does not verify (exit 1)\n"
+	"\n"
+	"Options:\n"
+	"  --json       one JSON object on stdout instead of text\n"
+	"  -h, --help   print this text and exit\n"
+	"  --version    print the version and exit\n" HIO_HELP_EXIT;
+
+#define RESERVE 1024 /* the monitor's own room beyond `capacity` (log-format.md) */
 
 struct dump {
 	uint8_t *buf;
 	size_t len;
 	struct veil_log_dump_hdr hdr;
+	bool json;
+	/* results of the walk */
+	uint64_t n, by_origin[3];
+	size_t end; /* first byte after the records */
+	uint8_t chain[32];
+	char fault[200];
 };
+
+static void hex(const uint8_t *h, char out[65])
+{
+	for (int i = 0; i < 32; i++)
+		sprintf(out + 2 * i, "%02x", h[i]);
+}
+
+static void json_str(const uint8_t *p, size_t n)
+{
+	putchar('"');
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '"' || p[i] == '\\')
+			printf("\\%c", p[i]);
+		else if (p[i] < 0x20 || p[i] >= 0x7F)
+			printf("\\u%04x", p[i]);
+		else
+			putchar(p[i]);
+	}
+	putchar('"');
+}
+
+static const char *origin_name(uint32_t o)
+{
+	return o == VEIL_LOG_ORIGIN_OS ? "os" : o == VEIL_LOG_ORIGIN_MONITOR ? "monitor" : "?";
+}
 
 static int load(const char *path, struct dump *d)
 {
-	FILE *f = fopen(path, "rb");
-	long n;
+	char err[512];
 
-	if (!f) {
-		fprintf(stderr, "veil-log: cannot open '%s': %s\n", path, strerror(errno));
-		return 2;
+	if (hio_read(path, 0, &d->buf, &d->len, err, sizeof(err))) {
+		fprintf(stderr, "veil-log: %s\n", err);
+		return 1;
 	}
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) ||
-	    !(d->buf = malloc(n ? (size_t)n : 1)) || fread(d->buf, 1, (size_t)n, f) != (size_t)n) {
-		fprintf(stderr, "veil-log: cannot read '%s'\n", path);
-		fclose(f);
-		return 2;
-	}
-	fclose(f);
-	d->len = (size_t)n;
 	if (d->len < sizeof(d->hdr) || memcmp(d->buf, VEIL_LOG_DUMP_MAGIC, 8)) {
 		fprintf(stderr, "veil-log: '%s' is not a Veil log dump (bad magic)\n", path);
 		return 1;
@@ -64,106 +108,304 @@ static int load(const char *path, struct dump *d)
 	return 0;
 }
 
-static void hex(const uint8_t *h, char out[65])
+/* Record the first fault of record i at byte off; returns 1. */
+static int fault(struct dump *d, uint64_t i, size_t off, const char *fmt, ...)
 {
-	for (int i = 0; i < 32; i++)
-		sprintf(out + 2 * i, "%02x", h[i]);
+	va_list ap;
+	int n = snprintf(d->fault, sizeof(d->fault), "record %" PRIu64 " at byte %zu: ", i, off);
+
+	va_start(ap, fmt);
+	vsnprintf(d->fault + n, sizeof(d->fault) - (size_t)n, fmt, ap);
+	va_end(ap);
+	return 1;
 }
 
-/* Walk the records; `show` prints them. Returns 0 if the whole log verifies. */
-static int walk(struct dump *d, bool show)
+/* Check record i at off; on success its chain value is in h and *size set. */
+static int check_record(struct dump *d, uint64_t i, size_t off, const uint8_t prev[32],
+			uint8_t h[32], size_t *size)
+{
+	struct veil_log_record r;
+	br_sha256_context ctx;
+
+	if (d->len - off < sizeof(r))
+		return fault(d, i, off, "truncated header");
+	memcpy(&r, d->buf + off, sizeof(r));
+	*size = sizeof(r) + ((r.len + 7u) & ~7u);
+	if (r.len == 0 || r.len > VEIL_LOG_MAX_RECORD || d->len - off < *size)
+		return fault(d, i, off, "bad or truncated length %u", r.len);
+	if (r.seq != i)
+		return fault(d, i, off,
+			     "sequence number %" PRIu64 ", expected %" PRIu64
+			     " (a record was removed, inserted or moved)",
+			     r.seq, i);
+	br_sha256_init(&ctx);
+	br_sha256_update(&ctx, prev, 32);
+	br_sha256_update(&ctx, &r, offsetof(struct veil_log_record, hash));
+	br_sha256_update(&ctx, d->buf + off + sizeof(r), r.len);
+	br_sha256_out(&ctx, h);
+	if (memcmp(h, r.hash, 32))
+		return fault(d, i, off, "hash chain broken (record or its predecessor modified)");
+	/* Only after the chain holds: a valid chain with an unknown origin is
+	 * a monitor bug, not tampering, but it must not pass either. */
+	if (r.origin != VEIL_LOG_ORIGIN_OS && r.origin != VEIL_LOG_ORIGIN_MONITOR)
+		return fault(d, i, off, "unknown origin %u", r.origin);
+	if (r.reserved)
+		return fault(d, i, off, "reserved field is %#x, not 0", r.reserved);
+	for (size_t k = r.len; k < *size - sizeof(r); k++)
+		if (d->buf[off + sizeof(r) + k])
+			return fault(d, i, off, "padding byte %zu is not zero", k - r.len);
+	d->by_origin[r.origin]++;
+	return 0;
+}
+
+static void show_record(const struct dump *d, size_t off, bool first)
+{
+	struct veil_log_record r;
+	const uint8_t *p = d->buf + off + sizeof(r);
+	char h[65];
+
+	memcpy(&r, d->buf + off, sizeof(r));
+	if (d->json) {
+		hex(r.hash, h);
+		printf("%s{\"seq\":%" PRIu64 ",\"origin\":\"%s\",\"vcpu\":%u,\"tsc\":%" PRIu64
+		       ",\"len\":%u,\"hash\":\"%s\",\"payload\":",
+		       first ? "" : ",", r.seq, origin_name(r.origin), r.vcpu, r.tsc, r.len, h);
+		json_str(p, r.len);
+		putchar('}');
+		return;
+	}
+	printf("%6" PRIu64 "  %-7s  vcpu %u  tsc %" PRIu64 "  %u bytes  ", r.seq,
+	       origin_name(r.origin), r.vcpu, r.tsc, r.len);
+	for (uint32_t k = 0; k < r.len; k++)
+		putchar(isprint(p[k]) ? p[k] : '.');
+	putchar('\n');
+}
+
+/* Walk the records (printing them for `show`); 0 if all of them verify. */
+static int walk_records(struct dump *d, bool show)
 {
 	uint8_t prev[32] = { 0 }, h[32];
-	size_t off = sizeof(d->hdr);
+	size_t off = sizeof(d->hdr), size = 0;
 	uint64_t i;
-	char a[65], b[65];
 
 	for (i = 0; off < d->len && i < d->hdr.count; i++) {
-		struct veil_log_record r;
-		br_sha256_context ctx;
-		size_t size;
-
-		if (d->len - off < sizeof(r)) {
-			printf("record %" PRIu64 " at byte %zu: truncated header\n", i, off);
+		if (check_record(d, i, off, prev, h, &size))
 			return 1;
-		}
-		memcpy(&r, d->buf + off, sizeof(r));
-		size = sizeof(r) + ((r.len + 7u) & ~7u);
-		if (r.len == 0 || r.len > VEIL_LOG_MAX_RECORD || d->len - off < size) {
-			printf("record %" PRIu64 " at byte %zu: bad or truncated length %u\n", i,
-			       off, r.len);
-			return 1;
-		}
-		if (r.seq != i) {
-			printf("record %" PRIu64 " at byte %zu: sequence number %" PRIu64
-			       ", expected %" PRIu64 " (a record was removed, inserted or moved)\n",
-			       i, off, r.seq, i);
-			return 1;
-		}
-		br_sha256_init(&ctx);
-		br_sha256_update(&ctx, prev, 32);
-		br_sha256_update(&ctx, &r, offsetof(struct veil_log_record, hash));
-		br_sha256_update(&ctx, d->buf + off + sizeof(r), r.len);
-		br_sha256_out(&ctx, h);
-		if (memcmp(h, r.hash, 32)) {
-			printf("record %" PRIu64 " at byte %zu: hash chain broken (record or its "
-			       "predecessor modified)\n",
-			       i, off);
-			return 1;
-		}
-		if (show) {
-			printf("%6" PRIu64 "  vcpu %u  tsc %" PRIu64 "  %u bytes  ", r.seq, r.vcpu,
-			       r.tsc, r.len);
-			for (uint32_t k = 0; k < r.len && k < 64; k++) {
-				int ch = d->buf[off + sizeof(r) + k];
-				putchar(isprint(ch) ? ch : '.');
-			}
-			putchar('\n');
-		}
+		if (show)
+			show_record(d, off, i == 0);
 		memcpy(prev, h, 32);
 		off += size;
 	}
+	d->n = i;
+	d->end = off;
+	memcpy(d->chain, prev, 32);
 	if (i != d->hdr.count) {
-		printf("truncated: the header says %" PRIu64 " records, the file holds %" PRIu64
-		       "\n",
-		       d->hdr.count, i);
+		snprintf(d->fault, sizeof(d->fault),
+			 "truncated: the header says %" PRIu64 " records, the file holds %" PRIu64,
+			 d->hdr.count, i);
 		return 1;
 	}
-	if (memcmp(prev, d->hdr.head, 32)) {
-		hex(prev, a);
-		hex(d->hdr.head, b);
-		printf("head mismatch: chain ends at %s, header says %s\n", a, b);
-		return 1;
-	}
-	if (d->hdr.sections == 0 && off != d->len) {
-		printf("trailing data after record %" PRIu64
-		       " at byte %zu: %zu bytes the header does "
-		       "not account for (a record hidden or appended)\n",
-		       i ? i - 1 : 0, off, d->len - off);
-		return 1;
-	}
-	hex(prev, a);
-	printf("ok: %" PRIu64 " records, %" PRIu64 " dropped, head %s\n", d->hdr.count,
-	       d->hdr.drops, a);
 	return 0;
+}
+
+/* Header fields the chain covers, and the layout after the records. */
+static int check_rest(struct dump *d)
+{
+	char a[65], b[65];
+	size_t off = d->end;
+
+	if (memcmp(d->chain, d->hdr.head, 32)) {
+		hex(d->chain, a);
+		hex(d->hdr.head, b);
+		snprintf(d->fault, sizeof(d->fault),
+			 "head mismatch: chain ends at %s, header says %s", a, b);
+		return 1;
+	}
+	if (d->hdr.used != d->end - sizeof(d->hdr)) {
+		snprintf(d->fault, sizeof(d->fault),
+			 "header says %" PRIu64 " bytes used, the records take %zu", d->hdr.used,
+			 d->end - sizeof(d->hdr));
+		return 1;
+	}
+	if (d->hdr.used > d->hdr.capacity + RESERVE) {
+		snprintf(d->fault, sizeof(d->fault),
+			 "header says %" PRIu64 " bytes used of a capacity of %" PRIu64,
+			 d->hdr.used, d->hdr.capacity);
+		return 1;
+	}
+	for (uint32_t s = 0; s < d->hdr.sections; s++) {
+		struct veil_log_dump_section sec;
+
+		if (d->len - off < sizeof(sec) ||
+		    (memcpy(&sec, d->buf + off, sizeof(sec)),
+		     d->len - off - sizeof(sec) < (((uint64_t)sec.len + 7) & ~7ULL))) {
+			snprintf(d->fault, sizeof(d->fault),
+				 "section %u at byte %zu: truncated (the header says %u sections)",
+				 s, off, d->hdr.sections);
+			return 1;
+		}
+		off += sizeof(sec) + (((uint64_t)sec.len + 7) & ~7ULL);
+	}
+	if (off != d->len) {
+		snprintf(d->fault, sizeof(d->fault),
+			 "trailing data after the last record or section at byte %zu: %zu bytes "
+			 "the header does not account for (a record hidden or appended)",
+			 off, d->len - off);
+		return 1;
+	}
+	return 0;
+}
+
+/* The sections, listed as unauthenticated (this tool checks no report). */
+static void list_sections(const struct dump *d)
+{
+	size_t off = d->end;
+
+	for (uint32_t s = 0; s < d->hdr.sections; s++) {
+		struct veil_log_dump_section sec;
+
+		memcpy(&sec, d->buf + off, sizeof(sec));
+		if (d->json)
+			printf("%s{\"type\":%u,\"len\":%u}", s ? "," : "", sec.type, sec.len);
+		else
+			printf(", section %u (type %u, %u bytes)", s, sec.type, sec.len);
+		off += sizeof(sec) + (((uint64_t)sec.len + 7) & ~7ULL);
+	}
+}
+
+static void print_header(const struct dump *d)
+{
+	char h[65];
+
+	hex(d->hdr.head, h);
+	if (d->json) {
+		printf("\"header\":{\"version\":%u,\"count\":%" PRIu64 ",\"drops\":%" PRIu64
+		       ",\"capacity\":%" PRIu64 ",\"used\":%" PRIu64
+		       ",\"head\":\"%s\",\"sections\":%u}",
+		       d->hdr.version, d->hdr.count, d->hdr.drops, d->hdr.capacity, d->hdr.used, h,
+		       d->hdr.sections);
+		return;
+	}
+	printf("dump version %u: %" PRIu64 " records, %" PRIu64 " dropped, %" PRIu64 " of %" PRIu64
+	       " bytes used, %u sections\nhead %s\n",
+	       d->hdr.version, d->hdr.count, d->hdr.drops, d->hdr.used, d->hdr.capacity,
+	       d->hdr.sections, h);
+}
+
+static int cmd_verify(struct dump *d)
+{
+	int rc = walk_records(d, false) || check_rest(d);
+	char h[65];
+
+	hex(d->chain, h);
+	if (d->json) {
+		printf("{\"ok\":%s,", rc ? "false" : "true");
+		if (rc) {
+			printf("\"error\":");
+			json_str((const uint8_t *)d->fault, strlen(d->fault));
+			printf("}\n");
+			return 1;
+		}
+		printf("\"records\":%" PRIu64 ",\"os\":%" PRIu64 ",\"monitor\":%" PRIu64
+		       ",\"head\":\"%s\",\"used\":%" PRIu64
+		       ",\"unauthenticated\":{\"drops\":%" PRIu64 ",\"capacity\":%" PRIu64
+		       ",\"sections\":[",
+		       d->n, d->by_origin[VEIL_LOG_ORIGIN_OS],
+		       d->by_origin[VEIL_LOG_ORIGIN_MONITOR], h, d->hdr.used, d->hdr.drops,
+		       d->hdr.capacity);
+		list_sections(d);
+		printf("]}}\n");
+		return 0;
+	}
+	if (rc) {
+		printf("%s\n", d->fault);
+		return 1;
+	}
+	printf("ok: %" PRIu64 " records (%" PRIu64 " from the OS, %" PRIu64
+	       " from the monitor), %" PRIu64 " bytes, head %s\n",
+	       d->n, d->by_origin[VEIL_LOG_ORIGIN_OS], d->by_origin[VEIL_LOG_ORIGIN_MONITOR],
+	       d->hdr.used, h);
+	printf("unauthenticated: drops %" PRIu64 ", capacity %" PRIu64, d->hdr.drops,
+	       d->hdr.capacity);
+	list_sections(d);
+	printf(" (as the OS copied them from HEAD; no attestation report in this dump binds "
+	       "them)\n");
+	return 0;
+}
+
+static int cmd_show(struct dump *d)
+{
+	int rc;
+
+	if (d->json) {
+		putchar('{');
+		print_header(d);
+		printf(",\"records\":[");
+	} else {
+		print_header(d);
+	}
+	rc = walk_records(d, true) || check_rest(d);
+	if (d->json) {
+		printf("],\"ok\":%s", rc ? "false" : "true");
+		if (rc) {
+			printf(",\"error\":");
+			json_str((const uint8_t *)d->fault, strlen(d->fault));
+		}
+		printf("}\n");
+	} else if (rc) {
+		printf("%s\n", d->fault);
+	}
+	return rc;
+}
+
+static int usage_error(const char *msg, const char *arg)
+{
+	fprintf(stderr, "veil-log: ");
+	fprintf(stderr, msg, arg);
+	fprintf(stderr, " (see veil-log --help)\n");
+	return VEIL_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
 {
 	struct dump d = { 0 };
-	int rc;
+	const char *pos[2];
+	int n = 0, rc;
 
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs(usage, stdout);
-		return 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (hio_is_help(a)) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (!strcmp(a, "--version")) {
+			hio_print_version("veil-log");
+			return 0;
+		}
+		if (!strcmp(a, "--json"))
+			d.json = true;
+		else if (a[0] == '-' && a[1])
+			return usage_error("unknown option '%s'", a);
+		else if (n == 2)
+			return usage_error("too many arguments ('%s')", a);
+		else
+			pos[n++] = a;
 	}
-	if (argc != 3 || (strcmp(argv[1], "verify") && strcmp(argv[1], "show"))) {
-		fputs(usage, stderr);
-		return 2;
-	}
-	rc = load(argv[2], &d);
+	if (!n)
+		return usage_error("%s", "missing command");
+	if (strcmp(pos[0], "verify") && strcmp(pos[0], "show"))
+		return usage_error("unknown command '%s'", pos[0]);
+	if (n != 2)
+		return usage_error("%s needs FILE", pos[0]);
+	rc = load(pos[1], &d);
 	if (!rc)
-		rc = walk(&d, !strcmp(argv[1], "show"));
+		rc = !strcmp(pos[0], "show") ? cmd_show(&d) : cmd_verify(&d);
+	fflush(stdout);
+	if (ferror(stdout)) {
+		fprintf(stderr, "veil-log: writing the output failed\n");
+		rc = 1;
+	}
 	free(d.buf);
 	return rc;
 }

@@ -659,6 +659,25 @@ static int log_smp(void)
 	return log_dump_checked();
 }
 
+/* ---- log-forge: an OS record dressed as the monitor's ----------------------- */
+
+/*
+ * The text the monitor's fault policy logs for an RMP violation
+ * (core/monitor.c), appended by the OS. The monitor stamps the record
+ * VEIL_LOG_ORIGIN_OS in its hashed header, so `veil-log show` names it an
+ * OS record and no edit of the dump can make it pass for the monitor's.
+ */
+static int log_forge(void)
+{
+	static const char fake[] = "violation: vcpu 0 rip ffffffff81000000 gpa 1000 "
+				   "exitinfo1 100000006 (write at CPL3)";
+	uint64_t seq, rc = log_append(fake, sizeof(fake) - 1, &seq);
+
+	check("log-forge-appended", rc == 0, rc);
+	kprintf("log-forge: record %lu imitates a monitor violation record\n", seq);
+	return log_dump_checked();
+}
+
 /* ---- selection ------------------------------------------------------------ */
 
 struct log_mode {
@@ -672,6 +691,7 @@ static const struct log_mode modes[] = {
 	{ "log-refusals", log_refusals },
 	{ "log-full", log_full },
 	{ "log-smp", log_smp },
+	{ "log-forge", log_forge },
 	{ "attack-log-write", attack_log_write },
 	{ "attack-log-read", attack_log_read },
 	{ "bench-log", audit_bench },

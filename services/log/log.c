@@ -81,6 +81,7 @@ static u64 store(struct veil_log *log, struct veil_vcpu *vc, const void *src, u3
 	struct veil_log_record r;
 	u8 *dst;
 
+	_Static_assert(sizeof(struct veil_log_record) == 64, "record layout (abi.h)");
 	if (HDR + padded(len) > room) {
 		log->drops++;
 		return VEIL_LOG_ERR_FULL;
@@ -90,6 +91,9 @@ static u64 store(struct veil_log *log, struct veil_vcpu *vc, const void *src, u3
 	r.tsc = veil_rdtsc(vc->be);
 	r.vcpu = vc->id;
 	r.len = len;
+	/* Hashed with the rest: who wrote a record is part of what it says. */
+	r.origin = monitor ? VEIL_LOG_ORIGIN_MONITOR : VEIL_LOG_ORIGIN_OS;
+	r.reserved = 0;
 	/* Copy once, then hash and keep the copy: the OS cannot change what
 	 * was hashed. */
 	veil_memcpy(dst + HDR, src, r.len);

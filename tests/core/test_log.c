@@ -74,6 +74,27 @@ START_TEST(monitor_records_fit_when_full)
 }
 END_TEST
 
+/* The origin is the monitor's word, not the OS's: an OS record that reads
+ * like a violation is stamped OS, the monitor's own record MONITOR. */
+START_TEST(origin_set_by_monitor)
+{
+	static const char v[] = "violation: vcpu 0 rip 28e000 gpa 28e000 exitinfo1 1580000011";
+	struct veil_log_record r0, r1;
+	const u8 *out = fake_ptr(fx.m, FX_PAGE(2));
+
+	ck_assert_uint_eq(append(v), SVSM_SUCCESS);
+	veil_service_record(fx.mon, &fx.mon->vcpus[0], v, sizeof(v) - 1);
+	ck_assert_uint_eq(fx_call(0, SVSM_CALL(VEIL_PROTOCOL_LOG, VEIL_LOG_READ), 0, FX_PAGE(2),
+				  4096, NULL),
+			  SVSM_SUCCESS);
+	memcpy(&r0, out, sizeof(r0));
+	memcpy(&r1, out + sizeof(r0) + ((r0.len + 7) & ~7u), sizeof(r1));
+	ck_assert_uint_eq(r0.origin, VEIL_LOG_ORIGIN_OS);
+	ck_assert_uint_eq(r1.origin, VEIL_LOG_ORIGIN_MONITOR);
+	ck_assert_uint_eq(r0.reserved | r1.reserved, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("log");
@@ -84,6 +105,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, log_setup, fx_teardown);
 	tcase_add_test(tc, full_refuses_and_counts);
 	tcase_add_test(tc, monitor_records_fit_when_full);
+	tcase_add_test(tc, origin_set_by_monitor);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

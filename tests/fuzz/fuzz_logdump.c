@@ -45,16 +45,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int show;
-
 	if (ftruncate(fd, 0) || pwrite(fd, data, size, 0) != (ssize_t)size)
 		abort();
-	for (show = 0; show < 2; show++) {
+	for (int show = 0; show < 2; show++) {
 		struct dump d = { 0 };
 		int rc = load(path, &d);
 
 		if (!rc)
-			rc = walk(&d, show);
+			rc = show ? cmd_show(&d) : cmd_verify(&d);
 		if (rc < 0 || rc > 2)
 			abort();
 		free(d.buf);

@@ -10,6 +10,7 @@ CASE is scenario:NAME, tamper:KIND or tool:NAME (see the tables below). Exit 0 =
 the case passed; every failure says what was expected and what came.
 """
 import argparse
+import json
 import os
 import re
 import struct
@@ -84,7 +85,8 @@ def parse(dump):
     magic, version, sections, count, drops, capacity, used, head = tamper.HDR.unpack_from(data)
     recs = []
     for start, _ in tamper.records(data):
-        s, t, v, n, _h = tamper.REC.unpack_from(data, start)
+        s, t, v, n, o, _r, _h = tamper.REC.unpack_from(data, start)
+        need(o == tamper.ORIGIN_OS, f"record {s}: origin {o}, expected the OS")
         recs.append((s, t, v, data[start + tamper.REC.size : start + tamper.REC.size + n]))
     hdr = dict(magic=magic, version=version, sections=sections, count=count, drops=drops,
                capacity=capacity, used=used)
@@ -96,9 +98,11 @@ def verified(ctx, dump, count=None):
     rc, out, err = ctx.veil_log("verify", dump)
     need(rc == 0, f"veil-log verify {dump}: exit {rc}: {out}{err}")
     hdr, recs = parse(dump)
-    need(hdr["sections"] == 0 and hdr["version"] == 1, f"header {hdr}")
-    need(re.match(rf"ok: {hdr['count']} records, {hdr['drops']} dropped, head [0-9a-f]{{64}}$",
-                  out.strip()), f"verify said {out!r}")
+    need(hdr["sections"] == 0 and hdr["version"] == 2, f"header {hdr}")
+    need(re.match(rf"ok: {hdr['count']} records \({hdr['count']} from the OS, 0 from the monitor\), "
+                  rf"{hdr['used']} bytes, head [0-9a-f]{{64}}\n"
+                  rf"unauthenticated: drops {hdr['drops']}, capacity {hdr['capacity']} \(", out),
+         f"verify said {out!r}")
     if count is not None:
         need(hdr["count"] == count, f"{hdr['count']} records, expected {count}")
     tscs = [t for _, t, _, _ in recs]
@@ -179,8 +183,8 @@ def sc_full(ctx):
     # Nothing was overwritten: the first records are still the first appended.
     for i, (s, _, _, p) in enumerate(recs):
         need(s == i and p == f"log-full record {i}".encode(), f"record {i}: {p!r}")
-    # Full means full: the next record (56 + 24 bytes) would not fit.
-    need(hdr["capacity"] - hdr["used"] < 80, f"{hdr['capacity'] - hdr['used']} bytes left")
+    # Full means full: the next record (header + 24 bytes) would not fit.
+    need(hdr["capacity"] - hdr["used"] < tamper.REC.size + 24, f"{hdr['capacity'] - hdr['used']} bytes left")
 
 
 def sc_smp(ctx, vcpus=4, k=50):
@@ -225,11 +229,38 @@ def sc_attack_read(ctx):
     attack(ctx, "read")
 
 
+def sc_forge(ctx):
+    """An OS record that imitates the monitor's violation record is shown,
+    and counted, as the OS's: the origin is set by the monitor and hashed."""
+    d = ctx.path("forge.bin")
+    out = ctx.boot("test=log-forge", d)
+    passes(out, ["log-forge-appended", "log-dump"])
+    verified(ctx, d)
+    rc, show, err = ctx.veil_log("show", d)
+    need(rc == 0, f"veil-log show: exit {rc}: {err}")
+    need(re.search(r"^\s+\d+  os       vcpu 0  tsc \d+  \d+ bytes  violation: vcpu 0 rip ", show, re.M),
+         f"the forged record is not shown as the OS's: {show}")
+    need(not re.search(r"^\s+\d+  monitor", show, re.M), f"a record shown as the monitor's: {show}")
+    rc, js, err = ctx.veil_log("--json", "show", d)
+    recs = json.loads(js)["records"]
+    forged = [r for r in recs if r["payload"].startswith("violation:")]
+    need(rc == 0 and len(forged) == 1 and forged[0]["origin"] == "os", f"--json show: {js}")
+    # Relabelling it as the monitor's breaks the chain.
+    data = bytearray(open(d, "rb").read())
+    start = tamper.records(bytes(data))[forged[0]["seq"]][0]
+    struct.pack_into("<I", data, start + tamper.OFF_REC_ORIGIN, tamper.ORIGIN_MONITOR)
+    bad = ctx.path("forge-relabelled.bin")
+    open(bad, "wb").write(data)
+    rc, out, _ = ctx.veil_log("verify", bad)
+    need(rc == 1 and f"record {forged[0]['seq']} at byte" in out and "hash chain broken" in out,
+         f"relabelled record: exit {rc}: {out}")
+
+
 SCENARIOS = {
     "dump": sc_dump, "audit-on": sc_audit_on, "audit-ring": sc_audit_ring,
     "audit-off": sc_audit_off, "refusals": sc_refusals, "refusals-alone": sc_refusals_alone,
     "full": sc_full, "smp": sc_smp, "attack-write": sc_attack_write,
-    "attack-read": sc_attack_read,
+    "attack-read": sc_attack_read, "forge": sc_forge,
 }
 
 
@@ -251,30 +282,64 @@ def tamper_case(ctx, kind):
     need(re.search(expect, out + err), f"'{kind}': expected /{expect}/, got {out}{err}")
 
 
+def unauth_case(ctx, kind):
+    """A change outside the chain: verify still says ok but names the value."""
+    data, expect = tamper.UNAUTHENTICATED[kind](open(good_dump(ctx), "rb").read())
+    f = ctx.path(f"unauth-{kind}.bin")
+    open(f, "wb").write(data)
+    rc, out, err = ctx.veil_log("verify", f)
+    need(rc == 0 and re.search(expect, out, re.M), f"'{kind}': exit {rc}, expected /{expect}/: {out}{err}")
+    rc, out, err = ctx.veil_log("--json", "verify", f)
+    j = json.loads(out)
+    need(rc == 0 and j["ok"] and "unauthenticated" in j, f"--json verify: {out}{err}")
+    if kind == "drops":
+        need(j["unauthenticated"]["drops"] == 777, f"--json: {j}")
+    else:
+        need(j["unauthenticated"]["sections"] == [{"type": 1, "len": 5}], f"--json: {j}")
+
+
 # ---- veil-log's own errors -------------------------------------------------
 
 def tool_case(ctx, name):
-    good = open(good_dump(ctx), "rb").read() if name in ("magic", "version") else b""
+    good = open(good_dump(ctx), "rb").read() if name in ("magic", "version", "json-fault") else b""
     f = ctx.path(f"tool-{name}.bin")
+    if os.path.lexists(f):
+        os.remove(f)
     if name == "magic":
         open(f, "wb").write(b"VEILLOG2" + good[8:])
     elif name == "version":
-        open(f, "wb").write(good[:8] + struct.pack("<I", 2) + good[12:])
+        open(f, "wb").write(good[:8] + struct.pack("<I", 3) + good[12:])
+    elif name == "json-fault":
+        open(f, "wb").write(tamper.tamper("payload", good)[0])
     elif name == "empty":
         open(f, "wb").close()
+    elif name == "fifo":
+        os.mkfifo(f)
+    elif name == "directory":
+        f = ctx.work
     cases = {
-        "missing": (["verify", ctx.path("no-such-file.bin")], 2, r"cannot open"),
+        "missing": (["verify", ctx.path("no-such-file.bin")], 1, r"^veil-log: cannot open .*No such file"),
         "magic": (["verify", f], 1, r"not a Veil log dump \(bad magic\)"),
-        "version": (["verify", f], 1, r"dump version 2, this tool reads 1"),
-        "empty": (["verify", f], 1, r"bad magic"),
-        "help": (["--help"], 0, r"usage: veil-log verify FILE"),
-        "no-args": ([], 2, r"usage: veil-log verify FILE"),
-        "bad-command": (["check", f], 2, r"usage: veil-log verify FILE"),
+        "version": (["verify", f], 1, r"dump version 3, this tool reads 2"),
+        "empty": (["verify", f], 1, r"^veil-log: '.*' is empty$"),
+        "fifo": (["show", f], 1, r"^veil-log: '.*' is not a regular file"),
+        "directory": (["verify", f], 1, r"^veil-log: '.*' is a directory$"),
+        "json-fault": (["--json", "verify", f], 1, r'^\{"ok":false,"error":"record 2 at byte \d+: hash chain broken'),
+        "help": (["--help"], 0, r"^usage: veil-log \[--json\] verify FILE"),
+        "short-help": (["-h"], 0, r"^usage: veil-log \[--json\] verify FILE"),
+        "version-flag": (["--version"], 0, r"^veil-log \(Veil\) \d+\.\d+\.\d+$"),
+        "unknown-option": (["--frobnicate", "verify", "x"], 2, r"^veil-log: unknown option '--frobnicate'"),
+        "no-args": ([], 2, r"^veil-log: missing command \(see veil-log --help\)$"),
+        "bad-command": (["check", "x"], 2, r"^veil-log: unknown command 'check'"),
     }
     args, want_rc, want = cases[name]
     rc, out, err = ctx.veil_log(*args)
-    need(rc == want_rc, f"veil-log {' '.join(args)}: exit {rc}, expected {want_rc}")
-    need(re.search(want, out + err), f"veil-log {' '.join(args)}: expected /{want}/: {out}{err}")
+    need(rc == want_rc, f"veil-log {' '.join(args)}: exit {rc}, expected {want_rc}: {out}{err}")
+    need(re.search(want, out + err, re.M), f"veil-log {' '.join(args)}: expected /{want}/: {out}{err}")
+    if want_rc == 0:
+        need(not err, f"veil-log {' '.join(args)} wrote to stderr: {err}")
+    if name == "json-fault":
+        need(json.loads(out)["ok"] is False, "not JSON")
 
 
 def main():
@@ -292,6 +357,8 @@ def main():
             SCENARIOS[name](ctx)
         elif kind == "tamper":
             tamper_case(ctx, name)
+        elif kind == "unauth":
+            unauth_case(ctx, name)
         elif kind == "tool":
             tool_case(ctx, name)
         else:

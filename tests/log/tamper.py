@@ -13,8 +13,10 @@ import struct
 import sys
 
 HDR = struct.Struct("<8sII4Q32s")  # magic, version, sections, count, drops, capacity, used, head
-REC = struct.Struct("<QQII32s")  # seq, tsc, vcpu, len, hash
-OFF_COUNT, OFF_HEAD = 16, 48
+REC = struct.Struct("<QQIIII32s")  # seq, tsc, vcpu, len, origin, reserved, hash
+OFF_REC_HASH, OFF_REC_ORIGIN = 32, 24
+ORIGIN_OS, ORIGIN_MONITOR = 1, 2
+OFF_SECTIONS, OFF_COUNT, OFF_DROPS, OFF_USED, OFF_HEAD = 12, 16, 24, 40, 48
 
 
 def records(data):
@@ -86,13 +88,13 @@ def payload(d):
 
 def hash_byte(d):
     r = records(d)
-    return flip(d, r[2][0] + 24 + 5), r"record 2 at byte \d+: hash chain broken"
+    return flip(d, r[2][0] + OFF_REC_HASH + 5), r"record 2 at byte \d+: hash chain broken"
 
 
 def last_hash(d):
     r = records(d)
     n = len(r) - 1
-    return flip(d, r[n][0] + 24), rf"record {n} at byte \d+: hash chain broken"
+    return flip(d, r[n][0] + OFF_REC_HASH), rf"record {n} at byte \d+: hash chain broken"
 
 
 def tsc(d):
@@ -130,20 +132,81 @@ def head(d):
 
 
 def hide_last(d):
-    """A consistent forged header (count - 1, head of record n-2) with the
-    last record still in the file: only the trailing bytes betray it."""
+    """A consistent forged header (count - 1, used and head of record n-2)
+    with the last record still in the file: only the trailing bytes betray it."""
     r = records(d)
     b = bytearray(d)
     struct.pack_into("<Q", b, OFF_COUNT, len(r) - 1)
-    b[OFF_HEAD : OFF_HEAD + 32] = d[r[-2][0] + 24 : r[-2][0] + 56]
+    struct.pack_into("<Q", b, OFF_USED, r[-1][0] - HDR.size)
+    b[OFF_HEAD : OFF_HEAD + 32] = d[r[-2][0] + OFF_REC_HASH : r[-2][0] + OFF_REC_HASH + 32]
     return bytes(b), r"trailing|after the last record"
+
+
+def origin(d):
+    """Record 2, appended by the OS, relabelled as the monitor's."""
+    r = records(d)
+    b = bytearray(d)
+    struct.pack_into("<I", b, r[2][0] + OFF_REC_ORIGIN, ORIGIN_MONITOR)
+    return bytes(b), r"record 2 at byte \d+: hash chain broken"
+
+
+def reserved(d):
+    r = records(d)
+    return flip(d, r[1][0] + OFF_REC_ORIGIN + 4), r"record 1 at byte \d+: hash chain broken"
+
+
+def padding(d):
+    """A non-zero byte in the padding after record 0's payload (not hashed)."""
+    r = records(d)
+    n = REC.unpack_from(d, r[0][0])[3]
+    assert n % 8, "record 0 has no padding"
+    return flip(d, r[0][0] + REC.size + n), r"record 0 at byte \d+: padding byte 0 is not zero"
+
+
+def used(d):
+    b = bytearray(d)
+    struct.pack_into("<Q", b, OFF_USED, HDR.unpack_from(d)[6] + 8)
+    return bytes(b), r"header says \d+ bytes used, the records take \d+"
+
+
+def sections_up(d):
+    """The header announces a section the file does not hold."""
+    b = bytearray(d)
+    struct.pack_into("<I", b, OFF_SECTIONS, 1)
+    return bytes(b), r"section 0 at byte \d+: truncated \(the header says 1 sections\)"
+
+
+def section_trailing(d):
+    """One well-formed section, then bytes no section accounts for."""
+    b = bytearray(d)
+    struct.pack_into("<I", b, OFF_SECTIONS, 1)
+    return bytes(b) + struct.pack("<II", 1, 8) + b"x" * 8 + b"junk" * 2, r"trailing data"
 
 
 KINDS = {
     f.__name__.replace("_", "-"): f
     for f in (cut_tail, cut_record, cut_header, swap, insert, append_copy, remove, payload,
-              hash_byte, last_hash, tsc, vcpu, seq, count_down, count_up, head, hide_last)
+              hash_byte, last_hash, tsc, vcpu, seq, count_down, count_up, head, hide_last,
+              origin, reserved, padding, used, sections_up, section_trailing)
 }
+
+
+# Changes the chain cannot see: verify passes but must name the changed value
+# as unauthenticated (docs/log-format.md).
+def drops(d):
+    b = bytearray(d)
+    struct.pack_into("<Q", b, OFF_DROPS, 777)
+    return bytes(b), r"^unauthenticated: drops 777, capacity \d+"
+
+
+def add_section(d):
+    b = bytearray(d)
+    struct.pack_into("<I", b, OFF_SECTIONS, 1)
+    return bytes(b) + struct.pack("<II", 1, 5) + b"hello\0\0\0", (
+        r"^unauthenticated: drops \d+, capacity \d+, section 0 \(type 1, 5 bytes\)")
+
+
+UNAUTHENTICATED = {"drops": drops, "add-section": add_section}
 
 
 def tamper(kind, data):

@@ -86,14 +86,22 @@ struct svsm_pvalidate_hdr {
 /*
  * A record as stored and as READ copies it out: this header, then `len`
  * payload bytes, then zero padding to a multiple of 8. hash = SHA-256 over
- * the previous record's hash (32 zero bytes before the first), seq, tsc, vcpu
- * and len (little-endian, as laid out here) and the payload.
+ * the previous record's hash (32 zero bytes before the first), bytes 0..31 of
+ * this header (seq, tsc, vcpu, len, origin, reserved; little-endian, as laid
+ * out here) and the payload. `origin` is set by the monitor and hashed, so
+ * an OS cannot append a record that passes for one of the monitor's own
+ * (such as a "violation:" record). 64 bytes, 8-byte aligned:
+ *   0 seq   8 tsc   16 vcpu   20 len   24 origin   28 reserved (0)   32 hash
  */
+#define VEIL_LOG_ORIGIN_OS 1	  /* appended by the OS through VEIL_LOG_APPEND */
+#define VEIL_LOG_ORIGIN_MONITOR 2 /* written by the monitor itself (fault policy) */
 struct veil_log_record {
 	uint64_t seq;
 	uint64_t tsc;
 	uint32_t vcpu;
 	uint32_t len;
+	uint32_t origin;   /* VEIL_LOG_ORIGIN_* */
+	uint32_t reserved; /* zero */
 	uint8_t hash[32];
 };
 

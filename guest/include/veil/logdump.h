@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #define VEIL_LOG_DUMP_MAGIC "VEILLOG1"
-#define VEIL_LOG_DUMP_VERSION 1
+#define VEIL_LOG_DUMP_VERSION 2 /* 2: records carry their origin (64-byte header) */
 
 struct veil_log_dump_hdr {
 	char magic[8];	   /* VEIL_LOG_DUMP_MAGIC, no NUL */
