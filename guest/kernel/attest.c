@@ -17,6 +17,8 @@
 #include <bearssl/bearssl_block.h>
 #include <bearssl/bearssl_hash.h>
 
+#include <veil/logdump.h>
+
 #include "kernel.h"
 
 #define MSR_FS_BASE 0xC0000100U
@@ -475,6 +477,35 @@ static int attest_svsm(void)
 	check("svsm-report-data", report_data_binds(nonce_len, msize), 0);
 	dump_bundle(r, manifest_buf, msize);
 	single_service(nonce_len);
+	return 0;
+}
+
+int attest_log_head(struct veil_log_head *h, struct veil_log_report_section *sec)
+{
+	static const uint8_t log_guid[16] = VEIL_ATTEST_GUID_LOG;
+	uint32_t n = nonce_of();
+	struct svsm_call_out out;
+	uint64_t rc;
+
+	if (n > sizeof(sec->nonce))
+		n = sizeof(sec->nonce);
+	memset(&call_buf, 0, sizeof(call_buf));
+	call_buf.report = (struct svsm_loc){ (uint64_t)report_buf, sizeof(report_buf), 0 };
+	call_buf.nonce = (struct svsm_loc){ (uint64_t)nonce_buf, n, 0 };
+	call_buf.manifest = (struct svsm_loc){ (uint64_t)manifest_buf, sizeof(manifest_buf), 0 };
+	memcpy(call_buf.service_guid, log_guid, 16);
+	call_buf.service_manifest_version = 1;
+	rc = svsm_call(this_cpu()->caa, SVSM_ATTEST_PROTOCOL, SVSM_ATTEST_SINGLE_SERVICE,
+		       (uint64_t)&call_buf, 0, 0, 0, &out);
+	if (rc != SVSM_SUCCESS || out.rcx != sizeof(*h)) {
+		kprintf("attest: the log's attestation failed: %lx\n", rc);
+		return -1;
+	}
+	memcpy(h, manifest_buf, sizeof(*h));
+	memset(sec, 0, sizeof(*sec));
+	sec->nonce_len = n;
+	memcpy(sec->nonce, nonce_buf, n);
+	memcpy(sec->report, report_buf, SNP_REPORT_SIZE);
 	return 0;
 }
 

@@ -229,6 +229,9 @@ int modules_selftest(void);
 
 /* ---- attest.c: SNP guest messages and the SVSM attestation protocol ------- */
 int attest_run_test(const char *test); /* TEST_UNKNOWN if not one of attest.c */
+struct veil_log_report_section;
+/* The log's head as the monitor attests it (ATTEST_SINGLE_SERVICE), for a dump. */
+int attest_log_head(struct veil_log_head *h, struct veil_log_report_section *sec);
 void attest_list_tests(void);
 
 /* ---- tests.c -------------------------------------------------------------- */

@@ -36,7 +36,7 @@ def need(cond, what):
 class Ctx:
     def __init__(self, a):
         self.emu, self.attest, self.work = a.emu, a.attest, a.work
-        self.igvm, self.testos, self.src = a.igvm, a.testos, a.src
+        self.igvm, self.testos, self.src, self.log = a.igvm, a.testos, a.src, a.log
         os.makedirs(self.work, exist_ok=True)
         self._chain = {}
 
@@ -323,6 +323,122 @@ def openssl_chip_id(c):
     need(hw == rep[0x1A0:0x1E0], "hwID %s != CHIP_ID %s" % (hw.hex(), rep[0x1A0:0x1E0].hex()))
 
 
+# ---- attested log dumps (veil-log verify --chain) --------------------------------------
+
+LOG_HDR = struct.Struct("<8sIIQQQQ32s")  # magic, version, sections, count, drops, capacity,
+LOG_REC = 64                              # used, head; records have a 64-byte header
+
+
+def log_dump(c, name, nonce=None, attested=True):
+    out = c.path(name + ".log")
+    extra = "audit=on" + (" log-attest=1" if attested else "") + \
+        (" nonce=" + nonce.hex() if nonce else "")
+    con = c.run([c.emu, "run", "--cmdline", "test=log-audit " + extra, "--com2", out],
+                expect=0).stdout
+    need("PASS log-dump" in con and "FAIL" not in con, con[-2000:])
+    return out
+
+
+def log_verify(c, path, args, expect, reason=None):
+    p = c.run([c.log, "verify", path] + args)
+    need(p.returncode == expect, "veil-log verify %s: status %d, expected %d\n%s%s" % (
+        " ".join(args), p.returncode, expect, p.stdout, p.stderr))
+    if reason:
+        need(reason in p.stdout, "expected '%s', got:\n%s" % (reason, p.stdout))
+    return p.stdout
+
+
+def log_records(data):
+    """(header fields, list of (offset, size) of records, end of records)."""
+    h = list(LOG_HDR.unpack_from(data))
+    off, recs = LOG_HDR.size, []
+    for _ in range(h[3]):
+        ln = struct.unpack_from("<I", data, off + 20)[0]
+        size = LOG_REC + ((ln + 7) & ~7)
+        recs.append((off, size))
+        off += size
+    return h, recs, off
+
+
+def log_attested(c):
+    nonce = os.urandom(32)
+    f = log_dump(c, "attested", nonce)
+    out = log_verify(c, f, ["--chain", c.chain(), "--nonce", nonce.hex()], 0, "attested:")
+    need("unauthenticated" not in out, out)
+    log_verify(c, f, ["--chain", c.chain(), "--nonce", os.urandom(32).hex()], 1,
+               "another nonce")
+    log_verify(c, f, ["--chain", c.chain("another chip")], 1, "not this chip's")
+    plain = log_dump(c, "plain", attested=False)
+    log_verify(c, plain, [], 0, "unauthenticated")
+    log_verify(c, plain, ["--chain", c.chain()], 1, "0 sections")
+
+
+def log_forged_counters(c):
+    """Counters the hash chain cannot cover: plain verify passes them, --chain does not."""
+    data = open(log_dump(c, "forge"), "rb").read()
+    for field, idx, delta in (("drops", 4, 1), ("capacity", 5, 4096)):
+        h = list(LOG_HDR.unpack_from(data))
+        h[idx] += delta
+        f = write(c.path("forged-%s.log" % field), LOG_HDR.pack(*h) + data[LOG_HDR.size:])
+        log_verify(c, f, [], 0)  # what the issue complained about
+        log_verify(c, f, ["--chain", c.chain()], 1, "attested head does not match")
+
+
+def log_truncated_rechained(c):
+    """Drop the last records and recompute the (unkeyed) chain and header: only the
+    attested head catches it."""
+    data = open(log_dump(c, "cut"), "rb").read()
+    h, recs, end = log_records(data)
+    keep = recs[:-2]
+    body = data[LOG_HDR.size:keep[-1][0] + keep[-1][1]]
+    head = bytes.fromhex(data[keep[-1][0] + 32:keep[-1][0] + 64].hex())
+    h[3], h[6], h[7] = len(keep), len(body), head
+    f = write(c.path("cut.log"), LOG_HDR.pack(*h) + body + data[end:])
+    log_verify(c, f, [], 0)
+    log_verify(c, f, ["--chain", c.chain()], 1, "attested head does not match")
+    # A record changed and the chain recomputed from there on.
+    recs_b = bytearray(data)
+    off0, size0 = recs[0]
+    recs_b[off0 + LOG_REC] ^= 1
+    prev = b"\0" * 32
+    for off, size in recs:
+        ln = struct.unpack_from("<I", recs_b, off + 20)[0]
+        hsh = hashlib.sha256(prev + bytes(recs_b[off:off + 32]) +
+                             bytes(recs_b[off + LOG_REC:off + LOG_REC + ln])).digest()
+        recs_b[off + 32:off + 64] = hsh
+        prev = hsh
+    h2 = list(LOG_HDR.unpack_from(recs_b))
+    h2[7] = prev
+    recs_b[:LOG_HDR.size] = LOG_HDR.pack(*h2)
+    f = write(c.path("rechained.log"), bytes(recs_b))
+    log_verify(c, f, [], 0)
+    log_verify(c, f, ["--chain", c.chain()], 1, "attested head does not match")
+
+
+def log_sections(c):
+    data = open(log_dump(c, "sections"), "rb").read()
+    h, recs, end = log_records(data)
+    extra = struct.pack("<II", 7, 8) + b"x" * 8
+    h[2] += 1
+    f = write(c.path("two-sections.log"), LOG_HDR.pack(*h) + data[LOG_HDR.size:] + extra)
+    log_verify(c, f, [], 0)
+    log_verify(c, f, ["--chain", c.chain()], 1, "2 sections")
+    t = bytearray(data)
+    t[end] = 9  # the report section's type
+    log_verify(c, write(c.path("retyped.log"), bytes(t)), ["--chain", c.chain()], 1,
+               "not an attestation report")
+    t = bytearray(data)
+    t[end + 8 + 8 + 64 + 0x90] ^= 1  # the report's measurement
+    log_verify(c, write(c.path("report-changed.log"), bytes(t)), ["--chain", c.chain()], 1,
+               "signature does not verify")
+    # A report from a direct (VMPL3) request does not vouch for a log.
+    _, rep3, _ = read_bundle(c.boot("attest-direct", "vmpl3-for-log"))
+    t = bytearray(data)
+    t[end + 8 + 8 + 64:end + 8 + 8 + 64 + REPORT_SIZE] = rep3
+    log_verify(c, write(c.path("vmpl3.log"), bytes(t)), ["--chain", c.chain()], 1,
+               "VMPL 3")
+
+
 # ---- the tools' own behaviour -----------------------------------------------------------
 
 def certs_seeded(c):
@@ -388,6 +504,10 @@ CASES = {
     "openssl:chain": openssl_chain,
     "openssl:signature": openssl_signature,
     "openssl:chip-id": openssl_chip_id,
+    "log:attested": log_attested,
+    "log:forged-counters": log_forged_counters,
+    "log:truncated-rechained": log_truncated_rechained,
+    "log:sections": log_sections,
     "tool:certs-seeded": certs_seeded,
     "tool:errors": tool_errors,
 }
@@ -399,6 +519,7 @@ def main():
     ap.add_argument("--attest", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--igvm", required=True)
+    ap.add_argument("--log", required=True)
     ap.add_argument("--testos", required=True)
     ap.add_argument("--src", required=True)
     ap.add_argument("case", choices=sorted(CASES))
