@@ -436,8 +436,11 @@ static int cmd_verify(struct dump *d)
 	printf("unauthenticated: drops %" PRIu64 ", capacity %" PRIu64, d->hdr.drops,
 	       d->hdr.capacity);
 	list_sections(d);
-	printf(" (as the OS copied them from HEAD; no attestation report in this dump binds "
-	       "them)\n");
+	if (d->hdr.sections)
+		printf(" (verify --chain DIR checks them against the attestation report)\n");
+	else
+		printf(" (as the OS copied them from HEAD; no attestation report in this dump "
+		       "binds them)\n");
 	return 0;
 }
 
