@@ -666,7 +666,9 @@ static bool hdr_ok(const struct snp_msg_hdr *h)
 static uint32_t guest_message(struct amdsp *sp, const uint8_t *reqp, uint8_t *respp)
 {
 	struct snp_msg_hdr h, rh;
-	uint8_t in[SNP_MSG_MAX_PAYLOAD], out[SNP_MSG_MAX_PAYLOAD + 16];
+	/* aligned: the handlers read and write them as structures */
+	uint8_t in[SNP_MSG_MAX_PAYLOAD] __attribute__((aligned(8)));
+	uint8_t out[SNP_MSG_MAX_PAYLOAD + 16] __attribute__((aligned(8)));
 	uint16_t out_len = 0;
 	uint32_t st;
 	unsigned k;

@@ -35,13 +35,13 @@
 #define GCM_TAG_LEN 16
 
 struct veil_attest {
+	u8 msg[VEIL_PAGE_SIZE] __attribute__((aligned(8))); /* private copy of a message */
+	u8 manifest[MANIFEST_MAX] __attribute__((aligned(8)));
+	u8 nonce[VEIL_ATTEST_MAX_NONCE];
+	u8 vmpck0[32];
 	u64 req_gpa, resp_gpa; /* shared with the hypervisor */
 	u64 seqno;	       /* last sequence number used with VMPCK0 */
 	bool disabled;	       /* VMPCK0 unusable (see above) */
-	u8 vmpck0[32];
-	u8 nonce[VEIL_ATTEST_MAX_NONCE];
-	u8 manifest[MANIFEST_MAX];
-	u8 msg[VEIL_PAGE_SIZE]; /* private copy of a message */
 };
 
 static const u8 guid_services[16] = SVSM_SERVICES_MANIFEST_GUID;
