@@ -137,7 +137,7 @@ def scenario_svsm_audit(c):
 
 
 def scenario_smp(c):
-    """The monitor's requests work from a vCPU other than the boot one's path too."""
+    """With 2 vCPUs (an AP started through the monitor) the protocol still works."""
     out = c.path("smp.bin")
     con = c.run([c.emu, "run", "--vcpus", "2", "--cmdline", "test=attest-svsm",
                  "--com2", out], expect=0).stdout
