@@ -78,8 +78,15 @@ int veil_monitor_share_page(struct veil_monitor *mon, struct veil_vcpu *vc, u64 
 	p->validated = 0;
 	p->owner = VEIL_OWNER_SHARED;
 	resp = msr_request(vc, GHCB_MSR_PSC_REQ(gpa >> 12, GHCB_MSR_PSC_SHARED));
-	if ((resp & 0xFFF) != 0x015 || resp >> 32)
+	if ((resp & 0xFFF) != 0x015 || resp >> 32) {
+		/* Still private: validate it again and keep it the monitor's. */
+		if (!veil_pvalidate(vc->be, gpa, false, true, NULL)) {
+			p->validated = 1;
+			p->owner = VEIL_OWNER_MONITOR;
+			veil_mem_apply(&mon->mem, vc->be, gpa);
+		}
 		return VEIL_EHW;
+	}
 	return VEIL_OK;
 }
 

@@ -49,6 +49,9 @@ static const u8 guid_kci[16] = VEIL_ATTEST_GUID_KCI;
 static const u8 guid_log[16] = VEIL_ATTEST_GUID_LOG;
 static const u8 guid_modules[16] = VEIL_ATTEST_GUID_MODULES;
 
+/* Without its shared pages or VMPCK0 the service still answers (and checks)
+ * calls but refuses to ask for reports: the rest of Veil does not depend on
+ * the hypervisor's cooperation here. */
 static int attest_init(struct veil_monitor *mon, struct veil_vcpu *vc)
 {
 	u64 pages = (sizeof(struct veil_attest) + VEIL_PAGE_SIZE - 1) / VEIL_PAGE_SIZE;
@@ -57,16 +60,21 @@ static int attest_init(struct veil_monitor *mon, struct veil_vcpu *vc)
 	const u8 *secrets = veil_map(vc->be, mon->launch.secrets_gpa, VEIL_PAGE_SIZE);
 	struct veil_attest *a;
 
-	if (!gpa || !shared || !secrets)
+	if (!gpa || !shared)
 		return VEIL_ENOMEM;
 	a = veil_map(vc->be, gpa, sizeof(*a));
-	if (!a || veil_monitor_share_page(mon, vc, shared) ||
-	    veil_monitor_share_page(mon, vc, shared + VEIL_PAGE_SIZE))
-		return VEIL_EHW;
+	if (!a)
+		return VEIL_ERANGE;
 	veil_memset(a, 0, sizeof(*a));
 	a->req_gpa = shared;
 	a->resp_gpa = shared + VEIL_PAGE_SIZE;
-	veil_memcpy(a->vmpck0, secrets + SNP_SECRETS_VMPCK(0), 32);
+	if (secrets)
+		veil_memcpy(a->vmpck0, secrets + SNP_SECRETS_VMPCK(0), 32);
+	if (!secrets || veil_monitor_share_page(mon, vc, shared) ||
+	    veil_monitor_share_page(mon, vc, shared + VEIL_PAGE_SIZE)) {
+		veil_printf(vc->be, "veil: attestation unavailable: no VMPCK0 or shared pages\n");
+		a->disabled = true;
+	}
 	mon->svc[VEIL_SVC_ATTEST] = a;
 	return VEIL_OK;
 }
