@@ -521,10 +521,113 @@ static int attack_vmpck0_then_svsm(void)
 	return 0;
 }
 
+extern char __text_start[], __rodata_start[];
+
+/* One ATTEST_SERVICES call after `change` edited the call structure. */
+static uint64_t svsm_attest_with(void (*change)(void), uint64_t call_gpa)
+{
+	struct svsm_call_out out;
+
+	memset(&call_buf, 0, sizeof(call_buf));
+	call_buf.report = (struct svsm_loc){ (uint64_t)report_buf, sizeof(report_buf), 0 };
+	call_buf.nonce = (struct svsm_loc){ (uint64_t)nonce_buf, 64, 0 };
+	call_buf.manifest = (struct svsm_loc){ (uint64_t)manifest_buf, sizeof(manifest_buf), 0 };
+	if (change)
+		change();
+	return svsm_call(this_cpu()->caa, SVSM_ATTEST_PROTOCOL, SVSM_ATTEST_SERVICES,
+			 call_gpa ? call_gpa : (uint64_t)&call_buf, 0, 0, 0, &out);
+}
+
+static uint64_t monitor_gpa(void)
+{
+	uint64_t gpa = 0, len;
+
+	mem_range_of(VEIL_MEM_MONITOR, &gpa, &len);
+	return gpa + PAGE_SIZE;
+}
+
+static void report_in_monitor(void)
+{
+	call_buf.report.gpa = monitor_gpa();
+}
+static void report_in_text(void) /* locked kernel text: the OS may not write it */
+{
+	call_buf.report.gpa = (uint64_t)__text_start;
+}
+static void manifest_in_rodata(void)
+{
+	call_buf.manifest.gpa = (uint64_t)__rodata_start;
+}
+static void report_beyond(void)
+{
+	call_buf.report.gpa = boot.mem_size - 0x100;
+}
+static void nonce_in_monitor(void)
+{
+	call_buf.nonce.gpa = monitor_gpa();
+}
+static void nonce_too_long(void)
+{
+	call_buf.nonce.size = VEIL_ATTEST_MAX_NONCE + 1;
+}
+static void nonce_empty(void)
+{
+	call_buf.nonce.size = 0;
+}
+static void reserved_set(void)
+{
+	call_buf.manifest.reserved = 1;
+}
+static void report_too_small(void)
+{
+	call_buf.report.size = SNP_REPORT_SIZE - 1;
+}
+
+/* The monitor reads and writes only buffers the OS itself may read and write. */
+static int attack_svsm_buffers(void)
+{
+	static const struct {
+		const char *name;
+		void (*change)(void);
+		uint64_t expect;
+	} cases[] = {
+		{ "attack-attest-report-monitor", report_in_monitor, SVSM_ERR_INVALID_ADDRESS },
+		{ "attack-attest-report-text", report_in_text, SVSM_ERR_INVALID_ADDRESS },
+		{ "attack-attest-manifest-rodata", manifest_in_rodata, SVSM_ERR_INVALID_ADDRESS },
+		{ "attack-attest-report-beyond", report_beyond, SVSM_ERR_INVALID_ADDRESS },
+		{ "attack-attest-nonce-monitor", nonce_in_monitor, SVSM_ERR_INVALID_ADDRESS },
+		{ "attack-attest-nonce-too-long", nonce_too_long, SVSM_ERR_INVALID_PARAMETER },
+		{ "attack-attest-nonce-empty", nonce_empty, SVSM_ERR_INVALID_PARAMETER },
+		{ "attack-attest-reserved", reserved_set, SVSM_ERR_INVALID_PARAMETER },
+		{ "attack-attest-report-small", report_too_small, SVSM_ERR_INVALID_PARAMETER },
+	};
+	uint8_t before[32];
+	uint64_t rc;
+	unsigned i;
+
+	nonce_of();
+	memcpy(before, __text_start, sizeof(before));
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		rc = svsm_attest_with(cases[i].change, 0);
+		check(cases[i].name, rc == cases[i].expect, rc);
+	}
+	check("attest-text-unchanged", !memcmp(before, __text_start, sizeof(before)), 0);
+	rc = svsm_attest_with(NULL, monitor_gpa());
+	check("attack-attest-call-monitor", rc == SVSM_ERR_INVALID_ADDRESS, rc);
+	rc = svsm_attest_with(NULL, (uint64_t)&call_buf + 1);
+	check("attack-attest-call-misaligned", rc == SVSM_ERR_INVALID_ADDRESS, rc);
+	rc = svsm_call(this_cpu()->caa, SVSM_ATTEST_PROTOCOL, 7, (uint64_t)&call_buf, 0, 0, 0, 0);
+	check("attest-unknown-call", rc == SVSM_ERR_UNSUPPORTED_CALL, rc);
+	rc = svsm_attest_with(NULL, 0);
+	check("attest-after-refusals", rc == SVSM_SUCCESS, rc);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(void);
 } scenarios[] = {
+	{ "attack-attest-svsm-buffers", attack_svsm_buffers },
 	{ "attest-direct", attest_direct },
 	{ "attest-svsm", attest_svsm },
 	{ "attack-attest-vmpck0", attack_vmpck0_then_svsm },

@@ -496,6 +496,13 @@ CASES = {
     "attack:replay": attack("attack-attest-replay", [
         "replay-first", "attack-replay-refused", "attack-reorder-refused",
         "attack-tamper-refused", "in-order-after"]),
+    "attack:svsm-buffers": attack("attack-attest-svsm-buffers", [
+        "attack-attest-report-monitor", "attack-attest-report-text",
+        "attack-attest-manifest-rodata", "attack-attest-report-beyond",
+        "attack-attest-nonce-monitor", "attack-attest-nonce-too-long",
+        "attack-attest-nonce-empty", "attack-attest-reserved", "attack-attest-report-small",
+        "attest-text-unchanged", "attack-attest-call-monitor", "attack-attest-call-misaligned",
+        "attest-unknown-call", "attest-after-refusals"]),
     "attack:forged-manifest": attack_forged_manifest,
     "attack:swapped-report": attack_swapped_report,
     "attack:tampered-report": attack_tampered_report,
