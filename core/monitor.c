@@ -68,21 +68,36 @@ static u64 msr_request(struct veil_vcpu *vc, u64 req)
 	return resp;
 }
 
-/* Give the monitor a shared GHCB page on this vCPU. */
-static int setup_ghcb(struct veil_monitor *mon, struct veil_vcpu *vc)
+int veil_monitor_share_page(struct veil_monitor *mon, struct veil_vcpu *vc, u64 gpa)
 {
-	u64 gpa = veil_monitor_alloc(mon, 1, VEIL_PAGE_SIZE), resp;
-	struct veil_page *p;
+	struct veil_page *p = &mon->mem.pages[gpa / VEIL_PAGE_SIZE];
+	u64 resp;
 
-	if (!gpa)
-		return VEIL_ENOMEM;
-	p = &mon->mem.pages[gpa / VEIL_PAGE_SIZE];
 	if (veil_pvalidate(vc->be, gpa, false, false, NULL))
 		return VEIL_EHW;
 	p->validated = 0;
 	p->owner = VEIL_OWNER_SHARED;
 	resp = msr_request(vc, GHCB_MSR_PSC_REQ(gpa >> 12, GHCB_MSR_PSC_SHARED));
-	if ((resp & 0xFFF) != 0x015 || resp >> 32)
+	if ((resp & 0xFFF) != 0x015 || resp >> 32) {
+		/* Still private: validate it again and keep it the monitor's. */
+		if (!veil_pvalidate(vc->be, gpa, false, true, NULL)) {
+			p->validated = 1;
+			p->owner = VEIL_OWNER_MONITOR;
+			veil_mem_apply(&mon->mem, vc->be, gpa);
+		}
+		return VEIL_EHW;
+	}
+	return VEIL_OK;
+}
+
+/* Give the monitor a shared GHCB page on this vCPU. */
+static int setup_ghcb(struct veil_monitor *mon, struct veil_vcpu *vc)
+{
+	u64 gpa = veil_monitor_alloc(mon, 1, VEIL_PAGE_SIZE), resp;
+
+	if (!gpa)
+		return VEIL_ENOMEM;
+	if (veil_monitor_share_page(mon, vc, gpa))
 		return VEIL_EHW;
 	resp = msr_request(vc, GHCB_MSR_REGISTER_REQ(gpa >> 12));
 	if (resp != (0x013 | gpa))
@@ -113,6 +128,15 @@ static u64 ghcb_event(struct veil_vcpu *vc, u64 code, u64 info1, u64 info2, u64 
 	veil_ghcb_msr_write(vc->be, vc->ghcb);
 	veil_vmgexit(vc->be);
 	return veil_ld64(g + 0x398) & 0xFFFFFFFFULL;
+}
+
+u64 veil_monitor_ghcb_call(struct veil_vcpu *vc, u64 code, u64 info1, u64 info2, u64 *info2_out)
+{
+	u64 rc = ghcb_event(vc, code, info1, info2, 0);
+	const u8 *g = veil_map_shared(vc->be, vc->ghcb, VEIL_PAGE_SIZE);
+
+	*info2_out = g ? veil_ld64(g + 0x3A0) : ~0ULL;
+	return rc;
 }
 
 /* ---- boot ------------------------------------------------------------------- */

@@ -26,9 +26,10 @@
 #include <veil/logdump.h>
 
 #include "hostio.h"
+#include "snp_verify.h"
 
 static const char usage[] =
-	"usage: veil-log [--json] verify FILE\n"
+	"usage: veil-log [--json] verify FILE [--chain DIR [--nonce HEX]]\n"
 	"       veil-log [--json] show FILE\n"
 	"Check or print a secure log dump (docs/log-format.md), as the test OS writes it\n"
 	"through `veil-emu run --com2 FILE`.\n"
@@ -39,6 +40,11 @@ static const char usage[] =
 	"           and that every byte of the file is a record or a section; prints\n"
 	"           'ok: ...' (exit 0) or the first fault (exit 1), then what the\n"
 	"           chain does not cover ('unauthenticated: ...')\n"
+	"           With --chain DIR (ark.pem, ask.pem, vcek.pem: `veil-emu certs DIR`\n"
+	"           or AMD's) the dump must carry the monitor's attestation report\n"
+	"           (section type 1): a VMPL0 report signed through that chain whose\n"
+	"           REPORT_DATA binds the header's count, drops, capacity, used and\n"
+	"           head; --nonce HEX also requires the report to answer that nonce\n"
 	"  show     print the header and every record (sequence, origin 'os' or\n"
 	"           'monitor', vCPU, TSC, length, payload); stops at the first\n"
 	"           record that does not verify (exit 1)\n"
@@ -59,7 +65,13 @@ struct dump {
 	uint64_t n, by_origin[3];
 	size_t end; /* first byte after the records */
 	uint8_t chain[32];
-	char fault[200];
+	char fault[300];
+	/* verify --chain: the attestation the dump must carry */
+	const char *chain_dir;
+	uint8_t nonce[64];
+	size_t nonce_len;
+	bool attested;
+	uint8_t chip[4];
 };
 
 static void hex(const uint8_t *h, char out[65])
@@ -273,6 +285,83 @@ static void list_sections(const struct dump *d)
 	}
 }
 
+/* The one section a dump checked with --chain may have: the monitor's report. */
+static int find_report(struct dump *d, struct veil_log_report_section *sec)
+{
+	struct veil_log_dump_section sh;
+
+	if (d->hdr.sections != 1) {
+		snprintf(d->fault, sizeof(d->fault),
+			 "%u sections: an attested dump has exactly one, the attestation report "
+			 "(its counters are otherwise unauthenticated)",
+			 d->hdr.sections);
+		return 1;
+	}
+	memcpy(&sh, d->buf + d->end, sizeof(sh));
+	if (sh.type != VEIL_LOG_SECTION_REPORT || sh.len != sizeof(*sec)) {
+		snprintf(d->fault, sizeof(d->fault),
+			 "section 0 (type %u, %u bytes) is not an attestation report of this log",
+			 sh.type, sh.len);
+		return 1;
+	}
+	memcpy(sec, d->buf + d->end + sizeof(sh), sizeof(*sec));
+	if (!sec->nonce_len || sec->nonce_len > sizeof(sec->nonce) || sec->reserved) {
+		snprintf(d->fault, sizeof(d->fault), "the attestation section is malformed");
+		return 1;
+	}
+	return 0;
+}
+
+/* The report vouches for exactly this header: REPORT_DATA = SHA-512(nonce ||
+ * count, drops, capacity, used, head) (SVSM spec 58019, ATTEST_SINGLE_SERVICE). */
+static int check_attestation(struct dump *d)
+{
+	struct veil_log_report_section sec;
+	struct veil_log_head h = { .count = d->hdr.count,
+				   .drops = d->hdr.drops,
+				   .capacity = d->hdr.capacity,
+				   .used = d->hdr.used };
+	struct snp_report r;
+	br_sha512_context sha;
+	uint8_t rd[64];
+	char err[256];
+	int rc;
+
+	if (find_report(d, &sec))
+		return 1;
+	memcpy(&r, sec.report, sizeof(r));
+	rc = snp_verify_report(&r, d->chain_dir, err, sizeof(err));
+	if (rc) {
+		snprintf(d->fault, sizeof(d->fault), "attestation report: %s", err);
+		return rc == SNP_VERIFY_NO_CHAIN ? VEIL_EXIT_USAGE : 1;
+	}
+	if (r.vmpl != 0) {
+		snprintf(d->fault, sizeof(d->fault),
+			 "the attestation report claims VMPL %u: not the monitor's", r.vmpl);
+		return 1;
+	}
+	memcpy(h.head, d->hdr.head, 32);
+	br_sha512_init(&sha);
+	br_sha512_update(&sha, sec.nonce, sec.nonce_len);
+	br_sha512_update(&sha, &h, sizeof(h));
+	br_sha512_out(&sha, rd);
+	if (memcmp(rd, r.report_data, 64)) {
+		snprintf(d->fault, sizeof(d->fault),
+			 "the attested head does not match this dump: count, drops, capacity, "
+			 "used or head were changed");
+		return 1;
+	}
+	if (d->nonce_len &&
+	    (d->nonce_len != sec.nonce_len || memcmp(d->nonce, sec.nonce, d->nonce_len))) {
+		snprintf(d->fault, sizeof(d->fault),
+			 "the attestation answers another nonce (an older dump replayed?)");
+		return 1;
+	}
+	d->attested = true;
+	memcpy(d->chip, r.chip_id, 4);
+	return 0;
+}
+
 static void print_header(const struct dump *d)
 {
 	char h[65];
@@ -297,6 +386,9 @@ static int cmd_verify(struct dump *d)
 	int rc = walk_records(d, false) || check_rest(d);
 	char h[65];
 
+	if (!rc && d->chain_dir)
+		rc = check_attestation(d);
+
 	hex(d->chain, h);
 	if (d->json) {
 		printf("{\"ok\":%s,", rc ? "false" : "true");
@@ -305,6 +397,15 @@ static int cmd_verify(struct dump *d)
 			json_str((const uint8_t *)d->fault, strlen(d->fault));
 			printf("}\n");
 			return 1;
+		}
+		if (d->attested) {
+			printf("\"records\":%" PRIu64 ",\"os\":%" PRIu64 ",\"monitor\":%" PRIu64
+			       ",\"head\":\"%s\",\"used\":%" PRIu64
+			       ",\"attested\":{\"drops\":%" PRIu64 ",\"capacity\":%" PRIu64 "}}\n",
+			       d->n, d->by_origin[VEIL_LOG_ORIGIN_OS],
+			       d->by_origin[VEIL_LOG_ORIGIN_MONITOR], h, d->hdr.used, d->hdr.drops,
+			       d->hdr.capacity);
+			return 0;
 		}
 		printf("\"records\":%" PRIu64 ",\"os\":%" PRIu64 ",\"monitor\":%" PRIu64
 		       ",\"head\":\"%s\",\"used\":%" PRIu64
@@ -319,17 +420,27 @@ static int cmd_verify(struct dump *d)
 	}
 	if (rc) {
 		printf("%s\n", d->fault);
-		return 1;
+		return rc;
 	}
 	printf("ok: %" PRIu64 " records (%" PRIu64 " from the OS, %" PRIu64
 	       " from the monitor), %" PRIu64 " bytes, head %s\n",
 	       d->n, d->by_origin[VEIL_LOG_ORIGIN_OS], d->by_origin[VEIL_LOG_ORIGIN_MONITOR],
 	       d->hdr.used, h);
+	if (d->attested) {
+		printf("attested: count, drops %" PRIu64 ", capacity %" PRIu64
+		       " and head, by a VMPL0 report of chip %02x%02x%02x%02x... (chain %s)\n",
+		       d->hdr.drops, d->hdr.capacity, d->chip[0], d->chip[1], d->chip[2],
+		       d->chip[3], d->chain_dir);
+		return 0;
+	}
 	printf("unauthenticated: drops %" PRIu64 ", capacity %" PRIu64, d->hdr.drops,
 	       d->hdr.capacity);
 	list_sections(d);
-	printf(" (as the OS copied them from HEAD; no attestation report in this dump binds "
-	       "them)\n");
+	if (d->hdr.sections)
+		printf(" (verify --chain DIR checks them against the attestation report)\n");
+	else
+		printf(" (as the OS copied them from HEAD; no attestation report in this dump "
+		       "binds them)\n");
 	return 0;
 }
 
@@ -358,6 +469,25 @@ static int cmd_show(struct dump *d)
 	return rc;
 }
 
+static int parse_nonce(const char *s, struct dump *d)
+{
+	size_t n = strlen(s), i;
+
+	if (!n || n % 2 || n / 2 > sizeof(d->nonce))
+		return -1;
+	for (i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return -1;
+	for (i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		sscanf(s + 2 * i, "%2x", &v);
+		d->nonce[i] = (uint8_t)v;
+	}
+	d->nonce_len = n / 2;
+	return 0;
+}
+
 static int usage_error(const char *msg, const char *arg)
 {
 	fprintf(stderr, "veil-log: ");
@@ -383,6 +513,17 @@ int main(int argc, char **argv)
 			hio_print_version("veil-log");
 			return 0;
 		}
+		if (!strcmp(a, "--chain") || !strcmp(a, "--nonce")) {
+			if (i + 1 == argc)
+				return usage_error("%s needs a value", a);
+			if (a[2] == 'c') {
+				d.chain_dir = argv[++i];
+			} else if (parse_nonce(argv[++i], &d)) {
+				return usage_error("--nonce needs 2 to 128 hex digits, got '%s'",
+						   argv[i]);
+			}
+			continue;
+		}
 		if (!strcmp(a, "--json"))
 			d.json = true;
 		else if (a[0] == '-' && a[1])
@@ -398,6 +539,10 @@ int main(int argc, char **argv)
 		return usage_error("unknown command '%s'", pos[0]);
 	if (n != 2)
 		return usage_error("%s needs FILE", pos[0]);
+	if ((d.chain_dir || d.nonce_len) && strcmp(pos[0], "verify"))
+		return usage_error("%s", "--chain and --nonce go with verify");
+	if (d.nonce_len && !d.chain_dir)
+		return usage_error("%s", "--nonce needs --chain");
 	rc = load(pos[1], &d);
 	if (!rc)
 		rc = !strcmp(pos[0], "show") ? cmd_show(&d) : cmd_verify(&d);

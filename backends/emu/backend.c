@@ -18,9 +18,11 @@
 #include <veil/boot.h>
 #include <veil/monitor.h>
 
+#include "amdsp.h"
 #include "emu_run.h"
 #include "fiber.h"
 #include "machine.h"
+#include "measure.h"
 
 struct mon_vcpu {
 	struct veil_backend be;
@@ -224,23 +226,26 @@ static void monitor_entry(void *arg)
 
 /* ---- run mode ----------------------------------------------------------------- */
 
-/* Launch secrets: deterministic VMPCKs (the model has no AMD-SP key store). */
-static void make_secrets(uint8_t *p)
+/* An ELF launch, measured as SNP_LAUNCH_UPDATE would: the image's pages
+ * (NORMAL, no VMPL1-3 access) and the secrets page. An IGVM launch was
+ * measured page by page as it was placed (launch_igvm.c). */
+/* Launch secrets: the AMD-SP's VMPCKs for this guest (amdsp.c); its reports
+ * carry the launch digest. */
+static int make_secrets(struct emu_machine *m, const struct emu_run_params *p, uint64_t gpa)
 {
-	uint64_t x = 0x5645494C53454352ULL; /* "VEILSECR" */
-	unsigned i;
+	char err[160];
 
-	memset(p, 0, 4096);
-	p[0] = 3; /* version */
-	for (i = 0x20; i < 0xA0; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		p[i] = (uint8_t)x;
+	m->sp = amdsp_create(p->attest_seed, err, sizeof(err));
+	if (!m->sp) {
+		snprintf(m->exit.message, sizeof(m->exit.message), "%s", err);
+		return -1;
 	}
+	amdsp_fill_secrets(m->sp, emu_gpa_ptr(m, gpa, 4096));
+	amdsp_set_measurement(m->sp, emu_launch_digest(m));
+	return 0;
 }
 
-void emu_launch(struct emu_machine *m, const struct emu_run_params *p, struct veil_launch *l)
+int emu_launch(struct emu_machine *m, const struct emu_run_params *p, struct veil_launch *l)
 {
 	uint64_t mon_base = m->mem_size - VEIL_MONITOR_SIZE, secrets = m->mem_size - 4096;
 	unsigned i, vmpl;
@@ -273,7 +278,7 @@ void emu_launch(struct emu_machine *m, const struct emu_run_params *p, struct ve
 		emu_rmp_set_perms(m, p->kernel_start, p->kernel_end - p->kernel_start, vmpl, 0);
 		emu_rmp_set_perms(m, mon_base, VEIL_MONITOR_SIZE, vmpl, 0);
 	}
-	make_secrets(emu_gpa_ptr(m, secrets, 4096));
+	return make_secrets(m, p, secrets);
 }
 
 int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_exit *out)
@@ -286,7 +291,11 @@ int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_ex
 		return -1;
 	}
 	h->m = m;
-	emu_launch(m, p, &h->launch);
+	if (emu_launch(m, p, &h->launch)) {
+		*out = m->exit;
+		free(h);
+		return -1;
+	}
 	for (i = 0; i < m->cfg.nr_vcpus; i++) {
 		h->vc[i] = (struct mon_vcpu){ .be = { .ops = m->trace ? &emu_ops_traced : &emu_ops,
 						      .priv = &h->vc[i] },
@@ -305,6 +314,8 @@ int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_ex
 	for (i = 0; i < m->cfg.nr_vcpus; i++)
 		if (h->vc[i].started)
 			fiber_free(&h->vc[i].fib);
+	amdsp_destroy(m->sp);
+	m->sp = NULL;
 	free(h);
 	return 0;
 }

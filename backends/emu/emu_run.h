@@ -9,7 +9,8 @@ struct emu_run_params {
 	uint64_t entry;			   /* OS entry point */
 	uint64_t kernel_start, kernel_end; /* page-aligned extent of the loaded image */
 	const char *cmdline;
-	uint64_t log_size; /* bytes for the secure log; 0 = the monitor's default */
+	uint64_t log_size;	 /* bytes for the secure log; 0 = the monitor's default */
+	const char *attest_seed; /* the model AMD-SP's key seed; NULL = default */
 	unsigned nr_segs;
 	struct {
 		uint64_t gpa, len; /* page-aligned extent */
@@ -38,7 +39,8 @@ struct veil_launch;
 /* The launch shared by both run modes: the OS image and the monitor region
  * (the top VEIL_MONITOR_SIZE bytes) assigned and validated with no VMPL1-3
  * access, the secrets page written, and the monitor's launch parameters. */
-void emu_launch(struct emu_machine *m, const struct emu_run_params *p, struct veil_launch *l);
+/* Place the launch (RMP, secrets page, AMD-SP, measurement); 0 or -1 with m->exit.message. */
+int emu_launch(struct emu_machine *m, const struct emu_run_params *p, struct veil_launch *l);
 
 /* Image mode (fullsys.c): launch the VMPL0 image `veil-monitor` (ELF64 at
  * `image`) as SNP launches an SVSM, and run it and the OS until the CVM

@@ -185,7 +185,11 @@ static int launch(struct emu_machine *m, const struct emu_run_params *p, struct 
 	params = calloc(1, sizeof(*params));
 	if (!params)
 		return bad(out, path, "out of memory");
-	emu_launch(m, p, &params->launch);
+	if (emu_launch(m, p, &params->launch)) {
+		*out = m->exit;
+		free(params);
+		return -1;
+	}
 	base = params->launch.mon_base;
 	params_gpa = base + f->span;
 	cr3 = launch_tables(m, params_gpa + 0x1000, base, f->span, &end);

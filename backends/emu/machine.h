@@ -219,6 +219,7 @@ struct emu_machine {
 	uint64_t pt_next;	 /* exec page-table allocator */
 	struct emu_trace *trace; /* --trace recorder or replay checker; NULL = off */
 	struct emu_dbg *dbg;	 /* GDB stub / replay stop; NULL = off */
+	struct amdsp *sp;	 /* the AMD-SP (run mode); NULL = none */
 
 	/* The launch digest so far (launch_igvm.c, emu_launch_digest). */
 	struct snp_measure launch_ms;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "amdsp.h"
 #include "debug_cli.h"
 #include "emu.h"
 #include "emu_run.h"
@@ -64,6 +65,7 @@ static const char usage_main[] =
 	"Commands:\n"
 	"  run     boot the Veil monitor and an OS (veil-emu run --help)\n"
 	"  exec    run a raw snippet on the bare SNP machine (veil-emu exec --help)\n"
+	"  certs   write the model's ARK, ASK and VCEK certificates (veil-emu certs --help)\n"
 	"  help    this text\n"
 	"\n"
 	"Options:\n"
@@ -238,9 +240,9 @@ static void print_exit(const struct emu_exit *x)
  * value is missing; everything else is an unknown option). */
 static const char *const exec_valued[] = { "--load",	 "--entry", "--vmpl",	   "--cpl", "--mem",
 					   "--validate", "--perm",  "--max-insns", NULL };
-static const char *const run_valued[] = { "--kernel",	"--igvm",  "--monitor", "--com2",
-					  "--cmdline",	"--vcpus", "--mem",	"--max-insns",
-					  "--log-size", NULL };
+static const char *const run_valued[] = { "--kernel",	 "--igvm",     "--monitor", "--attest-seed",
+					  "--com2",	 "--cmdline",  "--vcpus",   "--mem",
+					  "--max-insns", "--log-size", NULL };
 
 static bool listed(const char *const *list, const char *o)
 {
@@ -569,6 +571,7 @@ static const char usage_run[] =
 	"                    [--log-size BYTES] [--max-insns N] [--trace FILE [--trace-insns]]\n"
 	"                    [--gdb PORT | --gdb-nowait PORT] [--replay FILE --replay-to N]\n"
 	"                    [--monitor IMAGE]\n"
+	"                    [--attest-seed STR]\n"
 	"Boots the Veil monitor at VMPL0 and an OS image at VMPL3 on the SNP machine model.\n"
 	"The OS console goes to stdout; the exit status is the OS's termination code.\n"
 	"  --kernel ELF    OS image: an ELF64 x86-64 executable (guest/include/veil/boot.h);\n"
@@ -591,7 +594,9 @@ static const char usage_run[] =
 	"  --log-size BYTES  room for secure log records, 1 to 4194304 (rounded up to\n"
 	"                  pages; default: the monitor's, 256 KiB)\n"
 	"  --monitor IMAGE image mode: launch the VMPL0 image (build/backends/snp/veil-monitor)\n"
-	"                  and run its code in the model instead of the native monitor\n" EMU_DBG_CLI_USAGE
+	"                  and run its code in the model instead of the native monitor\n"
+	"  --attest-seed STR  seed of the model AMD-SP's keys (VMPCKs, VCEK, ARK, ASK;\n"
+	"                  default \"" AMDSP_DEFAULT_SEED "\"); NOT AMD keys\n" EMU_DBG_CLI_USAGE
 	"With --trace-insns, a warning once the trace passes VEIL_TRACE_WARN_MIB (default\n"
 	"1024) MiB, and its size at the end. A run of more than 2 s shows its progress on\n"
 	"stderr when that is a terminal (and stdout is not).\n"
@@ -603,7 +608,7 @@ static const char usage_run[] =
 	"(unreadable image, failed write; reason on stderr); 2 for a bad command line.\n";
 
 struct run_opts {
-	const char *kernel, *cmdline, *com2, *igvm, *image;
+	const char *kernel, *cmdline, *com2, *igvm, *image, *seed;
 	bool kernel_set;
 	uint64_t vcpus, mem, max, log_size; /* vcpus, mem: 0 = from --igvm or the default */
 	struct emu_igvm ig;		    /* the open --igvm file */
@@ -643,6 +648,10 @@ static int run_option(struct run_opts *r, const char *o, const char *a)
 		r->igvm = a;
 	} else if (!strcmp(o, "--monitor")) {
 		r->image = a;
+	} else if (!strcmp(o, "--attest-seed")) {
+		if (!*a || strlen(a) > 127)
+			return fail("%s", "--attest-seed must be 1 to 127 characters");
+		r->seed = a;
 	} else if (!strcmp(o, "--com2")) {
 		r->com2 = a;
 	} else if (!strcmp(o, "--cmdline")) {
@@ -750,6 +759,7 @@ static int run_machine(struct run_opts *r, struct emu_dbg_cli *dc, struct emu_co
 		}
 		if (!r->igvm || r->cmdline[0])
 			p.cmdline = r->cmdline;
+		p.attest_seed = r->seed;
 		p.log_size = r->log_size;
 		fflush(stdout);
 		ticker_start(&tk, dc, "running (console output on stdout)");
@@ -818,6 +828,46 @@ static int cmd_run(int argc, char **argv)
 	return rc;
 }
 
+static const char usage_certs[] =
+	"usage: veil-emu certs DIR [--attest-seed STR]\n"
+	"Writes the model AMD-SP's certificates as PEM: DIR/ark.pem, DIR/ask.pem, DIR/vcek.pem\n"
+	"and DIR/cert_chain.pem (ASK then ARK). They have AMD's structure (RSA-PSS ARK and ASK,\n"
+	"an ECDSA P-384 VCEK with AMD's TCB extensions) but are NOT AMD's: their subjects say\n"
+	"so. The same seed as `veil-emu run --attest-seed` gives the chain of that run's\n"
+	"reports (default seed \"" AMDSP_DEFAULT_SEED "\"). DIR must exist.\n";
+
+static int cmd_certs(int argc, char **argv)
+{
+	const char *dir = NULL, *seed = NULL;
+	struct amdsp *sp;
+	char err[256];
+	int i, rc;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(usage_certs, stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--attest-seed")) {
+			if (++i == argc || !*argv[i] || strlen(argv[i]) > 127)
+				return fail("%s", "--attest-seed needs 1 to 127 characters");
+			seed = argv[i];
+		} else if (argv[i][0] == '-' || dir) {
+			return fail("unexpected argument '%s' (see veil-emu certs --help)",
+				    argv[i]);
+		} else {
+			dir = argv[i];
+		}
+	}
+	if (!dir)
+		return fail("%s", "missing DIR (see veil-emu certs --help)");
+	sp = amdsp_create(seed, err, sizeof(err));
+	if (!sp)
+		return fail("%s", err);
+	rc = amdsp_write_certs(sp, dir, err, sizeof(err));
+	amdsp_destroy(sp);
+	return rc ? fail("%s", err) : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -834,6 +884,8 @@ int main(int argc, char **argv)
 		return cmd_exec(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "certs"))
+		return cmd_certs(argc - 2, argv + 2);
 	if (argv[1][0] == '-')
 		return fail("unknown option '%s' (see veil-emu --help)", argv[1]);
 	return fail("unknown command '%s' (see veil-emu --help)", argv[1]);

@@ -6,6 +6,9 @@
  */
 #include <string.h>
 
+#include <veil/abi.h>
+
+#include "amdsp.h"
 #include "machine.h"
 
 #define RFLAGS_CF 1ULL
@@ -906,6 +909,17 @@ static void ghcb_event(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uin
 		ghcb_result(g, 0, 1); /* SW_EXITINFO2 non-zero: released */
 		ap_reset_hold(m, v);
 		break;
+	case SNP_GHCB_GUEST_REQUEST:
+	case SNP_GHCB_EXT_GUEST_REQUEST: { /* to the AMD-SP (amdsp.c) */
+		bool ext = c.code == SNP_GHCB_EXT_GUEST_REQUEST;
+		uint64_t rbx = valid(g, GHCB_RBX) ? ld64(g + GHCB_RBX) : 0;
+		uint64_t rax = valid(g, GHCB_RAX) ? ld64(g + GHCB_RAX) : 0;
+
+		ghcb_result(g, 0, amdsp_guest_request(m->sp, m, ext, c.info1, c.info2, rax, &rbx));
+		if (ext)
+			set_valid(g, GHCB_RBX, rbx);
+		break;
+	}
 	case 0x80000018: {
 		unsigned target = c.info1 & 0xFF;
 

@@ -128,6 +128,8 @@ static inline void cpuid(uint32_t leaf, uint32_t r[4])
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 int strncmp(const char *a, const char *b, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+void *memmove(void *d, const void *s, size_t n);
 size_t strlen(const char *s);
 
 /* ---- console.c ------------------------------------------------------------ */
@@ -160,6 +162,7 @@ extern uint8_t ghcb_pages[VEIL_BOOT_MAX_VCPUS][PAGE_SIZE];
 
 void mm_init(void);
 int ghcb_share(unsigned cpu);
+int page_share(uint64_t gpa);
 int mm_validate_os_memory(bool pattern);
 uint64_t pages_alloc(unsigned n);
 uint64_t vmsa_page_alloc(void);
@@ -229,6 +232,13 @@ void kci_boot(const char *test);    /* validate OS memory, lock kernel code */
 int kci_run_test(const char *test); /* TEST_UNKNOWN if not one of kci.c/modules.c */
 void kci_list_tests(void);
 int modules_selftest(void);
+
+/* ---- attest.c: SNP guest messages and the SVSM attestation protocol ------- */
+int attest_run_test(const char *test); /* TEST_UNKNOWN if not one of attest.c */
+struct veil_log_report_section;
+/* The log's head as the monitor attests it (ATTEST_SINGLE_SERVICE), for a dump. */
+int attest_log_head(struct veil_log_head *h, struct veil_log_report_section *sec);
+void attest_list_tests(void);
 
 /* ---- tests.c -------------------------------------------------------------- */
 int run_test(const char *name);

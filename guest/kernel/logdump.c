@@ -135,11 +135,15 @@ int log_dump(void)
 {
 	struct veil_log_dump_hdr hdr = { .magic = VEIL_LOG_DUMP_MAGIC,
 					 .version = VEIL_LOG_DUMP_VERSION };
+	static struct veil_log_report_section sec;
+	struct veil_log_dump_section sh = { VEIL_LOG_SECTION_REPORT, sizeof(sec) };
+	bool attested = cmdline_num("log-attest", 0) != 0; /* the head, vouched for */
 	struct veil_log_head h;
-	uint64_t rc = log_head(&h);
+	uint64_t rc = attested ? (uint64_t)attest_log_head(&h, &sec) : log_head(&h);
 
 	if (rc)
 		return -1;
+	hdr.sections = attested;
 	hdr.count = h.count;
 	hdr.drops = h.drops;
 	hdr.capacity = h.capacity;
@@ -150,6 +154,10 @@ int log_dump(void)
 	com2.failed = false;
 	com2_put(&hdr, sizeof(hdr));
 	rc = log_walk(0, h.count, dump_record, 0);
+	if (attested) {
+		com2_put(&sh, sizeof(sh));
+		com2_put(&sec, sizeof(sec));
+	}
 	com2_flush();
 	kprintf("log-dump: %lu records (%lu dropped), %lu bytes to COM2\n", h.count, h.drops,
 		com2.bytes);

@@ -115,6 +115,25 @@ int ghcb_share(unsigned cpu)
 	return 0;
 }
 
+/* Turn one validated OS page shared for talking to the hypervisor (the
+ * attestation request and response pages): split its 2 MiB mapping, rescind,
+ * PSC, map it C=0. 0 = done. */
+int page_share(uint64_t gpa)
+{
+	uint64_t *pte;
+
+	split_2m(gpa);
+	__asm__ volatile("mov %0, %%cr3" : : "r"((uint64_t)pml4) : "memory");
+	if (pvalidate_one(gpa, false) != SVSM_SUCCESS)
+		return -1;
+	if (ghcb_msr_psc(gpa, GHCB_MSR_PSC_SHARED))
+		return -2;
+	pte = pte_of(gpa);
+	*pte &= ~PTE_C;
+	__asm__ volatile("invlpg (%0)" : : "r"(gpa) : "memory");
+	return 0;
+}
+
 /* ---- validation of OS memory ---------------------------------------------- */
 
 static unsigned nr_validated, nr_unchanged;

@@ -140,13 +140,25 @@ static u64 log_head(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 	dst = veil_os_write(mon, vc->be, c->rcx, sizeof(h));
 	if (!dst)
 		return SVSM_ERR_INVALID_ADDRESS;
-	h.count = log->count;
-	h.drops = log->drops;
-	h.capacity = log->capacity - LOG_RESERVE; /* what OS records may use */
-	h.used = log->used;
-	veil_memcpy(h.head, log->head, 32);
+	(void)log;
+	veil_log_head_get(mon, &h);
 	veil_memcpy(dst, &h, sizeof(h));
 	return SVSM_SUCCESS;
+}
+
+bool veil_log_head_get(const struct veil_monitor *mon, struct veil_log_head *h)
+{
+	const struct veil_log *log = mon->svc[VEIL_SVC_LOG];
+
+	veil_memset(h, 0, sizeof(*h));
+	if (!log)
+		return false;
+	h->count = log->count;
+	h->drops = log->drops;
+	h->capacity = log->capacity - LOG_RESERVE; /* what OS records may use */
+	h->used = log->used;
+	veil_memcpy(h->head, log->head, 32);
+	return true;
 }
 
 /* Byte offset of record `seq`: records are variable-sized, so walk, from

@@ -73,7 +73,7 @@ struct veil_fault {
 
 #define VEIL_MAX_FAULTS 16
 
-#define VEIL_MAX_SERVICES 4
+#define VEIL_MAX_SERVICES 5
 
 struct veil_monitor {
 	struct veil_launch launch;
@@ -125,6 +125,16 @@ void veil_monitor_tamper(struct veil_monitor *mon, struct veil_vcpu *vc, u64 gpa
 /* The monitor lock: serialises service calls and monitor records across vCPUs. */
 void veil_monitor_lock(struct veil_monitor *mon);
 void veil_monitor_unlock(struct veil_monitor *mon);
+
+/*
+ * A service's own hypervisor request: NAE event `code` through this vCPU's
+ * GHCB (GHCB spec 56421 section 4.1). Returns SW_EXITINFO1[31:0] (0 =
+ * success) and puts SW_EXITINFO2 in *info2_out.
+ */
+u64 veil_monitor_ghcb_call(struct veil_vcpu *vc, u64 code, u64 info1, u64 info2, u64 *info2_out);
+
+/* Turn a monitor page shared (rescind, page state change); 0 or VEIL_E*. */
+int veil_monitor_share_page(struct veil_monitor *mon, struct veil_vcpu *vc, u64 gpa);
 
 /* Console output of the monitor. */
 void veil_printf(struct veil_backend *be, const char *fmt, ...)

@@ -13,7 +13,8 @@ enum veil_service_id {
 	VEIL_SVC_LOG,
 	VEIL_SVC_KCI,
 	VEIL_SVC_MODULE,
-	VEIL_SVC_ENCLAVE
+	VEIL_SVC_ENCLAVE,
+	VEIL_SVC_ATTEST
 };
 
 struct veil_service {

@@ -205,4 +205,208 @@ struct svsm_caa {
 #define VEIL_TERM_VIOLATION 4	/* the monitor's fault policy stopped the CVM */
 #define VEIL_TERM_MONITOR 5	/* the monitor failed */
 
+/* ---- SNP guest messages (SEV-SNP Firmware ABI 56860, "Guest Messages") ----
+ * The guest asks the AMD-SP through the hypervisor: GHCB events SNP Guest
+ * Request (0x8000_0011) and Extended Guest Request (0x8000_0012, RAX = GPA
+ * of a certificate buffer, RBX = its pages; GHCB spec 56421 section 4.1.8),
+ * SW_EXITINFO1/2 = GPAs of the shared request and response pages. Each
+ * message is a 0x60-byte header and a payload encrypted with AES-256-GCM
+ * under VMPCKn: IV = MSG_SEQNO (little-endian, zero-padded to 12 bytes), AAD =
+ * header bytes 0x30-0x5F, tag in AUTHTAG. The firmware expects MSG_SEQNO =
+ * its counter for that VMPCK + 1 and answers with MSG_SEQNO + 1. */
+#define SNP_GHCB_GUEST_REQUEST 0x80000011ULL
+#define SNP_GHCB_EXT_GUEST_REQUEST 0x80000012ULL
+#define SNP_GHCB_ERR_INVALID_LEN (1ULL << 32) /* SW_EXITINFO2: certificate buffer too small */
+#define SNP_FW_SUCCESS 0x00
+#define SNP_FW_INVALID_PARAM 0x16
+#define SNP_AEAD_AES_256_GCM 1
+#define SNP_MSG_KEY_REQ 3
+#define SNP_MSG_KEY_RSP 4
+#define SNP_MSG_REPORT_REQ 5
+#define SNP_MSG_REPORT_RSP 6
+
+struct snp_msg_hdr {
+	uint8_t authtag[32]; /* AES-GCM uses the first 16 bytes */
+	uint64_t msg_seqno;
+	uint8_t reserved1[8];
+	uint8_t algo; /* SNP_AEAD_* */
+	uint8_t hdr_version;
+	uint16_t hdr_size;
+	uint8_t msg_type;
+	uint8_t msg_version;
+	uint16_t msg_size; /* payload bytes */
+	uint32_t reserved2;
+	uint8_t msg_vmpck;
+	uint8_t reserved3[35];
+};
+#define SNP_MSG_AAD_OFF 0x30
+#define SNP_MSG_AAD_LEN 0x30
+#define SNP_MSG_MAX_PAYLOAD (4096 - 0x60)
+
+/* TCB_VERSION (56860 "TCB_VERSION structure"): SPL per component. */
+#define SNP_TCB(bl, tee, snp, ucode)                                         \
+	((uint64_t)(bl) | ((uint64_t)(tee) << 8) | ((uint64_t)(snp) << 48) | \
+	 ((uint64_t)(ucode) << 56))
+#define SNP_POLICY_DEBUG (1ULL << 19)
+#define SNP_SIG_ALGO_ECDSA_P384_SHA384 1
+
+/* ATTESTATION_REPORT (56860 Table "ATTESTATION_REPORT Structure"), version 2. */
+struct snp_report {
+	uint32_t version;
+	uint32_t guest_svn;
+	uint64_t policy;
+	uint8_t family_id[16];
+	uint8_t image_id[16];
+	uint32_t vmpl;
+	uint32_t signature_algo;
+	uint64_t current_tcb;
+	uint64_t platform_info;
+	uint32_t flags; /* bit 0 AUTHOR_KEY_EN, bit 1 MASK_CHIP_KEY, bits 4:2 SIGNING_KEY */
+	uint32_t reserved0;
+	uint8_t report_data[64];
+	uint8_t measurement[48];
+	uint8_t host_data[32];
+	uint8_t id_key_digest[48];
+	uint8_t author_key_digest[48];
+	uint8_t report_id[32];
+	uint8_t report_id_ma[32];
+	uint64_t reported_tcb;
+	uint8_t reserved1[24];
+	uint8_t chip_id[64];
+	uint64_t committed_tcb;
+	uint8_t current_build, current_minor, current_major, reserved2;
+	uint8_t committed_build, committed_minor, committed_major, reserved3;
+	uint64_t launch_tcb;
+	uint8_t reserved4[168];
+	uint8_t sig_r[72]; /* ECDSA r, little-endian, zero-padded */
+	uint8_t sig_s[72];
+	uint8_t sig_reserved[368];
+};
+#define SNP_REPORT_SIZE 0x4A0
+#define SNP_REPORT_SIGNED_LEN 0x2A0
+
+struct snp_report_req {
+	uint8_t report_data[64];
+	uint32_t vmpl; /* at least the VMPL of the VMPCK used */
+	uint8_t reserved[28];
+};
+
+struct snp_report_resp {
+	uint32_t status;
+	uint32_t report_size;
+	uint8_t reserved[24];
+	struct snp_report report;
+};
+
+struct snp_key_req {
+	uint32_t root_key_select; /* bit 0: 0 = VCEK, 1 = VMRK */
+	uint32_t reserved;
+	uint64_t guest_field_select; /* bit 0 policy, 1 image id, 2 family id, 3 measurement,
+					4 guest SVN, 5 TCB version */
+	uint32_t vmpl;
+	uint32_t guest_svn;
+	uint64_t tcb_version;
+};
+
+struct snp_key_resp {
+	uint32_t status;
+	uint8_t reserved[28];
+	uint8_t derived_key[32];
+};
+
+/* Extended request certificate table entries (GHCB spec 56421, SNP Extended
+ * Guest Request): GUID, offset and length of each DER certificate in the
+ * buffer, ended by an all-zero entry. */
+struct snp_cert_entry {
+	uint8_t guid[16];
+	uint32_t offset, length;
+};
+
+/* ---- SVSM attestation protocol (SVSM spec 58019, protocol 1) ------------- */
+
+struct svsm_loc {
+	uint64_t gpa;
+	uint32_t size;
+	uint32_t reserved;
+};
+
+/* RCX = GPA of this. Outputs: RCX = manifest, RDX = certificates, R8 = report
+ * sizes (also when a buffer was too small: SVSM_ERR_INVALID_PARAMETER). */
+struct svsm_attest_call {
+	struct svsm_loc report, nonce, manifest, certificates;
+	uint8_t service_guid[16]; /* ATTEST_SINGLE_SERVICE only */
+	uint32_t service_manifest_version;
+	uint32_t reserved;
+};
+
+/* The services manifest of ATTEST_SERVICES: a GUID table. */
+struct svsm_manifest_hdr {
+	uint8_t guid[16]; /* SVSM_SERVICES_MANIFEST_GUID */
+	uint32_t size;	  /* whole manifest */
+	uint32_t nr_entries;
+};
+struct svsm_manifest_entry {
+	uint8_t guid[16];
+	uint32_t offset, size; /* from the start of the manifest */
+};
+
+/* GUIDs in their byte (little-endian fields) encoding. */
+#define SVSM_SERVICES_MANIFEST_GUID                                                           \
+	{                                                                                     \
+		0xbb, 0x9e, 0x84, 0x63, 0x92, 0x3d, 0x70, 0x46, 0xa1, 0xff, 0x58, 0xf9, 0xc9, \
+			0x4b, 0x87, 0xbb                                                      \
+	} /* 63849ebb-3d92-4670-a1ff-58f9c94b87bb */
+
+/* Veil's entries in the services manifest (GUIDs Veil defines; each entry's
+ * data is the structure below, version 1). */
+#define VEIL_ATTEST_GUID_KCI                                                                  \
+	{                                                                                     \
+		0x4a, 0x9d, 0x2e, 0x3b, 0x1c, 0x6f, 0x8e, 0x4a, 0x9b, 0x7d, 0x2c, 0x5e, 0x8f, \
+			0x1a, 0x0d, 0x01                                                      \
+	} /* 3b2e9d4a-6f1c-4a8e-9b7d-2c5e8f1a0d01 */
+#define VEIL_ATTEST_GUID_LOG                                                                  \
+	{                                                                                     \
+		0x4a, 0x9d, 0x2e, 0x3b, 0x1c, 0x6f, 0x8e, 0x4a, 0x9b, 0x7d, 0x2c, 0x5e, 0x8f, \
+			0x1a, 0x0d, 0x02                                                      \
+	} /* ...0d02: struct veil_log_head */
+#define VEIL_ATTEST_GUID_MODULES                                                              \
+	{                                                                                     \
+		0x4a, 0x9d, 0x2e, 0x3b, 0x1c, 0x6f, 0x8e, 0x4a, 0x9b, 0x7d, 0x2c, 0x5e, 0x8f, \
+			0x1a, 0x0d, 0x03                                                      \
+	} /* ...0d03 */
+#define VEIL_ATTEST_MAX_NONCE 1024
+
+/* Kernel code integrity: the lock state and the measured image segments
+ * (flags: VEIL_KSEG_* = ELF p_flags; text is R+X). */
+struct veil_attest_kci {
+	uint32_t version;
+	uint32_t locked;
+	uint64_t text_pages; /* locked text pages (0 before the lock) */
+	uint32_t nr_segs;
+	uint32_t reserved;
+	struct {
+		uint64_t gpa, len;
+		uint32_t flags, reserved;
+	} segs[];
+};
+
+/* Loaded modules: each by the SHA-256 of its signed file. */
+struct veil_attest_modules {
+	uint32_t version;
+	uint32_t nr;
+	struct {
+		uint64_t handle, base, pages;
+		uint8_t sha256[32];
+	} mod[];
+};
+
+/* An attestation bundle as the test OS writes it (COM2) and veil-attest
+ * reads it: this header, the report, then the manifest (may be empty). */
+#define VEIL_ATTEST_BUNDLE_MAGIC 0x3154544154534556ULL /* "VESTATT1" */
+struct veil_attest_bundle {
+	uint64_t magic;
+	uint32_t report_size; /* SNP_REPORT_SIZE */
+	uint32_t manifest_size;
+};
+
 #endif

@@ -31,4 +31,16 @@ struct veil_log_dump_section {
 };
 #define VEIL_LOG_SECTION_REPORT 1 /* an attestation report binding the head */
 
+/* The data of a VEIL_LOG_SECTION_REPORT section: the monitor's answer to
+ * ATTEST_SINGLE_SERVICE for the log (SVSM attestation protocol, veil/abi.h),
+ * taken before the records were read: a VMPL0 report whose REPORT_DATA is
+ * SHA-512(nonce || manifest), the manifest being this dump's count, drops,
+ * capacity, used and head as struct veil_log_head. */
+struct veil_log_report_section {
+	uint32_t nonce_len; /* 1..64 bytes of nonce[] */
+	uint32_t reserved;
+	uint8_t nonce[64];
+	uint8_t report[0x4A0]; /* SNP ATTESTATION_REPORT */
+};
+
 #endif
