@@ -10,6 +10,8 @@
 #     are downloaded with apt, using a separate apt configuration and state
 #     under .deps/apt, and unpacked with `dpkg -x` into .deps/unicorn. The
 #     system's package database is not touched; root is not needed.
+#  3. The Linux guest's packages (kernel, headers, busybox-static) in
+#     .deps/linux, the same way: scripts/setup-linux.sh.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,7 +24,7 @@ UC_PACKAGES=(libunicorn2t64 libunicorn-dev)
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
 PACKAGES=(cmake pkg-config gcc binutils make check libcapstone-dev libbearssl-dev clang-format gdb help2man
-	libssl-dev python3 debian-archive-keyring clang libclang-rt-14-dev python3-matplotlib)
+	libssl-dev python3 debian-archive-keyring clang libclang-rt-14-dev python3-matplotlib cpio)
 
 say() { printf 'setup: %s\n' "$*"; }
 die() {
@@ -73,7 +75,7 @@ flock 9
 
 if unicorn_ok "$UC_PREFIX"; then
 	say "Unicorn $(<"$UC_PREFIX/VERSION") present in .deps/unicorn"
-	exit 0
+	exec "$ROOT/scripts/setup-linux.sh" # 3. the Linux guest's packages
 fi
 
 say "fetching Unicorn $UC_SERIES (${UC_PACKAGES[*]}) from Debian 13 with a project-local apt setup"
@@ -130,3 +132,7 @@ PY
 rm -rf "$UC_PREFIX"
 mv "$tmp" "$UC_PREFIX"
 say "Unicorn $version installed in .deps/unicorn"
+
+# --- 3. The Linux guest: kernel, headers, BusyBox in .deps/linux ---------------
+
+exec "$ROOT/scripts/setup-linux.sh"
