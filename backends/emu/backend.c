@@ -245,6 +245,10 @@ int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_ex
 							 .len = p->segs[i].len,
 							 .flags = p->segs[i].flags };
 	h->launch.nr_ksegs = i;
+	if (p->linux_entry) {
+		h->launch.os_boot = VEIL_OS_BOOT_LINUX;
+		h->launch.os_entry = *p->linux_entry;
+	}
 	/* Launch: the image and the monitor region are validated, lower VMPLs
 	 * have no access (what SNP_LAUNCH_UPDATE gives plain pages). */
 	emu_rmp_assign(m, p->kernel_start, p->kernel_end - p->kernel_start, true);

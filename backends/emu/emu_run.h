@@ -5,6 +5,8 @@
 
 #include "emu.h"
 
+struct veil_os_entry;
+
 struct emu_run_params {
 	uint64_t entry;			   /* OS entry point */
 	uint64_t kernel_start, kernel_end; /* page-aligned extent of the loaded image */
@@ -15,6 +17,9 @@ struct emu_run_params {
 		uint64_t gpa, len; /* page-aligned extent */
 		uint32_t flags;	   /* ELF p_flags */
 	} segs[8];
+	/* Linux's 64-bit boot protocol entry state (linux_boot.h); NULL for an
+	 * OS image that follows guest/include/veil/boot.h. */
+	const struct veil_os_entry *linux_entry;
 };
 
 /* Load an ELF64 OS image at its physical addresses (boot contract in

@@ -9,6 +9,7 @@
 #include "debug_cli.h"
 #include "emu.h"
 #include "emu_run.h"
+#include "linux_boot.h"
 
 #define MAX_ITEMS 64
 
@@ -335,6 +336,7 @@ static const char usage_run[] =
 	"usage: veil-emu run [--kernel ELF] [--vcpus N] [--mem MiB] [--cmdline STR] [--com2 FILE]\n"
 	"                    [--log-size BYTES] [--max-insns N] [--trace FILE [--trace-insns]]\n"
 	"                    [--gdb PORT | --gdb-nowait PORT] [--replay FILE --replay-to N]\n"
+	"       veil-emu run --linux [--kernel BZIMAGE] [--initrd FILE] [--append CMDLINE] [...]\n"
 	"Boots the Veil monitor at VMPL0 and an OS image at VMPL3 on the SNP machine model.\n"
 	"The OS console goes to stdout; the exit status is the OS's termination code.\n"
 	"  --kernel ELF    OS image: an ELF64 x86-64 executable (guest/include/veil/boot.h);\n"
@@ -347,7 +349,12 @@ static const char usage_run[] =
 	"  --com2 FILE     write what the OS sends to serial port COM2 (0x2F8) to FILE\n"
 	"                  (the test OS dumps its secure log there)\n"
 	"  --log-size BYTES  room for secure log records, 1 to 4194304 (rounded up to\n"
-	"                  pages; default: the monitor's, 256 KiB)\n" EMU_DBG_CLI_USAGE
+	"                  pages; default: the monitor's, 256 KiB)\n"
+	"  --linux         boot a Linux bzImage with the x86 64-bit boot protocol instead\n"
+	"                  (default kernel: Debian's, fetched by setup; default --mem 256)\n"
+	"  --initrd FILE   Linux initramfs (default: the BusyBox one built with veil-emu)\n"
+	"  --append STR    Linux command line (default: \"" VEIL_LINUX_APPEND
+	"\")\n" EMU_DBG_CLI_USAGE
 	"Exit status: the termination code when the OS or the monitor ends the run through\n"
 	"the GHCB with reason set 2 (0 ok, 1 self-test failed, 4 violation stopped by the\n"
 	"monitor, 5 monitor failure); 1 for any other end; 2 for bad options or images.\n";
@@ -355,8 +362,11 @@ static const char usage_run[] =
 static int cmd_run(int argc, char **argv)
 {
 	const char *kernel = VEIL_TESTOS_PATH, *cmdline = "", *com2 = NULL;
-	uint64_t vcpus = 1, mem = 64, max = 0, log_size = 0;
+	uint64_t vcpus = 1, mem = 0, max = 0, log_size = 0;
 	struct emu_run_params p = { 0 };
+	struct emu_linux_opts lx = { NULL, NULL, NULL };
+	struct emu_linux_boot lb;
+	bool linux_boot = false, kernel_set = false;
 	struct emu_machine *m;
 	struct emu_exit x;
 	char err[256];
@@ -367,14 +377,24 @@ static int cmd_run(int argc, char **argv)
 	for (i = 0; i < argc; i++) {
 		const char *o = argv[i];
 		char *a = NULL;
-		int st, c = common_option(&dc, argc, argv, &i, usage_run, "run", &a, &st);
+		int st, c;
 
+		if (!strcmp(o, "--linux")) {
+			linux_boot = true;
+			continue;
+		}
+		c = common_option(&dc, argc, argv, &i, usage_run, "run", &a, &st);
 		if (c < 0)
 			return st;
 		if (c)
 			continue;
 		if (!strcmp(o, "--kernel")) {
 			kernel = a;
+			kernel_set = true;
+		} else if (!strcmp(o, "--initrd")) {
+			lx.initrd = a;
+		} else if (!strcmp(o, "--append")) {
+			lx.append = a;
 		} else if (!strcmp(o, "--com2")) {
 			com2 = a;
 		} else if (!strcmp(o, "--cmdline")) {
@@ -399,6 +419,16 @@ static int cmd_run(int argc, char **argv)
 			return fail("unknown option '%s' (see veil-emu run --help)", o);
 		}
 	}
+	if (!linux_boot && (lx.initrd || lx.append))
+		return fail("%s", "--initrd and --append need --linux");
+	if (linux_boot) {
+		lx.kernel = kernel_set ? kernel : VEIL_LINUX_KERNEL;
+		if (!lx.kernel[0])
+			return fail("%s", "no Linux kernel: run scripts/setup.sh or give --kernel");
+		lx.initrd = lx.initrd ? lx.initrd : VEIL_LINUX_INITRD;
+		lx.append = lx.append ? lx.append : VEIL_LINUX_APPEND;
+	}
+	mem = mem ? mem : linux_boot ? 256 : 64;
 	struct emu_config cfg = { .mem_size = mem << 20,
 				  .nr_vcpus = (unsigned)vcpus,
 				  .count_insns = max != 0 || dc.insns,
@@ -412,7 +442,8 @@ static int cmd_run(int argc, char **argv)
 		emu_destroy(m);
 		return 2;
 	}
-	if (emu_load_elf(m, kernel, &p, err, sizeof(err))) {
+	if (linux_boot ? emu_load_linux(m, &lx, &lb, &p, err, sizeof(err)) :
+			 emu_load_elf(m, kernel, &p, err, sizeof(err))) {
 		emu_destroy(m);
 		return fail("%s", err);
 	}
