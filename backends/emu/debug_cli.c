@@ -105,7 +105,7 @@ static int images_of(const struct emu_dbg_cli *c, enum trace_mode mode, const ch
 		} else if (mode == TRACE_MODE_RUN && !strcmp(o, "--kernel")) {
 			kernel = a;
 			i++;
-		} else if (!strcmp(o, "--trace-insns")) {
+		} else if (!strcmp(o, "--trace-insns") || !strcmp(o, "--linux")) { /* flags */
 			continue;
 		} else {
 			i++;

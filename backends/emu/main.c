@@ -438,7 +438,7 @@ static int cmd_run(int argc, char **argv)
 	m = emu_create(&cfg, err, sizeof(err));
 	if (!m)
 		return fail("%s", err);
-	if (emu_dbg_cli_attach(&dc, m, TRACE_MODE_RUN, VEIL_TESTOS_PATH)) {
+	if (emu_dbg_cli_attach(&dc, m, TRACE_MODE_RUN, linux_boot ? lx.kernel : VEIL_TESTOS_PATH)) {
 		emu_destroy(m);
 		return 2;
 	}
