@@ -17,7 +17,8 @@ console line. Cases:
               must be reported in one line, never a crash.
   svsm        In a trace of the boot, the SVSM core protocol calls Linux
               makes (REMAP_CA to its own calling area, PVALIDATE) reach the
-              monitor and succeed, and Linux ran at VMPL3 only.
+              monitor and succeed, Linux accepts the REMAP_CA (it goes on to
+              register its GHCB), and it took every #VC at VMPL3.
   errors      Bad inputs give one line on stderr and status 2.
 """
 import argparse
@@ -117,6 +118,11 @@ def case_svsm(args):
     bad = [(calls[i], results[i]) for i in remap + pval if results[i] != "0"]
     if bad:
         fail("core protocol calls failed: %r" % bad)
+    # Linux took REMAP_CA as done (it reads call_pending back in the old
+    # calling area): it went on to register its GHCB.
+    after = out[out.rfind("SVSM call protocol 0 call 0 "):]
+    if not re.search(r"VMPL3 .* vmgexit +MSR protocol \S+: GHCB GPA registration", after):
+        fail("Linux did not go on after its REMAP_CA")
     vmpls = set(re.findall(r"^\s*\d+\s+vcpu \d+ VMPL(\d) CPL\d .* vc ", out, re.M))
     if vmpls != {"3"}:
         fail("#VC taken at VMPLs %r, want only 3" % vmpls)
