@@ -19,8 +19,15 @@ console line. Cases:
               makes (REMAP_CA to its own calling area, PVALIDATE) reach the
               monitor and succeed, Linux accepts the REMAP_CA (it goes on to
               register its GHCB), and it took every #VC at VMPL3.
+  deterministic  Two traced boots record the same events (RDRAND and the
+              clock are deterministic in the model).
+  rdrand      RDRAND/RDSEED, which Linux's decompressor needs, on the bare
+              model: CF = 1, 16-bit results keep the register's upper bits,
+              32-bit ones zero-extend, successive values differ, and a run
+              gives the same numbers every time.
   errors      Bad inputs give one line on stderr and status 2.
 """
+import json
 import argparse
 import os
 import re
@@ -130,6 +137,67 @@ def case_svsm(args):
           % (len(calls), len(remap), len(pval)))
 
 
+def case_deterministic(args):
+    lists = []
+    with tempfile.TemporaryDirectory() as d:
+        for i in range(2):
+            trace = os.path.join(d, "t%d" % i)
+            boot(args, ["--trace", trace])
+            rc, out, err = run([args.trace_tool, "list", trace])
+            if rc:
+                fail("veil-trace list failed: " + err)
+            lists.append(out)
+    if lists[0] != lists[1]:
+        a, b = lists[0].splitlines(), lists[1].splitlines()
+        diff = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), min(len(a), len(b)))
+        fail("the two boots differ from record line %d:\n%s\n%s"
+             % (diff, a[diff] if diff < len(a) else "<end>", b[diff] if diff < len(b) else "<end>"))
+    print("%d trace records, identical" % len(lists[0].splitlines()))
+
+
+RDRAND_SNIPPET = """
+    mov $-1, %rcx
+    mov $-1, %rdx
+    xor %ebx, %ebx
+    rdrand %ecx
+    rdseed %dx
+    rdrand %r8
+    rdrand %rax
+    setc %bl
+    cmp %rax, %r8
+    setne %bh
+    hlt
+"""
+
+
+def case_rdrand(args):
+    with tempfile.TemporaryDirectory() as d:
+        src, obj, binf = (os.path.join(d, n) for n in ("r.S", "r.o", "r.bin"))
+        with open(src, "w") as f:
+            f.write(RDRAND_SNIPPET)
+        for cmd in (["as", "--64", src, "-o", obj], ["objcopy", "-O", "binary", obj, binf]):
+            rc, out, err = run(cmd)
+            if rc:
+                fail("%s failed: %s" % (cmd[0], err))
+        runs = []
+        for i in range(2):
+            rc, out, err = run([args.emu, "exec", "--load", binf + "@0x1000", "--entry", "0x1000"])
+            if rc:
+                fail("veil-emu exec: status %d: %s" % (rc, err))
+            runs.append(json.loads(out))
+    r = runs[0]
+    if r["exit"] != "hlt" or not r["rbx"] & 1 or not r["rflags"] & 1:
+        fail("RDRAND/RDSEED did not report success (CF): %r" % r)
+    if r["rcx"] >> 32:
+        fail("a 32-bit RDRAND did not zero-extend: %#x" % r["rcx"])
+    if r["rdx"] >> 16 != 0xFFFFFFFFFFFF:
+        fail("a 16-bit RDSEED changed the upper bits: %#x" % r["rdx"])
+    if not r["rbx"] & 0x100:
+        fail("two successive RDRANDs gave the same value: %r" % r)
+    if runs[0] != runs[1]:
+        fail("two runs gave different numbers: %r %r" % (runs[0], runs[1]))
+
+
 def case_errors(args):
     with tempfile.TemporaryDirectory() as d:
         junk = os.path.join(d, "junk")
@@ -159,9 +227,11 @@ def main():
     ap.add_argument("--emu", required=True)
     ap.add_argument("--trace-tool", required=True)
     ap.add_argument("--linux-dir", required=True)
-    ap.add_argument("case", choices=["first-line", "progress", "svsm", "errors"])
+    ap.add_argument("case", choices=["first-line", "progress", "svsm", "deterministic",
+                                     "rdrand", "errors"])
     args = ap.parse_args()
     {"first-line": case_first_line, "progress": case_progress, "svsm": case_svsm,
+     "deterministic": case_deterministic, "rdrand": case_rdrand,
      "errors": case_errors}[args.case](args)
     print("PASS")
 
