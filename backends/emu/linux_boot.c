@@ -138,20 +138,20 @@ static int check_bzimage(const uint8_t *k, size_t len, const char *path, char *e
 
 /*
  * e820: RAM from the end of the monitor's boot area to the classic 0x9F000
- * (Linux puts its real-mode trampoline there) and from 1 MiB to the
+ * (Linux puts its real-mode trampoline there) and from LX_LOW_END to the
  * monitor; reserved: the boot area (GDT, the OS's secrets page, the CAAs),
- * the BIOS area and the monitor.
+ * the BIOS area, what this loader built below LX_LOW_END (the CC blob and
+ * CPUID table must stay: firmware reserves them too) and the monitor.
  */
 #define LX_E820_N 5
 static void build_e820(uint8_t *bp, uint64_t mon_base, uint64_t mem_size)
 {
-	const uint64_t map[LX_E820_N][3] = {
-		{ 0, VEIL_BOOT_AREA_END, E820_RESERVED },
-		{ VEIL_BOOT_AREA_END, 0x9F000 - VEIL_BOOT_AREA_END, E820_RAM },
-		{ 0x9F000, VEIL_BOOT_OS_MIN - 0x9F000, E820_RESERVED },
-		{ VEIL_BOOT_OS_MIN, mon_base - VEIL_BOOT_OS_MIN, E820_RAM },
-		{ mon_base, mem_size - mon_base, E820_RESERVED }
-	};
+	const uint64_t map[LX_E820_N][3] = { { 0, VEIL_BOOT_AREA_END, E820_RESERVED },
+					     { VEIL_BOOT_AREA_END, 0x9F000 - VEIL_BOOT_AREA_END,
+					       E820_RAM },
+					     { 0x9F000, LX_LOW_END - 0x9F000, E820_RESERVED },
+					     { LX_LOW_END, mon_base - LX_LOW_END, E820_RAM },
+					     { mon_base, mem_size - mon_base, E820_RESERVED } };
 	unsigned i;
 
 	for (i = 0; i < LX_E820_N; i++) {

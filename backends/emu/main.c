@@ -421,6 +421,8 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (!linux_boot && (lx.initrd || lx.append))
 		return fail("%s", "--initrd and --append need --linux");
+	if (linux_boot && cmdline[0])
+		return fail("%s", "--cmdline is for the Veil boot info; give Linux --append");
 	if (linux_boot) {
 		lx.kernel = kernel_set ? kernel : VEIL_LINUX_KERNEL;
 		if (!lx.kernel[0])

@@ -86,7 +86,8 @@ def case_first_line(args):
 def case_progress(args):
     rc, out, err = boot(args)
     milestones = [
-        r"BIOS-e820: \[mem 0x0000000000100000-0x000000000f7fffff\] usable",
+        r"BIOS-e820: \[mem 0x000000000009f000-0x00000000001fffff\] reserved",
+        r"BIOS-e820: \[mem 0x0000000000200000-0x000000000f7fffff\] usable",
         r"BIOS-e820: \[mem 0x000000000f800000-0x000000000fffffff\] reserved",
         r"printk: legacy bootconsole \[earlyser0\] enabled",
         r"RAMDISK: \[mem 0x[0-9a-f]+-0x0*f7fffff\]",
@@ -206,6 +207,7 @@ def case_errors(args):
         cases = [
             (["run", "--append", "x"], "need --linux"),
             (["run", "--initrd", junk], "need --linux"),
+            (["run", "--linux", "--cmdline", "x"], "give Linux --append"),
             (["run", "--linux", "--kernel", junk], "not a Linux bzImage"),
             (["run", "--linux", "--kernel", os.path.join(d, "missing")], "cannot read"),
             (["run", "--linux", "--initrd", os.path.join(d, "missing")], "cannot read"),
