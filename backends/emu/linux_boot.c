@@ -57,6 +57,7 @@
 #define BP_SETUP_DATA 0x250
 #define BP_PREF_ADDRESS 0x258
 #define BP_INIT_SIZE 0x260
+#define BP_HDR_MAX 0x290    /* end of struct setup_header in boot_params */
 #define BP_E820_TABLE 0x2D0 /* 20-byte entries: addr, size, type */
 
 #define HDRS_MAGIC 0x53726448 /* "HdrS" */
@@ -123,6 +124,13 @@ static uint16_t ld16(const uint8_t *p)
 	return v;
 }
 
+/* 512-byte sectors of real-mode setup code before the protected-mode kernel
+ * (0 means 4, boot.rst). */
+static unsigned setup_sects(const uint8_t *k)
+{
+	return k[BP_HDR] ? k[BP_HDR] : 4u;
+}
+
 /* The setup header of a bzImage that has a 64-bit entry point. */
 static int check_bzimage(const uint8_t *k, size_t len, const char *path, char *err, size_t n)
 {
@@ -131,7 +139,7 @@ static int check_bzimage(const uint8_t *k, size_t len, const char *path, char *e
 	if (ld16(k + BP_VERSION) < 0x20C || !(ld16(k + BP_XLOADFLAGS) & XLF_KERNEL_64))
 		return fail(err, n,
 			    "%s: no 64-bit entry point (boot protocol 2.12+, XLF_KERNEL_64)", path);
-	if (0x202 + k[BP_JUMP_END] > 0x400 || (k[BP_HDR] + 1u) * 512 >= len)
+	if ((setup_sects(k) + 1) * 512 >= len)
 		return fail(err, n, "%s: setup header out of the file", path);
 	return 0;
 }
@@ -253,6 +261,9 @@ static void build_zero_page(struct emu_machine *m, const uint8_t *k,
 	uint8_t *bp = emu_gpa_ptr(m, LX_ZERO_PAGE, 4096);
 	size_t hdr_end = 0x202 + k[BP_JUMP_END];
 
+	if (hdr_end > BP_HDR_MAX)
+		hdr_end = BP_HDR_MAX; /* a newer header than boot_params holds */
+
 	memset(bp, 0, 4096);
 	memcpy(bp + BP_HDR, k + BP_HDR, hdr_end - BP_HDR);
 	bp[BP_VID_MODE] = 0xFF;
@@ -281,11 +292,12 @@ static int place(struct emu_machine *m, const uint8_t *k, size_t pm_len, size_t 
 	lb->init_size = ld32(k + BP_INIT_SIZE);
 	if (lb->init_size < pm_len)
 		lb->init_size = pm_len;
-	if (!align || (align & (align - 1)) || lb->load % align || lb->load < LX_LOW_END)
+	if (!align || (align & (align - 1)) || lb->load % align || lb->load < LX_LOW_END ||
+	    lb->load >= mon_base)
 		return fail(err, n, "%s", "the kernel's pref_address is not usable");
-	end = lb->load + ((lb->init_size + 0xFFF) & ~0xFFFULL);
+	end = lb->load + ((lb->init_size + 0xFFF) & ~0xFFFULL); /* both below 2^33 */
 	lb->initrd_size = initrd_len;
-	lb->initrd = (mon_base - initrd_len) & ~0xFFFULL;
+	lb->initrd = initrd_len < mon_base ? (mon_base - initrd_len) & ~0xFFFULL : 0;
 	if (end > lb->initrd || lb->initrd + initrd_len > ld32(k + BP_INITRD_ADDR_MAX) + 1ULL) {
 		snprintf(err, n,
 			 "kernel (%#llx + init_size %#llx) and initrd (%zu bytes) do not fit in "
@@ -317,7 +329,7 @@ int emu_load_linux(struct emu_machine *m, const struct emu_linux_opts *o, struct
 	}
 	if (o->initrd && read_file(o->initrd, &rd, &rdlen, err, errlen))
 		goto out;
-	pm_off = (k[BP_HDR] ? k[BP_HDR] + 1u : 5u) * 512;
+	pm_off = (setup_sects(k) + 1) * 512;
 	if (place(m, k, klen - pm_off, rdlen, lb, err, errlen))
 		goto out;
 	memcpy(emu_gpa_ptr(m, lb->load, klen - pm_off), k + pm_off, klen - pm_off);

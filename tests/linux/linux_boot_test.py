@@ -204,7 +204,25 @@ def case_errors(args):
         junk = os.path.join(d, "junk")
         with open(junk, "wb") as f:
             f.write(b"\0" * 8192)
-        cases = [
+        with open(args.kernel, "rb") as f:
+            image = bytearray(f.read())
+        bad_images = {
+            "no64": (0x236, b"\0\0", "no 64-bit entry point"),    # xloadflags
+            "pref": (0x258, b"\0\0\xe0\xff\xff\xff\xff\xff",    # pref_address
+                     "pref_address is not usable"),
+            "short": (None, None, "setup header out of the file"),
+        }
+        kernels = {}
+        for name, (off, val, _) in bad_images.items():
+            img = bytearray(image[:0x2000]) if off is None else bytearray(image)
+            if off is not None:
+                img[off:off + len(val)] = val
+            kernels[name] = os.path.join(d, name)
+            with open(kernels[name], "wb") as f:
+                f.write(img)
+        cases = [(["run", "--linux", "--kernel", kernels[n]], bad_images[n][2])
+                 for n in bad_images]
+        cases += [
             (["run", "--append", "x"], "need --linux"),
             (["run", "--initrd", junk], "need --linux"),
             (["run", "--linux", "--cmdline", "x"], "give Linux --append"),
@@ -229,6 +247,7 @@ def main():
     ap.add_argument("--emu", required=True)
     ap.add_argument("--trace-tool", required=True)
     ap.add_argument("--linux-dir", required=True)
+    ap.add_argument("--kernel", required=True)
     ap.add_argument("case", choices=["first-line", "progress", "svsm", "deterministic",
                                      "rdrand", "errors"])
     args = ap.parse_args()
