@@ -202,6 +202,30 @@ static int validate_boot_area(struct veil_monitor *mon, struct veil_backend *be)
 	return VEIL_OK;
 }
 
+/*
+ * A Linux OS booted without EFI has no "unaccepted memory": it expects all
+ * RAM to be validated, and reads the BIOS data area and the 0xE0000-0xFFFFF
+ * ROM area (ACPI RSDP search) below 1 MiB. Validate that low memory for it
+ * (the boot area is done above); its contents stay as the loader left them.
+ */
+static int validate_linux_low(struct veil_monitor *mon, struct veil_backend *be)
+{
+	u64 gpa;
+
+	for (gpa = 0; gpa < VEIL_BOOT_OS_MIN; gpa += VEIL_PAGE_SIZE) {
+		struct veil_page *p = &mon->mem.pages[gpa / VEIL_PAGE_SIZE];
+
+		if (gpa >= VEIL_BOOT_INFO && gpa < VEIL_BOOT_AREA_END)
+			continue;
+		if (veil_pvalidate(be, gpa, false, true, NULL))
+			return VEIL_EHW;
+		p->validated = 1;
+		if (veil_mem_apply(&mon->mem, be, gpa))
+			return VEIL_EHW;
+	}
+	return VEIL_OK;
+}
+
 static void seg(u8 *vmsa, unsigned off, u16 sel, u16 attr, u32 limit, u64 base)
 {
 	veil_memcpy(vmsa + off, &sel, 2);
@@ -284,6 +308,21 @@ static int build_boot_area(struct veil_monitor *mon, struct veil_backend *be)
 	return VEIL_OK;
 }
 
+/* A Linux OS starts with the state its loader built (struct veil_os_entry):
+ * flat 4 GiB segments from its GDT, its page tables, RSI = boot_params. */
+static void linux_entry_state(u8 *v, const struct veil_os_entry *e)
+{
+	seg(v, VMSA_OFF_CS, e->cs, 0x29B, 0xFFFFFFFF, 0);
+	seg(v, VMSA_OFF_SS, e->ds, 0xC93, 0xFFFFFFFF, 0);
+	seg(v, VMSA_OFF_DS, e->ds, 0xC93, 0xFFFFFFFF, 0);
+	seg(v, VMSA_OFF_ES, e->ds, 0xC93, 0xFFFFFFFF, 0);
+	seg(v, VMSA_OFF_GDTR, 0, 0, e->gdt_limit, e->gdt_base);
+	veil_st64(v + VMSA_OFF_CR3, e->cr3);
+	veil_st64(v + VMSA_OFF_RSP, e->rsp);
+	veil_st64(v + VMSA_OFF_RDI, 0);
+	veil_st64(v + VMSA_OFF_RSI, e->rsi);
+}
+
 /* The OS's VMSA for the boot vCPU, in a monitor page with the VMSA bit. */
 static int create_os_vmsa(struct veil_monitor *mon, struct veil_vcpu *vc)
 {
@@ -315,6 +354,8 @@ static int create_os_vmsa(struct veil_monitor *mon, struct veil_vcpu *vc)
 	veil_st64(v + VMSA_OFF_DR7, 0x400);
 	veil_st64(v + VMSA_OFF_SEV_FEATURES, l->sev_features);
 	veil_memcpy(v + VMSA_OFF_MXCSR, &mxcsr, 4);
+	if (l->os_boot == VEIL_OS_BOOT_LINUX)
+		linux_entry_state(v, &l->os_entry);
 	if (veil_mem_transfer(&mon->mem, vc->be, gpa, VEIL_PAGE_SIZE, VEIL_OWNER_MONITOR,
 			      VEIL_OWNER_VMSA, 0))
 		return VEIL_EHW;
@@ -371,8 +412,9 @@ struct veil_monitor *veil_monitor_boot(const struct veil_launch *launch, struct 
 	vc = &mon->vcpus[0];
 	vc->be = be;
 	vc->caa = VEIL_BOOT_CAA;
-	if (take_ownership(mon, be) || validate_boot_area(mon, be) || build_boot_area(mon, be) ||
-	    setup_ghcb(mon, vc) || create_os_vmsa(mon, vc)) {
+	if (take_ownership(mon, be) || validate_boot_area(mon, be) ||
+	    (launch->os_boot == VEIL_OS_BOOT_LINUX && validate_linux_low(mon, be)) ||
+	    build_boot_area(mon, be) || setup_ghcb(mon, vc) || create_os_vmsa(mon, vc)) {
 		veil_printf(be, "veil: boot failed\n");
 		return NULL;
 	}
@@ -462,7 +504,7 @@ static u8 *caa_of(struct veil_monitor *mon, struct veil_vcpu *vc)
 static void handle_call(struct veil_monitor *mon, struct veil_vcpu *vc, u8 *vmsa)
 {
 	u8 *caa = caa_of(mon, vc);
-	u64 efer = veil_ld64(vmsa + VMSA_OFF_EFER);
+	u64 efer = veil_ld64(vmsa + VMSA_OFF_EFER), caa_gpa = vc->caa;
 	struct veil_call c;
 
 	if (!caa || __atomic_load_n(&caa[0], __ATOMIC_ACQUIRE) != 1)
@@ -483,7 +525,10 @@ static void handle_call(struct veil_monitor *mon, struct veil_vcpu *vc, u8 *vmsa
 	veil_st64(vmsa + VMSA_OFF_R8, c.r8);
 	veil_st64(vmsa + VMSA_OFF_R9, c.r9);
 	vc->calls++;
-	caa = caa_of(mon, vc); /* the call may have moved the CAA */
+	/* call_pending is cleared in the CAA the call was made with, also when
+	 * the call (REMAP_CA) moved this vCPU's CAA: Linux reads it back there
+	 * (svsm_issue_call). Checked again: the call may have changed the page. */
+	caa = veil_os_write(mon, vc->be, caa_gpa, VEIL_PAGE_SIZE);
 	if (caa)
 		__atomic_store_n(&caa[0], 0, __ATOMIC_RELEASE);
 	veil_st64(vmsa + VMSA_OFF_EFER, efer);

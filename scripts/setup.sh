@@ -15,6 +15,8 @@
 #     Debian's bookworm-backports packages (libvirt 11.x, QEMU 10.0, built for
 #     Debian 12), from a backports source this script adds to apt, installed
 #     with `apt-get -t bookworm-backports` (root). Runs before step 2.
+#  4. The Linux guest's packages (kernel, headers, busybox-static) in
+#     .deps/linux, the same way as Unicorn: scripts/setup-linux.sh.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,7 +30,7 @@ KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
 PACKAGES=(cmake pkg-config gcc binutils make check libcapstone-dev libbearssl-dev clang-format gdb help2man
 	libssl-dev python3 debian-archive-keyring clang libclang-rt-14-dev python3-matplotlib
-	zlib1g-dev openssl)
+	zlib1g-dev openssl cpio)
 
 say() { printf 'setup: %s\n' "$*"; }
 die() {
@@ -113,7 +115,7 @@ flock 9
 
 if unicorn_ok "$UC_PREFIX"; then
 	say "Unicorn $(<"$UC_PREFIX/VERSION") present in .deps/unicorn"
-	exit 0
+	exec "$ROOT/scripts/setup-linux.sh" # 4. the Linux guest's packages
 fi
 
 say "fetching Unicorn $UC_SERIES (${UC_PACKAGES[*]}) from Debian 13 with a project-local apt setup"
@@ -170,3 +172,7 @@ PY
 rm -rf "$UC_PREFIX"
 mv "$tmp" "$UC_PREFIX"
 say "Unicorn $version installed in .deps/unicorn"
+
+# --- 4. The Linux guest: kernel, headers, BusyBox in .deps/linux ---------------
+
+exec "$ROOT/scripts/setup-linux.sh"

@@ -270,6 +270,10 @@ int emu_launch(struct emu_machine *m, const struct emu_run_params *p, struct vei
 	l->nr_ksegs = i;
 	if (!p->launched)
 		emu_measure_elf_launch(m, p);
+	if (p->linux_entry) {
+		l->os_boot = VEIL_OS_BOOT_LINUX;
+		l->os_entry = *p->linux_entry;
+	}
 	/* Launch: the image and the monitor region are validated, lower VMPLs
 	 * have no access (what SNP_LAUNCH_UPDATE gives plain pages). */
 	emu_rmp_assign(m, p->kernel_start, p->kernel_end - p->kernel_start, true);

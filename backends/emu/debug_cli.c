@@ -108,7 +108,7 @@ static int images_of(const struct emu_dbg_cli *c, enum trace_mode mode, const ch
 		} else if (mode == TRACE_MODE_RUN && !strcmp(o, "--monitor")) {
 			img[n++] = a; /* image mode: the VMPL0 image is code of the run too */
 			i++;
-		} else if (!strcmp(o, "--trace-insns")) {
+		} else if (!strcmp(o, "--trace-insns") || !strcmp(o, "--linux")) { /* flags */
 			continue;
 		} else {
 			i++;

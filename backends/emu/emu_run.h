@@ -5,6 +5,8 @@
 
 #include "emu.h"
 
+struct veil_os_entry;
+
 struct emu_run_params {
 	uint64_t entry;			   /* OS entry point */
 	uint64_t kernel_start, kernel_end; /* page-aligned extent of the loaded image */
@@ -19,6 +21,9 @@ struct emu_run_params {
 	/* The launch pages are already placed and measured (run --igvm); else
 	 * emu_run measures the image and the monitor region itself. */
 	bool launched;
+	/* Linux's 64-bit boot protocol entry state (linux_boot.h); NULL for an
+	 * OS image that follows guest/include/veil/boot.h. */
+	const struct veil_os_entry *linux_entry;
 };
 
 /* Load an ELF64 OS image at its physical addresses (boot contract in

@@ -10,6 +10,7 @@
 #include "emu.h"
 #include "measure.h"
 #include "trace.h"
+#include "uart.h"
 
 /* VMSA / GHCB save-area offsets (reference 5 and 6.1). */
 enum {
@@ -195,6 +196,7 @@ struct vcpu {
 	uint64_t ghcb_gpa[EMU_NR_VMPLS]; /* registered GHCBs, 0 = none */
 	uint64_t ghcb_msr[EMU_NR_VMPLS]; /* GHCB MSR value of each VMSA */
 	struct inst *inst[EMU_NR_VMPLS];
+	uint64_t rng; /* RDRAND/RDSEED state (rdrand.c) */
 };
 
 struct emu_machine {
@@ -206,7 +208,8 @@ struct emu_machine {
 	struct emu_rmp_entry *rmp;
 	uint64_t rmp_gen; /* bumped on every RMP change */
 	struct vcpu vcpus[EMU_MAX_VCPUS];
-	unsigned cur; /* vCPU being run */
+	struct emu_uart uart[2]; /* COM1, COM2 (uart.c) */
+	unsigned cur;		 /* vCPU being run */
 	uint64_t insns, tsc;
 	uint64_t switches, vmgexits; /* statistics */
 	bool exec_mode;
@@ -273,6 +276,9 @@ int guest_insn(struct inst *in, uint64_t va, void *buf, size_t len, struct stop 
 /* The exact faulting virtual address in `page` (see walk.c). */
 uint64_t fault_address(struct inst *in, uint64_t page, bool fetch);
 int walk_probe(struct inst *in, uint64_t va, uint64_t *pa);
+
+/* rdrand.c: RDRAND/RDSEED at the #UD of Unicorn's CPU model */
+bool x86_emulate_rdrand(struct inst *in, uint64_t rip);
 
 /* snp.c: SNP instructions and the hypervisor model */
 bool snp_emulate_insn(struct inst *in, uint64_t rip);

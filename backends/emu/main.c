@@ -16,6 +16,7 @@
 #include "emu_run.h"
 #include "hostio.h"
 #include "launch_igvm.h"
+#include "linux_boot.h"
 
 #define MAX_ITEMS 64
 
@@ -240,9 +241,10 @@ static void print_exit(const struct emu_exit *x)
  * value is missing; everything else is an unknown option). */
 static const char *const exec_valued[] = { "--load",	 "--entry", "--vmpl",	   "--cpl", "--mem",
 					   "--validate", "--perm",  "--max-insns", NULL };
-static const char *const run_valued[] = { "--kernel",	 "--igvm",     "--monitor", "--attest-seed",
-					  "--com2",	 "--cmdline",  "--vcpus",   "--mem",
-					  "--max-insns", "--log-size", NULL };
+static const char *const run_valued[] = { "--kernel", "--igvm",	  "--monitor",	 "--attest-seed",
+					  "--initrd", "--append", "--com2",	 "--cmdline",
+					  "--vcpus",  "--mem",	  "--max-insns", "--log-size",
+					  NULL };
 
 static bool listed(const char *const *list, const char *o)
 {
@@ -572,6 +574,7 @@ static const char usage_run[] =
 	"                    [--gdb PORT | --gdb-nowait PORT] [--replay FILE --replay-to N]\n"
 	"                    [--monitor IMAGE]\n"
 	"                    [--attest-seed STR]\n"
+	"       veil-emu run --linux [--kernel BZIMAGE] [--initrd FILE] [--append CMDLINE] [...]\n"
 	"Boots the Veil monitor at VMPL0 and an OS image at VMPL3 on the SNP machine model.\n"
 	"The OS console goes to stdout; the exit status is the OS's termination code.\n"
 	"  --kernel ELF    OS image: an ELF64 x86-64 executable (guest/include/veil/boot.h);\n"
@@ -596,7 +599,12 @@ static const char usage_run[] =
 	"  --monitor IMAGE image mode: launch the VMPL0 image (build/backends/snp/veil-monitor)\n"
 	"                  and run its code in the model instead of the native monitor\n"
 	"  --attest-seed STR  seed of the model AMD-SP's keys (VMPCKs, VCEK, ARK, ASK;\n"
-	"                  default \"" AMDSP_DEFAULT_SEED "\"); NOT AMD keys\n" EMU_DBG_CLI_USAGE
+	"                  default \"" AMDSP_DEFAULT_SEED "\"); NOT AMD keys\n"
+	"  --linux         boot a Linux bzImage with the x86 64-bit boot protocol instead\n"
+	"                  (default kernel: Debian's, fetched by setup; default --mem 256)\n"
+	"  --initrd FILE   Linux initramfs (default: the BusyBox one built with veil-emu)\n"
+	"  --append STR    Linux command line (default: \"" VEIL_LINUX_APPEND
+	"\")\n" EMU_DBG_CLI_USAGE
 	"With --trace-insns, a warning once the trace passes VEIL_TRACE_WARN_MIB (default\n"
 	"1024) MiB, and its size at the end. A run of more than 2 s shows its progress on\n"
 	"stderr when that is a terminal (and stdout is not).\n"
@@ -609,7 +617,9 @@ static const char usage_run[] =
 
 struct run_opts {
 	const char *kernel, *cmdline, *com2, *igvm, *image, *seed;
-	bool kernel_set;
+	bool kernel_set, linux_boot;
+	struct emu_linux_opts lx;	    /* --linux: kernel, initrd, command line */
+	struct emu_linux_boot lb;	    /* its entry state, for the monitor */
 	uint64_t vcpus, mem, max, log_size; /* vcpus, mem: 0 = from --igvm or the default */
 	struct emu_igvm ig;		    /* the open --igvm file */
 };
@@ -648,6 +658,10 @@ static int run_option(struct run_opts *r, const char *o, const char *a)
 		r->igvm = a;
 	} else if (!strcmp(o, "--monitor")) {
 		r->image = a;
+	} else if (!strcmp(o, "--initrd")) {
+		r->lx.initrd = a;
+	} else if (!strcmp(o, "--append")) {
+		r->lx.append = a;
 	} else if (!strcmp(o, "--attest-seed")) {
 		if (!*a || strlen(a) > 127)
 			return fail("%s", "--attest-seed must be 1 to 127 characters");
@@ -674,6 +688,27 @@ static int run_option(struct run_opts *r, const char *o, const char *a)
 	} else {
 		return fail("unknown option '%s' (see veil-emu run --help)", o);
 	}
+	return 0;
+}
+
+/* --linux and its options: defaults, and what does not go with it. */
+static int run_linux_opts(struct run_opts *r)
+{
+	if (!r->linux_boot) {
+		if (r->lx.initrd || r->lx.append)
+			return fail("%s", "--initrd and --append need --linux");
+		return 0;
+	}
+	if (r->cmdline[0])
+		return fail("%s", "--cmdline is for the Veil boot info; give Linux --append");
+	if (r->igvm || r->image)
+		return fail("%s", "--linux goes with neither --igvm nor --monitor yet");
+	r->lx.kernel = r->kernel_set ? r->kernel : VEIL_LINUX_KERNEL;
+	if (!r->lx.kernel[0])
+		return fail("%s", "no Linux kernel: run scripts/setup.sh or give --kernel");
+	r->kernel = r->lx.kernel;
+	r->lx.initrd = r->lx.initrd ? r->lx.initrd : VEIL_LINUX_INITRD;
+	r->lx.append = r->lx.append ? r->lx.append : VEIL_LINUX_APPEND;
 	return 0;
 }
 
@@ -744,12 +779,14 @@ static int run_machine(struct run_opts *r, struct emu_dbg_cli *dc, struct emu_co
 	m = emu_create(cfg, err, sizeof(err));
 	if (!m)
 		return fail_run(err);
-	if (emu_dbg_cli_attach(dc, m, TRACE_MODE_RUN, VEIL_TESTOS_PATH)) {
+	if (emu_dbg_cli_attach(dc, m, TRACE_MODE_RUN,
+			       r->linux_boot ? r->lx.kernel : VEIL_TESTOS_PATH)) {
 		emu_destroy(m);
 		return VEIL_EXIT_USAGE;
 	}
-	if (r->igvm ? emu_igvm_launch(m, &r->ig, &p, err, sizeof(err)) :
-		      emu_load_elf(m, r->kernel, &p, err, sizeof(err))) {
+	if (r->linux_boot ? emu_load_linux(m, &r->lx, &r->lb, &p, err, sizeof(err)) :
+	    r->igvm	  ? emu_igvm_launch(m, &r->ig, &p, err, sizeof(err)) :
+			    emu_load_elf(m, r->kernel, &p, err, sizeof(err))) {
 		fprintf(stderr, "veil-emu: %s\n", err);
 		rc = emu_dbg_cli_finish(dc, m, VEIL_EXIT_USAGE);
 	} else {
@@ -790,8 +827,13 @@ static int cmd_run(int argc, char **argv)
 	for (i = 0; i < argc; i++) {
 		const char *o = argv[i];
 		char *a = NULL;
-		int st, c = common_option(&dc, argc, argv, &i, usage_run, "run", &a, &st);
+		int st, c;
 
+		if (!strcmp(o, "--linux")) {
+			r.linux_boot = true;
+			continue;
+		}
+		c = common_option(&dc, argc, argv, &i, usage_run, "run", &a, &st);
 		if (c < 0)
 			return st;
 		if (!c && (rc = run_option(&r, o, a)))
@@ -800,11 +842,13 @@ static int cmd_run(int argc, char **argv)
 	if (r.igvm && r.kernel_set)
 		return fail("%s",
 			    "--igvm and --kernel exclude each other (the OS comes from the file)");
+	if ((rc = run_linux_opts(&r)))
+		return rc;
 	if ((rc = run_paths(&r, &dc)))
 		return rc;
 	if (r.igvm && emu_igvm_open(&r.ig, r.igvm, err, sizeof(err)))
 		return fail("%s", err);
-	r.mem = r.mem ? r.mem : r.igvm ? r.ig.info.mem_size >> 20 : 64;
+	r.mem = r.mem ? r.mem : r.igvm ? r.ig.info.mem_size >> 20 : r.linux_boot ? 256 : 64;
 	r.vcpus = r.vcpus ? r.vcpus : r.igvm ? r.ig.info.nr_vcpus : 1;
 	if ((rc = run_mem_fits(&r))) {
 		emu_igvm_close(&r.ig);

@@ -229,6 +229,8 @@ bool snp_emulate_insn(struct inst *in, uint64_t rip)
 	uint8_t op[4];
 	struct stop st;
 
+	if (x86_emulate_rdrand(in, rip))
+		return true;
 	if (guest_insn(in, rip, op, 4, &st))
 		return false;
 	if (op[0] == 0x0F && op[1] == 0x01 && op[2] == 0xD9) { /* VMMCALL: NAE */
@@ -318,6 +320,11 @@ void hv_cpuid(uint32_t fn, uint32_t sub, uint64_t xcr0, uint32_t out[4])
 {
 	memset(out, 0, 16);
 	switch (fn) {
+	case 0xD: /* 0xD:1 XSAVEOPT, XSAVEC, XGETBV1: Linux's snp_cpuid refuses
+		   * 0xD:1 without XSAVEC or XSAVES, which SNP hardware always has;
+		   * no XSAVES (no IA32_XSS), and no XSAVE in leaf 1 */
+		out[0] = sub == 1 ? 0x7 : 0;
+		break;
 	case 0:
 		out[0] = 0xD;
 		out[1] = 0x68747541; /* "AuthenticAMD" */
@@ -327,7 +334,7 @@ void hv_cpuid(uint32_t fn, uint32_t sub, uint64_t xcr0, uint32_t out[4])
 	case 1:
 		out[0] = 0x00A00F11; /* family 19h model 01h (Milan) */
 		out[3] = 0x078BFBFF;
-		out[2] = 0x80802001;
+		out[2] = 0xC0802001; /* RDRAND: rdrand.c */
 		break;
 	case 7:
 		if (sub == 0)
@@ -553,6 +560,8 @@ static void port_out(struct emu_machine *m, unsigned port, const uint8_t *p, uin
 		  port == 0x2F8 ? m->cfg.com2 :
 				  NULL;
 
+	if (n == 1 && !uart_out(m, port, p[0]))
+		return; /* a UART register, not a character */
 	if (TRACE_ON(m) && port == 0x3F8)
 		trace_console(m, &m->vcpus[m->cur], m->vcpus[m->cur].vmpl, TRACE_CONSOLE_IOIO,
 			      (const char *)p, n);
@@ -599,7 +608,7 @@ static void ev_ioio(struct ghcb_call *c)
 		memcpy(v, &rax, 4);
 		port_out(m, port, v, bytes);
 	} else {
-		uint64_t val = port == 0x3FD || port == 0x2FD ? 0x60 : 0xFFFFFFFFULL;
+		uint64_t val = uart_in(m, port);
 
 		set_valid(g, GHCB_RAX,
 			  val & (bytes == 4 ? 0xFFFFFFFFULL : (1ULL << (8 * bytes)) - 1));

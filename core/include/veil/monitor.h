@@ -28,6 +28,24 @@ struct veil_kseg {
 	u32 reserved;
 };
 
+/* How the OS is entered. */
+enum veil_os_boot {
+	VEIL_OS_BOOT_VEIL = 0, /* guest/include/veil/boot.h: RDI = boot info */
+	VEIL_OS_BOOT_LINUX = 1 /* the x86 64-bit boot protocol: os_entry below */
+};
+
+/*
+ * The initial state of a VEIL_OS_BOOT_LINUX OS (Linux
+ * Documentation/arch/x86/boot.rst, "64-bit Boot Protocol"): the loader built
+ * the GDT and identity page tables in OS memory; RSI = boot_params.
+ */
+struct veil_os_entry {
+	u64 rsi, rsp, cr3;
+	u64 gdt_base;
+	u16 gdt_limit, cs, ds; /* ds also for es and ss */
+	u16 reserved;
+};
+
 /* What the loader (emulator or IGVM) tells the monitor at launch. */
 struct veil_launch {
 	u64 mem_size;		/* bytes of guest memory */
@@ -43,6 +61,8 @@ struct veil_launch {
 	u32 nr_ksegs;
 	struct veil_kseg ksegs[VEIL_MAX_KSEGS]; /* the image's PT_LOAD segments */
 	char cmdline[VEIL_CMDLINE_MAX];
+	u32 os_boot;		       /* enum veil_os_boot */
+	struct veil_os_entry os_entry; /* VEIL_OS_BOOT_LINUX only */
 };
 
 /* Why the monitor stopped the CVM or refused to go on. */

@@ -35,6 +35,7 @@ void veil_svsm_dispatch(struct veil_monitor *mon, struct veil_vcpu *vc, struct v
 #define VMSA_OFF_PAT 0x268
 #define VMSA_OFF_RCX 0x308
 #define VMSA_OFF_RDX 0x310
+#define VMSA_OFF_RSI 0x330
 #define VMSA_OFF_RDI 0x338
 #define VMSA_OFF_R8 0x340
 #define VMSA_OFF_R9 0x348

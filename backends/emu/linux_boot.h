@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * linux_boot.h - load a Linux bzImage for `veil-emu run --linux`: the x86
+ * 64-bit boot protocol (Linux Documentation/arch/x86/boot.rst) plus what an
+ * SNP guest under an SVSM needs to find at its entry (the CC blob with the
+ * secrets and CPUID pages).
+ */
+#ifndef VEIL_EMU_LINUX_BOOT_H
+#define VEIL_EMU_LINUX_BOOT_H
+
+#include <veil/monitor.h>
+
+#include "emu_run.h"
+
+/* Guest-physical layout of what the loader builds below the kernel. */
+#define LX_ZERO_PAGE 0x100000ULL /* struct boot_params */
+#define LX_CMDLINE 0x101000ULL	 /* kernel command line, NUL-terminated */
+#define LX_CC_SETUP 0x102000ULL	 /* setup_data SETUP_CC_BLOB, then the CC blob */
+#define LX_CC_BLOB (LX_CC_SETUP + 0x100)
+#define LX_CPUID 0x103000ULL	 /* SNP CPUID table page */
+#define LX_GDT 0x104000ULL	 /* boot GDT */
+#define LX_STACK_TOP 0x106000ULL /* one page of stack below */
+#define LX_PGT 0x106000ULL	 /* PML4, PDPT, one PD per GiB */
+#define LX_LOW_END 0x200000ULL	 /* the kernel loads at or above this */
+
+#define LX_CMDLINE_MAX 2048
+
+struct emu_linux_opts {
+	const char *kernel; /* bzImage */
+	const char *initrd; /* NULL = none */
+	const char *append; /* kernel command line */
+};
+
+/* What the loader prepared; p->linux_entry points into it, so it must live
+ * as long as the run. */
+struct emu_linux_boot {
+	struct veil_os_entry entry;
+	uint64_t load, init_size, initrd, initrd_size;
+};
+
+/*
+ * Place kernel, initrd, boot_params, command line, CC blob, CPUID table, GDT
+ * and identity page tables (C-bit set) in guest memory and fill p (entry,
+ * the OS range to validate at launch: all OS RAM). Returns 0, or -1 with a
+ * one-line message in err.
+ */
+int emu_load_linux(struct emu_machine *m, const struct emu_linux_opts *o, struct emu_linux_boot *lb,
+		   struct emu_run_params *p, char *err, size_t errlen);
+
+#endif

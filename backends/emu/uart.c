@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uart.c - 8250/16550A registers for COM1 and COM2 (National Semiconductor
+ * PC16550D data sheet, "Register Description"; Linux
+ * include/uapi/linux/serial_reg.h names them). Enough for a driver to probe
+ * the port and program it: the divisor latch behind LCR.DLAB, scratch and
+ * loopback (MCR.LOOP drives MSR from MCR, as the 8250 driver's probe checks),
+ * the FIFO bits of IIR once FCR enables them, and a transmitter that is
+ * always empty (LSR.THRE|TEMT), since output is written at once.
+ */
+#include "machine.h"
+#include "uart.h"
+
+enum {
+	RBR_THR,
+	IER,
+	IIR_FCR,
+	LCR,
+	MCR,
+	LSR,
+	MSR,
+	SCR
+};
+
+#define LCR_DLAB 0x80
+#define MCR_LOOP 0x10
+#define LSR_THRE_TEMT 0x60
+#define IIR_NO_INT 0x01
+#define IIR_FIFO 0xC0
+
+static struct emu_uart *uart_of(struct emu_machine *m, unsigned port, unsigned *reg)
+{
+	*reg = port & 7;
+	if ((port & ~7u) == UART_COM1)
+		return &m->uart[0];
+	if ((port & ~7u) == UART_COM2)
+		return &m->uart[1];
+	return NULL;
+}
+
+bool uart_out(struct emu_machine *m, unsigned port, uint8_t val)
+{
+	unsigned reg;
+	struct emu_uart *u = uart_of(m, port, &reg);
+	bool dlab;
+
+	if (!u)
+		return false;
+	dlab = u->lcr & LCR_DLAB;
+	switch (reg) {
+	case RBR_THR:
+		if (dlab)
+			u->dll = val;
+		return !dlab && !(u->mcr & MCR_LOOP); /* loopback output goes nowhere */
+	case IER:
+		if (dlab)
+			u->dlm = val;
+		else
+			u->ier = val & 0x0F;
+		break;
+	case IIR_FCR:
+		u->fcr = val & 0xC9; /* reset bits 1-2 self-clear */
+		break;
+	case LCR:
+		u->lcr = val;
+		break;
+	case MCR:
+		u->mcr = val & 0x1F;
+		break;
+	case SCR:
+		u->scr = val;
+		break;
+	}
+	return false;
+}
+
+/* Modem status: in loopback, DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD;
+ * otherwise a connected line (DCD, DSR, CTS). */
+static uint8_t modem_status(const struct emu_uart *u)
+{
+	uint8_t mcr = u->mcr;
+
+	if (!(mcr & MCR_LOOP))
+		return 0xB0;
+	return (uint8_t)(((mcr & 0x01) << 5) | ((mcr & 0x02) << 3) | ((mcr & 0x04) << 4) |
+			 ((mcr & 0x08) << 4));
+}
+
+uint32_t uart_in(struct emu_machine *m, unsigned port)
+{
+	unsigned reg;
+	struct emu_uart *u = uart_of(m, port, &reg);
+	bool dlab;
+
+	if (!u)
+		return 0xFFFFFFFFu;
+	dlab = u->lcr & LCR_DLAB;
+	switch (reg) {
+	case RBR_THR:
+		return dlab ? u->dll : 0;
+	case IER:
+		return dlab ? u->dlm : u->ier;
+	case IIR_FCR:
+		return IIR_NO_INT | ((u->fcr & 1) ? IIR_FIFO : 0);
+	case LCR:
+		return u->lcr;
+	case MCR:
+		return u->mcr;
+	case LSR:
+		return LSR_THRE_TEMT;
+	case MSR:
+		return modem_status(u);
+	default:
+		return u->scr;
+	}
+}

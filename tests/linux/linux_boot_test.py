@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""Linux boot tests of `veil-emu run --linux` (label linux).
+
+Stage 1 of issue 15: Debian's unmodified 6.12 cloud kernel, entered at VMPL3
+under the Veil monitor with the x86 64-bit boot protocol, reaches its first
+console line. Cases:
+
+  first-line  The decompressor's first line on the serial console is its own
+              (it parsed earlyprintk=serial and drove the 8250 through IOIO
+              #VCs), and the first line of the kernel proper, the first
+              printk of start_kernel, is "Linux version <release>" of the
+              fetched package, followed by the command line we gave.
+  progress    How far the boot goes today, in order: the e820 map the loader
+              built read back by the kernel, the early console, the initrd
+              found, memory zones set up. The run then stops at the first
+              xAPIC MMIO access (stage 2 adds the APIC); whatever stops it
+              must be reported in one line, never a crash.
+  svsm        In a trace of the boot, the SVSM core protocol calls Linux
+              makes (REMAP_CA to its own calling area, PVALIDATE) reach the
+              monitor and succeed, Linux accepts the REMAP_CA (it goes on to
+              register its GHCB), and it took every #VC at VMPL3.
+  deterministic  Two traced boots record the same events (RDRAND and the
+              clock are deterministic in the model).
+  rdrand      RDRAND/RDSEED, which Linux's decompressor needs, on the bare
+              model: CF = 1, 16-bit results keep the register's upper bits,
+              32-bit ones zero-extend, successive values differ, and a run
+              gives the same numbers every time.
+  errors      Bad inputs give one line on stderr and status 2.
+"""
+import json
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+TIMEOUT = 240
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def run(cmd, **kw):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=TIMEOUT, **kw)
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def boot(args, extra=()):
+    rc, out, err = run([args.emu, "run", "--linux", *extra])
+    if rc < 0:
+        fail("veil-emu died from signal %d\n%s" % (-rc, err))
+    return rc, out, err
+
+
+def release(args):
+    with open(os.path.join(args.linux_dir, "VERSION")) as f:
+        return f.read().split()[0]
+
+
+def case_first_line(args):
+    append = "console=ttyS0 earlyprintk=serial,ttyS0,115200 nokaslr"
+    rc, out, err = boot(args, ["--append", append])
+    lines = [l.rstrip("\r") for l in out.splitlines()]
+    text = [l for l in lines if l.strip() and not l.startswith("veil:")]
+    if not text:
+        fail("no console output from the guest\n" + err)
+    if text[0] != "KASLR disabled: 'nokaslr' on cmdline.":
+        fail("the decompressor's first line is %r" % text[0])
+    kernel = [l for l in lines if re.match(r"^\[\s*\d+\.\d+\] ", l)]
+    if not kernel:
+        fail("the kernel proper printed nothing\n" + out[-2000:] + err)
+    first = re.sub(r"^\[\s*\d+\.\d+\] ", "", kernel[0])
+    want = "Linux version " + release(args) + " "
+    if not first.startswith(want):
+        fail("the kernel's first line is %r, want it to start with %r" % (first, want))
+    second = re.sub(r"^\[\s*\d+\.\d+\] ", "", kernel[1]) if len(kernel) > 1 else ""
+    if second != "Command line: " + append:
+        fail("the kernel's second line is %r" % second)
+    print("first console line of the kernel: " + first)
+
+
+def case_progress(args):
+    rc, out, err = boot(args)
+    milestones = [
+        r"BIOS-e820: \[mem 0x000000000009f000-0x00000000001fffff\] reserved",
+        r"BIOS-e820: \[mem 0x0000000000200000-0x000000000f7fffff\] usable",
+        r"BIOS-e820: \[mem 0x000000000f800000-0x000000000fffffff\] reserved",
+        r"printk: legacy bootconsole \[earlyser0\] enabled",
+        r"RAMDISK: \[mem 0x[0-9a-f]+-0x0*f7fffff\]",
+        r"Zone ranges:",
+    ]
+    pos = 0
+    for m in milestones:
+        r = re.compile(m).search(out, pos)
+        if not r:
+            fail("milestone %r not reached (in order)\n%s\n%s" % (m, out[-3000:], err))
+        pos = r.end()
+    if rc == 0:
+        fail("the boot cannot end with status 0 before the APIC exists")
+    last = err.strip().splitlines()[-1] if err.strip() else ""
+    if not re.match(r"^veil-emu: (terminated by|run ended: )", last):
+        fail("the end of the boot is not reported in one line:\n" + out[-1000:] + err)
+    why = [l for l in out.splitlines() if l.startswith("veil: ")][1:]
+    print("boot stopped: " + (why[0] + " / " if why else "") + last)
+
+
+def case_svsm(args):
+    with tempfile.TemporaryDirectory() as d:
+        trace = os.path.join(d, "linux.trace")
+        boot(args, ["--trace", trace])
+        rc, out, err = run([args.trace_tool, "list", trace])
+        if rc:
+            fail("veil-trace list failed: " + err)
+    calls = re.findall(r"VMPL0 .* mcall +SVSM call protocol (\d+) call (\d+) rcx (\S+)", out)
+    results = re.findall(r"VMPL0 .* mcall-ret +SVSM call result rax (\S+)", out)
+    if len(calls) != len(results) or not calls:
+        fail("%d SVSM calls, %d results" % (len(calls), len(results)))
+    remap = [i for i, c in enumerate(calls) if c[:2] == ("0", "0")]
+    pval = [i for i, c in enumerate(calls) if c[:2] == ("0", "1")]
+    if not remap or not pval:
+        fail("Linux made no REMAP_CA or no PVALIDATE call: %r" % (calls,))
+    bad = [(calls[i], results[i]) for i in remap + pval if results[i] != "0"]
+    if bad:
+        fail("core protocol calls failed: %r" % bad)
+    # Linux took REMAP_CA as done (it reads call_pending back in the old
+    # calling area): it went on to register its GHCB.
+    after = out[out.rfind("SVSM call protocol 0 call 0 "):]
+    if not re.search(r"VMPL3 .* vmgexit +MSR protocol \S+: GHCB GPA registration", after):
+        fail("Linux did not go on after its REMAP_CA")
+    vmpls = set(re.findall(r"^\s*\d+\s+vcpu \d+ VMPL(\d) CPL\d .* vc ", out, re.M))
+    if vmpls != {"3"}:
+        fail("#VC taken at VMPLs %r, want only 3" % vmpls)
+    print("SVSM calls: %d (REMAP_CA %d, PVALIDATE %d), all successful"
+          % (len(calls), len(remap), len(pval)))
+
+
+def case_deterministic(args):
+    lists = []
+    with tempfile.TemporaryDirectory() as d:
+        for i in range(2):
+            trace = os.path.join(d, "t%d" % i)
+            boot(args, ["--trace", trace])
+            rc, out, err = run([args.trace_tool, "list", trace])
+            if rc:
+                fail("veil-trace list failed: " + err)
+            lists.append(out)
+    if lists[0] != lists[1]:
+        a, b = lists[0].splitlines(), lists[1].splitlines()
+        diff = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), min(len(a), len(b)))
+        fail("the two boots differ from record line %d:\n%s\n%s"
+             % (diff, a[diff] if diff < len(a) else "<end>", b[diff] if diff < len(b) else "<end>"))
+    print("%d trace records, identical" % len(lists[0].splitlines()))
+
+
+RDRAND_SNIPPET = """
+    mov $-1, %rcx
+    mov $-1, %rdx
+    xor %ebx, %ebx
+    rdrand %ecx
+    rdseed %dx
+    rdrand %r8
+    rdrand %rax
+    setc %bl
+    cmp %rax, %r8
+    setne %bh
+    hlt
+"""
+
+
+def case_rdrand(args):
+    with tempfile.TemporaryDirectory() as d:
+        src, obj, binf = (os.path.join(d, n) for n in ("r.S", "r.o", "r.bin"))
+        with open(src, "w") as f:
+            f.write(RDRAND_SNIPPET)
+        for cmd in (["as", "--64", src, "-o", obj], ["objcopy", "-O", "binary", obj, binf]):
+            rc, out, err = run(cmd)
+            if rc:
+                fail("%s failed: %s" % (cmd[0], err))
+        runs = []
+        for i in range(2):
+            rc, out, err = run([args.emu, "exec", "--load", binf + "@0x1000", "--entry", "0x1000"])
+            if rc:
+                fail("veil-emu exec: status %d: %s" % (rc, err))
+            runs.append(json.loads(out))
+    r = runs[0]
+    if r["exit"] != "hlt" or not r["rbx"] & 1 or not r["rflags"] & 1:
+        fail("RDRAND/RDSEED did not report success (CF): %r" % r)
+    if r["rcx"] >> 32:
+        fail("a 32-bit RDRAND did not zero-extend: %#x" % r["rcx"])
+    if r["rdx"] >> 16 != 0xFFFFFFFFFFFF:
+        fail("a 16-bit RDSEED changed the upper bits: %#x" % r["rdx"])
+    if not r["rbx"] & 0x100:
+        fail("two successive RDRANDs gave the same value: %r" % r)
+    if runs[0] != runs[1]:
+        fail("two runs gave different numbers: %r %r" % (runs[0], runs[1]))
+
+
+def case_errors(args):
+    with tempfile.TemporaryDirectory() as d:
+        junk = os.path.join(d, "junk")
+        with open(junk, "wb") as f:
+            f.write(b"\0" * 8192)
+        with open(args.kernel, "rb") as f:
+            image = bytearray(f.read())
+        bad_images = {
+            "no64": (0x236, b"\0\0", "no 64-bit entry point"),    # xloadflags
+            "pref": (0x258, b"\0\0\xe0\xff\xff\xff\xff\xff",    # pref_address
+                     "pref_address is not usable"),
+            "short": (None, None, "setup header out of the file"),
+        }
+        kernels = {}
+        for name, (off, val, _) in bad_images.items():
+            img = bytearray(image[:0x2000]) if off is None else bytearray(image)
+            if off is not None:
+                img[off:off + len(val)] = val
+            kernels[name] = os.path.join(d, name)
+            with open(kernels[name], "wb") as f:
+                f.write(img)
+        cases = [(["run", "--linux", "--kernel", kernels[n]], bad_images[n][2])
+                 for n in bad_images]
+        cases += [
+            (["run", "--append", "x"], "need --linux"),
+            (["run", "--initrd", junk], "need --linux"),
+            (["run", "--linux", "--cmdline", "x"], "give Linux --append"),
+            (["run", "--linux", "--kernel", junk], "not a Linux bzImage"),
+            (["run", "--linux", "--kernel", os.path.join(d, "missing")], "cannot read"),
+            (["run", "--linux", "--initrd", os.path.join(d, "missing")], "cannot read"),
+            (["run", "--linux", "--mem", "32"], "do not fit"),
+            (["run", "--linux", "--append", "x" * 3000], "limited to 2047"),
+            (["run", "--linux", "--append"], "needs a value"),
+        ]
+        for argv, want in cases:
+            rc, out, err = run([args.emu, *argv])
+            lines = err.strip().splitlines()
+            if rc != 2 or len(lines) != 1 or want not in lines[0]:
+                fail("%r: status %d, stderr %r (want status 2 and one line with %r)"
+                     % (argv, rc, err, want))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--emu", required=True)
+    ap.add_argument("--trace-tool", required=True)
+    ap.add_argument("--linux-dir", required=True)
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("case", choices=["first-line", "progress", "svsm", "deterministic",
+                                     "rdrand", "errors"])
+    args = ap.parse_args()
+    {"first-line": case_first_line, "progress": case_progress, "svsm": case_svsm,
+     "deterministic": case_deterministic, "rdrand": case_rdrand,
+     "errors": case_errors}[args.case](args)
+    print("PASS")
+
+
+if __name__ == "__main__":
+    main()
