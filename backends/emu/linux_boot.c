@@ -180,7 +180,7 @@ static void cpuid_entry(uint8_t *t, uint32_t fn, uint32_t sub, uint64_t xcr0)
 	uint32_t n = ld32(t + CPUID_COUNT), out[4];
 	uint8_t *e = t + CPUID_FN + n * CPUID_FN_SIZE;
 
-	hv_cpuid(fn, sub, out);
+	hv_cpuid(fn, sub, xcr0, out);
 	st32(e, fn);
 	st32(e + 4, sub);
 	st64(e + 8, xcr0);
@@ -229,7 +229,7 @@ static void build_cpu_state(struct emu_machine *m, struct veil_os_entry *e)
 	uint8_t *gdt = emu_gpa_ptr(m, LX_GDT, 4096);
 	uint32_t r[4];
 
-	hv_cpuid(0x8000001F, 0, r);
+	hv_cpuid(0x8000001F, 0, 0, r);
 	cbit = 1ULL << (r[1] & 0x3F);
 	memset(pml4, 0, (2 + nr_gb) * 4096);
 	for (gb = 0; gb < nr_gb; gb++) {

@@ -320,11 +320,6 @@ void hv_cpuid(uint32_t fn, uint32_t sub, uint64_t xcr0, uint32_t out[4])
 {
 	memset(out, 0, 16);
 	switch (fn) {
-	case 0xD: /* 0xD:1 XSAVEOPT, XSAVEC, XGETBV1: Linux's snp_cpuid refuses
-		   * 0xD:1 without XSAVEC or XSAVES, which SNP hardware always has;
-		   * no XSAVES (no IA32_XSS), and no XSAVE in leaf 1 */
-		out[0] = sub == 1 ? 0x7 : 0;
-		break;
 	case 0:
 		out[0] = 0xD;
 		out[1] = 0x68747541; /* "AuthenticAMD" */
@@ -345,6 +340,11 @@ void hv_cpuid(uint32_t fn, uint32_t sub, uint64_t xcr0, uint32_t out[4])
 			out[0] = 0x3;		       /* XCR0 bits: x87, SSE */
 			out[1] = xcr0 & 0x3 ? 576 : 0; /* legacy area + XSAVE header */
 			out[2] = 576;
+		} else if (sub == 1) {
+			/* XSAVEOPT, XSAVEC, XGETBV1: Linux's snp_cpuid refuses 0xD:1
+			 * without XSAVEC or XSAVES, which SNP hardware always has; no
+			 * XSAVES (no IA32_XSS), and no XSAVE in leaf 1. */
+			out[0] = 0x7;
 		}
 		break;
 	case 0x80000000:
