@@ -290,6 +290,28 @@ static bool is_io(unsigned id)
 	}
 }
 
+/*
+ * RDRAND and RDSEED: with QEMU's EPYC CPU model Unicorn runs them itself,
+ * with its own (non-deterministic, possibly failing) source; the model
+ * performs them instead (rdrand.c), so stop before they execute.
+ */
+static bool is_rdrand(unsigned id)
+{
+	return id == X86_INS_RDRAND || id == X86_INS_RDSEED;
+}
+
+static void hook_rdrand(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
+{
+	struct inst *in = data;
+
+	(void)addr;
+	(void)size;
+	if (in->in_switch)
+		return;
+	in->stop.kind = STOP_INVALID; /* snp_emulate_insn runs rdrand.c */
+	uc_emu_stop(uc);
+}
+
 static bool io_known(const struct inst *in, uint64_t a)
 {
 	for (unsigned i = 0; i < in->nr_io; i++)
@@ -298,7 +320,8 @@ static bool io_known(const struct inst *in, uint64_t a)
 	return false;
 }
 
-/* Hook the I/O instructions of [pc, pc+size); true if a new one was found. */
+/* Hook the I/O (and RDRAND/RDSEED) instructions of [pc, pc+size); true if a
+ * new one was found. */
 static bool io_scan(struct inst *in, uint64_t pc, size_t size)
 {
 	uint8_t code[4096 + 64];
@@ -310,11 +333,13 @@ static bool io_scan(struct inst *in, uint64_t pc, size_t size)
 	uc_hook h;
 
 	while (insn && cs_disasm_iter(in->m->cs, &p, &n, &a, insn)) {
-		if (!is_io(insn->id) || io_known(in, insn->address) || in->nr_io == 256)
+		if ((!is_io(insn->id) && !is_rdrand(insn->id)) || io_known(in, insn->address) ||
+		    in->nr_io == 256)
 			continue;
 		in->io_addrs[in->nr_io++] = insn->address;
-		uc_hook_add(in->uc, &h, UC_HOOK_CODE, (void *)hook_io, in, insn->address,
-			    insn->address);
+		uc_hook_add(in->uc, &h, UC_HOOK_CODE,
+			    is_rdrand(insn->id) ? (void *)hook_rdrand : (void *)hook_io, in,
+			    insn->address, insn->address);
 		found = true;
 	}
 	cs_free(insn, 1);

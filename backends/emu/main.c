@@ -733,6 +733,8 @@ static int run_paths(const struct run_opts *r, const struct emu_dbg_cli *dc)
 		return VEIL_EXIT_USAGE;
 	if (hio_check_input(r->igvm ? r->igvm : r->kernel, 0, err, sizeof(err)))
 		return fail_run(err);
+	if (r->linux_boot && hio_check_input(r->lx.initrd, 0, err, sizeof(err)))
+		return fail_run(err);
 	return probe_output(dc->trace) ? VEIL_EXIT_FAIL : 0;
 }
 

@@ -227,18 +227,21 @@ def case_errors(args):
             (["run", "--initrd", junk], "need --linux"),
             (["run", "--linux", "--cmdline", "x"], "give Linux --append"),
             (["run", "--linux", "--kernel", junk], "not a Linux bzImage"),
-            (["run", "--linux", "--kernel", os.path.join(d, "missing")], "cannot read"),
-            (["run", "--linux", "--initrd", os.path.join(d, "missing")], "cannot read"),
+            (["run", "--linux", "--kernel", os.path.join(d, "missing")], "cannot open", 1),
+            (["run", "--linux", "--initrd", os.path.join(d, "missing")], "cannot open", 1),
             (["run", "--linux", "--mem", "32"], "do not fit"),
             (["run", "--linux", "--append", "x" * 3000], "limited to 2047"),
             (["run", "--linux", "--append"], "needs a value"),
         ]
-        for argv, want in cases:
+        # A missing input is a failure (1), a bad option or image a usage error (2):
+        # README, "Conventions shared by every program".
+        for argv, want, *status in cases:
+            status = status[0] if status else 2
             rc, out, err = run([args.emu, *argv])
             lines = err.strip().splitlines()
-            if rc != 2 or len(lines) != 1 or want not in lines[0]:
-                fail("%r: status %d, stderr %r (want status 2 and one line with %r)"
-                     % (argv, rc, err, want))
+            if rc != status or len(lines) != 1 or want not in lines[0]:
+                fail("%r: status %d, stderr %r (want status %d and one line with %r)"
+                     % (argv, rc, err, status, want))
 
 
 def main():
