@@ -230,6 +230,10 @@ int kci_run_test(const char *test); /* TEST_UNKNOWN if not one of kci.c/modules.
 void kci_list_tests(void);
 int modules_selftest(void);
 
+/* ---- enclave.c: enclave scenarios ---------------------------------------- */
+int enclave_run_test(const char *test); /* TEST_UNKNOWN if not an enclave scenario */
+void enclave_list_tests(void);
+
 /* ---- tests.c -------------------------------------------------------------- */
 int run_test(const char *name);
 

@@ -533,6 +533,7 @@ static int list_tests(void)
 		kprintf("test %s\n", refusals[i].name);
 	log_test_list();
 	kci_list_tests();
+	enclave_list_tests();
 	return 0;
 }
 
@@ -548,6 +549,9 @@ int run_test(const char *name)
 	if (log_test_known(name))
 		return log_test_run(name);
 	rc = kci_run_test(name);
+	if (rc != TEST_UNKNOWN)
+		return rc;
+	rc = enclave_run_test(name);
 	if (rc != TEST_UNKNOWN)
 		return rc;
 	r = refusal_find(name);

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * probe.c - the enclave the attack tests use: the argument's low byte picks
+ * one action, the rest is its operand. Each forbidden action must end in a
+ * fault the monitor reports (VEIL_ENC_ERR_FAULT), never in a value.
+ */
+#include <veil/enclave.h>
+
+#define STUB_VA 0x401FC000ULL /* the trusted stub page (supervisor-only) */
+
+static volatile uint64_t secret = 0x5EC2E7;
+
+uint64_t enclave_main(uint64_t arg)
+{
+	uint64_t op = arg >> 8, i, x = 0;
+
+	switch (arg & 0xFF) {
+	case 0: /* echo, plus the secret it keeps */
+		return op + secret;
+	case 1: /* read any address (outside its window: not mapped) */
+		return *(volatile uint64_t *)op;
+	case 2: /* write its own code */
+		*(volatile uint8_t *)(uintptr_t)enclave_main = 0xCC;
+		return 0;
+	case 3: /* a privileged instruction at CPL3 */
+		__asm__ volatile("cli");
+		return 0;
+	case 4: /* read the trusted stub */
+		return *(volatile uint64_t *)STUB_VA;
+	case 5: /* spin op rounds, then answer */
+		for (i = 0; i < op; i++)
+			x += i ^ secret;
+		__asm__ volatile("" : : "r"(x));
+		return op;
+	case 6: /* an unknown request: answered ~0, then leave */
+		return enclave_syscall(0x77, 0) + 1;
+	case 7: /* int $0x80: a gate the enclave may not use */
+		__asm__ volatile("int $0x80");
+		return 0;
+	default:
+		return ~0ULL;
+	}
+}

@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * enclave.c - the enclave scenarios of the test OS (VEIL_PROTOCOL_ENCLAVE):
+ * the lifecycle, faults inside enclaves, refused requests, and the OS's
+ * attacks on enclave pages, page tables and VMSAs. The enclave images
+ * (guest/enclave) are embedded in the kernel's read-only data.
+ */
+#include "kernel.h"
+
+#define POOL_PAGES 32
+#define PROBE_SECRET 0x5EC2E7ULL
+#define PROBE(op, a) (((uint64_t)(a) << 8) | (op))
+
+extern const uint8_t enc_hello_start[], enc_hello_end[], enc_probe_start[], enc_probe_end[];
+
+static int memcmp(const void *a, const void *b, size_t n)
+{
+	const uint8_t *p = a, *q = b;
+
+	for (; n; n--, p++, q++)
+		if (*p != *q)
+			return *p - *q;
+	return 0;
+}
+
+struct enc {
+	uint64_t handle, pool, used; /* used: pages CREATE placed (RDX) */
+};
+
+static uint64_t enc_call(uint32_t call, uint64_t rcx, uint64_t rdx, uint64_t r8, uint64_t r9,
+			 struct svsm_call_out *o)
+{
+	struct svsm_call_out dummy;
+
+	return svsm_call(this_cpu()->caa, VEIL_PROTOCOL_ENCLAVE, call, rcx, rdx, r8, r9,
+			 o ? o : &dummy);
+}
+
+static uint64_t create_from(const void *img, uint64_t len, uint64_t pool, uint64_t n, struct enc *e)
+{
+	struct svsm_call_out o = { 0 };
+	uint64_t rc = enc_call(VEIL_ENC_CREATE, (uint64_t)img, len, pool, n, &o);
+
+	e->handle = rc == SVSM_SUCCESS ? o.rcx : 0;
+	e->pool = pool;
+	e->used = o.rdx;
+	return rc;
+}
+
+static uint64_t create(const uint8_t *s, const uint8_t *end, struct enc *e)
+{
+	uint64_t pool = pages_alloc(POOL_PAGES);
+
+	if (!pool)
+		panic("enclave: out of memory");
+	return create_from(s, (uint64_t)(end - s), pool, POOL_PAGES, e);
+}
+
+static uint64_t enter(const struct enc *e, uint64_t arg, uint64_t *out)
+{
+	struct svsm_call_out o = { 0 };
+	uint64_t rc = enc_call(VEIL_ENC_ENTER, e->handle, arg, 0, 0, &o);
+
+	*out = o.rcx;
+	return rc;
+}
+
+static uint64_t destroy(const struct enc *e)
+{
+	return enc_call(VEIL_ENC_DESTROY, e->handle, 0, 0, 0, 0);
+}
+
+static uint64_t measure(const struct enc *e, uint8_t out[48])
+{
+	return enc_call(VEIL_ENC_MEASURE, e->handle, (uint64_t)out, 0, 0, 0);
+}
+
+/* What the hello example answers on its n-th entry. */
+static uint64_t hello_expect(uint64_t arg, uint64_t n)
+{
+	const char *g = "hello from an enclave";
+	uint64_t sum = 0;
+
+	while (*g)
+		sum += (unsigned char)*g++;
+	return (arg << 16) | ((sum & 0xFF) << 8) | n;
+}
+
+/* Every page of the pool is the OS's again (else this faults) and zero. */
+static bool pool_scrubbed(const struct enc *e)
+{
+	const volatile uint64_t *p = (const volatile uint64_t *)e->pool;
+	uint64_t i, bad = 0;
+
+	for (i = 0; i < POOL_PAGES * PAGE_SIZE / 8; i++)
+		bad |= p[i];
+	((volatile uint64_t *)e->pool)[0] = 1; /* and writable */
+	return !bad;
+}
+
+/* ---- enclave-lifecycle ----------------------------------------------------- */
+
+static void lifecycle_measure(struct enc *a, struct enc *b, struct enc *p)
+{
+	static uint8_t m1[48], m2[48], m3[48], zero[48];
+	uint64_t rc;
+
+	rc = measure(a, m1);
+	rc = rc ? rc : measure(b, m2);
+	rc = rc ? rc : measure(p, m3);
+	check("enc-measure", rc == SVSM_SUCCESS && memcmp(m1, zero, 48), rc);
+	check("enc-measure-same-image", !memcmp(m1, m2, 48), 0);
+	check("enc-measure-other-image", memcmp(m1, m3, 48) != 0, 0);
+}
+
+static int lifecycle(void)
+{
+	struct enc a, b, p;
+	uint64_t rc, v;
+
+	rc = create(enc_hello_start, enc_hello_end, &a);
+	check("enc-create", rc == SVSM_SUCCESS, rc);
+	if (rc)
+		return -1;
+	kprintf("enclave-lifecycle: hello enclave 0x%lx, %lu pages placed of %u\n", a.handle,
+		a.used, (unsigned)POOL_PAGES);
+	rc = create(enc_hello_start, enc_hello_end, &b);
+	rc = rc ? rc : create(enc_probe_start, enc_probe_end, &p);
+	check("enc-create-more", rc == SVSM_SUCCESS, rc);
+	if (rc)
+		return -1;
+	lifecycle_measure(&a, &b, &p);
+	rc = enter(&a, 0x1234, &v);
+	check("enc-enter", rc == SVSM_SUCCESS && v == hello_expect(0x1234, 1), rc ? rc : v);
+	rc = enter(&a, 7, &v);
+	check("enc-enter-again", rc == SVSM_SUCCESS && v == hello_expect(7, 2), rc ? rc : v);
+	rc = enter(&b, 9, &v);
+	check("enc-separate-memory", rc == SVSM_SUCCESS && v == hello_expect(9, 1), rc ? rc : v);
+	rc = enter(&p, PROBE(0, 5), &v);
+	check("enc-probe-echo", rc == SVSM_SUCCESS && v == 5 + PROBE_SECRET, rc ? rc : v);
+	rc = enter(&p, PROBE(6, 0), &v);
+	check("enc-unknown-request", rc == SVSM_SUCCESS && v == 0, rc ? rc : v);
+	rc = destroy(&a);
+	rc = rc ? rc : destroy(&b);
+	rc = rc ? rc : destroy(&p);
+	check("enc-destroy", rc == SVSM_SUCCESS, rc);
+	check("enc-destroy-scrubbed", pool_scrubbed(&a) && pool_scrubbed(&b) && pool_scrubbed(&p),
+	      0);
+	rc = destroy(&a);
+	check("enc-destroy-twice", rc == VEIL_ENC_ERR_NOT_FOUND, rc);
+	rc = enter(&a, 1, &v);
+	check("enc-enter-destroyed", rc == VEIL_ENC_ERR_NOT_FOUND, rc);
+	memset((void *)a.pool, 0, PAGE_SIZE);
+	rc = create_from(enc_hello_start, (uint64_t)(enc_hello_end - enc_hello_start), a.pool,
+			 POOL_PAGES, &a);
+	rc = rc ? rc : enter(&a, 3, &v);
+	check("enc-recreate", rc == SVSM_SUCCESS && v == hello_expect(3, 1), rc ? rc : v);
+	destroy(&a);
+	return 0;
+}
+
+/* ---- enclave-faults: each ends the enclave, never the CVM -------------------- */
+
+struct fault_case {
+	const char *name;
+	uint64_t arg, vector; /* VEIL_ENC_ERR_FAULT's RCX */
+};
+
+static int faults(void)
+{
+	static const struct fault_case cases[] = {
+		{ "enc-fault-os-memory", PROBE(1, 0x200000), 0x10E },
+		{ "enc-fault-write-code", PROBE(2, 0), 0x10E },
+		{ "enc-fault-privileged", PROBE(3, 0), 0x10D },
+		{ "enc-fault-read-stub", PROBE(4, 0), 0x10E },
+	};
+	struct veil_log_head h0, h1;
+	struct enc e;
+	uint64_t rc, v = 0;
+	unsigned i;
+
+	log_head(&h0);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		rc = create(enc_probe_start, enc_probe_end, &e);
+		rc = rc ? rc : enter(&e, cases[i].arg, &v);
+		check(cases[i].name, rc == VEIL_ENC_ERR_FAULT && v == cases[i].vector,
+		      rc == VEIL_ENC_ERR_FAULT ? v : rc);
+		rc = enter(&e, PROBE(0, 1), &v);
+		if (rc != VEIL_ENC_ERR_DEAD)
+			check("enc-fault-dead", false, rc);
+		rc = destroy(&e);
+		if (rc != SVSM_SUCCESS || !pool_scrubbed(&e))
+			check("enc-fault-destroy", false, rc);
+	}
+	log_head(&h1);
+	check("enc-faults-logged", h1.count - h0.count == ARRAY_SIZE(cases), h1.count - h0.count);
+	return 0;
+}
+
+/* ---- enclave-refusals: one thing wrong each ----------------------------------- */
+
+static uint8_t img[16384] ALIGNED(4096);
+
+static uint64_t hello_len(void)
+{
+	return (uint64_t)(enc_hello_end - enc_hello_start);
+}
+
+/* A copy of hello with one change, then CREATE on fresh pages. */
+static uint64_t create_edited(void (*edit)(uint8_t *), struct enc *e)
+{
+	uint64_t pool = pages_alloc(POOL_PAGES);
+
+	memcpy(img, enc_hello_start, hello_len());
+	edit(img);
+	return create_from(img, hello_len(), pool, POOL_PAGES, e);
+}
+
+static uint8_t *ph(uint8_t *f, unsigned i)
+{
+	uint64_t phoff;
+
+	memcpy(&phoff, f + 32, 8);
+	return f + phoff + 56 * i;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static void edit_magic(uint8_t *f)
+{
+	f[1] = 'X';
+}
+static void edit_rel(uint8_t *f)
+{
+	f[16] = 1; /* ET_REL */
+}
+static void edit_vaddr(uint8_t *f)
+{
+	put64(ph(f, 0) + 16, get64(ph(f, 0) + 16) - 0x10000000); /* below the window */
+}
+static void edit_wx(uint8_t *f)
+{
+	ph(f, 0)[4] = 7;
+}
+static void edit_filesz(uint8_t *f)
+{
+	put64(ph(f, 0) + 32, get64(ph(f, 0) + 40) + 1);
+}
+static void edit_offset(uint8_t *f)
+{
+	put64(ph(f, 0) + 8, 0xFFFFFFFFFFFFF000ULL);
+}
+static void edit_entry(uint8_t *f)
+{
+	put64(f + 24, get64(ph(f, 2) + 16)); /* the data segment */
+}
+static void edit_phoff(uint8_t *f)
+{
+	put64(f + 32, 0x7FFFFFFFFFFFFFF8ULL);
+}
+static void edit_phnum(uint8_t *f)
+{
+	f[56] = 0xFF;
+	f[57] = 0xFF;
+}
+static void edit_overlap(uint8_t *f)
+{
+	put64(ph(f, 1) + 16, get64(ph(f, 0) + 16)); /* rodata onto text */
+}
+static void edit_window_end(uint8_t *f)
+{
+	put64(ph(f, 2) + 40, 0x200000); /* data runs over the trusted pages */
+}
+
+static void refusals_images(void)
+{
+	static const struct {
+		const char *name;
+		void (*edit)(uint8_t *);
+	} cases[] = {
+		{ "enc-refuse-not-elf", edit_magic },
+		{ "enc-refuse-not-exec", edit_rel },
+		{ "enc-refuse-outside-window", edit_vaddr },
+		{ "enc-refuse-wx", edit_wx },
+		{ "enc-refuse-filesz", edit_filesz },
+		{ "enc-refuse-offset", edit_offset },
+		{ "enc-refuse-entry", edit_entry },
+		{ "enc-refuse-phoff", edit_phoff },
+		{ "enc-refuse-phnum", edit_phnum },
+		{ "enc-refuse-overlap", edit_overlap },
+		{ "enc-refuse-over-trusted", edit_window_end },
+	};
+	struct enc e;
+	uint64_t rc;
+	unsigned i;
+
+	if (hello_len() > sizeof(img))
+		panic("enclave-refusals: hello image too large");
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		rc = create_edited(cases[i].edit, &e);
+		check(cases[i].name, rc == VEIL_ENC_ERR_FORMAT, rc);
+	}
+	rc = create_from(enc_hello_start, 32, pages_alloc(POOL_PAGES), POOL_PAGES, &e);
+	check("enc-refuse-truncated", rc == VEIL_ENC_ERR_FORMAT, rc);
+}
+
+static void refusals_pages(void)
+{
+	uint64_t mon = 0, len = 0, pool = pages_alloc(POOL_PAGES), rc;
+	struct enc e, live;
+
+	if (!mem_range_of(VEIL_MEM_MONITOR, &mon, &len))
+		panic("no monitor range");
+	rc = create_from(enc_hello_start, hello_len(), mon + PAGE_SIZE, POOL_PAGES, &e);
+	check("enc-refuse-monitor-pages", rc == VEIL_ENC_ERR_PAGES, rc);
+	rc = create_from(enc_hello_start, hello_len(), boot.kernel_start, POOL_PAGES, &e);
+	check("enc-refuse-kernel-text-pages", rc == VEIL_ENC_ERR_PAGES, rc);
+	rc = create_from(enc_hello_start, hello_len(), pool, 0, &e);
+	check("enc-refuse-no-pages", rc == VEIL_ENC_ERR_PAGES, rc);
+	rc = create_from(enc_hello_start, hello_len(), pool + 8, POOL_PAGES, &e);
+	check("enc-refuse-misaligned-pages", rc == VEIL_ENC_ERR_PAGES, rc);
+	rc = create_from(enc_hello_start, hello_len(), pool, 6, &e);
+	check("enc-refuse-too-few-pages", rc == VEIL_ENC_ERR_SPACE, rc);
+	rc = create_from(enc_hello_start, hello_len(), mon, 1, &e);
+	check("enc-refuse-image-pages-count", rc == VEIL_ENC_ERR_PAGES, rc);
+	rc = create_from((const void *)(mon + PAGE_SIZE), 4096, pool, POOL_PAGES, &e);
+	check("enc-refuse-image-in-monitor", rc == SVSM_ERR_INVALID_ADDRESS, rc);
+	/* One enclave cannot be built on (or map) another's pages. */
+	rc = create_from(enc_hello_start, hello_len(), pool, POOL_PAGES, &live);
+	if (rc == SVSM_SUCCESS) {
+		rc = create_from(enc_probe_start, (uint64_t)(enc_probe_end - enc_probe_start),
+				 pool + 4 * PAGE_SIZE, POOL_PAGES, &e);
+		check("enc-refuse-other-enclave-pages", rc == VEIL_ENC_ERR_PAGES, rc);
+		rc = enc_call(VEIL_ENC_MEASURE, live.handle, boot.kernel_start, 0, 0, 0);
+		check("enc-refuse-measure-into-text", rc == SVSM_ERR_INVALID_ADDRESS, rc);
+		rc = enc_call(VEIL_ENC_MEASURE, live.handle, pool, 0, 0, 0);
+		check("enc-refuse-measure-into-enclave", rc == SVSM_ERR_INVALID_ADDRESS, rc);
+		destroy(&live);
+	} else {
+		check("enc-refuse-other-enclave-pages", false, rc);
+	}
+}
+
+static int refusals(void)
+{
+	uint64_t rc;
+
+	refusals_images();
+	refusals_pages();
+	rc = enc_call(VEIL_ENC_ENTER, 0x12345, 0, 0, 0, 0);
+	check("enc-refuse-enter-unknown", rc == VEIL_ENC_ERR_NOT_FOUND, rc);
+	rc = enc_call(VEIL_ENC_DESTROY, 0, 0, 0, 0, 0);
+	check("enc-refuse-destroy-unknown", rc == VEIL_ENC_ERR_NOT_FOUND, rc);
+	rc = enc_call(0x99, 0, 0, 0, 0, 0);
+	check("enc-refuse-unknown-call", rc == SVSM_ERR_UNSUPPORTED_CALL, rc);
+	return 0;
+}
+
+/* ---- the OS attacks: each must stop the CVM (status 4) or be refused --------- */
+
+static int survived(const char *name)
+{
+	kprintf("FAIL %s: the access went through\n", name);
+	nr_fail++;
+	return -1;
+}
+
+/* A hello enclave entered once (so this vCPU has its VMSA). */
+static int attack_setup(struct enc *e)
+{
+	uint64_t rc = create(enc_hello_start, enc_hello_end, e), v = 0;
+
+	rc = rc ? rc : enter(e, 1, &v);
+	check("enc-attack-setup", rc == SVSM_SUCCESS, rc);
+	return rc ? -1 : 0;
+}
+
+/* Pool order: PML4, PDPT, PD, PT, stub, system page, trap stack, the image's
+ * pages, the stack, then this vCPU's VMSA (the next page not 2 MiB aligned). */
+static uint64_t page_of(const struct enc *e, const char *what)
+{
+	uint64_t v = e->pool + e->used * PAGE_SIZE;
+
+	if (!strncmp(what, "vmsa", 8))
+		return (v & (HUGE_SIZE - 1)) ? v : v + PAGE_SIZE;
+	if (!strncmp(what, "pt", 8))
+		return e->pool + 3 * PAGE_SIZE;
+	return e->pool + 7 * PAGE_SIZE; /* the first image page (its code) */
+}
+
+static int attack_read(void)
+{
+	struct enc e;
+	uint64_t t;
+
+	if (attack_setup(&e))
+		return -1;
+	t = page_of(&e, "code");
+	kprintf("attack-enclave-read: reading target gpa 0x%lx; the monitor must stop the CVM\n",
+		t);
+	kprintf("read 0x%lx\n", *(volatile uint64_t *)t);
+	return survived("attack-enclave-read");
+}
+
+static int attack_write(const char *name, const char *what, unsigned off)
+{
+	struct enc e;
+	uint64_t t;
+
+	if (attack_setup(&e))
+		return -1;
+	t = page_of(&e, what) + off;
+	kprintf("%s: writing target gpa 0x%lx; the monitor must stop the CVM\n", name, t);
+	*(volatile uint64_t *)t = 0x41414141;
+	return survived(name);
+}
+
+static int attack_code_write(void)
+{
+	return attack_write("attack-enclave-write", "code", 0);
+}
+
+static int attack_pt_write(void)
+{
+	return attack_write("attack-enclave-pt-write", "pt", 0);
+}
+
+static int attack_vmsa_rip(void)
+{
+	return attack_write("attack-enclave-vmsa-rip", "vmsa", VMSA_OFF_RIP);
+}
+
+static int attack_vmsa_vmpl(void)
+{
+	return attack_write("attack-enclave-vmsa-vmpl", "vmsa", VMSA_OFF_VMPL);
+}
+
+/* The OS asks the hypervisor to run VMPL2 itself: the enclave's VMSA is not
+ * runnable outside ENTER, so it cannot resume it anywhere it likes. */
+static int attack_run_vmpl2(void)
+{
+	struct enc e;
+	uint64_t resp, rc, v;
+
+	if (attack_setup(&e))
+		return -1;
+	resp = ghcb_msr_request(GHCB_MSR_RUN_VMPL_REQ(2));
+	check("attack-enclave-run-vmpl2", (resp & 0xFFF) == GHCB_MSR_RUN_VMPL_RESP && (resp >> 32),
+	      resp);
+	rc = enter(&e, 2, &v);
+	check("enc-enter-after-run-vmpl2", rc == SVSM_SUCCESS && v == hello_expect(2, 2),
+	      rc ? rc : v);
+	destroy(&e);
+	return 0;
+}
+
+/* ---- selection ---------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	int (*run)(void);
+} scenarios[] = {
+	{ "enclave-lifecycle", lifecycle },
+	{ "enclave-faults", faults },
+	{ "enclave-refusals", refusals },
+	{ "attack-enclave-read", attack_read },
+	{ "attack-enclave-write", attack_code_write },
+	{ "attack-enclave-pt-write", attack_pt_write },
+	{ "attack-enclave-vmsa-rip", attack_vmsa_rip },
+	{ "attack-enclave-vmsa-vmpl", attack_vmsa_vmpl },
+	{ "attack-enclave-run-vmpl2", attack_run_vmpl2 },
+};
+
+int enclave_run_test(const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(scenarios); i++)
+		if (!strncmp(scenarios[i].name, name, 64))
+			return scenarios[i].run();
+	return TEST_UNKNOWN;
+}
+
+void enclave_list_tests(void)
+{
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(scenarios); i++)
+		kprintf("test %s\n", scenarios[i].name);
+}
