@@ -465,6 +465,146 @@ static int attack_run_vmpl2(void)
 	return 0;
 }
 
+/* ---- enclave-smp: other vCPUs enter (each with its own VMSA for the enclave) --- */
+
+#define SPIN_ROUNDS 20000ULL /* the probe's PAUSE loop: the BSP acts meanwhile */
+
+/* What the BSP asks each AP to do: one ENTER, result posted back. */
+struct ap_job {
+	volatile uint64_t handle, arg, go, started, done, rc, value;
+};
+
+static struct ap_job jobs[VEIL_BOOT_MAX_VCPUS];
+static volatile uint32_t enc_aps_up;
+
+NORETURN void enc_ap_main(struct percpu *c);
+NORETURN void enc_ap_main(struct percpu *c)
+{
+	struct ap_job *j = &jobs[c->id];
+	struct enc e;
+
+	wrmsr(MSR_GS_BASE, (uint64_t)c);
+	cpu_tables_load(c->id);
+	if (ghcb_msr_register((uint64_t)c->ghcb))
+		terminate(VEIL_TERM_TEST_FAILED);
+	c->ghcb_ready = true;
+	__atomic_add_fetch(&enc_aps_up, 1, __ATOMIC_RELEASE);
+	for (;;) {
+		while (!__atomic_load_n(&j->go, __ATOMIC_ACQUIRE))
+			cpu_pause();
+		j->go = 0;
+		e.handle = j->handle;
+		__atomic_store_n(&j->started, 1, __ATOMIC_RELEASE);
+		j->rc = enter(&e, j->arg, (uint64_t *)&j->value);
+		__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
+	}
+}
+
+static void job_start(unsigned ap, const struct enc *e, uint64_t arg)
+{
+	jobs[ap].handle = e->handle;
+	jobs[ap].arg = arg;
+	jobs[ap].started = 0;
+	jobs[ap].done = 0;
+	__atomic_store_n(&jobs[ap].go, 1, __ATOMIC_RELEASE);
+}
+
+static void job_wait(unsigned ap)
+{
+	while (!__atomic_load_n(&jobs[ap].done, __ATOMIC_ACQUIRE))
+		cpu_pause();
+}
+
+static int smp_setup(void)
+{
+	unsigned ap, spins;
+
+	if (boot.nr_vcpus < 2) {
+		kprintf("FAIL enclave-smp: needs --vcpus 2 or more\n");
+		nr_fail++;
+		return -1;
+	}
+	for (ap = 1; ap < boot.nr_vcpus; ap++)
+		if (smp_start_ap(ap, enc_ap_main))
+			return -1;
+	for (spins = 0; enc_aps_up < boot.nr_vcpus - 1 && spins < 10000000; spins++)
+		cpu_pause();
+	check("enc-smp-aps-up", enc_aps_up == boot.nr_vcpus - 1, enc_aps_up);
+	return enc_aps_up == boot.nr_vcpus - 1 ? 0 : -1;
+}
+
+/* One enclave entered from every vCPU in turn: one memory, one VMSA each. */
+static void smp_shared(void)
+{
+	struct enc h;
+	uint64_t rc = create(enc_hello_start, enc_hello_end, &h), v = 0, n;
+	bool ok = rc == SVSM_SUCCESS;
+	unsigned ap;
+
+	for (ap = 1, n = 1; ok && ap < boot.nr_vcpus; ap++, n++) {
+		job_start(ap, &h, ap);
+		job_wait(ap);
+		ok = jobs[ap].rc == SVSM_SUCCESS && jobs[ap].value == hello_expect(ap, n);
+		rc = ok ? 0 : jobs[ap].rc ? jobs[ap].rc : jobs[ap].value;
+	}
+	if (ok) {
+		rc = enter(&h, 0x55, &v);
+		ok = rc == SVSM_SUCCESS && v == hello_expect(0x55, n);
+	}
+	check("enc-smp-enter-every-vcpu", ok, rc ? rc : v);
+	rc = destroy(&h);
+	check("enc-smp-destroy", rc == SVSM_SUCCESS && pool_scrubbed(&h), rc);
+}
+
+/* Every AP inside its own enclave at once, then the BSP tries to destroy or
+ * enter the enclave AP 1 is inside: BUSY, and AP 1's run is not disturbed. */
+static void smp_inside(void)
+{
+	struct enc e[VEIL_BOOT_MAX_VCPUS];
+	uint64_t rc, busy_destroy = 0, busy_enter = 0, v;
+	unsigned ap, spins;
+	bool ok = true;
+
+	for (ap = 1; ap < boot.nr_vcpus; ap++) {
+		rc = create(enc_probe_start, enc_probe_end, &e[ap]);
+		if (rc)
+			panic("enclave-smp: create 0x%lx", rc);
+	}
+	for (ap = 1; ap < boot.nr_vcpus; ap++)
+		job_start(ap, &e[ap], PROBE(5, SPIN_ROUNDS + ap));
+	while (!__atomic_load_n(&jobs[1].started, __ATOMIC_ACQUIRE))
+		cpu_pause();
+	for (spins = 0; spins < 100; spins++)
+		cpu_pause(); /* let AP 1 get into its enclave */
+	rc = destroy(&e[1]);
+	busy_destroy = rc;
+	rc = enter(&e[1], PROBE(0, 1), &v);
+	busy_enter = rc;
+	kprintf("enclave-smp: while vCPU 1 is inside: DESTROY 0x%lx, ENTER 0x%lx\n", busy_destroy,
+		busy_enter);
+	check("attack-enclave-destroy-inside", busy_destroy == SVSM_ERR_BUSY, busy_destroy);
+	check("enc-smp-enter-inside", busy_enter == SVSM_ERR_BUSY, busy_enter);
+	for (ap = 1; ap < boot.nr_vcpus; ap++) {
+		job_wait(ap);
+		ok = ok && jobs[ap].rc == SVSM_SUCCESS && jobs[ap].value == SPIN_ROUNDS + ap;
+	}
+	check("enc-smp-concurrent", ok, jobs[1].rc ? jobs[1].rc : jobs[1].value);
+	for (ap = 1, rc = 0; ap < boot.nr_vcpus; ap++) {
+		rc |= destroy(&e[ap]);
+		ok = ok && pool_scrubbed(&e[ap]);
+	}
+	check("enc-smp-destroy-after", rc == SVSM_SUCCESS && ok, rc);
+}
+
+static int smp(void)
+{
+	if (smp_setup())
+		return -1;
+	smp_shared();
+	smp_inside();
+	return 0;
+}
+
 /* ---- selection ---------------------------------------------------------------- */
 
 static const struct {
@@ -480,6 +620,7 @@ static const struct {
 	{ "attack-enclave-vmsa-rip", attack_vmsa_rip },
 	{ "attack-enclave-vmsa-vmpl", attack_vmsa_vmpl },
 	{ "attack-enclave-run-vmpl2", attack_run_vmpl2 },
+	{ "enclave-smp", smp },
 };
 
 int enclave_run_test(const char *name)

@@ -27,9 +27,11 @@ uint64_t enclave_main(uint64_t arg)
 		return 0;
 	case 4: /* read the trusted stub */
 		return *(volatile uint64_t *)STUB_VA;
-	case 5: /* spin op rounds, then answer */
-		for (i = 0; i < op; i++)
+	case 5: /* spin op rounds (PAUSE lets other vCPUs run), then answer */
+		for (i = 0; i < op; i++) {
 			x += i ^ secret;
+			__asm__ volatile("pause");
+		}
 		__asm__ volatile("" : : "r"(x));
 		return op;
 	case 6: /* an unknown request: answered ~0, then leave */
