@@ -61,7 +61,8 @@ static void seg(u8 *vmsa, unsigned off, u16 sel, u16 attr, u32 limit, u64 base)
 
 /* Everything the OS could want to choose, chosen by the monitor: RIP, RSP,
  * CR3, the VMPL field, the trusted tables and entry points. */
-static void fresh_state(const struct veil_monitor *mon, const struct veil_domain *d, u8 *v, u64 arg)
+static void fresh_state(const struct veil_monitor *mon, const struct veil_domain *d, u8 *v, u64 arg,
+			u64 arg2)
 {
 	u32 mxcsr = 0x1F80;
 
@@ -83,6 +84,7 @@ static void fresh_state(const struct veil_monitor *mon, const struct veil_domain
 	veil_st64(v + VMSA_OFF_RIP, d->entry);
 	veil_st64(v + VMSA_OFF_RSP, d->stack);
 	veil_st64(v + VMSA_OFF_RDI, arg);
+	veil_st64(v + VMSA_OFF_RSI, arg2);
 	veil_st64(v + VMSA_OFF_STAR, DOMAIN_STAR);
 	veil_st64(v + VMSA_OFF_LSTAR, d->syscall_entry);
 	veil_st64(v + VMSA_OFF_SFMASK, DOMAIN_SFMASK);
@@ -99,12 +101,13 @@ static void read_exit(const u8 *v, struct veil_domain_exit *e)
 	e->rip = veil_ld64(v + VMSA_OFF_RIP);
 	e->rdi = veil_ld64(v + VMSA_OFF_RDI);
 	e->rsi = veil_ld64(v + VMSA_OFF_RSI);
+	e->r8 = veil_ld64(v + VMSA_OFF_R8);
 	e->info1 = veil_ld64(v + VMSA_OFF_EXITINFO1);
 	e->info2 = veil_ld64(v + VMSA_OFF_EXITINFO2);
 }
 
 int veil_domain_run(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_domain *d, u64 arg,
-		    bool resume, struct veil_domain_exit *e)
+		    u64 arg2, bool resume, struct veil_domain_exit *e)
 {
 	u64 gpa = vc->id < VEIL_MAX_VCPUS ? d->vmsa[vc->id] : 0;
 	u8 *v = gpa ? veil_map(vc->be, gpa, VEIL_PAGE_SIZE) : NULL;
@@ -114,9 +117,10 @@ int veil_domain_run(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 		return VEIL_ENOENT;
 	if (resume) {
 		veil_st64(v + VMSA_OFF_RAX, arg);
+		veil_st64(v + VMSA_OFF_RDX, arg2);
 		veil_st64(v + VMSA_OFF_EFER, veil_ld64(v + VMSA_OFF_EFER) | VMSA_EFER_SVME);
 	} else {
-		fresh_state(mon, d, v, arg);
+		fresh_state(mon, d, v, arg, arg2);
 	}
 	/* Registered on every entry: the hypervisor (or the OS through AP
 	 * creation) may have pointed this vCPU's VMPL2 elsewhere meanwhile. */

@@ -5,6 +5,8 @@
  * attacks on enclave pages, page tables and VMSAs. The enclave images
  * (guest/enclave) are embedded in the kernel's read-only data.
  */
+#include <veil/enclave_host.h>
+
 #include "kernel.h"
 
 #define POOL_PAGES 32
@@ -56,13 +58,85 @@ static uint64_t create(const uint8_t *s, const uint8_t *end, struct enc *e)
 	return create_from(s, (uint64_t)(end - s), pool, POOL_PAGES, e);
 }
 
+/* ---- the host's ocalls -------------------------------------------------- */
+
+#define HOST_PID 4242
+static const char host_input[] = "a line from the host\n";
+static uint8_t ocall_pages[VEIL_BOOT_MAX_VCPUS][2 * PAGE_SIZE] ALIGNED(4096);
+
+static int64_t os_write(void *ctx, const uint8_t *req, uint64_t len, uint8_t *resp,
+			uint64_t *resp_len)
+{
+	char line[200];
+	uint64_t n = len > 8 ? len - 8 : 0;
+
+	(void)ctx;
+	(void)resp;
+	(void)resp_len;
+	if (len < 8)
+		return VEIL_OCALL_EINVAL;
+	memcpy(line, req + 8, n < sizeof(line) - 1 ? n : sizeof(line) - 1);
+	line[n < sizeof(line) - 1 ? n : sizeof(line) - 1] = 0;
+	kprintf("enclave: %s", line);
+	return (int64_t)n;
+}
+
+/* read: the host's input; *extra more bytes than asked when ctx says so
+ * (a hostile host). */
+static int64_t os_read(void *ctx, const uint8_t *req, uint64_t len, uint8_t *resp,
+		       uint64_t *resp_len)
+{
+	uint64_t count, n = sizeof(host_input) - 1, extra = ctx ? *(uint64_t *)ctx : 0;
+
+	if (len != 16)
+		return VEIL_OCALL_EINVAL;
+	memcpy(&count, req + 8, 8);
+	n = (count < n ? count : n) + extra;
+	memset(resp, 'A', n);
+	memcpy(resp, host_input, n < sizeof(host_input) - 1 ? n : sizeof(host_input) - 1);
+	*resp_len = n;
+	return (int64_t)n;
+}
+
+static int64_t os_getpid(void *ctx, const uint8_t *req, uint64_t len, uint8_t *resp,
+			 uint64_t *resp_len)
+{
+	(void)ctx;
+	(void)req;
+	(void)len;
+	(void)resp;
+	(void)resp_len;
+	return HOST_PID;
+}
+
+/* A 1 GHz clock from the (deterministic) TSC. */
+static int64_t os_clock(void *ctx, const uint8_t *req, uint64_t len, uint8_t *resp,
+			uint64_t *resp_len)
+{
+	uint64_t t = rdtsc(), out[2] = { t / 1000000000ULL, t % 1000000000ULL };
+
+	(void)ctx;
+	(void)req;
+	(void)len;
+	memcpy(resp, out, sizeof(out));
+	*resp_len = sizeof(out);
+	return 0;
+}
+
+static struct veil_ocall_table table(void *ctx)
+{
+	struct veil_ocall_table t = { { os_write, os_read, os_getpid, os_clock },
+				      ctx,
+				      ocall_pages[this_cpu()->id] };
+
+	return t;
+}
+
 static uint64_t enter(const struct enc *e, uint64_t arg, uint64_t *out)
 {
-	struct svsm_call_out o = { 0 };
-	uint64_t rc = enc_call(VEIL_ENC_ENTER, e->handle, arg, 0, 0, &o);
+	struct veil_ocall_table t = table(0);
 
-	*out = o.rcx;
-	return rc;
+	return veil_enclave_call(this_cpu()->caa, e->handle, arg, &t, out);
 }
 
 static uint64_t destroy(const struct enc *e)
@@ -199,7 +273,7 @@ static int faults(void)
 
 /* ---- enclave-refusals: one thing wrong each ----------------------------------- */
 
-static uint8_t img[16384] ALIGNED(4096);
+static uint8_t img[VEIL_ENC_MAX_IMAGE] ALIGNED(4096);
 
 static uint64_t hello_len(void)
 {
@@ -465,6 +539,69 @@ static int attack_run_vmpl2(void)
 	return 0;
 }
 
+/* ---- enclave-ocalls: calls out of the enclave, and a host that lies --------- */
+
+static void ocalls_raw(void)
+{
+	uint64_t mon = 0, len = 0, rc, v;
+	struct svsm_call_out o = { 0 };
+	struct enc p;
+
+	if (!mem_range_of(VEIL_MEM_MONITOR, &mon, &len))
+		panic("no monitor range");
+	rc = create(enc_probe_start, enc_probe_end, &p);
+	rc = rc ? rc :
+		  enc_call(VEIL_ENC_ENTER, p.handle, PROBE(8, 16), (uint64_t)ocall_pages[0], 0, &o);
+	check("enc-ocall-pending",
+	      rc == SVSM_SUCCESS && o.rdx == VEIL_ENC_OCALL && o.rcx == VEIL_OCALL_GETPID,
+	      rc ? rc : o.rcx);
+	rc = enc_call(VEIL_ENC_RESUME, p.handle, 1, (uint64_t)ocall_pages[0], PAGE_SIZE + 1, 0);
+	check("attack-enclave-ocall-huge-length", rc == SVSM_ERR_INVALID_PARAMETER, rc);
+	rc = enc_call(VEIL_ENC_RESUME, p.handle, 1, mon + PAGE_SIZE, 8, 0);
+	check("attack-enclave-ocall-monitor-response", rc == SVSM_ERR_INVALID_ADDRESS, rc);
+	rc = enc_call(VEIL_ENC_RESUME, p.handle, 1, p.pool, 8, 0);
+	check("attack-enclave-ocall-enclave-response", rc == SVSM_ERR_INVALID_ADDRESS, rc);
+	rc = enter(&p, PROBE(0, 1), &v);
+	check("enc-ocall-enter-busy", rc == SVSM_ERR_BUSY, rc);
+	rc = destroy(&p);
+	check("enc-ocall-destroy-pending", rc == SVSM_SUCCESS && pool_scrubbed(&p), rc);
+	rc = enc_call(VEIL_ENC_RESUME, p.handle, 1, 0, 0, 0);
+	check("enc-ocall-resume-destroyed", rc == VEIL_ENC_ERR_NOT_FOUND, rc);
+	/* The host's buffer is the monitor's: nothing copied there. */
+	rc = create(enc_probe_start, enc_probe_end, &p);
+	rc = rc ? rc : enc_call(VEIL_ENC_ENTER, p.handle, PROBE(8, 16), mon, 0, &o);
+	check("attack-enclave-ocall-monitor-buffer", rc == SVSM_ERR_INVALID_ADDRESS, rc);
+	destroy(&p);
+}
+
+static int ocalls(void)
+{
+	uint64_t rc, v = 0, extra = 100;
+	struct veil_ocall_table hostile = table(&extra);
+	struct svsm_call_out o = { 0 };
+	struct enc h, p;
+
+	rc = create(enc_hello_start, enc_hello_end, &h);
+	rc = rc ? rc : enter(&h, 5, &v);
+	check("enc-ocall-printf", rc == SVSM_SUCCESS && v == hello_expect(5, 1), rc ? rc : v);
+	rc = enc_call(VEIL_ENC_ENTER, h.handle, 6, 0, 0, &o);
+	check("enc-ocall-no-buffer",
+	      rc == SVSM_SUCCESS && o.rdx == VEIL_ENC_DONE && o.rcx == hello_expect(6, 2),
+	      rc ? rc : o.rcx);
+	destroy(&h);
+	rc = create(enc_probe_start, enc_probe_end, &p);
+	rc = rc ? rc : enter(&p, PROBE(8, 16), &v);
+	check("enc-ocall-read", rc == SVSM_SUCCESS && v == ((HOST_PID << 16) | 16), rc ? rc : v);
+	rc = veil_enclave_call(this_cpu()->caa, p.handle, PROBE(8, 16), &hostile, &v);
+	check("attack-enclave-ocall-oversize", rc == SVSM_SUCCESS && v == (0xBAD00000ULL | 74),
+	      rc ? rc : v);
+	rc = enc_call(VEIL_ENC_RESUME, p.handle, 0, 0, 0, 0);
+	check("enc-ocall-resume-none", rc == VEIL_ENC_ERR_NO_OCALL, rc);
+	destroy(&p);
+	ocalls_raw();
+	return 0;
+}
+
 /* ---- enclave-smp: other vCPUs enter (each with its own VMSA for the enclave) --- */
 
 #define SPIN_ROUNDS 20000ULL /* the probe's PAUSE loop: the BSP acts meanwhile */
@@ -621,6 +758,7 @@ static const struct {
 	{ "attack-enclave-vmsa-vmpl", attack_vmsa_vmpl },
 	{ "attack-enclave-run-vmpl2", attack_run_vmpl2 },
 	{ "enclave-smp", smp },
+	{ "enclave-ocalls", ocalls },
 };
 
 int enclave_run_test(const char *name)

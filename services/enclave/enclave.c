@@ -33,7 +33,8 @@
 #define IMAGE_PAGES ((VEIL_ENC_IMAGE_END - VEIL_ENC_VA_BASE) / VEIL_PAGE_SIZE)
 #define STACK_FIRST \
 	((VEIL_ENC_STACK_TOP - VEIL_ENC_VA_BASE) / VEIL_PAGE_SIZE - VEIL_ENC_STACK_PAGES)
-#define FIXED_PAGES 7 /* PML4, PDPT, PD, PT, stub, system page, trap stack */
+#define OCALL_PAGE ((VEIL_ENC_OCALL_VA - VEIL_ENC_VA_BASE) / VEIL_PAGE_SIZE)
+#define FIXED_PAGES 8 /* PML4, PDPT, PD, PT, stub, system page, trap stack, ocall page */
 #define EXIT_NPF 0x400
 #define EXIT_VMGEXIT 0x403
 
@@ -294,6 +295,8 @@ static int place(struct veil_monitor *mon, struct veil_backend *be, struct veil_
 	if (im)
 		fill_image_page(im, i, p);
 	measure(h, VEIL_ENC_VA_BASE + i * VEIL_PAGE_SIZE, flags, p);
+	if (flags & VEIL_ENC_PAGE_OCALL)
+		e->ocall = gpa;
 	return map_page(mon, be, e, i, gpa, pte_flags(flags), rmp_perms(flags));
 }
 
@@ -314,6 +317,9 @@ static int build(struct veil_monitor *mon, struct veil_backend *be, struct veil_
 	for (i = STACK_FIRST; !rc && i < STACK_FIRST + VEIL_ENC_STACK_PAGES; i++)
 		rc = place(mon, be, e, i, VEIL_ENC_PAGE_R | VEIL_ENC_PAGE_W | VEIL_ENC_PAGE_STACK,
 			   NULL, &h);
+	if (!rc)
+		rc = place(mon, be, e, OCALL_PAGE,
+			   VEIL_ENC_PAGE_R | VEIL_ENC_PAGE_W | VEIL_ENC_PAGE_OCALL, NULL, &h);
 	br_sha384_out(&h, e->measurement);
 	return rc;
 }
@@ -440,55 +446,130 @@ static u64 enclave_fault(struct veil_monitor *mon, struct veil_vcpu *vc, struct 
 	return VEIL_ENC_ERR_FAULT;
 }
 
-/* Run until the enclave leaves; the monitor lock is released meanwhile. */
+/* Run until the enclave leaves or makes an ocall; the monitor lock is
+ * released meanwhile. */
 static int run(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_enclave *e, u64 arg,
-	       struct veil_domain_exit *x)
+	       u64 arg2, bool resume, struct veil_domain_exit *x)
 {
-	bool resume = false;
 	int rc;
 
 	for (;;) {
 		e->inside = vc->id + 1;
 		veil_monitor_unlock(mon);
-		rc = veil_domain_run(mon, vc, &e->dom, arg, resume, x);
+		rc = veil_domain_run(mon, vc, &e->dom, arg, arg2, resume, x);
 		veil_monitor_lock(mon);
 		e->inside = 0;
 		if (rc || x->code != EXIT_VMGEXIT || x->rip != ENC_STUB_VA + ENC_STUB_SYS_BACK ||
-		    x->rdi == VEIL_ENC_SYS_EXIT)
+		    x->rdi == VEIL_ENC_SYS_EXIT || (x->rdi == VEIL_ENC_SYS_OCALL && e->host_buf))
 			return rc;
-		arg = ~0ULL; /* an unknown request: answered "no", the enclave goes on */
+		arg = ~0ULL; /* an unknown request, or no host buffer: answered "no" */
+		arg2 = 0;
 		resume = true;
 	}
+}
+
+/* How a run ended, for the OS: the value, an ocall (request copied out to the
+ * host's buffer), or a fault (the enclave is dead). */
+static u64 finish(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_enclave *e,
+		  const struct veil_domain_exit *x, struct veil_call *c)
+{
+	const u8 *req = veil_map(vc->be, e->ocall, VEIL_PAGE_SIZE);
+	u64 len = x->r8 < VEIL_PAGE_SIZE ? x->r8 : VEIL_PAGE_SIZE;
+	u8 *out;
+
+	if (x->code != EXIT_VMGEXIT || x->rip != ENC_STUB_VA + ENC_STUB_SYS_BACK)
+		return enclave_fault(mon, vc, e, x, c);
+	c->r8 = 0;
+	if (x->rdi == VEIL_ENC_SYS_EXIT) {
+		c->rcx = x->rsi;
+		c->rdx = VEIL_ENC_DONE;
+		return SVSM_SUCCESS;
+	}
+	/* An ocall: the enclave waits in its VMSA on this vCPU for RESUME. The
+	 * host's buffer is checked now, at use: it may have changed hands. */
+	out = len ? veil_os_write(mon, vc->be, e->host_buf, len) : NULL;
+	if (len && (!out || !req)) {
+		e->in_ocall = vc->id + 1;
+		c->rcx = x->rsi;
+		c->rdx = VEIL_ENC_OCALL;
+		return SVSM_ERR_INVALID_ADDRESS; /* the host may RESUME with an error */
+	}
+	if (len)
+		veil_memcpy(out, req, len);
+	e->in_ocall = vc->id + 1;
+	c->rcx = x->rsi;
+	c->rdx = VEIL_ENC_OCALL;
+	c->r8 = len;
+	return SVSM_SUCCESS;
+}
+
+/* This vCPU's VMSA for the enclave, made on its first entry. */
+static u64 vcpu_vmsa(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_enclave *e)
+{
+	u64 vmsa;
+
+	if (e->dom.vmsa[vc->id])
+		return SVSM_SUCCESS;
+	vmsa = pool_take(e, vc->be, true);
+	if (!vmsa)
+		return VEIL_ENC_ERR_SPACE;
+	return veil_domain_add_vmsa(mon, vc, &e->dom, vmsa) ? SVSM_ERR_INVALID_REQUEST :
+							      SVSM_SUCCESS;
 }
 
 static u64 enc_enter(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
 {
 	struct veil_enclave *e = find(state(mon), c->rcx);
 	struct veil_domain_exit x;
-	u64 vmsa;
+	u64 rc;
 
 	if (!e)
 		return VEIL_ENC_ERR_NOT_FOUND;
 	if (e->state == ENC_DEAD)
 		return VEIL_ENC_ERR_DEAD;
-	if (e->inside)
+	if (e->inside || e->in_ocall)
 		return SVSM_ERR_BUSY; /* one thread per enclave */
 	if (vc->id >= VEIL_MAX_VCPUS)
 		return SVSM_ERR_INVALID_REQUEST;
-	if (!e->dom.vmsa[vc->id]) { /* this vCPU's first entry: its own VMSA */
-		vmsa = pool_take(e, vc->be, true);
-		if (!vmsa)
-			return VEIL_ENC_ERR_SPACE;
-		if (veil_domain_add_vmsa(mon, vc, &e->dom, vmsa))
-			return SVSM_ERR_INVALID_REQUEST;
-	}
-	if (run(mon, vc, e, c->rdx, &x))
+	if (c->r8 && !veil_aligned(c->r8, VEIL_PAGE_SIZE))
+		return SVSM_ERR_INVALID_PARAMETER;
+	if (c->r8 && !veil_os_write(mon, vc->be, c->r8, VEIL_PAGE_SIZE))
+		return SVSM_ERR_INVALID_ADDRESS; /* checked again at each ocall */
+	rc = vcpu_vmsa(mon, vc, e);
+	if (rc)
+		return rc;
+	e->host_buf = c->r8;
+	if (run(mon, vc, e, c->rdx, 0, false, &x))
 		return SVSM_ERR_INVALID_REQUEST;
-	if (x.code != EXIT_VMGEXIT || x.rip != ENC_STUB_VA + ENC_STUB_SYS_BACK)
-		return enclave_fault(mon, vc, e, &x, c);
-	c->rcx = x.rsi;
-	c->rdx = 0;
-	return SVSM_SUCCESS;
+	return finish(mon, vc, e, &x, c);
+}
+
+/* The host's answer to an ocall: result in RAX, response copied into the
+ * enclave's ocall page (at most one page), length in RDX. */
+static u64 enc_resume(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
+{
+	struct veil_enclave *e = find(state(mon), c->rcx);
+	struct veil_domain_exit x;
+	const void *resp = NULL;
+	u8 *page;
+
+	if (!e)
+		return VEIL_ENC_ERR_NOT_FOUND;
+	if (e->in_ocall != vc->id + 1)
+		return VEIL_ENC_ERR_NO_OCALL;
+	if (c->r9 > VEIL_PAGE_SIZE)
+		return SVSM_ERR_INVALID_PARAMETER;
+	if (c->r9 && !(resp = veil_os_read(mon, vc->be, c->r8, c->r9)))
+		return SVSM_ERR_INVALID_ADDRESS;
+	page = veil_map(vc->be, e->ocall, VEIL_PAGE_SIZE);
+	if (!page)
+		return SVSM_ERR_INVALID_REQUEST;
+	if (c->r9)
+		veil_memcpy(page, resp, c->r9);
+	e->in_ocall = 0;
+	if (run(mon, vc, e, c->rdx, c->r9, true, &x))
+		return SVSM_ERR_INVALID_REQUEST;
+	return finish(mon, vc, e, &x, c);
 }
 
 static u64 enc_destroy(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
@@ -527,6 +608,8 @@ static u64 enc_call(struct veil_monitor *mon, struct veil_vcpu *vc, u32 call, st
 		return enc_destroy(mon, vc, c);
 	case VEIL_ENC_MEASURE:
 		return enc_measure(mon, vc, c);
+	case VEIL_ENC_RESUME:
+		return enc_resume(mon, vc, c);
 	default:
 		return SVSM_ERR_UNSUPPORTED_CALL;
 	}

@@ -18,6 +18,9 @@ enum veil_enclave_state {
 struct veil_enclave {
 	u8 state;	  /* enum veil_enclave_state */
 	u32 inside;	  /* 1 + id of the vCPU running it, 0 = none (one thread) */
+	u32 in_ocall;	  /* 1 + id of the vCPU whose VMSA waits for RESUME, 0 = none */
+	u64 host_buf;	  /* the host's ocall buffer for this entry (an OS page), 0 = none */
+	u64 ocall;	  /* GPA of the enclave's ocall page */
 	u64 handle;	  /* generation << 8 | slot: stale handles never match */
 	u64 pool, npages; /* the donated pages, all owned by the enclave */
 	u64 used[VEIL_ENC_MAX_PAGES / 64]; /* pool pages in use */

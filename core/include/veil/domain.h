@@ -31,7 +31,7 @@ struct veil_domain {
 /* How a run of the domain ended (read from its VMSA). */
 struct veil_domain_exit {
 	u64 code; /* SW exit code: 0x403 VMGEXIT, 0x400 #NPF (RMP violation), ... */
-	u64 rip, rdi, rsi, info1, info2;
+	u64 rip, rdi, rsi, r8, info1, info2;
 };
 
 /* Give the domain's VMPL `perms` (VEIL_RMP_PERM_*) on gpa, one of its pages. */
@@ -46,14 +46,14 @@ int veil_domain_add_vmsa(struct veil_monitor *mon, struct veil_vcpu *vc, struct 
 			 u64 gpa);
 
 /*
- * One entry: a fresh VMSA state at `entry` (CPL3) with RDI = arg and every
- * other general register zero, registered as vc's VMSA at the domain's VMPL,
- * run until it comes back to VMPL0; the exit is read into *e and the VMSA
- * left not runnable. resume = true continues where the domain left off
- * instead (after a call it made), with RAX = arg.
+ * One entry: a fresh VMSA state at `entry` (CPL3) with RDI = arg, RSI = arg2
+ * and every other general register zero, registered as vc's VMSA at the
+ * domain's VMPL, run until it comes back to VMPL0; the exit is read into *e
+ * and the VMSA left not runnable. resume = true continues where the domain
+ * left off instead (after a call it made), with RAX = arg, RDX = arg2.
  */
 int veil_domain_run(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_domain *d, u64 arg,
-		    bool resume, struct veil_domain_exit *e);
+		    u64 arg2, bool resume, struct veil_domain_exit *e);
 
 /* Give every VMSA of the domain back to its owner, scrubbed (none may run). */
 int veil_domain_drop_vmsas(struct veil_monitor *mon, struct veil_backend *be,
