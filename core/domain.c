@@ -71,6 +71,7 @@ static void fresh_state(const struct veil_monitor *mon, const struct veil_domain
 	seg(v, VMSA_OFF_SS, SEL_USER_DATA, ATTR_USER_DATA, 0xFFFFFFFF, 0);
 	seg(v, VMSA_OFF_DS, SEL_USER_DATA, ATTR_USER_DATA, 0xFFFFFFFF, 0);
 	seg(v, VMSA_OFF_ES, SEL_USER_DATA, ATTR_USER_DATA, 0xFFFFFFFF, 0);
+	seg(v, VMSA_OFF_FS, 0, 0, 0, d->fs_base);
 	seg(v, VMSA_OFF_TR, SEL_TSS, ATTR_TSS64, 0x67, d->tss);
 	seg(v, VMSA_OFF_GDTR, 0, 0, d->gdt_limit, d->gdt);
 	seg(v, VMSA_OFF_IDTR, 0, 0, d->idt_limit, d->idt);

@@ -15,5 +15,6 @@ enc_\name\()_end:
 
 	ENCLAVE hello, "enclave-hello.elf"
 	ENCLAVE probe, "enclave-probe.elf"
+	ENCLAVE signer, "enclave-signer.elf"
 
 	.section .note.GNU-stack, "", @progbits

@@ -14,6 +14,7 @@
 #define PROBE(op, a) (((uint64_t)(a) << 8) | (op))
 
 extern const uint8_t enc_hello_start[], enc_hello_end[], enc_probe_start[], enc_probe_end[];
+extern const uint8_t enc_signer_start[], enc_signer_end[];
 
 static int memcmp(const void *a, const void *b, size_t n)
 {
@@ -602,6 +603,136 @@ static int ocalls(void)
 	return 0;
 }
 
+/* ---- enclave-signer: a key the OS never sees ---------------------------------- */
+
+#define SIGNER_KEYGEN 0
+#define SIGNER_SIGN 1
+
+static const char signer_msg[] = "pay 10 coins to bob";
+
+/* What the signer hands its host: the public key (fd 3), signatures (fd 4). */
+struct signer_host {
+	uint8_t pub[65], sig[64];
+	uint64_t pub_len, sig_len;
+};
+
+static int64_t signer_write(void *ctx, const uint8_t *req, uint64_t len, uint8_t *resp,
+			    uint64_t *resp_len)
+{
+	struct signer_host *h = ctx;
+	uint64_t fd, n = len - 8;
+
+	(void)resp;
+	(void)resp_len;
+	if (len < 8)
+		return VEIL_OCALL_EINVAL;
+	memcpy(&fd, req, 8);
+	if (fd == 3 && n == sizeof(h->pub))
+		memcpy(h->pub, req + 8, h->pub_len = n);
+	else if (fd == 4 && n == sizeof(h->sig))
+		memcpy(h->sig, req + 8, h->sig_len = n);
+	else
+		return VEIL_OCALL_EINVAL;
+	return (int64_t)n;
+}
+
+static int64_t signer_read(void *ctx, const uint8_t *req, uint64_t len, uint8_t *resp,
+			   uint64_t *resp_len)
+{
+	(void)ctx;
+	(void)req;
+	(void)len;
+	memcpy(resp, signer_msg, sizeof(signer_msg) - 1);
+	*resp_len = sizeof(signer_msg) - 1;
+	return (int64_t)*resp_len;
+}
+
+static void hex(const char *what, const uint8_t *p, uint64_t n)
+{
+	char line[300];
+	uint64_t i;
+
+	for (i = 0; i < n && 2 * i + 2 < sizeof(line); i++) {
+		line[2 * i] = "0123456789abcdef"[p[i] >> 4];
+		line[2 * i + 1] = "0123456789abcdef"[p[i] & 15];
+	}
+	line[2 * i] = 0;
+	kprintf("enclave-signer: %s %s\n", what, line);
+}
+
+/* Signer: key made and kept inside; the host gets the public key and a
+ * signature, printed for the host-side check (veil-sign verify). */
+static int signer(struct enc *e)
+{
+	static struct signer_host h;
+	struct veil_ocall_table t = { { signer_write, signer_read, os_getpid, os_clock },
+				      &h,
+				      ocall_pages[this_cpu()->id] };
+	uint64_t rc, v = 0;
+
+	rc = create(enc_signer_start, enc_signer_end, e);
+	rc = rc ? rc : veil_enclave_call(this_cpu()->caa, e->handle, SIGNER_KEYGEN, &t, &v);
+	check("enc-signer-keygen", rc == SVSM_SUCCESS && v == 0 && h.pub_len == 65, rc ? rc : v);
+	rc = rc ? rc : veil_enclave_call(this_cpu()->caa, e->handle, SIGNER_SIGN, &t, &v);
+	check("enc-signer-sign",
+	      rc == SVSM_SUCCESS && v == sizeof(signer_msg) - 1 && h.sig_len == 64, rc ? rc : v);
+	if (rc)
+		return -1;
+	kprintf("enclave-signer: message %s\n", signer_msg);
+	hex("public", h.pub, h.pub_len);
+	hex("signature", h.sig, h.sig_len);
+	return 0;
+}
+
+static int signer_scenario(void)
+{
+	struct enc e;
+
+	if (signer(&e))
+		return -1;
+	check("enc-signer-destroy", destroy(&e) == SVSM_SUCCESS && pool_scrubbed(&e), 0);
+	return 0;
+}
+
+/* The window page of the first writable segment: where the key lives. */
+static uint64_t data_page_index(const uint8_t *img)
+{
+	uint64_t phoff, vaddr, memsz, first = 0, i;
+	uint16_t phnum;
+	uint32_t flags;
+
+	memcpy(&phoff, img + 32, 8);
+	memcpy(&phnum, img + 56, 2);
+	for (i = 0; i < phnum; i++) {
+		const uint8_t *ph = img + phoff + 56 * i;
+
+		memcpy(&flags, ph + 4, 4);
+		memcpy(&vaddr, ph + 16, 8);
+		memcpy(&memsz, ph + 40, 8);
+		if (flags & 2)
+			return first;
+		first += (vaddr + memsz + PAGE_SIZE - 1) / PAGE_SIZE - vaddr / PAGE_SIZE;
+	}
+	return 0;
+}
+
+/* The OS goes for the key: the signer's data page (7 pages of tables and
+ * trusted code come first in the pool, then the image in address order). */
+static int attack_signer_key(void)
+{
+	struct enc e;
+	uint64_t t;
+
+	if (signer(&e))
+		return -1;
+	t = e.pool + (7 + data_page_index(enc_signer_start)) * PAGE_SIZE;
+	kprintf("attack-enclave-signer-key: reading target gpa 0x%lx; the monitor must stop the "
+		"CVM\n",
+		t);
+	kprintf("read 0x%lx\n", *(volatile uint64_t *)t);
+	return survived("attack-enclave-signer-key");
+}
+
 /* ---- enclave-smp: other vCPUs enter (each with its own VMSA for the enclave) --- */
 
 #define SPIN_ROUNDS 20000ULL /* the probe's PAUSE loop: the BSP acts meanwhile */
@@ -759,6 +890,8 @@ static const struct {
 	{ "attack-enclave-run-vmpl2", attack_run_vmpl2 },
 	{ "enclave-smp", smp },
 	{ "enclave-ocalls", ocalls },
+	{ "enclave-signer", signer_scenario },
+	{ "attack-enclave-signer-key", attack_signer_key },
 };
 
 int enclave_run_test(const char *name)

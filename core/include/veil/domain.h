@@ -22,6 +22,7 @@ struct veil_domain {
 	u8 owner, id;	   /* who owns its pages */
 	u64 cr3;	   /* GPA of its PML4 (monitor-built) */
 	u64 entry, stack;  /* CPL3 start of every entry, and its RSP */
+	u64 fs_base;	   /* FS base at entry (thread-local block: stack canary) */
 	u64 syscall_entry; /* LSTAR: trusted CPL0 code */
 	u64 gdt, idt, tss; /* linear addresses in the domain's trusted pages */
 	u16 gdt_limit, idt_limit;

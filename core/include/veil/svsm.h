@@ -18,6 +18,7 @@ void veil_svsm_dispatch(struct veil_monitor *mon, struct veil_vcpu *vc, struct v
 #define VMSA_OFF_SS 0x020
 #define VMSA_OFF_DS 0x030
 #define VMSA_OFF_ES 0x000
+#define VMSA_OFF_FS 0x040
 #define VMSA_OFF_GDTR 0x060
 #define VMSA_OFF_IDTR 0x080
 #define VMSA_OFF_TR 0x090

@@ -39,3 +39,40 @@ size_t strlen(const char *s)
 		n++;
 	return n;
 }
+
+void *memmove(void *d, const void *s, size_t n)
+{
+	unsigned char *p = d;
+	const unsigned char *q = s;
+
+	if (p < q || p >= q + n)
+		return memcpy(d, s, n);
+	while (n--)
+		p[n] = q[n];
+	return d;
+}
+
+/* What Debian's libbearssl.a (built with _FORTIFY_SOURCE and the stack
+ * protector) calls: a detected overflow ends the enclave with #UD. */
+void __stack_chk_fail(void);
+void *__memcpy_chk(void *d, const void *s, size_t n, size_t dlen);
+void *__memset_chk(void *d, int c, size_t n, size_t dlen);
+
+void __stack_chk_fail(void)
+{
+	__builtin_trap();
+}
+
+void *__memcpy_chk(void *d, const void *s, size_t n, size_t dlen)
+{
+	if (n > dlen)
+		__builtin_trap();
+	return memcpy(d, s, n);
+}
+
+void *__memset_chk(void *d, int c, size_t n, size_t dlen)
+{
+	if (n > dlen)
+		__builtin_trap();
+	return memset(d, c, n);
+}

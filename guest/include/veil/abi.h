@@ -221,6 +221,10 @@ struct veil_sig_trailer {
 #define VEIL_ENC_IMAGE_END (VEIL_ENC_VA_BASE + 0x1F0000ULL)
 #define VEIL_ENC_STACK_PAGES 4
 #define VEIL_ENC_STACK_TOP (VEIL_ENC_VA_BASE + 0x1F8000ULL)
+/* Each entry starts with RSP = VEIL_ENC_TLS and FS base = VEIL_ENC_TLS: 64
+ * bytes of thread-local data above the stack (%fs:0x28 = the stack
+ * protector's canary, as the x86-64 psABI places it). */
+#define VEIL_ENC_TLS (VEIL_ENC_STACK_TOP - 64)
 #define VEIL_ENC_MAX_IMAGE (256u << 10)
 #define VEIL_ENC_MAX_PAGES 512				   /* donated pages per enclave */
 #define VEIL_ENC_OCALL_VA (VEIL_ENC_VA_BASE + 0x1F9000ULL) /* one page, R+W */

@@ -46,6 +46,7 @@ int snprintf(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
+void *memmove(void *d, const void *s, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 
