@@ -328,11 +328,12 @@ static int build(struct veil_monitor *mon, struct veil_backend *be, struct veil_
 
 static struct veil_enclave *find(struct veil_enclaves *es, u64 handle)
 {
-	struct veil_enclave *e = &es->enc[handle & 0xFF];
+	struct veil_enclave *e;
 
-	if ((handle & 0xFF) >= VEIL_MAX_ENCLAVES || e->state == ENC_FREE || e->handle != handle)
+	if ((handle & 0xFF) >= VEIL_MAX_ENCLAVES)
 		return NULL;
-	return e;
+	e = &es->enc[handle & 0xFF];
+	return e->state == ENC_FREE || e->handle != handle ? NULL : e;
 }
 
 /* Scrub every page (VMSAs first become plain enclave pages), give all back. */
