@@ -6,6 +6,8 @@
  */
 #include <veil/enclave.h>
 
+#include "work.h"
+
 #define STUB_VA 0x401FC000ULL /* the trusted stub page (supervisor-only) */
 
 static volatile uint64_t secret = 0x5EC2E7;
@@ -45,6 +47,20 @@ uint64_t enclave_main(uint64_t arg)
 		printf("probe: pid %ld, read %ld bytes\n", pid, n);
 		return ((uint64_t)pid << 16) | (uint64_t)n;
 	}
+	case 9: { /* bench: op rounds of the forwarded syscall set */
+		struct enclave_timespec ts;
+		char buf[16] = "0123456789abcde";
+
+		for (i = 0; i < op; i++) {
+			x += (uint64_t)getpid();
+			x += (uint64_t)write(5, buf, sizeof(buf));
+			x += (uint64_t)read(0, buf, sizeof(buf));
+			x += (uint64_t)clock_gettime(1, &ts);
+		}
+		return x;
+	}
+	case 10: /* bench: compute-bound */
+		return work_compute(op);
 	case 7: /* int $0x80: a gate the enclave may not use */
 		__asm__ volatile("int $0x80");
 		return 0;
