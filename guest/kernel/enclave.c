@@ -522,6 +522,30 @@ static int attack_vmsa_vmpl(void)
 	return attack_write("attack-enclave-vmsa-vmpl", "vmsa", VMSA_OFF_VMPL);
 }
 
+/* The OS remaps an enclave page behind the monitor (page state change to
+ * shared through the hypervisor): the enclave faults on it, and DESTROY,
+ * finding the page no longer private, stops the CVM as tampering. */
+static int attack_psc(void)
+{
+	struct enc e;
+	uint64_t t, rc, v = 0;
+
+	if (attack_setup(&e))
+		return -1;
+	t = page_of(&e, "code");
+	kprintf("attack-enclave-psc: making target gpa 0x%lx shared through the hypervisor\n", t);
+	if (ghcb_msr_psc(t, GHCB_MSR_PSC_SHARED)) {
+		check("attack-enclave-psc", false, 0);
+		return -1;
+	}
+	rc = enter(&e, 1, &v);
+	check("attack-enclave-psc-enter", rc == VEIL_ENC_ERR_FAULT, rc);
+	rc = destroy(&e);
+	kprintf("FAIL attack-enclave-psc: DESTROY returned 0x%lx\n", rc);
+	nr_fail++;
+	return -1;
+}
+
 /* The OS asks the hypervisor to run VMPL2 itself: the enclave's VMSA is not
  * runnable outside ENTER, so it cannot resume it anywhere it likes. */
 static int attack_run_vmpl2(void)
@@ -951,6 +975,7 @@ static const struct {
 	{ "attack-enclave-vmsa-rip", attack_vmsa_rip },
 	{ "attack-enclave-vmsa-vmpl", attack_vmsa_vmpl },
 	{ "attack-enclave-run-vmpl2", attack_run_vmpl2 },
+	{ "attack-enclave-psc", attack_psc },
 	{ "enclave-smp", smp },
 	{ "enclave-ocalls", ocalls },
 	{ "enclave-signer", signer_scenario },

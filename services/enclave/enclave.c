@@ -358,6 +358,19 @@ static int teardown(struct veil_monitor *mon, struct veil_backend *be, struct ve
 	return VEIL_OK;
 }
 
+/* DESTROY: the RMP refused to hand a page back although no VMSA of the
+ * enclave runs. Its state changed behind the monitor (a page state change
+ * through the hypervisor: the "remap" attack): fault policy, as for kernel
+ * pages (record in the secure log, stop the CVM). */
+static u64 destroy_or_tamper(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_enclave *e)
+{
+	int rc = teardown(mon, vc->be, e);
+
+	if (rc == VEIL_EHW)
+		veil_monitor_tamper(mon, vc, e->pool, "an enclave page's state");
+	return rc ? SVSM_ERR_BUSY : SVSM_SUCCESS;
+}
+
 static u64 enc_create(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
 {
 	struct veil_enclaves *es = state(mon);
@@ -435,6 +448,8 @@ static u64 enclave_fault(struct veil_monitor *mon, struct veil_vcpu *vc, struct 
 		what = 0x100 + (veil_ld64(ts + off - 56) & 0xFF);
 		rip = veil_ld64(ts + off - 40);
 	}
+	if (x->code == EXIT_NPF)
+		what = x->info1;
 	e->state = ENC_DEAD;
 	n = veil_snprintf(msg, sizeof(msg),
 			  "enclave violation: enclave %lx vcpu %u %s %lx rip %lx gpa %lx",
@@ -582,7 +597,7 @@ static u64 enc_destroy(struct veil_monitor *mon, struct veil_vcpu *vc, struct ve
 		return VEIL_ENC_ERR_NOT_FOUND;
 	if (e->inside)
 		return SVSM_ERR_BUSY;
-	return teardown(mon, vc->be, e) ? SVSM_ERR_BUSY : SVSM_SUCCESS;
+	return destroy_or_tamper(mon, vc, e);
 }
 
 static u64 enc_measure(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
