@@ -235,6 +235,41 @@ static int lifecycle(void)
 	return 0;
 }
 
+/* ---- enclave-heap: ADD pages before the first ENTER --------------------------- */
+
+static int heap(void)
+{
+	static uint8_t m0[48], m1[48];
+	struct svsm_call_out o = { 0 };
+	uint64_t rc, v = 0;
+	struct enc p;
+
+	rc = create(enc_probe_start, enc_probe_end, &p);
+	rc = rc ? rc : measure(&p, m0);
+	rc = rc ? rc : enc_call(VEIL_ENC_ADD, p.handle, 4, 0, 0, &o);
+	check("enc-add-heap",
+	      rc == SVSM_SUCCESS && o.rcx > VEIL_ENC_VA_BASE && o.rcx < VEIL_ENC_IMAGE_END &&
+		      !(o.rcx & (PAGE_SIZE - 1)),
+	      rc ? rc : o.rcx);
+	rc = rc ? rc : measure(&p, m1);
+	check("enc-add-measured", rc == SVSM_SUCCESS && memcmp(m0, m1, 48), rc);
+	rc = enter(&p, PROBE(11, 3 * PAGE_SIZE), &v);
+	check("enc-heap-malloc", rc == SVSM_SUCCESS && v == 4 * PAGE_SIZE, rc ? rc : v);
+	rc = enter(&p, PROBE(11, 2 * PAGE_SIZE), &v);
+	check("enc-heap-exhausted", rc == SVSM_SUCCESS && v == 0xE, rc ? rc : v);
+	rc = enc_call(VEIL_ENC_ADD, p.handle, 1, 0, 0, 0);
+	check("enc-add-after-enter", rc == SVSM_ERR_INVALID_REQUEST, rc);
+	destroy(&p);
+	rc = create(enc_probe_start, enc_probe_end, &p);
+	rc = rc ? rc : enc_call(VEIL_ENC_ADD, p.handle, POOL_PAGES, 0, 0, 0);
+	check("enc-add-too-many", rc == VEIL_ENC_ERR_SPACE, rc);
+	rc = enc_call(VEIL_ENC_ADD, p.handle, 0, 0, 0, 0);
+	check("enc-add-none", rc == VEIL_ENC_ERR_SPACE || rc == SVSM_ERR_INVALID_REQUEST, rc);
+	rc = destroy(&p);
+	check("enc-add-destroy", rc == SVSM_SUCCESS && pool_scrubbed(&p), rc);
+	return 0;
+}
+
 /* ---- enclave-faults: each ends the enclave, never the CVM -------------------- */
 
 struct fault_case {
@@ -978,6 +1013,7 @@ static const struct {
 	{ "attack-enclave-psc", attack_psc },
 	{ "enclave-smp", smp },
 	{ "enclave-ocalls", ocalls },
+	{ "enclave-heap", heap },
 	{ "enclave-signer", signer_scenario },
 	{ "attack-enclave-signer-key", attack_signer_key },
 	{ "bench-enclave", bench_enclave },

@@ -153,6 +153,18 @@ static u64 pool_take(struct veil_enclave *e, struct veil_backend *be, bool vmsa)
 	return 0;
 }
 
+/* A pool page is still free (not 2 MiB aligned, so it can be a VMSA)? */
+static bool pool_left(const struct veil_enclave *e)
+{
+	u64 i;
+
+	for (i = 0; i < e->npages; i++)
+		if (!((e->used[i / 64] >> (i % 64)) & 1) &&
+		    !veil_aligned(e->pool + i * VEIL_PAGE_SIZE, VEIL_HUGE_SIZE))
+			return true;
+	return false;
+}
+
 /* ---- building the enclave --------------------------------------------------- */
 
 static void measure(br_sha384_context *h, u64 va, u32 flags, const u8 *page)
@@ -303,24 +315,27 @@ static int place(struct veil_monitor *mon, struct veil_backend *be, struct veil_
 static int build(struct veil_monitor *mon, struct veil_backend *be, struct veil_enclave *e,
 		 const struct image *im)
 {
-	br_sha384_context h;
+	br_sha384_context *h = &e->hash;
 	u64 i;
 	int rc;
 
-	br_sha384_init(&h);
+	br_sha384_init(h);
 	rc = build_tables(mon, be, e);
 	if (!rc)
-		rc = build_trusted(mon, be, e, &h);
+		rc = build_trusted(mon, be, e, h);
 	for (i = 0; !rc && i < IMAGE_PAGES; i++)
 		if (im->flags[i])
-			rc = place(mon, be, e, i, im->flags[i], im, &h);
+			rc = place(mon, be, e, i, im->flags[i], im, h);
+	for (i = IMAGE_PAGES; i > 0 && !im->flags[i - 1]; i--)
+		;
+	e->heap_next = i; /* the first window page after the image */
 	for (i = STACK_FIRST; !rc && i < STACK_FIRST + VEIL_ENC_STACK_PAGES; i++)
 		rc = place(mon, be, e, i, VEIL_ENC_PAGE_R | VEIL_ENC_PAGE_W | VEIL_ENC_PAGE_STACK,
-			   NULL, &h);
+			   NULL, h);
 	if (!rc)
 		rc = place(mon, be, e, OCALL_PAGE,
-			   VEIL_ENC_PAGE_R | VEIL_ENC_PAGE_W | VEIL_ENC_PAGE_OCALL, NULL, &h);
-	br_sha384_out(&h, e->measurement);
+			   VEIL_ENC_PAGE_R | VEIL_ENC_PAGE_W | VEIL_ENC_PAGE_OCALL, NULL, h);
+	br_sha384_out(h, e->measurement);
 	return rc;
 }
 
@@ -556,7 +571,8 @@ static u64 enc_enter(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil
 	if (rc)
 		return rc;
 	e->host_buf = c->r8;
-	if (run(mon, vc, e, c->rdx, 0, false, &x))
+	e->entered = true;
+	if (run(mon, vc, e, c->rdx, e->heap_pages, false, &x))
 		return SVSM_ERR_INVALID_REQUEST;
 	return finish(mon, vc, e, &x, c);
 }
@@ -600,6 +616,34 @@ static u64 enc_destroy(struct veil_monitor *mon, struct veil_vcpu *vc, struct ve
 	return destroy_or_tamper(mon, vc, e);
 }
 
+/* ADD: `count` more pool pages as heap (R+W) right after the image, measured;
+ * only before the first ENTER, as the measurement must say what runs. */
+static u64 enc_add(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
+{
+	struct veil_enclave *e = find(state(mon), c->rcx);
+	u64 i, first;
+
+	if (!e)
+		return VEIL_ENC_ERR_NOT_FOUND;
+	if (e->entered || e->state != ENC_READY || e->inside || e->in_ocall)
+		return SVSM_ERR_INVALID_REQUEST;
+	first = e->heap_next;
+	if (!c->rdx || c->rdx > IMAGE_PAGES - first)
+		return VEIL_ENC_ERR_SPACE;
+	for (i = 0; i < c->rdx; i++) /* keep one pool page for a vCPU's VMSA */
+		if (place(mon, vc->be, e, first + i,
+			  VEIL_ENC_PAGE_R | VEIL_ENC_PAGE_W | VEIL_ENC_PAGE_HEAP, NULL, &e->hash) ||
+		    !pool_left(e)) {
+			e->state = ENC_DEAD; /* half-added: only DESTROY is left */
+			return VEIL_ENC_ERR_SPACE;
+		}
+	e->heap_next = first + c->rdx;
+	e->heap_pages += c->rdx;
+	br_sha384_out(&e->hash, e->measurement);
+	c->rcx = VEIL_ENC_VA_BASE + first * VEIL_PAGE_SIZE;
+	return SVSM_SUCCESS;
+}
+
 static u64 enc_measure(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
 {
 	struct veil_enclave *e = find(state(mon), c->rcx);
@@ -627,6 +671,8 @@ static u64 enc_call(struct veil_monitor *mon, struct veil_vcpu *vc, u32 call, st
 		return enc_measure(mon, vc, c);
 	case VEIL_ENC_RESUME:
 		return enc_resume(mon, vc, c);
+	case VEIL_ENC_ADD:
+		return enc_add(mon, vc, c);
 	default:
 		return SVSM_ERR_UNSUPPORTED_CALL;
 	}

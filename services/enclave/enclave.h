@@ -3,6 +3,7 @@
 #ifndef VEIL_SERVICES_ENCLAVE_H
 #define VEIL_SERVICES_ENCLAVE_H
 
+#include <bearssl/bearssl_hash.h>
 #include <veil/abi.h>
 #include <veil/domain.h>
 #include <veil/service.h>
@@ -26,6 +27,9 @@ struct veil_enclave {
 	u64 used[VEIL_ENC_MAX_PAGES / 64]; /* pool pages in use */
 	u64 pml4, pt, tstack;		   /* GPAs of its tables and trap stack */
 	u8 measurement[48];		   /* SHA-384, see abi.h */
+	br_sha384_context hash;		   /* the measurement so far (ADD extends it) */
+	bool entered;			   /* ADD only before the first ENTER */
+	u64 heap_next, heap_pages;	   /* window page ADD maps next; pages added */
 	struct veil_domain dom;
 };
 

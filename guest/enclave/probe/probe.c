@@ -61,6 +61,14 @@ uint64_t enclave_main(uint64_t arg)
 	}
 	case 10: /* bench: compute-bound */
 		return work_compute(op);
+	case 11: { /* heap: allocate op bytes, fill them, answer the heap size */
+		uint8_t *p = malloc(op);
+
+		if (!p)
+			return 0xE;
+		memset(p, 0x5A, op);
+		return enclave_heap_size();
+	}
 	case 7: /* int $0x80: a gate the enclave may not use */
 		__asm__ volatile("int $0x80");
 		return 0;

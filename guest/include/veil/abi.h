@@ -180,7 +180,8 @@ struct veil_sig_trailer {
  * and the trusted entry, exit and trap code, and measures every page it adds
  * (SHA-384 over struct veil_enc_measure_rec then the page's 4096 bytes, in
  * placement order). The enclave runs at CPL3 from e_entry with RDI = the
- * ENTER argument and leaves with SYSCALL: RDI = VEIL_ENC_SYS_EXIT, RSI = the
+ * ENTER argument, RSI = the number of heap pages ADD placed right after the
+ * image, and leaves with SYSCALL: RDI = VEIL_ENC_SYS_EXIT, RSI = the
  * value ENTER returns; or asks its host for a call (an ocall) with
  * RDI = VEIL_ENC_SYS_OCALL, RSI = the ocall number, R8 = the request's
  * length in the ocall page, and gets RAX = the host's result, RDX = the
@@ -205,6 +206,9 @@ struct veil_sig_trailer {
 #define VEIL_ENC_RESUME \
 	4 /* RCX = handle, RDX = the ocall's result, R8 = GPA of the
 			    * response (0 if R9 = 0), R9 = its length -> as ENTER */
+#define VEIL_ENC_ADD \
+	5 /* RCX = handle, RDX = pages: heap (R+W, measured) after the image, from
+			* the donated pages, before the first ENTER -> RCX = its address */
 #define VEIL_ENC_DONE 0
 #define VEIL_ENC_OCALL 1
 #define VEIL_ENC_ERR_FORMAT (SVSM_ERR_PROTOCOL_BASE + 1)    /* not an acceptable ELF image */
@@ -236,6 +240,7 @@ struct veil_sig_trailer {
 #define VEIL_ENC_PAGE_X 4
 #define VEIL_ENC_PAGE_STACK 8
 #define VEIL_ENC_PAGE_OCALL 16
+#define VEIL_ENC_PAGE_HEAP 32
 struct veil_enc_measure_rec {
 	uint64_t va;	/* enclave virtual address of the page */
 	uint32_t flags; /* VEIL_ENC_PAGE_* */

@@ -40,6 +40,11 @@ long read(int fd, void *buf, size_t n);
 long getpid(void);
 int clock_gettime(int clock, struct enclave_timespec *ts);
 
+/* The heap: the pages VEIL_ENC_ADD placed (a bump allocator; free is a no-op). */
+size_t enclave_heap_size(void);
+void *malloc(size_t n);
+void free(void *p);
+
 /* The runtime's small libc subset. */
 int vsnprintf(char *buf, size_t cap, const char *fmt, va_list ap);
 int snprintf(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
