@@ -16,5 +16,6 @@ enc_\name\()_end:
 	ENCLAVE hello, "enclave-hello.elf"
 	ENCLAVE probe, "enclave-probe.elf"
 	ENCLAVE signer, "enclave-signer.elf"
+	ENCLAVE hello_signed, "enclave-hello-signed.elf"
 
 	.section .note.GNU-stack, "", @progbits

@@ -16,6 +16,7 @@
 
 extern const uint8_t enc_hello_start[], enc_hello_end[], enc_probe_start[], enc_probe_end[];
 extern const uint8_t enc_signer_start[], enc_signer_end[];
+extern const uint8_t enc_hello_signed_start[], enc_hello_signed_end[];
 
 static int memcmp(const void *a, const void *b, size_t n)
 {
@@ -475,6 +476,40 @@ static int refusals(void)
 	check("enc-refuse-destroy-unknown", rc == VEIL_ENC_ERR_NOT_FOUND, rc);
 	rc = enc_call(0x99, 0, 0, 0, 0, 0);
 	check("enc-refuse-unknown-call", rc == SVSM_ERR_UNSUPPORTED_CALL, rc);
+	return 0;
+}
+
+/* ---- enclave-signed: images signed with the trusted key ------------------------ */
+
+static int signed_images(void)
+{
+	static uint8_t m0[48], m1[48];
+	struct svsm_call_out o = { 1, 0, 0, 0 };
+	uint64_t len = (uint64_t)(enc_hello_signed_end - enc_hello_signed_start), rc, v = 0;
+	struct enc s, u;
+
+	rc = create(enc_hello_signed_start, enc_hello_signed_end, &s);
+	rc = rc ? rc : enc_call(VEIL_ENC_MEASURE, s.handle, (uint64_t)m0, 0, 0, &o);
+	check("enc-signed-create", rc == SVSM_SUCCESS && o.rcx == 1, rc ? rc : o.rcx);
+	rc = enter(&s, 4, &v);
+	check("enc-signed-enter", rc == SVSM_SUCCESS && v == hello_expect(4, 1), rc ? rc : v);
+	rc = create(enc_hello_start, enc_hello_end, &u);
+	o.rcx = 1;
+	rc = rc ? rc : enc_call(VEIL_ENC_MEASURE, u.handle, (uint64_t)m1, 0, 0, &o);
+	check("enc-unsigned-create", rc == SVSM_SUCCESS && o.rcx == 0, rc ? rc : o.rcx);
+	check("enc-signed-same-measurement", !memcmp(m0, m1, 48), 0);
+	destroy(&s);
+	destroy(&u);
+	if (len > sizeof(img))
+		panic("enclave-signed: image too large");
+	memcpy(img, enc_hello_signed_start, len);
+	img[0x1010] ^= 1; /* a byte of its code */
+	rc = create_from(img, len, pages_alloc(POOL_PAGES), POOL_PAGES, &s);
+	check("attack-enclave-signed-tampered", rc == VEIL_ENC_ERR_SIGNATURE, rc);
+	memcpy(img, enc_hello_signed_start, len);
+	img[len - 1] ^= 1; /* the signature */
+	rc = create_from(img, len, pages_alloc(POOL_PAGES), POOL_PAGES, &s);
+	check("attack-enclave-signed-bad-signature", rc == VEIL_ENC_ERR_SIGNATURE, rc);
 	return 0;
 }
 
@@ -1014,6 +1049,7 @@ static const struct {
 	{ "enclave-smp", smp },
 	{ "enclave-ocalls", ocalls },
 	{ "enclave-heap", heap },
+	{ "enclave-signed", signed_images },
 	{ "enclave-signer", signer_scenario },
 	{ "attack-enclave-signer-key", attack_signer_key },
 	{ "bench-enclave", bench_enclave },

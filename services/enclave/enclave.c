@@ -14,6 +14,7 @@
  * cannot run. DESTROY scrubs every page before the OS gets it back. Every
  * offset and size in the image is hostile and checked before use.
  */
+#include <bearssl/bearssl_ec.h>
 #include <bearssl/bearssl_hash.h>
 #include <veil/abi.h>
 #include <veil/lib.h>
@@ -21,6 +22,7 @@
 #include "../module/elf64.h"
 #include "enclave.h"
 #include "layout.h"
+#include "module_key.h" /* generated: the key veil-sign signatures are checked with */
 
 #define PTE_P (1ULL << 0)
 #define PTE_W (1ULL << 1)
@@ -128,6 +130,36 @@ static bool image_ok(struct image *im)
 	entry = im->eh->e_entry;
 	return im->pages && veil_range_within(entry, 1, VEIL_ENC_VA_BASE, VEIL_ENC_IMAGE_END) &&
 	       (im->flags[(entry - VEIL_ENC_VA_BASE) / VEIL_PAGE_SIZE] & VEIL_ENC_PAGE_X);
+}
+
+/*
+ * An optional veil-sign trailer (struct veil_sig_trailer, as for modules):
+ * 1 = the image is signed with the key the monitor image embeds (so the key
+ * is part of the launch measurement), 0 = no trailer, -1 = a trailer that
+ * does not verify. *len becomes the length of the signed ELF bytes.
+ */
+static int image_signature(const u8 *file, u64 *len)
+{
+	struct veil_sig_trailer t; /* copied: the file may end at any alignment */
+	br_ec_public_key pk = { BR_EC_secp256r1, (unsigned char *)veil_module_pubkey,
+				sizeof(veil_module_pubkey) };
+	br_sha256_context ctx;
+	u8 hash[32];
+
+	if (*len <= sizeof(t))
+		return 0;
+	veil_memcpy(&t, file + *len - sizeof(t), sizeof(t));
+	if (veil_memcmp(t.magic, VEIL_SIG_MAGIC, 8))
+		return 0;
+	if (t.signed_len != *len - sizeof(t))
+		return -1;
+	br_sha256_init(&ctx);
+	br_sha256_update(&ctx, file, t.signed_len);
+	br_sha256_out(&ctx, hash);
+	if (br_ecdsa_i31_vrfy_raw(&br_ec_p256_m31, hash, 32, &pk, t.sig, 64) != 1)
+		return -1;
+	*len = t.signed_len;
+	return 1;
 }
 
 /* ---- the pool of donated pages ---------------------------------------------- */
@@ -393,6 +425,7 @@ static u64 enc_create(struct veil_monitor *mon, struct veil_vcpu *vc, struct vei
 	struct veil_enclave *e = NULL;
 	const void *src;
 	u64 pool_len, slot;
+	int sig;
 
 	if (c->rdx < sizeof(struct elf64_ehdr) || c->rdx > VEIL_ENC_MAX_IMAGE)
 		return VEIL_ENC_ERR_FORMAT;
@@ -402,6 +435,9 @@ static u64 enc_create(struct veil_monitor *mon, struct veil_vcpu *vc, struct vei
 	veil_memcpy(es->scratch, src, c->rdx); /* copied in: the OS cannot change it now */
 	im.file = es->scratch;
 	im.len = c->rdx;
+	sig = image_signature(es->scratch, &im.len);
+	if (sig < 0)
+		return VEIL_ENC_ERR_SIGNATURE;
 	im.eh = (const struct elf64_ehdr *)es->scratch;
 	if (!image_ok(&im))
 		return VEIL_ENC_ERR_FORMAT;
@@ -436,6 +472,7 @@ static u64 enc_create(struct veil_monitor *mon, struct veil_vcpu *vc, struct vei
 		return VEIL_ENC_ERR_PAGES;
 	e->pool = c->r8;
 	e->npages = c->r9;
+	e->signed_image = sig == 1;
 	e->state = ENC_READY;
 	if (build(mon, vc->be, e, &im)) {
 		teardown(mon, vc->be, e);
@@ -655,6 +692,7 @@ static u64 enc_measure(struct veil_monitor *mon, struct veil_vcpu *vc, struct ve
 	if (!out)
 		return SVSM_ERR_INVALID_ADDRESS;
 	veil_memcpy(out, e->measurement, sizeof(e->measurement));
+	c->rcx = e->signed_image;
 	return SVSM_SUCCESS;
 }
 

@@ -28,6 +28,7 @@ struct veil_enclave {
 	u64 pml4, pt, tstack;		   /* GPAs of its tables and trap stack */
 	u8 measurement[48];		   /* SHA-384, see abi.h */
 	br_sha384_context hash;		   /* the measurement so far (ADD extends it) */
+	bool signed_image;		   /* its image carried a good veil-sign signature */
 	bool entered;			   /* ADD only before the first ENTER */
 	u64 heap_next, heap_pages;	   /* window page ADD maps next; pages added */
 	struct veil_domain dom;

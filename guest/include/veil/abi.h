@@ -173,7 +173,8 @@ struct veil_sig_trailer {
 
 /* ---- VEIL_PROTOCOL_ENCLAVE: enclaves (VMPL2, CPL3 domains) --------------- */
 /*
- * An enclave is a static ELF64 executable (ET_EXEC, x86-64) linked inside
+ * An enclave is a static ELF64 executable (ET_EXEC, x86-64), optionally
+ * followed by a veil-sign trailer (struct veil_sig_trailer), linked inside
  * the enclave window [VEIL_ENC_VA_BASE, VEIL_ENC_IMAGE_END); the monitor
  * copies it in, places its PT_LOAD segments in donated pages, builds its page
  * table, a stack below VEIL_ENC_STACK_TOP, the ocall page at VEIL_ENC_OCALL_VA
@@ -202,7 +203,9 @@ struct veil_sig_trailer {
 			    * buffer (or 0) -> see above; VEIL_ENC_ERR_FAULT: RCX = 0x100 +
 			    * vector, or 0x400 (an RMP violation) */
 #define VEIL_ENC_DESTROY 2 /* RCX = handle: every page scrubbed, then back to the OS */
-#define VEIL_ENC_MEASURE 3 /* RCX = handle, RDX = GPA of 48 bytes -> SHA-384 measurement */
+#define VEIL_ENC_MEASURE \
+	3 /* RCX = handle, RDX = GPA of 48 bytes -> SHA-384 measurement;
+			  * RCX = 1 if the image was signed with the trusted key */
 #define VEIL_ENC_RESUME \
 	4 /* RCX = handle, RDX = the ocall's result, R8 = GPA of the
 			    * response (0 if R9 = 0), R9 = its length -> as ENTER */
@@ -217,9 +220,10 @@ struct veil_sig_trailer {
 #define VEIL_ENC_ERR_NOT_FOUND (SVSM_ERR_PROTOCOL_BASE + 4) /* unknown or stale handle */
 /* The enclave faulted: it cannot run again; DESTROY gives its pages back. */
 #define VEIL_ENC_ERR_FAULT (SVSM_ERR_PROTOCOL_BASE + 5)
-#define VEIL_ENC_ERR_DEAD (SVSM_ERR_PROTOCOL_BASE + 6)	   /* entered after a fault */
-#define VEIL_ENC_ERR_FULL (SVSM_ERR_PROTOCOL_BASE + 7)	   /* no free enclave slot */
-#define VEIL_ENC_ERR_NO_OCALL (SVSM_ERR_PROTOCOL_BASE + 8) /* RESUME: no ocall pending here */
+#define VEIL_ENC_ERR_DEAD (SVSM_ERR_PROTOCOL_BASE + 6)	    /* entered after a fault */
+#define VEIL_ENC_ERR_FULL (SVSM_ERR_PROTOCOL_BASE + 7)	    /* no free enclave slot */
+#define VEIL_ENC_ERR_SIGNATURE (SVSM_ERR_PROTOCOL_BASE + 9) /* a veil-sign trailer that fails */
+#define VEIL_ENC_ERR_NO_OCALL (SVSM_ERR_PROTOCOL_BASE + 8)  /* RESUME: no ocall pending here */
 
 #define VEIL_ENC_VA_BASE 0x40000000ULL /* one 2 MiB window, one page table */
 #define VEIL_ENC_IMAGE_END (VEIL_ENC_VA_BASE + 0x1F0000ULL)
