@@ -616,6 +616,37 @@ static int attack_psc(void)
 	return -1;
 }
 
+/* The OS asks the hypervisor to start another vCPU on the enclave's VMSA
+ * (AP creation at VMPL2, "create and run"): VMRUN of a VMSA whose EFER.SVME
+ * is clear fails (APM vol 2, 15.5.1), and the monitor keeps it clear
+ * between runs, so the enclave cannot be resumed behind the monitor. */
+static int attack_ap_vmsa(void)
+{
+	struct percpu *c = this_cpu();
+	uint64_t vmsa, rc, v = 0, info1;
+	struct enc e;
+
+	if (boot.nr_vcpus < 2) {
+		kprintf("FAIL attack-enclave-ap-vmsa: needs --vcpus 2 or more\n");
+		nr_fail++;
+		return -1;
+	}
+	if (attack_setup(&e))
+		return -1;
+	vmsa = page_of(&e, "vmsa");
+	info1 = SVM_VMGEXIT_AP_CREATE | (2ULL << 16) | (1ULL << 32);
+	ghcb_clear(c->ghcb);
+	ghcb_set(c->ghcb, GHCB_OFF_RAX, sev_features());
+	rc = ghcb_hv_call(c->ghcb, (uint64_t)c->ghcb, SVM_VMGEXIT_AP_CREATION, info1, vmsa);
+	kprintf("attack-enclave-ap-vmsa: AP creation of vCPU 1 on VMSA 0x%lx: 0x%lx\n", vmsa, rc);
+	check("attack-enclave-ap-vmsa", (uint32_t)rc != GHCB_RESULT_OK, rc);
+	rc = enter(&e, 3, &v);
+	check("enc-enter-after-ap-vmsa", rc == SVSM_SUCCESS && v == hello_expect(3, 2),
+	      rc ? rc : v);
+	destroy(&e);
+	return 0;
+}
+
 /* The OS asks the hypervisor to run VMPL2 itself: the enclave's VMSA is not
  * runnable outside ENTER, so it cannot resume it anywhere it likes. */
 static int attack_run_vmpl2(void)
@@ -1046,6 +1077,7 @@ static const struct {
 	{ "attack-enclave-vmsa-vmpl", attack_vmsa_vmpl },
 	{ "attack-enclave-run-vmpl2", attack_run_vmpl2 },
 	{ "attack-enclave-psc", attack_psc },
+	{ "attack-enclave-ap-vmsa", attack_ap_vmsa },
 	{ "enclave-smp", smp },
 	{ "enclave-ocalls", ocalls },
 	{ "enclave-heap", heap },
