@@ -647,6 +647,62 @@ static int attack_ap_vmsa(void)
 	return 0;
 }
 
+/* ENTER with every register the call does not use set to a pattern, and
+ * what the OS holds in them when the call returns (enc_enter_raw). */
+#define REG_PATTERN 0x0DD0000000000000ULL
+uint64_t regs_after[9], value_after;
+uint64_t enc_enter_raw(uint64_t rax, uint64_t rcx, uint64_t rdx, uint64_t r8);
+__asm__(".text\n"
+	".globl enc_enter_raw\n"
+	"enc_enter_raw:\n\t" /* RDI = rax, RSI = rcx, RDX = rdx, RCX = r8 */
+	"pushq %rbx\n\tpushq %rbp\n\tpushq %r12\n\tpushq %r13\n\tpushq %r14\n\tpushq %r15\n\t"
+	"movq %rdi, %rax\n\tmovq %rcx, %r8\n\tmovq %rsi, %rcx\n\txorl %r9d, %r9d\n\t"
+	"movabsq $0x0DD0000000000001, %rbx\n\tmovabsq $0x0DD0000000000002, %rbp\n\t"
+	"movabsq $0x0DD0000000000003, %rsi\n\tmovabsq $0x0DD0000000000004, %rdi\n\t"
+	"movabsq $0x0DD0000000000005, %r10\n\tmovabsq $0x0DD0000000000006, %r12\n\t"
+	"movabsq $0x0DD0000000000007, %r13\n\tmovabsq $0x0DD0000000000008, %r14\n\t"
+	"movabsq $0x0DD0000000000009, %r15\n\t"
+	".byte 0xf3, 0x0f, 0x01, 0xd9\n\t"
+	"movq %rbx, regs_after+0(%rip)\n\tmovq %rbp, regs_after+8(%rip)\n\t"
+	"movq %rsi, regs_after+16(%rip)\n\tmovq %rdi, regs_after+24(%rip)\n\t"
+	"movq %r10, regs_after+32(%rip)\n\tmovq %r12, regs_after+40(%rip)\n\t"
+	"movq %r13, regs_after+48(%rip)\n\tmovq %r14, regs_after+56(%rip)\n\t"
+	"movq %r15, regs_after+64(%rip)\n\t"
+	"movq %rcx, value_after(%rip)\n\t" /* ENTER's RCX: the enclave's value */
+	"popq %r15\n\tpopq %r14\n\tpopq %r13\n\tpopq %r12\n\tpopq %rbp\n\tpopq %rbx\n\t"
+	"ret\n");
+
+/* An enclave leaves with its registers full of its secret: the OS's own
+ * registers come back as they were (they live in the OS's VMSA; the
+ * enclave's stay in its VMSA, which the OS cannot read). */
+static int attack_regs(void)
+{
+	struct percpu *c = this_cpu();
+	uint64_t saved = ghcb_msr_read(), rc, bad = 0;
+	struct enc e;
+	unsigned i;
+
+	if (create(enc_probe_start, enc_probe_end, &e)) {
+		check("enc-attack-setup", false, 0);
+		return -1;
+	}
+	ghcb_msr_write(GHCB_MSR_RUN_VMPL_REQ(0));
+	__atomic_store_n(&c->caa->call_pending, 1, __ATOMIC_SEQ_CST);
+	rc = enc_enter_raw(SVSM_CALL(VEIL_PROTOCOL_ENCLAVE, VEIL_ENC_ENTER), e.handle, PROBE(12, 0),
+			   0);
+	__atomic_store_n(&c->caa->call_pending, 0, __ATOMIC_SEQ_CST);
+	ghcb_msr_write(saved);
+	for (i = 0; i < ARRAY_SIZE(regs_after); i++)
+		if (regs_after[i] != REG_PATTERN + i + 1)
+			bad = regs_after[i];
+	check("attack-enclave-registers", rc == SVSM_SUCCESS && value_after == 0x77 && !bad,
+	      rc  ? rc :
+	      bad ? bad :
+		    value_after);
+	destroy(&e);
+	return 0;
+}
+
 /* The OS asks the hypervisor to run VMPL2 itself: the enclave's VMSA is not
  * runnable outside ENTER, so it cannot resume it anywhere it likes. */
 static int attack_run_vmpl2(void)
@@ -1077,6 +1133,7 @@ static const struct {
 	{ "attack-enclave-vmsa-vmpl", attack_vmsa_vmpl },
 	{ "attack-enclave-run-vmpl2", attack_run_vmpl2 },
 	{ "attack-enclave-psc", attack_psc },
+	{ "attack-enclave-registers", attack_regs },
 	{ "attack-enclave-ap-vmsa", attack_ap_vmsa },
 	{ "enclave-smp", smp },
 	{ "enclave-ocalls", ocalls },
