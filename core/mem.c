@@ -8,6 +8,10 @@ u8 veil_mem_perms(const struct veil_page *p, unsigned vmpl)
 	case VEIL_OWNER_OS:
 	case VEIL_OWNER_MODULE:
 		return vmpl == 3 ? p->os_perms : 0;
+	case VEIL_OWNER_ENCLAVE:
+		/* An enclave domain runs at VMPL2; what it may do with each of
+		 * its pages (or its trusted code and tables) is set per page. */
+		return vmpl == 2 ? p->os_perms : 0;
 	default:
 		return 0; /* monitor, VMSA, service, enclave, shared: no lower access */
 	}
@@ -102,6 +106,8 @@ static struct veil_page transferred(const struct veil_mem *mem, struct veil_page
 	p.id = id;
 	if (to == VEIL_OWNER_OS)
 		p.os_perms = mem->os_default;
+	else if (to == VEIL_OWNER_ENCLAVE)
+		p.os_perms = 0; /* no access until the domain grants it (veil_domain_grant) */
 	return p;
 }
 

@@ -569,6 +569,25 @@ static void run_os(struct veil_vcpu *vc)
 	}
 }
 
+/* ---- other domains' VMSAs (core/domain.c) ------------------------------------ */
+
+int veil_monitor_set_vmsa(struct veil_vcpu *vc, unsigned vmpl, u64 gpa, u64 sev_features)
+{
+	/* GHCB spec 56421, 4.1.8 (SNP AP Creation): request 0, VMPL in bits
+	 * 16-19, APIC ID in 32-63; only VMPL0 may do this for its own vCPU. */
+	return ghcb_event(vc, 0x80000013, ((u64)vmpl << 16) | ((u64)vc->id << 32), gpa,
+			  sev_features) ?
+		       VEIL_EHW :
+		       VEIL_OK;
+}
+
+int veil_monitor_run_vmpl(struct veil_vcpu *vc, unsigned vmpl)
+{
+	u64 resp = msr_request(vc, GHCB_MSR_RUN_VMPL_REQ(vmpl));
+
+	return (resp & 0xFFF) == GHCB_MSR_RUN_VMPL_RESP && !(resp >> 32) ? VEIL_OK : VEIL_EHW;
+}
+
 void veil_monitor_run(struct veil_monitor *mon, struct veil_vcpu *vc)
 {
 	for (;;) {

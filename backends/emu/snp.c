@@ -801,6 +801,12 @@ static void ev_ap_create(struct ghcb_call *c)
 		BAD_INPUT(g, 5);
 		return;
 	}
+	/* "Create and run" is a VMRUN, which fails on EFER.SVME = 0 (APM vol 2,
+	 * 15.5.1: VMEXIT_INVALID), as vcpu_switch checks. */
+	if (req == 1 && t != c->v && !(ld64(vmsa + VMSA_EFER) & EFER_SVME)) {
+		BAD_INPUT(g, 5);
+		return;
+	}
 	if (vmsa_in_use(m, gpa, c->v) && !(t->vmsa_gpa[vmpl] == gpa && t->vmpl == vmpl)) {
 		BAD_INPUT(g, 5); /* running elsewhere: VMRUN would fail (APM vol 2, 15.36.12) */
 		return;

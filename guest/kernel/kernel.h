@@ -239,6 +239,9 @@ struct veil_log_report_section;
 /* The log's head as the monitor attests it (ATTEST_SINGLE_SERVICE), for a dump. */
 int attest_log_head(struct veil_log_head *h, struct veil_log_report_section *sec);
 void attest_list_tests(void);
+/* ---- enclave.c: enclave scenarios ---------------------------------------- */
+int enclave_run_test(const char *test); /* TEST_UNKNOWN if not an enclave scenario */
+void enclave_list_tests(void);
 
 /* ---- tests.c -------------------------------------------------------------- */
 int run_test(const char *name);

@@ -534,6 +534,7 @@ static int list_tests(void)
 	log_test_list();
 	kci_list_tests();
 	attest_list_tests();
+	enclave_list_tests();
 	return 0;
 }
 
@@ -552,6 +553,9 @@ int run_test(const char *name)
 	if (rc != TEST_UNKNOWN)
 		return rc;
 	rc = attest_run_test(name);
+	if (rc != TEST_UNKNOWN)
+		return rc;
+	rc = enclave_run_test(name);
 	if (rc != TEST_UNKNOWN)
 		return rc;
 	r = refusal_find(name);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* elf64.h - the ELF64 structures the module loader reads (freestanding). */
+/* elf64.h - the ELF64 structures the module and enclave loaders read (freestanding). */
 #ifndef VEIL_SERVICES_ELF64_H
 #define VEIL_SERVICES_ELF64_H
 
@@ -31,6 +31,17 @@ struct elf64_ehdr {
 	u64 e_entry, e_phoff, e_shoff;
 	u32 e_flags;
 	u16 e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx;
+};
+
+#define ELF64_ET_EXEC 2
+#define ELF64_PT_LOAD 1
+#define ELF64_PF_X 1
+#define ELF64_PF_W 2
+#define ELF64_PF_R 4
+
+struct elf64_phdr {
+	u32 p_type, p_flags;
+	u64 p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align;
 };
 
 struct elf64_shdr {

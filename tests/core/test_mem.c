@@ -41,10 +41,23 @@ START_TEST(perms_module)
 }
 END_TEST
 
+/* An enclave domain's page: its mask at VMPL2 only, never VMPL1 or the OS. */
+START_TEST(perms_enclave)
+{
+	struct veil_page p = { .owner = VEIL_OWNER_ENCLAVE,
+			       .os_perms = VEIL_RMP_PERM_R | VEIL_RMP_PERM_XU,
+			       .id = 3 };
+
+	ck_assert_uint_eq(veil_mem_perms(&p, 1), 0);
+	ck_assert_uint_eq(veil_mem_perms(&p, 2), VEIL_RMP_PERM_R | VEIL_RMP_PERM_XU);
+	ck_assert_uint_eq(veil_mem_perms(&p, 3), 0);
+}
+END_TEST
+
 START_TEST(perms_not_os)
 {
 	static const u8 owners[] = { VEIL_OWNER_NONE, VEIL_OWNER_MONITOR, VEIL_OWNER_SHARED,
-				     VEIL_OWNER_VMSA, VEIL_OWNER_SERVICE, VEIL_OWNER_ENCLAVE };
+				     VEIL_OWNER_VMSA, VEIL_OWNER_SERVICE };
 	unsigned i, vmpl;
 
 	for (i = 0; i < sizeof(owners); i++) {
@@ -250,6 +263,7 @@ START_TEST(transfer_applies_rmp_and_flushes)
 			 VEIL_OK);
 	ck_assert_uint_eq(fx_page(FX_PAGE(3))->id, 9);
 	ck_assert_uint_eq(fake_rmp(fx.m, FX_PAGE(3))->perms[3], 0);
+	ck_assert_uint_eq(fake_rmp(fx.m, FX_PAGE(3))->perms[2], 0); /* until the domain grants */
 	ck_assert_uint_eq(fake_rmp(fx.m, FX_PAGE(3))->vmsa, 0);
 	fx_assert_rmp_follows_records();
 	ck_assert_uint_eq(fx.m->faults, 0);
@@ -388,6 +402,7 @@ int main(void)
 	tcase_add_test(perms, perms_os);
 	tcase_add_test(perms, perms_module);
 	tcase_add_test(perms, perms_not_os);
+	tcase_add_test(perms, perms_enclave);
 	tcase_add_test(range, range_ok_cases);
 	tcase_add_test(range, range_ok_wraps_in_a_huge_space);
 	tcase_add_checked_fixture(transfer, fx_setup, fx_teardown);

@@ -142,6 +142,14 @@ void *veil_os_write(struct veil_monitor *mon, struct veil_backend *be, u64 gpa, 
 void veil_monitor_tamper(struct veil_monitor *mon, struct veil_vcpu *vc, u64 gpa, const char *what)
 	__attribute__((noreturn));
 
+/*
+ * For core/domain.c: register gpa (a VMSA page whose VMPL field is vmpl) as
+ * the calling vCPU's VMSA at vmpl with the hypervisor, and run that VMPL on
+ * the calling vCPU until it comes back to VMPL0 (VEIL_EHW if it cannot run).
+ */
+int veil_monitor_set_vmsa(struct veil_vcpu *vc, unsigned vmpl, u64 gpa, u64 sev_features);
+int veil_monitor_run_vmpl(struct veil_vcpu *vc, unsigned vmpl);
+
 /* The monitor lock: serialises service calls and monitor records across vCPUs. */
 void veil_monitor_lock(struct veil_monitor *mon);
 void veil_monitor_unlock(struct veil_monitor *mon);

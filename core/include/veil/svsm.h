@@ -18,7 +18,9 @@ void veil_svsm_dispatch(struct veil_monitor *mon, struct veil_vcpu *vc, struct v
 #define VMSA_OFF_SS 0x020
 #define VMSA_OFF_DS 0x030
 #define VMSA_OFF_ES 0x000
+#define VMSA_OFF_FS 0x040
 #define VMSA_OFF_GDTR 0x060
+#define VMSA_OFF_IDTR 0x080
 #define VMSA_OFF_TR 0x090
 #define VMSA_OFF_VMPL 0x0CA
 #define VMSA_OFF_CPL 0x0CB
@@ -32,6 +34,9 @@ void veil_svsm_dispatch(struct veil_monitor *mon, struct veil_vcpu *vc, struct v
 #define VMSA_OFF_RIP 0x178
 #define VMSA_OFF_RSP 0x1D8
 #define VMSA_OFF_RAX 0x1F8
+#define VMSA_OFF_STAR 0x200
+#define VMSA_OFF_LSTAR 0x208
+#define VMSA_OFF_SFMASK 0x218
 #define VMSA_OFF_PAT 0x268
 #define VMSA_OFF_RCX 0x308
 #define VMSA_OFF_RDX 0x310

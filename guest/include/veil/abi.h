@@ -171,6 +171,86 @@ struct veil_sig_trailer {
 	uint8_t sig[64];     /* ECDSA P-256 over SHA-256 of those bytes, raw r || s */
 };
 
+/* ---- VEIL_PROTOCOL_ENCLAVE: enclaves (VMPL2, CPL3 domains) --------------- */
+/*
+ * An enclave is a static ELF64 executable (ET_EXEC, x86-64), optionally
+ * followed by a veil-sign trailer (struct veil_sig_trailer), linked inside
+ * the enclave window [VEIL_ENC_VA_BASE, VEIL_ENC_IMAGE_END); the monitor
+ * copies it in, places its PT_LOAD segments in donated pages, builds its page
+ * table, a stack below VEIL_ENC_STACK_TOP, the ocall page at VEIL_ENC_OCALL_VA
+ * and the trusted entry, exit and trap code, and measures every page it adds
+ * (SHA-384 over struct veil_enc_measure_rec then the page's 4096 bytes, in
+ * placement order). The enclave runs at CPL3 from e_entry with RDI = the
+ * ENTER argument, RSI = the number of heap pages ADD placed right after the
+ * image, and leaves with SYSCALL: RDI = VEIL_ENC_SYS_EXIT, RSI = the
+ * value ENTER returns; or asks its host for a call (an ocall) with
+ * RDI = VEIL_ENC_SYS_OCALL, RSI = the ocall number, R8 = the request's
+ * length in the ocall page, and gets RAX = the host's result, RDX = the
+ * response's length in the ocall page (RCX, R11 are not preserved).
+ *
+ * ENTER and RESUME return SVSM_SUCCESS with RDX = VEIL_ENC_DONE and RCX = the
+ * enclave's value, or RDX = VEIL_ENC_OCALL, RCX = the ocall number and
+ * R8 = the request's length, copied into the host's ocall buffer (R8 of
+ * ENTER, one OS-writable page; 0 = this entry makes no ocalls). The host
+ * answers with RESUME on the same vCPU; the response is copied into the
+ * enclave's ocall page, never used in place.
+ */
+#define VEIL_ENC_CREATE \
+	0 /* RCX = GPA of the ELF image, RDX = its length, R8 = GPA of
+			    * donated pages, R9 = their count -> RCX = handle, RDX = pages used */
+#define VEIL_ENC_ENTER \
+	1		   /* RCX = handle, RDX = argument, R8 = GPA of the host's ocall
+			    * buffer (or 0) -> see above; VEIL_ENC_ERR_FAULT: RCX = 0x100 +
+			    * vector, or 0x400 (an RMP violation) */
+#define VEIL_ENC_DESTROY 2 /* RCX = handle: every page scrubbed, then back to the OS */
+#define VEIL_ENC_MEASURE \
+	3 /* RCX = handle, RDX = GPA of 48 bytes -> SHA-384 measurement;
+			  * RCX = 1 if the image was signed with the trusted key */
+#define VEIL_ENC_RESUME \
+	4 /* RCX = handle, RDX = the ocall's result, R8 = GPA of the
+			    * response (0 if R9 = 0), R9 = its length -> as ENTER */
+#define VEIL_ENC_ADD \
+	5 /* RCX = handle, RDX = pages: heap (R+W, measured) after the image, from
+			* the donated pages, before the first ENTER -> RCX = its address */
+#define VEIL_ENC_DONE 0
+#define VEIL_ENC_OCALL 1
+#define VEIL_ENC_ERR_FORMAT (SVSM_ERR_PROTOCOL_BASE + 1)    /* not an acceptable ELF image */
+#define VEIL_ENC_ERR_PAGES (SVSM_ERR_PROTOCOL_BASE + 2)	    /* donated pages unusable */
+#define VEIL_ENC_ERR_SPACE (SVSM_ERR_PROTOCOL_BASE + 3)	    /* too few donated pages */
+#define VEIL_ENC_ERR_NOT_FOUND (SVSM_ERR_PROTOCOL_BASE + 4) /* unknown or stale handle */
+/* The enclave faulted: it cannot run again; DESTROY gives its pages back. */
+#define VEIL_ENC_ERR_FAULT (SVSM_ERR_PROTOCOL_BASE + 5)
+#define VEIL_ENC_ERR_DEAD (SVSM_ERR_PROTOCOL_BASE + 6)	    /* entered after a fault */
+#define VEIL_ENC_ERR_FULL (SVSM_ERR_PROTOCOL_BASE + 7)	    /* no free enclave slot */
+#define VEIL_ENC_ERR_SIGNATURE (SVSM_ERR_PROTOCOL_BASE + 9) /* a veil-sign trailer that fails */
+#define VEIL_ENC_ERR_NO_OCALL (SVSM_ERR_PROTOCOL_BASE + 8)  /* RESUME: no ocall pending here */
+
+#define VEIL_ENC_VA_BASE 0x40000000ULL /* one 2 MiB window, one page table */
+#define VEIL_ENC_IMAGE_END (VEIL_ENC_VA_BASE + 0x1F0000ULL)
+#define VEIL_ENC_STACK_PAGES 4
+#define VEIL_ENC_STACK_TOP (VEIL_ENC_VA_BASE + 0x1F8000ULL)
+/* Each entry starts with RSP = VEIL_ENC_TLS and FS base = VEIL_ENC_TLS: 64
+ * bytes of thread-local data above the stack (%fs:0x28 = the stack
+ * protector's canary, as the x86-64 psABI places it). */
+#define VEIL_ENC_TLS (VEIL_ENC_STACK_TOP - 64)
+#define VEIL_ENC_MAX_IMAGE (256u << 10)
+#define VEIL_ENC_MAX_PAGES 512				   /* donated pages per enclave */
+#define VEIL_ENC_OCALL_VA (VEIL_ENC_VA_BASE + 0x1F9000ULL) /* one page, R+W */
+#define VEIL_ENC_SYS_EXIT 0				   /* SYSCALL RDI: leave, RSI = value */
+#define VEIL_ENC_SYS_OCALL 1 /* SYSCALL RDI: ocall RSI, R8 = request length */
+
+#define VEIL_ENC_PAGE_R 1 /* measured page flags */
+#define VEIL_ENC_PAGE_W 2
+#define VEIL_ENC_PAGE_X 4
+#define VEIL_ENC_PAGE_STACK 8
+#define VEIL_ENC_PAGE_OCALL 16
+#define VEIL_ENC_PAGE_HEAP 32
+struct veil_enc_measure_rec {
+	uint64_t va;	/* enclave virtual address of the page */
+	uint32_t flags; /* VEIL_ENC_PAGE_* */
+	uint32_t reserved;
+};
+
 /* ---- per-vCPU calling area (CAA) ---------------------------------------- */
 struct svsm_caa {
 	uint8_t call_pending;

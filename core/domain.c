@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * domain.c - domains at VMPL2 (enclaves): their VMSAs, built and run only by
+ * the monitor (DESIGN.md section 2).
+ */
+#include <veil/domain.h>
+#include <veil/lib.h>
+#include <veil/svsm.h>
+
+/* Segment attributes in the VMSA's compressed form (APM vol 2, 15.5.1:
+ * type, S, DPL, P, AVL, L, D/B, G). */
+#define ATTR_USER_CODE64 0x2FB /* P, DPL3, S, execute/read accessed, L */
+#define ATTR_USER_DATA 0xCF3   /* G, D/B, P, DPL3, S, read/write accessed */
+#define ATTR_TSS64 0x8B	       /* P, busy 64-bit TSS */
+#define SEL_USER_DATA 0x1B
+#define SEL_USER_CODE 0x23
+#define SEL_TSS 0x28
+/* STAR: SYSCALL CS 0x08/SS 0x10; SYSRET CS 0x10 + 16, SS 0x10 + 8 (APM vol 2, 6.1.1). */
+#define DOMAIN_STAR ((0x10ULL << 48) | (0x08ULL << 32))
+#define DOMAIN_SFMASK 0x47700ULL /* TF, IF, DF, IOPL, NT, AC cleared on SYSCALL */
+
+int veil_domain_grant(struct veil_monitor *mon, struct veil_backend *be,
+		      const struct veil_domain *d, u64 gpa, u8 perms)
+{
+	struct veil_page *p;
+
+	if (!veil_mem_owned_by(&mon->mem, gpa, VEIL_PAGE_SIZE, (enum veil_owner)d->owner))
+		return VEIL_EPERM;
+	p = &mon->mem.pages[gpa / VEIL_PAGE_SIZE];
+	if (p->id != d->id)
+		return VEIL_EPERM;
+	p->os_perms = perms & VEIL_RMP_PERM_ALL;
+	return veil_mem_apply(&mon->mem, be, gpa);
+}
+
+int veil_domain_add_vmsa(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_domain *d,
+			 u64 gpa)
+{
+	u8 *v;
+
+	if (vc->id >= VEIL_MAX_VCPUS || d->vmsa[vc->id] || veil_aligned(gpa, VEIL_HUGE_SIZE))
+		return VEIL_EINVAL;
+	if (veil_mem_transfer(&mon->mem, vc->be, gpa, VEIL_PAGE_SIZE, (enum veil_owner)d->owner,
+			      VEIL_OWNER_VMSA, d->id))
+		return VEIL_EHW;
+	v = veil_map(vc->be, gpa, VEIL_PAGE_SIZE);
+	if (!v)
+		return VEIL_ERANGE;
+	veil_memset(v, 0, VEIL_PAGE_SIZE); /* not runnable: EFER.SVME clear */
+	d->vmsa[vc->id] = gpa;
+	return VEIL_OK;
+}
+
+static void seg(u8 *vmsa, unsigned off, u16 sel, u16 attr, u32 limit, u64 base)
+{
+	veil_memcpy(vmsa + off, &sel, 2);
+	veil_memcpy(vmsa + off + 2, &attr, 2);
+	veil_memcpy(vmsa + off + 4, &limit, 4);
+	veil_st64(vmsa + off + 8, base);
+}
+
+/* Everything the OS could want to choose, chosen by the monitor: RIP, RSP,
+ * CR3, the VMPL field, the trusted tables and entry points. */
+static void fresh_state(const struct veil_monitor *mon, const struct veil_domain *d, u8 *v, u64 arg,
+			u64 arg2)
+{
+	u32 mxcsr = 0x1F80;
+
+	veil_memset(v, 0, VEIL_PAGE_SIZE);
+	seg(v, VMSA_OFF_CS, SEL_USER_CODE, ATTR_USER_CODE64, 0xFFFFFFFF, 0);
+	seg(v, VMSA_OFF_SS, SEL_USER_DATA, ATTR_USER_DATA, 0xFFFFFFFF, 0);
+	seg(v, VMSA_OFF_DS, SEL_USER_DATA, ATTR_USER_DATA, 0xFFFFFFFF, 0);
+	seg(v, VMSA_OFF_ES, SEL_USER_DATA, ATTR_USER_DATA, 0xFFFFFFFF, 0);
+	seg(v, VMSA_OFF_FS, 0, 0, 0, d->fs_base);
+	seg(v, VMSA_OFF_TR, SEL_TSS, ATTR_TSS64, 0x67, d->tss);
+	seg(v, VMSA_OFF_GDTR, 0, 0, d->gdt_limit, d->gdt);
+	seg(v, VMSA_OFF_IDTR, 0, 0, d->idt_limit, d->idt);
+	v[VMSA_OFF_VMPL] = d->vmpl;
+	v[VMSA_OFF_CPL] = 3;
+	veil_st64(v + VMSA_OFF_EFER, 0x1D01); /* SCE, LME, LMA, NXE, SVME */
+	veil_st64(v + VMSA_OFF_CR0, 0x80010033ULL);
+	veil_st64(v + VMSA_OFF_CR4, 0x620);
+	veil_st64(v + VMSA_OFF_CR3, d->cr3);
+	veil_st64(v + VMSA_OFF_RFLAGS, 2);
+	veil_st64(v + VMSA_OFF_RIP, d->entry);
+	veil_st64(v + VMSA_OFF_RSP, d->stack);
+	veil_st64(v + VMSA_OFF_RDI, arg);
+	veil_st64(v + VMSA_OFF_RSI, arg2);
+	veil_st64(v + VMSA_OFF_STAR, DOMAIN_STAR);
+	veil_st64(v + VMSA_OFF_LSTAR, d->syscall_entry);
+	veil_st64(v + VMSA_OFF_SFMASK, DOMAIN_SFMASK);
+	veil_st64(v + VMSA_OFF_PAT, 0x0007040600070406ULL);
+	veil_st64(v + VMSA_OFF_DR6, 0xFFFF0FF0ULL);
+	veil_st64(v + VMSA_OFF_DR7, 0x400);
+	veil_st64(v + VMSA_OFF_SEV_FEATURES, mon->launch.sev_features);
+	veil_memcpy(v + VMSA_OFF_MXCSR, &mxcsr, 4);
+}
+
+static void read_exit(const u8 *v, struct veil_domain_exit *e)
+{
+	e->code = veil_ld64(v + VMSA_OFF_EXIT_CODE);
+	e->rip = veil_ld64(v + VMSA_OFF_RIP);
+	e->rdi = veil_ld64(v + VMSA_OFF_RDI);
+	e->rsi = veil_ld64(v + VMSA_OFF_RSI);
+	e->r8 = veil_ld64(v + VMSA_OFF_R8);
+	e->info1 = veil_ld64(v + VMSA_OFF_EXITINFO1);
+	e->info2 = veil_ld64(v + VMSA_OFF_EXITINFO2);
+}
+
+int veil_domain_run(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_domain *d, u64 arg,
+		    u64 arg2, bool resume, struct veil_domain_exit *e)
+{
+	u64 gpa = vc->id < VEIL_MAX_VCPUS ? d->vmsa[vc->id] : 0;
+	u8 *v = gpa ? veil_map(vc->be, gpa, VEIL_PAGE_SIZE) : NULL;
+	int rc;
+
+	if (!v)
+		return VEIL_ENOENT;
+	if (resume) {
+		veil_st64(v + VMSA_OFF_RAX, arg);
+		veil_st64(v + VMSA_OFF_RDX, arg2);
+		veil_st64(v + VMSA_OFF_EFER, veil_ld64(v + VMSA_OFF_EFER) | VMSA_EFER_SVME);
+	} else {
+		fresh_state(mon, d, v, arg, arg2);
+	}
+	/* Registered on every entry: the hypervisor (or the OS through AP
+	 * creation) may have pointed this vCPU's VMPL2 elsewhere meanwhile. */
+	rc = veil_monitor_set_vmsa(vc, d->vmpl, gpa, mon->launch.sev_features);
+	if (!rc)
+		rc = veil_monitor_run_vmpl(vc, d->vmpl);
+	/* Not runnable again until the monitor says so: nobody can resume the
+	 * domain behind the monitor (a "run VMPL2" request fails). */
+	veil_st64(v + VMSA_OFF_EFER, veil_ld64(v + VMSA_OFF_EFER) & ~VMSA_EFER_SVME);
+	if (rc)
+		return rc;
+	read_exit(v, e);
+	return VEIL_OK;
+}
+
+int veil_domain_drop_vmsas(struct veil_monitor *mon, struct veil_backend *be, struct veil_domain *d)
+{
+	u32 i;
+
+	for (i = 0; i < VEIL_MAX_VCPUS; i++) {
+		u64 gpa = d->vmsa[i];
+		u8 *v;
+
+		if (!gpa)
+			continue;
+		/* Clearing the VMSA bit fails while a CPU runs it (FAIL_INUSE). */
+		if (veil_mem_transfer(&mon->mem, be, gpa, VEIL_PAGE_SIZE, VEIL_OWNER_VMSA,
+				      (enum veil_owner)d->owner, d->id))
+			return VEIL_EBUSY;
+		v = veil_map(be, gpa, VEIL_PAGE_SIZE);
+		if (v)
+			veil_memset(v, 0, VEIL_PAGE_SIZE);
+		d->vmsa[i] = 0;
+	}
+	return VEIL_OK;
+}

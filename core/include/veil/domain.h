@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * veil/domain.h - isolation domains beyond the four VMPLs.
+ *
+ * A domain is (VMPL, CPL, monitor-built page table, entry points, owner).
+ * Its pages belong to one owner (enum veil_owner + id) whose RMP mask at the
+ * domain's VMPL is set page by page (veil_domain_grant); VMPL3 never gets
+ * any. Code at CPL0 of the domain's VMPL is trusted monitor code (the
+ * SYSCALL entry, LSTAR, and the trap entries in the IDT), so the domain is
+ * entered and left only there and at `entry`. Every vCPU that enters the
+ * domain gets its own VMSA for it on demand (veil_domain_add_vmsa); between
+ * runs the VMSA is not runnable (EFER.SVME clear), so nobody but the
+ * monitor can resume the domain.
+ */
+#ifndef VEIL_DOMAIN_H
+#define VEIL_DOMAIN_H
+
+#include <veil/monitor.h>
+
+struct veil_domain {
+	u8 vmpl;	   /* 2 for enclaves */
+	u8 owner, id;	   /* who owns its pages */
+	u64 cr3;	   /* GPA of its PML4 (monitor-built) */
+	u64 entry, stack;  /* CPL3 start of every entry, and its RSP */
+	u64 fs_base;	   /* FS base at entry (thread-local block: stack canary) */
+	u64 syscall_entry; /* LSTAR: trusted CPL0 code */
+	u64 gdt, idt, tss; /* linear addresses in the domain's trusted pages */
+	u16 gdt_limit, idt_limit;
+	u64 vmsa[VEIL_MAX_VCPUS]; /* per vCPU, 0 = not entered on it yet */
+};
+
+/* How a run of the domain ended (read from its VMSA). */
+struct veil_domain_exit {
+	u64 code; /* SW exit code: 0x403 VMGEXIT, 0x400 #NPF (RMP violation), ... */
+	u64 rip, rdi, rsi, r8, info1, info2;
+};
+
+/* Give the domain's VMPL `perms` (VEIL_RMP_PERM_*) on gpa, one of its pages. */
+int veil_domain_grant(struct veil_monitor *mon, struct veil_backend *be,
+		      const struct veil_domain *d, u64 gpa, u8 perms);
+
+/*
+ * Make gpa (a page the domain owns, not 2 MiB aligned) vc's VMSA for the
+ * domain: all lower access revoked, then the VMSA bit.
+ */
+int veil_domain_add_vmsa(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_domain *d,
+			 u64 gpa);
+
+/*
+ * One entry: a fresh VMSA state at `entry` (CPL3) with RDI = arg, RSI = arg2
+ * and every other general register zero, registered as vc's VMSA at the
+ * domain's VMPL, run until it comes back to VMPL0; the exit is read into *e
+ * and the VMSA left not runnable. resume = true continues where the domain
+ * left off instead (after a call it made), with RAX = arg, RDX = arg2.
+ */
+int veil_domain_run(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_domain *d, u64 arg,
+		    u64 arg2, bool resume, struct veil_domain_exit *e);
+
+/* Give every VMSA of the domain back to its owner, scrubbed (none may run). */
+int veil_domain_drop_vmsas(struct veil_monitor *mon, struct veil_backend *be,
+			   struct veil_domain *d);
+
+#endif

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * probe.c - the enclave the attack tests use: the argument's low byte picks
+ * one action, the rest is its operand. Each forbidden action must end in a
+ * fault the monitor reports (VEIL_ENC_ERR_FAULT), never in a value.
+ */
+#include <veil/enclave.h>
+
+#include "work.h"
+
+#define STUB_VA 0x401FC000ULL /* the trusted stub page (supervisor-only) */
+
+static volatile uint64_t secret = 0x5EC2E7;
+
+/* Leave with every register the SYSCALL path keeps holding `v` (the test:
+ * none of it may reach the OS's registers); ENTER returns 0x77. */
+__attribute__((noreturn)) void exit_dirty(uint64_t v);
+__asm__(".text\n"
+	"exit_dirty:\n\t"
+	"movq %rdi, %rbx\n\tmovq %rdi, %rbp\n\tmovq %rdi, %r8\n\tmovq %rdi, %r9\n\t"
+	"movq %rdi, %r10\n\tmovq %rdi, %r12\n\tmovq %rdi, %r13\n\tmovq %rdi, %r14\n\t"
+	"movq %rdi, %r15\n\tmovq %rdi, %rsp\n\tmovl $0x77, %esi\n\txorl %edi, %edi\n\t"
+	"syscall\n\tud2\n");
+
+uint64_t enclave_main(uint64_t arg)
+{
+	uint64_t op = arg >> 8, i, x = 0;
+
+	switch (arg & 0xFF) {
+	case 0: /* echo, plus the secret it keeps */
+		return op + secret;
+	case 1: /* read any address (outside its window: not mapped) */
+		return *(volatile uint64_t *)op;
+	case 2: /* write its own code */
+		*(volatile uint8_t *)(uintptr_t)enclave_main = 0xCC;
+		return 0;
+	case 3: /* a privileged instruction at CPL3 */
+		__asm__ volatile("cli");
+		return 0;
+	case 4: /* read the trusted stub */
+		return *(volatile uint64_t *)STUB_VA;
+	case 5: /* spin op rounds (PAUSE lets other vCPUs run), then answer */
+		for (i = 0; i < op; i++) {
+			x += i ^ secret;
+			__asm__ volatile("pause");
+		}
+		__asm__ volatile("" : : "r"(x));
+		return op;
+	case 6: /* an unknown request: answered ~0, then leave */
+		return enclave_syscall(0x77, 0) + 1;
+	case 8: { /* ocalls: getpid, then read op bytes from the host */
+		char buf[64];
+		long pid = getpid(), n = read(0, buf, op < sizeof(buf) ? op : sizeof(buf));
+
+		if (n < 0)
+			return 0xBAD00000ULL | ((uint64_t)-n & 0xFFFF);
+		printf("probe: pid %ld, read %ld bytes\n", pid, n);
+		return ((uint64_t)pid << 16) | (uint64_t)n;
+	}
+	case 9: { /* bench: op rounds of the forwarded syscall set */
+		struct enclave_timespec ts;
+		char buf[16] = "0123456789abcde";
+
+		for (i = 0; i < op; i++) {
+			x += (uint64_t)getpid();
+			x += (uint64_t)write(5, buf, sizeof(buf));
+			x += (uint64_t)read(0, buf, sizeof(buf));
+			x += (uint64_t)clock_gettime(1, &ts);
+		}
+		return x;
+	}
+	case 10: /* bench: compute-bound */
+		return work_compute(op);
+	case 11: { /* heap: allocate op bytes, fill them, answer the heap size */
+		uint8_t *p = malloc(op);
+
+		if (!p)
+			return 0xE;
+		memset(p, 0x5A, op);
+		return enclave_heap_size();
+	}
+	case 12: /* registers full of the secret, then leave */
+		exit_dirty(secret);
+	case 7: /* int $0x80: a gate the enclave may not use */
+		__asm__ volatile("int $0x80");
+		return 0;
+	default:
+		return ~0ULL;
+	}
+}

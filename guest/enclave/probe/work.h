@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * work.h - the bench-enclave workloads, compiled both into the probe enclave
+ * and into the test OS (the native side), so both run the same code.
+ */
+#ifndef VEIL_ENCLAVE_WORK_H
+#define VEIL_ENCLAVE_WORK_H
+
+#include <stdint.h>
+
+/* Compute-bound: n rounds of xorshift64, summed. */
+static inline uint64_t work_compute(uint64_t n)
+{
+	uint64_t x = 0x9E3779B97F4A7C15ULL, s = 0, i;
+
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		s += x;
+	}
+	return s;
+}
+
+#define WORK_SYSCALLS_PER_ROUND 4 /* getpid, write, read, clock_gettime */
+
+#endif
