@@ -18,16 +18,6 @@ extern const uint8_t enc_hello_start[], enc_hello_end[], enc_probe_start[], enc_
 extern const uint8_t enc_signer_start[], enc_signer_end[];
 extern const uint8_t enc_hello_signed_start[], enc_hello_signed_end[];
 
-static int memcmp(const void *a, const void *b, size_t n)
-{
-	const uint8_t *p = a, *q = b;
-
-	for (; n; n--, p++, q++)
-		if (*p != *q)
-			return *p - *q;
-	return 0;
-}
-
 struct enc {
 	uint64_t handle, pool, used; /* used: pages CREATE placed (RDX) */
 };
