@@ -582,14 +582,15 @@ static const char usage_run[] =
 	"  --igvm FILE     launch an IGVM file made by veil-igvm build: every page is placed\n"
 	"                  and measured as the AMD-SP would (SNP_LAUNCH_UPDATE, VMSA last),\n"
 	"                  'launch digest: HEX' is printed, then the file's first OS image\n"
-	"                  boots with its command line, memory size and vCPU count. Until\n"
-	"                  the VMPL0 image mode exists, the monitor that runs is the native\n"
-	"                  one: the file's monitor pages are placed and measured, not run.\n"
+	"                  boots with its command line, memory size and vCPU count. The\n"
+	"                  monitor that runs is the native one (image mode, --monitor, does\n"
+	"                  not boot from IGVM yet): the file's monitor pages are placed and\n"
+	"                  measured, not run.\n"
 	"  --vcpus N       vCPUs, 1-64 (default 1)\n"
-	"  --mem MiB       guest memory, an even number from 16 to 7424 (default 64);\n"
+	"  --mem MiB       guest memory, an even number from 16 to 6912 (default 64);\n"
 	"                  the monitor owns the top 8 MiB, which holds 1 KiB of page table\n"
-	"                  per MiB of guest memory, the secure log and 512 KiB of its own,\n"
-	"                  so with --log-size L the limit is 7680 - L/1024\n"
+	"                  per MiB of guest memory, the secure log and 1 MiB of its own,\n"
+	"                  so with --log-size L the limit is 7168 - L/1024\n"
 	"  --cmdline STR   handed to the OS in its boot info (the test OS takes test=NAME)\n"
 	"  --max-insns N   stop after N guest instructions (exact counting; slower)\n"
 	"  --com2 FILE     write what the OS sends to serial port COM2 (0x2F8) to FILE\n"
@@ -626,10 +627,11 @@ struct run_opts {
 
 /* The monitor's 8 MiB region (VEIL_MONITOR_SIZE) holds its page-ownership
  * table (4 bytes per 4 KiB page: 1 KiB per MiB of guest memory), the secure
- * log's store and about 300 KiB of its own (VMSAs, stacks, service state;
- * measured with 64 vCPUs). Beyond this the monitor cannot start. */
+ * log's store and up to 1 MiB of its own (VMSAs, stacks, service state:
+ * about 300 KiB with 64 vCPUs, plus 256 KiB each for the module and enclave
+ * services' copies of a file). Beyond this the monitor cannot start. */
 #define RUN_MON_KIB ((uint64_t)8192)
-#define RUN_MON_OWN_KIB ((uint64_t)512)
+#define RUN_MON_OWN_KIB ((uint64_t)1024)
 #define RUN_LOG_DEFAULT ((uint64_t)262144)
 
 static int run_mem_fits(const struct run_opts *r)
@@ -642,7 +644,7 @@ static int run_mem_fits(const struct run_opts *r)
 	fprintf(stderr,
 		"veil-emu: --mem %" PRIu64
 		" does not fit the monitor's 8 MiB region with a %" PRIu64
-		" KiB log (1 KiB of page table per MiB + the log + 512 KiB): at most %" PRIu64
+		" KiB log (1 KiB of page table per MiB + the log + 1 MiB): at most %" PRIu64
 		" MiB\n",
 		r->mem, log / 1024, max & ~(uint64_t)1);
 	return VEIL_EXIT_USAGE;
@@ -676,8 +678,8 @@ static int run_option(struct run_opts *r, const char *o, const char *a)
 		if (parse_u64(a, &r->vcpus) || r->vcpus < 1 || r->vcpus > 64)
 			return fail("--vcpus must be 1 to 64, got '%s'", a);
 	} else if (!strcmp(o, "--mem")) {
-		if (parse_u64(a, &r->mem) || r->mem < 16 || r->mem % 2 || r->mem > 7424)
-			return fail("--mem must be an even number of MiB from 16 to 7424, got '%s'",
+		if (parse_u64(a, &r->mem) || r->mem < 16 || r->mem % 2 || r->mem > 6912)
+			return fail("--mem must be an even number of MiB from 16 to 6912, got '%s'",
 				    a);
 	} else if (!strcmp(o, "--max-insns")) {
 		if (parse_u64(a, &r->max) || !r->max)

@@ -261,18 +261,18 @@ def run_paths(ctx):
 
 
 def run_mem(ctx):
-    """run --mem: the whole documented range boots (16 and 7424 MiB; 3584 MiB
+    """run --mem: the whole documented range boots (16 and 6912 MiB; 3072 MiB
     with 64 vCPUs and the largest log); beyond it, one line that says why."""
     for args, pattern in [
-        (["--mem", "7426"], r"--mem must be an even number of MiB from 16 to 7424"),
-        (["--mem", "14"], r"--mem must be an even number of MiB from 16 to 7424"),
+        (["--mem", "6914"], r"--mem must be an even number of MiB from 16 to 6912"),
+        (["--mem", "14"], r"--mem must be an even number of MiB from 16 to 6912"),
         (["--mem", "4000", "--log-size", "4194304"],
-         r"--mem 4000 does not fit the monitor's 8 MiB region with a 4096 KiB log .*at most 3584 MiB"),
+         r"--mem 4000 does not fit the monitor's 8 MiB region with a 4096 KiB log .*at most 3072 MiB"),
     ]:
         rc, o, e = ctx.run("veil-emu", "run", *args)
         one_line_error(rc, o, e, 2, pattern, f"run {' '.join(args)}")
-    for args in (["--mem", "16"], ["--mem", "7424"],
-                 ["--mem", "3584", "--vcpus", "64", "--log-size", "4194304"]):
+    for args in (["--mem", "16"], ["--mem", "6912"],
+                 ["--mem", "3072", "--vcpus", "64", "--log-size", "4194304"]):
         rc, o, e = ctx.run("veil-emu", "run", *args, timeout=900)
         need(rc == 0 and re.search(r"veil-testos: \d+ passed, 0 failed", o),
              f"run {' '.join(args)}: exit {rc}: {o[-500:]}{e[-500:]}")
