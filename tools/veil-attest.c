@@ -462,10 +462,11 @@ int main(int argc, char **argv)
 		hio_print_version("veil-attest");
 		return 0;
 	}
-	if (argc < 3) {
-		fputs(usage, stderr);
-		return 2;
-	}
+	if (argc >= 2 && argv[1][0] == '-')
+		return bad("unknown option '%s' (see veil-attest --help)", argv[1]);
+	if (argc < 3)
+		return bad("%s", argc < 2 ? "missing command (see veil-attest --help)" :
+					    "missing REPORT (see veil-attest --help)");
 	if (!strcmp(argv[1], "verify"))
 		return cmd_verify(argv[2], argc - 3, argv + 3);
 	if (!strcmp(argv[1], "show") && argc == 3)

@@ -22,6 +22,7 @@
 #include <veil/launch.h>
 #include <veil/svsm.h>
 
+#include "hostio.h"
 #include "igvm.h"
 #include "igvm_tool.h"
 #include "measure.h"
@@ -98,6 +99,12 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
+	if (!strcmp(argv[1], "--version")) {
+		hio_print_version("veil-igvm");
+		return 0;
+	}
+	if (argv[1][0] == '-')
+		return igvm_fail(2, "unknown option '%s' (see veil-igvm --help)", argv[1]);
 	for (int i = 2; i < argc; i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			fputs(usage, stdout);

@@ -20,6 +20,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "hostio.h"
 #include "launch_tool.h"
 
 static const char usage[] =
@@ -268,6 +269,12 @@ int main(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		}
+	if (!strcmp(argv[1], "--version")) {
+		hio_print_version("veil-launch");
+		return 0;
+	}
+	if (argv[1][0] == '-')
+		return launch_fail(2, "unknown option '%s' (see veil-launch --help)", argv[1]);
 	if (!strcmp(argv[1], "check"))
 		return launch_cmd_check(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "qemu"))

@@ -19,7 +19,8 @@ import stat
 import subprocess
 import sys
 
-PROGRAMS = ["veil-emu", "veil-trace", "veil-log", "veil-sign"]
+PROGRAMS = ["veil-emu", "veil-trace", "veil-log", "veil-sign", "veil-igvm", "veil-launch",
+            "veil-attest"]
 
 
 class Failed(Exception):
