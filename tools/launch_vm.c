@@ -13,25 +13,9 @@
 #include <veil/launch.h>
 #include <veil/svsm.h>
 
+#include "hostio.h"
 #include "igvm.h"
 #include "launch_tool.h"
-
-static int read_all(const char *path, uint8_t **buf, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	long n;
-
-	if (!f)
-		return -1;
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) ||
-	    !(*buf = malloc(n ? (size_t)n : 1)) || fread(*buf, 1, (size_t)n, f) != (size_t)n) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return 0;
-}
 
 /* The launch information page the VMSA's RDI names (guest/include/veil/launch.h). */
 static int launch_info(const struct igvm_file *f, struct veil_launch_info *in)
@@ -69,8 +53,8 @@ int launch_vm_from_igvm(struct launch_vm *vm)
 	char err[256];
 	int rc = 0;
 
-	if (read_all(vm->igvm, &buf, &len))
-		return launch_fail(1, "cannot read '%s': %s", vm->igvm, strerror(errno));
+	if (hio_read(vm->igvm, 0, &buf, &len, err, sizeof(err)))
+		return launch_fail(1, "%s", err);
 	if (igvm_open(&f, buf, len, err, sizeof(err)))
 		rc = launch_fail(1, "%s: %s", vm->igvm, err);
 	else if (launch_info(&f, &in))

@@ -76,18 +76,15 @@ int igvm_fail(int rc, const char *fmt, ...)
 
 int igvm_read_file(const char *path, uint8_t **buf, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	long n;
+	char err[256];
 
-	if (!f)
-		return -1;
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) ||
-	    !(*buf = malloc(n ? (size_t)n : 1)) || fread(*buf, 1, (size_t)n, f) != (size_t)n) {
-		fclose(f);
+	/* One reader for every program (hostio.h): FIFOs, directories and empty
+	 * files are refused, errno says why to the caller's message. */
+	if (hio_read(path, 0, buf, len, err, sizeof(err))) {
+		if (!errno)
+			errno = EINVAL;
 		return -1;
 	}
-	fclose(f);
-	*len = (size_t)n;
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <veil/boot.h>
 #include <veil/svsm.h>
 
+#include "hostio.h"
 #include "launch_igvm.h"
 #include "machine.h"
 #include "measure.h"
@@ -14,23 +15,6 @@
 const uint8_t *emu_launch_digest(const struct emu_machine *m)
 {
 	return m->launch_ms.digest;
-}
-
-static int read_all(const char *path, uint8_t **buf, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	long n;
-
-	if (!f)
-		return -1;
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) ||
-	    !(*buf = malloc(n ? (size_t)n : 1)) || fread(*buf, 1, (size_t)n, f) != (size_t)n) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return 0;
 }
 
 /* The launch information page: the VMSA's RDI names it (launch.h). */
@@ -72,10 +56,8 @@ int emu_igvm_open(struct emu_igvm *ig, const char *path, char *err, size_t errle
 	char why[200];
 
 	memset(ig, 0, sizeof(*ig));
-	if (read_all(path, &ig->buf, &ig->len)) {
-		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
-		return -1;
-	}
+	if (hio_read(path, 0, &ig->buf, &ig->len, err, errlen))
+		return -1; /* FIFOs, directories, empty files refused (hostio.h) */
 	if (igvm_open(&ig->f, ig->buf, ig->len, why, sizeof(why)) ||
 	    find_info(ig, why, sizeof(why))) {
 		snprintf(err, errlen, "%s: %s", path, why);
