@@ -318,8 +318,6 @@ int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_ex
 	for (i = 0; i < m->cfg.nr_vcpus; i++)
 		if (h->vc[i].started)
 			fiber_free(&h->vc[i].fib);
-	amdsp_destroy(m->sp);
-	m->sp = NULL;
 	free(h);
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "amdsp.h"
 #include "machine.h"
 
 #define MiB (1ULL << 20)
@@ -833,6 +834,7 @@ void emu_destroy(struct emu_machine *m)
 		cs_close(&m->cs);
 	if (m->csd)
 		cs_close(&m->csd);
+	amdsp_destroy(m->sp); /* made by the launch (backend.c make_secrets), any mode */
 	munmap(m->mem, m->mem_size + m->priv_size);
 	free(m->rmp);
 	free(m);
