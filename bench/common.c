@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common.h"
 
@@ -116,4 +117,25 @@ int bench_exit(const struct bench *b)
 		return 1;
 	}
 	return 0;
+}
+
+double bench_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+bool bench_console_ok(FILE *con, const char *pass)
+{
+	char line[512];
+	bool passed = false, failed = false;
+
+	rewind(con);
+	while (fgets(line, sizeof(line), con)) {
+		passed |= !strncmp(line, pass, strlen(pass));
+		failed |= !strncmp(line, "FAIL", 4);
+	}
+	return passed && !failed;
 }

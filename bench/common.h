@@ -17,6 +17,7 @@
 #define VEIL_BENCH_COMMON_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 struct bench {
 	const char *name; /* program name, the bench= field */
@@ -59,6 +60,13 @@ enum bench_op {
 /* Check a stated target: a TARGET line, and a missed target counts. */
 void bench_target(struct bench *b, const char *name, double value, const char *unit,
 		  enum bench_op op, double bound);
+
+/* Seconds on the monotonic clock. */
+double bench_now(void);
+
+/* A test OS run's own verdict on its console (a file): a line starting with
+ * `pass` (e.g. "PASS bench-log") and no line starting with "FAIL". */
+bool bench_console_ok(FILE *con, const char *pass);
 
 /* The exit status: 0, or 1 when a target was missed (unless --no-fail). */
 int bench_exit(const struct bench *b);

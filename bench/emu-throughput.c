@@ -49,14 +49,6 @@ struct workload {
 	size_t len;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static uint8_t *load_file(const char *name, size_t *len)
 {
 	char path[512];
@@ -125,12 +117,12 @@ static double run_enforced(const struct workload *w, uint64_t res[3])
 	put64(p + PARAM_ADDR, w->p0);
 	put64(p + PARAM_ADDR + 8, w->p1);
 	memset(&x, 0, sizeof(x));
-	t0 = now();
+	t0 = bench_now();
 	if (emu_exec(m, &st, &x)) {
 		fprintf(stderr, "emu-throughput: %s: emu_exec: %s\n", w->name, x.message);
 		exit(1);
 	}
-	t1 = now();
+	t1 = bench_now();
 	if (res)
 		memcpy(res, p + RES_ADDR, 3 * sizeof(uint64_t));
 	emu_destroy(m);
@@ -204,9 +196,9 @@ static double run_bare(const struct workload *w)
 	ucchk(uc_reg_write(uc, UC_X86_REG_RFLAGS, &v), "RFLAGS");
 	v = 0x00F00000; /* unused: the workloads keep off the stack */
 	ucchk(uc_reg_write(uc, UC_X86_REG_RSP, &v), "RSP");
-	t0 = now();
+	t0 = bench_now();
 	e = uc_emu_start(uc, LOAD_ADDR, 0, 0, 0);
-	t1 = now();
+	t1 = bench_now();
 	uc_reg_read(uc, UC_X86_REG_RIP, &rip);
 	uc_mem_read(uc, rip - 1, &op, 1);
 	uc_close(uc);
@@ -231,7 +223,7 @@ static void mark_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 	(void)size;
 	(void)data;
 	if (nmarks < MAX_MARKS)
-		marks[nmarks++] = now();
+		marks[nmarks++] = bench_now();
 }
 
 static void seg(uint8_t *vmsa, unsigned off, uint16_t sel, uint16_t attr, uint32_t limit,

@@ -44,27 +44,6 @@ struct figures {
 	uint64_t insns, switches;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static bool console_ok(FILE *con)
-{
-	char line[512];
-	bool pass = false, fail = false;
-
-	rewind(con);
-	while (fgets(line, sizeof(line), con)) {
-		pass |= !strncmp(line, "PASS bench-enclave", 18);
-		fail |= !strncmp(line, "FAIL", 4);
-	}
-	return pass && !fail;
-}
-
 static void failed(FILE *con, const char *cmdline, const struct emu_exit *x)
 {
 	char line[512];
@@ -98,11 +77,11 @@ static struct figures run(enum side s, const char *work, uint64_t n, bool count)
 	snprintf(cmdline, sizeof(cmdline), "test=bench-enclave where=%s work=%s n=%" PRIu64,
 		 side_names[s], work, n);
 	p.cmdline = cmdline;
-	t0 = now();
+	t0 = bench_now();
 	if (emu_run(m, &p, &x) || x.kind != EMU_EXIT_KIND_TERMINATE || x.reason_set != 2 ||
-	    x.reason_code != VEIL_TERM_OK || !console_ok(con))
+	    x.reason_code != VEIL_TERM_OK || !bench_console_ok(con, "PASS bench-enclave"))
 		failed(con, cmdline, &x);
-	f = (struct figures){ now() - t0, x.insns, x.switches };
+	f = (struct figures){ bench_now() - t0, x.insns, x.switches };
 	emu_destroy(m);
 	fclose(con);
 	return f;

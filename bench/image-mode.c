@@ -54,14 +54,6 @@ struct figures {
 	uint64_t insns, switches, vmgexits;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* One boot: the baseline (op false) or N operations, natively or in image mode. */
 static struct figures run(const struct workload *w, const char *image, bool op, uint64_t n,
 			  bool count)
@@ -86,14 +78,14 @@ static struct figures run(const struct workload *w, const char *image, bool op, 
 		memcpy(emu_gpa_ptr(m, p.entry + 8, 8), &calls, 8);
 	snprintf(cmdline, sizeof(cmdline), op ? w->op : w->base, n);
 	p.cmdline = cmdline;
-	t0 = now();
+	t0 = bench_now();
 	rc = image ? emu_run_image(m, &p, image, &x) : emu_run(m, &p, &x);
 	if (rc || x.kind != EMU_EXIT_KIND_TERMINATE || x.reason_set != 2 || x.reason_code) {
 		fprintf(stderr, "image-mode: the OS failed with \"%s\"%s: %s\n", cmdline,
 			image ? " in image mode" : "", x.message);
 		exit(1);
 	}
-	struct figures f = { now() - t0, x.insns, x.switches, x.vmgexits };
+	struct figures f = { bench_now() - t0, x.insns, x.switches, x.vmgexits };
 	emu_destroy(m);
 	fclose(con);
 	return f;

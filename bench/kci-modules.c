@@ -45,14 +45,6 @@ struct figures {
 	uint64_t insns, switches;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* The guest's own verdict: its PASS line for this path, and no FAIL. */
 static bool console_ok(FILE *con, enum path p)
 {
@@ -89,7 +81,7 @@ static struct figures run(enum path p, uint64_t rounds, bool count)
 	snprintf(cmdline, sizeof(cmdline), "test=bench-modules n=%" PRIu64 " path=%s", rounds,
 		 path_names[p]);
 	params.cmdline = cmdline;
-	t0 = now();
+	t0 = bench_now();
 	if (emu_run(m, &params, &x) || x.kind != EMU_EXIT_KIND_TERMINATE || x.reason_set != 2 ||
 	    x.reason_code != VEIL_TERM_OK || !console_ok(con, p)) {
 		fprintf(stderr, "kci-modules: the test OS failed with %s: %s, code %u %s\n",
@@ -99,7 +91,7 @@ static struct figures run(enum path p, uint64_t rounds, bool count)
 			fputs(err, stderr);
 		exit(1);
 	}
-	f = (struct figures){ now() - t0, x.insns, x.switches };
+	f = (struct figures){ bench_now() - t0, x.insns, x.switches };
 	emu_destroy(m);
 	fclose(con);
 	return f;
@@ -141,14 +133,14 @@ static double sigcheck_secs(const char *module)
 	if (n <= sizeof(*t) || slurp(BENCH_MODULE_PUBKEY, key, sizeof(key)) != sizeof(key))
 		return 0;
 	t = (const void *)(buf + n - sizeof(*t));
-	t0 = now();
+	t0 = bench_now();
 	for (i = 0; i < k; i++) {
 		br_sha256_init(&ctx);
 		br_sha256_update(&ctx, buf, n - sizeof(*t));
 		br_sha256_out(&ctx, hash);
 		ok &= br_ecdsa_i31_vrfy_raw(&br_ec_p256_m31, hash, 32, &pk, t->sig, 64) == 1;
 	}
-	return ok ? (now() - t0) / k : 0;
+	return ok ? (bench_now() - t0) / k : 0;
 }
 
 static struct bench_spread scaled(double *v, double k)

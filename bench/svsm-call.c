@@ -18,14 +18,6 @@
 
 #define RUNS 7
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* One boot doing `calls` calls; returns seconds, fills the exit. */
 static double run(uint64_t calls, bool count, struct emu_exit *x)
 {
@@ -44,12 +36,12 @@ static double run(uint64_t calls, bool count, struct emu_exit *x)
 	}
 	memcpy(emu_gpa_ptr(m, p.entry + 8, 8), &calls, 8);
 	p.cmdline = "";
-	t0 = now();
+	t0 = bench_now();
 	if (emu_run(m, &p, x) || x->kind != EMU_EXIT_KIND_TERMINATE || x->reason_code) {
 		fprintf(stderr, "svsm-call: the benchmark OS failed (%s)\n", x->message);
 		exit(1);
 	}
-	t1 = now();
+	t1 = bench_now();
 	emu_destroy(m);
 	fclose(devnull);
 	return t1 - t0;

@@ -41,14 +41,6 @@ static const char *const mode_names[] = { "off", "events", "insns" };
 
 static char trace_path[512];
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void die(const char *what, const char *why)
 {
 	fprintf(stderr, "trace-overhead: %s: %s\n", what, why);
@@ -111,10 +103,10 @@ static double run_exec(const uint8_t *code, size_t len, uint64_t iters, enum mod
 	memset(p + 0x100000, 0, 0x10000); /* the load/store buffer */
 	memcpy(p + LOAD_ADDR, code, len);
 	memcpy(p + PARAM_ADDR, &iters, 8);
-	t0 = now();
+	t0 = bench_now();
 	if (emu_exec(m, &st, &x) || x.kind != EMU_EXIT_KIND_HLT)
 		die("workload", x.message[0] ? x.message : emu_exit_kind_name(x.kind));
-	t1 = now();
+	t1 = bench_now();
 	*bytes = mode == OFF ? 0 : detach(m);
 	emu_destroy(m);
 	return t1 - t0;
@@ -138,10 +130,10 @@ static double run_calls(uint64_t calls, enum mode mode, uint64_t *bytes)
 		die("emu_load_elf", err);
 	memcpy(emu_gpa_ptr(m, p.entry + 8, 8), &calls, 8);
 	p.cmdline = "";
-	t0 = now();
+	t0 = bench_now();
 	if (emu_run(m, &p, &x) || x.kind != EMU_EXIT_KIND_TERMINATE || x.reason_code)
 		die("svsm call OS", x.message);
-	t1 = now();
+	t1 = bench_now();
 	*bytes = mode == OFF ? 0 : detach(m);
 	emu_destroy(m);
 	fclose(devnull);
