@@ -505,14 +505,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (hio_is_help(a)) {
-			fputs(usage, stdout);
+		if (hio_info_option(a, "veil-log", usage))
 			return 0;
-		}
-		if (!strcmp(a, "--version")) {
-			hio_print_version("veil-log");
-			return 0;
-		}
 		if (!strcmp(a, "--chain") || !strcmp(a, "--nonce")) {
 			if (i + 1 == argc)
 				return usage_error("%s needs a value", a);

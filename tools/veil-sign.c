@@ -248,14 +248,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (hio_is_help(a)) {
-			fputs(usage, stdout);
+		if (hio_info_option(a, "veil-sign", usage))
 			return 0;
-		}
-		if (!strcmp(a, "--version")) {
-			hio_print_version("veil-sign");
-			return 0;
-		}
 		if (!strcmp(a, "--force"))
 			force = true;
 		else if (!strcmp(a, "--any-file"))

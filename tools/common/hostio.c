@@ -28,6 +28,19 @@ bool hio_is_help(const char *arg)
 	return !strcmp(arg, "-h") || !strcmp(arg, "--help");
 }
 
+bool hio_info_option(const char *arg, const char *prog, const char *usage)
+{
+	if (hio_is_help(arg)) {
+		fputs(usage, stdout);
+		return true;
+	}
+	if (!strcmp(arg, "--version")) {
+		hio_print_version(prog);
+		return true;
+	}
+	return false;
+}
+
 /* The reason a stat result cannot be an input, or NULL. */
 static const char *not_input(const struct stat *st, unsigned flags)
 {

@@ -36,6 +36,11 @@ void hio_print_version(const char *prog);
 /* True if argv[i] is -h or --help. */
 bool hio_is_help(const char *arg);
 
+/* The options every program answers the same way: -h/--help prints `usage`,
+ * --version the version (both on stdout). True if `arg` was one of them (the
+ * program then exits 0). */
+bool hio_info_option(const char *arg, const char *prog, const char *usage);
+
 #define HIO_ALLOW_EMPTY 1u
 
 /* Read a regular file whole. -1 with a one-line reason in err: cannot open,
