@@ -12,6 +12,9 @@
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
+#include <veil/launch.h>
+#include <veil/svsm.h>
+
 #include "igvm_tool.h"
 #include "measure.h"
 
@@ -140,6 +143,41 @@ static int open_file(const char *path, uint8_t **buf, struct igvm_file *f)
 	return 0;
 }
 
+/* What a Veil file launches, from its measured launch information (the page
+ * the VMSA's RDI names, guest/include/veil/launch.h); nothing for other files. */
+static void dump_veil(const struct igvm_file *f)
+{
+	const uint8_t *vmsa = igvm_vmsa(f), *page;
+	struct veil_launch_info in;
+	uint64_t rdi = 0;
+
+	if (vmsa)
+		memcpy(&rdi, vmsa + VMSA_OFF_RDI, 8);
+	if (!vmsa || !(page = igvm_page_data_at(f, rdi)))
+		return;
+	memcpy(&in, page, sizeof(in));
+	if (in.magic != VEIL_LAUNCH_MAGIC || in.version != VEIL_LAUNCH_VERSION ||
+	    in.size != sizeof(in))
+		return;
+	in.cmdline[sizeof(in.cmdline) - 1] = 0;
+	printf("veil launch information at %#" PRIx64 " (the VMSA's RDI): %" PRIu64
+	       " MiB, built for %u vCPU(s), C-bit %u, policy %#" PRIx64 "\n",
+	       rdi, in.mem_size >> 20, in.nr_vcpus, in.cbit, in.policy);
+	printf("veil monitor: region %#" PRIx64 "+%#" PRIx64 ", image and launch area %#" PRIx64
+	       " bytes, entry %#" PRIx64 ", log size %" PRIu64 "%s\n",
+	       in.mon_base, in.mon_size, in.mon_used, in.mon_entry, in.log_size,
+	       in.log_size ? "" : " (the monitor's default)");
+	printf("veil pages: parameters %#" PRIx64 ", memory map %#" PRIx64 ", CPUID %#" PRIx64
+	       ", secrets %#" PRIx64 ", page tables %#" PRIx64 " (%u)\n",
+	       in.params_gpa, in.memmap_gpa, in.cpuid_gpa, in.secrets_gpa, in.pt_gpa, in.pt_pages);
+	for (unsigned i = 0; i < in.nr_images && i < VEIL_LAUNCH_MAX_IMAGES; i++)
+		printf("veil os image %u%s: %#" PRIx64 "-%#" PRIx64 ", entry %#" PRIx64
+		       ", %u segment(s)\n",
+		       i, i ? " (placed, measured)" : " (boots)", in.images[i].start,
+		       in.images[i].end, in.images[i].entry, in.images[i].nr_segs);
+	printf("veil os command line: \"%s\"\n", in.cmdline);
+}
+
 int igvm_cmd_dump(int argc, char **argv)
 {
 	struct igvm_file f;
@@ -155,6 +193,7 @@ int igvm_cmd_dump(int argc, char **argv)
 	       f.hdr_off, f.hdr_end);
 	while (igvm_next(&f, &pos, &h))
 		dump_one(&h);
+	dump_veil(&f);
 	free(buf);
 	return 0;
 }

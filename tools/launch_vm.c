@@ -20,28 +20,18 @@
 /* The launch information page the VMSA's RDI names (guest/include/veil/launch.h). */
 static int launch_info(const struct igvm_file *f, struct veil_launch_info *in)
 {
-	struct igvm_hdr h = { 0 };
-	struct igvm_vp_context vp = { 0 };
-	struct igvm_page_data pd;
+	const uint8_t *vmsa = igvm_vmsa(f), *page;
 	uint64_t rdi = 0;
-	uint32_t pos = 0;
 
-	while (igvm_next(f, &pos, &h))
-		if (h.type == IGVM_VHT_VP_CONTEXT)
-			memcpy(&vp, h.data, sizeof(vp));
-	if (!vp.file_offset)
+	if (vmsa)
+		memcpy(&rdi, vmsa + VMSA_OFF_RDI, 8);
+	if (!vmsa || !(page = igvm_page_data_at(f, rdi)))
 		return -1;
-	memcpy(&rdi, f->buf + vp.file_offset + VMSA_OFF_RDI, 8);
-	for (pos = 0; igvm_next(f, &pos, &h);) {
-		if (h.type != IGVM_VHT_PAGE_DATA)
-			continue;
-		memcpy(&pd, h.data, sizeof(pd));
-		if (pd.gpa == rdi && pd.file_offset) {
-			memcpy(in, f->buf + pd.file_offset, sizeof(*in));
-			return in->magic == VEIL_LAUNCH_MAGIC && in->size == sizeof(*in) ? 0 : -1;
-		}
-	}
-	return -1;
+	memcpy(in, page, sizeof(*in));
+	if (in->magic != VEIL_LAUNCH_MAGIC || in->version != VEIL_LAUNCH_VERSION ||
+	    in->size != sizeof(*in))
+		return -1;
+	return 0;
 }
 
 int launch_vm_from_igvm(struct launch_vm *vm)

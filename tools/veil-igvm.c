@@ -34,27 +34,32 @@
 
 static const char usage[] =
 	"usage: veil-igvm build --monitor ELF --os ELF [--os ELF]... [--mem MiB] [--vcpus N]\n"
-	"                       [--policy HEX] [--cbit N] [--cmdline STR]\n"
+	"                       [--policy HEX] [--cbit N] [--cmdline STR] [--log-size BYTES]\n"
 	"                       [--id-key PEM [--family-id HEX] [--image-id HEX] [--svn N]]\n"
 	"                       -o FILE\n"
 	"       veil-igvm dump FILE\n"
 	"       veil-igvm measure FILE [--id-key PEM [--family-id HEX] [--image-id HEX]\n"
 	"                              [--svn N]]\n"
 	"Builds, prints and measures the IGVM file that launches Veil on an SEV-SNP host.\n"
-	"build: the monitor (VMPL0 image, an ELF64 whose PT_LOADs go at their physical\n"
-	"  addresses in the top 8 MiB of memory, below the 128 KiB launch area), the OS\n"
-	"  image(s) (ELF64, guest/include/veil/boot.h), the launch information page, the\n"
-	"  parameter page (vCPU count and memory map, written by the loader), the CPUID\n"
-	"  and secrets pages, the launch page tables, and one VMSA at 0xFFFFFFFFF000\n"
-	"  (measured last) with RIP at the monitor's entry (guest/include/veil/launch.h).\n"
+	"build: the monitor (the VMPL0 image build/backends/snp/veil-monitor, linked at\n"
+	"  0xFFFFFFFF80000000, placed at the base of the monitor region, the top 8 MiB of\n"
+	"  memory, every page of which the file lists), the OS image(s) (ELF64,\n"
+	"  guest/include/veil/boot.h; the first one boots), the launch information page,\n"
+	"  the parameter pages (vCPU count and memory map, written by the loader), the\n"
+	"  CPUID and secrets pages, the launch page tables, and one VMSA at\n"
+	"  0xFFFFFFFFF000 (measured last) with RIP at the monitor's entry and RDI at the\n"
+	"  launch information (the contract: guest/include/veil/launch.h).\n"
 	"  --mem MiB     guest memory the file is built for, 16 to 16384 (default 64)\n"
 	"  --vcpus N     vCPUs, 1 to 64 (default 1)\n"
 	"  --policy HEX  SNP guest policy (default 0x30000: SMT allowed, bit 17 set)\n"
 	"  --cbit N      C-bit position for the launch page tables (default 51, as on\n"
 	"                EPYC Milan and Genoa)\n"
 	"  --cmdline STR the OS command line, measured (up to 255 characters)\n"
+	"  --log-size BYTES  room for secure log records, 1 to 4194304 (default: the\n"
+	"                monitor's, 256 KiB)\n"
 	"  --id-key PEM  also embed an SNP ID block signed with this ECDSA P-384 key\n"
-	"dump: prints every header of FILE, one per line.\n"
+	"dump: prints every header of FILE, one per line, then (for a file made by build)\n"
+	"  what it launches, from its launch information: lines starting with 'veil '.\n"
 	"measure: prints the launch digest (96 hex digits) the AMD-SP computes for FILE\n"
 	"  (SNP firmware ABI 56860, SNP_LAUNCH_UPDATE). With --id-key it also prints\n"
 	"  'id-block: BASE64', 'id-auth: BASE64' (for QEMU's sev-snp-guest id-block= and\n"
@@ -132,7 +137,7 @@ struct page {
 };
 
 struct build {
-	uint64_t mem, policy, mon_base, area;
+	uint64_t mem, policy, mon_base, area, span, log_size;
 	unsigned vcpus, cbit, owner;
 	const char *cmdline;
 	struct page *pages;
@@ -162,6 +167,14 @@ static uint8_t *page_at(struct build *b, uint64_t gpa, unsigned kind)
 		.gpa = gpa, .data = calloc(1, 4096), .kind = kind, .owner = b->owner
 	};
 	return b->pages[b->nr++].data;
+}
+
+static bool page_exists(const struct build *b, uint64_t gpa)
+{
+	for (size_t i = 0; i < b->nr; i++)
+		if (b->pages[i].gpa == gpa)
+			return true;
+	return false;
 }
 
 struct seg {
@@ -229,6 +242,34 @@ static int place_segs(struct build *b, const char *path, const uint8_t *img, con
 	return 0;
 }
 
+/*
+ * The VMPL0 image: linked at VEIL_IMAGE_VA, its segments go to
+ * mon_base + (p_vaddr - VEIL_IMAGE_VA) (veil/launch.h); elf_segs gave
+ * p_paddr, which the image's linker script leaves equal to p_vaddr.
+ */
+static int place_monitor(struct build *b, const char *path, const uint8_t *img, struct seg *s,
+			 unsigned nr, uint64_t entry)
+{
+	b->span = 0;
+	for (unsigned i = 0; i < nr; i++) {
+		if (s[i].paddr < VEIL_IMAGE_VA || s[i].memsz > VEIL_IMAGE_MAX ||
+		    s[i].paddr - VEIL_IMAGE_VA > VEIL_IMAGE_MAX - s[i].memsz)
+			return igvm_fail(-1,
+					 "%s: segment at %#" PRIx64
+					 " is not in the image range (is it build/backends/snp/"
+					 "veil-monitor, linked at %#llx?)",
+					 path, s[i].paddr, VEIL_IMAGE_VA);
+		s[i].paddr = s[i].paddr - VEIL_IMAGE_VA + b->mon_base;
+		if (s[i].paddr + s[i].memsz - b->mon_base > b->span)
+			b->span = s[i].paddr + s[i].memsz - b->mon_base;
+	}
+	b->span = (b->span + 0xFFF) & ~0xFFFULL;
+	if (entry < VEIL_IMAGE_VA || entry - VEIL_IMAGE_VA >= b->span)
+		return igvm_fail(-1, "%s: the entry point is outside the image", path);
+	b->info.mon_entry = entry;
+	return place_segs(b, path, img, s, nr, b->mon_base, b->mon_base + VEIL_IMAGE_MAX);
+}
+
 static int add_elf(struct build *b, const char *path, bool monitor)
 {
 	struct seg segs[VEIL_LAUNCH_MAX_SEGS];
@@ -242,8 +283,7 @@ static int add_elf(struct build *b, const char *path, bool monitor)
 		return igvm_fail(-1, "cannot read '%s': %s", path, strerror(errno));
 	rc = elf_segs(path, img, len, segs, &nr, &entry);
 	if (!rc && monitor) {
-		rc = place_segs(b, path, img, segs, nr, b->mon_base, b->area);
-		b->info.mon_entry = entry;
+		rc = place_monitor(b, path, img, segs, nr, entry);
 	} else if (!rc) {
 		struct veil_launch_image *im = &b->info.images[b->info.nr_images];
 
@@ -274,29 +314,37 @@ static int add_elf(struct build *b, const char *path, bool monitor)
 	return rc;
 }
 
-/* Identity map of [0, mem) with 2 MiB pages, C-bit set (AMD64 APM vol. 2,
- * 5.3 "Long-Mode Page Translation"; 15.34.5 on the C-bit). */
+/* Identity map of [0, mem) with 2 MiB pages and the image at VEIL_IMAGE_VA
+ * with 4 KiB pages, C-bit set (AMD64 APM vol. 2, 5.3 "Long-Mode Page
+ * Translation"; 15.34.5 on the C-bit): PML4, PDPT, the image's PDPT, PD and
+ * PT, then one PD per GiB (veil/launch.h). */
 static int build_page_tables(struct build *b)
 {
 	uint64_t pt = b->area + VEIL_LAUNCH_PT_OFF, c = 1ULL << b->cbit;
 	unsigned gib = (unsigned)((b->mem + (1ULL << 30) - 1) >> 30);
-	uint64_t *pml4 = (uint64_t *)page_at(b, pt, PG_NORMAL);
-	uint64_t *pdpt = (uint64_t *)page_at(b, pt + 4096, PG_NORMAL);
+	uint64_t *t[5];
 
-	if (!pml4 || !pdpt)
-		return igvm_fail(-1, "out of memory");
-	pml4[0] = (pt + 4096) | c | 0x3; /* present, writable */
+	for (unsigned i = 0; i < 5; i++)
+		if (!(t[i] = (uint64_t *)page_at(b, pt + i * 4096ULL, PG_NORMAL)))
+			return igvm_fail(-1, "out of memory");
+	t[0][0] = (pt + 4096) | c | 0x3; /* present, writable */
+	t[0][(VEIL_IMAGE_VA >> 39) & 511] = (pt + 2 * 4096) | c | 0x3;
+	t[2][(VEIL_IMAGE_VA >> 30) & 511] = (pt + 3 * 4096) | c | 0x3;
+	t[3][(VEIL_IMAGE_VA >> 21) & 511] = (pt + 4 * 4096) | c | 0x3;
+	for (uint64_t i = 0; i < b->span / 4096; i++)
+		t[4][i] = (b->mon_base + i * 4096) | c | 0x3;
 	for (unsigned g = 0; g < gib; g++) {
-		uint64_t *pd = (uint64_t *)page_at(b, pt + (2 + g) * 4096ULL, PG_NORMAL);
+		uint64_t pd_gpa = pt + (5 + g) * 4096ULL;
+		uint64_t *pd = (uint64_t *)page_at(b, pd_gpa, PG_NORMAL);
 
 		if (!pd)
 			return igvm_fail(-1, "out of memory");
-		pdpt[g] = (pt + (2 + g) * 4096ULL) | c | 0x3;
+		t[1][g] = pd_gpa | c | 0x3;
 		for (unsigned i = 0; i < 512; i++)
 			pd[i] = ((uint64_t)g << 30 | (uint64_t)i << 21) | c | 0x83; /* PS */
 	}
 	b->info.pt_gpa = pt;
-	b->info.pt_pages = 2 + gib;
+	b->info.pt_pages = 5 + gib;
 	return 0;
 }
 
@@ -336,7 +384,7 @@ static void build_vmsa(struct build *b)
 	put64(v, VMSA_OFF_DR7, 0x400);
 	put64(v, VMSA_OFF_RFLAGS, 2);
 	put64(v, VMSA_OFF_RIP, b->info.mon_entry);
-	put64(v, VMSA_OFF_RDI, b->area + VEIL_LAUNCH_INFO_OFF);
+	put64(v, VMSA_OFF_RDI, b->area + VEIL_LAUNCH_INFO_OFF); /* veil/launch.h */
 	put64(v, VMSA_OFF_PAT, 0x0007040600070406ULL);
 	put64(v, VMSA_OFF_SEV_FEATURES, 1); /* SNPActive */
 	v[VMSA_OFF_X87_FCW] = 0x7F, v[VMSA_OFF_X87_FCW + 1] = 0x03;
@@ -415,8 +463,9 @@ static int parse_u64(const char *s, uint64_t *v)
 	return !*s || *end || errno || *s == '-' ? -1 : 0;
 }
 
-/* The launch area: launch info, parameter page, CPUID page, page tables,
- * secrets page (guest/include/veil/launch.h). */
+/* The launch area after the image: launch info, parameter pages, CPUID and
+ * secrets pages, page tables (guest/include/veil/launch.h); then the rest of
+ * the monitor region as zero pages, so the launch validates all of it. */
 static int add_launch_area(struct build *b)
 {
 	struct veil_launch_info *in = &b->info;
@@ -432,6 +481,11 @@ static int add_launch_area(struct build *b)
 	in->policy = b->policy;
 	in->mon_base = b->mon_base;
 	in->mon_size = VEIL_MONITOR_SIZE;
+	in->mon_used = b->area + VEIL_LAUNCH_AREA_SIZE(b->mem) - b->mon_base;
+	in->console_ghcb = VEIL_BOOT_INFO - 0x1000; /* below the OS's boot area */
+	in->log_size = b->log_size;
+	in->sev_features = 1; /* SNPActive, as in the VMSA */
+	in->os_boot = VEIL_LAUNCH_OS_VEIL;
 	in->params_gpa = b->area + VEIL_LAUNCH_PARAMS_OFF;
 	in->cpuid_gpa = b->area + VEIL_LAUNCH_CPUID_OFF;
 	in->secrets_gpa = b->area + VEIL_LAUNCH_SECRETS_OFF;
@@ -443,6 +497,10 @@ static int add_launch_area(struct build *b)
 	    !(p = page_at(b, b->area + VEIL_LAUNCH_INFO_OFF, PG_NORMAL)))
 		return igvm_fail(-1, "out of memory");
 	memcpy(p, in, sizeof(*in));
+	for (uint64_t a = b->mon_base; a < b->mon_base + VEIL_MONITOR_SIZE; a += 4096)
+		if (a != in->params_gpa && a != in->memmap_gpa && !page_exists(b, a) &&
+		    !page_at(b, a, PG_NORMAL))
+			return igvm_fail(-1, "out of memory");
 	return 0;
 }
 
@@ -479,6 +537,10 @@ static int build_option(struct build *b, const char *o, const char *a, const cha
 		if (parse_u64(a, &v) || v < 32 || v > 51)
 			return igvm_fail(2, "--cbit must be 32 to 51, got '%s'", a);
 		b->cbit = (unsigned)v;
+	} else if (!strcmp(o, "--log-size")) {
+		if (parse_u64(a, &v) || !v || v > (4u << 20))
+			return igvm_fail(2, "--log-size must be 1 to 4194304 bytes, got '%s'", a);
+		b->log_size = v;
 	} else if (!strcmp(o, "--cmdline")) {
 		if (strlen(a) >= VEIL_LAUNCH_CMDLINE_MAX)
 			return igvm_fail(2, "--cmdline is limited to 255 characters");
@@ -495,12 +557,14 @@ static int build_option(struct build *b, const char *o, const char *a, const cha
 static int build_layout(struct build *b, const char *mon, const char **os, unsigned nr_os)
 {
 	b->mon_base = b->mem - VEIL_MONITOR_SIZE;
-	b->area = b->mem - VEIL_LAUNCH_AREA_SIZE;
-	if (2 + ((b->mem + (1ULL << 30) - 1) >> 30) > VEIL_LAUNCH_MAX_PT_PAGES)
+	if (5 + ((b->mem + (1ULL << 30) - 1) >> 30) > VEIL_LAUNCH_MAX_PT_PAGES)
 		return igvm_fail(1, "--mem too large for the launch page tables");
 	b->owner = 0;
 	if (add_elf(b, mon, true))
 		return 1;
+	b->area = b->mon_base + b->span;
+	if (b->area + VEIL_LAUNCH_AREA_SIZE(b->mem) - b->mon_base >= VEIL_MONITOR_SIZE / 2)
+		return igvm_fail(1, "%s: too large for the monitor region", mon);
 	for (unsigned i = 0; i < nr_os; i++) {
 		b->owner = 1 + i;
 		if (add_elf(b, os[i], false))

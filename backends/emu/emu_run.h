@@ -54,6 +54,10 @@ int emu_launch(struct emu_machine *m, const struct emu_run_params *p, struct vei
 int emu_run_image(struct emu_machine *m, const struct emu_run_params *p, const char *image,
 		  struct emu_exit *out);
 
+/* Boot vCPU 0 at VMPL0 from a launch VMSA (4 KiB; kept outside guest memory
+ * as the firmware keeps the VMSA of an SNP launch). 0 or -1. */
+int emu_image_boot(struct emu_machine *m, const uint8_t *vmsa);
+
 /* The scheduler loop shared by exec and run. */
 void emu_run_loop(struct emu_machine *m);
 

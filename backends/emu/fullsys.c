@@ -2,10 +2,12 @@
 /*
  * fullsys.c - image mode (`veil-emu run --monitor FILE`): the model runs the
  * VMPL0 image `veil-monitor` (backends/snp) as its own guest code, launched
- * the way SNP launches an SVSM (backends/snp/image.h): the monitor region
- * assigned and validated with no VMPL1-3 access, the image's segments, a
- * parameter page and launch page tables in it, and the boot vCPU started at
- * VMPL0 from a launch VMSA. From then on the monitor reaches the model only
+ * the way SNP launches an SVSM, by the launch contract of
+ * guest/include/veil/launch.h (the one an IGVM file made by veil-igvm follows
+ * too): the monitor region assigned and validated with no VMPL1-3 access, the
+ * image's segments, the launch information, the loader's parameter pages and
+ * launch page tables in it, and the boot vCPU started at VMPL0 from a launch
+ * VMSA with RDI = the launch information. From then on the monitor reaches the model only
  * through the instructions (RMPADJUST, PVALIDATE, VMGEXIT, the GHCB MSR), as
  * on hardware; everything above VMPL0 is unchanged.
  */
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include <veil/boot.h>
+#include <veil/launch.h>
 #include <veil/monitor.h>
 
 #include "../snp/image.h"
@@ -144,8 +147,9 @@ static void seg(uint8_t *vmsa, unsigned off, uint16_t sel, uint16_t attr, uint32
 }
 
 /* The launch VMSA (outside guest memory, as the launch VMSA of an IGVM
- * launch is): 64-bit, CPL0, VMPL0, the image's entry, RSI = parameters. */
-static void launch_vmsa(uint8_t *v, uint64_t cr3, uint64_t rip, uint64_t params)
+ * launch is): 64-bit, CPL0, VMPL0, the image's entry, RDI = the launch
+ * information (veil/launch.h). */
+static void launch_vmsa(uint8_t *v, uint64_t cr3, uint64_t rip, uint64_t info)
 {
 	uint32_t mxcsr = 0x1F80;
 
@@ -161,7 +165,7 @@ static void launch_vmsa(uint8_t *v, uint64_t cr3, uint64_t rip, uint64_t params)
 	st64(v + VMSA_CR3, cr3);
 	st64(v + VMSA_RFLAGS, 2);
 	st64(v + VMSA_RIP, rip);
-	st64(v + VMSA_RSI, params);
+	st64(v + VMSA_RDI, info);
 	st64(v + VMSA_PAT, 0x0007040600070406ULL);
 	st64(v + VMSA_DR6, 0xFFFF0FF0ULL);
 	st64(v + VMSA_DR7, 0x400);
@@ -169,50 +173,111 @@ static void launch_vmsa(uint8_t *v, uint64_t cr3, uint64_t rip, uint64_t params)
 	memcpy(v + VMSA_MXCSR, &mxcsr, 4);
 }
 
-static int launch(struct emu_machine *m, const struct emu_run_params *p, struct image_file *f,
-		  const char *path, struct emu_exit *out)
+/* The launch information (veil/launch.h) of the launch emu_launch made. */
+static void launch_info(struct veil_launch_info *in, const struct veil_launch *l, uint64_t area,
+			uint64_t used, uint64_t entry, uint64_t cr3)
 {
-	struct veil_image_params *params;
-	const Elf64_Phdr *ph;
-	const char *why;
-	unsigned nph;
-	uint64_t base, params_gpa, cr3, end, vmsa_pa = m->priv_base + PRIV_VMSA_BOOT;
+	memset(in, 0, sizeof(*in));
+	in->magic = VEIL_LAUNCH_MAGIC;
+	in->version = VEIL_LAUNCH_VERSION;
+	in->size = sizeof(*in);
+	in->mem_size = l->mem_size;
+	in->nr_vcpus = l->nr_vcpus;
+	in->cbit = 51;
+	in->mon_base = l->mon_base;
+	in->mon_size = l->mon_size;
+	in->mon_used = used;
+	in->mon_entry = entry;
+	in->params_gpa = area + VEIL_LAUNCH_PARAMS_OFF;
+	in->memmap_gpa = area + VEIL_LAUNCH_MEMMAP_OFF;
+	in->secrets_gpa = l->secrets_gpa; /* where emu_launch's AMD-SP wrote it */
+	in->pt_gpa = cr3;
+	in->nr_images = 1;
+	in->images[0].entry = l->kernel_entry;
+	in->images[0].start = l->kernel_start;
+	in->images[0].end = l->kernel_end;
+	in->images[0].nr_segs = l->nr_ksegs;
+	for (unsigned i = 0; i < l->nr_ksegs && i < VEIL_LAUNCH_MAX_SEGS; i++) {
+		in->images[0].segs[i].gpa = l->ksegs[i].gpa;
+		in->images[0].segs[i].len = l->ksegs[i].len;
+		in->images[0].segs[i].flags = l->ksegs[i].flags;
+	}
+	memcpy(in->cmdline, l->cmdline, sizeof(in->cmdline));
+	in->console_ghcb = CONSOLE_GHCB;
+	in->log_size = l->log_size;
+	in->sev_features = l->sev_features;
+	in->os_boot = l->os_boot == VEIL_OS_BOOT_LINUX ? VEIL_LAUNCH_OS_LINUX : VEIL_LAUNCH_OS_VEIL;
+	in->os_entry = l->os_entry;
+}
+
+/* What a loader writes into the parameter pages: the vCPU count, and all of
+ * guest memory as one RAM range. */
+static void loader_params(struct emu_machine *m, uint64_t area)
+{
+	uint32_t n = m->cfg.nr_vcpus;
+	struct veil_param_mem ram = { 0, m->mem_size >> 12, 0, 0, 0 };
+
+	memcpy(emu_gpa_ptr(m, area + VEIL_LAUNCH_PARAMS_OFF + VEIL_PARAM_VP_COUNT_OFF, 4), &n, 4);
+	memcpy(emu_gpa_ptr(m, area + VEIL_LAUNCH_MEMMAP_OFF + VEIL_PARAM_MEMMAP_OFF, sizeof(ram)),
+	       &ram, sizeof(ram));
+}
+
+/* Boot vCPU 0 at VMPL0 from a launch VMSA (kept outside guest memory, as
+ * the firmware keeps an IGVM launch VMSA). */
+int emu_image_boot(struct emu_machine *m, const uint8_t *vmsa)
+{
+	uint64_t vmsa_pa = m->priv_base + PRIV_VMSA_BOOT;
 	struct vcpu *v = &m->vcpus[0];
 	struct inst *in;
 
-	if ((why = check_elf(f, &ph, &nph)))
-		return bad(out, path, why);
-	params = calloc(1, sizeof(*params));
-	if (!params)
-		return bad(out, path, "out of memory");
-	if (emu_launch(m, p, &params->launch)) {
-		*out = m->exit;
-		free(params);
-		return -1;
-	}
-	base = params->launch.mon_base;
-	params_gpa = base + f->span;
-	cr3 = launch_tables(m, params_gpa + 0x1000, base, f->span, &end);
-	if (end - base >= VEIL_MONITOR_SIZE / 2) {
-		free(params);
-		return bad(out, path, "too large for the monitor region");
-	}
-	place(m, f, ph, nph, base);
-	params->magic = VEIL_IMAGE_PARAMS_MAGIC;
-	params->version = VEIL_IMAGE_PARAMS_VERSION;
-	params->size = sizeof(*params);
-	params->console_ghcb = CONSOLE_GHCB;
-	params->launch.mon_used = end - base;
-	memcpy(emu_gpa_ptr(m, params_gpa, sizeof(*params)), params, sizeof(*params));
-	free(params);
-
-	launch_vmsa(m_ptr(m, vmsa_pa, 0x1000), cr3, f->entry, params_gpa);
+	memcpy(m_ptr(m, vmsa_pa, 0x1000), vmsa, 0x1000);
 	v->vmsa_gpa[0] = vmsa_pa;
 	v->vmpl = 0;
 	v->state = VCPU_RUNNABLE;
 	m->cur = 0;
 	in = inst_get(m, v, 0);
-	if (!in || inst_load(in, m_ptr(m, vmsa_pa, 0x1000)))
+	return !in || inst_load(in, m_ptr(m, vmsa_pa, 0x1000)) ? -1 : 0;
+}
+
+static int launch(struct emu_machine *m, const struct emu_run_params *p, struct image_file *f,
+		  const char *path, struct emu_exit *out)
+{
+	struct veil_launch *l;
+	struct veil_launch_info *in;
+	const Elf64_Phdr *ph;
+	const char *why;
+	unsigned nph;
+	uint64_t base, area, cr3, end;
+	uint8_t vmsa[0x1000];
+
+	if ((why = check_elf(f, &ph, &nph)))
+		return bad(out, path, why);
+	l = calloc(1, sizeof(*l));
+	in = calloc(1, sizeof(*in));
+	if (!l || !in || emu_launch(m, p, l)) {
+		if (l && in)
+			*out = m->exit;
+		free(l);
+		free(in);
+		return l && in ? -1 : bad(out, path, "out of memory");
+	}
+	base = l->mon_base;
+	area = base + f->span;
+	memset(emu_gpa_ptr(m, area, VEIL_LAUNCH_PT_OFF), 0, VEIL_LAUNCH_PT_OFF);
+	cr3 = launch_tables(m, area + VEIL_LAUNCH_PT_OFF, base, f->span, &end);
+	if (end - base >= VEIL_MONITOR_SIZE / 2) {
+		free(l);
+		free(in);
+		return bad(out, path, "too large for the monitor region");
+	}
+	place(m, f, ph, nph, base);
+	launch_info(in, l, area, end - base, f->entry, cr3);
+	memcpy(emu_gpa_ptr(m, area + VEIL_LAUNCH_INFO_OFF, sizeof(*in)), in, sizeof(*in));
+	loader_params(m, area);
+	free(l);
+	free(in);
+	launch_vmsa(vmsa, cr3, f->entry, area + VEIL_LAUNCH_INFO_OFF);
+	if (emu_image_boot(m, vmsa))
 		return bad(out, path, "cannot load the launch VMSA");
 	return 0;
 }

@@ -400,6 +400,8 @@ void igvm_params_of(const struct igvm_file *f, uint32_t idx, struct igvm_params 
 	}
 }
 
+static const uint8_t zero_page[IGVM_PAGE_SIZE];
+
 static unsigned snp_type_of(const struct igvm_page_data *pd)
 {
 	switch (pd->data_type) {
@@ -411,7 +413,12 @@ static unsigned snp_type_of(const struct igvm_page_data *pd)
 	default:
 		if (pd->flags & IGVM_PAGE_FLAG_UNMEASURED)
 			return SNP_PAGE_UNMEASURED;
-		return pd->file_offset ? SNP_PAGE_NORMAL : SNP_PAGE_ZERO;
+		/* A page without file data is CGS_PAGE_TYPE_ZERO in QEMU's loader,
+		 * which target/i386/sev.c (cgs_set_guest_state) hands to
+		 * launch_update_data like a NORMAL page: for SNP that is
+		 * KVM_SEV_SNP_PAGE_TYPE_NORMAL, so the firmware hashes the
+		 * page of zeros. SNP_PAGE_ZERO is never used by that loader. */
+		return SNP_PAGE_NORMAL;
 	}
 }
 
@@ -466,7 +473,7 @@ int igvm_walk_launch(const struct igvm_file *f, igvm_page_fn fn, void *ctx, char
 						 "shared pages are not part of an SNP launch");
 			pg.gpa = pd.gpa;
 			pg.snp_type = snp_type_of(&pd);
-			pg.data = pd.file_offset ? f->buf + pd.file_offset : NULL;
+			pg.data = pd.file_offset ? f->buf + pd.file_offset : zero_page;
 			if ((rc = fn(ctx, &pg)))
 				return rc;
 		} else if (h.type == IGVM_VHT_PARAMETER_INSERT) {
@@ -497,4 +504,32 @@ int igvm_walk_launch(const struct igvm_file *f, igvm_page_fn fn, void *ctx, char
 				       .vp_index = vp.vp_index,
 				       .hdr_index = vp_hdr.index };
 	return fn(ctx, &pg);
+}
+
+const uint8_t *igvm_page_data_at(const struct igvm_file *f, uint64_t gpa)
+{
+	struct igvm_hdr h = { 0 };
+	struct igvm_page_data pd;
+	uint32_t pos = 0;
+
+	while (igvm_next(f, &pos, &h)) {
+		if (h.type != IGVM_VHT_PAGE_DATA)
+			continue;
+		memcpy(&pd, h.data, sizeof(pd));
+		if (pd.gpa == gpa)
+			return pd.file_offset ? f->buf + pd.file_offset : NULL;
+	}
+	return NULL;
+}
+
+const uint8_t *igvm_vmsa(const struct igvm_file *f)
+{
+	struct igvm_hdr h = { 0 };
+	struct igvm_vp_context vp = { 0 };
+	uint32_t pos = 0;
+
+	while (igvm_next(f, &pos, &h))
+		if (h.type == IGVM_VHT_VP_CONTEXT)
+			memcpy(&vp, h.data, sizeof(vp));
+	return vp.file_offset ? f->buf + vp.file_offset : NULL;
 }

@@ -8,8 +8,10 @@
  * Format: the public definitions of microsoft/igvm (crate igvm_defs,
  * IGVM_FIXED_HEADER and the IGVM_VHS_* structures); all fields little-endian.
  * How a loader turns directives into SNP launch pages follows QEMU's loader
- * (backends/igvm.c, QEMU 10.1): PAGE_DATA without file data is a ZERO page,
- * with the unmeasured flag an UNMEASURED page, SECRETS and CPUID_DATA /
+ * (backends/igvm.c, QEMU 10.1) and its SEV backend (target/i386/sev.c):
+ * PAGE_DATA is a NORMAL page, with or without file data (a page of zeros is
+ * measured as NORMAL: QEMU's CGS_PAGE_TYPE_ZERO becomes
+ * KVM_SEV_SNP_PAGE_TYPE_NORMAL), with the unmeasured flag an UNMEASURED page, SECRETS and CPUID_DATA /
  * CPUID_XF their own types; PARAMETER_INSERT adds UNMEASURED pages; the one
  * VP_CONTEXT is the VMSA, measured last (the host measures VMSAs at
  * SNP_LAUNCH_FINISH, after every SNP_LAUNCH_UPDATE of data).
@@ -202,7 +204,7 @@ uint32_t igvm_checksum(const uint8_t *buf, size_t hdr_end);
 struct igvm_launch_page {
 	uint64_t gpa;
 	unsigned snp_type;   /* SNP_PAGE_* (measure.h) */
-	const uint8_t *data; /* 4 KiB of file data, or NULL (zeros) */
+	const uint8_t *data; /* 4 KiB: the file's data or zeros; NULL for PARAMETER_INSERT */
 	int param_index;     /* PARAMETER_INSERT: the area index; else -1 */
 	uint64_t param_off;  /* PARAMETER_INSERT: this page's offset in the area */
 	unsigned vp_index;   /* VMSA: the vCPU */
@@ -226,6 +228,11 @@ struct igvm_params {
 	uint64_t area_size;
 };
 void igvm_params_of(const struct igvm_file *f, uint32_t idx, struct igvm_params *p);
+
+/* The file data of the PAGE_DATA page at gpa (NULL if none or a page without
+ * data), and of the VP_CONTEXT (the VMSA; NULL if none) of a checked file. */
+const uint8_t *igvm_page_data_at(const struct igvm_file *f, uint64_t gpa);
+const uint8_t *igvm_vmsa(const struct igvm_file *f);
 
 /* The SNP guest policy of the file (GUEST_POLICY), or 0 when absent. */
 uint64_t igvm_policy(const struct igvm_file *f);

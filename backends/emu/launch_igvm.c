@@ -7,6 +7,7 @@
 #include <veil/boot.h>
 #include <veil/svsm.h>
 
+#include "amdsp.h"
 #include "hostio.h"
 #include "launch_igvm.h"
 #include "machine.h"
@@ -20,31 +21,19 @@ const uint8_t *emu_launch_digest(const struct emu_machine *m)
 /* The launch information page: the VMSA's RDI names it (launch.h). */
 static int find_info(struct emu_igvm *ig, char *err, size_t errlen)
 {
-	struct igvm_hdr h = { 0 };
-	uint64_t rdi = 0, gpa;
-	uint32_t pos = 0, off = 0;
+	const uint8_t *vmsa = igvm_vmsa(&ig->f), *page;
+	uint64_t rdi = 0;
 
-	while (igvm_next(&ig->f, &pos, &h))
-		if (h.type == IGVM_VHT_VP_CONTEXT) {
-			memcpy(&off, h.data + offsetof(struct igvm_vp_context, file_offset), 4);
-			memcpy(&rdi, ig->buf + off + VMSA_OFF_RDI, 8);
-		}
-	for (pos = 0; rdi && igvm_next(&ig->f, &pos, &h);) {
-		if (h.type != IGVM_VHT_PAGE_DATA)
-			continue;
-		memcpy(&gpa, h.data, 8);
-		memcpy(&off, h.data + offsetof(struct igvm_page_data, file_offset), 4);
-		if (gpa == rdi && off) {
-			memcpy(&ig->info, ig->buf + off, sizeof(ig->info));
-			break;
-		}
-	}
+	if (vmsa)
+		memcpy(&rdi, vmsa + VMSA_OFF_RDI, 8);
+	if (vmsa && (page = igvm_page_data_at(&ig->f, rdi)))
+		memcpy(&ig->info, page, sizeof(ig->info));
 	if (ig->info.magic != VEIL_LAUNCH_MAGIC || ig->info.version != VEIL_LAUNCH_VERSION ||
 	    ig->info.size != sizeof(ig->info)) {
 		snprintf(err, errlen,
-			 "no Veil launch information page at the VMSA's RDI (%#llx): "
+			 "no Veil launch information (version %d) page at the VMSA's RDI (%#llx): "
 			 "not a file made by veil-igvm build",
-			 (unsigned long long)rdi);
+			 VEIL_LAUNCH_VERSION, (unsigned long long)rdi);
 		return -1;
 	}
 	ig->info.cmdline[sizeof(ig->info.cmdline) - 1] = '\0';
@@ -75,7 +64,7 @@ void emu_igvm_close(struct emu_igvm *ig)
 
 struct launch {
 	struct emu_machine *m;
-	const struct emu_igvm *ig;
+	struct emu_igvm *ig;
 	char *err;
 	size_t errlen;
 };
@@ -107,11 +96,14 @@ static int launch_page(void *ctx, const struct igvm_launch_page *pg)
 	uint8_t *dst;
 
 	if (pg->snp_type == SNP_PAGE_VMSA) {
-		/* The native monitor builds its own state; the file's VMSA is
-		 * measured as the firmware would, not run. */
+		/* Kept outside guest memory (emu_igvm_run boots from it), as
+		 * the firmware keeps a launch VMSA; measured last. */
+		l->ig->vmsa = pg->data;
 		snp_measure_page(&m->launch_ms, pg->gpa, pg->snp_type, pg->data, false, 0, 0, 0);
 		return 0;
 	}
+	if (pg->snp_type == SNP_PAGE_SECRETS)
+		l->ig->secrets_gpa = pg->gpa;
 	if (!(dst = emu_gpa_ptr(m, pg->gpa, 4096))) {
 		snprintf(l->err, l->errlen,
 			 "header %u: page %#llx is outside guest memory (%llu MiB)", pg->hdr_index,
@@ -130,15 +122,16 @@ static int launch_page(void *ctx, const struct igvm_launch_page *pg)
 	return 0;
 }
 
-/* The native monitor takes its region, secrets page and OS image where
- * emu_run puts them; a file with another layout cannot boot on it. */
+/* What the emulator checks of a file before it launches it (the image
+ * checks the rest): the memory size, the monitor region at the top of it
+ * (veil/boot.h), a first OS image below it. */
 static int check_layout(struct emu_machine *m, const struct veil_launch_info *in, char *err,
 			size_t errlen)
 {
 	uint64_t mem = emu_mem_size(m);
+	const struct veil_launch_image *im = &in->images[0];
 
-	if (in->mem_size != mem || in->mon_base != mem - VEIL_MONITOR_SIZE ||
-	    in->secrets_gpa != mem - 4096) {
+	if (in->mem_size != mem || in->mon_base != mem - VEIL_MONITOR_SIZE) {
 		snprintf(err, errlen,
 			 "the file was built for %llu MiB with the monitor at %#llx; "
 			 "the machine has %llu MiB",
@@ -147,44 +140,62 @@ static int check_layout(struct emu_machine *m, const struct veil_launch_info *in
 		return -1;
 	}
 	if (!in->nr_images || in->nr_images > VEIL_LAUNCH_MAX_IMAGES ||
-	    in->images[0].nr_segs > VEIL_LAUNCH_MAX_SEGS ||
-	    in->images[0].start < VEIL_BOOT_OS_MIN || in->images[0].end > in->mon_base ||
-	    in->images[0].entry < in->images[0].start || in->images[0].entry >= in->images[0].end) {
+	    im->nr_segs > VEIL_LAUNCH_MAX_SEGS || im->start < VEIL_BOOT_OS_MIN ||
+	    im->end > in->mon_base || im->entry < im->start || im->entry >= im->end) {
 		snprintf(err, errlen, "the launch information names no valid OS image");
 		return -1;
 	}
-	for (unsigned i = 0; i < in->images[0].nr_segs; i++)
-		if (in->images[0].segs[i].gpa < in->images[0].start ||
-		    in->images[0].segs[i].len > in->images[0].end - in->images[0].segs[i].gpa) {
+	for (unsigned i = 0; i < im->nr_segs; i++)
+		if (im->segs[i].gpa < im->start || im->segs[i].len > im->end - im->segs[i].gpa) {
 			snprintf(err, errlen, "OS segment %u lies outside its image", i);
 			return -1;
 		}
 	return 0;
 }
 
-int emu_igvm_launch(struct emu_machine *m, const struct emu_igvm *ig, struct emu_run_params *p,
-		    char *err, size_t errlen)
+int emu_igvm_launch(struct emu_machine *m, struct emu_igvm *ig, char *err, size_t errlen)
 {
 	struct launch l = { m, ig, err, errlen };
-	const struct veil_launch_image *im = &ig->info.images[0];
 
 	if (check_layout(m, &ig->info, err, errlen))
 		return -1;
 	snp_measure_init(&m->launch_ms);
 	err[0] = '\0';
+	ig->vmsa = NULL;
+	ig->secrets_gpa = 0;
 	if (igvm_walk_launch(&ig->f, launch_page, &l, err, errlen))
 		return -1;
-	p->launched = true;
-	p->entry = im->entry;
-	p->kernel_start = im->start;
-	p->kernel_end = im->end;
-	p->cmdline = ig->info.cmdline;
-	p->nr_segs = im->nr_segs;
-	for (unsigned i = 0; i < im->nr_segs; i++) {
-		p->segs[i].gpa = im->segs[i].gpa;
-		p->segs[i].len = im->segs[i].len;
-		p->segs[i].flags = im->segs[i].flags;
+	if (!ig->vmsa || !ig->secrets_gpa) {
+		snprintf(err, errlen, "the file has no %s",
+			 ig->vmsa ? "SECRETS page" : "VP_CONTEXT (launch VMSA)");
+		return -1;
 	}
+	return 0;
+}
+
+int emu_igvm_run(struct emu_machine *m, const struct emu_igvm *ig, const struct emu_run_params *p,
+		 struct emu_exit *out)
+{
+	char err[160];
+
+	memset(&m->exit, 0, sizeof(m->exit));
+	m->exit.vector = -1;
+	/* The AMD-SP writes the secrets page at its LAUNCH_UPDATE (VMPCKs) and
+	 * signs reports with the digest of the finished launch. */
+	m->sp = amdsp_create(p->attest_seed, err, sizeof(err));
+	if (!m->sp) {
+		snprintf(out->message, sizeof(out->message), "%s", err);
+		return -1;
+	}
+	amdsp_fill_secrets(m->sp, emu_gpa_ptr(m, ig->secrets_gpa, 4096));
+	amdsp_set_measurement(m->sp, emu_launch_digest(m));
+	if (emu_image_boot(m, ig->vmsa)) {
+		snprintf(out->message, sizeof(out->message), "cannot load the file's launch VMSA");
+		return -1;
+	}
+	m->native0 = false; /* VMPL0 is guest code: the file's image */
+	emu_run_loop(m);
+	*out = m->exit;
 	return 0;
 }
 
@@ -200,12 +211,4 @@ void emu_measure_elf_launch(struct emu_machine *m, const struct emu_run_params *
 		snp_measure_page(&m->launch_ms, gpa,
 				 gpa == mem - 4096 ? SNP_PAGE_SECRETS : SNP_PAGE_ZERO, NULL, false,
 				 0, 0, 0);
-}
-
-void emu_igvm_native_handover(struct emu_machine *m, const struct emu_igvm *ig)
-{
-	/* The native monitor, not the file's, runs next: it takes its region as
-	 * fresh memory (it keeps its own state there), so the measured monitor
-	 * pages are cleared once the launch is done. */
-	memset(emu_gpa_ptr(m, ig->info.mon_base, VEIL_MONITOR_SIZE), 0, VEIL_MONITOR_SIZE);
 }

@@ -579,13 +579,12 @@ static const char usage_run[] =
 	"The OS console goes to stdout; the exit status is the OS's termination code.\n"
 	"  --kernel ELF    OS image: an ELF64 x86-64 executable (guest/include/veil/boot.h);\n"
 	"                  default: the built-in test OS\n"
-	"  --igvm FILE     launch an IGVM file made by veil-igvm build: every page is placed\n"
-	"                  and measured as the AMD-SP would (SNP_LAUNCH_UPDATE, VMSA last),\n"
-	"                  'launch digest: HEX' is printed, then the file's first OS image\n"
-	"                  boots with its command line, memory size and vCPU count. The\n"
-	"                  monitor that runs is the native one (image mode, --monitor, does\n"
-	"                  not boot from IGVM yet): the file's monitor pages are placed and\n"
-	"                  measured, not run.\n"
+	"  --igvm FILE     launch an IGVM file made by veil-igvm build as QEMU's IGVM loader\n"
+	"                  and the AMD-SP would: every page placed and measured\n"
+	"                  (SNP_LAUNCH_UPDATE, VMSA last), 'launch digest: HEX' printed,\n"
+	"                  then the file's VMPL0 image boots from the file's VMSA (image\n"
+	"                  mode) with the file's OS, command line and memory size; --vcpus\n"
+	"                  (default: the file's) is the loader's vCPU count\n"
 	"  --vcpus N       vCPUs, 1-64 (default 1)\n"
 	"  --mem MiB       guest memory, an even number from 16 to 6912 (default 64);\n"
 	"                  the monitor owns the top 8 MiB, which holds 1 KiB of page table\n"
@@ -789,22 +788,21 @@ static int run_machine(struct run_opts *r, struct emu_dbg_cli *dc, struct emu_co
 		return VEIL_EXIT_USAGE;
 	}
 	if (r->linux_boot ? emu_load_linux(m, &r->lx, &r->lb, &p, err, sizeof(err)) :
-	    r->igvm	  ? emu_igvm_launch(m, &r->ig, &p, err, sizeof(err)) :
+	    r->igvm	  ? emu_igvm_launch(m, &r->ig, err, sizeof(err)) :
 			    emu_load_elf(m, r->kernel, &p, err, sizeof(err))) {
 		fprintf(stderr, "veil-emu: %s\n", err);
 		rc = emu_dbg_cli_finish(dc, m, VEIL_EXIT_USAGE);
 	} else {
-		if (r->igvm) {
+		if (r->igvm)
 			print_launch_digest(m);
-			emu_igvm_native_handover(m, &r->ig);
-		}
-		if (!r->igvm || r->cmdline[0])
-			p.cmdline = r->cmdline;
+		p.cmdline = r->cmdline;
 		p.attest_seed = r->seed;
 		p.log_size = r->log_size;
 		fflush(stdout);
 		ticker_start(&tk, dc, "running (console output on stdout)");
-		rc = r->image ? emu_run_image(m, &p, r->image, &x) : emu_run(m, &p, &x);
+		rc = r->igvm  ? emu_igvm_run(m, &r->ig, &p, &x) :
+		     r->image ? emu_run_image(m, &p, r->image, &x) :
+				emu_run(m, &p, &x);
 		ticker_stop(&tk);
 		if (rc) {
 			fprintf(stderr, "veil-emu: %s\n", x.message);
@@ -843,9 +841,9 @@ static int cmd_run(int argc, char **argv)
 		if (!c && (rc = run_option(&r, o, a)))
 			return rc;
 	}
-	if (r.igvm && r.kernel_set)
-		return fail("%s",
-			    "--igvm and --kernel exclude each other (the OS comes from the file)");
+	if (r.igvm && (r.kernel_set || r.image || r.cmdline[0] || r.log_size))
+		return fail("%s", "--igvm excludes --kernel, --monitor, --cmdline and --log-size "
+				  "(the file has them, measured)");
 	if ((rc = run_linux_opts(&r)))
 		return rc;
 	if ((rc = run_paths(&r, &dc)))

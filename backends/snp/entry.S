@@ -9,7 +9,7 @@
 	.section .text.entry, "ax"
 	.code64
 
-/* Boot vCPU: RSI = GPA of the parameter page (image.h). The first part
+/* Boot vCPU: RDI = GPA of the launch information (veil/launch.h). The first part
  * runs on the boot vCPU's stack pages through the image's own mapping and
  * returns the top of the same stack in its slot (cpu.h), where the rest
  * runs. */
@@ -18,7 +18,6 @@ image_start:
 	cli
 	leaq	image_bsp_slot + 0x9000(%rip), %rsp /* top of its 8 stack pages */
 	xorl	%ebp, %ebp
-	movq	%rsi, %rdi
 	call	image_boot_bsp
 	movq	%rax, %rsp
 	call	image_main_bsp

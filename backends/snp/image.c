@@ -21,7 +21,7 @@ struct image_cpu {
 	struct snp_vcpu snp;
 	struct veil_monitor *mon;
 	u64 image_gpa;				  /* where the image lies in guest memory */
-	u64 params_gpa;				  /* the parameter page */
+	u64 info_gpa;				  /* struct veil_launch_info */
 	u32 cbit;				  /* the C-bit position */
 	u8 tss[104] __attribute__((aligned(16))); /* 64-bit TSS: IST1 (APM vol. 2, 12.2.5) */
 };
@@ -67,7 +67,7 @@ u8 image_bsp_slot[IMAGE_SLOT_PAGES][VEIL_PAGE_SIZE] __attribute__((aligned(4096)
 extern const u8 __image_start[], __text_end[], __image_end[];
 extern const u8 image_vectors[];
 void image_ap_start(void);
-u64 image_boot_bsp(u64 params_gpa);
+u64 image_boot_bsp(u64 info_gpa);
 void image_main_bsp(void) __attribute__((noreturn));
 void image_boot_ap(struct image_cpu *cpu) __attribute__((noreturn));
 void image_exception(struct image_frame *f);
@@ -373,7 +373,7 @@ static int start_ap(struct image_cpu *cpu, struct veil_monitor *mon, u32 id, u64
 	snp_vcpu_init(&ap->snp, id, cpu->snp.mem_size);
 	ap->mon = mon;
 	ap->image_gpa = cpu->image_gpa;
-	ap->params_gpa = cpu->params_gpa;
+	ap->info_gpa = cpu->info_gpa;
 	ap->cbit = cpu->cbit;
 	setup_tss(ap, id);
 	build_ap_vmsa(v, ap, sev_features);
@@ -388,15 +388,87 @@ static int start_ap(struct image_cpu *cpu, struct veil_monitor *mon, u32 id, u64
 
 /* ---- boot ----------------------------------------------------------------------- */
 
-static bool params_ok(const struct veil_image_params *p, u64 image_gpa)
+/* The launch information as far as the boot needs it before the monitor
+ * maps anything (veil/launch.h): the image in guest memory at mon_base. */
+static bool info_ok(const struct veil_launch_info *in)
 {
-	const struct veil_launch *l = &p->launch;
+	u64 span = (u64)(__image_end - __image_start);
 
-	return p->magic == VEIL_IMAGE_PARAMS_MAGIC && p->version == VEIL_IMAGE_PARAMS_VERSION &&
-	       p->size == sizeof(*p) && l->mem_size && l->mem_size <= ((u64)MAX_GIB << 30) &&
-	       veil_aligned(image_gpa, VEIL_PAGE_SIZE) &&
-	       (u64)(__image_end - __image_start) <= VEIL_IMAGE_MAX &&
-	       veil_range_within(image_gpa, (u64)(__image_end - __image_start), 0, l->mem_size);
+	return in->magic == VEIL_LAUNCH_MAGIC && in->version == VEIL_LAUNCH_VERSION &&
+	       in->size == sizeof(*in) && in->mem_size && in->mem_size <= ((u64)MAX_GIB << 30) &&
+	       veil_aligned(in->mon_base, VEIL_PAGE_SIZE) && span <= VEIL_IMAGE_MAX &&
+	       in->mon_used >= span && in->mon_used <= in->mon_size &&
+	       veil_range_within(in->mon_base, in->mon_size, 0, in->mem_size);
+}
+
+/* The loader's pages of a launch area, within what the loader placed. */
+static const void *loader_page(const struct veil_launch_info *in, u64 gpa)
+{
+	if (!veil_aligned(gpa, VEIL_PAGE_SIZE) ||
+	    !veil_range_within(gpa, VEIL_PAGE_SIZE, in->mon_base, in->mon_base + in->mon_used))
+		return NULL;
+	return (const void *)(uintptr_t)(SNP_DIRECT_MAP + gpa);
+}
+
+/* The loader's memory map (unmeasured: the host wrote it) must give all the
+ * memory the file was built for as RAM, or the monitor region is not there. */
+static bool memmap_ok(const struct veil_launch_info *in)
+{
+	const struct veil_param_mem *e = loader_page(in, in->memmap_gpa);
+	unsigned i;
+
+	for (i = 0; e && i < VEIL_PARAM_MEMMAP_MAX && e[i].nr_pages; i++)
+		if (e[i].type == 0 && e[i].first_page == 0 &&
+		    e[i].nr_pages >= in->mem_size / VEIL_PAGE_SIZE)
+			return true;
+	return false;
+}
+
+/*
+ * The monitor's launch parameters from the measured launch information and
+ * the loader's parameter pages; false (with a console line) if they cannot
+ * be used. The vCPU count is the loader's (the host starts that many), the
+ * rest is measured.
+ */
+static bool launch_of(struct image_cpu *cpu, const struct veil_launch_info *in,
+		      struct veil_launch *l)
+{
+	const struct veil_launch_image *im = &in->images[0];
+	const u8 *params = loader_page(in, in->params_gpa);
+	u32 vcpus = 0, i;
+
+	if (params)
+		veil_memcpy(&vcpus, params + VEIL_PARAM_VP_COUNT_OFF, 4);
+	if (!vcpus || vcpus > VEIL_MAX_VCPUS || !memmap_ok(in) || !in->nr_images ||
+	    in->nr_images > VEIL_LAUNCH_MAX_IMAGES || im->nr_segs > VEIL_MAX_KSEGS) {
+		veil_printf(&cpu->snp.be,
+			    "veil-monitor: the loader's parameters are unusable (vCPU count %u, "
+			    "or a memory map without %lu MiB of RAM from 0)\n",
+			    vcpus, (unsigned long)(in->mem_size >> 20));
+		return false;
+	}
+	veil_memset(l, 0, sizeof(*l));
+	l->mem_size = in->mem_size;
+	l->mon_base = in->mon_base;
+	l->mon_size = in->mon_size;
+	l->mon_used = in->mon_used;
+	l->nr_vcpus = vcpus;
+	l->kernel_entry = im->entry;
+	l->kernel_start = im->start;
+	l->kernel_end = im->end;
+	l->secrets_gpa = in->secrets_gpa;
+	l->sev_features = in->sev_features;
+	l->log_size = in->log_size;
+	l->nr_ksegs = im->nr_segs;
+	for (i = 0; i < im->nr_segs; i++)
+		l->ksegs[i] = (struct veil_kseg){ .gpa = im->segs[i].gpa,
+						  .len = im->segs[i].len,
+						  .flags = im->segs[i].flags };
+	veil_memcpy(l->cmdline, in->cmdline, sizeof(l->cmdline));
+	l->cmdline[sizeof(l->cmdline) - 1] = 0;
+	l->os_boot = in->os_boot == VEIL_LAUNCH_OS_LINUX ? VEIL_OS_BOOT_LINUX : VEIL_OS_BOOT_VEIL;
+	l->os_entry = in->os_entry;
+	return true;
 }
 
 /* CPUID leaf 1 with the instruction itself: at VMPL0 it raises #VC, which
@@ -430,16 +502,17 @@ static void early_console(struct image_cpu *cpu, u64 gpa)
  * check the parameters, find the C-bit, build and load the page tables,
  * GDT, IDT and TSS. Returns the top of its stack in its slot (entry.S).
  */
-u64 image_boot_bsp(u64 params_gpa)
+u64 image_boot_bsp(u64 info_gpa)
 {
 	struct image_cpu *boot = (struct image_cpu *)image_bsp_slot[0], *cpu = slot_cpu(0);
-	const struct veil_image_params *p = (const void *)(uintptr_t)params_gpa; /* launch map */
-	u64 mem_size = p->launch.mem_size;
+	const struct veil_launch_info *in = (const void *)(uintptr_t)info_gpa; /* launch map */
+	u64 mem_size;
 	u32 ebx = 0;
 
-	if (!params_ok(p, p->launch.mon_base))
+	if (!veil_aligned(info_gpa, VEIL_PAGE_SIZE) || !info_ok(in))
 		terminate(VEIL_TERM_IMAGE_PARAMS);
-	boot->image_gpa = p->launch.mon_base;
+	mem_size = in->mem_size;
+	boot->image_gpa = in->mon_base;
 	/* CPUID 0x8000001F EBX[5:0]: the C-bit position (APM vol. 2, 15.34.1). */
 	if (!cpuid_msr(0x8000001F, 1, &ebx) || (ebx & 0x3F) < 32 || (ebx & 0x3F) > 51)
 		terminate(VEIL_TERM_IMAGE_PARAMS);
@@ -451,7 +524,7 @@ u64 image_boot_bsp(u64 params_gpa)
 	/* The launch map is gone, and the slot maps the same pages as `boot`:
 	 * from here on, the slot's addresses. */
 	snp_vcpu_init(&cpu->snp, 0, mem_size);
-	cpu->params_gpa = params_gpa;
+	cpu->info_gpa = info_gpa;
 	cpu->cbit = ebx & 0x3F;
 	setup_tss(cpu, 0);
 	__asm__ volatile("ltr %w0" : : "r"((u16)IMAGE_TSS0) : "memory");
@@ -462,20 +535,23 @@ u64 image_boot_bsp(u64 params_gpa)
 void image_main_bsp(void)
 {
 	struct image_cpu *cpu = slot_cpu(0);
-	const struct veil_image_params *p =
-		(const void *)(uintptr_t)(SNP_DIRECT_MAP + cpu->params_gpa);
+	const struct veil_launch_info *in =
+		(const void *)(uintptr_t)(SNP_DIRECT_MAP + cpu->info_gpa);
+	struct veil_launch l;
 	struct veil_monitor *mon;
 	u32 id;
 
-	early_console(cpu, p->console_ghcb);
+	early_console(cpu, in->console_ghcb);
 	veil_printf(&cpu->snp.be, "veil-monitor: VMPL0 image at 0x%lx, C-bit %u, CPU family %xh\n",
 		    (unsigned long)cpu->image_gpa, cpu->cbit, cpu_family());
-	mon = veil_monitor_boot(&p->launch, &cpu->snp.be);
+	if (!launch_of(cpu, in, &l))
+		terminate(VEIL_TERM_IMAGE_PARAMS);
+	mon = veil_monitor_boot(&l, &cpu->snp.be);
 	if (!mon)
 		terminate(VEIL_TERM_MONITOR);
 	cpu->mon = mon;
-	for (id = 1; id < p->launch.nr_vcpus; id++) {
-		if (start_ap(cpu, mon, id, p->launch.sev_features)) {
+	for (id = 1; id < l.nr_vcpus; id++) {
+		if (start_ap(cpu, mon, id, l.sev_features)) {
 			veil_printf(&cpu->snp.be, "veil-monitor: cannot prepare vCPU %u\n", id);
 			terminate(VEIL_TERM_MONITOR);
 		}

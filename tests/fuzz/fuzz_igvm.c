@@ -35,8 +35,14 @@ static int page(void *ctx, const struct igvm_launch_page *pg)
 	struct walk *w = ctx;
 
 	invariant(!(pg->gpa & 0xFFF), "page gpa aligned");
-	invariant(!pg->data || (pg->data >= w->f->buf && pg->data + 4096 <= w->f->buf + w->f->len),
-		  "page data inside the file");
+	static const uint8_t zeros[4096];
+	bool in_file = pg->data >= w->f->buf && pg->data + 4096 <= w->f->buf + w->f->len;
+
+	/* Data is the file's, or the walk's page of zeros (PAGE_DATA without
+	 * file data), or none (parameter pages). */
+	invariant(!pg->data || in_file || !memcmp(pg->data, zeros, 4096),
+		  "page data inside the file or zero");
+	invariant(pg->data || pg->snp_type != SNP_PAGE_NORMAL, "a NORMAL page has contents");
 	snp_measure_page(&w->ms, pg->gpa, pg->snp_type, pg->data, false, 0, 0, 0);
 	return ++w->pages > 100000; /* bound the work per input */
 }

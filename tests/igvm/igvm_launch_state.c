@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * igvm_launch_state.c - the machine right after `run --igvm`'s launch (before
- * the native monitor takes over): every page of the file placed with its
+ * the file's VMPL0 image runs): every page of the file placed with its
  * contents, assigned, validated and private to VMPL0 (VMPL1-3 no access), as
  * SNP_LAUNCH_UPDATE leaves pages; pages outside the file untouched (not
  * validated); the parameter pages filled as QEMU's loader fills them (vCPU
@@ -46,7 +46,6 @@ static void check_page(struct emu_machine *m, const struct igvm_file *f, const s
 int main(int argc, char **argv)
 {
 	struct emu_igvm ig;
-	struct emu_run_params p = { 0 };
 	struct emu_machine *m;
 	struct emu_rmp_entry e;
 	struct igvm_hdr h = { 0 };
@@ -62,7 +61,7 @@ int main(int argc, char **argv)
 	struct emu_config cfg = { .mem_size = ig.info.mem_size,
 				  .nr_vcpus = (unsigned)atoi(argv[2]) };
 	if (!(m = emu_create(&cfg, err, sizeof(err))) ||
-	    emu_igvm_launch(m, &ig, &p, err, sizeof(err))) {
+	    emu_igvm_launch(m, &ig, err, sizeof(err))) {
 		fprintf(stderr, "igvm_launch_state: %s\n", err);
 		return 1;
 	}
@@ -81,7 +80,12 @@ int main(int argc, char **argv)
 	       "the memory map page holds all RAM, then the end entry", ig.info.memmap_gpa);
 	expect(!emu_rmp_get(m, 0x10000, &e) && !e.validated,
 	       "pages outside the file stay unvalidated", 0x10000);
-	expect(p.launched && p.entry == ig.info.images[0].entry, "run parameters from the file", 0);
+	expect(ig.vmsa && ig.secrets_gpa == ig.info.secrets_gpa,
+	       "the launch found the VMSA and the secrets page the information names",
+	       ig.secrets_gpa);
+	for (uint64_t a = ig.info.mon_base; a < ig.info.mon_base + ig.info.mon_size; a += 4096)
+		expect(!emu_rmp_get(m, a, &e) && e.validated && !e.perms[3],
+		       "the whole monitor region is launched (validated, no VMPL3 access)", a);
 	printf("%u pages checked, %d failure(s)\n", pages, fails);
 	emu_destroy(m);
 	emu_igvm_close(&ig);

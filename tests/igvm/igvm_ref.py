@@ -4,8 +4,11 @@
 header and its CRC-32 (zlib), lists the headers, and computes the SNP launch
 digest with hashlib the way QEMU's IGVM loader drives SNP_LAUNCH_UPDATE:
 
-  PAGE_DATA: no file data -> ZERO (3); unmeasured flag -> UNMEASURED (4);
-             data type SECRETS -> 5; CPUID_DATA / CPUID_XF -> 6; else NORMAL (1)
+  PAGE_DATA: unmeasured flag -> UNMEASURED (4); data type SECRETS -> 5;
+             CPUID_DATA / CPUID_XF -> 6; else NORMAL (1), with or without file
+             data (QEMU's target/i386/sev.c gives its ZERO pages to
+             launch_update_data, KVM_SEV_SNP_PAGE_TYPE_NORMAL: a page of
+             zeros hashed)
   PARAMETER_INSERT: every page of the area -> UNMEASURED (4)
   VP_CONTEXT: the VMSA (2) at 0xFFFFFFFFF000, after everything else
 
@@ -62,8 +65,9 @@ def digest(buf):
             elif flags & 2:
                 t = 4
             else:
-                t = 1 if foff else 3
-            c = hashlib.sha384(buf[foff:foff + 4096]).digest() if t == 1 else bytes(48)
+                t = 1
+            data = buf[foff:foff + 4096] if foff else bytes(4096)
+            c = hashlib.sha384(data).digest() if t == 1 else bytes(48)
             ld = page_info(ld, t, gpa, c)
         elif typ == 0x303:
             gpa, mask, idx = struct.unpack_from("<QII", d, 0)

@@ -3,12 +3,16 @@
 """CTest driver for veil-igvm and `veil-emu run --igvm` (label igvm).
 
 usage: igvm_tests.py CASE BUILD_DIR WORK_DIR
-  digests   several files (OS images, vCPU counts, memory sizes, command lines,
-            policies): veil-igvm measure == igvm_ref.py (independent) ==
-            the digest veil-emu prints while it launches the file; all differ;
-            the file's OS boots and passes (test=all-ok)
-  dump      dump prints every header; malformed files give one line naming the
-            offending header and exit 1
+  digests   several files of the VMPL0 image veil-monitor (OS images, vCPU
+            counts, memory sizes, command lines, policies, log sizes):
+            veil-igvm measure == igvm_ref.py (independent) == the digest
+            veil-emu prints while it launches the file; all differ; the image
+            from the file boots and its OS passes (test=all-ok)
+  dump      dump prints every header; the VMSA is one QEMU's loader takes and
+            its page tables map the image's entry where the file put it; the
+            whole monitor region is in the file; malformed files give one line
+            naming the offending header and exit 1, inconsistent ones one line
+            from veil-emu
   idblock   measure --id-key: the ID block carries the digest and the policy,
             its signature verifies with `openssl dgst` against the key in the
             ID auth info, a changed block does not; build --id-key embeds it
@@ -27,7 +31,6 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import igvm_ref  # noqa: E402
-import standin_monitor  # noqa: E402,F401
 
 FAILS = []
 
@@ -47,24 +50,16 @@ class Env:
         self.igvm = os.path.join(build, "tools", "veil-igvm")
         self.emu = os.path.join(build, "backends", "emu", "veil-emu")
         self.testos = os.path.join(build, "guest", "kernel", "veil-testos")
+        self.monitor = os.path.join(build, "backends", "snp", "veil-monitor")
         self.work = work
         os.makedirs(work, exist_ok=True)
 
     def path(self, name):
         return os.path.join(self.work, name)
 
-    def standin(self, src, base, name):
-        """A relocated copy of an ELF (stand-in monitor or second OS image)."""
-        out = self.path(name)
-        subprocess.run([sys.executable, os.path.join(HERE, "standin_monitor.py"), src, out,
-                        hex(base)], check=True)
-        return out
-
     def build(self, name, mem=64, os_images=None, extra=()):
-        mib = 1 << 20
-        mon = self.standin(self.testos, mem * mib - 8 * mib, name + ".mon")
         out = self.path(name + ".igvm")
-        args = [self.igvm, "build", "--monitor", mon, "--mem", str(mem), "-o", out]
+        args = [self.igvm, "build", "--monitor", self.monitor, "--mem", str(mem), "-o", out]
         for img in os_images or [self.testos]:
             args += ["--os", img]
         r = run(args + list(extra))
@@ -84,9 +79,10 @@ def case_digests(env):
     specs = [
         ("a", 64, None, ["--cmdline", "test=all-ok"], True),
         ("b", 128, None, ["--vcpus", "4", "--cmdline", "test=all-ok"], True),
-        ("c", 64, None, ["--cmdline", "test=all-ok", "--policy", "0x70000"], False),
+        ("c", 64, None, ["--cmdline", "test=all-ok", "--policy", "0x70000"], True),
         ("d", 96, [second], ["--vcpus", "2"], False),
         ("e", 64, [env.testos, second], ["--cmdline", "test=all-ok"], False),
+        ("f", 64, None, ["--cmdline", "test=all-ok", "--log-size", "8192"], True),
     ]
     seen = {}
     for name, mem, images, extra, boot in specs:
@@ -96,11 +92,16 @@ def case_digests(env):
         check(len(tool) == 96 and tool == ref, "%s: veil-igvm %s != reference %s" % (name, tool, ref))
         args = [env.emu, "run", "--igvm", f]
         if not boot:
-            args += ["--max-insns", "200000"]
+            # the tiny OS spins; with it second, the monitor (which knows
+            # only the first image) stops at the first touch of its pages
+            args += ["--max-insns", "5000000"]
         r = run(args, timeout=600)
         line = [ln for ln in r.stdout.splitlines() if ln.startswith("launch digest: ")]
         check(line == ["launch digest: " + tool],
               "%s: veil-emu printed %s, veil-igvm measure %s" % (name, line, tool))
+        image = "veil-monitor: VMPL0 image at %#x," % ((mem - 8) * MIB)
+        check(image in r.stdout, "%s: the file's VMPL0 image did not run: %s" %
+              (name, r.stdout[:400] + r.stderr))
         if boot:
             check(r.returncode == 0 and ", 0 failed" in r.stdout,
                   "%s: the OS from the file did not pass (rc %d): %s" %
@@ -116,6 +117,30 @@ VMSA_ALLOWED = [(0x000, 0x0A0), (0x0D0, 0x0D8), (0x148, 0x180), (0x1D8, 0x1E0),
                 (0x3E8, 0x3F0), (0x408, 0x40C), (0x410, 0x412)]
 
 
+def file_pages(buf, hs):
+    """{gpa: 4 KiB} of the file's PAGE_DATA (zeros where it has no data)."""
+    out = {}
+    for pos, typ, _ in hs:
+        if typ == 0x302:
+            gpa, _, foff = struct.unpack_from("<QII", buf, pos + 8)
+            out[gpa] = buf[foff:foff + 4096] if foff else bytes(4096)
+    return out
+
+
+def translate(pages, cr3, va, cbit=51):
+    """Walk the file's launch page tables (4-level, 2 MiB or 4 KiB leaves)."""
+    mask = ((1 << 52) - 1) & ~0xFFF & ~(1 << cbit)
+    table = cr3 & mask
+    for level, shift in enumerate((39, 30, 21, 12)):
+        e = struct.unpack_from("<Q", pages[table], ((va >> shift) & 511) * 8)[0]
+        if not e & 1:
+            return None
+        if level == 2 and e & 0x80:
+            return (e & mask & ~0x1FFFFF) | (va & 0x1FFFFF)
+        table = e & mask
+    return table | (va & 0xFFF)
+
+
 def case_vmsa(env, buf, hs):
     vp = [h for h in hs if h[1] == 0x304][0]
     gpa, _, foff = struct.unpack_from("<QII", buf, vp[0] + 8)
@@ -123,18 +148,38 @@ def case_vmsa(env, buf, hs):
     bad = [i for i, b in enumerate(vmsa) if b and not any(a <= i < e for a, e in VMSA_ALLOWED)]
     check(gpa == 0xFFFFFFFFF000 and not bad, "VMSA: non-zero bytes outside QEMU's list at %s" %
           [hex(i) for i in bad[:8]])
-    rip, rdi, sev = (struct.unpack_from("<Q", vmsa, o)[0] for o in (0x178, 0x338, 0x3B0))
+    rip, cr3, rdi, sev = (struct.unpack_from("<Q", vmsa, o)[0] for o in (0x178, 0x150, 0x338, 0x3B0))
     check(sev == 1 and vmsa[0xCA] == 0, "VMSA: SNPActive only, VMPL0")
-    pages = {struct.unpack_from("<Q", buf, h[0] + 8)[0]: h for h in hs if h[1] == 0x302}
+    pages = file_pages(buf, hs)
     check(rdi in pages, "VMSA: RDI names a page of the file (the launch information)")
-    info_off = struct.unpack_from("<I", buf, pages[rdi][0] + 20)[0]
-    magic, _, _, mem, _, _, _, mon_base, _, mon_entry = struct.unpack_from("<QIIQIIQQQQ", buf,
-                                                                          info_off)
+    info = pages.get(rdi, bytes(4096))
+    magic, _, _, mem, _, _, _, mon_base, mon_size, mon_used, mon_entry = struct.unpack_from(
+        "<QIIQIIQQQQQ", info, 0)
     check(magic == 0x48434E4C4C494556 and mon_entry == rip and mem - 8 * MIB == mon_base and
-          mon_base <= rip < mem, "VMSA: RIP at the monitor's entry in its region")
+          rip >= 0xFFFFFFFF80000000 and mon_used < mon_size,
+          "VMSA: RIP at the image's entry (linked at 0xFFFFFFFF80000000)")
+    # The launch page tables map the entry to where the file put the image's
+    # entry code, and guest memory 1:1 (the launch information itself).
+    elf = open(env.monitor, "rb").read()
+    entry_pa = translate(pages, cr3, rip)
+    text_off = struct.unpack_from("<Q", elf, 0x20)[0]  # e_phoff: the first PT_LOAD
+    p_off, p_vaddr = struct.unpack_from("<QQ", elf, text_off + 8)
+    want = elf[p_off + rip - p_vaddr:p_off + rip - p_vaddr + 16]
+    check(entry_pa == mon_base + rip - 0xFFFFFFFF80000000 and
+          pages.get(entry_pa & ~0xFFF, b"")[entry_pa & 0xFFF:(entry_pa & 0xFFF) + 16] == want,
+          "launch page tables: the entry maps to the image's entry code")
+    check(translate(pages, cr3, rdi) == rdi, "launch page tables: guest memory 1:1")
+    # Every page of the monitor region is launched (validated on hardware):
+    # PAGE_DATA, or one of the two parameter pages.
+    inserts = [struct.unpack_from("<Q", buf, h[0] + 8)[0] for h in hs if h[1] == 0x303]
+    region = set(range(mon_base, mon_base + 8 * MIB, 4096))
+    check(region <= set(pages) | set(inserts) and len(set(inserts) & region) == 2,
+          "the whole monitor region is in the file (%d of %d pages)" %
+          (len(region & (set(pages) | set(inserts))), len(region)))
 
 
 MIB = 1 << 20
+INFO_IMAGE0_ENTRY = 0xC0  # offsetof(struct veil_launch_info, images[0].entry)
 
 
 def rewrite(buf, mutate, fix_crc=True):
@@ -161,9 +206,17 @@ def case_dump(env):
     buf = open(f, "rb").read()
     hs = hdr_offsets(buf)
     r = run([env.igvm, "dump", f])
-    lines = r.stdout.splitlines()
-    check(r.returncode == 0 and len(lines) == 1 + len(hs), "dump: %d lines for %d headers" %
+    out = r.stdout.splitlines()
+    lines = out[:1] + [ln for ln in out if ln.startswith("[")]
+    veil = [ln for ln in out if ln.startswith("veil ")]
+    check(r.returncode == 0 and len(lines) == 1 + len(hs) and
+          len(out) == len(lines) + len(veil), "dump: %d lines for %d headers" %
           (len(lines), len(hs)))
+    mon_base = (64 - 8) * MIB
+    for want in ("veil launch information at ", "64 MiB, built for 1 vCPU(s), C-bit 51",
+                 "veil monitor: region %#x+0x800000" % mon_base, "entry 0xffffffff80000000",
+                 "veil os image 0 (boots): 0x200000-", 'veil os command line: "hello"'):
+        check(any(want in ln for ln in veil), "dump: no '%s' in %s" % (want, veil))
     names = {0x1: "SUPPORTED_PLATFORM", 0x101: "GUEST_POLICY", 0x301: "PARAMETER_AREA",
              0x302: "PAGE_DATA", 0x303: "PARAMETER_INSERT", 0x304: "VP_CONTEXT",
              0x307: "VP_COUNT_PARAMETER", 0x30C: "MEMORY_MAP"}
@@ -213,6 +266,23 @@ def case_dump(env):
     open(p, "wb").write(rewrite(buf, poke(vp[0] + 8, "<Q", 0x100000)))
     r = run([env.igvm, "measure", p])
     check(r.returncode == 1 and "0xFFFFFFFFF000" in r.stderr, "VMSA gpa: %r" % r.stderr)
+    # Well-formed IGVM files that do not follow Veil's launch contract: veil-emu
+    # refuses them in one line before anything runs.
+    vmsa_off = struct.unpack_from("<QII", buf, vp[0] + 8)[2]
+    rdi = struct.unpack_from("<Q", buf, vmsa_off + 0x338)[0]
+    info = [h for h in hs if h[1] == 0x302 and struct.unpack_from("<Q", buf, h[0] + 8)[0] == rdi][0]
+    info_off = struct.unpack_from("<I", buf, info[0] + 20)[0]
+    bad_info = [
+        ("no launch information", poke(info_off, "<Q", 0x1234), "not a file made by veil-igvm"),
+        ("old contract", poke(info_off + 8, "<I", 1), "not a file made by veil-igvm"),
+        ("OS entry outside", poke(info_off + INFO_IMAGE0_ENTRY, "<Q", 0x10), "no valid OS image"),
+    ]
+    for name, mutate, expect in bad_info:
+        open(p, "wb").write(rewrite(buf, mutate))
+        r = run([env.emu, "run", "--igvm", p])
+        check(r.returncode == 2 and expect in r.stderr and len(r.stderr.strip().splitlines()) == 1
+              and "veil-monitor" not in r.stdout,
+              "veil-emu, %s: rc %d stderr %r" % (name, r.returncode, r.stderr))
 
 
 SPKI_P384 = bytes.fromhex("3076301006072a8648ce3d020106052b81040022036200")
@@ -299,10 +369,15 @@ def case_cli(env):
     r = run([env.emu, "run", "--igvm", f, "--mem", "128"])
     check(r.returncode == 2 and "built for 64 MiB" in r.stderr, "mismatched --mem: %r" % r.stderr)
     r = run([env.emu, "run", "--igvm", f, "--kernel", env.testos])
-    check(r.returncode == 2 and "exclude each other" in r.stderr, "--igvm with --kernel: %r" %
+    check(r.returncode == 2 and "--igvm excludes" in r.stderr, "--igvm with --kernel: %r" %
           r.stderr)
     r = run([env.emu, "run", "--help"])
-    check("--igvm FILE" in r.stdout and "not run" in r.stdout, "veil-emu run --help names --igvm")
+    check("--igvm FILE" in r.stdout and "VMPL0 image boots from the file" in r.stdout,
+          "veil-emu run --help names --igvm")
+    for extra in (["--cmdline", "x"], ["--monitor", env.monitor], ["--log-size", "4096"]):
+        r = run([env.emu, "run", "--igvm", f] + extra)
+        check(r.returncode == 2 and "--igvm excludes" in r.stderr, "--igvm with %s: %r" %
+              (extra, r.stderr))
 
 
 def main():

@@ -25,7 +25,6 @@ import subprocess
 import sys
 
 FAILS = []
-MIB = 1 << 20
 
 
 def check(cond, what):
@@ -240,10 +239,7 @@ def main():
     if case in ("qemu", "libvirt"):
         tools = os.path.join(build, "tools", "veil-igvm")
         testos = os.path.join(build, "guest", "kernel", "veil-testos")
-        here = os.path.dirname(os.path.abspath(__file__))
-        mon = os.path.join(work, "standin-monitor.elf")
-        subprocess.run([sys.executable, os.path.join(here, "..", "igvm", "standin_monitor.py"),
-                        testos, mon, hex(64 * MIB - 8 * MIB)], check=True)
+        mon = os.path.join(build, "backends", "snp", "veil-monitor")
         env["igvm_file"] = os.path.join(work, "veil.igvm")
         subprocess.run([tools, "build", "--monitor", mon, "--os", testos, "--vcpus", "2",
                         "--policy", "0x70000", "-o", env["igvm_file"]], check=True)

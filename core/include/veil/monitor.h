@@ -11,6 +11,7 @@
 
 #include <veil/backend.h>
 #include <veil/mem.h>
+#include <veil/launch.h>
 
 #define VEIL_MAX_VCPUS 64
 #define VEIL_OS_VMPL 3
@@ -34,17 +35,8 @@ enum veil_os_boot {
 	VEIL_OS_BOOT_LINUX = 1 /* the x86 64-bit boot protocol: os_entry below */
 };
 
-/*
- * The initial state of a VEIL_OS_BOOT_LINUX OS (Linux
- * Documentation/arch/x86/boot.rst, "64-bit Boot Protocol"): the loader built
- * the GDT and identity page tables in OS memory; RSI = boot_params.
- */
-struct veil_os_entry {
-	u64 rsi, rsp, cr3;
-	u64 gdt_base;
-	u16 gdt_limit, cs, ds; /* ds also for es and ss */
-	u16 reserved;
-};
+/* The initial state of a VEIL_OS_BOOT_LINUX OS: struct veil_os_entry, defined
+ * once in veil/launch.h (the launch contract carries it). */
 
 /* What the loader (emulator or IGVM) tells the monitor at launch. */
 struct veil_launch {
