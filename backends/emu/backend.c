@@ -268,8 +268,7 @@ int emu_launch(struct emu_machine *m, const struct emu_run_params *p, struct vei
 						  .len = p->segs[i].len,
 						  .flags = p->segs[i].flags };
 	l->nr_ksegs = i;
-	if (!p->launched)
-		emu_measure_elf_launch(m, p);
+	emu_measure_elf_launch(m, p); /* an IGVM launch does not come here */
 	if (p->linux_entry) {
 		l->os_boot = VEIL_OS_BOOT_LINUX;
 		l->os_entry = *p->linux_entry;

@@ -18,9 +18,6 @@ struct emu_run_params {
 		uint64_t gpa, len; /* page-aligned extent */
 		uint32_t flags;	   /* ELF p_flags */
 	} segs[8];
-	/* The launch pages are already placed and measured (run --igvm); else
-	 * emu_run measures the image and the monitor region itself. */
-	bool launched;
 	/* Linux's 64-bit boot protocol entry state (linux_boot.h); NULL for an
 	 * OS image that follows guest/include/veil/boot.h. */
 	const struct veil_os_entry *linux_entry;
