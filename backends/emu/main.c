@@ -617,7 +617,7 @@ static const char usage_run[] =
 
 struct run_opts {
 	const char *kernel, *cmdline, *com2, *igvm, *image, *seed;
-	bool kernel_set, linux_boot;
+	bool kernel_set, image_set, linux_boot;
 	struct emu_linux_opts lx;	    /* --linux: kernel, initrd, command line */
 	struct emu_linux_boot lb;	    /* its entry state, for the monitor */
 	uint64_t vcpus, mem, max, log_size; /* vcpus, mem: 0 = from --igvm or the default */
@@ -659,6 +659,7 @@ static int run_option(struct run_opts *r, const char *o, const char *a)
 		r->igvm = a;
 	} else if (!strcmp(o, "--monitor")) {
 		r->image = a;
+		r->image_set = true;
 	} else if (!strcmp(o, "--initrd")) {
 		r->lx.initrd = a;
 	} else if (!strcmp(o, "--append")) {
@@ -841,7 +842,7 @@ static int cmd_run(int argc, char **argv)
 		if (!c && (rc = run_option(&r, o, a)))
 			return rc;
 	}
-	if (r.igvm && (r.kernel_set || r.image || r.cmdline[0] || r.log_size))
+	if (r.igvm && (r.kernel_set || r.image_set || r.cmdline[0] || r.log_size))
 		return fail("%s", "--igvm excludes --kernel, --monitor, --cmdline and --log-size "
 				  "(the file has them, measured)");
 	if ((rc = run_linux_opts(&r)))
