@@ -31,7 +31,7 @@ static int launch_info(const struct igvm_file *f, struct veil_launch_info *in)
 			memcpy(&vp, h.data, sizeof(vp));
 	if (!vp.file_offset)
 		return -1;
-	memcpy(&rdi, f->buf + vp.file_offset + VMSA_OFF_RDI, 8);
+	memcpy(&rdi, f->buf + vp.file_offset + VMSA_RDI, 8);
 	for (pos = 0; igvm_next(f, &pos, &h);) {
 		if (h.type != IGVM_VHT_PAGE_DATA)
 			continue;

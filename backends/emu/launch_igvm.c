@@ -27,7 +27,7 @@ static int find_info(struct emu_igvm *ig, char *err, size_t errlen)
 	while (igvm_next(&ig->f, &pos, &h))
 		if (h.type == IGVM_VHT_VP_CONTEXT) {
 			memcpy(&off, h.data + offsetof(struct igvm_vp_context, file_offset), 4);
-			memcpy(&rdi, ig->buf + off + VMSA_OFF_RDI, 8);
+			memcpy(&rdi, ig->buf + off + VMSA_RDI, 8);
 		}
 	for (pos = 0; rdi && igvm_next(&ig->f, &pos, &h);) {
 		if (h.type != IGVM_VHT_PAGE_DATA)

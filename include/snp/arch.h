@@ -191,11 +191,20 @@
 #define GHCB_RESULT_OK 0
 #define GHCB_RESULT_INJECT 1
 #define GHCB_RESULT_BAD_INPUT 2
+/* SW_EXITINFO2 reasons with GHCB_RESULT_BAD_INPUT. */
+#define GHCB_ERR_NOT_REGISTERED 1
+#define GHCB_ERR_INVALID_USAGE 2
+#define GHCB_ERR_INVALID_SCRATCH_AREA 3
+#define GHCB_ERR_MISSING_INPUT 4
+#define GHCB_ERR_INVALID_INPUT 5
+#define GHCB_ERR_INVALID_EVENT 6
 
 /* ---- SVM exit codes (APM vol. 2, appendix C, table C-1) -------------------- */
+#define SVM_EXIT_READ_DR7 0x27
 #define SVM_EXIT_WRITE_DR7 0x37
 #define SVM_EXIT_EXCP_BASE 0x40 /* + vector */
 #define SVM_EXIT_RDTSC 0x6E
+#define SVM_EXIT_RDPMC 0x6F
 #define SVM_EXIT_CPUID 0x72
 #define SVM_EXIT_SWINT 0x75
 #define SVM_EXIT_INVD 0x76
@@ -208,14 +217,22 @@
 #define SVM_EXIT_WBINVD 0x89
 #define SVM_EXIT_MONITOR 0x8A
 #define SVM_EXIT_MWAIT 0x8B
+#define SVM_EXIT_XSETBV 0x8D
 #define SVM_EXIT_NPF 0x400
 #define SVM_EXIT_VMGEXIT 0x403
 #define SVM_EXIT_NOT_VALIDATED 0x404 /* #VC: page not validated (15.36.9) */
 
-/* IOIO EXITINFO1 (APM vol. 2, 15.10.2, figure 15-2): port, size, string, IN. */
-#define SVM_IOIO_IN 0x1
+/* IOIO EXITINFO1 (APM vol. 2, 15.10.2, figure 15-2): IN, string, REP, operand
+ * size, address size, port in [31:16]. */
+#define SVM_IOIO_TYPE_IN 0x1
 #define SVM_IOIO_STR 0x4
+#define SVM_IOIO_REP 0x8
 #define SVM_IOIO_SZ8 0x10
+#define SVM_IOIO_SZ16 0x20
+#define SVM_IOIO_SZ32 0x40
+#define SVM_IOIO_A16 0x80
+#define SVM_IOIO_A32 0x100
+#define SVM_IOIO_A64 0x200
 #define SVM_IOIO_PORT_SHIFT 16
 
 /* ---- VMGEXIT (NAE) events: SW_EXITCODE (GHCB spec 56421, section 4.1) ------ */
@@ -275,13 +292,14 @@
 #define GHCB_HV_FEATURE_MULTI_VMPL SNP_ULL(0x20)
 
 /* ---- RMP (APM vol. 3, PVALIDATE, RMPADJUST, RMPUPDATE) --------------------- */
-/* RMPADJUST RDX: [7:0] permissions, [15:8] target VMPL, bit 16 VMSA. */
-#define RMP_PERM_R 0x01	 /* read */
-#define RMP_PERM_W 0x02	 /* write */
-#define RMP_PERM_XU 0x04 /* user-mode execute */
-#define RMP_PERM_XS 0x08 /* supervisor-mode execute */
-#define RMP_PERM_ALL 0x0F
-#define RMPADJUST_VMPL_SHIFT 8
+/* RMPADJUST RDX: [7:0] target VMPL, [15:8] its permission mask, bit 16 VMSA. */
+#define RMP_PERM_R 0x01	  /* read */
+#define RMP_PERM_W 0x02	  /* write */
+#define RMP_PERM_XU 0x04  /* user-mode execute */
+#define RMP_PERM_XS 0x08  /* supervisor-mode execute */
+#define RMP_PERM_SSS 0x10 /* supervisor shadow stack */
+#define RMP_PERM_ALL 0x0F /* R, W, XU, XS */
+#define RMPADJUST_PERM_SHIFT 8
 #define RMPADJUST_VMSA 0x10000
 /* RCX of PVALIDATE and RMPADJUST: the page size. */
 #define RMP_PAGE_4K 0
@@ -516,6 +534,8 @@ _Static_assert(sizeof(struct snp_ghcb) == SNP_PAGE_SIZE_4K, "the GHCB is one pag
 
 /* GHCB MSR protocol requests. */
 #define GHCB_MSR_INFO(v) ((v)&GHCB_MSR_INFO_MASK)
+#define GHCB_MSR_DATA(v) ((v) >> GHCB_MSR_DATA_SHIFT)
+#define GHCB_MSR_ERROR(v) ((v) >> GHCB_MSR_ERROR_SHIFT)
 #define GHCB_MSR_CPUID(fn, reg)                                                                 \
 	(((uint64_t)(uint32_t)(fn) << 32) | (((uint64_t)(reg)&3) << GHCB_MSR_CPUID_REG_SHIFT) | \
 	 GHCB_MSR_CPUID_REQ)
@@ -527,6 +547,16 @@ _Static_assert(sizeof(struct snp_ghcb) == SNP_PAGE_SIZE_4K, "the GHCB is one pag
 #define GHCB_MSR_TERM(set, code)                                 \
 	(((uint64_t)((code)&0xFF) << GHCB_MSR_TERM_CODE_SHIFT) | \
 	 ((uint64_t)((set)&0xF) << GHCB_MSR_TERM_SET_SHIFT) | GHCB_MSR_TERM_REQ)
+
+/* RMPADJUST RDX for target VMPL `vmpl`, permission mask `perms`, VMSA bit. */
+#define RMPADJUST_ATTRS(vmpl, perms, vmsa)                                \
+	((uint64_t)(vmpl) | ((uint64_t)(perms) << RMPADJUST_PERM_SHIFT) | \
+	 ((vmsa) ? RMPADJUST_VMSA : 0))
+
+/* AP creation SW_EXITINFO1: the request, the VMSA's VMPL, the APIC ID. */
+#define SVM_VMGEXIT_AP_INFO1(req, vmpl, apic)                                \
+	((uint64_t)(req) | ((uint64_t)(vmpl) << SVM_VMGEXIT_AP_VMPL_SHIFT) | \
+	 ((uint64_t)(apic) << SVM_VMGEXIT_AP_APIC_SHIFT))
 
 /* IOIO EXITINFO1 of a one-port access of `bytes` (1, 2, 4) bytes. */
 #define SVM_IOIO_INFO(port, bytes, str)                                         \

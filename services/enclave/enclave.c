@@ -237,10 +237,10 @@ static int build_tables(struct veil_monitor *mon, struct veil_backend *be, struc
 	t = veil_map(be, pd, VEIL_PAGE_SIZE);
 	t[(VEIL_ENC_VA_BASE >> 21) & 511] = e->pt | PTE_TABLE;
 	/* The walk only reads them (A and D preset): R at VMPL2, never W. */
-	if (veil_domain_grant(mon, be, &e->dom, e->pml4, VEIL_RMP_PERM_R) ||
-	    veil_domain_grant(mon, be, &e->dom, pdpt, VEIL_RMP_PERM_R) ||
-	    veil_domain_grant(mon, be, &e->dom, pd, VEIL_RMP_PERM_R) ||
-	    veil_domain_grant(mon, be, &e->dom, e->pt, VEIL_RMP_PERM_R))
+	if (veil_domain_grant(mon, be, &e->dom, e->pml4, RMP_PERM_R) ||
+	    veil_domain_grant(mon, be, &e->dom, pdpt, RMP_PERM_R) ||
+	    veil_domain_grant(mon, be, &e->dom, pd, RMP_PERM_R) ||
+	    veil_domain_grant(mon, be, &e->dom, e->pt, RMP_PERM_R))
 		return VEIL_EHW;
 	return VEIL_OK;
 }
@@ -287,18 +287,18 @@ static int build_trusted(struct veil_monitor *mon, struct veil_backend *be, stru
 	fill_system_page(p);
 	measure(h, ENC_SYS_VA, VEIL_ENC_PAGE_R, p);
 	/* Supervisor-only (U = 0): the enclave itself cannot touch them. */
-	if (map_page(mon, be, e, ENC_PT_STUB, stub, 0, VEIL_RMP_PERM_R | VEIL_RMP_PERM_XS) ||
-	    map_page(mon, be, e, ENC_PT_SYS, sys, PTE_NX, VEIL_RMP_PERM_R) ||
+	if (map_page(mon, be, e, ENC_PT_STUB, stub, 0, RMP_PERM_R | RMP_PERM_XS) ||
+	    map_page(mon, be, e, ENC_PT_SYS, sys, PTE_NX, RMP_PERM_R) ||
 	    map_page(mon, be, e, ENC_PT_TSTACK, e->tstack, PTE_W | PTE_D | PTE_NX,
-		     VEIL_RMP_PERM_R | VEIL_RMP_PERM_W))
+		     RMP_PERM_R | RMP_PERM_W))
 		return VEIL_EHW;
 	return VEIL_OK;
 }
 
 static u8 rmp_perms(u8 flags)
 {
-	return VEIL_RMP_PERM_R | (flags & VEIL_ENC_PAGE_W ? VEIL_RMP_PERM_W : 0) |
-	       (flags & VEIL_ENC_PAGE_X ? VEIL_RMP_PERM_XU : 0);
+	return RMP_PERM_R | (flags & VEIL_ENC_PAGE_W ? RMP_PERM_W : 0) |
+	       (flags & VEIL_ENC_PAGE_X ? RMP_PERM_XU : 0);
 }
 
 static u64 pte_flags(u8 flags)
