@@ -11,9 +11,6 @@
 #include <veil/service.h>
 #include <veil/svsm.h>
 
-#define EXIT_NPF 0x400
-#define EXIT_VMGEXIT 0x403
-
 void veil_printf(struct veil_backend *be, const char *fmt, ...)
 {
 	char buf[256];
@@ -544,9 +541,9 @@ static void handle_exit(struct veil_monitor *mon, struct veil_vcpu *vc)
 		veil_monitor_terminate(vc, VEIL_TERM_SET, VEIL_TERM_MONITOR);
 	vc->exits++;
 	code = veil_ld64(vmsa + VMSA_EXIT_CODE);
-	if (code == EXIT_VMGEXIT) {
+	if (code == SVM_EXIT_VMGEXIT) {
 		handle_call(mon, vc, vmsa);
-	} else if (code == EXIT_NPF) {
+	} else if (code == SVM_EXIT_NPF) {
 		fault_policy(mon, vc, vmsa);
 	} else {
 		veil_printf(vc->be, "veil: unexpected exit %lx on vCPU %u\n", (unsigned long)code,

@@ -2232,7 +2232,7 @@ static void check_vmpl1_saved(void)
 				      k, got, PAT(2, k));
 	}
 	EQ(rd64(COPY_GPA + VMSA_RAX), GHCB_MSR_RUN_VMPL(0)); /* the Run VMPL 0 request */
-	EQ(rd64(COPY_GPA + VMSA_RCX), 0xC0010130);
+	EQ(rd64(COPY_GPA + VMSA_RCX), MSR_GHCB);
 	EQ(rd64(COPY_GPA + VMSA_RIP), sym("vmpl1_resume")); /* VMGEXIT is trap-like */
 	EQ(rd64(COPY_GPA + VMSA_EXIT_CODE),
 	   SVM_EXIT_VMGEXIT); /* ref 5: GUEST_EXIT_CODE = VMGEXIT */

@@ -217,7 +217,7 @@ static void op_vmgexit(struct veil_backend *b)
 
 	log_add(v->m, FAKE_OP_VMGEXIT, v->id, v->ghcb_msr, false, 0);
 	v->m->vmgexits++;
-	if ((v->ghcb_msr & 0xFFF) == 0x100 && v->m->on_terminate) { /* GHCB spec: TERM_REQ */
+	if (GHCB_MSR_INFO(v->ghcb_msr) == GHCB_MSR_TERM_REQ && v->m->on_terminate) {
 		v->m->term_req = v->ghcb_msr;
 		longjmp(*v->m->on_terminate, 1);
 	}

@@ -81,12 +81,12 @@ START_TEST(vmsa_is_the_monitors_and_goes_back_scrubbed)
 	/* one per vCPU: a second VMSA for vCPU 0 is refused */
 	ck_assert_int_eq(veil_domain_add_vmsa(fx.mon, vc, &d, FX_PAGE(3)), VEIL_EINVAL);
 	p = veil_map(be0(), FX_PAGE(2), PG);
-	p[0x178] = 0x42; /* state the monitor wrote */
+	p[VMSA_RIP] = 0x42; /* state the monitor wrote */
 	ck_assert_int_eq(veil_domain_drop_vmsas(fx.mon, be0(), &d), VEIL_OK);
 	ck_assert_uint_eq(d.vmsa[0], 0);
 	ck_assert_uint_eq(fake_rmp(fx.m, FX_PAGE(2))->vmsa, 0);
 	ck_assert_uint_eq(veil_mem_owner(&fx.mon->mem, FX_PAGE(2)), VEIL_OWNER_ENCLAVE);
-	ck_assert_uint_eq(p[0x178], 0);
+	ck_assert_uint_eq(p[VMSA_RIP], 0);
 	fx_assert_rmp_follows_records();
 }
 END_TEST

@@ -26,7 +26,9 @@ import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
 import igvm_ref  # noqa: E402
+import snp_arch as snp  # noqa: E402
 import standin_monitor  # noqa: E402,F401
 
 FAILS = []
@@ -111,9 +113,12 @@ def case_digests(env):
 
 # VMSA fields QEMU's IGVM loader lets be non-zero (target/i386/sev.c,
 # check_vmsa_supported), as [start, end) offsets (AMD64 APM vol. 2, table B-4).
-VMSA_ALLOWED = [(0x000, 0x0A0), (0x0D0, 0x0D8), (0x148, 0x180), (0x1D8, 0x1E0),
-                (0x1F8, 0x200), (0x268, 0x270), (0x308, 0x380), (0x3B0, 0x3B8),
-                (0x3E8, 0x3F0), (0x408, 0x40C), (0x410, 0x412)]
+VMSA_ALLOWED = [(snp.VMSA_ES, snp.VMSA_PL0_SSP), (snp.VMSA_EFER, snp.VMSA_EFER + 8),
+                (snp.VMSA_CR4, snp.VMSA_DR0), (snp.VMSA_RSP, snp.VMSA_S_CET),
+                (snp.VMSA_RAX, snp.VMSA_STAR), (snp.VMSA_PAT, snp.VMSA_DBGCTL),
+                (snp.VMSA_RCX, snp.VMSA_R15 + 8), (snp.VMSA_SEV_FEATURES, snp.VMSA_VINTR_CTRL),
+                (snp.VMSA_XCR0, snp.VMSA_XCR0 + 8), (snp.VMSA_MXCSR, snp.VMSA_X87_FTW),
+                (snp.VMSA_X87_FCW, snp.VMSA_X87_FOP)]
 
 
 def case_vmsa(env, buf, hs):
@@ -123,8 +128,10 @@ def case_vmsa(env, buf, hs):
     bad = [i for i, b in enumerate(vmsa) if b and not any(a <= i < e for a, e in VMSA_ALLOWED)]
     check(gpa == 0xFFFFFFFFF000 and not bad, "VMSA: non-zero bytes outside QEMU's list at %s" %
           [hex(i) for i in bad[:8]])
-    rip, rdi, sev = (struct.unpack_from("<Q", vmsa, o)[0] for o in (0x178, 0x338, 0x3B0))
-    check(sev == 1 and vmsa[0xCA] == 0, "VMSA: SNPActive only, VMPL0")
+    rip, rdi, sev = (struct.unpack_from("<Q", vmsa, o)[0]
+                     for o in (snp.VMSA_RIP, snp.VMSA_RDI, snp.VMSA_SEV_FEATURES))
+    check(sev == snp.SEV_FEATURES_SNP_ACTIVE and vmsa[snp.VMSA_VMPL] == 0,
+          "VMSA: SNPActive only, VMPL0")
     pages = {struct.unpack_from("<Q", buf, h[0] + 8)[0]: h for h in hs if h[1] == 0x302}
     check(rdi in pages, "VMSA: RDI names a page of the file (the launch information)")
     info_off = struct.unpack_from("<I", buf, pages[rdi][0] + 20)[0]
