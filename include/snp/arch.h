@@ -29,7 +29,7 @@
 #define SNP_PAGE_SIZE_4K 0x1000
 #define SNP_PAGE_SIZE_2M 0x200000
 
-/* ---- MSRs (APM vol. 2, 15.34.10 and 15.35.5) ------------------------------- */
+/* ---- MSRs (APM vol. 2, "SEV_STATUS MSR"; GHCB spec 56421, 2.3.1) ---------- */
 #define MSR_SEV_STATUS 0xC0010131
 #define MSR_GHCB 0xC0010130
 
@@ -135,11 +135,11 @@
 #define VMSA_YMM_HI 0x570   /* 16 x 16 bytes */
 #define VMSA_SAVE_END 0x670 /* the end of the fields above; the page is 4 KiB */
 
-/* EFER.SVME must be set in every VMSA (APM vol. 2, 15.35.4, VMRUN checks). */
+/* EFER.SVME must be set in every VMSA (APM vol. 2, VMRUN consistency checks). */
 #define VMSA_EFER_SVME SNP_ULL(0x1000)
 
 /* SEV_FEATURES (VMSA 0x3B0; SEV_STATUS bit n + 2 mirrors bit n). APM vol. 2,
- * 15.34.10 "SEV_STATUS MSR" and table 15-34 "SEV_FEATURES". */
+ * "SEV_STATUS MSR" and the SEV_FEATURES field of table B-4. */
 #define SEV_FEATURES_SNP_ACTIVE SNP_ULL(0x1)
 #define SEV_FEATURES_VTOM SNP_ULL(0x2)
 #define SEV_FEATURES_REFLECT_VC SNP_ULL(0x4)
@@ -186,7 +186,7 @@
 #define GHCB_PROTOCOL_VERSION 2
 #define GHCB_USAGE_STANDARD 0
 
-/* SW_EXITINFO1[31:0] on return (GHCB spec 56421, section 4.1.1.1 "Returning
+/* SW_EXITINFO1[31:0] on return (GHCB spec 56421, section 4.1, "Returning
  * from a VMGEXIT"): 1 = inject SW_EXITINFO2 (EVENTINJ format), 2 = bad input. */
 #define GHCB_RESULT_OK 0
 #define GHCB_RESULT_INJECT 1
@@ -220,7 +220,7 @@
 #define SVM_EXIT_XSETBV 0x8D
 #define SVM_EXIT_NPF 0x400
 #define SVM_EXIT_VMGEXIT 0x403
-#define SVM_EXIT_NOT_VALIDATED 0x404 /* #VC: page not validated (15.36.9) */
+#define SVM_EXIT_NOT_VALIDATED 0x404 /* #VC error code: page not validated */
 
 /* IOIO EXITINFO1 (APM vol. 2, 15.10.2, figure 15-2): IN, string, REP, operand
  * size, address size, port in [31:16]. */
@@ -248,7 +248,7 @@
 #define SVM_VMGEXIT_HV_FEATURES 0x8000FFFD
 #define SVM_VMGEXIT_TERM_REQUEST 0x8000FFFE
 #define SVM_VMGEXIT_UNSUPPORTED 0x8000FFFF
-/* AP creation: SW_EXITINFO1[31:0] (GHCB spec 56421, 4.1.9). */
+/* SNP AP Creation: SW_EXITINFO1 (GHCB spec 56421, section 4.1). */
 #define SVM_VMGEXIT_AP_CREATE_ON_INIT 0
 #define SVM_VMGEXIT_AP_CREATE 1
 #define SVM_VMGEXIT_AP_DESTROY 2
@@ -284,7 +284,7 @@
 #define GHCB_MSR_TERM_CODE_SHIFT 16
 #define GHCB_MSR_ERROR_SHIFT 32 /* responses: [63:32] error or value */
 
-/* Hypervisor feature bitmap (GHCB spec 56421, 2.3.1 and 4.1.12). */
+/* Hypervisor feature bitmap (GHCB spec 56421, 2.3.1, "Hypervisor Feature Support"). */
 #define GHCB_HV_FEATURE_SNP SNP_ULL(0x1)
 #define GHCB_HV_FEATURE_AP_CREATION SNP_ULL(0x2)
 #define GHCB_HV_FEATURE_RESTRICTED_INJECTION SNP_ULL(0x4)
