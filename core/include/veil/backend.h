@@ -5,7 +5,7 @@
  * A backend is the SNP instruction set as seen from VMPL0 plus memory access
  * (struct veil_backend_ops, below), and the code that enters the monitor
  * (the entry points at the end of this file). Implementations:
- * backends/emu/backend.c (the monitor as native code on the machine model),
+ * backends/emu/host/backend.c (the monitor as native code on the machine model),
  * backends/snp/backend.c (the real instructions: the freestanding VMPL0 image,
  * on EPYC and in veil-emu's image mode) and tests/core/fake_backend.c (the
  * reference template, an in-memory RMP for unit tests). Everything above the
