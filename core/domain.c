@@ -29,7 +29,7 @@ int veil_domain_grant(struct veil_monitor *mon, struct veil_backend *be,
 	p = &mon->mem.pages[gpa / VEIL_PAGE_SIZE];
 	if (p->id != d->id)
 		return VEIL_EPERM;
-	p->os_perms = perms & VEIL_RMP_PERM_ALL;
+	p->os_perms = perms & RMP_PERM_ALL;
 	return veil_mem_apply(&mon->mem, be, gpa);
 }
 
@@ -67,44 +67,44 @@ static void fresh_state(const struct veil_monitor *mon, const struct veil_domain
 	u32 mxcsr = 0x1F80;
 
 	veil_memset(v, 0, VEIL_PAGE_SIZE);
-	seg(v, VMSA_OFF_CS, SEL_USER_CODE, ATTR_USER_CODE64, 0xFFFFFFFF, 0);
-	seg(v, VMSA_OFF_SS, SEL_USER_DATA, ATTR_USER_DATA, 0xFFFFFFFF, 0);
-	seg(v, VMSA_OFF_DS, SEL_USER_DATA, ATTR_USER_DATA, 0xFFFFFFFF, 0);
-	seg(v, VMSA_OFF_ES, SEL_USER_DATA, ATTR_USER_DATA, 0xFFFFFFFF, 0);
-	seg(v, VMSA_OFF_FS, 0, 0, 0, d->fs_base);
-	seg(v, VMSA_OFF_TR, SEL_TSS, ATTR_TSS64, 0x67, d->tss);
-	seg(v, VMSA_OFF_GDTR, 0, 0, d->gdt_limit, d->gdt);
-	seg(v, VMSA_OFF_IDTR, 0, 0, d->idt_limit, d->idt);
-	v[VMSA_OFF_VMPL] = d->vmpl;
-	v[VMSA_OFF_CPL] = 3;
-	veil_st64(v + VMSA_OFF_EFER, 0x1D01); /* SCE, LME, LMA, NXE, SVME */
-	veil_st64(v + VMSA_OFF_CR0, 0x80010033ULL);
-	veil_st64(v + VMSA_OFF_CR4, 0x620);
-	veil_st64(v + VMSA_OFF_CR3, d->cr3);
-	veil_st64(v + VMSA_OFF_RFLAGS, 2);
-	veil_st64(v + VMSA_OFF_RIP, d->entry);
-	veil_st64(v + VMSA_OFF_RSP, d->stack);
-	veil_st64(v + VMSA_OFF_RDI, arg);
-	veil_st64(v + VMSA_OFF_RSI, arg2);
-	veil_st64(v + VMSA_OFF_STAR, DOMAIN_STAR);
-	veil_st64(v + VMSA_OFF_LSTAR, d->syscall_entry);
-	veil_st64(v + VMSA_OFF_SFMASK, DOMAIN_SFMASK);
-	veil_st64(v + VMSA_OFF_PAT, 0x0007040600070406ULL);
-	veil_st64(v + VMSA_OFF_DR6, 0xFFFF0FF0ULL);
-	veil_st64(v + VMSA_OFF_DR7, 0x400);
-	veil_st64(v + VMSA_OFF_SEV_FEATURES, mon->launch.sev_features);
-	veil_memcpy(v + VMSA_OFF_MXCSR, &mxcsr, 4);
+	seg(v, VMSA_CS, SEL_USER_CODE, ATTR_USER_CODE64, 0xFFFFFFFF, 0);
+	seg(v, VMSA_SS, SEL_USER_DATA, ATTR_USER_DATA, 0xFFFFFFFF, 0);
+	seg(v, VMSA_DS, SEL_USER_DATA, ATTR_USER_DATA, 0xFFFFFFFF, 0);
+	seg(v, VMSA_ES, SEL_USER_DATA, ATTR_USER_DATA, 0xFFFFFFFF, 0);
+	seg(v, VMSA_FS, 0, 0, 0, d->fs_base);
+	seg(v, VMSA_TR, SEL_TSS, ATTR_TSS64, 0x67, d->tss);
+	seg(v, VMSA_GDTR, 0, 0, d->gdt_limit, d->gdt);
+	seg(v, VMSA_IDTR, 0, 0, d->idt_limit, d->idt);
+	v[VMSA_VMPL] = d->vmpl;
+	v[VMSA_CPL] = 3;
+	veil_st64(v + VMSA_EFER, 0x1D01); /* SCE, LME, LMA, NXE, SVME */
+	veil_st64(v + VMSA_CR0, 0x80010033ULL);
+	veil_st64(v + VMSA_CR4, 0x620);
+	veil_st64(v + VMSA_CR3, d->cr3);
+	veil_st64(v + VMSA_RFLAGS, 2);
+	veil_st64(v + VMSA_RIP, d->entry);
+	veil_st64(v + VMSA_RSP, d->stack);
+	veil_st64(v + VMSA_RDI, arg);
+	veil_st64(v + VMSA_RSI, arg2);
+	veil_st64(v + VMSA_STAR, DOMAIN_STAR);
+	veil_st64(v + VMSA_LSTAR, d->syscall_entry);
+	veil_st64(v + VMSA_SFMASK, DOMAIN_SFMASK);
+	veil_st64(v + VMSA_PAT, 0x0007040600070406ULL);
+	veil_st64(v + VMSA_DR6, 0xFFFF0FF0ULL);
+	veil_st64(v + VMSA_DR7, 0x400);
+	veil_st64(v + VMSA_SEV_FEATURES, mon->launch.sev_features);
+	veil_memcpy(v + VMSA_MXCSR, &mxcsr, 4);
 }
 
 static void read_exit(const u8 *v, struct veil_domain_exit *e)
 {
-	e->code = veil_ld64(v + VMSA_OFF_EXIT_CODE);
-	e->rip = veil_ld64(v + VMSA_OFF_RIP);
-	e->rdi = veil_ld64(v + VMSA_OFF_RDI);
-	e->rsi = veil_ld64(v + VMSA_OFF_RSI);
-	e->r8 = veil_ld64(v + VMSA_OFF_R8);
-	e->info1 = veil_ld64(v + VMSA_OFF_EXITINFO1);
-	e->info2 = veil_ld64(v + VMSA_OFF_EXITINFO2);
+	e->code = veil_ld64(v + VMSA_EXIT_CODE);
+	e->rip = veil_ld64(v + VMSA_RIP);
+	e->rdi = veil_ld64(v + VMSA_RDI);
+	e->rsi = veil_ld64(v + VMSA_RSI);
+	e->r8 = veil_ld64(v + VMSA_R8);
+	e->info1 = veil_ld64(v + VMSA_EXITINFO1);
+	e->info2 = veil_ld64(v + VMSA_EXITINFO2);
 }
 
 int veil_domain_run(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_domain *d, u64 arg,
@@ -117,9 +117,9 @@ int veil_domain_run(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 	if (!v)
 		return VEIL_ENOENT;
 	if (resume) {
-		veil_st64(v + VMSA_OFF_RAX, arg);
-		veil_st64(v + VMSA_OFF_RDX, arg2);
-		veil_st64(v + VMSA_OFF_EFER, veil_ld64(v + VMSA_OFF_EFER) | VMSA_EFER_SVME);
+		veil_st64(v + VMSA_RAX, arg);
+		veil_st64(v + VMSA_RDX, arg2);
+		veil_st64(v + VMSA_EFER, veil_ld64(v + VMSA_EFER) | VMSA_EFER_SVME);
 	} else {
 		fresh_state(mon, d, v, arg, arg2);
 	}
@@ -130,7 +130,7 @@ int veil_domain_run(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 		rc = veil_monitor_run_vmpl(vc, d->vmpl);
 	/* Not runnable again until the monitor says so: nobody can resume the
 	 * domain behind the monitor (a "run VMPL2" request fails). */
-	veil_st64(v + VMSA_OFF_EFER, veil_ld64(v + VMSA_OFF_EFER) & ~VMSA_EFER_SVME);
+	veil_st64(v + VMSA_EFER, veil_ld64(v + VMSA_EFER) & ~VMSA_EFER_SVME);
 	if (rc)
 		return rc;
 	read_exit(v, e);

@@ -44,7 +44,7 @@ bool veil_mem_owned_by(const struct veil_mem *mem, u64 gpa, u64 len, enum veil_o
 
 bool veil_mem_os_may(const struct veil_mem *mem, u64 gpa, u64 len, bool write)
 {
-	u8 need = write ? VEIL_RMP_PERM_W : VEIL_RMP_PERM_R;
+	u8 need = write ? RMP_PERM_W : RMP_PERM_R;
 	u64 end, pfn;
 
 	if (!len || !veil_add_ok(gpa, len, &end) || end > mem->nr_pages * VEIL_PAGE_SIZE)
@@ -85,13 +85,12 @@ static int apply_record(struct veil_backend *be, u64 gpa, const struct veil_page
 	 * hypervisor already accepts as a VMSA. */
 	for (vmpl = 1; vmpl <= 3; vmpl++)
 		if (veil_rmpadjust(be, gpa, false,
-				   VEIL_RMPADJUST_ATTRS(vmpl, veil_mem_perms(p, vmpl), false)))
+				   RMPADJUST_ATTRS(vmpl, veil_mem_perms(p, vmpl), false)))
 			return VEIL_EHW;
 	if (p->owner != VEIL_OWNER_VMSA)
 		return VEIL_OK;
 	veil_tlb_flush(be);
-	return veil_rmpadjust(be, gpa, false, VEIL_RMPADJUST_ATTRS(1, 0, true)) ? VEIL_EHW :
-										  VEIL_OK;
+	return veil_rmpadjust(be, gpa, false, RMPADJUST_ATTRS(1, 0, true)) ? VEIL_EHW : VEIL_OK;
 }
 
 int veil_mem_apply(struct veil_mem *mem, struct veil_backend *be, u64 gpa)

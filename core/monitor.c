@@ -11,9 +11,6 @@
 #include <veil/service.h>
 #include <veil/svsm.h>
 
-#define EXIT_NPF 0x400
-#define EXIT_VMGEXIT 0x403
-
 void veil_printf(struct veil_backend *be, const char *fmt, ...)
 {
 	char buf[256];
@@ -29,7 +26,7 @@ void veil_printf(struct veil_backend *be, const char *fmt, ...)
 void veil_monitor_terminate(struct veil_vcpu *vc, unsigned set, unsigned code)
 {
 	for (;;) {
-		veil_ghcb_msr_write(vc->be, GHCB_MSR_TERM_REQ(set, code));
+		veil_ghcb_msr_write(vc->be, GHCB_MSR_TERM(set, code));
 		veil_vmgexit(vc->be);
 	}
 }
@@ -77,8 +74,8 @@ int veil_monitor_share_page(struct veil_monitor *mon, struct veil_vcpu *vc, u64 
 		return VEIL_EHW;
 	p->validated = 0;
 	p->owner = VEIL_OWNER_SHARED;
-	resp = msr_request(vc, GHCB_MSR_PSC_REQ(gpa >> 12, GHCB_MSR_PSC_SHARED));
-	if ((resp & 0xFFF) != 0x015 || resp >> 32) {
+	resp = msr_request(vc, GHCB_MSR_PSC(gpa >> 12, GHCB_MSR_PSC_SHARED));
+	if (GHCB_MSR_INFO(resp) != GHCB_MSR_PSC_RESP || resp >> 32) {
 		/* Still private: validate it again and keep it the monitor's. */
 		if (!veil_pvalidate(vc->be, gpa, false, true, NULL)) {
 			p->validated = 1;
@@ -99,8 +96,8 @@ static int setup_ghcb(struct veil_monitor *mon, struct veil_vcpu *vc)
 		return VEIL_ENOMEM;
 	if (veil_monitor_share_page(mon, vc, gpa))
 		return VEIL_EHW;
-	resp = msr_request(vc, GHCB_MSR_REGISTER_REQ(gpa >> 12));
-	if (resp != (0x013 | gpa))
+	resp = msr_request(vc, GHCB_MSR_REGISTER(gpa >> 12));
+	if (resp != (GHCB_MSR_REGISTER_RESP | gpa))
 		return VEIL_EHW;
 	vc->ghcb = gpa;
 	veil_ghcb_msr_write(vc->be, gpa);
@@ -111,23 +108,23 @@ static int setup_ghcb(struct veil_monitor *mon, struct veil_vcpu *vc)
 static u64 ghcb_event(struct veil_vcpu *vc, u64 code, u64 info1, u64 info2, u64 rax)
 {
 	u8 *g = veil_map_shared(vc->be, vc->ghcb, VEIL_PAGE_SIZE);
-	u16 ver = 2;
+	u16 ver = GHCB_PROTOCOL_VERSION;
 
 	if (!g)
 		return ~0ULL;
 	veil_memset(g, 0, VEIL_PAGE_SIZE);
-	veil_st64(g + 0x1F8, rax);
-	veil_st64(g + 0x390, code);
-	veil_st64(g + 0x398, info1);
-	veil_st64(g + 0x3A0, info2);
-	g[0x3F0 + 0x1F8 / 64] |= 1 << ((0x1F8 / 8) % 8);
-	g[0x3F0 + 0x390 / 64] |= 1 << ((0x390 / 8) % 8);
-	g[0x3F0 + 0x398 / 64] |= 1 << ((0x398 / 8) % 8);
-	g[0x3F0 + 0x3A0 / 64] |= 1 << ((0x3A0 / 8) % 8);
-	veil_memcpy(g + 0xFFA, &ver, 2);
+	veil_st64(g + GHCB_RAX, rax);
+	veil_st64(g + GHCB_EXITCODE, code);
+	veil_st64(g + GHCB_EXITINFO1, info1);
+	veil_st64(g + GHCB_EXITINFO2, info2);
+	g[GHCB_BITMAP_BYTE(GHCB_RAX)] |= GHCB_BITMAP_BIT(GHCB_RAX);
+	g[GHCB_BITMAP_BYTE(GHCB_EXITCODE)] |= GHCB_BITMAP_BIT(GHCB_EXITCODE);
+	g[GHCB_BITMAP_BYTE(GHCB_EXITINFO1)] |= GHCB_BITMAP_BIT(GHCB_EXITINFO1);
+	g[GHCB_BITMAP_BYTE(GHCB_EXITINFO2)] |= GHCB_BITMAP_BIT(GHCB_EXITINFO2);
+	veil_memcpy(g + GHCB_VERSION, &ver, 2);
 	veil_ghcb_msr_write(vc->be, vc->ghcb);
 	veil_vmgexit(vc->be);
-	return veil_ld64(g + 0x398) & 0xFFFFFFFFULL;
+	return veil_ld64(g + GHCB_EXITINFO1) & 0xFFFFFFFFULL;
 }
 
 u64 veil_monitor_ghcb_call(struct veil_vcpu *vc, u64 code, u64 info1, u64 info2, u64 *info2_out)
@@ -135,7 +132,7 @@ u64 veil_monitor_ghcb_call(struct veil_vcpu *vc, u64 code, u64 info1, u64 info2,
 	u64 rc = ghcb_event(vc, code, info1, info2, 0);
 	const u8 *g = veil_map_shared(vc->be, vc->ghcb, VEIL_PAGE_SIZE);
 
-	*info2_out = g ? veil_ld64(g + 0x3A0) : ~0ULL;
+	*info2_out = g ? veil_ld64(g + GHCB_EXITINFO2) : ~0ULL;
 	return rc;
 }
 
@@ -168,7 +165,7 @@ static int take_ownership(struct veil_monitor *mon, struct veil_backend *be)
 
 		gpa = pfn * VEIL_PAGE_SIZE;
 		p->owner = VEIL_OWNER_OS;
-		p->os_perms = VEIL_RMP_PERM_ALL;
+		p->os_perms = RMP_PERM_ALL;
 		if (gpa >= l->mon_base && gpa < l->mon_base + l->mon_size) {
 			p->owner = VEIL_OWNER_MONITOR;
 			p->validated = 1;
@@ -312,15 +309,15 @@ static int build_boot_area(struct veil_monitor *mon, struct veil_backend *be)
  * flat 4 GiB segments from its GDT, its page tables, RSI = boot_params. */
 static void linux_entry_state(u8 *v, const struct veil_os_entry *e)
 {
-	seg(v, VMSA_OFF_CS, e->cs, 0x29B, 0xFFFFFFFF, 0);
-	seg(v, VMSA_OFF_SS, e->ds, 0xC93, 0xFFFFFFFF, 0);
-	seg(v, VMSA_OFF_DS, e->ds, 0xC93, 0xFFFFFFFF, 0);
-	seg(v, VMSA_OFF_ES, e->ds, 0xC93, 0xFFFFFFFF, 0);
-	seg(v, VMSA_OFF_GDTR, 0, 0, e->gdt_limit, e->gdt_base);
-	veil_st64(v + VMSA_OFF_CR3, e->cr3);
-	veil_st64(v + VMSA_OFF_RSP, e->rsp);
-	veil_st64(v + VMSA_OFF_RDI, 0);
-	veil_st64(v + VMSA_OFF_RSI, e->rsi);
+	seg(v, VMSA_CS, e->cs, 0x29B, 0xFFFFFFFF, 0);
+	seg(v, VMSA_SS, e->ds, 0xC93, 0xFFFFFFFF, 0);
+	seg(v, VMSA_DS, e->ds, 0xC93, 0xFFFFFFFF, 0);
+	seg(v, VMSA_ES, e->ds, 0xC93, 0xFFFFFFFF, 0);
+	seg(v, VMSA_GDTR, 0, 0, e->gdt_limit, e->gdt_base);
+	veil_st64(v + VMSA_CR3, e->cr3);
+	veil_st64(v + VMSA_RSP, e->rsp);
+	veil_st64(v + VMSA_RDI, 0);
+	veil_st64(v + VMSA_RSI, e->rsi);
 }
 
 /* The OS's VMSA for the boot vCPU, in a monitor page with the VMSA bit. */
@@ -334,34 +331,35 @@ static int create_os_vmsa(struct veil_monitor *mon, struct veil_vcpu *vc)
 	if (!gpa || !(v = veil_map(vc->be, gpa, VEIL_PAGE_SIZE)))
 		return VEIL_ENOMEM;
 	veil_memset(v, 0, VEIL_PAGE_SIZE);
-	seg(v, VMSA_OFF_CS, 0x08, 0x29B, 0xFFFFFFFF, 0);
-	seg(v, VMSA_OFF_SS, 0x10, 0xC93, 0xFFFFFFFF, 0);
-	seg(v, VMSA_OFF_DS, 0x10, 0xC93, 0xFFFFFFFF, 0);
-	seg(v, VMSA_OFF_ES, 0x10, 0xC93, 0xFFFFFFFF, 0);
-	seg(v, VMSA_OFF_TR, 0x28, 0x8B, 0x67, VEIL_BOOT_GDT + 0x100);
-	seg(v, VMSA_OFF_GDTR, 0, 0, 0x37, VEIL_BOOT_GDT);
-	v[VMSA_OFF_VMPL] = VEIL_OS_VMPL;
-	veil_st64(v + VMSA_OFF_EFER, 0x1D01); /* SCE, LME, LMA, NXE, SVME */
-	veil_st64(v + VMSA_OFF_CR0, 0x80010033ULL);
-	veil_st64(v + VMSA_OFF_CR4, 0x620);
-	veil_st64(v + VMSA_OFF_CR3, VEIL_BOOT_PML4);
-	veil_st64(v + VMSA_OFF_RFLAGS, 2);
-	veil_st64(v + VMSA_OFF_RIP, l->kernel_entry);
-	veil_st64(v + VMSA_OFF_RSP, VEIL_BOOT_STACK_TOP);
-	veil_st64(v + VMSA_OFF_RDI, VEIL_BOOT_INFO);
-	veil_st64(v + VMSA_OFF_PAT, 0x0007040600070406ULL);
-	veil_st64(v + VMSA_OFF_DR6, 0xFFFF0FF0ULL);
-	veil_st64(v + VMSA_OFF_DR7, 0x400);
-	veil_st64(v + VMSA_OFF_SEV_FEATURES, l->sev_features);
-	veil_memcpy(v + VMSA_OFF_MXCSR, &mxcsr, 4);
+	seg(v, VMSA_CS, 0x08, 0x29B, 0xFFFFFFFF, 0);
+	seg(v, VMSA_SS, 0x10, 0xC93, 0xFFFFFFFF, 0);
+	seg(v, VMSA_DS, 0x10, 0xC93, 0xFFFFFFFF, 0);
+	seg(v, VMSA_ES, 0x10, 0xC93, 0xFFFFFFFF, 0);
+	seg(v, VMSA_TR, 0x28, 0x8B, 0x67, VEIL_BOOT_GDT + 0x100);
+	seg(v, VMSA_GDTR, 0, 0, 0x37, VEIL_BOOT_GDT);
+	v[VMSA_VMPL] = VEIL_OS_VMPL;
+	veil_st64(v + VMSA_EFER, 0x1D01); /* SCE, LME, LMA, NXE, SVME */
+	veil_st64(v + VMSA_CR0, 0x80010033ULL);
+	veil_st64(v + VMSA_CR4, 0x620);
+	veil_st64(v + VMSA_CR3, VEIL_BOOT_PML4);
+	veil_st64(v + VMSA_RFLAGS, 2);
+	veil_st64(v + VMSA_RIP, l->kernel_entry);
+	veil_st64(v + VMSA_RSP, VEIL_BOOT_STACK_TOP);
+	veil_st64(v + VMSA_RDI, VEIL_BOOT_INFO);
+	veil_st64(v + VMSA_PAT, 0x0007040600070406ULL);
+	veil_st64(v + VMSA_DR6, 0xFFFF0FF0ULL);
+	veil_st64(v + VMSA_DR7, 0x400);
+	veil_st64(v + VMSA_SEV_FEATURES, l->sev_features);
+	veil_memcpy(v + VMSA_MXCSR, &mxcsr, 4);
 	if (l->os_boot == VEIL_OS_BOOT_LINUX)
 		linux_entry_state(v, &l->os_entry);
 	if (veil_mem_transfer(&mon->mem, vc->be, gpa, VEIL_PAGE_SIZE, VEIL_OWNER_MONITOR,
 			      VEIL_OWNER_VMSA, 0))
 		return VEIL_EHW;
 	/* Register it with the hypervisor as this vCPU's VMPL3 VMSA. */
-	if (ghcb_event(vc, 0x80000013, 0 | ((u64)VEIL_OS_VMPL << 16) | ((u64)vc->id << 32), gpa,
-		       l->sev_features))
+	if (ghcb_event(vc, SVM_VMGEXIT_AP_CREATION,
+		       SVM_VMGEXIT_AP_INFO1(SVM_VMGEXIT_AP_CREATE_ON_INIT, VEIL_OS_VMPL, vc->id),
+		       gpa, l->sev_features))
 		return VEIL_EHW;
 	vc->os_vmsa = gpa;
 	return VEIL_OK;
@@ -400,7 +398,7 @@ struct veil_monitor *veil_monitor_boot(const struct veil_launch *launch, struct 
 		VEIL_PAGE_MASK;
 	mon->alloc_end = launch->mon_base + launch->mon_size;
 	mon->mem.nr_pages = launch->mem_size / VEIL_PAGE_SIZE;
-	mon->mem.os_default = VEIL_RMP_PERM_ALL; /* until kernel code integrity locks */
+	mon->mem.os_default = RMP_PERM_ALL; /* until kernel code integrity locks */
 	pages_len = mon->mem.nr_pages * sizeof(struct veil_page);
 	pages_gpa = veil_monitor_alloc(mon, (pages_len + VEIL_PAGE_SIZE - 1) / VEIL_PAGE_SIZE,
 				       VEIL_PAGE_SIZE);
@@ -460,10 +458,10 @@ static void fault_policy(struct veil_monitor *mon, struct veil_vcpu *vc, const u
 {
 	struct veil_fault f = {
 		.vcpu = vc->id,
-		.exit_code = veil_ld64(vmsa + VMSA_OFF_EXIT_CODE),
-		.exitinfo1 = veil_ld64(vmsa + VMSA_OFF_EXITINFO1),
-		.exitinfo2 = veil_ld64(vmsa + VMSA_OFF_EXITINFO2),
-		.rip = veil_ld64(vmsa + VMSA_OFF_RIP),
+		.exit_code = veil_ld64(vmsa + VMSA_EXIT_CODE),
+		.exitinfo1 = veil_ld64(vmsa + VMSA_EXITINFO1),
+		.exitinfo2 = veil_ld64(vmsa + VMSA_EXITINFO2),
+		.rip = veil_ld64(vmsa + VMSA_RIP),
 	};
 	char msg[160];
 	usize n;
@@ -504,26 +502,26 @@ static u8 *caa_of(struct veil_monitor *mon, struct veil_vcpu *vc)
 static void handle_call(struct veil_monitor *mon, struct veil_vcpu *vc, u8 *vmsa)
 {
 	u8 *caa = caa_of(mon, vc);
-	u64 efer = veil_ld64(vmsa + VMSA_OFF_EFER), caa_gpa = vc->caa;
+	u64 efer = veil_ld64(vmsa + VMSA_EFER), caa_gpa = vc->caa;
 	struct veil_call c;
 
 	if (!caa || __atomic_load_n(&caa[0], __ATOMIC_ACQUIRE) != 1)
 		return; /* a run-VMPL0 request without a call: just resume */
 	/* Not runnable while the monitor edits it. */
-	veil_st64(vmsa + VMSA_OFF_EFER, efer & ~VMSA_EFER_SVME);
-	c.rax = veil_ld64(vmsa + VMSA_OFF_RAX);
-	c.rcx = veil_ld64(vmsa + VMSA_OFF_RCX);
-	c.rdx = veil_ld64(vmsa + VMSA_OFF_RDX);
-	c.r8 = veil_ld64(vmsa + VMSA_OFF_R8);
-	c.r9 = veil_ld64(vmsa + VMSA_OFF_R9);
+	veil_st64(vmsa + VMSA_EFER, efer & ~VMSA_EFER_SVME);
+	c.rax = veil_ld64(vmsa + VMSA_RAX);
+	c.rcx = veil_ld64(vmsa + VMSA_RCX);
+	c.rdx = veil_ld64(vmsa + VMSA_RDX);
+	c.r8 = veil_ld64(vmsa + VMSA_R8);
+	c.r9 = veil_ld64(vmsa + VMSA_R9);
 	veil_trace(vc->be, VEIL_TRACE_CALL, c.rax, c.rcx, c.rdx);
 	veil_svsm_dispatch(mon, vc, &c);
 	veil_trace(vc->be, VEIL_TRACE_CALL_RESULT, c.rax, c.rcx, c.rdx);
-	veil_st64(vmsa + VMSA_OFF_RAX, c.rax);
-	veil_st64(vmsa + VMSA_OFF_RCX, c.rcx);
-	veil_st64(vmsa + VMSA_OFF_RDX, c.rdx);
-	veil_st64(vmsa + VMSA_OFF_R8, c.r8);
-	veil_st64(vmsa + VMSA_OFF_R9, c.r9);
+	veil_st64(vmsa + VMSA_RAX, c.rax);
+	veil_st64(vmsa + VMSA_RCX, c.rcx);
+	veil_st64(vmsa + VMSA_RDX, c.rdx);
+	veil_st64(vmsa + VMSA_R8, c.r8);
+	veil_st64(vmsa + VMSA_R9, c.r9);
 	vc->calls++;
 	/* call_pending is cleared in the CAA the call was made with, also when
 	 * the call (REMAP_CA) moved this vCPU's CAA: Linux reads it back there
@@ -531,7 +529,7 @@ static void handle_call(struct veil_monitor *mon, struct veil_vcpu *vc, u8 *vmsa
 	caa = veil_os_write(mon, vc->be, caa_gpa, VEIL_PAGE_SIZE);
 	if (caa)
 		__atomic_store_n(&caa[0], 0, __ATOMIC_RELEASE);
-	veil_st64(vmsa + VMSA_OFF_EFER, efer);
+	veil_st64(vmsa + VMSA_EFER, efer);
 }
 
 static void handle_exit(struct veil_monitor *mon, struct veil_vcpu *vc)
@@ -542,10 +540,10 @@ static void handle_exit(struct veil_monitor *mon, struct veil_vcpu *vc)
 	if (!vmsa)
 		veil_monitor_terminate(vc, VEIL_TERM_SET, VEIL_TERM_MONITOR);
 	vc->exits++;
-	code = veil_ld64(vmsa + VMSA_OFF_EXIT_CODE);
-	if (code == EXIT_VMGEXIT) {
+	code = veil_ld64(vmsa + VMSA_EXIT_CODE);
+	if (code == SVM_EXIT_VMGEXIT) {
 		handle_call(mon, vc, vmsa);
-	} else if (code == EXIT_NPF) {
+	} else if (code == SVM_EXIT_NPF) {
 		fault_policy(mon, vc, vmsa);
 	} else {
 		veil_printf(vc->be, "veil: unexpected exit %lx on vCPU %u\n", (unsigned long)code,
@@ -559,10 +557,10 @@ static void run_os(struct veil_vcpu *vc)
 	u64 resp;
 
 	__atomic_store_n(&vc->in_os, 1, __ATOMIC_RELEASE);
-	resp = msr_request(vc, GHCB_MSR_RUN_VMPL_REQ(VEIL_OS_VMPL));
+	resp = msr_request(vc, GHCB_MSR_RUN_VMPL(VEIL_OS_VMPL));
 	__atomic_store_n(&vc->in_os, 0, __ATOMIC_RELEASE);
 
-	if ((resp & 0xFFF) != GHCB_MSR_RUN_VMPL_RESP || resp >> 32) {
+	if (GHCB_MSR_INFO(resp) != GHCB_MSR_RUN_VMPL_RESP || resp >> 32) {
 		veil_printf(vc->be, "veil: cannot run the OS on vCPU %u (%lx)\n", vc->id,
 			    (unsigned long)resp);
 		veil_monitor_terminate(vc, VEIL_TERM_SET, VEIL_TERM_MONITOR);
@@ -575,7 +573,8 @@ int veil_monitor_set_vmsa(struct veil_vcpu *vc, unsigned vmpl, u64 gpa, u64 sev_
 {
 	/* GHCB spec 56421, 4.1.8 (SNP AP Creation): request 0, VMPL in bits
 	 * 16-19, APIC ID in 32-63; only VMPL0 may do this for its own vCPU. */
-	return ghcb_event(vc, 0x80000013, ((u64)vmpl << 16) | ((u64)vc->id << 32), gpa,
+	return ghcb_event(vc, SVM_VMGEXIT_AP_CREATION,
+			  SVM_VMGEXIT_AP_INFO1(SVM_VMGEXIT_AP_CREATE_ON_INIT, vmpl, vc->id), gpa,
 			  sev_features) ?
 		       VEIL_EHW :
 		       VEIL_OK;
@@ -583,9 +582,9 @@ int veil_monitor_set_vmsa(struct veil_vcpu *vc, unsigned vmpl, u64 gpa, u64 sev_
 
 int veil_monitor_run_vmpl(struct veil_vcpu *vc, unsigned vmpl)
 {
-	u64 resp = msr_request(vc, GHCB_MSR_RUN_VMPL_REQ(vmpl));
+	u64 resp = msr_request(vc, GHCB_MSR_RUN_VMPL(vmpl));
 
-	return (resp & 0xFFF) == GHCB_MSR_RUN_VMPL_RESP && !(resp >> 32) ? VEIL_OK : VEIL_EHW;
+	return GHCB_MSR_INFO(resp) == GHCB_MSR_RUN_VMPL_RESP && !(resp >> 32) ? VEIL_OK : VEIL_EHW;
 }
 
 void veil_monitor_run(struct veil_monitor *mon, struct veil_vcpu *vc)

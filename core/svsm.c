@@ -78,7 +78,7 @@ static u64 pvalidate_entry(struct veil_monitor *mon, struct veil_vcpu *vc, u64 e
 	if (!validate)
 		for (off = 0; off < len; off += VEIL_PAGE_SIZE)
 			if (mem->pages[(gpa + off) / VEIL_PAGE_SIZE].validated &&
-			    veil_rmpadjust(vc->be, gpa + off, false, VEIL_RMPADJUST_ATTRS(3, 0, 0)))
+			    veil_rmpadjust(vc->be, gpa + off, false, RMPADJUST_ATTRS(3, 0, 0)))
 				veil_monitor_tamper(mon, vc, gpa + off,
 						    "the page's validated state");
 	veil_tlb_flush(vc->be);
@@ -148,9 +148,8 @@ static u64 core_pvalidate(struct veil_monitor *mon, struct veil_vcpu *vc, struct
 /* A VMSA the OS hands in must describe a VMPL3 vCPU like its own. */
 static bool vmsa_acceptable(const struct veil_monitor *mon, const u8 *v)
 {
-	return v[VMSA_OFF_VMPL] == VEIL_OS_VMPL &&
-	       (veil_ld64(v + VMSA_OFF_EFER) & VMSA_EFER_SVME) &&
-	       veil_ld64(v + VMSA_OFF_SEV_FEATURES) == mon->launch.sev_features;
+	return v[VMSA_VMPL] == VEIL_OS_VMPL && (veil_ld64(v + VMSA_EFER) & VMSA_EFER_SVME) &&
+	       veil_ld64(v + VMSA_SEV_FEATURES) == mon->launch.sev_features;
 }
 
 static u64 core_create_vcpu(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)

@@ -9,7 +9,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 CLANG_FORMAT=${CLANG_FORMAT:-clang-format}
-DIRS=(core services backends guest tests bench)
+DIRS=(include core services backends guest tests bench)
 
 command -v "$CLANG_FORMAT" >/dev/null ||
 	{ echo "check-format: $CLANG_FORMAT not found (run scripts/setup.sh)" >&2; exit 1; }

@@ -5,7 +5,7 @@
 # with -ffreestanding -nostdlib. This compiles every *.c under core/ and
 # services/ with
 #   gcc -std=c11 -ffreestanding -nostdlib -fno-builtin -Wall -Wextra -Werror
-#       -Icore/include -Iguest/include -c
+#       -Iinclude -Icore/include -Iguest/include -c
 # links the objects into one relocatable object (gcc -nostdlib -r) and
 # requires that every undefined symbol is defined by another object of the
 # set or by BearSSL (the crypto library the services use, linked from Debian's
@@ -20,7 +20,7 @@ BEARSSL=${BEARSSL:-/usr/lib/x86_64-linux-gnu/libbearssl.a}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 CFLAGS=(-std=c11 -ffreestanding -nostdlib -fno-builtin -Wall -Wextra -Werror
-	-Icore/include -Iguest/include -Iservices -I"$tmp")
+	-Iinclude -Icore/include -Iguest/include -Iservices -I"$tmp")
 # The module signing key the services embed (generated at build time).
 if [[ -d services ]]; then
 	cmake -DIN=tests/keys/test-only-module.pub -DOUT="$tmp/module_key.h" -P cmake/embed_key.cmake

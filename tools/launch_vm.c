@@ -24,7 +24,7 @@ static int launch_info(const struct igvm_file *f, struct veil_launch_info *in)
 	uint64_t rdi = 0;
 
 	if (vmsa)
-		memcpy(&rdi, vmsa + VMSA_OFF_RDI, 8);
+		memcpy(&rdi, vmsa + VMSA_RDI, 8);
 	if (!vmsa || !(page = igvm_page_data_at(f, rdi)))
 		return -1;
 	memcpy(in, page, sizeof(*in));

@@ -27,11 +27,6 @@
 #include "igvm_tool.h"
 #include "measure.h"
 
-/* VMSA fields core's svsm.h does not name (AMD64 APM vol. 2, appendix B,
- * table B-4 "VMSA Layout, State Save Area for SEV-ES"). */
-#define VMSA_OFF_XCR0 0x3E8
-#define VMSA_OFF_X87_FCW 0x410
-
 static const char usage[] =
 	"usage: veil-igvm build --monitor ELF --os ELF [--os ELF]... [--mem MiB] [--vcpus N]\n"
 	"                       [--policy HEX] [--cbit N] [--cmdline STR] [--log-size BYTES]\n"
@@ -370,25 +365,25 @@ static void build_vmsa(struct build *b)
 	uint8_t *v = b->vmsa;
 
 	memset(v, 0, sizeof(b->vmsa));
-	put_seg(v, VMSA_OFF_CS, 0x08, 0x029B, 0xFFFFFFFF); /* 64-bit code, P, DPL0 */
-	put_seg(v, VMSA_OFF_SS, 0x10, 0x0C93, 0xFFFFFFFF);
-	put_seg(v, VMSA_OFF_DS, 0x10, 0x0C93, 0xFFFFFFFF);
-	put_seg(v, VMSA_OFF_ES, 0x10, 0x0C93, 0xFFFFFFFF);
-	put_seg(v, VMSA_OFF_TR, 0, 0x008B, 0xFFFF); /* busy TSS, as at reset */
-	put64(v, VMSA_OFF_EFER, 0x1D00);	    /* SVME | LMA | LME | NXE (APM 15.35.2) */
-	put64(v, VMSA_OFF_CR0, 0x80010033);	    /* PG | WP | NE | ET | MP | PE */
-	put64(v, VMSA_OFF_CR3, b->info.pt_gpa);
-	put64(v, VMSA_OFF_CR4, 0x660); /* OSXMMEXCPT | OSFXSR | MCE | PAE */
-	put64(v, VMSA_OFF_XCR0, 1);
-	put64(v, VMSA_OFF_DR6, 0xFFFF0FF0);
-	put64(v, VMSA_OFF_DR7, 0x400);
-	put64(v, VMSA_OFF_RFLAGS, 2);
-	put64(v, VMSA_OFF_RIP, b->info.mon_entry);
-	put64(v, VMSA_OFF_RDI, b->area + VEIL_LAUNCH_INFO_OFF); /* veil/launch.h */
-	put64(v, VMSA_OFF_PAT, 0x0007040600070406ULL);
-	put64(v, VMSA_OFF_SEV_FEATURES, 1); /* SNPActive */
-	v[VMSA_OFF_X87_FCW] = 0x7F, v[VMSA_OFF_X87_FCW + 1] = 0x03;
-	v[VMSA_OFF_MXCSR] = 0x80, v[VMSA_OFF_MXCSR + 1] = 0x1F;
+	put_seg(v, VMSA_CS, 0x08, 0x029B, 0xFFFFFFFF); /* 64-bit code, P, DPL0 */
+	put_seg(v, VMSA_SS, 0x10, 0x0C93, 0xFFFFFFFF);
+	put_seg(v, VMSA_DS, 0x10, 0x0C93, 0xFFFFFFFF);
+	put_seg(v, VMSA_ES, 0x10, 0x0C93, 0xFFFFFFFF);
+	put_seg(v, VMSA_TR, 0, 0x008B, 0xFFFF); /* busy TSS, as at reset */
+	put64(v, VMSA_EFER, 0x1D00);	    /* SVME | LMA | LME | NXE (APM 15.35.2) */
+	put64(v, VMSA_CR0, 0x80010033);	    /* PG | WP | NE | ET | MP | PE */
+	put64(v, VMSA_CR3, b->info.pt_gpa);
+	put64(v, VMSA_CR4, 0x660); /* OSXMMEXCPT | OSFXSR | MCE | PAE */
+	put64(v, VMSA_XCR0, 1);
+	put64(v, VMSA_DR6, 0xFFFF0FF0);
+	put64(v, VMSA_DR7, 0x400);
+	put64(v, VMSA_RFLAGS, 2);
+	put64(v, VMSA_RIP, b->info.mon_entry);
+	put64(v, VMSA_RDI, b->area + VEIL_LAUNCH_INFO_OFF); /* veil/launch.h */
+	put64(v, VMSA_PAT, 0x0007040600070406ULL);
+	put64(v, VMSA_SEV_FEATURES, 1); /* SNPActive */
+	v[VMSA_X87_FCW] = 0x7F, v[VMSA_X87_FCW + 1] = 0x03;
+	v[VMSA_MXCSR] = 0x80, v[VMSA_MXCSR + 1] = 0x1F;
 }
 
 static int cmp_page(const void *a, const void *b)

@@ -24,7 +24,7 @@ static int op_rmpadjust(struct veil_backend *b, u64 gpa, bool huge, u64 attrs)
 	u64 rax = (u64)(uintptr_t)direct(gpa);
 
 	if (gpa >= vcpu_of(b)->mem_size)
-		return SNP_FAIL_INPUT;
+		return RMP_FAIL_INPUT;
 	__asm__ volatile("rmpadjust" : "+a"(rax) : "c"((u64)huge), "d"(attrs) : "memory", "cc");
 	return (int)(u32)rax;
 }
@@ -38,7 +38,7 @@ static int op_pvalidate(struct veil_backend *b, u64 gpa, bool huge, bool validat
 
 	*unchanged = false;
 	if (gpa >= vcpu_of(b)->mem_size)
-		return SNP_FAIL_INPUT;
+		return RMP_FAIL_INPUT;
 	__asm__ volatile("pvalidate"
 			 : "+a"(rax), "=@ccc"(cf)
 			 : "c"((u64)huge), "d"((u64)validate)
@@ -50,16 +50,16 @@ static int op_pvalidate(struct veil_backend *b, u64 gpa, bool huge, bool validat
 static u64 op_msr_read(struct veil_backend *b)
 {
 	(void)b;
-	return snp_rdmsr(SNP_MSR_GHCB);
+	return snp_rdmsr(MSR_GHCB);
 }
 
 /* A page-aligned value is a GHCB address (GHCB spec 56421, 2.3.1): the
  * console uses the GHCB the monitor last named. */
 static void op_msr_write(struct veil_backend *b, u64 val)
 {
-	if (val && !(val & 0xFFF))
+	if (val && !GHCB_MSR_INFO(val))
 		vcpu_of(b)->ghcb = val;
-	snp_wrmsr(SNP_MSR_GHCB, val);
+	snp_wrmsr(MSR_GHCB, val);
 }
 
 static void op_vmgexit(struct veil_backend *b)
@@ -103,8 +103,8 @@ static void op_console(struct veil_backend *b, const char *s, usize len)
 		ghcb_clear(g);
 		veil_memcpy(g + GHCB_BUFFER, s, n);
 		ghcb_set(g, GHCB_SCRATCH, v->ghcb + GHCB_BUFFER);
-		ghcb_event_set(g, SVM_EXIT_IOIO, GHCB_IOIO_INFO(0x3F8, 1, true), n);
-		snp_wrmsr(SNP_MSR_GHCB, v->ghcb);
+		ghcb_event_set(g, SVM_EXIT_IOIO, SVM_IOIO_INFO(0x3F8, 1, true), n);
+		snp_wrmsr(MSR_GHCB, v->ghcb);
 		snp_vmgexit();
 		s += n;
 		len -= n;

@@ -75,7 +75,7 @@ void image_exception(struct image_frame *f);
 static void __attribute__((noreturn)) terminate(unsigned code)
 {
 	for (;;) {
-		snp_wrmsr(SNP_MSR_GHCB, GHCB_MSR_TERM_REQ(VEIL_TERM_SET, code));
+		snp_wrmsr(MSR_GHCB, GHCB_MSR_TERM(VEIL_TERM_SET, code));
 		snp_vmgexit();
 	}
 }
@@ -89,10 +89,11 @@ static u64 image_pa(const struct image_cpu *cpu, const void *va)
  * itself raises #VC at VMPL0. The GHCB MSR is restored afterwards. */
 static bool cpuid_msr(u32 fn, unsigned reg, u32 *out)
 {
-	u64 saved = snp_rdmsr(SNP_MSR_GHCB), resp = snp_msr_protocol(GHCB_MSR_CPUID_REQ(fn, reg));
+	u64 saved = snp_rdmsr(MSR_GHCB), resp = snp_msr_protocol(GHCB_MSR_CPUID(fn, reg));
 
-	snp_wrmsr(SNP_MSR_GHCB, saved);
-	if ((resp & 0xFFF) != GHCB_MSR_CPUID_RESP || ((resp >> 30) & 3) != reg)
+	snp_wrmsr(MSR_GHCB, saved);
+	if (GHCB_MSR_INFO(resp) != GHCB_MSR_CPUID_RESP ||
+	    ((resp >> GHCB_MSR_CPUID_REG_SHIFT) & 3) != reg)
 		return false;
 	*out = (u32)(resp >> 32);
 	return true;
@@ -308,30 +309,30 @@ static void build_ap_vmsa(u8 *v, const struct image_cpu *ap, u64 sev_features)
 	u32 mxcsr = 0x1F80;
 
 	veil_memset(v, 0, VEIL_PAGE_SIZE);
-	vmsa_seg(v, VMSA_OFF_CS, IMAGE_CS, 0x29B, 0xFFFFFFFF, 0);
-	vmsa_seg(v, VMSA_OFF_SS, IMAGE_DS, 0xC93, 0xFFFFFFFF, 0);
-	vmsa_seg(v, VMSA_OFF_DS, IMAGE_DS, 0xC93, 0xFFFFFFFF, 0);
-	vmsa_seg(v, VMSA_OFF_ES, IMAGE_DS, 0xC93, 0xFFFFFFFF, 0);
-	vmsa_seg(v, VMSA_OFF_FS, IMAGE_FS, 0xC93, 0xFFFFFFFF, IMAGE_CANARY_VA);
-	vmsa_seg(v, VMSA_OFF_GDTR, 0, 0, sizeof(gdt) - 1, (u64)(uintptr_t)gdt);
-	vmsa_seg(v, VMSA_OFF_IDTR, 0, 0, sizeof(idt) - 1, (u64)(uintptr_t)idt);
-	vmsa_seg(v, VMSA_OFF_TR, (u16)(IMAGE_TSS0 + 16 * ap->snp.id), 0x8B, sizeof(ap->tss) - 1,
+	vmsa_seg(v, VMSA_CS, IMAGE_CS, 0x29B, 0xFFFFFFFF, 0);
+	vmsa_seg(v, VMSA_SS, IMAGE_DS, 0xC93, 0xFFFFFFFF, 0);
+	vmsa_seg(v, VMSA_DS, IMAGE_DS, 0xC93, 0xFFFFFFFF, 0);
+	vmsa_seg(v, VMSA_ES, IMAGE_DS, 0xC93, 0xFFFFFFFF, 0);
+	vmsa_seg(v, VMSA_FS, IMAGE_FS, 0xC93, 0xFFFFFFFF, IMAGE_CANARY_VA);
+	vmsa_seg(v, VMSA_GDTR, 0, 0, sizeof(gdt) - 1, (u64)(uintptr_t)gdt);
+	vmsa_seg(v, VMSA_IDTR, 0, 0, sizeof(idt) - 1, (u64)(uintptr_t)idt);
+	vmsa_seg(v, VMSA_TR, (u16)(IMAGE_TSS0 + 16 * ap->snp.id), 0x8B, sizeof(ap->tss) - 1,
 		 (u64)(uintptr_t)ap->tss);
-	v[VMSA_OFF_VMPL] = 0;
-	veil_st64(v + VMSA_OFF_EFER, 0x1D01); /* SCE, LME, LMA, NXE, SVME */
-	veil_st64(v + VMSA_OFF_CR0, 0x80010033ULL);
-	veil_st64(v + VMSA_OFF_CR4, 0x620);
-	veil_st64(v + VMSA_OFF_CR3, image_pa(ap, tables.pml4));
-	veil_st64(v + VMSA_OFF_RFLAGS, 2);
-	veil_st64(v + VMSA_OFF_RIP, (u64)(uintptr_t)image_ap_start);
-	veil_st64(v + VMSA_OFF_RSP, (u64)(uintptr_t)ap + IMAGE_SLOT_STACK_TOP);
-	veil_st64(v + VMSA_OFF_RDI, (u64)(uintptr_t)ap);
-	veil_st64(v + VMSA_OFF_PAT, 0x0007040600070406ULL);
-	veil_st64(v + VMSA_OFF_DR6, 0xFFFF0FF0ULL);
-	veil_st64(v + VMSA_OFF_DR7, 0x400);
-	veil_st64(v + VMSA_OFF_XCR0, 1);
-	veil_st64(v + VMSA_OFF_SEV_FEATURES, sev_features);
-	veil_memcpy(v + VMSA_OFF_MXCSR, &mxcsr, 4);
+	v[VMSA_VMPL] = 0;
+	veil_st64(v + VMSA_EFER, 0xD01 | VMSA_EFER_SVME); /* SCE, LME, LMA, NXE */
+	veil_st64(v + VMSA_CR0, 0x80010033ULL);
+	veil_st64(v + VMSA_CR4, 0x620);
+	veil_st64(v + VMSA_CR3, image_pa(ap, tables.pml4));
+	veil_st64(v + VMSA_RFLAGS, 2);
+	veil_st64(v + VMSA_RIP, (u64)(uintptr_t)image_ap_start);
+	veil_st64(v + VMSA_RSP, (u64)(uintptr_t)ap + IMAGE_SLOT_STACK_TOP);
+	veil_st64(v + VMSA_RDI, (u64)(uintptr_t)ap);
+	veil_st64(v + VMSA_PAT, 0x0007040600070406ULL);
+	veil_st64(v + VMSA_DR6, 0xFFFF0FF0ULL);
+	veil_st64(v + VMSA_DR7, 0x400);
+	veil_st64(v + VMSA_XCR0, 1);
+	veil_st64(v + VMSA_SEV_FEATURES, sev_features);
+	veil_memcpy(v + VMSA_MXCSR, &mxcsr, 4);
 }
 
 /* Register a VMSA with the hypervisor (SNP AP Creation, 56421 4.1.9). */
@@ -343,8 +344,9 @@ static bool ap_create(struct image_cpu *cpu, u32 apic, u64 vmsa, u64 sev_feature
 		return false;
 	ghcb_clear(g);
 	ghcb_set(g, GHCB_RAX, sev_features);
-	ghcb_event_set(g, SNP_EXIT_AP_CREATION, SNP_AP_CREATE_ON_INIT | ((u64)apic << 32), vmsa);
-	snp_wrmsr(SNP_MSR_GHCB, cpu->snp.ghcb);
+	ghcb_event_set(g, SVM_VMGEXIT_AP_CREATION,
+		       SVM_VMGEXIT_AP_INFO1(SVM_VMGEXIT_AP_CREATE_ON_INIT, 0, apic), vmsa);
+	snp_wrmsr(MSR_GHCB, cpu->snp.ghcb);
 	snp_vmgexit();
 	return (veil_ld64(g + GHCB_EXITINFO1) & 0xFFFFFFFFULL) == 0;
 }
@@ -489,11 +491,11 @@ static void early_console(struct image_cpu *cpu, u64 gpa)
 	if (!gpa || (gpa & 0xFFF) || gpa >= cpu->snp.mem_size)
 		return;
 	/* Never validated, so only the hypervisor's side changes: to shared. */
-	resp = snp_msr_protocol(GHCB_MSR_PSC_REQ(gpa >> 12, GHCB_MSR_PSC_SHARED));
+	resp = snp_msr_protocol(GHCB_MSR_PSC(gpa >> 12, GHCB_MSR_PSC_SHARED));
 	if (resp != GHCB_MSR_PSC_RESP)
 		return;
-	resp = snp_msr_protocol(GHCB_MSR_REG_REQ(gpa));
-	if (resp == (GHCB_MSR_REG_RESP | gpa))
+	resp = snp_msr_protocol(GHCB_MSR_REGISTER(gpa >> GHCB_MSR_DATA_SHIFT));
+	if (resp == (GHCB_MSR_REGISTER_RESP | gpa))
 		veil_ghcb_msr_write(&cpu->snp.be, gpa);
 }
 

@@ -16,13 +16,11 @@
 #ifndef VEIL_SNP_H
 #define VEIL_SNP_H
 
+#include <snp/arch.h>
 #include <veil/backend.h>
 
 #define SNP_SHARED_MAP 0xFFFF800000000000ULL /* PML4 slot 256 */
 #define SNP_DIRECT_MAP 0xFFFF888000000000ULL /* PML4 slot 273 */
-
-/* The GHCB MSR (GHCB spec 56421, section 2.3.1). */
-#define SNP_MSR_GHCB 0xC0010130U
 
 /* Per-vCPU backend state; be.priv points here. */
 struct snp_vcpu {
@@ -58,9 +56,9 @@ static inline void snp_vmgexit(void)
 /* One GHCB MSR protocol request: write, VMGEXIT, read the response. */
 static inline u64 snp_msr_protocol(u64 req)
 {
-	snp_wrmsr(SNP_MSR_GHCB, req);
+	snp_wrmsr(MSR_GHCB, req);
 	snp_vmgexit();
-	return snp_rdmsr(SNP_MSR_GHCB);
+	return snp_rdmsr(MSR_GHCB);
 }
 
 #endif

@@ -1,5 +1,7 @@
 /* A minimal OS for bench/svsm-call: `count` SVSM QUERY_PROTOCOL calls from
  * VMPL3 (the count is patched in by the harness), then terminate with 0. */
+#include <snp/arch.h>
+
 .intel_syntax noprefix
 .code64
 .globl _start
@@ -11,8 +13,8 @@ main:
 	mov	r12, [rip + count]
 1:	test	r12, r12
 	jz	2f
-	mov	ecx, 0xC0010130		/* GHCB MSR: run VMPL 0 */
-	mov	eax, 0x016
+	mov	ecx, MSR_GHCB		/* GHCB MSR: run VMPL 0 */
+	mov	eax, GHCB_MSR_RUN_VMPL_REQ
 	xor	edx, edx
 	wrmsr
 	mov	rax, 6			/* core protocol, QUERY_PROTOCOL */
@@ -23,10 +25,10 @@ main:
 	jnz	3f
 	dec	r12
 	jmp	1b
-2:	mov	eax, 0x2100		/* terminate: set 2, code 0 */
+2:	mov	eax, (2 << GHCB_MSR_TERM_SET_SHIFT) | GHCB_MSR_TERM_REQ /* set 2, code 0 */
 	jmp	4f
-3:	mov	eax, 0x12100		/* terminate: set 2, code 1 */
-4:	mov	ecx, 0xC0010130
+3:	mov	eax, (1 << GHCB_MSR_TERM_CODE_SHIFT) | (2 << GHCB_MSR_TERM_SET_SHIFT) | GHCB_MSR_TERM_REQ /* set 2, code 1 */
+4:	mov	ecx, MSR_GHCB
 	xor	edx, edx
 	wrmsr
 	.byte	0xF3, 0x0F, 0x01, 0xD9

@@ -12,11 +12,12 @@
  * VMPL0 again. After the last batch VMPL0 passes `marker` once more and halts.
  * Only the GHCB MSR protocol is used: no GHCB page.
  */
+#include <snp/arch.h>
+
 .intel_syntax noprefix
 .globl _start, marker, vmpl1_entry, vmpl3_entry
 
 .set RES, 0x9000
-.set MSR_GHCB, 0xC0010130
 
 .macro VMGEXIT
 	.byte 0xF3, 0x0F, 0x01, 0xD9
@@ -24,9 +25,9 @@
 .macro RMPADJUST
 	.byte 0xF3, 0x0F, 0x01, 0xFE
 .endm
-/* Run VMPL `n`: GHCB MSR = n << 32 | 0x016, VMGEXIT. Clobbers RAX, RCX, RDX. */
+/* Run VMPL `n`: GHCB MSR = n << 32 | GHCB_MSR_RUN_VMPL_REQ, VMGEXIT. Clobbers RAX, RCX, RDX. */
 .macro RUN_VMPL n
-	mov eax, 0x016
+	mov eax, GHCB_MSR_RUN_VMPL_REQ
 	mov edx, \n
 	mov ecx, MSR_GHCB
 	wrmsr
@@ -36,13 +37,13 @@
 _start:
 	mov eax, 0x201000
 	xor ecx, ecx
-	mov edx, 0x10001            /* target VMPL1, no permissions, VMSA */
+	mov edx, RMPADJUST_VMSA | 1 /* target VMPL1, no permissions, VMSA */
 	RMPADJUST
 	mov qword ptr [RES + 0x10], rax
 	mov r13, rax
 	mov eax, 0x202000
 	xor ecx, ecx
-	mov edx, 0x10003            /* target VMPL3, no permissions, VMSA */
+	mov edx, RMPADJUST_VMSA | 3 /* target VMPL3, no permissions, VMSA */
 	RMPADJUST
 	mov qword ptr [RES + 0x18], rax
 	or r13, rax

@@ -1,6 +1,8 @@
 /* A minimal OS for bench/image-mode: `count` VMPL round trips from VMPL3
  * (run VMPL0 with no call pending: the monitor just resumes the OS; the count
  * is patched in by the harness), then terminate with 0. */
+#include <snp/arch.h>
+
 .intel_syntax noprefix
 .code64
 .globl _start
@@ -12,16 +14,16 @@ main:
 	mov	r12, [rip + count]
 1:	test	r12, r12
 	jz	2f
-	mov	ecx, 0xC0010130		/* GHCB MSR: run VMPL 0 */
-	mov	eax, 0x016
+	mov	ecx, MSR_GHCB		/* GHCB MSR: run VMPL 0 */
+	mov	eax, GHCB_MSR_RUN_VMPL_REQ
 	xor	edx, edx
 	wrmsr
 	mov	byte ptr [0x30000], 0	/* CAA call_pending clear: no call */
 	.byte	0xF3, 0x0F, 0x01, 0xD9	/* VMGEXIT */
 	dec	r12
 	jmp	1b
-2:	mov	eax, 0x2100		/* terminate: set 2, code 0 */
-	mov	ecx, 0xC0010130
+2:	mov	eax, (2 << GHCB_MSR_TERM_SET_SHIFT) | GHCB_MSR_TERM_REQ /* set 2, code 0 */
+	mov	ecx, MSR_GHCB
 	xor	edx, edx
 	wrmsr
 	.byte	0xF3, 0x0F, 0x01, 0xD9

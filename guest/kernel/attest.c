@@ -23,10 +23,6 @@
 
 #define MSR_FS_BASE 0xC0000100U
 #define COM2 0x2F8
-#define IOIO_STR (1ULL << 2)
-#define IOIO_REP (1ULL << 3)
-#define IOIO_SZ8 (1ULL << 4)
-#define IOIO_A64 (1ULL << 9)
 #define CHUNK 0x7F0	  /* the GHCB shared buffer */
 #define CERT_PAGES 3	  /* the certificate buffer of the extended request */
 #define NO_ANSWER (~0ULL) /* the GHCB event itself failed */
@@ -125,16 +121,17 @@ static uint64_t send(bool ext, uint64_t *pages)
 	memset((void *)at.resp, 0, PAGE_SIZE);
 	ghcb_clear(g);
 	if (ext) {
-		ghcb_set(g, GHCB_OFF_RAX, at.certs);
-		ghcb_set(g, GHCB_OFF_RBX, *pages);
+		ghcb_set(g, GHCB_RAX, at.certs);
+		ghcb_set(g, GHCB_RBX, *pages);
 	}
-	rc = ghcb_hv_call(g, (uint64_t)g, ext ? SNP_GHCB_EXT_GUEST_REQUEST : SNP_GHCB_GUEST_REQUEST,
-			  at.req, at.resp);
+	rc = ghcb_hv_call(g, (uint64_t)g,
+			  ext ? SVM_VMGEXIT_EXT_GUEST_REQUEST : SVM_VMGEXIT_GUEST_REQUEST, at.req,
+			  at.resp);
 	if ((uint32_t)rc)
 		return NO_ANSWER;
 	if (ext)
-		*pages = ghcb_get(g, GHCB_OFF_RBX);
-	return ghcb_get(g, GHCB_OFF_EXITINFO2);
+		*pages = ghcb_get(g, GHCB_RBX);
+	return ghcb_get(g, GHCB_EXITINFO2);
 }
 
 /* Check and decrypt the answer to message `seqno` of `type`; its payload or NULL. */
@@ -188,15 +185,16 @@ static const struct snp_report_resp *report(unsigned vmpck, unsigned vmpl, const
 static void com2_write(const void *p, size_t n)
 {
 	volatile uint8_t *g = this_cpu()->ghcb;
-	uint64_t info1 = ((uint64_t)COM2 << 16) | IOIO_SZ8 | IOIO_STR | IOIO_REP | IOIO_A64;
+	uint64_t info1 = ((uint64_t)COM2 << SVM_IOIO_PORT_SHIFT) | SVM_IOIO_SZ8 | SVM_IOIO_STR |
+			 SVM_IOIO_REP | SVM_IOIO_A64;
 	const uint8_t *s = p;
 
 	while (n) {
 		size_t k = n < CHUNK ? n : CHUNK;
 
-		memcpy((void *)(g + GHCB_OFF_BUFFER), s, k);
+		memcpy((void *)(g + GHCB_BUFFER), s, k);
 		ghcb_clear(g);
-		ghcb_set(g, GHCB_OFF_SCRATCH, (uint64_t)g + GHCB_OFF_BUFFER);
+		ghcb_set(g, GHCB_SCRATCH, (uint64_t)g + GHCB_BUFFER);
 		if ((uint32_t)ghcb_hv_call(g, (uint64_t)g, SVM_EXIT_IOIO, info1, k))
 			panic("attest: COM2 write failed");
 		s += k;

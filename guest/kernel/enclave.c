@@ -574,12 +574,12 @@ static int attack_pt_write(void)
 
 static int attack_vmsa_rip(void)
 {
-	return attack_write("attack-enclave-vmsa-rip", "vmsa", VMSA_OFF_RIP);
+	return attack_write("attack-enclave-vmsa-rip", "vmsa", VMSA_RIP);
 }
 
 static int attack_vmsa_vmpl(void)
 {
-	return attack_write("attack-enclave-vmsa-vmpl", "vmsa", VMSA_OFF_VMPL);
+	return attack_write("attack-enclave-vmsa-vmpl", "vmsa", VMSA_VMPL);
 }
 
 /* The OS remaps an enclave page behind the monitor (page state change to
@@ -624,9 +624,9 @@ static int attack_ap_vmsa(void)
 	if (attack_setup(&e))
 		return -1;
 	vmsa = page_of(&e, "vmsa");
-	info1 = SVM_VMGEXIT_AP_CREATE | (2ULL << 16) | (1ULL << 32);
+	info1 = SVM_VMGEXIT_AP_INFO1(SVM_VMGEXIT_AP_CREATE, 2, 1);
 	ghcb_clear(c->ghcb);
-	ghcb_set(c->ghcb, GHCB_OFF_RAX, sev_features());
+	ghcb_set(c->ghcb, GHCB_RAX, sev_features());
 	rc = ghcb_hv_call(c->ghcb, (uint64_t)c->ghcb, SVM_VMGEXIT_AP_CREATION, info1, vmsa);
 	kprintf("attack-enclave-ap-vmsa: AP creation of vCPU 1 on VMSA 0x%lx: 0x%lx\n", vmsa, rc);
 	check("attack-enclave-ap-vmsa", (uint32_t)rc != GHCB_RESULT_OK, rc);
@@ -676,7 +676,7 @@ static int attack_regs(void)
 		check("enc-attack-setup", false, 0);
 		return -1;
 	}
-	ghcb_msr_write(GHCB_MSR_RUN_VMPL_REQ(0));
+	ghcb_msr_write(GHCB_MSR_RUN_VMPL(0));
 	__atomic_store_n(&c->caa->call_pending, 1, __ATOMIC_SEQ_CST);
 	rc = enc_enter_raw(SVSM_CALL(VEIL_PROTOCOL_ENCLAVE, VEIL_ENC_ENTER), e.handle, PROBE(12, 0),
 			   0);
@@ -702,7 +702,7 @@ static int attack_run_vmpl2(void)
 
 	if (attack_setup(&e))
 		return -1;
-	resp = ghcb_msr_request(GHCB_MSR_RUN_VMPL_REQ(2));
+	resp = ghcb_msr_request(GHCB_MSR_RUN_VMPL(2));
 	check("attack-enclave-run-vmpl2", (resp & 0xFFF) == GHCB_MSR_RUN_VMPL_RESP && (resp >> 32),
 	      resp);
 	rc = enter(&e, 2, &v);

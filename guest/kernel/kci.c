@@ -332,17 +332,17 @@ uint8_t kci_data_victim[PAGE_SIZE] ALIGNED(4096);
 static int ghcb_psc(uint64_t gpa, unsigned op)
 {
 	volatile uint8_t *g = this_cpu()->ghcb;
-	uint64_t desc = (uint64_t)g + GHCB_OFF_BUFFER;
+	uint64_t desc = (uint64_t)g + GHCB_BUFFER;
 
 	if (!this_cpu()->ghcb_ready)
 		return -1;
 	ghcb_clear(g);
 	*(volatile uint64_t *)desc = 0; /* cur_entry 0, end_entry 0 */
 	*(volatile uint64_t *)(desc + 8) = (gpa & ~0xFFFULL) | ((uint64_t)op << 52);
-	ghcb_set(g, GHCB_OFF_SCRATCH, desc);
-	if ((uint32_t)ghcb_hv_call(g, (uint64_t)g, 0x80000010ULL, 0, 0) != GHCB_RESULT_OK)
+	ghcb_set(g, GHCB_SCRATCH, desc);
+	if ((uint32_t)ghcb_hv_call(g, (uint64_t)g, SVM_VMGEXIT_PSC, 0, 0) != GHCB_RESULT_OK)
 		return -2;
-	return ghcb_get(g, GHCB_OFF_EXITINFO2) ? -3 : 0;
+	return ghcb_get(g, GHCB_EXITINFO2) ? -3 : 0;
 }
 
 static int psc(uint64_t gpa, unsigned op, bool via_ghcb)

@@ -169,11 +169,6 @@ uint64_t vmsa_page_alloc(void);
 uint64_t page_alloc_2m_aligned(void);
 
 /* ---- smp.c ---------------------------------------------------------------- */
-#define VMSA_OFF_VMPL 0x0CA
-#define VMSA_OFF_EFER 0x0D0
-#define VMSA_OFF_RIP 0x178
-#define VMSA_OFF_SEV_FEATURES 0x3B0
-
 uint64_t sev_features(void);
 unsigned guest_vmpl(void);
 void vmsa_build(uint64_t vmsa_gpa, unsigned apic);

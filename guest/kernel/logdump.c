@@ -14,11 +14,6 @@
 #include "kernel.h"
 
 #define COM2 0x2F8
-#define IOIO_STR (1ULL << 2)
-#define IOIO_REP (1ULL << 3)
-#define IOIO_SZ8 (1ULL << 4)
-#define IOIO_A64 (1ULL << 9)
-#define GHCB_BUFFER_SIZE 0x7F0 /* the shared buffer at GHCB_OFF_BUFFER */
 
 /* Failures of the OS-side checks, outside the SVSM result space. */
 #define LOG_BAD_READ 0x4000000000000001ULL /* READ returned nothing or too much */
@@ -92,13 +87,15 @@ static struct {
 static void com2_flush(void)
 {
 	volatile uint8_t *g = this_cpu()->ghcb;
-	uint64_t info1 = ((uint64_t)COM2 << 16) | IOIO_SZ8 | IOIO_STR | IOIO_REP | IOIO_A64, rc;
+	uint64_t info1 = ((uint64_t)COM2 << SVM_IOIO_PORT_SHIFT) | SVM_IOIO_SZ8 | SVM_IOIO_STR |
+			 SVM_IOIO_REP | SVM_IOIO_A64,
+		 rc;
 
 	if (!com2.n)
 		return;
-	memcpy((void *)(g + GHCB_OFF_BUFFER), com2.buf, com2.n);
+	memcpy((void *)(g + GHCB_BUFFER), com2.buf, com2.n);
 	ghcb_clear(g);
-	ghcb_set(g, GHCB_OFF_SCRATCH, (uint64_t)g + GHCB_OFF_BUFFER);
+	ghcb_set(g, GHCB_SCRATCH, (uint64_t)g + GHCB_BUFFER);
 	rc = ghcb_hv_call(g, (uint64_t)g, SVM_EXIT_IOIO, info1, com2.n);
 	if ((uint32_t)rc != GHCB_RESULT_OK)
 		com2.failed = true;

@@ -9,31 +9,6 @@
  */
 #include "kernel.h"
 
-#define VMSA_OFF_ES 0x000
-#define VMSA_OFF_CS 0x010
-#define VMSA_OFF_SS 0x020
-#define VMSA_OFF_DS 0x030
-#define VMSA_OFF_FS 0x040
-#define VMSA_OFF_GS 0x050
-#define VMSA_OFF_GDTR 0x060
-#define VMSA_OFF_LDTR 0x070
-#define VMSA_OFF_IDTR 0x080
-#define VMSA_OFF_TR 0x090
-#define VMSA_OFF_CPL 0x0CB
-#define VMSA_OFF_CR4 0x148
-#define VMSA_OFF_CR3 0x150
-#define VMSA_OFF_CR0 0x158
-#define VMSA_OFF_DR7 0x160
-#define VMSA_OFF_DR6 0x168
-#define VMSA_OFF_RFLAGS 0x170
-#define VMSA_OFF_RSP 0x1D8
-#define VMSA_OFF_G_PAT 0x268
-#define VMSA_OFF_RDI 0x338
-#define VMSA_OFF_XCR0 0x3E8
-#define VMSA_OFF_MXCSR 0x408
-#define VMSA_OFF_FTW 0x40C
-#define VMSA_OFF_FCW 0x410
-
 /* SVM segment attributes (reference 5): type | S<<4 | DPL<<5 | P<<7 | L<<9 | DB<<10 | G<<11. */
 #define ATTR_CODE64 0xA9B
 #define ATTR_DATA 0xC93
@@ -47,7 +22,7 @@ static uint32_t aps_up;
 
 uint64_t sev_features(void)
 {
-	return rdmsr(SEV_STATUS_MSR) >> 2; /* SEV_STATUS bit n+2 = SEV_FEATURES bit n */
+	return rdmsr(MSR_SEV_STATUS) >> SEV_STATUS_FEATURES_SHIFT;
 }
 
 /* The OS's VMPL, from the secrets page the monitor prepared (reference 8). */
@@ -88,16 +63,16 @@ static void vmsa_seg(uint8_t *v, unsigned off, uint16_t sel, uint16_t attr, uint
 /* Long mode as at boot (veil/boot.h); the AP loads its own TSS in ap_main. */
 static void vmsa_segments(uint8_t *v, struct percpu *c)
 {
-	vmsa_seg(v, VMSA_OFF_CS, SEL_KCODE, ATTR_CODE64, 0xFFFFFFFF, 0);
-	vmsa_seg(v, VMSA_OFF_SS, SEL_KDATA, ATTR_DATA, 0xFFFFFFFF, 0);
-	vmsa_seg(v, VMSA_OFF_DS, SEL_KDATA, ATTR_DATA, 0xFFFFFFFF, 0);
-	vmsa_seg(v, VMSA_OFF_ES, SEL_KDATA, ATTR_DATA, 0xFFFFFFFF, 0);
-	vmsa_seg(v, VMSA_OFF_FS, 0, 0, 0, 0);
-	vmsa_seg(v, VMSA_OFF_GS, 0, 0, 0, (uint64_t)c);
-	vmsa_seg(v, VMSA_OFF_GDTR, 0, 0, gdt_limit(), gdt_base());
-	vmsa_seg(v, VMSA_OFF_IDTR, 0, 0, idt_limit(), idt_base());
-	vmsa_seg(v, VMSA_OFF_LDTR, 0, ATTR_LDT, 0xFFFF, 0);
-	vmsa_seg(v, VMSA_OFF_TR, 0, ATTR_TSS16_BUSY, 0xFFFF, 0);
+	vmsa_seg(v, VMSA_CS, SEL_KCODE, ATTR_CODE64, 0xFFFFFFFF, 0);
+	vmsa_seg(v, VMSA_SS, SEL_KDATA, ATTR_DATA, 0xFFFFFFFF, 0);
+	vmsa_seg(v, VMSA_DS, SEL_KDATA, ATTR_DATA, 0xFFFFFFFF, 0);
+	vmsa_seg(v, VMSA_ES, SEL_KDATA, ATTR_DATA, 0xFFFFFFFF, 0);
+	vmsa_seg(v, VMSA_FS, 0, 0, 0, 0);
+	vmsa_seg(v, VMSA_GS, 0, 0, 0, (uint64_t)c);
+	vmsa_seg(v, VMSA_GDTR, 0, 0, gdt_limit(), gdt_base());
+	vmsa_seg(v, VMSA_IDTR, 0, 0, idt_limit(), idt_base());
+	vmsa_seg(v, VMSA_LDTR, 0, ATTR_LDT, 0xFFFF, 0);
+	vmsa_seg(v, VMSA_TR, 0, ATTR_TSS16_BUSY, 0xFFFF, 0);
 }
 
 /* Fill the page at `vmsa_gpa` as a VMSA at the OS's VMPL entering ap_entry for `apic`. */
@@ -108,24 +83,24 @@ void vmsa_build(uint64_t vmsa_gpa, unsigned apic)
 
 	memset(v, 0, PAGE_SIZE);
 	vmsa_segments(v, c);
-	v[VMSA_OFF_VMPL] = (uint8_t)guest_vmpl();
-	v[VMSA_OFF_CPL] = 0;
-	put64(v, VMSA_OFF_EFER, rdmsr(MSR_EFER) | EFER_SVME);
-	put64(v, VMSA_OFF_CR0, READ_CR(0));
-	put64(v, VMSA_OFF_CR3, READ_CR(3));
-	put64(v, VMSA_OFF_CR4, READ_CR(4));
-	put64(v, VMSA_OFF_DR7, 0x400);
-	put64(v, VMSA_OFF_DR6, 0xFFFF0FF0);
-	put64(v, VMSA_OFF_RFLAGS, 0x2);
-	put64(v, VMSA_OFF_RIP, (uint64_t)ap_entry);
-	put64(v, VMSA_OFF_RSP, c->stack_top);
-	put64(v, VMSA_OFF_RDI, (uint64_t)c);
-	put64(v, VMSA_OFF_G_PAT, 0x0007040600070406ULL);
-	put64(v, VMSA_OFF_XCR0, 1);
-	put32(v, VMSA_OFF_MXCSR, 0x1F80);
-	put16(v, VMSA_OFF_FTW, 0x5555);
-	put16(v, VMSA_OFF_FCW, 0x0040);
-	put64(v, VMSA_OFF_SEV_FEATURES, sev_features());
+	v[VMSA_VMPL] = (uint8_t)guest_vmpl();
+	v[VMSA_CPL] = 0;
+	put64(v, VMSA_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+	put64(v, VMSA_CR0, READ_CR(0));
+	put64(v, VMSA_CR3, READ_CR(3));
+	put64(v, VMSA_CR4, READ_CR(4));
+	put64(v, VMSA_DR7, 0x400);
+	put64(v, VMSA_DR6, 0xFFFF0FF0);
+	put64(v, VMSA_RFLAGS, 0x2);
+	put64(v, VMSA_RIP, (uint64_t)ap_entry);
+	put64(v, VMSA_RSP, c->stack_top);
+	put64(v, VMSA_RDI, (uint64_t)c);
+	put64(v, VMSA_PAT, 0x0007040600070406ULL);
+	put64(v, VMSA_XCR0, 1);
+	put32(v, VMSA_MXCSR, 0x1F80);
+	put16(v, VMSA_X87_FTW, 0x5555);
+	put16(v, VMSA_X87_FCW, 0x0040);
+	put64(v, VMSA_SEV_FEATURES, sev_features());
 }
 
 uint64_t create_vcpu(uint64_t vmsa_gpa, uint64_t caa_gpa, uint64_t apic)
@@ -137,11 +112,10 @@ uint64_t create_vcpu(uint64_t vmsa_gpa, uint64_t caa_gpa, uint64_t apic)
 static uint64_t ap_create_event(unsigned apic, uint64_t vmsa_gpa)
 {
 	struct percpu *c = this_cpu();
-	uint64_t info1 = SVM_VMGEXIT_AP_CREATE | ((uint64_t)guest_vmpl() << 16) |
-			 ((uint64_t)apic << 32);
+	uint64_t info1 = SVM_VMGEXIT_AP_INFO1(SVM_VMGEXIT_AP_CREATE, guest_vmpl(), apic);
 
 	ghcb_clear(c->ghcb);
-	ghcb_set(c->ghcb, GHCB_OFF_RAX, sev_features());
+	ghcb_set(c->ghcb, GHCB_RAX, sev_features());
 	return ghcb_hv_call(c->ghcb, (uint64_t)c->ghcb, SVM_VMGEXIT_AP_CREATION, info1, vmsa_gpa);
 }
 
@@ -172,7 +146,7 @@ int smp_start_ap(unsigned apic, const void *entry)
 		return -1;
 	}
 	vmsa_build(vmsa, apic);
-	put64((uint8_t *)vmsa, VMSA_OFF_RIP, (uint64_t)entry);
+	put64((uint8_t *)vmsa, VMSA_RIP, (uint64_t)entry);
 	cpus[apic].vmsa_gpa = vmsa;
 	rc = create_vcpu(vmsa, cpus[apic].caa_gpa, apic);
 	if (rc != SVSM_SUCCESS) {
@@ -182,7 +156,7 @@ int smp_start_ap(unsigned apic, const void *entry)
 	rc = ap_create_event(apic, vmsa);
 	if ((uint32_t)rc != GHCB_RESULT_OK) {
 		kprintf("ap %u: AP creation event failed: %u (0x%lx)\n", apic, (uint32_t)rc,
-			ghcb_get(this_cpu()->ghcb, GHCB_OFF_EXITINFO2));
+			ghcb_get(this_cpu()->ghcb, GHCB_EXITINFO2));
 		return -1;
 	}
 	return 0;

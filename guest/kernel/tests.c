@@ -277,13 +277,13 @@ static uint64_t cv_caa_monitor(void)
 
 static uint64_t cv_bad_vmpl(void)
 {
-	vmsa_fresh()[VMSA_OFF_VMPL] = 0;
+	vmsa_fresh()[VMSA_VMPL] = 0;
 	return cv_default();
 }
 
 static uint64_t cv_no_svme(void)
 {
-	uint64_t *efer = (uint64_t *)(vmsa_fresh() + VMSA_OFF_EFER);
+	uint64_t *efer = (uint64_t *)(vmsa_fresh() + VMSA_EFER);
 
 	*efer &= ~EFER_SVME;
 	return cv_default();
@@ -291,7 +291,7 @@ static uint64_t cv_no_svme(void)
 
 static uint64_t cv_bad_features(void)
 {
-	uint64_t *f = (uint64_t *)(vmsa_fresh() + VMSA_OFF_SEV_FEATURES);
+	uint64_t *f = (uint64_t *)(vmsa_fresh() + VMSA_SEV_FEATURES);
 
 	*f ^= 1ULL << 2; /* ReflectVC */
 	return cv_default();
@@ -472,7 +472,7 @@ static int attack_vmsa_write(void)
 	}
 	kprintf("attack-vmsa-write: writing VMSA page 0x%lx; the monitor must stop the CVM\n",
 		vmsa_page);
-	*(volatile uint64_t *)(vmsa_page + VMSA_OFF_RIP) = 0;
+	*(volatile uint64_t *)(vmsa_page + VMSA_RIP) = 0;
 	return survived("attack-vmsa-write");
 }
 

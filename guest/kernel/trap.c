@@ -14,12 +14,6 @@
 #define VEC_PF 14
 #define VEC_VC 29
 
-#define IOIO_TYPE_IN (1ULL << 0)
-#define IOIO_SZ8 (1ULL << 4)
-#define IOIO_SZ16 (1ULL << 5)
-#define IOIO_SZ32 (1ULL << 6)
-#define IOIO_A64 (1ULL << 9)
-
 static const char *const vec_names[32] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS",
 	"#NP", "#SS", "#GP", "#PF", "v15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
@@ -57,7 +51,7 @@ static void ghcb_check(struct trap_frame *f, uint64_t info1, const char *what)
 	if ((uint32_t)info1 == GHCB_RESULT_OK)
 		return;
 	panic("%s at rip 0x%lx: hypervisor answered %u (info2 0x%lx)", what, f->rip,
-	      (uint32_t)info1, ghcb_get(g, GHCB_OFF_EXITINFO2));
+	      (uint32_t)info1, ghcb_get(g, GHCB_EXITINFO2));
 }
 
 static void vc_cpuid(struct trap_frame *f)
@@ -95,10 +89,11 @@ static int io_decode(struct trap_frame *f, uint64_t *info, unsigned *len, unsign
 		return -1;
 	*size = (op & 1) ? opsz : 1;
 	*len = i;
-	*info = ((uint64_t)port << 16) | IOIO_A64 | ((op & 2) ? 0 : IOIO_TYPE_IN) |
-		(*size == 1 ? IOIO_SZ8 :
-		 *size == 2 ? IOIO_SZ16 :
-			      IOIO_SZ32);
+	*info = ((uint64_t)port << SVM_IOIO_PORT_SHIFT) | SVM_IOIO_A64 |
+		((op & 2) ? 0 : SVM_IOIO_TYPE_IN) |
+		(*size == 1 ? SVM_IOIO_SZ8 :
+		 *size == 2 ? SVM_IOIO_SZ16 :
+			      SVM_IOIO_SZ32);
 	return 0;
 }
 
@@ -124,14 +119,14 @@ static void vc_ioio(struct trap_frame *f)
 		panic("#VC IOIO: cannot decode the instruction at rip 0x%lx", f->rip);
 	mask = size == 4 ? 0xFFFFFFFFULL : (1ULL << (8 * size)) - 1;
 	ghcb_clear(c->ghcb);
-	if (!(info & IOIO_TYPE_IN))
-		ghcb_set(c->ghcb, GHCB_OFF_RAX, f->rax & mask);
+	if (!(info & SVM_IOIO_TYPE_IN))
+		ghcb_set(c->ghcb, GHCB_RAX, f->rax & mask);
 	rc = ghcb_hv_call(c->ghcb, (uint64_t)c->ghcb, SVM_EXIT_IOIO, info, 0);
 	ghcb_check(f, rc, "#VC IOIO");
-	if (info & IOIO_TYPE_IN) {
-		if (!ghcb_is_valid(c->ghcb, GHCB_OFF_RAX))
+	if (info & SVM_IOIO_TYPE_IN) {
+		if (!ghcb_is_valid(c->ghcb, GHCB_RAX))
 			panic("#VC IOIO: IN from port 0x%lx returned no RAX", info >> 16);
-		f->rax = io_merge(f->rax, ghcb_get(c->ghcb, GHCB_OFF_RAX), size);
+		f->rax = io_merge(f->rax, ghcb_get(c->ghcb, GHCB_RAX), size);
 	}
 	f->rip += len;
 }
@@ -145,18 +140,18 @@ static void vc_msr_forward(struct trap_frame *f, bool write)
 	if (!c->ghcb_ready)
 		terminate(VEIL_TERM_TEST_FAILED);
 	ghcb_clear(c->ghcb);
-	ghcb_set(c->ghcb, GHCB_OFF_RCX, (uint32_t)f->rcx);
+	ghcb_set(c->ghcb, GHCB_RCX, (uint32_t)f->rcx);
 	if (write) {
-		ghcb_set(c->ghcb, GHCB_OFF_RAX, (uint32_t)f->rax);
-		ghcb_set(c->ghcb, GHCB_OFF_RDX, (uint32_t)f->rdx);
+		ghcb_set(c->ghcb, GHCB_RAX, (uint32_t)f->rax);
+		ghcb_set(c->ghcb, GHCB_RDX, (uint32_t)f->rdx);
 	}
 	rc = ghcb_hv_call(c->ghcb, (uint64_t)c->ghcb, SVM_EXIT_MSR, write, 0);
 	ghcb_check(f, rc, write ? "#VC WRMSR" : "#VC RDMSR");
 	if (!write) {
-		if (!ghcb_is_valid(c->ghcb, GHCB_OFF_RAX) || !ghcb_is_valid(c->ghcb, GHCB_OFF_RDX))
+		if (!ghcb_is_valid(c->ghcb, GHCB_RAX) || !ghcb_is_valid(c->ghcb, GHCB_RDX))
 			panic("#VC RDMSR 0x%lx: no result", f->rcx);
-		f->rax = (uint32_t)ghcb_get(c->ghcb, GHCB_OFF_RAX);
-		f->rdx = (uint32_t)ghcb_get(c->ghcb, GHCB_OFF_RDX);
+		f->rax = (uint32_t)ghcb_get(c->ghcb, GHCB_RAX);
+		f->rdx = (uint32_t)ghcb_get(c->ghcb, GHCB_RDX);
 	}
 }
 

@@ -6,10 +6,6 @@
  */
 #include "veil_call.h"
 
-#define GHCB_MSR_INFO(v) ((v)&0xFFFULL)
-#define GHCB_MSR_DATA(v) ((v) >> 12)
-#define GHCB_MSR_ERROR(v) ((v) >> 32)
-
 static inline uint64_t rdmsr64(uint32_t msr)
 {
 	uint32_t lo, hi;
@@ -28,12 +24,12 @@ static inline void wrmsr64(uint32_t msr, uint64_t val)
 
 uint64_t ghcb_msr_read(void)
 {
-	return rdmsr64(GHCB_MSR);
+	return rdmsr64(MSR_GHCB);
 }
 
 void ghcb_msr_write(uint64_t val)
 {
-	wrmsr64(GHCB_MSR, val);
+	wrmsr64(MSR_GHCB, val);
 }
 
 /* VMGEXIT = rep; vmmcall. The hypervisor may read or write any guest-shared memory. */
@@ -57,7 +53,7 @@ static uint64_t svsm_issue(struct svsm_caa *caa, uint64_t rax, struct svsm_call_
 {
 	uint64_t rcx = io->rcx, rdx = io->rdx, saved = ghcb_msr_read();
 
-	ghcb_msr_write(GHCB_MSR_RUN_VMPL_REQ(0));
+	ghcb_msr_write(GHCB_MSR_RUN_VMPL(0));
 	/* The monitor only acts on a call it sees pending (reference 8). */
 	__atomic_store_n(&caa->call_pending, 1, __ATOMIC_SEQ_CST);
 	{
@@ -128,14 +124,14 @@ int ghcb_msr_psc(uint64_t gpa, unsigned op)
 {
 	uint64_t saved = ghcb_msr_read(), resp;
 
-	resp = ghcb_msr_request(GHCB_MSR_PSC_REQ(gpa >> 12, op));
+	resp = ghcb_msr_request(GHCB_MSR_PSC(gpa >> 12, op));
 	ghcb_msr_write(saved);
 	return GHCB_MSR_INFO(resp) == GHCB_MSR_PSC_RESP && !GHCB_MSR_ERROR(resp) ? 0 : -1;
 }
 
 int ghcb_msr_register(uint64_t gpa)
 {
-	uint64_t resp = ghcb_msr_request(GHCB_MSR_REGISTER_REQ(gpa >> 12));
+	uint64_t resp = ghcb_msr_request(GHCB_MSR_REGISTER(gpa >> 12));
 
 	return GHCB_MSR_INFO(resp) == GHCB_MSR_REGISTER_RESP && GHCB_MSR_DATA(resp) == gpa >> 12 ?
 		       0 :
@@ -146,9 +142,10 @@ int ghcb_msr_cpuid(uint32_t fn, unsigned reg, uint32_t *val)
 {
 	uint64_t saved = ghcb_msr_read(), resp;
 
-	resp = ghcb_msr_request(GHCB_MSR_CPUID_REQ(fn, reg));
+	resp = ghcb_msr_request(GHCB_MSR_CPUID(fn, reg));
 	ghcb_msr_write(saved);
-	if (GHCB_MSR_INFO(resp) != GHCB_MSR_CPUID_RESP || ((resp >> 30) & 3) != (reg & 3))
+	if (GHCB_MSR_INFO(resp) != GHCB_MSR_CPUID_RESP ||
+	    ((resp >> GHCB_MSR_CPUID_REG_SHIFT) & 3) != (reg & 3))
 		return -1;
 	*val = (uint32_t)(resp >> 32);
 	return 0;
@@ -165,7 +162,7 @@ uint64_t ghcb_msr_hv_features(void)
 
 void ghcb_msr_terminate(unsigned set, unsigned code)
 {
-	ghcb_msr_write(GHCB_MSR_TERM_REQ(set, code));
+	ghcb_msr_write(GHCB_MSR_TERM(set, code));
 	for (;;) {
 		vmgexit();
 		__asm__ volatile("hlt");
@@ -188,11 +185,11 @@ static volatile uint8_t *gb(volatile void *ghcb)
 
 void ghcb_clear(volatile void *ghcb)
 {
-	volatile uint64_t *bitmap = (volatile uint64_t *)(gb(ghcb) + GHCB_OFF_BITMAP);
+	volatile uint64_t *bitmap = (volatile uint64_t *)(gb(ghcb) + GHCB_BITMAP);
 
 	bitmap[0] = 0;
 	bitmap[1] = 0;
-	*(volatile uint64_t *)(gb(ghcb) + GHCB_OFF_EXITCODE) = 0;
+	*(volatile uint64_t *)(gb(ghcb) + GHCB_EXITCODE) = 0;
 }
 
 void ghcb_set(volatile void *ghcb, unsigned off, uint64_t val)
@@ -200,7 +197,7 @@ void ghcb_set(volatile void *ghcb, unsigned off, uint64_t val)
 	unsigned bit = off / 8;
 
 	*(volatile uint64_t *)(gb(ghcb) + off) = val;
-	gb(ghcb)[GHCB_OFF_BITMAP + bit / 8] |= (uint8_t)(1U << (bit % 8));
+	gb(ghcb)[GHCB_BITMAP + bit / 8] |= (uint8_t)(1U << (bit % 8));
 }
 
 uint64_t ghcb_get(const volatile void *ghcb, unsigned off)
@@ -212,18 +209,18 @@ int ghcb_is_valid(const volatile void *ghcb, unsigned off)
 {
 	unsigned bit = off / 8;
 
-	return (((const volatile uint8_t *)ghcb)[GHCB_OFF_BITMAP + bit / 8] >> (bit % 8)) & 1;
+	return (((const volatile uint8_t *)ghcb)[GHCB_BITMAP + bit / 8] >> (bit % 8)) & 1;
 }
 
 uint64_t ghcb_hv_call(volatile void *ghcb, uint64_t gpa, uint64_t code, uint64_t info1,
 		      uint64_t info2)
 {
-	ghcb_set(ghcb, GHCB_OFF_EXITCODE, code);
-	ghcb_set(ghcb, GHCB_OFF_EXITINFO1, info1);
-	ghcb_set(ghcb, GHCB_OFF_EXITINFO2, info2);
-	*(volatile uint16_t *)(gb(ghcb) + GHCB_OFF_VERSION) = GHCB_PROTOCOL_VERSION;
-	*(volatile uint32_t *)(gb(ghcb) + GHCB_OFF_USAGE) = 0;
+	ghcb_set(ghcb, GHCB_EXITCODE, code);
+	ghcb_set(ghcb, GHCB_EXITINFO1, info1);
+	ghcb_set(ghcb, GHCB_EXITINFO2, info2);
+	*(volatile uint16_t *)(gb(ghcb) + GHCB_VERSION) = GHCB_PROTOCOL_VERSION;
+	*(volatile uint32_t *)(gb(ghcb) + GHCB_USAGE) = 0;
 	ghcb_msr_write(gpa);
 	vmgexit();
-	return ghcb_get(ghcb, GHCB_OFF_EXITINFO1);
+	return ghcb_get(ghcb, GHCB_EXITINFO1);
 }

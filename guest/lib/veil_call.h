@@ -46,22 +46,9 @@ uint64_t svsm_call(struct svsm_caa *caa, uint32_t proto, uint32_t call, uint64_t
 uint64_t svsm_pvalidate(struct svsm_caa *caa, struct svsm_pvalidate_hdr *req, uint64_t req_gpa,
 			unsigned *unchanged);
 
-/* ---- GHCB MSR protocol (reference 6.2) ------------------------------------ */
+/* ---- GHCB MSR protocol (GHCB spec 56421, 2.3.1; codes in snp/arch.h) -- */
 
 #define MSR_SVSM_CAA 0xC001F000U /* virtual: the guest's #VC handler answers it */
-
-#ifndef GHCB_MSR_CPUID_REQ
-#define GHCB_MSR_CPUID_REQ(fn, reg) \
-	(((uint64_t)(uint32_t)(fn) << 32) | (((reg)&3ULL) << 30) | 0x004)
-#endif
-#define GHCB_MSR_CPUID_RESP 0x005
-#define GHCB_MSR_REGISTER_RESP 0x013
-#define GHCB_MSR_PSC_RESP 0x015
-#define GHCB_MSR_HV_FEATURES_REQ 0x080
-#define GHCB_MSR_HV_FEATURES_RESP 0x081
-#define GHCB_HV_FEATURE_SNP (1ULL << 0)
-#define GHCB_HV_FEATURE_AP_CREATION (1ULL << 1)
-#define GHCB_HV_FEATURE_MULTI_VMPL (1ULL << 5)
 
 uint64_t ghcb_msr_read(void);
 void ghcb_msr_write(uint64_t val);
@@ -90,34 +77,7 @@ __attribute__((noreturn)) void ghcb_msr_terminate(unsigned set, unsigned code);
  * The caller then maps it with the C-bit clear; 0 = done. */
 int ghcb_page_register(uint64_t gpa);
 
-/* ---- full GHCB calls (reference 6.1, 6.3) --------------------------------- */
-
-#define GHCB_OFF_RAX 0x1F8
-#define GHCB_OFF_RCX 0x308
-#define GHCB_OFF_RDX 0x310
-#define GHCB_OFF_RBX 0x318
-#define GHCB_OFF_EXITCODE 0x390
-#define GHCB_OFF_EXITINFO1 0x398
-#define GHCB_OFF_EXITINFO2 0x3A0
-#define GHCB_OFF_SCRATCH 0x3A8
-#define GHCB_OFF_BITMAP 0x3F0
-#define GHCB_OFF_BUFFER 0x800
-#define GHCB_OFF_VERSION 0xFFA
-#define GHCB_OFF_USAGE 0xFFC
-#define GHCB_PROTOCOL_VERSION 2
-
-#define SVM_EXIT_CPUID 0x72
-#define SVM_EXIT_IOIO 0x7B
-#define SVM_EXIT_MSR 0x7C
-#define SVM_VMGEXIT_AP_CREATION 0x80000013ULL
-#define SVM_VMGEXIT_AP_CREATE 1
-#define SVM_VMGEXIT_AP_DESTROY 2
-#define SVM_VMGEXIT_RUN_VMPL 0x80000018ULL
-
-/* SW_EXITINFO1[31:0] on return (reference 6.1). */
-#define GHCB_RESULT_OK 0
-#define GHCB_RESULT_INJECT 1	/* SW_EXITINFO2 = exception to inject (EVENTINJ format) */
-#define GHCB_RESULT_BAD_INPUT 2 /* SW_EXITINFO2 = reason */
+/* ---- full GHCB calls (GHCB spec 56421, 2.5; layout in snp/arch.h) ----- */
 
 /* Start a call: clear the valid bitmap (both sides mark what they provide). */
 void ghcb_clear(volatile void *ghcb);

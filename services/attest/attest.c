@@ -267,7 +267,7 @@ static u64 vmpl0_report(struct veil_vcpu *vc, struct veil_attest *a, const u8 re
 		return SVSM_ERR_INVALID_REQUEST;
 	if (a->seqno >= ~0ULL - 2 || write_request(vc, a, report_data))
 		return SVSM_ERR_INVALID_REQUEST;
-	rc = veil_monitor_ghcb_call(vc, SNP_GHCB_GUEST_REQUEST, a->req_gpa, a->resp_gpa, &fw);
+	rc = veil_monitor_ghcb_call(vc, SVM_VMGEXIT_GUEST_REQUEST, a->req_gpa, a->resp_gpa, &fw);
 	if (rc || fw || read_response(vc, a, out)) {
 		a->disabled = true;
 		veil_memset(a->vmpck0, 0, sizeof(a->vmpck0));

@@ -37,8 +37,6 @@
 	((VEIL_ENC_STACK_TOP - VEIL_ENC_VA_BASE) / VEIL_PAGE_SIZE - VEIL_ENC_STACK_PAGES)
 #define OCALL_PAGE ((VEIL_ENC_OCALL_VA - VEIL_ENC_VA_BASE) / VEIL_PAGE_SIZE)
 #define FIXED_PAGES 8 /* PML4, PDPT, PD, PT, stub, system page, trap stack, ocall page */
-#define EXIT_NPF 0x400
-#define EXIT_VMGEXIT 0x403
 
 extern const u8 veil_enclave_stub[], veil_enclave_stub_end[];
 
@@ -237,10 +235,10 @@ static int build_tables(struct veil_monitor *mon, struct veil_backend *be, struc
 	t = veil_map(be, pd, VEIL_PAGE_SIZE);
 	t[(VEIL_ENC_VA_BASE >> 21) & 511] = e->pt | PTE_TABLE;
 	/* The walk only reads them (A and D preset): R at VMPL2, never W. */
-	if (veil_domain_grant(mon, be, &e->dom, e->pml4, VEIL_RMP_PERM_R) ||
-	    veil_domain_grant(mon, be, &e->dom, pdpt, VEIL_RMP_PERM_R) ||
-	    veil_domain_grant(mon, be, &e->dom, pd, VEIL_RMP_PERM_R) ||
-	    veil_domain_grant(mon, be, &e->dom, e->pt, VEIL_RMP_PERM_R))
+	if (veil_domain_grant(mon, be, &e->dom, e->pml4, RMP_PERM_R) ||
+	    veil_domain_grant(mon, be, &e->dom, pdpt, RMP_PERM_R) ||
+	    veil_domain_grant(mon, be, &e->dom, pd, RMP_PERM_R) ||
+	    veil_domain_grant(mon, be, &e->dom, e->pt, RMP_PERM_R))
 		return VEIL_EHW;
 	return VEIL_OK;
 }
@@ -287,18 +285,18 @@ static int build_trusted(struct veil_monitor *mon, struct veil_backend *be, stru
 	fill_system_page(p);
 	measure(h, ENC_SYS_VA, VEIL_ENC_PAGE_R, p);
 	/* Supervisor-only (U = 0): the enclave itself cannot touch them. */
-	if (map_page(mon, be, e, ENC_PT_STUB, stub, 0, VEIL_RMP_PERM_R | VEIL_RMP_PERM_XS) ||
-	    map_page(mon, be, e, ENC_PT_SYS, sys, PTE_NX, VEIL_RMP_PERM_R) ||
+	if (map_page(mon, be, e, ENC_PT_STUB, stub, 0, RMP_PERM_R | RMP_PERM_XS) ||
+	    map_page(mon, be, e, ENC_PT_SYS, sys, PTE_NX, RMP_PERM_R) ||
 	    map_page(mon, be, e, ENC_PT_TSTACK, e->tstack, PTE_W | PTE_D | PTE_NX,
-		     VEIL_RMP_PERM_R | VEIL_RMP_PERM_W))
+		     RMP_PERM_R | RMP_PERM_W))
 		return VEIL_EHW;
 	return VEIL_OK;
 }
 
 static u8 rmp_perms(u8 flags)
 {
-	return VEIL_RMP_PERM_R | (flags & VEIL_ENC_PAGE_W ? VEIL_RMP_PERM_W : 0) |
-	       (flags & VEIL_ENC_PAGE_X ? VEIL_RMP_PERM_XU : 0);
+	return RMP_PERM_R | (flags & VEIL_ENC_PAGE_W ? RMP_PERM_W : 0) |
+	       (flags & VEIL_ENC_PAGE_X ? RMP_PERM_XU : 0);
 }
 
 static u64 pte_flags(u8 flags)
@@ -496,21 +494,21 @@ static u64 enclave_fault(struct veil_monitor *mon, struct veil_vcpu *vc, struct 
 	char msg[160];
 	usize n;
 
-	if (x->code == EXIT_VMGEXIT && ts) { /* the trap path: vector, error, RIP */
+	if (x->code == SVM_EXIT_VMGEXIT && ts) { /* the trap path: vector, error, RIP */
 		what = 0x100 + (veil_ld64(ts + off - 56) & 0xFF);
 		rip = veil_ld64(ts + off - 40);
 	}
-	if (x->code == EXIT_NPF)
+	if (x->code == SVM_EXIT_NPF)
 		what = x->info1;
 	e->state = ENC_DEAD;
 	n = veil_snprintf(msg, sizeof(msg),
 			  "enclave violation: enclave %lx vcpu %u %s %lx rip %lx gpa %lx",
 			  (unsigned long)e->handle, vc->id,
-			  x->code == EXIT_NPF ? "rmp exitinfo1" : "exit", (unsigned long)what,
+			  x->code == SVM_EXIT_NPF ? "rmp exitinfo1" : "exit", (unsigned long)what,
 			  (unsigned long)rip, (unsigned long)x->info2);
 	veil_service_record(mon, vc, msg, (u32)(n < sizeof(msg) ? n : sizeof(msg) - 1));
 	veil_printf(vc->be, "veil: %s\n", msg);
-	c->rcx = x->code == EXIT_NPF ? EXIT_NPF : what;
+	c->rcx = x->code == SVM_EXIT_NPF ? SVM_EXIT_NPF : what;
 	c->rdx = 0;
 	return VEIL_ENC_ERR_FAULT;
 }
@@ -528,8 +526,9 @@ static int run(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_encla
 		rc = veil_domain_run(mon, vc, &e->dom, arg, arg2, resume, x);
 		veil_monitor_lock(mon);
 		e->inside = 0;
-		if (rc || x->code != EXIT_VMGEXIT || x->rip != ENC_STUB_VA + ENC_STUB_SYS_BACK ||
-		    x->rdi == VEIL_ENC_SYS_EXIT || (x->rdi == VEIL_ENC_SYS_OCALL && e->host_buf))
+		if (rc || x->code != SVM_EXIT_VMGEXIT ||
+		    x->rip != ENC_STUB_VA + ENC_STUB_SYS_BACK || x->rdi == VEIL_ENC_SYS_EXIT ||
+		    (x->rdi == VEIL_ENC_SYS_OCALL && e->host_buf))
 			return rc;
 		arg = ~0ULL; /* an unknown request, or no host buffer: answered "no" */
 		arg2 = 0;
@@ -546,7 +545,7 @@ static u64 finish(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_en
 	u64 len = x->r8 < VEIL_PAGE_SIZE ? x->r8 : VEIL_PAGE_SIZE;
 	u8 *out;
 
-	if (x->code != EXIT_VMGEXIT || x->rip != ENC_STUB_VA + ENC_STUB_SYS_BACK)
+	if (x->code != SVM_EXIT_VMGEXIT || x->rip != ENC_STUB_VA + ENC_STUB_SYS_BACK)
 		return enclave_fault(mon, vc, e, x, c);
 	c->r8 = 0;
 	if (x->rdi == VEIL_ENC_SYS_EXIT) {

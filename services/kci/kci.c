@@ -15,9 +15,9 @@
 
 #include "kci.h"
 
-#define PERM_TEXT (VEIL_RMP_PERM_R | VEIL_RMP_PERM_XS)
-#define PERM_RODATA VEIL_RMP_PERM_R
-#define PERM_DATA (VEIL_RMP_PERM_R | VEIL_RMP_PERM_W | VEIL_RMP_PERM_XU)
+#define PERM_TEXT (RMP_PERM_R | RMP_PERM_XS)
+#define PERM_RODATA RMP_PERM_R
+#define PERM_DATA (RMP_PERM_R | RMP_PERM_W | RMP_PERM_XU)
 
 static int kci_init(struct veil_monitor *mon, struct veil_vcpu *vc)
 {

@@ -423,11 +423,11 @@ static u64 mod_load(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 		give_back(mon, vc, l.base, l.pages);
 		return SVSM_ERR_PROTOCOL_BASE + 0xF;
 	}
-	if (set_perms(mon, vc, l.base, l.region_pages[0], VEIL_RMP_PERM_R | VEIL_RMP_PERM_XS) ||
+	if (set_perms(mon, vc, l.base, l.region_pages[0], RMP_PERM_R | RMP_PERM_XS) ||
 	    set_perms(mon, vc, l.base + l.region_pages[0] * VEIL_PAGE_SIZE, l.region_pages[1],
-		      VEIL_RMP_PERM_R) ||
+		      RMP_PERM_R) ||
 	    set_perms(mon, vc, l.base + (l.region_pages[0] + l.region_pages[1]) * VEIL_PAGE_SIZE,
-		      l.region_pages[2], VEIL_RMP_PERM_R | VEIL_RMP_PERM_W)) {
+		      l.region_pages[2], RMP_PERM_R | RMP_PERM_W)) {
 		give_back(mon, vc, l.base, l.pages);
 		return SVSM_ERR_PROTOCOL_BASE + 0xF;
 	}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_amdsp.c - Check unit tests of the model's AMD-SP (backends/emu/amdsp.c)
+ * test_amdsp.c - Check unit tests of the model's AMD-SP (backends/emu/machine/amdsp.c)
  * through its hypervisor entry point, with this test as the guest: messages
  * built and encrypted here with OpenSSL (AES-256-GCM per SNP firmware ABI
  * 56860), for every VMPCK and every VMPL, so VMPL1 and VMPL2 (which no

@@ -74,48 +74,11 @@ enum {
 	P_MSRS = 0x100,
 };
 
-/* GHCB offsets (ref 6.1). */
-enum {
-	G_RAX = 0x1F8,
-	G_RCX = 0x308,
-	G_RDX = 0x310,
-	G_RBX = 0x318,
-	G_EXITCODE = 0x390,
-	G_EXITINFO1 = 0x398,
-	G_EXITINFO2 = 0x3A0,
-	G_SCRATCH = 0x3A8,
-	G_XCR0 = 0x3E8,
-	G_BITMAP = 0x3F0,
-	G_BUFFER = 0x800,
-	G_VERSION = 0xFFA,
-	G_USAGE = 0xFFC,
-};
-
-/* VMSA offsets (ref 5). */
-enum {
-	V_VMPL = 0x0CA,
-	V_CPL = 0x0CB,
-	V_EFER = 0x0D0,
-	V_RFLAGS = 0x170,
-	V_RIP = 0x178,
-	V_RSP = 0x1D8,
-	V_RAX = 0x1F8,
-	V_RCX = 0x308,
-	V_RDX = 0x310,
-	V_RBX = 0x318,
-	V_RBP = 0x328,
-	V_RSI = 0x330,
-	V_RDI = 0x338,
-	V_R8 = 0x340,
-	V_SEV_FEATURES = 0x3B0,
-	V_EXIT_CODE = 0x3C0,
-};
-
-#define R EMU_PERM_R
-#define W EMU_PERM_W
-#define XU EMU_PERM_XU
-#define XS EMU_PERM_XS
-#define ALL EMU_PERM_ALL
+#define R RMP_PERM_R
+#define W RMP_PERM_W
+#define XU RMP_PERM_XU
+#define XS RMP_PERM_XS
+#define ALL RMP_PERM_ALL
 
 /* EXITINFO1 of a VMPL violation on the final translation of a private page (ref 4.2). */
 #define NPF_VMPL_FINAL (EMU_NPF_P | EMU_NPF_RMP | EMU_NPF_FINAL | EMU_NPF_ENC | EMU_NPF_VMPL)
@@ -392,7 +355,7 @@ START_TEST(rmpadjust_vmpl0_grants_vmpl1)
 	validate(DATA_GPA, 0x1000);
 	rmpadjust(0, 0, DATA_GPA, 0, ADJ(1, R | W, 0), &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_SUCCESS);
+	EQ(e.rax, RMP_SUCCESS);
 	expect_rmp(DATA_GPA, 1, 1, 0, R | W, ALL, ALL);
 }
 END_TEST
@@ -405,7 +368,7 @@ START_TEST(rmpadjust_vmpl1_grants_vmpl2)
 	set_perms(DATA_GPA, 0x1000, 2, 0);
 	rmpadjust(1, 0, DATA_GPA, 0, ADJ(2, R | XU, 0), &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_SUCCESS);
+	EQ(e.rax, RMP_SUCCESS);
 	expect_rmp(DATA_GPA, 1, 1, 0, ALL, R | XU, ALL);
 }
 END_TEST
@@ -419,7 +382,7 @@ START_TEST(rmpadjust_vmpl1_grants_exactly_what_it_holds)
 	set_perms(DATA_GPA, 0x1000, 3, 0);
 	rmpadjust(1, 0, DATA_GPA, 0, ADJ(3, R | W, 0), &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_SUCCESS);
+	EQ(e.rax, RMP_SUCCESS);
 	expect_rmp(DATA_GPA, 1, 1, 0, R | W, ALL, R | W);
 }
 END_TEST
@@ -433,7 +396,7 @@ START_TEST(rmpadjust_vmpl1_revokes_with_empty_mask)
 	set_perms(DATA_GPA, 0x1000, 1, 0);
 	rmpadjust(1, 0, DATA_GPA, 0, ADJ(3, 0, 0), &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_SUCCESS);
+	EQ(e.rax, RMP_SUCCESS);
 	expect_rmp(DATA_GPA, 1, 1, 0, 0, ALL, 0);
 }
 END_TEST
@@ -445,7 +408,7 @@ START_TEST(rmpadjust_vmpl0_target_own_vmpl)
 	validate(DATA_GPA, 0x1000);
 	rmpadjust(0, 0, DATA_GPA, 0, ADJ(0, R, 0), &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_FAIL_PERMISSION);
+	EQ(e.rax, RMP_FAIL_PERMISSION);
 	expect_rmp(DATA_GPA, 1, 1, 0, ALL, ALL, ALL);
 }
 END_TEST
@@ -457,7 +420,7 @@ START_TEST(rmpadjust_vmpl1_target_own_vmpl)
 	validate(DATA_GPA, 0x1000);
 	rmpadjust(1, 0, DATA_GPA, 0, ADJ(1, R, 0), &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_FAIL_PERMISSION);
+	EQ(e.rax, RMP_FAIL_PERMISSION);
 	expect_rmp(DATA_GPA, 1, 1, 0, ALL, ALL, ALL);
 }
 END_TEST
@@ -469,7 +432,7 @@ START_TEST(rmpadjust_vmpl1_target_vmpl0)
 	validate(DATA_GPA, 0x1000);
 	rmpadjust(1, 0, DATA_GPA, 0, ADJ(0, 0, 0), &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_FAIL_PERMISSION);
+	EQ(e.rax, RMP_FAIL_PERMISSION);
 	expect_rmp(DATA_GPA, 1, 1, 0, ALL, ALL, ALL);
 }
 END_TEST
@@ -481,7 +444,7 @@ START_TEST(rmpadjust_vmpl2_target_vmpl1)
 	validate(DATA_GPA, 0x1000);
 	rmpadjust(2, 0, DATA_GPA, 0, ADJ(1, R, 0), &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_FAIL_PERMISSION);
+	EQ(e.rax, RMP_FAIL_PERMISSION);
 	expect_rmp(DATA_GPA, 1, 1, 0, ALL, ALL, ALL);
 }
 END_TEST
@@ -495,7 +458,7 @@ START_TEST(rmpadjust_grant_more_than_held)
 	set_perms(DATA_GPA, 0x1000, 2, 0);
 	rmpadjust(1, 0, DATA_GPA, 0, ADJ(2, R | W, 0), &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_FAIL_PERMISSION);
+	EQ(e.rax, RMP_FAIL_PERMISSION);
 	expect_rmp(DATA_GPA, 1, 1, 0, R, 0, ALL);
 }
 END_TEST
@@ -509,7 +472,7 @@ START_TEST(rmpadjust_grant_xs_not_held)
 	set_perms(DATA_GPA, 0x1000, 2, R);
 	rmpadjust(1, 0, DATA_GPA, 0, ADJ(2, R | XS, 0), &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_FAIL_PERMISSION);
+	EQ(e.rax, RMP_FAIL_PERMISSION);
 	expect_rmp(DATA_GPA, 1, 1, 0, R | W | XU, R, ALL);
 }
 END_TEST
@@ -521,7 +484,7 @@ START_TEST(rmpadjust_vmsa_bit_from_vmpl0)
 	validate(VMSA_GPA, 0x1000);
 	rmpadjust(0, 0, VMSA_GPA, 0, ADJ(1, R, 1), &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_SUCCESS);
+	EQ(e.rax, RMP_SUCCESS);
 	expect_rmp(VMSA_GPA, 1, 1, 1, R, ALL, ALL);
 }
 END_TEST
@@ -544,8 +507,8 @@ START_TEST(rmpadjust_vmsa_bit_set_then_clear)
 	param(P_MSRS + 0x38, ADJ(1, R | W, 0));
 	run(0, 0, &e);
 	expect_done(&e, 0);
-	EQ(res(0x00), EMU_RMP_SUCCESS);
-	EQ(res(0x10), EMU_RMP_SUCCESS);
+	EQ(res(0x00), RMP_SUCCESS);
+	EQ(res(0x10), RMP_SUCCESS);
 	expect_rmp(VMSA_GPA, 1, 1, 0, R | W, ALL, ALL);
 }
 END_TEST
@@ -558,7 +521,7 @@ START_TEST(rmpadjust_vmsa_bit_ignored_from_vmpl1)
 	validate(VMSA_GPA, 0x1000);
 	rmpadjust(1, 0, VMSA_GPA, 0, ADJ(2, R, 1), &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_SUCCESS);
+	EQ(e.rax, RMP_SUCCESS);
 	expect_rmp(VMSA_GPA, 1, 1, 0, ALL, R, ALL);
 }
 END_TEST
@@ -571,7 +534,7 @@ START_TEST(rmpadjust_2m_on_4k_entries)
 	validate(BIG_GPA, 2 * MiB);
 	rmpadjust(0, 0, BIG_GPA, 1, ADJ(1, R, 0), &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_FAIL_SIZEMISMATCH);
+	EQ(e.rax, RMP_FAIL_SIZEMISMATCH);
 	expect_rmp(BIG_GPA, 1, 1, 0, ALL, ALL, ALL);
 	expect_rmp(BIG_GPA + 2 * MiB - 0x1000, 1, 1, 0, ALL, ALL, ALL);
 }
@@ -584,7 +547,7 @@ START_TEST(rmpadjust_2m_on_4k_entries_vmpl1)
 	validate(BIG_GPA, 2 * MiB);
 	rmpadjust(1, 0, BIG_GPA, 1, ADJ(2, R, 0), &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_FAIL_SIZEMISMATCH);
+	EQ(e.rax, RMP_FAIL_SIZEMISMATCH);
 	expect_rmp(BIG_GPA, 1, 1, 0, ALL, ALL, ALL);
 }
 END_TEST
@@ -597,7 +560,7 @@ START_TEST(rmpadjust_target_vmpl4)
 	validate(DATA_GPA, 0x1000);
 	rmpadjust(0, 0, DATA_GPA, 0, ADJ(4, R, 0), &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_FAIL_INPUT);
+	EQ(e.rax, RMP_FAIL_INPUT);
 	expect_rmp(DATA_GPA, 1, 1, 0, ALL, ALL, ALL);
 }
 END_TEST
@@ -609,7 +572,7 @@ START_TEST(rmpadjust_reserved_rdx_bits)
 	validate(DATA_GPA, 0x1000);
 	rmpadjust(0, 0, DATA_GPA, 0, ADJ(1, R, 0) | 1ULL << 17, &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_FAIL_INPUT);
+	EQ(e.rax, RMP_FAIL_INPUT);
 	expect_rmp(DATA_GPA, 1, 1, 0, ALL, ALL, ALL);
 }
 END_TEST
@@ -634,7 +597,7 @@ START_TEST(rmpadjust_not_validated)
 	expect_rmp(DATA_GPA, 1, 0, 0, 0, 0, 0);
 	rmpadjust(0, 0, DATA_GPA, 0, ADJ(1, R, 0), &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_FAIL_INPUT);
+	EQ(e.rax, RMP_FAIL_INPUT);
 	expect_rmp(DATA_GPA, 1, 0, 0, 0, 0, 0);
 }
 END_TEST
@@ -646,11 +609,11 @@ START_TEST(rmpadjust_on_shared_page_npf)
 
 	validate(DATA_GPA, 0x1000);
 	load("psc_insn");
-	param(P_VAL, DATA_GPA | 2ULL << 52 | 0x014);
+	param(P_VAL, GHCB_MSR_PSC(DATA_GPA >> 12, GHCB_MSR_PSC_SHARED));
 	param(P_RAX, DATA_GPA);
 	param(P_RDX, ADJ(1, R, 0));
 	run(0, 0, &e);
-	EQ(res(0), 0x015);
+	EQ(res(0), GHCB_MSR_PSC_RESP);
 	expect_npf(&e, sym("insn"), EMU_NPF_P | EMU_NPF_W | EMU_NPF_RMP | EMU_NPF_ENC, DATA_GPA);
 	expect_rmp(DATA_GPA, 0, 0, 0, 0, 0, 0);
 }
@@ -677,7 +640,7 @@ START_TEST(pvalidate_validate)
 	expect_rmp(DATA_GPA, 1, 0, 0, 0, 0, 0);
 	pvalidate(0, 0, DATA_GPA, 0, 1, &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_SUCCESS);
+	EQ(e.rax, RMP_SUCCESS);
 	EQ(e.rflags & RFLAGS_CF, 0);
 	EQ(rmp(DATA_GPA).validated, 1);
 }
@@ -690,7 +653,7 @@ START_TEST(pvalidate_rescind)
 	validate(DATA_GPA, 0x1000);
 	pvalidate(0, 0, DATA_GPA, 0, 0, &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_SUCCESS);
+	EQ(e.rax, RMP_SUCCESS);
 	EQ(e.rflags & RFLAGS_CF, 0);
 	EQ(rmp(DATA_GPA).validated, 0);
 }
@@ -703,7 +666,7 @@ START_TEST(pvalidate_validate_unchanged_sets_cf)
 	validate(DATA_GPA, 0x1000);
 	pvalidate(0, 0, DATA_GPA, 0, 1, &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_SUCCESS);
+	EQ(e.rax, RMP_SUCCESS);
 	EQ(e.rflags & RFLAGS_CF, RFLAGS_CF);
 	EQ(rmp(DATA_GPA).validated, 1);
 }
@@ -715,7 +678,7 @@ START_TEST(pvalidate_rescind_unchanged_sets_cf)
 
 	pvalidate(0, 0, DATA_GPA, 0, 0, &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_SUCCESS);
+	EQ(e.rax, RMP_SUCCESS);
 	EQ(e.rflags & RFLAGS_CF, RFLAGS_CF);
 	EQ(rmp(DATA_GPA).validated, 0);
 }
@@ -728,7 +691,7 @@ START_TEST(pvalidate_vmpl1_fails)
 
 	pvalidate(1, 0, DATA_GPA, 0, 1, &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_FAIL_PERMISSION);
+	EQ(e.rax, RMP_FAIL_PERMISSION);
 	EQ(e.rflags & RFLAGS_CF, 0);
 	EQ(rmp(DATA_GPA).validated, 0);
 }
@@ -741,7 +704,7 @@ START_TEST(pvalidate_vmpl3_rescind_fails)
 	validate(DATA_GPA, 0x1000);
 	pvalidate(3, 0, DATA_GPA, 0, 0, &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_FAIL_PERMISSION);
+	EQ(e.rax, RMP_FAIL_PERMISSION);
 	EQ(rmp(DATA_GPA).validated, 1);
 }
 END_TEST
@@ -752,7 +715,7 @@ START_TEST(pvalidate_2m_on_4k_entries)
 
 	pvalidate(0, 0, BIG_GPA, 1, 1, &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_FAIL_SIZEMISMATCH);
+	EQ(e.rax, RMP_FAIL_SIZEMISMATCH);
 	EQ(rmp(BIG_GPA).validated, 0);
 	EQ(rmp(BIG_GPA + 0x1000).validated, 0);
 }
@@ -788,9 +751,9 @@ START_TEST(pvalidate_keeps_permissions)
 	param(P_MSRS + 0x38, 1);
 	run(0, 0, &e);
 	expect_done(&e, 0);
-	EQ(res(0x00), EMU_RMP_SUCCESS);
+	EQ(res(0x00), RMP_SUCCESS);
 	EQ(res(0x08) & RFLAGS_CF, 0);
-	EQ(res(0x10), EMU_RMP_SUCCESS);
+	EQ(res(0x10), RMP_SUCCESS);
 	EQ(res(0x18) & RFLAGS_CF, 0);
 	expect_rmp(DATA_GPA, 1, 1, 0, R | XS, ALL, R | W);
 }
@@ -808,7 +771,7 @@ START_TEST(pvalidate_then_access)
 	param(P_VAL, 0x1234567890ABCDEFULL);
 	run(0, 0, &e);
 	expect_done(&e, 0);
-	EQ(res(0), EMU_RMP_SUCCESS);
+	EQ(res(0), RMP_SUCCESS);
 	EQ(e.rbx, 0x1234567890ABCDEFULL);
 	EQ(rd64(DATA_GPA + 0x40), 0x1234567890ABCDEFULL);
 }
@@ -828,8 +791,8 @@ START_TEST(pvalidate_rescind_then_access_vc)
 	param(P_ADDR, DATA_GPA + 0x40);
 	param(P_VAL, 0xAAAA);
 	run(0, 0, &e);
-	expect_vc(&e, EMU_EXIT_NOT_VALIDATED, sym("access"));
-	EQ(res(0), EMU_RMP_SUCCESS);
+	expect_vc(&e, SVM_EXIT_NOT_VALIDATED, sym("access"));
+	EQ(res(0), RMP_SUCCESS);
 	EQ(rd64(DATA_GPA + 0x40), 0x5555);
 }
 END_TEST
@@ -839,12 +802,12 @@ START_TEST(pvalidate_on_shared_page_npf)
 	struct emu_exit e;
 
 	load("psc_insn");
-	param(P_VAL, DATA_GPA | 2ULL << 52 | 0x014);
+	param(P_VAL, GHCB_MSR_PSC(DATA_GPA >> 12, GHCB_MSR_PSC_SHARED));
 	param(P_RAX, DATA_GPA);
 	param(P_RDX, 1);
 	param(P_FLAGS, 1);
 	run(0, 0, &e);
-	EQ(res(0), 0x015);
+	EQ(res(0), GHCB_MSR_PSC_RESP);
 	expect_npf(&e, sym("insn_pv"), EMU_NPF_P | EMU_NPF_W | EMU_NPF_RMP | EMU_NPF_ENC, DATA_GPA);
 	expect_rmp(DATA_GPA, 0, 0, 0, 0, 0, 0);
 }
@@ -859,7 +822,7 @@ START_TEST(read_not_validated_vc)
 	load("mem_read");
 	param(P_ADDR, DATA_GPA + 0x10);
 	run(0, 0, &e);
-	expect_vc(&e, EMU_EXIT_NOT_VALIDATED, sym("insn"));
+	expect_vc(&e, SVM_EXIT_NOT_VALIDATED, sym("insn"));
 }
 END_TEST
 
@@ -872,7 +835,7 @@ START_TEST(write_not_validated_vc)
 	param(P_ADDR, DATA_GPA + 0x10);
 	param(P_VAL, 0x99);
 	run(0, 0, &e);
-	expect_vc(&e, EMU_EXIT_NOT_VALIDATED, sym("insn"));
+	expect_vc(&e, SVM_EXIT_NOT_VALIDATED, sym("insn"));
 	EQ(rd64(DATA_GPA + 0x10), 0x77);
 }
 END_TEST
@@ -885,7 +848,7 @@ START_TEST(fetch_not_validated_vc)
 	load("exec_jump");
 	param(P_ADDR, DATA_GPA);
 	run(0, 0, &e);
-	expect_vc(&e, EMU_EXIT_NOT_VALIDATED, DATA_GPA);
+	expect_vc(&e, SVM_EXIT_NOT_VALIDATED, DATA_GPA);
 }
 END_TEST
 
@@ -896,7 +859,7 @@ START_TEST(read_not_validated_cpl3_vc)
 	load("mem_read");
 	param(P_ADDR, DATA_GPA + 0x10);
 	run(0, 3, &e);
-	expect_vc(&e, EMU_EXIT_NOT_VALIDATED, sym("insn"));
+	expect_vc(&e, SVM_EXIT_NOT_VALIDATED, sym("insn"));
 }
 END_TEST
 
@@ -909,7 +872,7 @@ START_TEST(not_validated_beats_vmpl_check)
 	load("mem_read");
 	param(P_ADDR, DATA_GPA + 0x10);
 	run(1, 0, &e);
-	expect_vc(&e, EMU_EXIT_NOT_VALIDATED, sym("insn"));
+	expect_vc(&e, SVM_EXIT_NOT_VALIDATED, sym("insn"));
 }
 END_TEST
 
@@ -1224,10 +1187,10 @@ START_TEST(private_read_of_shared_page)
 
 	validate(DATA_GPA, 0x1000);
 	load("psc_access");
-	param(P_RAX, DATA_GPA | 2ULL << 52 | 0x014);
+	param(P_RAX, GHCB_MSR_PSC(DATA_GPA >> 12, GHCB_MSR_PSC_SHARED));
 	param(P_ADDR, DATA_GPA + 0x20);
 	run(0, 0, &e);
-	EQ(res(0), 0x015);
+	EQ(res(0), GHCB_MSR_PSC_RESP);
 	expect_npf(&e, sym("insn_read"), EMU_NPF_P | EMU_NPF_RMP | EMU_NPF_FINAL | EMU_NPF_ENC,
 		   DATA_GPA + 0x20);
 }
@@ -1239,12 +1202,12 @@ START_TEST(shared_write_to_shared_page_ok)
 
 	validate(DATA_GPA, 0x1000);
 	load("psc_access");
-	param(P_RAX, DATA_GPA | 2ULL << 52 | 0x014);
+	param(P_RAX, GHCB_MSR_PSC(DATA_GPA >> 12, GHCB_MSR_PSC_SHARED));
 	param(P_ADDR, SHARED_ALIAS + DATA_GPA + 0x20);
 	param(P_VAL, 0xABCD);
 	param(P_FLAGS, 1);
 	run(0, 0, &e);
-	EQ(res(0), 0x015);
+	EQ(res(0), GHCB_MSR_PSC_RESP);
 	expect_done(&e, 0);
 	EQ(rd64(DATA_GPA + 0x20), 0xABCD);
 }
@@ -1407,7 +1370,7 @@ START_TEST(walk_pt_not_validated_vc)
 	build_tables(true);
 	ck_assert_int_eq(emu_rmp_assign(M, PT1_GPA, 0x1000, false), 0);
 	run(0, 0, &e);
-	expect_vc(&e, EMU_EXIT_NOT_VALIDATED, sym("insn"));
+	expect_vc(&e, SVM_EXIT_NOT_VALIDATED, sym("insn"));
 }
 END_TEST
 
@@ -1566,7 +1529,7 @@ START_TEST(rmpadjust_uses_virtual_address)
 	validate(BIG_GPA + 0x1000, 0x1000);
 	va_insn(false, 0, ADJ(1, R, 0), &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_SUCCESS);
+	EQ(e.rax, RMP_SUCCESS);
 	expect_rmp(DATA2_GPA, 1, 1, 0, R, ALL, ALL);
 	expect_rmp(BIG_GPA + 0x1000, 1, 1, 0, ALL, ALL, ALL);
 }
@@ -1578,7 +1541,7 @@ START_TEST(pvalidate_uses_virtual_address)
 
 	va_insn(true, 0, 1, &e);
 	expect_done(&e, 0);
-	EQ(e.rax, EMU_RMP_SUCCESS);
+	EQ(e.rax, RMP_SUCCESS);
 	EQ(e.rflags & RFLAGS_CF, 0);
 	EQ(rmp(DATA2_GPA).validated, 1);
 	EQ(rmp(BIG_GPA + 0x1000).validated, 0);
@@ -1608,10 +1571,10 @@ static uint64_t msr_request(unsigned vmpl, uint64_t req)
 
 START_TEST(msr_sev_info)
 {
-	uint64_t r = msr_request(0, 0x002);
+	uint64_t r = msr_request(0, GHCB_MSR_SEV_INFO_REQ);
 	uint64_t max = r >> 48, min = (r >> 32) & 0xFFFF;
 
-	EQ(r & 0xFFF, 0x001);
+	EQ(GHCB_MSR_INFO(r), GHCB_MSR_SEV_INFO_RESP);
 	EQ((r >> 24) & 0xFF, 51);
 	ck_assert_msg(min >= 1 && min <= 2 && max >= 2 && min <= max,
 		      "protocol range %" PRIu64 "..%" PRIu64 " must include 2 (SNP)", min, max);
@@ -1620,10 +1583,10 @@ END_TEST
 
 START_TEST(msr_cpuid_eax)
 {
-	uint64_t r = msr_request(0, 0x8000001FULL << 32 | 0ULL << 30 | 0x004);
+	uint64_t r = msr_request(0, GHCB_MSR_CPUID(0x8000001F, 0));
 	uint32_t eax = r >> 32;
 
-	EQ(r & 0xFFF, 0x005);
+	EQ(GHCB_MSR_INFO(r), GHCB_MSR_CPUID_RESP);
 	EQ((r >> 30) & 3, 0);
 	/* SEV (1), SEV-ES (3), SNP (4), VMPL (5) */
 	EQ(eax & 0x3A, 0x3A);
@@ -1632,10 +1595,10 @@ END_TEST
 
 START_TEST(msr_cpuid_ebx)
 {
-	uint64_t r = msr_request(1, 0x8000001FULL << 32 | 1ULL << 30 | 0x004);
+	uint64_t r = msr_request(1, GHCB_MSR_CPUID(0x8000001F, 1));
 	uint32_t ebx = r >> 32;
 
-	EQ(r & 0xFFF, 0x005);
+	EQ(GHCB_MSR_INFO(r), GHCB_MSR_CPUID_RESP);
 	EQ((r >> 30) & 3, 1);
 	EQ(ebx & 0x3F, 51);	  /* C-bit position */
 	EQ((ebx >> 12) & 0xF, 4); /* number of VMPLs */
@@ -1644,10 +1607,10 @@ END_TEST
 
 START_TEST(msr_preferred_ghcb)
 {
-	uint64_t r = msr_request(0, 0x010);
+	uint64_t r = msr_request(0, GHCB_MSR_PREF_GPA_REQ);
 	uint64_t gfn = r >> 12;
 
-	EQ(r & 0xFFF, 0x011);
+	EQ(GHCB_MSR_INFO(r), GHCB_MSR_PREF_GPA_RESP);
 	ck_assert_msg(gfn == 0xFFFFFFFFFFFFFULL || (gfn << 12) < MEM_SIZE,
 		      "preferred GHCB GFN %#" PRIx64 " is neither 'none' nor guest memory", gfn);
 }
@@ -1655,20 +1618,21 @@ END_TEST
 
 START_TEST(msr_register_ghcb)
 {
-	EQ(msr_request(0, GHCB_GPA | 0x012), GHCB_GPA | 0x013);
+	EQ(msr_request(0, GHCB_MSR_REGISTER(GHCB_GPA >> 12)), GHCB_GPA | GHCB_MSR_REGISTER_RESP);
 }
 END_TEST
 
 START_TEST(msr_register_ghcb_outside_memory)
 {
-	EQ(msr_request(0, (MEM_SIZE + 0x1000) | 0x012), 0xFFFFFFFFFFFFF000ULL | 0x013);
+	EQ(msr_request(0, GHCB_MSR_REGISTER((MEM_SIZE + 0x1000) >> 12)),
+	   0xFFFFFFFFFFFFF000ULL | GHCB_MSR_REGISTER_RESP);
 }
 END_TEST
 
 START_TEST(msr_psc_to_shared)
 {
 	validate(DATA_GPA, 0x1000);
-	EQ(msr_request(0, DATA_GPA | 2ULL << 52 | 0x014), 0x015);
+	EQ(msr_request(0, GHCB_MSR_PSC(DATA_GPA >> 12, GHCB_MSR_PSC_SHARED)), GHCB_MSR_PSC_RESP);
 	expect_rmp(DATA_GPA, 0, 0, 0, 0, 0, 0);
 }
 END_TEST
@@ -1676,13 +1640,14 @@ END_TEST
 START_TEST(msr_psc_shared_then_private)
 {
 	struct emu_exit e;
-	uint64_t req[2] = { DATA_GPA | 2ULL << 52 | 0x014, DATA_GPA | 1ULL << 52 | 0x014 };
+	uint64_t req[2] = { GHCB_MSR_PSC(DATA_GPA >> 12, GHCB_MSR_PSC_SHARED),
+			    GHCB_MSR_PSC(DATA_GPA >> 12, GHCB_MSR_PSC_PRIVATE) };
 
 	validate(DATA_GPA, 0x1000);
 	msr_requests(0, req, 2, &e);
 	expect_done(&e, 0);
-	EQ(res(0), 0x015);
-	EQ(res(8), 0x015);
+	EQ(res(0), GHCB_MSR_PSC_RESP);
+	EQ(res(8), GHCB_MSR_PSC_RESP);
 	/* private again, but not validated (ref 3.1, 3.2) */
 	expect_rmp(DATA_GPA, 1, 0, 0, 0, 0, 0);
 }
@@ -1693,8 +1658,8 @@ START_TEST(msr_psc_bad_op)
 	uint64_t r;
 
 	validate(DATA_GPA, 0x1000);
-	r = msr_request(0, DATA_GPA | 3ULL << 52 | 0x014); /* PSMASH: not on this path */
-	EQ(r & 0xFFF, 0x015);
+	r = msr_request(0, GHCB_MSR_PSC(DATA_GPA >> 12, 3)); /* PSMASH: not on this path */
+	EQ(GHCB_MSR_INFO(r), GHCB_MSR_PSC_RESP);
 	ck_assert_msg(r >> 32, "PSC with op 3 must report an error, got %#" PRIx64, r);
 	expect_rmp(DATA_GPA, 1, 1, 0, ALL, ALL, ALL);
 }
@@ -1705,8 +1670,8 @@ START_TEST(msr_psc_reserved_bits)
 	uint64_t r;
 
 	validate(DATA_GPA, 0x1000);
-	r = msr_request(0, 1ULL << 60 | DATA_GPA | 2ULL << 52 | 0x014);
-	EQ(r & 0xFFF, 0x015);
+	r = msr_request(0, 1ULL << 60 | GHCB_MSR_PSC(DATA_GPA >> 12, GHCB_MSR_PSC_SHARED));
+	EQ(GHCB_MSR_INFO(r), GHCB_MSR_PSC_RESP);
 	ck_assert_msg(r >> 32, "PSC with bits 63:56 set must report an error, got %#" PRIx64, r);
 	expect_rmp(DATA_GPA, 1, 1, 0, ALL, ALL, ALL);
 }
@@ -1714,9 +1679,9 @@ END_TEST
 
 START_TEST(msr_psc_outside_memory)
 {
-	uint64_t r = msr_request(0, (MEM_SIZE + 0x3000) | 2ULL << 52 | 0x014);
+	uint64_t r = msr_request(0, GHCB_MSR_PSC((MEM_SIZE + 0x3000) >> 12, GHCB_MSR_PSC_SHARED));
 
-	EQ(r & 0xFFF, 0x015);
+	EQ(GHCB_MSR_INFO(r), GHCB_MSR_PSC_RESP);
 	ck_assert_msg(r >> 32, "PSC beyond guest memory must report an error, got %#" PRIx64, r);
 }
 END_TEST
@@ -1724,41 +1689,41 @@ END_TEST
 START_TEST(msr_run_vmpl_vmpl4)
 {
 	struct emu_exit e;
-	uint64_t req = 4ULL << 32 | 0x016, r;
+	uint64_t req = GHCB_MSR_RUN_VMPL(4), r;
 
 	msr_requests(0, &req, 1, &e);
 	expect_done(&e, 0);
 	EQ(e.vmpl, 0);
 	r = res(0);
-	EQ(r & 0xFFF, 0x017);
+	EQ(GHCB_MSR_INFO(r), GHCB_MSR_RUN_VMPL_RESP);
 	EQ(r >> 32, 1); /* FIDELITY: error 1 = malformed or VMPL >= 4 */
 }
 END_TEST
 
 START_TEST(msr_run_vmpl_reserved_bits)
 {
-	uint64_t r = msr_request(0, 1ULL << 32 | 1ULL << 20 | 0x016);
+	uint64_t r = msr_request(0, GHCB_MSR_RUN_VMPL(1) | 1ULL << 20);
 
-	EQ(r & 0xFFF, 0x017);
+	EQ(GHCB_MSR_INFO(r), GHCB_MSR_RUN_VMPL_RESP);
 	EQ(r >> 32, 1);
 }
 END_TEST
 
 START_TEST(msr_run_vmpl_without_vmsa)
 {
-	uint64_t r = msr_request(0, 2ULL << 32 | 0x016);
+	uint64_t r = msr_request(0, GHCB_MSR_RUN_VMPL(2));
 
-	EQ(r & 0xFFF, 0x017);
+	EQ(GHCB_MSR_INFO(r), GHCB_MSR_RUN_VMPL_RESP);
 	EQ(r >> 32, 2); /* FIDELITY: error 2 = no runnable VMSA for that VMPL */
 }
 END_TEST
 
 START_TEST(msr_hv_features)
 {
-	uint64_t r = msr_request(0, 0x080);
+	uint64_t r = msr_request(0, GHCB_MSR_HV_FEATURES_REQ);
 	uint64_t f = r >> 12;
 
-	EQ(r & 0xFFF, 0x081);
+	EQ(GHCB_MSR_INFO(r), GHCB_MSR_HV_FEATURES_RESP);
 	EQ(f & 0x23, 0x23); /* SNP (0), AP creation (1), multi-VMPL (5) */
 }
 END_TEST
@@ -1766,7 +1731,7 @@ END_TEST
 START_TEST(msr_terminate)
 {
 	struct emu_exit e;
-	uint64_t req = 7ULL << 16 | 1ULL << 12 | 0x100;
+	uint64_t req = GHCB_MSR_TERM(1, 7);
 
 	msr_requests(0, &req, 1, &e);
 	EXPECT_KIND(&e, EMU_EXIT_KIND_TERMINATE);
@@ -1778,7 +1743,7 @@ END_TEST
 START_TEST(msr_terminate_field_widths)
 {
 	struct emu_exit e;
-	uint64_t req = 0xFFFFFFFFFF000000ULL | 0xA5ULL << 16 | 0xCULL << 12 | 0x100;
+	uint64_t req = 0xFFFFFFFFFF000000ULL | GHCB_MSR_TERM(0xC, 0xA5);
 
 	msr_requests(2, &req, 1, &e);
 	EXPECT_KIND(&e, EMU_EXIT_KIND_TERMINATE);
@@ -1791,12 +1756,12 @@ END_TEST
 START_TEST(msr_unknown_request)
 {
 	struct emu_exit e;
-	uint64_t req[2] = { 0x1234000ULL | 0x0FE, 0x080 };
+	uint64_t req[2] = { 0x1234000ULL | 0x0FE, GHCB_MSR_HV_FEATURES_REQ };
 
 	msr_requests(0, req, 2, &e);
 	expect_done(&e, 0);
 	EQ(res(0), 0x1234000ULL | 0x0FE);
-	EQ(res(8) & 0xFFF, 0x081);
+	EQ(GHCB_MSR_INFO(res(8)), GHCB_MSR_HV_FEATURES_RESP);
 }
 END_TEST
 
@@ -1843,7 +1808,7 @@ static void tmpl_valid(unsigned off)
 	uint8_t *t = tmpl();
 	unsigned bit = off / 8;
 
-	t[G_BITMAP + bit / 8] |= 1 << (bit % 8);
+	t[GHCB_BITMAP + bit / 8] |= 1 << (bit % 8);
 }
 
 static void tmpl_set(unsigned off, uint64_t v)
@@ -1858,10 +1823,10 @@ static void nae_prepare(uint64_t code, uint64_t info1, uint64_t info2)
 
 	load("ghcb_nae");
 	memset(tmpl(), 0, 0x1000);
-	memcpy(tmpl() + G_VERSION, &ver, 2);
-	tmpl_set(G_EXITCODE, code);
-	tmpl_set(G_EXITINFO1, info1);
-	tmpl_set(G_EXITINFO2, info2);
+	memcpy(tmpl() + GHCB_VERSION, &ver, 2);
+	tmpl_set(GHCB_EXITCODE, code);
+	tmpl_set(GHCB_EXITINFO1, info1);
+	tmpl_set(GHCB_EXITINFO2, info2);
 	param(P_GHCB, GHCB_GPA);
 	param(P_VAL, GHCB_GPA);
 	param(P_FLAGS, F_REGISTER | F_SHARE);
@@ -1877,7 +1842,7 @@ static bool ghcb_is_valid(unsigned off)
 	unsigned bit = off / 8;
 	uint8_t *g = emu_gpa_ptr(M, GHCB_GPA, 0x1000);
 
-	return (g[G_BITMAP + bit / 8] >> (bit % 8)) & 1;
+	return (g[GHCB_BITMAP + bit / 8] >> (bit % 8)) & 1;
 }
 
 static void nae_run(unsigned vmpl, struct emu_exit *e)
@@ -1888,32 +1853,32 @@ static void nae_run(unsigned vmpl, struct emu_exit *e)
 static void expect_nae_done(const struct emu_exit *e)
 {
 	expect_done(e, 0);
-	EQ(res(0x00), GHCB_GPA | 0x013);
-	EQ(res(0x08), 0x015);
+	EQ(res(0x00), GHCB_GPA | GHCB_MSR_REGISTER_RESP);
+	EQ(res(0x08), GHCB_MSR_PSC_RESP);
 	EQ(res(0x10), GHCB_GPA); /* the GHCB MSR still holds the GHCB GPA */
 }
 
 static void expect_bad_input(uint64_t reason)
 {
-	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 2);
-	EQ(ghcb(G_EXITINFO2), reason);
+	EQ(ghcb(GHCB_EXITINFO1) & 0xFFFFFFFFULL, GHCB_RESULT_BAD_INPUT);
+	EQ(ghcb(GHCB_EXITINFO2), reason);
 }
 
 START_TEST(nae_cpuid)
 {
 	struct emu_exit e;
 
-	nae_prepare(EMU_EXIT_CPUID, 0, 0);
-	tmpl_set(G_RAX, 0x8000001F);
-	tmpl_set(G_RCX, 0);
+	nae_prepare(SVM_EXIT_CPUID, 0, 0);
+	tmpl_set(GHCB_RAX, 0x8000001F);
+	tmpl_set(GHCB_RCX, 0);
 	nae_run(0, &e);
 	expect_nae_done(&e);
-	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 0);
-	ck_assert(ghcb_is_valid(G_RAX) && ghcb_is_valid(G_RBX) && ghcb_is_valid(G_RCX) &&
-		  ghcb_is_valid(G_RDX));
-	EQ(ghcb(G_RAX) & 0x3A, 0x3A);
-	EQ(ghcb(G_RBX) & 0x3F, 51);
-	EQ((ghcb(G_RBX) >> 12) & 0xF, 4);
+	EQ(ghcb(GHCB_EXITINFO1) & 0xFFFFFFFFULL, 0);
+	ck_assert(ghcb_is_valid(GHCB_RAX) && ghcb_is_valid(GHCB_RBX) && ghcb_is_valid(GHCB_RCX) &&
+		  ghcb_is_valid(GHCB_RDX));
+	EQ(ghcb(GHCB_RAX) & 0x3A, 0x3A);
+	EQ(ghcb(GHCB_RBX) & 0x3F, 51);
+	EQ((ghcb(GHCB_RBX) >> 12) & 0xF, 4);
 }
 END_TEST
 
@@ -1921,13 +1886,13 @@ START_TEST(nae_cpuid_from_vmpl2)
 {
 	struct emu_exit e;
 
-	nae_prepare(EMU_EXIT_CPUID, 0, 0);
-	tmpl_set(G_RAX, 0x8000001F);
-	tmpl_set(G_RCX, 0);
+	nae_prepare(SVM_EXIT_CPUID, 0, 0);
+	tmpl_set(GHCB_RAX, 0x8000001F);
+	tmpl_set(GHCB_RCX, 0);
 	nae_run(2, &e);
 	expect_nae_done(&e);
-	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 0);
-	EQ((ghcb(G_RBX) >> 12) & 0xF, 4);
+	EQ(ghcb(GHCB_EXITINFO1) & 0xFFFFFFFFULL, 0);
+	EQ((ghcb(GHCB_RBX) >> 12) & 0xF, 4);
 }
 END_TEST
 
@@ -1936,13 +1901,13 @@ START_TEST(nae_invalid_usage)
 	struct emu_exit e;
 	uint32_t usage = 1;
 
-	nae_prepare(EMU_EXIT_CPUID, 0, 0);
-	tmpl_set(G_RAX, 0x8000001F);
-	tmpl_set(G_RCX, 0);
-	memcpy(tmpl() + G_USAGE, &usage, 4);
+	nae_prepare(SVM_EXIT_CPUID, 0, 0);
+	tmpl_set(GHCB_RAX, 0x8000001F);
+	tmpl_set(GHCB_RCX, 0);
+	memcpy(tmpl() + GHCB_USAGE, &usage, 4);
 	nae_run(0, &e);
 	expect_nae_done(&e);
-	expect_bad_input(2);
+	expect_bad_input(GHCB_ERR_INVALID_USAGE);
 }
 END_TEST
 
@@ -1950,11 +1915,11 @@ START_TEST(nae_missing_input)
 {
 	struct emu_exit e;
 
-	nae_prepare(EMU_EXIT_CPUID, 0, 0);
-	tmpl_set(G_RCX, 0); /* RAX (the leaf) not marked valid */
+	nae_prepare(SVM_EXIT_CPUID, 0, 0);
+	tmpl_set(GHCB_RCX, 0); /* RAX (the leaf) not marked valid */
 	nae_run(0, &e);
 	expect_nae_done(&e);
-	expect_bad_input(4);
+	expect_bad_input(GHCB_ERR_MISSING_INPUT);
 }
 END_TEST
 
@@ -1962,13 +1927,13 @@ START_TEST(nae_missing_exit_code_valid_bit)
 {
 	struct emu_exit e;
 
-	nae_prepare(EMU_EXIT_CPUID, 0, 0);
-	tmpl_set(G_RAX, 0x8000001F);
-	tmpl_set(G_RCX, 0);
-	tmpl()[G_BITMAP + (G_EXITCODE / 8) / 8] &= ~(1 << ((G_EXITCODE / 8) % 8));
+	nae_prepare(SVM_EXIT_CPUID, 0, 0);
+	tmpl_set(GHCB_RAX, 0x8000001F);
+	tmpl_set(GHCB_RCX, 0);
+	tmpl()[GHCB_BITMAP + (GHCB_EXITCODE / 8) / 8] &= ~(1 << ((GHCB_EXITCODE / 8) % 8));
 	nae_run(0, &e);
 	expect_nae_done(&e);
-	expect_bad_input(4);
+	expect_bad_input(GHCB_ERR_MISSING_INPUT);
 }
 END_TEST
 
@@ -1979,7 +1944,7 @@ START_TEST(nae_invalid_event)
 	nae_prepare(0x80007777ULL, 0, 0);
 	nae_run(0, &e);
 	expect_nae_done(&e);
-	expect_bad_input(6);
+	expect_bad_input(GHCB_ERR_INVALID_EVENT);
 }
 END_TEST
 
@@ -1987,11 +1952,11 @@ START_TEST(nae_invalid_scratch)
 {
 	struct emu_exit e;
 
-	nae_prepare(0x80000010ULL, 0, 0);
-	tmpl_set(G_SCRATCH, MEM_SIZE + 0x800);
+	nae_prepare(SVM_VMGEXIT_PSC, 0, 0);
+	tmpl_set(GHCB_SCRATCH, MEM_SIZE + 0x800);
 	nae_run(0, &e);
 	expect_nae_done(&e);
-	expect_bad_input(3);
+	expect_bad_input(GHCB_ERR_INVALID_SCRATCH_AREA);
 }
 END_TEST
 
@@ -1999,10 +1964,10 @@ START_TEST(nae_missing_scratch)
 {
 	struct emu_exit e;
 
-	nae_prepare(0x80000010ULL, 0, 0);
+	nae_prepare(SVM_VMGEXIT_PSC, 0, 0);
 	nae_run(0, &e);
 	expect_nae_done(&e);
-	expect_bad_input(4);
+	expect_bad_input(GHCB_ERR_MISSING_INPUT);
 }
 END_TEST
 
@@ -2011,13 +1976,13 @@ START_TEST(nae_unregistered_ghcb_terminates)
 {
 	struct emu_exit e;
 
-	nae_prepare(EMU_EXIT_CPUID, 0, 0);
-	tmpl_set(G_RAX, 0x8000001F);
-	tmpl_set(G_RCX, 0);
+	nae_prepare(SVM_EXIT_CPUID, 0, 0);
+	tmpl_set(GHCB_RAX, 0x8000001F);
+	tmpl_set(GHCB_RCX, 0);
 	param(P_FLAGS, F_SHARE);
 	nae_run(0, &e);
 	EXPECT_KIND(&e, EMU_EXIT_KIND_TERMINATE);
-	EQ(res(0x08), 0x015);
+	EQ(res(0x08), GHCB_MSR_PSC_RESP);
 }
 END_TEST
 
@@ -2026,9 +1991,9 @@ START_TEST(nae_other_ghcb_than_registered_terminates)
 {
 	struct emu_exit e;
 
-	nae_prepare(EMU_EXIT_CPUID, 0, 0);
-	tmpl_set(G_RAX, 0x8000001F);
-	tmpl_set(G_RCX, 0);
+	nae_prepare(SVM_EXIT_CPUID, 0, 0);
+	tmpl_set(GHCB_RAX, 0x8000001F);
+	tmpl_set(GHCB_RCX, 0);
 	param(P_VAL, GHCB_GPA + 0x1000);
 	nae_run(0, &e);
 	EXPECT_KIND(&e, EMU_EXIT_KIND_TERMINATE);
@@ -2041,14 +2006,14 @@ START_TEST(nae_private_ghcb_terminates)
 	struct emu_exit e;
 
 	validate(GHCB_GPA, 0x1000);
-	nae_prepare(EMU_EXIT_CPUID, 0, 0);
-	tmpl_set(G_RAX, 0x8000001F);
-	tmpl_set(G_RCX, 0);
+	nae_prepare(SVM_EXIT_CPUID, 0, 0);
+	tmpl_set(GHCB_RAX, 0x8000001F);
+	tmpl_set(GHCB_RCX, 0);
 	param(P_FLAGS, F_REGISTER);
 	g_alias = 0; /* the snippet writes the GHCB through its private mapping */
 	nae_run(0, &e);
 	EXPECT_KIND(&e, EMU_EXIT_KIND_TERMINATE);
-	EQ(res(0x00), GHCB_GPA | 0x013);
+	EQ(res(0x00), GHCB_GPA | GHCB_MSR_REGISTER_RESP);
 	EQ(rmp(GHCB_GPA).assigned, 1);
 }
 END_TEST
@@ -2057,11 +2022,11 @@ START_TEST(nae_hv_features)
 {
 	struct emu_exit e;
 
-	nae_prepare(0x8000FFFDULL, 0, 0);
+	nae_prepare(SVM_VMGEXIT_HV_FEATURES, 0, 0);
 	nae_run(0, &e);
 	expect_nae_done(&e);
-	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 0);
-	EQ(ghcb(G_EXITINFO2) & 0x23, 0x23);
+	EQ(ghcb(GHCB_EXITINFO1) & 0xFFFFFFFFULL, 0);
+	EQ(ghcb(GHCB_EXITINFO2) & 0x23, 0x23);
 }
 END_TEST
 
@@ -2069,7 +2034,7 @@ START_TEST(nae_terminate)
 {
 	struct emu_exit e;
 
-	nae_prepare(0x8000FFFEULL, 0x5A3, 0);
+	nae_prepare(SVM_VMGEXIT_TERM_REQUEST, 0x5A3, 0);
 	nae_run(0, &e);
 	EXPECT_KIND(&e, EMU_EXIT_KIND_TERMINATE);
 	EQ(e.reason_set, 3);
@@ -2081,13 +2046,13 @@ static void psc_entry(unsigned i, uint64_t gpa, unsigned op)
 {
 	uint64_t v = gpa | (uint64_t)op << 52;
 
-	memcpy(tmpl() + G_BUFFER + 8 + 8 * i, &v, 8);
+	memcpy(tmpl() + GHCB_BUFFER + 8 + 8 * i, &v, 8);
 }
 
 static void psc_header(uint16_t cur, uint16_t end)
 {
-	memcpy(tmpl() + G_BUFFER, &cur, 2);
-	memcpy(tmpl() + G_BUFFER + 2, &end, 2);
+	memcpy(tmpl() + GHCB_BUFFER, &cur, 2);
+	memcpy(tmpl() + GHCB_BUFFER + 2, &end, 2);
 }
 
 START_TEST(nae_psc_two_pages_shared)
@@ -2096,16 +2061,16 @@ START_TEST(nae_psc_two_pages_shared)
 	uint16_t cur;
 
 	validate(DATA_GPA, 0x2000);
-	nae_prepare(0x80000010ULL, 0, 0);
-	tmpl_set(G_SCRATCH, GHCB_GPA + G_BUFFER);
+	nae_prepare(SVM_VMGEXIT_PSC, 0, 0);
+	tmpl_set(GHCB_SCRATCH, GHCB_GPA + GHCB_BUFFER);
 	psc_header(0, 1);
 	psc_entry(0, DATA_GPA, 2);
 	psc_entry(1, DATA2_GPA, 2);
 	nae_run(0, &e);
 	expect_nae_done(&e);
-	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 0);
-	EQ(ghcb(G_EXITINFO2), 0);
-	memcpy(&cur, (uint8_t *)emu_gpa_ptr(M, GHCB_GPA + G_BUFFER, 2), 2);
+	EQ(ghcb(GHCB_EXITINFO1) & 0xFFFFFFFFULL, 0);
+	EQ(ghcb(GHCB_EXITINFO2), 0);
+	memcpy(&cur, (uint8_t *)emu_gpa_ptr(M, GHCB_GPA + GHCB_BUFFER, 2), 2);
 	EQ(cur, 2);
 	expect_rmp(DATA_GPA, 0, 0, 0, 0, 0, 0);
 	expect_rmp(DATA2_GPA, 0, 0, 0, 0, 0, 0);
@@ -2118,14 +2083,14 @@ START_TEST(nae_psc_shared_then_private)
 	struct emu_exit e;
 
 	validate(DATA_GPA, 0x1000);
-	nae_prepare(0x80000010ULL, 0, 0);
-	tmpl_set(G_SCRATCH, GHCB_GPA + G_BUFFER);
+	nae_prepare(SVM_VMGEXIT_PSC, 0, 0);
+	tmpl_set(GHCB_SCRATCH, GHCB_GPA + GHCB_BUFFER);
 	psc_header(0, 1);
 	psc_entry(0, DATA_GPA, 2);
 	psc_entry(1, DATA_GPA, 1);
 	nae_run(0, &e);
 	expect_nae_done(&e);
-	EQ(ghcb(G_EXITINFO2), 0);
+	EQ(ghcb(GHCB_EXITINFO2), 0);
 	expect_rmp(DATA_GPA, 1, 0, 0, 0, 0, 0);
 }
 END_TEST
@@ -2135,13 +2100,13 @@ START_TEST(nae_psc_bad_entry)
 	struct emu_exit e;
 
 	validate(DATA_GPA, 0x1000);
-	nae_prepare(0x80000010ULL, 0, 0);
-	tmpl_set(G_SCRATCH, GHCB_GPA + G_BUFFER);
+	nae_prepare(SVM_VMGEXIT_PSC, 0, 0);
+	tmpl_set(GHCB_SCRATCH, GHCB_GPA + GHCB_BUFFER);
 	psc_header(0, 0);
 	psc_entry(0, DATA_GPA, 7);
 	nae_run(0, &e);
 	expect_nae_done(&e);
-	ck_assert_msg((ghcb(G_EXITINFO1) & 0xFFFFFFFFULL) != 0 || ghcb(G_EXITINFO2) != 0,
+	ck_assert_msg((ghcb(GHCB_EXITINFO1) & 0xFFFFFFFFULL) != 0 || ghcb(GHCB_EXITINFO2) != 0,
 		      "PSC with op 7 must report an error");
 	expect_rmp(DATA_GPA, 1, 1, 0, ALL, ALL, ALL);
 }
@@ -2152,13 +2117,13 @@ START_TEST(nae_psc_too_many_entries)
 	struct emu_exit e;
 
 	validate(DATA_GPA, 0x1000);
-	nae_prepare(0x80000010ULL, 0, 0);
-	tmpl_set(G_SCRATCH, GHCB_GPA + G_BUFFER);
+	nae_prepare(SVM_VMGEXIT_PSC, 0, 0);
+	tmpl_set(GHCB_SCRATCH, GHCB_GPA + GHCB_BUFFER);
 	psc_header(0, 253); /* at most 253 entries (ref 6.3) */
 	psc_entry(0, DATA_GPA, 2);
 	nae_run(0, &e);
 	expect_nae_done(&e);
-	ck_assert_msg((ghcb(G_EXITINFO1) & 0xFFFFFFFFULL) != 0 || ghcb(G_EXITINFO2) != 0,
+	ck_assert_msg((ghcb(GHCB_EXITINFO1) & 0xFFFFFFFFULL) != 0 || ghcb(GHCB_EXITINFO2) != 0,
 		      "PSC with 254 entries must report an error");
 	expect_rmp(DATA_GPA, 1, 1, 0, ALL, ALL, ALL);
 }
@@ -2168,11 +2133,11 @@ START_TEST(nae_run_vmpl_invalid_vmpl)
 {
 	struct emu_exit e;
 
-	nae_prepare(0x80000018ULL, 4, 0);
+	nae_prepare(SVM_VMGEXIT_RUN_VMPL, 4, 0);
 	nae_run(0, &e);
 	expect_nae_done(&e);
 	EQ(e.vmpl, 0);
-	expect_bad_input(5);
+	expect_bad_input(GHCB_ERR_INVALID_INPUT);
 }
 END_TEST
 
@@ -2211,10 +2176,10 @@ static void expect_scenario_end(const struct emu_exit *e)
 	EXPECT_KIND(e, EMU_EXIT_KIND_HLT);
 	ck_assert_msg(e->vmpl == 1 && e->rip == sym("vmpl1_done") + 1,
 		      "expected VMPL1 to halt at vmpl1_done, got %s", desc(e));
-	EQ(res(0x00), GHCB_GPA | 0x013);
-	EQ(res(0x08), 0x015);
-	EQ(res(0x18), EMU_RMP_SUCCESS); /* VMSA bit set */
-	EQ(res(0x20) & 0xFFFFFFFF, 0);	/* AP creation accepted */
+	EQ(res(0x00), GHCB_GPA | GHCB_MSR_REGISTER_RESP);
+	EQ(res(0x08), GHCB_MSR_PSC_RESP);
+	EQ(res(0x18), RMP_SUCCESS);    /* VMSA bit set */
+	EQ(res(0x20) & 0xFFFFFFFF, 0); /* AP creation accepted */
 }
 
 /* VMPL1 starts with exactly the registers of its VMSA. */
@@ -2251,10 +2216,10 @@ static void check_vmpl0_restored(void)
 /* The saved VMPL1 VMSA (copied by VMPL0 while VMPL1 was stopped). */
 static void check_vmpl1_saved(void)
 {
-	static const unsigned off[16] = { V_RAX,     V_RCX,	V_RDX,	   V_RBX,
-					  V_RSP,     V_RBP,	V_RSI,	   V_RDI,
-					  V_R8,	     V_R8 + 8,	V_R8 + 16, V_R8 + 24,
-					  V_R8 + 32, V_R8 + 40, V_R8 + 48, V_R8 + 56 };
+	static const unsigned off[16] = { VMSA_RAX,	VMSA_RCX,     VMSA_RDX,	    VMSA_RBX,
+					  VMSA_RSP,	VMSA_RBP,     VMSA_RSI,	    VMSA_RDI,
+					  VMSA_R8,	VMSA_R8 + 8,  VMSA_R8 + 16, VMSA_R8 + 24,
+					  VMSA_R8 + 32, VMSA_R8 + 40, VMSA_R8 + 48, VMSA_R8 + 56 };
 
 	for (unsigned k = K_RBX; k < 16; k++) {
 		uint64_t got = rd64(COPY_GPA + off[k]);
@@ -2266,12 +2231,13 @@ static void check_vmpl1_saved(void)
 				      "saved VMPL1 register %u = %#" PRIx64 ", expected %#" PRIx64,
 				      k, got, PAT(2, k));
 	}
-	EQ(rd64(COPY_GPA + V_RAX), 0x016); /* the Run VMPL 0 request */
-	EQ(rd64(COPY_GPA + V_RCX), 0xC0010130);
-	EQ(rd64(COPY_GPA + V_RIP), sym("vmpl1_resume")); /* VMGEXIT is trap-like */
-	EQ(rd64(COPY_GPA + V_EXIT_CODE), 0x403);	 /* ref 5: GUEST_EXIT_CODE = VMGEXIT */
-	EQ(*(uint8_t *)emu_gpa_ptr(M, COPY_GPA + V_VMPL, 1), 1); /* VMPL field still 1 */
-	ck_assert(rd64(COPY_GPA + V_EFER) & (1ULL << 12));
+	EQ(rd64(COPY_GPA + VMSA_RAX), GHCB_MSR_RUN_VMPL(0)); /* the Run VMPL 0 request */
+	EQ(rd64(COPY_GPA + VMSA_RCX), MSR_GHCB);
+	EQ(rd64(COPY_GPA + VMSA_RIP), sym("vmpl1_resume")); /* VMGEXIT is trap-like */
+	EQ(rd64(COPY_GPA + VMSA_EXIT_CODE),
+	   SVM_EXIT_VMGEXIT); /* ref 5: GUEST_EXIT_CODE = VMGEXIT */
+	EQ(*(uint8_t *)emu_gpa_ptr(M, COPY_GPA + VMSA_VMPL, 1), 1); /* VMPL field still 1 */
+	ck_assert(rd64(COPY_GPA + VMSA_EFER) & (1ULL << 12));
 }
 
 /* After the second switch VMPL1 resumes with its own saved registers. */
@@ -2289,7 +2255,8 @@ static void check_vmpl1_resumed(void)
 				      ", expected %#" PRIx64,
 				      k, got, PAT(2, k));
 	}
-	EQ(res(0x480), 0x017); /* its own GHCB MSR: the Run VMPL 0 response, no error */
+	EQ(res(0x480),
+	   GHCB_MSR_RUN_VMPL_RESP); /* its own GHCB MSR: the Run VMPL 0 response, no error */
 }
 
 START_TEST(run_vmpl_msr_loads_target_state)
@@ -2310,7 +2277,7 @@ START_TEST(run_vmpl_msr_restores_caller_state)
 	run_vmpl_scenario(false, &e);
 	expect_scenario_end(&e);
 	check_vmpl0_restored();
-	EQ(res(0x30), 0x017); /* VMPL0's GHCB MSR: Run VMPL response, error 0 */
+	EQ(res(0x30), GHCB_MSR_RUN_VMPL_RESP); /* VMPL0's GHCB MSR: Run VMPL response, error 0 */
 }
 END_TEST
 
@@ -2362,7 +2329,7 @@ static void vmpl1_access(uint64_t addr, uint64_t rdx, struct emu_exit *e)
 	param(P_VAL, 0x1000);
 	param(P_RDX, rdx);
 	run(0, 0, e);
-	EQ(res(0x18), EMU_RMP_SUCCESS);
+	EQ(res(0x18), RMP_SUCCESS);
 	EQ(res(0x20) & 0xFFFFFFFF, 0);
 }
 
@@ -2374,7 +2341,7 @@ START_TEST(vmpl1_stores_across_switches)
 	vmpl1_access(DATA_GPA + 0x40, 0, &e);
 	EXPECT_KIND(&e, EMU_EXIT_KIND_HLT);
 	ck_assert_msg(e.vmpl == 1 && e.rip == sym("vmpl1_done") + 1, "%s", desc(&e));
-	EQ(res(0x30), 0x017);
+	EQ(res(0x30), GHCB_MSR_RUN_VMPL_RESP);
 	EQ(rd64(DATA_GPA + 0x40), 0x1001);
 }
 END_TEST
@@ -2387,7 +2354,7 @@ START_TEST(rmpadjust_revocation_reaches_lower_vmpl)
 	vmpl1_access(DATA_GPA + 0x40, ADJ(1, R, 0), &e);
 	EXPECT_KIND(&e, EMU_EXIT_KIND_NPF);
 	ck_assert_msg(e.vmpl == 1 && e.rip == sym("second"), "%s", desc(&e));
-	EQ(res(0x38), EMU_RMP_SUCCESS);
+	EQ(res(0x38), RMP_SUCCESS);
 	EQ(rd64(DATA_GPA + 0x40), 0x1000); /* the first store landed, the second did not */
 	EQ(e.exitinfo1, NPF_VMPL_FINAL | EMU_NPF_W);
 	EQ(e.exitinfo2, DATA_GPA + 0x40);
@@ -2400,13 +2367,13 @@ START_TEST(lower_vmpl_cannot_write_its_vmsa)
 	struct emu_exit e;
 	uint64_t rip_field;
 
-	vmpl1_access(VMSA_GPA + V_RIP, 0, &e);
+	vmpl1_access(VMSA_GPA + VMSA_RIP, 0, &e);
 	EXPECT_KIND(&e, EMU_EXIT_KIND_NPF);
 	ck_assert_msg(e.vmpl == 1 && e.rip == sym("first"), "%s", desc(&e));
-	rip_field = rd64(VMSA_GPA + V_RIP);
+	rip_field = rd64(VMSA_GPA + VMSA_RIP);
 	ck_assert_msg(rip_field != 0x1000, "VMPL1 rewrote its own VMSA RIP");
 	EQ(e.exitinfo1, NPF_VMPL_FINAL | EMU_NPF_W);
-	EQ(e.exitinfo2, VMSA_GPA + V_RIP);
+	EQ(e.exitinfo2, VMSA_GPA + VMSA_RIP);
 }
 END_TEST
 
@@ -2438,8 +2405,8 @@ static void expect_ap_done(const struct emu_exit *e)
 	EXPECT_KIND(e, EMU_EXIT_KIND_HLT);
 	ck_assert_msg(e->vcpu == 0 && e->vmpl == 0 && e->rip == sym("done") + 1,
 		      "expected vCPU 0 VMPL0 to halt at done, got %s", desc(e));
-	EQ(res(0x00), GHCB_GPA | 0x013);
-	EQ(res(0x08), 0x015);
+	EQ(res(0x00), GHCB_GPA | GHCB_MSR_REGISTER_RESP);
+	EQ(res(0x08), GHCB_MSR_PSC_RESP);
 }
 
 /* VMSA for another VMPL of the same vCPU, registered for the next INIT. */
@@ -2449,7 +2416,7 @@ START_TEST(ap_create_on_init_other_vmpl)
 
 	ap_scenario(1, 0, 1, 0, 0, 0, &e);
 	expect_ap_done(&e);
-	EQ(res(0x18), EMU_RMP_SUCCESS);
+	EQ(res(0x18), RMP_SUCCESS);
 	EQ(res(0x20) & 0xFFFFFFFF, 0);
 	EQ(emu_vmsa_gpa(M, 0, 1), VMSA_GPA);
 	expect_rmp(VMSA_GPA, 1, 1, 1, 0, ALL, ALL);
@@ -2595,7 +2562,7 @@ START_TEST(ap_create_vmpl0_from_vmpl1_refused)
 	ap_scenario(2, 1, 0, 1, 0, 0, &e);
 	EXPECT_KIND(&e, EMU_EXIT_KIND_HLT);
 	ck_assert_msg(e.vmpl == 1 && e.rip == sym("done") + 1, "%s", desc(&e));
-	EQ(res(0x00), GHCB_GPA | 0x013);
+	EQ(res(0x00), GHCB_GPA | GHCB_MSR_REGISTER_RESP);
 	ck_assert_msg((res(0x20) & 0xFFFFFFFF) != 0,
 		      "AP creation of a VMPL0 VMSA from VMPL1 accepted");
 	EQ(emu_vmsa_gpa(M, 1, 0), 0);
@@ -2680,7 +2647,7 @@ START_TEST(ioio_cpl3_iopl3_vc)
 	load("ioio_user");
 	param(P_FLAGS, 3);
 	run(0, 0, &e);
-	expect_vc(&e, EMU_EXIT_IOIO, sym("insn"));
+	expect_vc(&e, SVM_EXIT_IOIO, sym("insn"));
 	EQ(e.cpl, 3);
 }
 END_TEST
@@ -2707,7 +2674,7 @@ START_TEST(dr7_write_raises_vc)
 
 	load("dr7");
 	run(0, 0, &e);
-	expect_vc(&e, 0x37, sym("insn"));
+	expect_vc(&e, SVM_EXIT_WRITE_DR7, sym("insn"));
 	EQ(e.rbx, 0x1000); /* DR0 ran */
 }
 END_TEST
@@ -2719,7 +2686,7 @@ START_TEST(dr7_read_raises_vc)
 	load("dr7");
 	param(P_FLAGS, 1);
 	run(2, 0, &e);
-	expect_vc(&e, 0x27, sym("insn2"));
+	expect_vc(&e, SVM_EXIT_READ_DR7, sym("insn2"));
 }
 END_TEST
 
@@ -2730,7 +2697,7 @@ START_TEST(invd_raises_vc_0x76)
 
 	load("invd");
 	run(0, 0, &e);
-	expect_vc(&e, 0x76, sym("insn"));
+	expect_vc(&e, SVM_EXIT_INVD, sym("insn"));
 }
 END_TEST
 
@@ -2740,7 +2707,7 @@ START_TEST(wbinvd_raises_vc_0x89)
 
 	load("wbinvd");
 	run(0, 0, &e);
-	expect_vc(&e, 0x89, sym("insn"));
+	expect_vc(&e, SVM_EXIT_WBINVD, sym("insn"));
 }
 END_TEST
 
@@ -2750,7 +2717,7 @@ START_TEST(monitor_raises_vc)
 
 	load("monitor");
 	run(0, 0, &e);
-	expect_vc(&e, 0x8A, sym("insn"));
+	expect_vc(&e, SVM_EXIT_MONITOR, sym("insn"));
 }
 END_TEST
 
@@ -2761,7 +2728,7 @@ START_TEST(mwait_raises_vc)
 	load("monitor");
 	param(P_FLAGS, 1);
 	run(1, 0, &e);
-	expect_vc(&e, 0x8B, sym("insn2"));
+	expect_vc(&e, SVM_EXIT_MWAIT, sym("insn2"));
 }
 END_TEST
 
@@ -2808,12 +2775,12 @@ static void psc_entry_sz(unsigned i, uint64_t gpa, unsigned op, bool large, unsi
 {
 	uint64_t v = gpa | (uint64_t)op << 52 | (uint64_t)large << 56 | cur_page;
 
-	memcpy(tmpl() + G_BUFFER + 8 + 8 * i, &v, 8);
+	memcpy(tmpl() + GHCB_BUFFER + 8 + 8 * i, &v, 8);
 }
 
 static uint64_t psc_entry_out(unsigned i)
 {
-	return rd64(GHCB_GPA + G_BUFFER + 8 + 8 * i);
+	return rd64(GHCB_GPA + GHCB_BUFFER + 8 + 8 * i);
 }
 
 /* psc2m snippet: the template holds a Page State Change of `n` entries (the test adds
@@ -2825,11 +2792,11 @@ static void psc2m_prepare(uint16_t n, uint64_t rax, uint64_t rcx, uint64_t rdx)
 	validate(GHCB_GPA, 0x1000);
 	load("psc2m");
 	memset(tmpl(), 0, 0x1000);
-	memcpy(tmpl() + G_VERSION, &ver, 2);
-	tmpl_set(G_EXITCODE, 0x80000010ULL);
-	tmpl_set(G_EXITINFO1, 0);
-	tmpl_set(G_EXITINFO2, 0);
-	tmpl_set(G_SCRATCH, GHCB_GPA + G_BUFFER);
+	memcpy(tmpl() + GHCB_VERSION, &ver, 2);
+	tmpl_set(GHCB_EXITCODE, SVM_VMGEXIT_PSC);
+	tmpl_set(GHCB_EXITINFO1, 0);
+	tmpl_set(GHCB_EXITINFO2, 0);
+	tmpl_set(GHCB_SCRATCH, GHCB_GPA + GHCB_BUFFER);
 	psc_header(0, n - 1);
 	param(P_GHCB, GHCB_GPA);
 	param(P_RAX, rax);
@@ -2853,7 +2820,7 @@ START_TEST(psc_2m_private_then_pvalidate_2m)
 	run(0, 0, &e);
 	expect_done(&e, 0);
 	EQ(res(0x10), 0);
-	EQ(res(0x18), EMU_RMP_SUCCESS);
+	EQ(res(0x18), RMP_SUCCESS);
 	for (uint64_t off = 0; off < 2 * MiB; off += 0x1000) {
 		expect_page_size(BIG_GPA + off, 1);
 		ck_assert_msg(rmp(BIG_GPA + off).validated, "page %#" PRIx64 " not validated",
@@ -2875,7 +2842,7 @@ START_TEST(psc_4k_inside_2m_splits)
 	run(0, 0, &e);
 	expect_done(&e, 0);
 	EQ(res(0x10), 0);
-	EQ(res(0x18), EMU_RMP_FAIL_SIZEMISMATCH);
+	EQ(res(0x18), RMP_FAIL_SIZEMISMATCH);
 	expect_rmp(BIG_GPA + 0x1000, 0, 0, 0, 0, 0, 0);
 	for (uint64_t off = 0; off < 2 * MiB; off += 0x1000) {
 		expect_page_size(BIG_GPA + off, 0);
@@ -2897,7 +2864,7 @@ START_TEST(pvalidate_4k_on_2m_psmash_retry)
 	psc_entry_sz(0, BIG_GPA, 1, true, 0);
 	run(0, 0, &e);
 	expect_done(&e, 0);
-	EQ(res(0x18), EMU_RMP_SUCCESS);
+	EQ(res(0x18), RMP_SUCCESS);
 	EQ(res(0x20), 0);
 	expect_rmp(BIG_GPA + 0x3000, 1, 1, 0, 0, 0, 0); /* PSC to private: VMPL1-3 none */
 	expect_rmp(BIG_GPA + 0x2000, 1, 0, 0, 0, 0, 0);
@@ -2920,8 +2887,8 @@ START_TEST(rmpadjust_4k_on_2m_psmash_retry)
 	param(P_VAL, ADJ(1, R, 0));
 	run(0, 0, &e);
 	expect_done(&e, 0);
-	EQ(res(0x18), EMU_RMP_SUCCESS);
-	EQ(res(0x28), EMU_RMP_SUCCESS);
+	EQ(res(0x18), RMP_SUCCESS);
+	EQ(res(0x28), RMP_SUCCESS);
 	expect_rmp(BIG_GPA + 0x5000, 1, 1, 0, R, 0, 0);
 	expect_rmp(BIG_GPA + 0x6000, 1, 1, 0, 0, 0, 0);
 	expect_page_size(BIG_GPA + 0x5000, 0);
@@ -2955,8 +2922,8 @@ END_TEST
 
 static void nae_psc_prepare(uint16_t cur, uint16_t end)
 {
-	nae_prepare(0x80000010ULL, 0, 0);
-	tmpl_set(G_SCRATCH, GHCB_GPA + G_BUFFER);
+	nae_prepare(SVM_VMGEXIT_PSC, 0, 0);
+	tmpl_set(GHCB_SCRATCH, GHCB_GPA + GHCB_BUFFER);
 	psc_header(cur, end);
 }
 
@@ -2964,7 +2931,7 @@ static uint16_t psc_cur(void)
 {
 	uint16_t cur;
 
-	memcpy(&cur, (uint8_t *)emu_gpa_ptr(M, GHCB_GPA + G_BUFFER, 2), 2);
+	memcpy(&cur, (uint8_t *)emu_gpa_ptr(M, GHCB_GPA + GHCB_BUFFER, 2), 2);
 	return cur;
 }
 
@@ -2978,8 +2945,8 @@ START_TEST(psc_bad_op_invalid_entry)
 	psc_entry(1, DATA2_GPA, 7);
 	nae_run(0, &e);
 	expect_nae_done(&e);
-	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 0);
-	EQ(ghcb(G_EXITINFO2), PSC_ERROR_INVALID_ENTRY);
+	EQ(ghcb(GHCB_EXITINFO1) & 0xFFFFFFFFULL, 0);
+	EQ(ghcb(GHCB_EXITINFO2), PSC_ERROR_INVALID_ENTRY);
 	EQ(psc_cur(), 1); /* the failing entry */
 	expect_rmp(DATA_GPA, 0, 0, 0, 0, 0, 0);
 	expect_rmp(DATA2_GPA, 1, 1, 0, ALL, ALL, ALL);
@@ -2994,7 +2961,7 @@ START_TEST(psc_misaligned_2m_invalid_entry)
 	psc_entry_sz(0, BIG_GPA + 0x1000, 1, true, 0);
 	nae_run(0, &e);
 	expect_nae_done(&e);
-	EQ(ghcb(G_EXITINFO2), PSC_ERROR_INVALID_ENTRY);
+	EQ(ghcb(GHCB_EXITINFO2), PSC_ERROR_INVALID_ENTRY);
 	expect_page_size(BIG_GPA, 0);
 }
 END_TEST
@@ -3008,7 +2975,7 @@ START_TEST(psc_cur_page_beyond_invalid_entry)
 	psc_entry_sz(0, DATA_GPA, 2, false, 2);
 	nae_run(0, &e);
 	expect_nae_done(&e);
-	EQ(ghcb(G_EXITINFO2), PSC_ERROR_INVALID_ENTRY);
+	EQ(ghcb(GHCB_EXITINFO2), PSC_ERROR_INVALID_ENTRY);
 	expect_rmp(DATA_GPA, 1, 1, 0, ALL, ALL, ALL);
 }
 END_TEST
@@ -3023,8 +2990,8 @@ START_TEST(psc_too_many_entries_invalid_hdr)
 	psc_entry(0, DATA_GPA, 2);
 	nae_run(0, &e);
 	expect_nae_done(&e);
-	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 0);
-	EQ(ghcb(G_EXITINFO2), PSC_ERROR_INVALID_HDR);
+	EQ(ghcb(GHCB_EXITINFO1) & 0xFFFFFFFFULL, 0);
+	EQ(ghcb(GHCB_EXITINFO2), PSC_ERROR_INVALID_HDR);
 	expect_rmp(DATA_GPA, 1, 1, 0, ALL, ALL, ALL);
 }
 END_TEST
@@ -3040,7 +3007,7 @@ START_TEST(psc_253_entries_accepted)
 		psc_entry(i, DATA_GPA + i * 0x1000ULL, 2);
 	nae_run(0, &e);
 	expect_nae_done(&e);
-	EQ(ghcb(G_EXITINFO2), 0);
+	EQ(ghcb(GHCB_EXITINFO2), 0);
 	EQ(psc_cur(), 253);
 	expect_rmp(DATA_GPA + 252 * 0x1000ULL, 0, 0, 0, 0, 0, 0);
 }
@@ -3058,7 +3025,7 @@ START_TEST(psc_cur_page_done_skipped)
 	psc_entry_sz(1, DATA2_GPA, 2, false, 0);
 	nae_run(0, &e);
 	expect_nae_done(&e);
-	EQ(ghcb(G_EXITINFO2), 0);
+	EQ(ghcb(GHCB_EXITINFO2), 0);
 	expect_rmp(DATA_GPA, 1, 1, 0, ALL, ALL, ALL);
 	expect_rmp(DATA2_GPA, 0, 0, 0, 0, 0, 0);
 	EQ(psc_entry_out(1) & 0xFFF, 1);
@@ -3069,7 +3036,7 @@ END_TEST
 START_TEST(msr_psc_error_code)
 {
 	validate(DATA_GPA, 0x1000);
-	EQ(msr_request(0, DATA_GPA | 7ULL << 52 | 0x014), 0x015 | 1ULL << 63);
+	EQ(msr_request(0, GHCB_MSR_PSC(DATA_GPA >> 12, 7)), GHCB_MSR_PSC_RESP | 1ULL << 63);
 	expect_rmp(DATA_GPA, 1, 1, 0, ALL, ALL, ALL);
 }
 END_TEST
@@ -3087,8 +3054,8 @@ START_TEST(vmsa_in_use_refused)
 	expect_ap_done(&e);
 	EQ(res(0x20) & 0xFFFFFFFF, 0);
 	EQ(res(0x800), 0xA9A9A9A9);
-	EQ(res(0x40), EMU_RMP_FAIL_INUSE);
-	EQ(res(0x48), 0x015 | 1ULL << 63);
+	EQ(res(0x40), RMP_FAIL_INUSE);
+	EQ(res(0x48), GHCB_MSR_PSC_RESP | 1ULL << 63);
 	expect_rmp(VMSA_GPA, 1, 1, 1, 0, ALL, ALL);
 }
 END_TEST
@@ -3118,8 +3085,8 @@ START_TEST(vmsa_not_running_may_be_cleared)
 	ap_scenario(2, 0, 0, 1, 0, 4, &e);
 	expect_ap_done(&e);
 	EQ(res(0x20) & 0xFFFFFFFF, 0);
-	EQ(res(0x40), EMU_RMP_SUCCESS);
-	EQ(res(0x48), 0x015);
+	EQ(res(0x40), RMP_SUCCESS);
+	EQ(res(0x48), GHCB_MSR_PSC_RESP);
 	expect_rmp(VMSA_GPA, 0, 0, 0, 0, 0, 0);
 }
 END_TEST
@@ -3128,8 +3095,8 @@ END_TEST
 
 static void nae_msr_read(uint32_t msr, struct emu_exit *e)
 {
-	nae_prepare(EMU_EXIT_MSR, 0, 0);
-	tmpl_set(G_RCX, msr);
+	nae_prepare(SVM_EXIT_MSR, 0, 0);
+	tmpl_set(GHCB_RCX, msr);
 	nae_run(0, e);
 	expect_nae_done(e);
 }
@@ -3140,10 +3107,10 @@ START_TEST(nae_msr_apic_base)
 	struct emu_exit e;
 
 	nae_msr_read(0x1B, &e);
-	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 0);
-	ck_assert(ghcb_is_valid(G_RAX) && ghcb_is_valid(G_RDX));
-	EQ(ghcb(G_RAX), 0xFEE00900ULL);
-	EQ(ghcb(G_RDX), 0);
+	EQ(ghcb(GHCB_EXITINFO1) & 0xFFFFFFFFULL, 0);
+	ck_assert(ghcb_is_valid(GHCB_RAX) && ghcb_is_valid(GHCB_RDX));
+	EQ(ghcb(GHCB_RAX), 0xFEE00900ULL);
+	EQ(ghcb(GHCB_RDX), 0);
 }
 END_TEST
 
@@ -3153,8 +3120,8 @@ START_TEST(nae_msr_tsc)
 	struct emu_exit e;
 
 	nae_msr_read(0x10, &e);
-	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 0);
-	ck_assert_msg(ghcb(G_RAX) | ghcb(G_RDX), "TSC read as 0");
+	EQ(ghcb(GHCB_EXITINFO1) & 0xFFFFFFFFULL, 0);
+	ck_assert_msg(ghcb(GHCB_RAX) | ghcb(GHCB_RDX), "TSC read as 0");
 }
 END_TEST
 
@@ -3164,8 +3131,8 @@ START_TEST(nae_msr_x2apic_gp)
 	struct emu_exit e;
 
 	nae_msr_read(0x802, &e);
-	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 1);
-	EQ(ghcb(G_EXITINFO2), (1ULL << 31) | (3 << 8) | (1 << 11) | EMU_VEC_GP);
+	EQ(ghcb(GHCB_EXITINFO1) & 0xFFFFFFFFULL, GHCB_RESULT_INJECT);
+	EQ(ghcb(GHCB_EXITINFO2), (1ULL << 31) | (3 << 8) | (1 << 11) | EMU_VEC_GP);
 }
 END_TEST
 
@@ -3182,18 +3149,18 @@ static void apic_ids(unsigned nr_vcpus, uint64_t pages, bool scratch, struct emu
 	wr64(DATA_GPA, 0x5555555555555555ULL);
 	load("apic_ids");
 	memset(tmpl(), 0, 0x1000);
-	memcpy(tmpl() + G_VERSION, &ver, 2);
-	tmpl_set(G_EXITCODE, 0x80000017ULL);
-	tmpl_set(G_EXITINFO1, 0);
-	tmpl_set(G_EXITINFO2, 0);
-	tmpl_set(G_RAX, pages);
+	memcpy(tmpl() + GHCB_VERSION, &ver, 2);
+	tmpl_set(GHCB_EXITCODE, SVM_VMGEXIT_GET_APIC_IDS);
+	tmpl_set(GHCB_EXITINFO1, 0);
+	tmpl_set(GHCB_EXITINFO2, 0);
+	tmpl_set(GHCB_RAX, pages);
 	if (scratch)
-		tmpl_set(G_SCRATCH, DATA_GPA);
+		tmpl_set(GHCB_SCRATCH, DATA_GPA);
 	param(P_GHCB, GHCB_GPA);
 	param(P_ADDR, DATA_GPA);
 	run(0, 0, e);
 	expect_done(e, 0);
-	EQ(res(0x10), 0x015);
+	EQ(res(0x10), GHCB_MSR_PSC_RESP);
 }
 
 /* Too few pages (0): the hypervisor answers the pages needed in RAX, writes nothing. */
@@ -3231,7 +3198,8 @@ END_TEST
 
 START_TEST(nae_hv_features_apic_id_list)
 {
-	EQ((msr_request(0, 0x080) >> 12) & (1ULL << 4), 1ULL << 4);
+	EQ(GHCB_MSR_DATA(msr_request(0, GHCB_MSR_HV_FEATURES_REQ)) & GHCB_HV_FEATURE_APIC_ID_LIST,
+	   GHCB_HV_FEATURE_APIC_ID_LIST);
 }
 END_TEST
 
@@ -3275,13 +3243,13 @@ START_TEST(cpuid_leaf7_reports_smep_smap)
 {
 	struct emu_exit e;
 
-	nae_prepare(EMU_EXIT_CPUID, 0, 0);
-	tmpl_set(G_RAX, 7);
-	tmpl_set(G_RCX, 0);
+	nae_prepare(SVM_EXIT_CPUID, 0, 0);
+	tmpl_set(GHCB_RAX, 7);
+	tmpl_set(GHCB_RCX, 0);
 	nae_run(0, &e);
 	expect_nae_done(&e);
-	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 0);
-	EQ(ghcb(G_RBX) & (1ULL << 7 | 1ULL << 20), 1ULL << 7 | 1ULL << 20);
+	EQ(ghcb(GHCB_EXITINFO1) & 0xFFFFFFFFULL, 0);
+	EQ(ghcb(GHCB_RBX) & (1ULL << 7 | 1ULL << 20), 1ULL << 7 | 1ULL << 20);
 }
 END_TEST
 
@@ -3291,12 +3259,12 @@ START_TEST(cpuid_leaf_d_requires_xcr0)
 {
 	struct emu_exit e;
 
-	nae_prepare(EMU_EXIT_CPUID, 0, 0);
-	tmpl_set(G_RAX, 0xD);
-	tmpl_set(G_RCX, 0);
+	nae_prepare(SVM_EXIT_CPUID, 0, 0);
+	tmpl_set(GHCB_RAX, 0xD);
+	tmpl_set(GHCB_RCX, 0);
 	nae_run(0, &e);
 	expect_nae_done(&e);
-	expect_bad_input(4);
+	expect_bad_input(GHCB_ERR_MISSING_INPUT);
 }
 END_TEST
 
@@ -3305,17 +3273,17 @@ START_TEST(cpuid_leaf_d_with_xcr0)
 {
 	struct emu_exit e;
 
-	nae_prepare(EMU_EXIT_CPUID, 0, 0);
-	tmpl_set(G_RAX, 0xD);
-	tmpl_set(G_RCX, 0);
-	tmpl_set(G_XCR0, 3);
+	nae_prepare(SVM_EXIT_CPUID, 0, 0);
+	tmpl_set(GHCB_RAX, 0xD);
+	tmpl_set(GHCB_RCX, 0);
+	tmpl_set(GHCB_XCR0, 3);
 	nae_run(0, &e);
 	expect_nae_done(&e);
-	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 0);
-	EQ(ghcb(G_RAX), 3);
-	EQ(ghcb(G_RBX), 576);
-	EQ(ghcb(G_RCX), 576);
-	EQ(ghcb(G_RDX), 0);
+	EQ(ghcb(GHCB_EXITINFO1) & 0xFFFFFFFFULL, 0);
+	EQ(ghcb(GHCB_RAX), 3);
+	EQ(ghcb(GHCB_RBX), 576);
+	EQ(ghcb(GHCB_RCX), 576);
+	EQ(ghcb(GHCB_RDX), 0);
 }
 END_TEST
 
@@ -3366,7 +3334,7 @@ START_TEST(cpuid_raises_vc)
 
 	load("cpuid");
 	run(0, 0, &e);
-	expect_vc(&e, EMU_EXIT_CPUID, sym("insn"));
+	expect_vc(&e, SVM_EXIT_CPUID, sym("insn"));
 }
 END_TEST
 
@@ -3376,7 +3344,7 @@ START_TEST(ioio_raises_vc)
 
 	load("ioio");
 	run(1, 0, &e);
-	expect_vc(&e, EMU_EXIT_IOIO, sym("insn"));
+	expect_vc(&e, SVM_EXIT_IOIO, sym("insn"));
 }
 END_TEST
 
@@ -3386,7 +3354,7 @@ START_TEST(ioio_in_raises_vc)
 
 	load("ioio_in");
 	run(0, 0, &e);
-	expect_vc(&e, EMU_EXIT_IOIO, sym("insn"));
+	expect_vc(&e, SVM_EXIT_IOIO, sym("insn"));
 }
 END_TEST
 
@@ -3396,7 +3364,7 @@ START_TEST(msr_raises_vc)
 
 	load("msr_other");
 	run(0, 0, &e);
-	expect_vc(&e, EMU_EXIT_MSR, sym("insn"));
+	expect_vc(&e, SVM_EXIT_MSR, sym("insn"));
 }
 END_TEST
 

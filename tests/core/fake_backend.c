@@ -118,16 +118,16 @@ static int do_rmpadjust(struct fake_machine *m, u64 gpa, bool huge, u64 attrs)
 	if (injected(m, FAKE_OP_RMPADJUST, gpa, size, vmpl, &rc))
 		return rc;
 	if (!veil_aligned(gpa, size) || (attrs >> 17) || (perms & 0xE0))
-		return FAKE_FAIL_INPUT;
+		return RMP_FAIL_INPUT;
 	if (vmpl == 0) /* TARGET_VMPL <= CURRENT_VMPL */
-		return FAKE_FAIL_PERMISSION;
+		return RMP_FAIL_PERMISSION;
 	if (vmpl > 3)
-		return FAKE_FAIL_INPUT;
+		return RMP_FAIL_INPUT;
 	if (!rmp_covered(m, gpa, size))
-		return FAKE_FAIL_INPUT;
+		return RMP_FAIL_INPUT;
 	pfn = gpa / PAGE;
 	if (huge && !m->rmp[pfn].huge)
-		return FAKE_FAIL_SIZEMISMATCH;
+		return RMP_FAIL_SIZEMISMATCH;
 	if (!huge && m->rmp[pfn].huge)
 		psmash(m, pfn);
 	n = huge ? PAGES_2M : 1;
@@ -135,18 +135,18 @@ static int do_rmpadjust(struct fake_machine *m, u64 gpa, bool huge, u64 attrs)
 		struct fake_rmp *e = &m->rmp[pfn + i];
 		bool was_vmsa = e->vmsa, writable = false;
 
-		if ((e->perms[vmpl] & VEIL_RMP_PERM_W) && !(perms & VEIL_RMP_PERM_W))
+		if ((e->perms[vmpl] & RMP_PERM_W) && !(perms & RMP_PERM_W))
 			m->stale_w[pfn + i] |= (u8)(1u << vmpl);
 		e->perms[vmpl] = perms;
 		e->vmsa = vmsa;
 		for (v = 1; v <= 3; v++)
-			writable |= (e->perms[v] & VEIL_RMP_PERM_W) != 0;
+			writable |= (e->perms[v] & RMP_PERM_W) != 0;
 		if (vmsa && writable)
 			m->vmsa_writable++;
 		if (vmsa && !was_vmsa && m->stale_w[pfn + i])
 			m->vmsa_stale_tlb++;
 	}
-	return FAKE_OK;
+	return RMP_SUCCESS;
 }
 
 static int do_pvalidate(struct fake_machine *m, u64 gpa, bool huge, bool validate, bool *unchanged)
@@ -158,24 +158,24 @@ static int do_pvalidate(struct fake_machine *m, u64 gpa, bool huge, bool validat
 	if (injected(m, FAKE_OP_PVALIDATE, gpa, size, 0, &rc))
 		return rc;
 	if (!veil_aligned(gpa, size))
-		return FAKE_FAIL_INPUT;
+		return RMP_FAIL_INPUT;
 	if (!rmp_covered(m, gpa, size))
-		return FAKE_FAIL_INPUT;
+		return RMP_FAIL_INPUT;
 	pfn = gpa / PAGE;
 	if (huge && !m->rmp[pfn].huge)
-		return FAKE_FAIL_SIZEMISMATCH;
+		return RMP_FAIL_SIZEMISMATCH;
 	if (!huge && m->rmp[pfn].huge)
 		psmash(m, pfn);
 	if (!!m->rmp[pfn].validated == validate) {
 		*unchanged = true; /* RFLAGS.CF = 1 */
-		return FAKE_OK;
+		return RMP_SUCCESS;
 	}
 	n = huge ? PAGES_2M : 1;
 	for (i = 0; i < n; i++) {
 		m->rmp[pfn + i].validated = validate;
 		protect(m, pfn + i);
 	}
-	return FAKE_OK;
+	return RMP_SUCCESS;
 }
 
 /* ---- the ops ---------------------------------------------------------------- */
@@ -217,7 +217,7 @@ static void op_vmgexit(struct veil_backend *b)
 
 	log_add(v->m, FAKE_OP_VMGEXIT, v->id, v->ghcb_msr, false, 0);
 	v->m->vmgexits++;
-	if ((v->ghcb_msr & 0xFFF) == 0x100 && v->m->on_terminate) { /* GHCB spec: TERM_REQ */
+	if (GHCB_MSR_INFO(v->ghcb_msr) == GHCB_MSR_TERM_REQ && v->m->on_terminate) {
 		v->m->term_req = v->ghcb_msr;
 		longjmp(*v->m->on_terminate, 1);
 	}

@@ -28,12 +28,6 @@
 #include <setjmp.h>
 #include <veil/backend.h>
 
-/* Architectural return codes (reference 2 and 3.1). */
-#define FAKE_OK 0
-#define FAKE_FAIL_INPUT 1
-#define FAKE_FAIL_PERMISSION 2
-#define FAKE_FAIL_SIZEMISMATCH 6
-
 #define FAKE_MAX_VCPUS 8
 #define FAKE_ANY ~0ULL /* matches any GPA in an injection rule */
 

@@ -45,7 +45,7 @@ void fx_setup(void)
 	mon->alloc_next = FX_MON_BASE + 0x10000;
 	mon->alloc_end = FX_MON_BASE + FX_MON_SIZE;
 	mon->mem.nr_pages = FX_MEM_SIZE / VEIL_PAGE_SIZE;
-	mon->mem.os_default = VEIL_RMP_PERM_ALL; /* as at boot, before any service restricts it */
+	mon->mem.os_default = RMP_PERM_ALL; /* as at boot, before any service restricts it */
 	mon->mem.pages = calloc(mon->mem.nr_pages, sizeof(*mon->mem.pages));
 	ck_assert_ptr_nonnull(mon->mem.pages);
 
@@ -55,7 +55,7 @@ void fx_setup(void)
 		u64 gpa = pfn * VEIL_PAGE_SIZE;
 
 		p->owner = VEIL_OWNER_OS;
-		p->os_perms = VEIL_RMP_PERM_ALL;
+		p->os_perms = RMP_PERM_ALL;
 		if (in(gpa, FX_MON_BASE, FX_MON_BASE + FX_MON_SIZE)) {
 			p->owner = VEIL_OWNER_MONITOR;
 			p->validated = 1;
@@ -111,10 +111,10 @@ void fx_write_vmsa(u64 gpa, u8 vmpl, u64 efer, u64 sev_features)
 	u8 *v = fake_ptr(fx.m, gpa);
 
 	memset(v, 0, VEIL_PAGE_SIZE);
-	v[VMSA_OFF_VMPL] = vmpl;
-	veil_st64(v + VMSA_OFF_EFER, efer);
-	veil_st64(v + VMSA_OFF_SEV_FEATURES, sev_features);
-	veil_st64(v + VMSA_OFF_RIP, 0x1000);
+	v[VMSA_VMPL] = vmpl;
+	veil_st64(v + VMSA_EFER, efer);
+	veil_st64(v + VMSA_SEV_FEATURES, sev_features);
+	veil_st64(v + VMSA_RIP, 0x1000);
 }
 
 void fx_pval_req(u64 gpa, u16 next, const u64 *entries, u16 n)

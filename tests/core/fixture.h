@@ -41,7 +41,7 @@
 #define FX_SEV_FEATURES 1ULL
 #define FX_CAA(n) (VEIL_BOOT_CAA + (u64)(n)*VEIL_PAGE_SIZE)
 #define FX_EFER_OS 0x1D01ULL /* SCE, LME, LMA, NXE, SVME */
-#define FX_RWX VEIL_RMP_PERM_ALL
+#define FX_RWX RMP_PERM_ALL
 
 struct fx {
 	struct fake_machine *m;

@@ -38,10 +38,9 @@ START_TEST(grant_sets_vmpl2_only)
 	/* taken from the OS: nobody below VMPL0 has access until a grant */
 	ck_assert_uint_eq(fake_rmp(fx.m, FX_PAGE(1))->perms[2], 0);
 	ck_assert_uint_eq(fake_rmp(fx.m, FX_PAGE(1))->perms[3], 0);
-	ck_assert_int_eq(veil_domain_grant(fx.mon, be0(), &d, FX_PAGE(1),
-					   VEIL_RMP_PERM_R | VEIL_RMP_PERM_XU),
+	ck_assert_int_eq(veil_domain_grant(fx.mon, be0(), &d, FX_PAGE(1), RMP_PERM_R | RMP_PERM_XU),
 			 VEIL_OK);
-	ck_assert_uint_eq(fake_rmp(fx.m, FX_PAGE(1))->perms[2], VEIL_RMP_PERM_R | VEIL_RMP_PERM_XU);
+	ck_assert_uint_eq(fake_rmp(fx.m, FX_PAGE(1))->perms[2], RMP_PERM_R | RMP_PERM_XU);
 	ck_assert_uint_eq(fake_rmp(fx.m, FX_PAGE(1))->perms[1], 0);
 	ck_assert_uint_eq(fake_rmp(fx.m, FX_PAGE(1))->perms[3], 0);
 	fx_assert_rmp_follows_records();
@@ -55,11 +54,11 @@ START_TEST(grant_refuses_pages_not_the_domains)
 	give();
 	other.id = ID + 1;
 	/* an OS page, a monitor page, another domain's page: nothing granted */
-	ck_assert_int_eq(veil_domain_grant(fx.mon, be0(), &d, FX_PAGE(8), VEIL_RMP_PERM_ALL),
+	ck_assert_int_eq(veil_domain_grant(fx.mon, be0(), &d, FX_PAGE(8), RMP_PERM_ALL),
 			 VEIL_EPERM);
-	ck_assert_int_eq(veil_domain_grant(fx.mon, be0(), &d, FX_MON_BASE, VEIL_RMP_PERM_ALL),
+	ck_assert_int_eq(veil_domain_grant(fx.mon, be0(), &d, FX_MON_BASE, RMP_PERM_ALL),
 			 VEIL_EPERM);
-	ck_assert_int_eq(veil_domain_grant(fx.mon, be0(), &other, FX_PAGE(0), VEIL_RMP_PERM_ALL),
+	ck_assert_int_eq(veil_domain_grant(fx.mon, be0(), &other, FX_PAGE(0), RMP_PERM_ALL),
 			 VEIL_EPERM);
 	ck_assert_uint_eq(fake_rmp(fx.m, FX_PAGE(0))->perms[2], 0);
 	ck_assert_uint_eq(fake_rmp(fx.m, FX_MON_BASE)->perms[2], 0);
@@ -82,12 +81,12 @@ START_TEST(vmsa_is_the_monitors_and_goes_back_scrubbed)
 	/* one per vCPU: a second VMSA for vCPU 0 is refused */
 	ck_assert_int_eq(veil_domain_add_vmsa(fx.mon, vc, &d, FX_PAGE(3)), VEIL_EINVAL);
 	p = veil_map(be0(), FX_PAGE(2), PG);
-	p[0x178] = 0x42; /* state the monitor wrote */
+	p[VMSA_RIP] = 0x42; /* state the monitor wrote */
 	ck_assert_int_eq(veil_domain_drop_vmsas(fx.mon, be0(), &d), VEIL_OK);
 	ck_assert_uint_eq(d.vmsa[0], 0);
 	ck_assert_uint_eq(fake_rmp(fx.m, FX_PAGE(2))->vmsa, 0);
 	ck_assert_uint_eq(veil_mem_owner(&fx.mon->mem, FX_PAGE(2)), VEIL_OWNER_ENCLAVE);
-	ck_assert_uint_eq(p[0x178], 0);
+	ck_assert_uint_eq(p[VMSA_RIP], 0);
 	fx_assert_rmp_follows_records();
 }
 END_TEST

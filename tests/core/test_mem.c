@@ -16,14 +16,14 @@ static struct veil_backend *be0(void)
 
 START_TEST(perms_os)
 {
-	struct veil_page p = { .owner = VEIL_OWNER_OS, .os_perms = VEIL_RMP_PERM_ALL };
+	struct veil_page p = { .owner = VEIL_OWNER_OS, .os_perms = RMP_PERM_ALL };
 
-	ck_assert_uint_eq(veil_mem_perms(&p, 3), VEIL_RMP_PERM_ALL);
+	ck_assert_uint_eq(veil_mem_perms(&p, 3), RMP_PERM_ALL);
 	ck_assert_uint_eq(veil_mem_perms(&p, 1), 0);
 	ck_assert_uint_eq(veil_mem_perms(&p, 2), 0);
 	/* a service may restrict the OS (kernel text: R + Xs) */
-	p.os_perms = VEIL_RMP_PERM_R | VEIL_RMP_PERM_XS;
-	ck_assert_uint_eq(veil_mem_perms(&p, 3), VEIL_RMP_PERM_R | VEIL_RMP_PERM_XS);
+	p.os_perms = RMP_PERM_R | RMP_PERM_XS;
+	ck_assert_uint_eq(veil_mem_perms(&p, 3), RMP_PERM_R | RMP_PERM_XS);
 	ck_assert_uint_eq(veil_mem_perms(&p, 1), 0);
 	ck_assert_uint_eq(veil_mem_perms(&p, 2), 0);
 }
@@ -32,10 +32,9 @@ END_TEST
 /* A loaded kernel module: VMPL3 gets the (restricted) os_perms, nobody else anything. */
 START_TEST(perms_module)
 {
-	struct veil_page p = { .owner = VEIL_OWNER_MODULE,
-			       .os_perms = VEIL_RMP_PERM_R | VEIL_RMP_PERM_XS };
+	struct veil_page p = { .owner = VEIL_OWNER_MODULE, .os_perms = RMP_PERM_R | RMP_PERM_XS };
 
-	ck_assert_uint_eq(veil_mem_perms(&p, 3), VEIL_RMP_PERM_R | VEIL_RMP_PERM_XS);
+	ck_assert_uint_eq(veil_mem_perms(&p, 3), RMP_PERM_R | RMP_PERM_XS);
 	ck_assert_uint_eq(veil_mem_perms(&p, 1), 0);
 	ck_assert_uint_eq(veil_mem_perms(&p, 2), 0);
 }
@@ -45,11 +44,11 @@ END_TEST
 START_TEST(perms_enclave)
 {
 	struct veil_page p = { .owner = VEIL_OWNER_ENCLAVE,
-			       .os_perms = VEIL_RMP_PERM_R | VEIL_RMP_PERM_XU,
+			       .os_perms = RMP_PERM_R | RMP_PERM_XU,
 			       .id = 3 };
 
 	ck_assert_uint_eq(veil_mem_perms(&p, 1), 0);
-	ck_assert_uint_eq(veil_mem_perms(&p, 2), VEIL_RMP_PERM_R | VEIL_RMP_PERM_XU);
+	ck_assert_uint_eq(veil_mem_perms(&p, 2), RMP_PERM_R | RMP_PERM_XU);
 	ck_assert_uint_eq(veil_mem_perms(&p, 3), 0);
 }
 END_TEST
@@ -62,7 +61,7 @@ START_TEST(perms_not_os)
 
 	for (i = 0; i < sizeof(owners); i++) {
 		/* os_perms left over from an earlier OS owner must not leak through */
-		struct veil_page p = { .owner = owners[i], .os_perms = VEIL_RMP_PERM_ALL, .id = 3 };
+		struct veil_page p = { .owner = owners[i], .os_perms = RMP_PERM_ALL, .id = 3 };
 
 		for (vmpl = 1; vmpl <= 3; vmpl++)
 			ck_assert_msg(veil_mem_perms(&p, vmpl) == 0, "owner %u vmpl %u: %#x",
@@ -138,9 +137,9 @@ START_TEST(apply_writes_derived_masks)
 {
 	struct veil_page *p = fx_page(FX_PAGE(1));
 
-	p->os_perms = VEIL_RMP_PERM_R | VEIL_RMP_PERM_XS;
+	p->os_perms = RMP_PERM_R | RMP_PERM_XS;
 	ck_assert_int_eq(veil_mem_apply(&fx.mon->mem, be0(), FX_PAGE(1)), VEIL_OK);
-	ck_assert_uint_eq(fake_rmp(fx.m, FX_PAGE(1))->perms[3], VEIL_RMP_PERM_R | VEIL_RMP_PERM_XS);
+	ck_assert_uint_eq(fake_rmp(fx.m, FX_PAGE(1))->perms[3], RMP_PERM_R | RMP_PERM_XS);
 	ck_assert_uint_eq(fake_rmp(fx.m, FX_PAGE(1))->perms[1], 0);
 	ck_assert_uint_eq(fake_rmp(fx.m, FX_PAGE(1))->perms[2], 0);
 	ck_assert_uint_eq(fake_rmp(fx.m, FX_PAGE(1))->vmsa, 0);
@@ -150,7 +149,7 @@ END_TEST
 
 START_TEST(apply_reports_rmpadjust_failure)
 {
-	fake_inject(fx.m, FAKE_OP_RMPADJUST, FX_PAGE(1), 2, FAKE_FAIL_INPUT, 0, 1);
+	fake_inject(fx.m, FAKE_OP_RMPADJUST, FX_PAGE(1), 2, RMP_FAIL_INPUT, 0, 1);
 	ck_assert_int_eq(veil_mem_apply(&fx.mon->mem, be0(), FX_PAGE(1)), VEIL_EHW);
 }
 END_TEST
@@ -274,7 +273,7 @@ START_TEST(transfer_back_to_os_restores_full_perms)
 {
 	struct veil_mem *mem = &fx.mon->mem;
 
-	fx_page(FX_PAGE(4))->os_perms = VEIL_RMP_PERM_R;
+	fx_page(FX_PAGE(4))->os_perms = RMP_PERM_R;
 	ck_assert_int_eq(veil_mem_apply(mem, be0(), FX_PAGE(4)), VEIL_OK);
 	ck_assert_int_eq(veil_mem_transfer(mem, be0(), FX_PAGE(4), PG, VEIL_OWNER_OS,
 					   VEIL_OWNER_SERVICE, 1),
@@ -282,7 +281,7 @@ START_TEST(transfer_back_to_os_restores_full_perms)
 	ck_assert_int_eq(veil_mem_transfer(mem, be0(), FX_PAGE(4), PG, VEIL_OWNER_SERVICE,
 					   VEIL_OWNER_OS, 0),
 			 VEIL_OK);
-	ck_assert_uint_eq(fx_page(FX_PAGE(4))->os_perms, VEIL_RMP_PERM_ALL);
+	ck_assert_uint_eq(fx_page(FX_PAGE(4))->os_perms, RMP_PERM_ALL);
 	ck_assert_uint_eq(fake_rmp(fx.m, FX_PAGE(4))->perms[3], FX_RWX);
 }
 END_TEST
@@ -316,7 +315,7 @@ START_TEST(transfer_rmp_failure_never_leaves_rmp_above_records)
 	u64 flushes = fx.m->tlb_flushes;
 	int rc;
 
-	fake_inject(fx.m, FAKE_OP_RMPADJUST, FX_PAGE(7), 0, FAKE_FAIL_INPUT, 0, -1);
+	fake_inject(fx.m, FAKE_OP_RMPADJUST, FX_PAGE(7), 0, RMP_FAIL_INPUT, 0, -1);
 	rc = veil_mem_transfer(&fx.mon->mem, be0(), FX_PAGE(6), 3 * PG, VEIL_OWNER_OS,
 			       VEIL_OWNER_MONITOR, 0);
 	ck_assert_int_eq(rc, VEIL_EHW);
@@ -336,11 +335,11 @@ START_TEST(transfer_failure_restores_every_page_exactly)
 	u64 i;
 
 	for (i = 0; i < 4; i++) /* distinct masks, as services leave them */
-		fx_page(FX_PAGE(8 + i))->os_perms = (u8)(VEIL_RMP_PERM_R | (i << 1));
+		fx_page(FX_PAGE(8 + i))->os_perms = (u8)(RMP_PERM_R | (i << 1));
 	for (i = 0; i < 4; i++)
 		ck_assert_int_eq(veil_mem_apply(&fx.mon->mem, be0(), FX_PAGE(8 + i)), VEIL_OK);
 	fx_snap_take(&snap);
-	fake_inject(fx.m, FAKE_OP_RMPADJUST, FX_PAGE(10), 0, FAKE_FAIL_INPUT, 0, 1);
+	fake_inject(fx.m, FAKE_OP_RMPADJUST, FX_PAGE(10), 0, RMP_FAIL_INPUT, 0, 1);
 	ck_assert_int_eq(veil_mem_transfer(&fx.mon->mem, be0(), FX_PAGE(8), 4 * PG, VEIL_OWNER_OS,
 					   VEIL_OWNER_MODULE, 0),
 			 VEIL_EHW);
@@ -358,15 +357,15 @@ START_TEST(os_may_follows_the_os_own_rights)
 	ck_assert(veil_mem_os_may(mem, FX_PAGE(0), 2 * PG, true));
 	ck_assert(veil_mem_os_may(mem, FX_PAGE(0) + 5, 1, false));
 	/* locked text: readable, not writable */
-	fx_page(FX_PAGE(1))->os_perms = VEIL_RMP_PERM_R | VEIL_RMP_PERM_XS;
+	fx_page(FX_PAGE(1))->os_perms = RMP_PERM_R | RMP_PERM_XS;
 	ck_assert(veil_mem_os_may(mem, FX_PAGE(1), PG, false));
 	ck_assert(!veil_mem_os_may(mem, FX_PAGE(1), PG, true));
 	ck_assert(!veil_mem_os_may(mem, FX_PAGE(0) + PG - 1, 2, true)); /* one byte on it */
 	/* W in the mask but restricted by a service (not the default): no write */
-	fx_page(FX_PAGE(2))->os_perms = VEIL_RMP_PERM_R | VEIL_RMP_PERM_W;
+	fx_page(FX_PAGE(2))->os_perms = RMP_PERM_R | RMP_PERM_W;
 	ck_assert(!veil_mem_os_may(mem, FX_PAGE(2), PG, true));
 	/* no R: no read */
-	fx_page(FX_PAGE(3))->os_perms = VEIL_RMP_PERM_XS;
+	fx_page(FX_PAGE(3))->os_perms = RMP_PERM_XS;
 	ck_assert(!veil_mem_os_may(mem, FX_PAGE(3), 8, false));
 	/* not validated, not the OS's, out of range, empty, wrapping */
 	ck_assert(!veil_mem_os_may(mem, FX_UNVAL, 8, false));
@@ -383,7 +382,7 @@ START_TEST(takeable_only_plain_os_data)
 	struct veil_mem *mem = &fx.mon->mem;
 
 	ck_assert(veil_mem_os_takeable(mem, FX_PAGE(0), 2 * PG));
-	fx_page(FX_PAGE(1))->os_perms = VEIL_RMP_PERM_R; /* locked rodata */
+	fx_page(FX_PAGE(1))->os_perms = RMP_PERM_R; /* locked rodata */
 	ck_assert(!veil_mem_os_takeable(mem, FX_PAGE(0), 2 * PG));
 	ck_assert(!veil_mem_os_takeable(mem, FX_UNVAL, PG));
 	ck_assert(!veil_mem_os_takeable(mem, FX_MON_BASE, PG));

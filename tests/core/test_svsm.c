@@ -434,7 +434,7 @@ END_TEST
 START_TEST(pvalidate_rmpadjust_failure)
 {
 	/* the RMP cannot follow: the call fails and the OS gets no access */
-	fake_inject(fx.m, FAKE_OP_RMPADJUST, FX_UNVAL, 3, FAKE_FAIL_INPUT, 0, -1);
+	fake_inject(fx.m, FAKE_OP_RMPADJUST, FX_UNVAL, 3, RMP_FAIL_INPUT, 0, -1);
 	ck_assert_uint_eq(fx_pval1(VAL4K(FX_UNVAL)), SVSM_ERR_PVALIDATE_FAIL_INPUT);
 	ck_assert_uint_eq(fake_rmp(fx.m, FX_UNVAL)->perms[3], 0);
 	ck_assert_uint_eq(fx_pval_next(FX_REQ), 0);
@@ -579,7 +579,7 @@ static void bad_vmsa(u8 vmpl, u64 efer, u64 sev_features)
 	fx_write_vmsa(NEW_VMSA, vmpl, efer, sev_features);
 	ck_assert_uint_eq(create(0, NEW_VMSA, NEW_CAA, 1), SVSM_ERR_INVALID_PARAMETER);
 	ck_assert_int_eq(fx_page(NEW_VMSA)->owner, VEIL_OWNER_OS);
-	ck_assert_uint_eq(fx_page(NEW_VMSA)->os_perms, VEIL_RMP_PERM_ALL);
+	ck_assert_uint_eq(fx_page(NEW_VMSA)->os_perms, RMP_PERM_ALL);
 	ck_assert_uint_eq(e->perms[3], FX_RWX);
 	ck_assert_uint_eq(e->vmsa, 0);
 	ck_assert_uint_eq(fx.mon->vcpus[1].os_vmsa, 0);
@@ -636,10 +636,10 @@ START_TEST(create_vcpu_rmpadjust_failure)
 	const struct fake_rmp *e = fake_rmp(fx.m, NEW_VMSA);
 
 	good_vmsa(NEW_VMSA);
-	fake_inject(fx.m, FAKE_OP_RMPADJUST, NEW_VMSA, 3, FAKE_FAIL_INPUT, 0, 1);
+	fake_inject(fx.m, FAKE_OP_RMPADJUST, NEW_VMSA, 3, RMP_FAIL_INPUT, 0, 1);
 	ck_assert_uint_ne(create(0, NEW_VMSA, NEW_CAA, 1), SVSM_SUCCESS);
 	ck_assert_uint_eq(fx.mon->vcpus[1].os_vmsa, 0);
-	ck_assert_msg(!(e->vmsa && (e->perms[3] & VEIL_RMP_PERM_W)),
+	ck_assert_msg(!(e->vmsa && (e->perms[3] & RMP_PERM_W)),
 		      "left a VMSA-bit page writable by VMPL3");
 	ck_assert_msg(fx_page(NEW_VMSA)->owner == VEIL_OWNER_OS,
 		      "page leaked: owner %u, no vCPU uses it", fx_page(NEW_VMSA)->owner);
@@ -720,8 +720,8 @@ END_TEST
 
 /* ==== issue 9: monitor writes, state changed behind the monitor, takes ========== */
 
-#define LOCKED_TEXT (VEIL_RMP_PERM_R | VEIL_RMP_PERM_XS)
-#define LOCKED_RO VEIL_RMP_PERM_R
+#define LOCKED_TEXT (RMP_PERM_R | RMP_PERM_XS)
+#define LOCKED_RO RMP_PERM_R
 
 /* Give a page a restricted VMPL3 mask, as KCI's lock does, RMP included. */
 static void lock_page(u64 gpa, u8 perms)
@@ -743,7 +743,7 @@ static void call_terminates(u64 rax, u64 rcx, u64 rdx, u64 r8)
 			     (unsigned long long)rc);
 	}
 	fx.m->on_terminate = NULL;
-	ck_assert_uint_eq(fx.m->term_req, GHCB_MSR_TERM_REQ(VEIL_TERM_SET, VEIL_TERM_VIOLATION));
+	ck_assert_uint_eq(fx.m->term_req, GHCB_MSR_TERM(VEIL_TERM_SET, VEIL_TERM_VIOLATION));
 	ck_assert_msg(strstr(fx.m->console, "tampering: vcpu 0 gpa"), "console: %s", fx.m->console);
 }
 
@@ -816,7 +816,7 @@ START_TEST(remap_ca_locked_page)
 {
 	lock_page(FX_PAGE(3), LOCKED_TEXT);
 	remap_fails(FX_PAGE(3), SVSM_ERR_INVALID_ADDRESS);
-	lock_page(FX_PAGE(4), VEIL_RMP_PERM_R | VEIL_RMP_PERM_W); /* restricted, not default */
+	lock_page(FX_PAGE(4), RMP_PERM_R | RMP_PERM_W); /* restricted, not default */
 	remap_fails(FX_PAGE(4), SVSM_ERR_INVALID_ADDRESS);
 }
 END_TEST

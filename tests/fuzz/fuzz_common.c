@@ -150,7 +150,7 @@ bool fz_os_writable(u64 gpa)
 	if (gpa >= FX_MEM_SIZE)
 		return false;
 	e = fake_rmp(fx.m, gpa);
-	return e->validated && (e->perms[3] & VEIL_RMP_PERM_W);
+	return e->validated && (e->perms[3] & RMP_PERM_W);
 }
 
 void fz_check_state(void)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fuzz_igvm - the IGVM reader and SNP launch walk (backends/emu/igvm.c) that
+ * fuzz_igvm - the IGVM reader and SNP launch walk (backends/emu/launch/igvm.c) that
  * veil-igvm and `veil-emu run --igvm` run on untrusted files. Each input is
  * read as it is and once more with its header checksum made right (so the
  * fuzzer gets past the CRC into the headers). Invariants: no crash, no

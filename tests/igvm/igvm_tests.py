@@ -30,7 +30,9 @@ import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
 import igvm_ref  # noqa: E402
+import snp_arch as snp  # noqa: E402
 
 FAILS = []
 
@@ -112,9 +114,12 @@ def case_digests(env):
 
 # VMSA fields QEMU's IGVM loader lets be non-zero (target/i386/sev.c,
 # check_vmsa_supported), as [start, end) offsets (AMD64 APM vol. 2, table B-4).
-VMSA_ALLOWED = [(0x000, 0x0A0), (0x0D0, 0x0D8), (0x148, 0x180), (0x1D8, 0x1E0),
-                (0x1F8, 0x200), (0x268, 0x270), (0x308, 0x380), (0x3B0, 0x3B8),
-                (0x3E8, 0x3F0), (0x408, 0x40C), (0x410, 0x412)]
+VMSA_ALLOWED = [(snp.VMSA_ES, snp.VMSA_PL0_SSP), (snp.VMSA_EFER, snp.VMSA_EFER + 8),
+                (snp.VMSA_CR4, snp.VMSA_DR0), (snp.VMSA_RSP, snp.VMSA_S_CET),
+                (snp.VMSA_RAX, snp.VMSA_STAR), (snp.VMSA_PAT, snp.VMSA_DBGCTL),
+                (snp.VMSA_RCX, snp.VMSA_R15 + 8), (snp.VMSA_SEV_FEATURES, snp.VMSA_VINTR_CTRL),
+                (snp.VMSA_XCR0, snp.VMSA_XCR0 + 8), (snp.VMSA_MXCSR, snp.VMSA_X87_FTW),
+                (snp.VMSA_X87_FCW, snp.VMSA_X87_FOP)]
 
 
 def file_pages(buf, hs):
@@ -148,8 +153,11 @@ def case_vmsa(env, buf, hs):
     bad = [i for i, b in enumerate(vmsa) if b and not any(a <= i < e for a, e in VMSA_ALLOWED)]
     check(gpa == 0xFFFFFFFFF000 and not bad, "VMSA: non-zero bytes outside QEMU's list at %s" %
           [hex(i) for i in bad[:8]])
-    rip, cr3, rdi, sev = (struct.unpack_from("<Q", vmsa, o)[0] for o in (0x178, 0x150, 0x338, 0x3B0))
-    check(sev == 1 and vmsa[0xCA] == 0, "VMSA: SNPActive only, VMPL0")
+    rip, cr3, rdi, sev = (struct.unpack_from("<Q", vmsa, o)[0]
+                          for o in (snp.VMSA_RIP, snp.VMSA_CR3, snp.VMSA_RDI,
+                                    snp.VMSA_SEV_FEATURES))
+    check(sev == snp.SEV_FEATURES_SNP_ACTIVE and vmsa[snp.VMSA_VMPL] == 0,
+          "VMSA: SNPActive only, VMPL0")
     pages = file_pages(buf, hs)
     check(rdi in pages, "VMSA: RDI names a page of the file (the launch information)")
     info = pages.get(rdi, bytes(4096))
@@ -269,7 +277,7 @@ def case_dump(env):
     # Well-formed IGVM files that do not follow Veil's launch contract: veil-emu
     # refuses them in one line before anything runs.
     vmsa_off = struct.unpack_from("<QII", buf, vp[0] + 8)[2]
-    rdi = struct.unpack_from("<Q", buf, vmsa_off + 0x338)[0]
+    rdi = struct.unpack_from("<Q", buf, vmsa_off + snp.VMSA_RDI)[0]
     info = [h for h in hs if h[1] == 0x302 and struct.unpack_from("<Q", buf, h[0] + 8)[0] == rdi][0]
     info_off = struct.unpack_from("<I", buf, info[0] + 20)[0]
     bad_info = [

@@ -31,6 +31,9 @@ import struct
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import snp_arch as snp  # noqa: E402
+
 IMAGE_VA = 0xFFFFFFFF80000000
 DIRECT_MAP = 0xFFFF888000000000
 
@@ -67,7 +70,8 @@ def t_gdb_dispatch():
     emu, port = start_stub([A.emu, "run", "--monitor", A.image, "--gdb", "0"])
     out = gdb(port, ["info registers rip", "monitor vmpl", "break veil_svsm_dispatch",
                      "continue", "bt 3", "monitor vmpl", "print/x c->rax",
-                     "print/x *(unsigned long *)(%#x + vc->os_vmsa + 0x178)" % DIRECT_MAP,
+                     "print/x *(unsigned long *)(%#x + vc->os_vmsa + %#x)" %
+                     (DIRECT_MAP, snp.VMSA_RIP),
                      "delete", "continue"])
     _, err = emu.communicate(timeout=60)
     check(re.search(r"rip\s+0x%x\s+0x%x <image_start>" % (IMAGE_VA, IMAGE_VA), out),

@@ -5,7 +5,7 @@
  * A backend is the SNP instruction set as seen from VMPL0 plus memory access
  * (struct veil_backend_ops, below), and the code that enters the monitor
  * (the entry points at the end of this file). Implementations:
- * backends/emu/backend.c (the monitor as native code on the machine model),
+ * backends/emu/host/backend.c (the monitor as native code on the machine model),
  * backends/snp/backend.c (the real instructions: the freestanding VMPL0 image,
  * on EPYC and in veil-emu's image mode) and tests/core/fake_backend.c (the
  * reference template, an in-memory RMP for unit tests). Everything above the
@@ -37,6 +37,7 @@
 #ifndef VEIL_BACKEND_H
 #define VEIL_BACKEND_H
 
+#include <snp/arch.h>
 #include <veil/types.h>
 
 struct veil_backend;
@@ -153,15 +154,6 @@ static inline void veil_trace(struct veil_backend *b, enum veil_trace_event even
 	if (b->ops->trace)
 		b->ops->trace(b, (u32)event, a, c, d);
 }
-
-/* RMPADJUST attribute word (RDX): target VMPL, permission mask, VMSA bit. */
-#define VEIL_RMP_PERM_R 0x01
-#define VEIL_RMP_PERM_W 0x02
-#define VEIL_RMP_PERM_XU 0x04
-#define VEIL_RMP_PERM_XS 0x08
-#define VEIL_RMP_PERM_ALL 0x0F
-#define VEIL_RMPADJUST_ATTRS(vmpl, perms, vmsa) \
-	((u64)(vmpl) | ((u64)(perms) << 8) | ((u64) !!(vmsa) << 16))
 
 /*
  * What a backend calls: the monitor's entry points. The backend sees

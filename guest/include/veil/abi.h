@@ -16,6 +16,8 @@
 
 #include <stdint.h>
 
+#include <snp/arch.h>
+
 /* ---- result codes (RAX) ---------------------------------------------- */
 #define SVSM_SUCCESS 0x00000000ULL
 #define SVSM_ERR_INCOMPLETE 0x80000000ULL
@@ -267,17 +269,7 @@ struct svsm_caa {
 #define SNP_SECRETS_SVSM_MAX_VERSION 0x158
 #define SNP_SECRETS_SVSM_GUEST_VMPL 0x15C
 
-/* ---- GHCB MSR protocol (reference 6.2) ---------------------------------- */
-#define GHCB_MSR 0xC0010130U
-#define SEV_STATUS_MSR 0xC0010131U
-#define GHCB_MSR_RUN_VMPL_REQ(vmpl) (((uint64_t)((vmpl)&0xFF) << 32) | 0x016)
-#define GHCB_MSR_RUN_VMPL_RESP 0x017
-#define GHCB_MSR_TERM_REQ(set, code) (((uint64_t)((code)&0xFF) << 16) | (((set)&0xF) << 12) | 0x100)
-#define GHCB_MSR_PSC_REQ(gfn, op) (((uint64_t)(op) << 52) | ((uint64_t)(gfn) << 12) | 0x014)
-#define GHCB_MSR_PSC_PRIVATE 1
-#define GHCB_MSR_PSC_SHARED 2
-#define GHCB_MSR_REGISTER_REQ(gfn) (((uint64_t)(gfn) << 12) | 0x012)
-
+/* ---- GHCB MSR protocol: snp/arch.h ---------------------------------------- */
 /* Termination reason set 2: Veil (set 0 and 1 are the GHCB spec's and Linux's). */
 #define VEIL_TERM_SET 2
 #define VEIL_TERM_OK 0		/* the OS ended normally */
@@ -294,8 +286,6 @@ struct svsm_caa {
  * under VMPCKn: IV = MSG_SEQNO (little-endian, zero-padded to 12 bytes), AAD =
  * header bytes 0x30-0x5F, tag in AUTHTAG. The firmware expects MSG_SEQNO =
  * its counter for that VMPCK + 1 and answers with MSG_SEQNO + 1. */
-#define SNP_GHCB_GUEST_REQUEST 0x80000011ULL
-#define SNP_GHCB_EXT_GUEST_REQUEST 0x80000012ULL
 #define SNP_GHCB_ERR_INVALID_LEN (1ULL << 32) /* SW_EXITINFO2: certificate buffer too small */
 #define SNP_FW_SUCCESS 0x00
 #define SNP_FW_INVALID_PARAM 0x16

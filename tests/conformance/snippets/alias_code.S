@@ -4,7 +4,7 @@
  * the real bytes of its intercepted instructions (WRMSR/RDMSR of the GHCB MSR),
  * not ciphertext. RAX at `done` = the value written (0x1234000).
  */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, aliased, done
 _start:
 	mov rax, qword ptr [PARAM + P_ALIAS]

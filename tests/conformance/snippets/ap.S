@@ -20,7 +20,7 @@
  * ap_entry stores the marker 0xA9A9A9A9 at RES+0x800 and its RSP at
  * RES+0x808, then halts.
  */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, done, ap_entry, ap_done
 _start:
 	call ghcb_setup
@@ -30,8 +30,8 @@ _start:
 	mov rcx, qword ptr [PARAM + P_TVMPL]
 	call build_vmsa
 	mov al, byte ptr [PARAM + P_VFIELD]
-	xor byte ptr [rdi + V_VMPL], al
-	mov rbx, qword ptr [rdi + V_SEV_FEATURES]
+	xor byte ptr [rdi + VMSA_VMPL], al
+	mov rbx, qword ptr [rdi + VMSA_SEV_FEATURES]
 	mov rdx, qword ptr [PARAM + P_RMPADJ]
 	test rdx, rdx
 	jz 1f
@@ -41,9 +41,9 @@ _start:
 	mov qword ptr [RES + 0x18], rax
 1:	mov r12, qword ptr [PARAM + P_REQ]
 	call ap_event
-	mov rax, qword ptr [r14 + G_EXITINFO1]
+	mov rax, qword ptr [r14 + GHCB_EXITINFO1]
 	mov qword ptr [RES + 0x20], rax
-	mov rax, qword ptr [r14 + G_EXITINFO2]
+	mov rax, qword ptr [r14 + GHCB_EXITINFO2]
 	mov qword ptr [RES + 0x28], rax
 
 	test qword ptr [PARAM + P_FLAGS], 1
@@ -63,7 +63,7 @@ _start:
 	mov edx, 1
 	RMPADJUST
 	mov qword ptr [RES + 0x40], rax
-	mov rax, 0x0020000000000014
+	mov rax, (GHCB_MSR_PSC_SHARED << GHCB_MSR_PSC_OP_SHIFT) | GHCB_MSR_PSC_REQ
 	or rax, qword ptr [PARAM + P_VMSA]
 	GHCB_MSR_CALL
 	mov qword ptr [RES + 0x48], rax
@@ -73,9 +73,9 @@ _start:
 	inc qword ptr [PARAM + P_APIC]
 	mov r12, 1
 	call ap_event
-	mov rax, qword ptr [r14 + G_EXITINFO1]
+	mov rax, qword ptr [r14 + GHCB_EXITINFO1]
 	mov qword ptr [RES + 0x50], rax
-	mov rax, qword ptr [r14 + G_EXITINFO2]
+	mov rax, qword ptr [r14 + GHCB_EXITINFO2]
 	mov qword ptr [RES + 0x58], rax
 7:	test qword ptr [PARAM + P_FLAGS], 16
 	jz 10f
@@ -90,7 +90,7 @@ _start:
 	mov qword ptr [RES + 0x60], rax
 	mov r12, 1
 	call ap_event
-	mov rax, qword ptr [r14 + G_EXITINFO1]
+	mov rax, qword ptr [r14 + GHCB_EXITINFO1]
 	mov qword ptr [RES + 0x50], rax
 	mov ecx, 2000000
 9:	cmp qword ptr [RES + 0x818], 2
@@ -104,9 +104,9 @@ _start:
 	jz done
 	mov r12, 2
 	call ap_event
-	mov rax, qword ptr [r14 + G_EXITINFO1]
+	mov rax, qword ptr [r14 + GHCB_EXITINFO1]
 	mov qword ptr [RES + 0x30], rax
-	mov rax, qword ptr [r14 + G_EXITINFO2]
+	mov rax, qword ptr [r14 + GHCB_EXITINFO2]
 	mov qword ptr [RES + 0x38], rax
 done:
 	hlt
@@ -114,25 +114,25 @@ done:
 /* ap_event: AP creation NAE with request R12, SEV_FEATURES RBX. */
 ap_event:
 	call ghcb_clear
-	mov eax, 0x80000013
-	mov qword ptr [r14 + G_EXITCODE], rax
+	mov eax, SVM_VMGEXIT_AP_CREATION
+	mov qword ptr [r14 + GHCB_EXITCODE], rax
 	mov rax, qword ptr [PARAM + P_TVMPL]
-	shl rax, 16
+	shl rax, SVM_VMGEXIT_AP_VMPL_SHIFT
 	or rax, r12
 	mov rcx, qword ptr [PARAM + P_APIC]
-	shl rcx, 32
+	shl rcx, SVM_VMGEXIT_AP_APIC_SHIFT
 	or rax, rcx
-	mov qword ptr [r14 + G_EXITINFO1], rax
+	mov qword ptr [r14 + GHCB_EXITINFO1], rax
 	mov rax, qword ptr [PARAM + P_VMSA]
 	add rax, qword ptr [PARAM + P_EI2ADJ]
-	mov qword ptr [r14 + G_EXITINFO2], rax
+	mov qword ptr [r14 + GHCB_EXITINFO2], rax
 	mov rax, rbx
 	xor rax, qword ptr [PARAM + P_SEVF]
-	mov qword ptr [r14 + G_RAX], rax
-	GHCB_VALID r14, G_RAX
-	GHCB_VALID r14, G_EXITCODE
-	GHCB_VALID r14, G_EXITINFO1
-	GHCB_VALID r14, G_EXITINFO2
+	mov qword ptr [r14 + GHCB_RAX], rax
+	GHCB_VALID r14, GHCB_RAX
+	GHCB_VALID r14, GHCB_EXITCODE
+	GHCB_VALID r14, GHCB_EXITINFO1
+	GHCB_VALID r14, GHCB_EXITINFO2
 	jmp ghcb_call
 
 ap_entry:
@@ -142,7 +142,7 @@ ap_entry:
 	inc qword ptr [RES + 0x818]
 	test qword ptr [PARAM + P_FLAGS], 16
 	jz ap_done
-	mov rax, 0x006              /* AP Reset Hold (MSR protocol) */
+	mov rax, GHCB_MSR_AP_RESET_HOLD_REQ              /* AP Reset Hold (MSR protocol) */
 	GHCB_MSR_CALL
 	mov qword ptr [RES + 0x810], rax
 ap_done:
@@ -152,4 +152,4 @@ ap_done:
 	jmp 6b
 5:	hlt
 
-.include "lib.inc"
+#include "lib.inc"

@@ -3,7 +3,7 @@
  * MSR, followed by VMGEXIT; the MSR value read back is stored at RES + 8*i.
  * RAX = last response at done.
  */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, done
 _start:
 	xor r12, r12

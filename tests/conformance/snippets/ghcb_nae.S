@@ -5,7 +5,7 @@
  * into the GHCB, the GHCB MSR is set to P_VAL and VMGEXIT runs at `insn`.
  * The GHCB MSR value afterwards is stored at RES+0x10.
  */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, insn, done
 _start:
 	mov r12, qword ptr [PARAM + P_FLAGS]
@@ -15,12 +15,12 @@ _start:
 	test r12, 1
 	jz 1f
 	mov rax, r13
-	or rax, 0x012
+	or rax, GHCB_MSR_REGISTER_REQ
 	GHCB_MSR_CALL
 	mov qword ptr [RES + 0x00], rax
 1:	test r12, 2
 	jz 2f
-	mov rax, 0x0020000000000014
+	mov rax, (GHCB_MSR_PSC_SHARED << GHCB_MSR_PSC_OP_SHIFT) | GHCB_MSR_PSC_REQ
 	or rax, r13
 	GHCB_MSR_CALL
 	mov qword ptr [RES + 0x08], rax

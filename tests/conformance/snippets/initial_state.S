@@ -1,5 +1,5 @@
 /* Record the initial architectural state in RES (layout in test_conformance.c). */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, done
 _start:
 	mov qword ptr [RES + 0x00], rax

@@ -1,5 +1,5 @@
 /* OUT is always intercepted for an SNP guest: #VC 0x7B (reference 7). */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, insn, done
 _start:
 	mov al, 0x41

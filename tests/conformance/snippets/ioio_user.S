@@ -5,7 +5,7 @@
  * bitmap (none in the exec TSS) denies it first: #GP(0) (APM vol 2, 13.3).
  * P_RAX = 1 uses OUT DX, AX with port P_RDX instead of OUT imm8, AL.
  */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, user, insn, insn2, done
 _start:
 	mov rax, qword ptr [PARAM + P_FLAGS]

@@ -1,5 +1,5 @@
 /* Endless loop, for the instruction limit. */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start
 _start:
 	jmp _start

@@ -1,5 +1,5 @@
 /* Read the qword at P_ADDR into RAX. */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, insn, done
 _start:
 	mov rbx, qword ptr [PARAM + P_ADDR]

@@ -5,7 +5,7 @@
  * RES+0x20). P_FLAGS bit 0: then RMPADJUST 4K at P_ADDR with RDX = P_VAL
  * (EAX to RES+0x28).
  */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, insn, insn2, done
 _start:
 	call ghcb_setup
@@ -14,7 +14,7 @@ _start:
 	mov ecx, 512
 	rep movsq
 	call ghcb_call
-	mov rax, qword ptr [r14 + G_EXITINFO2]
+	mov rax, qword ptr [r14 + GHCB_EXITINFO2]
 	mov qword ptr [RES + 0x10], rax
 	mov rax, qword ptr [PARAM + P_RAX]
 	mov rcx, qword ptr [PARAM + P_RCX]
@@ -36,4 +36,4 @@ insn2:
 done:
 	hlt
 
-.include "lib.inc"
+#include "lib.inc"

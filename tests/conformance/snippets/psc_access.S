@@ -2,7 +2,7 @@
  * GHCB MSR request P_RAX (response to RES+0), then one access to P_ADDR:
  * P_FLAGS bit 0 clear: read it into RCX; set: store P_VAL to it.
  */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, insn_read, insn_write, done
 _start:
 	mov rax, qword ptr [PARAM + P_RAX]

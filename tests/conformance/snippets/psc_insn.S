@@ -3,7 +3,7 @@
  * clear, at insn) or PVALIDATE (set, at insn_pv) with RAX/RCX/RDX from the
  * parameter page.
  */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, insn, insn_pv, done
 _start:
 	mov rax, qword ptr [PARAM + P_VAL]

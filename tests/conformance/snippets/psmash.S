@@ -1,5 +1,5 @@
 /* PSMASH is a hypervisor instruction: #UD in the guest. */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, insn, done
 _start:
 	mov rax, 0x200000

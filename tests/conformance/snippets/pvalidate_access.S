@@ -2,7 +2,7 @@
  * PVALIDATE (parameters as in pvalidate.S), record EAX and RFLAGS in
  * RES+0/RES+8, then store P_VAL to P_ADDR and read it back into RBX.
  */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, insn, access, done
 _start:
 	mov rax, qword ptr [PARAM + P_RAX]

@@ -3,7 +3,7 @@
  * ECX = TSC_AUX (written first through WRMSR 0xC000_0103, which passes through).
  * RES+0x00: TSC of an RDTSC before; +0x08: RDTSCP's EDX:EAX; +0x10: its RCX.
  */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, insn, done
 _start:
 	mov ecx, 0xC0000103

@@ -1,5 +1,5 @@
 /* RMPADJUST with RAX/RCX/RDX from the parameter page; EAX = return code at done. */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, insn, done
 _start:
 	mov rax, qword ptr [PARAM + P_RAX]

@@ -17,7 +17,7 @@
  * rdi 7, r8..r15 8..15. PATn(k) = 0x5A00000000000000 | n << 48 | k << 8 | k.
  * Creation results: RES+0x18 = RMPADJUST EAX, RES+0x20 = AP creation EXITINFO1.
  */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, back_in_vmpl0, not_reached, vmpl1_entry, vmpl1_resume, vmpl1_done
 
 .set VMSA_COPY, 0x23000
@@ -71,52 +71,64 @@ _start:
 	mov rdx, qword ptr [PARAM + P_STACK1]
 	mov ecx, 1
 	call build_vmsa
-	mov rbx, qword ptr [rdi + V_SEV_FEATURES]
+	mov rbx, qword ptr [rdi + VMSA_SEV_FEATURES]
 
 	/* every GPR of the VMPL1 VMSA: PAT1(k) */
-	.irp kv, "0,V_RAX", "1,V_RCX", "2,V_RDX", "3,V_RBX", "5,V_RBP", "6,V_RSI", "7,V_RDI", "8,V_R8", "9,V_R9", "10,V_R10", "11,V_R11", "12,V_R12", "13,V_R13", "14,V_R14", "15,V_R15"
-	SET_VMSA_PAT \kv
-	.endr
-	mov qword ptr [rdi + V_RFLAGS], 0xCD7
+	SET_VMSA_PAT 0, VMSA_RAX
+	SET_VMSA_PAT 1, VMSA_RCX
+	SET_VMSA_PAT 2, VMSA_RDX
+	SET_VMSA_PAT 3, VMSA_RBX
+	SET_VMSA_PAT 5, VMSA_RBP
+	SET_VMSA_PAT 6, VMSA_RSI
+	SET_VMSA_PAT 7, VMSA_RDI
+	SET_VMSA_PAT 8, VMSA_R8
+	SET_VMSA_PAT 9, VMSA_R9
+	SET_VMSA_PAT 10, VMSA_R10
+	SET_VMSA_PAT 11, VMSA_R11
+	SET_VMSA_PAT 12, VMSA_R12
+	SET_VMSA_PAT 13, VMSA_R13
+	SET_VMSA_PAT 14, VMSA_R14
+	SET_VMSA_PAT 15, VMSA_R15
+	mov qword ptr [rdi + VMSA_RFLAGS], 0xCD7
 
 	/* VMSA bit: target VMPL1, no permissions for VMPL1, VMSA=1 */
 	mov rax, rdi
 	xor ecx, ecx
-	mov edx, 0x10001
+	mov edx, RMPADJUST_VMSA | 1
 	RMPADJUST
 	mov qword ptr [RES + 0x18], rax
 
 	/* AP creation: CREATE_ON_INIT (0), VMPL1, APIC ID 0 */
 	call ghcb_clear
-	mov eax, 0x80000013
-	mov qword ptr [r14 + G_EXITCODE], rax
-	mov qword ptr [r14 + G_EXITINFO1], 0x10000
+	mov eax, SVM_VMGEXIT_AP_CREATION
+	mov qword ptr [r14 + GHCB_EXITCODE], rax
+	mov qword ptr [r14 + GHCB_EXITINFO1], 1 << SVM_VMGEXIT_AP_VMPL_SHIFT
 	mov rax, qword ptr [PARAM + P_VMSA]
-	mov qword ptr [r14 + G_EXITINFO2], rax
-	mov qword ptr [r14 + G_RAX], rbx
-	GHCB_VALID r14, G_RAX
-	GHCB_VALID r14, G_EXITCODE
-	GHCB_VALID r14, G_EXITINFO1
-	GHCB_VALID r14, G_EXITINFO2
+	mov qword ptr [r14 + GHCB_EXITINFO2], rax
+	mov qword ptr [r14 + GHCB_RAX], rbx
+	GHCB_VALID r14, GHCB_RAX
+	GHCB_VALID r14, GHCB_EXITCODE
+	GHCB_VALID r14, GHCB_EXITINFO1
+	GHCB_VALID r14, GHCB_EXITINFO2
 	call ghcb_call
-	mov rax, qword ptr [r14 + G_EXITINFO1]
+	mov rax, qword ptr [r14 + GHCB_EXITINFO1]
 	mov qword ptr [RES + 0x20], rax
 
 	/* run VMPL1 */
 	test qword ptr [PARAM + P_FLAGS], 1
 	jnz 1f
 	LOAD_PAT 0
-	mov rax, 0x0000000100000016
+	mov rax, (1 << 32) | GHCB_MSR_RUN_VMPL_REQ
 	GHCB_MSR_CALL
 	jmp back_in_vmpl0
 1:	call ghcb_clear
-	mov eax, 0x80000018
-	mov qword ptr [r14 + G_EXITCODE], rax
-	mov qword ptr [r14 + G_EXITINFO1], 1
-	mov qword ptr [r14 + G_EXITINFO2], 0
-	GHCB_VALID r14, G_EXITCODE
-	GHCB_VALID r14, G_EXITINFO1
-	GHCB_VALID r14, G_EXITINFO2
+	mov eax, SVM_VMGEXIT_RUN_VMPL
+	mov qword ptr [r14 + GHCB_EXITCODE], rax
+	mov qword ptr [r14 + GHCB_EXITINFO1], 1
+	mov qword ptr [r14 + GHCB_EXITINFO2], 0
+	GHCB_VALID r14, GHCB_EXITCODE
+	GHCB_VALID r14, GHCB_EXITINFO1
+	GHCB_VALID r14, GHCB_EXITINFO2
 	mov rax, qword ptr [PARAM + P_GHCB]
 	GHCB_MSR_WRITE
 	LOAD_PAT 0
@@ -129,9 +141,9 @@ back_in_vmpl0:
 	jz 2f
 	mov r14, qword ptr [PARAM + P_ALIAS]
 	add r14, qword ptr [PARAM + P_GHCB]
-	mov rax, qword ptr [r14 + G_EXITINFO1]
+	mov rax, qword ptr [r14 + GHCB_EXITINFO1]
 	mov qword ptr [RES + 0x30], rax
-	mov rax, qword ptr [r14 + G_EXITINFO2]
+	mov rax, qword ptr [r14 + GHCB_EXITINFO2]
 	mov qword ptr [RES + 0x38], rax
 2:	mov rsi, qword ptr [PARAM + P_VMSA]
 	mov rdi, VMSA_COPY
@@ -139,7 +151,7 @@ back_in_vmpl0:
 	rep movsq
 
 	/* run VMPL1 again: it resumes after its VMGEXIT and halts */
-	mov rax, 0x0000000100000016
+	mov rax, (1 << 32) | GHCB_MSR_RUN_VMPL_REQ
 	GHCB_MSR_CALL
 not_reached:
 	hlt
@@ -151,7 +163,7 @@ vmpl1_entry:
 	pop qword ptr [RES + 0x288]
 	cld
 	LOAD_PAT 2
-	mov eax, 0x016              /* run VMPL 0 */
+	mov eax, GHCB_MSR_RUN_VMPL_REQ              /* run VMPL 0 */
 	xor edx, edx
 	mov ecx, MSR_GHCB
 	wrmsr
@@ -167,4 +179,4 @@ vmpl1_resume:
 vmpl1_done:
 	hlt
 
-.include "lib.inc"
+#include "lib.inc"

@@ -3,7 +3,7 @@
  * PARAM + P_MSRS + 32*i: op (0 = RMPADJUST, 1 = PVALIDATE), RAX, RCX, RDX.
  * After step i, RAX goes to RES + 16*i and RFLAGS to RES + 16*i + 8.
  */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, done
 _start:
 	xor r12, r12

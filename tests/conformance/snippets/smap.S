@@ -5,7 +5,7 @@
  * `insn` takes #PF (P=1, supervisor read). The exec map has U=1 everywhere.
  * P_FLAGS bit 0: do not set CR4.SMAP (the load at `insn` then works).
  */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, stac_insn, insn, done
 _start:
 	mov rax, cr4

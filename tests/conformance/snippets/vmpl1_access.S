@@ -8,10 +8,8 @@
  * VMPL0 runs VMPL1 again, which stores P_VAL + 1 to P_ADDR (at `second`) and
  * halts at `vmpl1_done`.
  */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, done, vmpl1_entry, first, second, vmpl1_done
-
-.set V_PCPU_ID, 0x3D8
 
 _start:
 	call ghcb_setup
@@ -20,28 +18,28 @@ _start:
 	mov rdx, qword ptr [PARAM + P_STACK1]
 	mov ecx, 1
 	call build_vmsa
-	mov rbx, qword ptr [rdi + V_SEV_FEATURES]
+	mov rbx, qword ptr [rdi + VMSA_SEV_FEATURES]
 	mov rax, rdi
 	xor ecx, ecx
-	mov edx, 0x10001                /* VMSA bit; no access for VMPL1 */
+	mov edx, RMPADJUST_VMSA | 1                /* VMSA bit; no access for VMPL1 */
 	RMPADJUST
 	mov qword ptr [RES + 0x18], rax
 	call ghcb_clear
-	mov eax, 0x80000013
-	mov qword ptr [r14 + G_EXITCODE], rax
-	mov qword ptr [r14 + G_EXITINFO1], 0x10000   /* CREATE_ON_INIT, VMPL1, APIC 0 */
+	mov eax, SVM_VMGEXIT_AP_CREATION
+	mov qword ptr [r14 + GHCB_EXITCODE], rax
+	mov qword ptr [r14 + GHCB_EXITINFO1], 1 << SVM_VMGEXIT_AP_VMPL_SHIFT   /* CREATE_ON_INIT, VMPL1, APIC 0 */
 	mov rax, qword ptr [PARAM + P_VMSA]
-	mov qword ptr [r14 + G_EXITINFO2], rax
-	mov qword ptr [r14 + G_RAX], rbx
-	GHCB_VALID r14, G_RAX
-	GHCB_VALID r14, G_EXITCODE
-	GHCB_VALID r14, G_EXITINFO1
-	GHCB_VALID r14, G_EXITINFO2
+	mov qword ptr [r14 + GHCB_EXITINFO2], rax
+	mov qword ptr [r14 + GHCB_RAX], rbx
+	GHCB_VALID r14, GHCB_RAX
+	GHCB_VALID r14, GHCB_EXITCODE
+	GHCB_VALID r14, GHCB_EXITINFO1
+	GHCB_VALID r14, GHCB_EXITINFO2
 	call ghcb_call
-	mov rax, qword ptr [r14 + G_EXITINFO1]
+	mov rax, qword ptr [r14 + GHCB_EXITINFO1]
 	mov qword ptr [RES + 0x20], rax
 
-	mov rax, 0x0000000100000016     /* run VMPL1 */
+	mov rax, (1 << 32) | GHCB_MSR_RUN_VMPL_REQ     /* run VMPL1 */
 	GHCB_MSR_CALL
 	mov qword ptr [RES + 0x30], rax
 
@@ -54,8 +52,8 @@ _start:
 	RMPADJUST
 	mov qword ptr [RES + 0x38], rax
 	mov rdi, qword ptr [PARAM + P_VMSA]
-	mov qword ptr [rdi + V_PCPU_ID], 0
-1:	mov rax, 0x0000000100000016     /* run VMPL1 again */
+	mov qword ptr [rdi + VMSA_PCPU_ID], 0
+1:	mov rax, (1 << 32) | GHCB_MSR_RUN_VMPL_REQ     /* run VMPL1 again */
 	GHCB_MSR_CALL
 	mov qword ptr [RES + 0x40], rax
 done:
@@ -66,7 +64,7 @@ vmpl1_entry:
 	mov rax, qword ptr [PARAM + P_VAL]
 first:
 	mov qword ptr [rbx], rax
-	mov eax, 0x016                  /* run VMPL0 */
+	mov eax, GHCB_MSR_RUN_VMPL_REQ                  /* run VMPL0 */
 	xor edx, edx
 	mov ecx, MSR_GHCB
 	wrmsr
@@ -79,4 +77,4 @@ second:
 vmpl1_done:
 	hlt
 
-.include "lib.inc"
+#include "lib.inc"

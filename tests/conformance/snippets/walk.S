@@ -1,5 +1,5 @@
 /* Switch to the guest-built page tables at P_CR3, then read the qword at P_ADDR. */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, insn, done
 _start:
 	mov rbx, qword ptr [PARAM + P_ADDR]

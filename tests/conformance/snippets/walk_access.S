@@ -3,7 +3,7 @@
  * P_FLAGS 0 = read into RAX (at insn_read), 1 = store P_VAL (at insn_write),
  * 2 = jump there (the fault or the code there is at P_ADDR).
  */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, insn_read, insn_write, insn_jump, done
 _start:
 	mov rbx, qword ptr [PARAM + P_ADDR]

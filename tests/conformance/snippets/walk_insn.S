@@ -3,7 +3,7 @@
  * (P_FLAGS bit 0 clear) or PVALIDATE (set) with RAX/RCX/RDX from the
  * parameter page: RAX is a guest virtual address (ref 2, 3.1).
  */
-.include "snp.inc"
+#include "snp.inc"
 .globl _start, insn, done
 _start:
 	mov rax, qword ptr [PARAM + P_CR3]

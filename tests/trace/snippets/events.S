@@ -4,6 +4,8 @@
  * RMPADJUST (results and RMP changes), a GHCB MSR protocol VMGEXIT (SEV
  * information request) and CPUID, whose #VC ends the run (no IDT).
  */
+#include <snp/arch.h>
+
 	.text
 	.globl _start
 _start:
@@ -17,8 +19,8 @@ _start:
 	mov $0x0301, %edx
 	.byte 0xF3, 0x0F, 0x01, 0xFE
 	mov %rax, %r13
-	mov $0xC0010130, %ecx		/* GHCB MSR = SEV information request */
-	mov $0x002, %eax
+	mov $MSR_GHCB, %ecx		/* GHCB MSR = SEV information request */
+	mov $GHCB_MSR_SEV_INFO_REQ, %eax
 	xor %edx, %edx
 	wrmsr
 vmgexit:
@@ -26,5 +28,5 @@ vmgexit:
 	rdmsr
 	mov %rax, %r14			/* the response */
 	xor %eax, %eax
-	cpuid				/* #VC 0x72: no IDT, the run ends */
+	cpuid				/* #VC (CPUID exit): no IDT, the run ends */
 	hlt

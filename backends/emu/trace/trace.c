@@ -574,7 +574,7 @@ void trace_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_
 				     .caller_vmpl = vmpl,
 				     .npf = rc < 0 ? npf : 0 };
 
-	if (rc == EMU_RMP_SUCCESS)
+	if (rc == RMP_SUCCESS)
 		r.changed = TRACE_RMPF_PERM(target) | (vmpl == 0 ? TRACE_RMPF_VMSA : 0);
 	rmp_pack(before, &r.before);
 	rmp_at(m, gpa, &r.after);
@@ -594,7 +594,7 @@ void trace_pvalidate(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_
 				     .npf = rc < 0 ? npf : 0,
 				     .cf = cf };
 
-	if (rc == EMU_RMP_SUCCESS && !cf)
+	if (rc == RMP_SUCCESS && !cf)
 		r.changed = TRACE_RMPF_VALIDATED;
 	rmp_pack(before, &r.before);
 	rmp_at(m, gpa, &r.after);

@@ -40,7 +40,7 @@ static bool insn_gpa(struct inst *in, uint64_t va, uint64_t *gpa)
 		return false;
 	case WALK_VC:
 		inst_set_cr2(in, va);
-		x86_deliver(in, EMU_VEC_VC, true, EMU_EXIT_NOT_VALIDATED, va, false, 0);
+		x86_deliver(in, EMU_VEC_VC, true, SVM_EXIT_NOT_VALIDATED, va, false, 0);
 		return false;
 	default:
 		npf_exit(in, w.exitinfo1, w.exitinfo2);
@@ -92,9 +92,9 @@ static int rmp_target(struct emu_machine *m, uint64_t gpa, uint64_t size,
 		return -1;
 	}
 	if (size == 1 && !rmp_2m_whole(m, gpa >> 12))
-		return EMU_RMP_FAIL_SIZEMISMATCH;
+		return RMP_FAIL_SIZEMISMATCH;
 	*out = e;
-	return EMU_RMP_SUCCESS;
+	return RMP_SUCCESS;
 }
 
 /* ---- VMSA in-use state ------------------------------------------------- */
@@ -143,19 +143,19 @@ int snp_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t s
 
 	if (size > 1 || (rdx >> 17) || target > 3 || (perms & 0xE0) ||
 	    (size == 1 && (gpa & 0x1FFFFF)))
-		return EMU_RMP_FAIL_INPUT;
+		return RMP_FAIL_INPUT;
 	if (target <= vmpl)
-		return EMU_RMP_FAIL_PERMISSION;
+		return RMP_FAIL_PERMISSION;
 	rc = rmp_target(m, gpa, size, &e, npf);
 	if (rc)
 		return rc;
 	if (!e->validated) /* [UNSURE] model choice, FIDELITY.md */
-		return EMU_RMP_FAIL_INPUT;
+		return RMP_FAIL_INPUT;
 	if (vmpl && (perms & ~e->perms[vmpl] & 0x1F))
-		return EMU_RMP_FAIL_PERMISSION;
+		return RMP_FAIL_PERMISSION;
 	/* A VMSA that is running cannot stop being one ([UNSURE], FIDELITY.md). */
 	if (vmpl == 0 && e->vmsa && !vmsa && vmsa_in_use(m, gpa, NULL))
-		return EMU_RMP_FAIL_INUSE;
+		return RMP_FAIL_INUSE;
 	n = size ? 512 : 1;
 	for (i = 0; i < n; i++) {
 		e = &m->rmp[(gpa >> 12) + i];
@@ -164,7 +164,7 @@ int snp_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t s
 			e->vmsa = vmsa;
 	}
 	machine_rmp_changed(m);
-	return EMU_RMP_SUCCESS;
+	return RMP_SUCCESS;
 }
 
 /* PVALIDATE on a GPA at `vmpl`: code, *cf, or -1 for an #NPF (reference 3.1). */
@@ -179,21 +179,21 @@ int snp_pvalidate(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t s
 		return trace_call_pvalidate(m, vmpl, gpa, size, rdx, cf, npf);
 	*cf = false;
 	if (vmpl) /* only VMPL0 may validate; [UNSURE] result code */
-		return EMU_RMP_FAIL_PERMISSION;
+		return RMP_FAIL_PERMISSION;
 	if (size > 1 || rdx > 1 || (gpa & (size ? 0x1FFFFF : 0xFFF)))
-		return EMU_RMP_FAIL_INPUT;
+		return RMP_FAIL_INPUT;
 	rc = rmp_target(m, gpa, size, &e, npf);
 	if (rc)
 		return rc;
 	if (e->validated == rdx) {
 		*cf = true; /* unchanged */
-		return EMU_RMP_SUCCESS;
+		return RMP_SUCCESS;
 	}
 	n = size ? 512 : 1;
 	for (i = 0; i < n; i++)
 		m->rmp[(gpa >> 12) + i].validated = rdx;
 	machine_rmp_changed(m);
-	return EMU_RMP_SUCCESS;
+	return RMP_SUCCESS;
 }
 
 /* The guest instructions: operands from registers, the address through the
@@ -207,9 +207,9 @@ static void do_rmp_insn(struct inst *in, bool adjust)
 	int rc;
 
 	if (!adjust && in->vmpl)
-		rc = EMU_RMP_FAIL_PERMISSION;
+		rc = RMP_FAIL_PERMISSION;
 	else if (size > 1 || (size == 1 && (va & 0x1FFFFF)) || (!adjust && (va & 0xFFF)))
-		rc = EMU_RMP_FAIL_INPUT;
+		rc = RMP_FAIL_INPUT;
 	else if (!insn_gpa(in, va, &gpa))
 		return;
 	else
@@ -234,7 +234,7 @@ bool snp_emulate_insn(struct inst *in, uint64_t rip)
 	if (guest_insn(in, rip, op, 4, &st))
 		return false;
 	if (op[0] == 0x0F && op[1] == 0x01 && op[2] == 0xD9) { /* VMMCALL: NAE */
-		x86_deliver(in, EMU_VEC_VC, true, EMU_EXIT_VMMCALL, 0, false, 0);
+		x86_deliver(in, EMU_VEC_VC, true, SVM_EXIT_VMMCALL, 0, false, 0);
 		return true;
 	}
 	if (op[0] == 0x0F && op[1] == 0x01 && (op[2] == 0xFE || op[2] == 0xFF)) {
@@ -274,7 +274,7 @@ static void save_exit(struct inst *cur, uint8_t *from, uint64_t exit_code)
 {
 	inst_save(cur, from);
 	st64(from + VMSA_EXIT_CODE, exit_code);
-	if (exit_code == EMU_EXIT_NPF) {
+	if (exit_code == SVM_EXIT_NPF) {
 		st64(from + VMSA_EXITINFO1, cur->stop.exitinfo1);
 		st64(from + VMSA_EXITINFO2, cur->stop.exitinfo2);
 	}
@@ -380,7 +380,7 @@ void hv_npf(struct inst *in)
 	if (TRACE_ON(m))
 		trace_npf(in, !m->exec_mode && in->vmpl > 0 && (v->vmsa_gpa[0] || m->native0));
 	if (!m->exec_mode && in->vmpl > 0 && (v->vmsa_gpa[0] || m->native0) &&
-	    !vcpu_switch(m, v, 0, EMU_EXIT_NPF))
+	    !vcpu_switch(m, v, 0, SVM_EXIT_NPF))
 		return;
 	m->exit.exitinfo1 = in->stop.exitinfo1;
 	m->exit.exitinfo2 = in->stop.exitinfo2;
@@ -395,7 +395,9 @@ static void terminate(struct emu_machine *m, unsigned set, unsigned code)
 }
 
 /* SNP (0), AP creation (1), APIC ID list (4), multi-VMPL (5) (GHCB spec 56421). */
-#define HV_FEATURES ((1ULL << 0) | (1ULL << 1) | (1ULL << 4) | (1ULL << 5))
+#define HV_FEATURES                                                                         \
+	(GHCB_HV_FEATURE_SNP | GHCB_HV_FEATURE_AP_CREATION | GHCB_HV_FEATURE_APIC_ID_LIST | \
+	 GHCB_HV_FEATURE_MULTI_VMPL)
 
 /*
  * The hypervisor's RMPUPDATE for one page state change entry. A 4K change
@@ -430,7 +432,7 @@ static bool psc_one(struct emu_machine *m, uint64_t gfn, unsigned op, bool large
 		e->assigned = op == 1;
 		e->page_size = large && op == 1;
 		for (v = 0; v < EMU_NR_VMPLS; v++)
-			e->perms[v] = (v == 0 && op == 1) ? EMU_PERM_ALL : 0;
+			e->perms[v] = (v == 0 && op == 1) ? RMP_PERM_ALL : 0;
 	}
 	machine_rmp_changed(m);
 	if (TRACE_ON(m))
@@ -452,66 +454,68 @@ static void ap_reset_hold(struct emu_machine *m, struct vcpu *v)
 
 static void msr_protocol(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t req)
 {
-	uint64_t *msr = &v->ghcb_msr[vmpl], info = req & 0xFFF, data = req >> 12;
+	uint64_t *msr = &v->ghcb_msr[vmpl], info = GHCB_MSR_INFO(req), data = GHCB_MSR_DATA(req);
 	uint32_t out[4];
 
 	switch (info) {
-	case 0x002:
-		*msr = 0x001 | (2ULL << 48) | (1ULL << 32) | (51ULL << 24);
+	case GHCB_MSR_SEV_INFO_REQ:
+		*msr = GHCB_MSR_SEV_INFO_RESP | (2ULL << 48) | (1ULL << 32) | (51ULL << 24);
 		break;
-	case 0x004: {
-		unsigned reg = (req >> 30) & 3;
+	case GHCB_MSR_CPUID_REQ: {
+		unsigned reg = (req >> GHCB_MSR_CPUID_REG_SHIFT) & 3;
 
 		hv_cpuid(req >> 32, 0, 1, out); /* no XCR0 on this path: x87 only */
-		*msr = 0x005 | ((uint64_t)reg << 30) | ((uint64_t)out[reg] << 32);
+		*msr = GHCB_MSR_CPUID_RESP | ((uint64_t)reg << GHCB_MSR_CPUID_REG_SHIFT) |
+		       ((uint64_t)out[reg] << 32);
 		break;
 	}
-	case 0x006:
-		*msr = 0x007 | (1ULL << 12);
+	case GHCB_MSR_AP_RESET_HOLD_REQ:
+		*msr = GHCB_MSR_AP_RESET_HOLD_RESP | (1ULL << 12);
 		ap_reset_hold(m, v);
 		break;
-	case 0x010:
-		*msr = 0x011 | (0xFFFFFFFFFFFFFULL << 12);
+	case GHCB_MSR_PREF_GPA_REQ:
+		*msr = GHCB_MSR_PREF_GPA_RESP | (0xFFFFFFFFFFFFFULL << 12);
 		break;
-	case 0x012:
+	case GHCB_MSR_REGISTER_REQ:
 		if ((data << 12) < m->mem_size) {
 			v->ghcb_gpa[vmpl] = data << 12;
-			*msr = 0x013 | (data << 12);
+			*msr = GHCB_MSR_REGISTER_RESP | (data << 12);
 		} else {
-			*msr = 0x013 | (0xFFFFFFFFFFFFFULL << 12);
+			*msr = GHCB_MSR_REGISTER_RESP | (0xFFFFFFFFFFFFFULL << 12);
 		}
 		break;
-	case 0x014: {
+	case GHCB_MSR_PSC_REQ: {
 		uint64_t gfn = (req >> 12) & 0xFFFFFFFFFFULL;
-		unsigned op = (req >> 52) & 0xF;
+		unsigned op = (req >> GHCB_MSR_PSC_OP_SHIFT) & 0xF;
 
 		/* Errors as KVM answers them: GHCB_MSR_PSC_RESP_ERROR, bit 63
 		 * (Linux arch/x86/include/asm/sev-common.h). */
-		if ((req >> 56) || (op != 1 && op != 2) || (gfn << 12) >= m->mem_size ||
-		    !psc_one(m, gfn, op, false, v)) {
-			*msr = 0x015 | (1ULL << 63);
+		if ((req >> 56) || (op != GHCB_MSR_PSC_PRIVATE && op != GHCB_MSR_PSC_SHARED) ||
+		    (gfn << 12) >= m->mem_size || !psc_one(m, gfn, op, false, v)) {
+			*msr = GHCB_MSR_PSC_RESP | (1ULL << 63);
 			break;
 		}
-		*msr = 0x015;
+		*msr = GHCB_MSR_PSC_RESP;
 		break;
 	}
-	case 0x016: {
+	case GHCB_MSR_RUN_VMPL_REQ: {
 		unsigned target = (req >> 32) & 0xFF;
 
 		if ((req & 0xFFFFF000ULL) || (req >> 40) || target > 3) {
-			*msr = 0x017 | (1ULL << 32);
+			*msr = GHCB_MSR_RUN_VMPL_RESP | (1ULL << 32);
 			break;
 		}
-		*msr = 0x017;
-		if (target != vmpl && vcpu_switch(m, v, target, EMU_EXIT_VMGEXIT))
-			*msr = 0x017 | (2ULL << 32);
+		*msr = GHCB_MSR_RUN_VMPL_RESP;
+		if (target != vmpl && vcpu_switch(m, v, target, SVM_EXIT_VMGEXIT))
+			*msr = GHCB_MSR_RUN_VMPL_RESP | (2ULL << 32);
 		break;
 	}
-	case 0x080:
-		*msr = 0x081 | (HV_FEATURES << 12);
+	case GHCB_MSR_HV_FEATURES_REQ:
+		*msr = GHCB_MSR_HV_FEATURES_RESP | (HV_FEATURES << 12);
 		break;
-	case 0x100:
-		terminate(m, (req >> 12) & 0xF, (req >> 16) & 0xFF);
+	case GHCB_MSR_TERM_REQ:
+		terminate(m, (req >> GHCB_MSR_TERM_SET_SHIFT) & 0xF,
+			  (req >> GHCB_MSR_TERM_CODE_SHIFT) & 0xFF);
 		break;
 	default:
 		/* Unknown request: the value is left as it is (FIDELITY.md). */
@@ -550,7 +554,7 @@ static void ghcb_result(uint8_t *g, uint64_t r1, uint64_t r2)
 	st64(g + GHCB_EXITINFO2, r2);
 }
 
-#define BAD_INPUT(g, reason) ghcb_result((g), 2, (reason))
+#define BAD_INPUT(g, reason) ghcb_result((g), GHCB_RESULT_BAD_INPUT, (reason))
 
 /* Port output: COM1 data (0x3F8) is the console, COM2 data (0x2F8) the data
  * channel to a host file (--com2); other ports are ignored. */
@@ -577,7 +581,7 @@ static void ev_ioio(struct ghcb_call *c)
 	struct emu_machine *m = c->m;
 
 	if (bytes != 1 && bytes != 2 && bytes != 4) {
-		BAD_INPUT(g, 5);
+		BAD_INPUT(g, GHCB_ERR_INVALID_INPUT);
 		return;
 	}
 	if (c->info1 & 4) { /* string I/O: data in the GHCB shared buffer */
@@ -590,7 +594,7 @@ static void ev_ioio(struct ghcb_call *c)
 		}
 		if (c->info2 > GHCB_BUFFER_SIZE || scratch < base + GHCB_BUFFER ||
 		    scratch - (base + GHCB_BUFFER) + n > GHCB_BUFFER_SIZE) {
-			BAD_INPUT(g, 3);
+			BAD_INPUT(g, GHCB_ERR_INVALID_SCRATCH_AREA);
 			return;
 		}
 		port_out(m, port, g + (scratch - base), n);
@@ -602,7 +606,7 @@ static void ev_ioio(struct ghcb_call *c)
 		uint64_t rax = ld64(g + GHCB_RAX);
 
 		if (!valid(g, GHCB_RAX)) {
-			BAD_INPUT(g, 4);
+			BAD_INPUT(g, GHCB_ERR_MISSING_INPUT);
 			return;
 		}
 		memcpy(v, &rax, 4);
@@ -625,7 +629,7 @@ static void ev_cpuid(struct ghcb_call *c)
 	 * sev_es_validate_vmgexit): without it, missing input. */
 	if (!valid(g, GHCB_RAX) || !valid(g, GHCB_RCX) ||
 	    ((uint32_t)ld64(g + GHCB_RAX) == 0xD && !valid(g, GHCB_XCR0))) {
-		BAD_INPUT(g, 4);
+		BAD_INPUT(g, GHCB_ERR_MISSING_INPUT);
 		return;
 	}
 	hv_cpuid(ld64(g + GHCB_RAX), ld64(g + GHCB_RCX), ld64(g + GHCB_XCR0), out);
@@ -742,12 +746,12 @@ static void ev_psc(struct ghcb_call *c)
 	uint16_t cur, end;
 
 	if (!valid(g, GHCB_SCRATCH)) {
-		BAD_INPUT(g, 4);
+		BAD_INPUT(g, GHCB_ERR_MISSING_INPUT);
 		return;
 	}
 	/* The buffer must lie in the GHCB's shared buffer. */
 	if (scratch < ghcb + GHCB_BUFFER || scratch + 8 > ghcb + GHCB_BUFFER + GHCB_BUFFER_SIZE) {
-		BAD_INPUT(g, 3);
+		BAD_INPUT(g, GHCB_ERR_INVALID_SCRATCH_AREA);
 		return;
 	}
 	buf = g + (scratch - ghcb);
@@ -777,7 +781,7 @@ static void ev_ap_create(struct ghcb_call *c)
 	uint8_t *vmsa;
 
 	if (apic >= m->cfg.nr_vcpus || vmpl > 3 || req > 2 || (vmpl == 0 && c->vmpl != 0)) {
-		BAD_INPUT(g, 5);
+		BAD_INPUT(g, GHCB_ERR_INVALID_INPUT);
 		return;
 	}
 	t = &m->vcpus[apic];
@@ -789,7 +793,7 @@ static void ev_ap_create(struct ghcb_call *c)
 		return;
 	}
 	if (t == c->v && vmpl == c->vmpl) { /* may not replace its own VMSA */
-		BAD_INPUT(g, 5);
+		BAD_INPUT(g, GHCB_ERR_INVALID_INPUT);
 		return;
 	}
 	vmsa = m_is_guest(m, gpa, 0x1000) && !(gpa & 0xFFF) ? m_ptr(m, gpa, 0x1000) : NULL;
@@ -798,17 +802,19 @@ static void ev_ap_create(struct ghcb_call *c)
 	if (!vmsa || !m->rmp[gpa >> 12].vmsa || !m->rmp[gpa >> 12].assigned ||
 	    vmsa[VMSA_VMPL] != vmpl || !valid(g, GHCB_RAX) ||
 	    ld64(g + GHCB_RAX) != ld64(vmsa + VMSA_SEV_FEATURES)) {
-		BAD_INPUT(g, 5);
+		BAD_INPUT(g, GHCB_ERR_INVALID_INPUT);
 		return;
 	}
 	/* "Create and run" is a VMRUN, which fails on EFER.SVME = 0 (APM vol 2,
 	 * 15.5.1: VMEXIT_INVALID), as vcpu_switch checks. */
 	if (req == 1 && t != c->v && !(ld64(vmsa + VMSA_EFER) & EFER_SVME)) {
-		BAD_INPUT(g, 5);
+		BAD_INPUT(g, GHCB_ERR_INVALID_INPUT);
 		return;
 	}
 	if (vmsa_in_use(m, gpa, c->v) && !(t->vmsa_gpa[vmpl] == gpa && t->vmpl == vmpl)) {
-		BAD_INPUT(g, 5); /* running elsewhere: VMRUN would fail (APM vol 2, 15.36.12) */
+		BAD_INPUT(
+			g,
+			GHCB_ERR_INVALID_INPUT); /* running elsewhere: VMRUN would fail (APM vol 2, 15.36.12) */
 		return;
 	}
 	t->vmsa_gpa[vmpl] = gpa;
@@ -821,7 +827,7 @@ static void ev_ap_create(struct ghcb_call *c)
 		if (ti && ti->loaded)
 			inst_save(ti, cur);
 		if (!ti || inst_load(ti, vmsa)) {
-			BAD_INPUT(g, 5);
+			BAD_INPUT(g, GHCB_ERR_INVALID_INPUT);
 			return;
 		}
 		t->vmpl = vmpl;
@@ -845,7 +851,7 @@ static void ev_apic_ids(struct ghcb_call *c)
 	uint32_t n = m->cfg.nr_vcpus;
 
 	if (!valid(g, GHCB_RAX)) {
-		BAD_INPUT(g, 4);
+		BAD_INPUT(g, GHCB_ERR_MISSING_INPUT);
 		return;
 	}
 	if (pages < need) {
@@ -855,12 +861,12 @@ static void ev_apic_ids(struct ghcb_call *c)
 	}
 	if (!valid(g, GHCB_SCRATCH) || (scratch & 0xFFF) || pages > m->mem_size >> 12 ||
 	    !m_is_guest(m, scratch, pages << 12)) {
-		BAD_INPUT(g, 3);
+		BAD_INPUT(g, GHCB_ERR_INVALID_SCRATCH_AREA);
 		return;
 	}
 	for (i = 0; i < pages; i++) /* the hypervisor writes only shared pages */
 		if (m->rmp[(scratch >> 12) + i].assigned) {
-			BAD_INPUT(g, 3);
+			BAD_INPUT(g, GHCB_ERR_INVALID_SCRATCH_AREA);
 			return;
 		}
 	buf = m_ptr(m, scratch, pages << 12);
@@ -890,11 +896,11 @@ static void ghcb_event(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uin
 	memcpy(&usage, g + GHCB_USAGE, 4);
 	c.g = g;
 	if (usage != 0) {
-		BAD_INPUT(g, 2);
+		BAD_INPUT(g, GHCB_ERR_INVALID_USAGE);
 		return;
 	}
 	if (!valid(g, GHCB_EXITCODE) || !valid(g, GHCB_EXITINFO1) || !valid(g, GHCB_EXITINFO2)) {
-		BAD_INPUT(g, 4);
+		BAD_INPUT(g, GHCB_ERR_MISSING_INPUT);
 		return;
 	}
 	(void)ver;
@@ -902,31 +908,31 @@ static void ghcb_event(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uin
 	c.info1 = ld64(g + GHCB_EXITINFO1);
 	c.info2 = ld64(g + GHCB_EXITINFO2);
 	switch (c.code) {
-	case EMU_EXIT_IOIO:
+	case SVM_EXIT_IOIO:
 		ev_ioio(&c);
 		break;
-	case EMU_EXIT_CPUID:
+	case SVM_EXIT_CPUID:
 		ev_cpuid(&c);
 		break;
-	case EMU_EXIT_MSR:
+	case SVM_EXIT_MSR:
 		ev_msr(&c);
 		break;
-	case 0x80000010:
+	case SVM_VMGEXIT_PSC:
 		ev_psc(&c);
 		break;
-	case 0x80000013:
+	case SVM_VMGEXIT_AP_CREATION:
 		ev_ap_create(&c);
 		break;
-	case 0x80000017:
+	case SVM_VMGEXIT_GET_APIC_IDS:
 		ev_apic_ids(&c);
 		break;
-	case 0x80000004:
+	case SVM_VMGEXIT_AP_HLT_LOOP:
 		ghcb_result(g, 0, 1); /* SW_EXITINFO2 non-zero: released */
 		ap_reset_hold(m, v);
 		break;
-	case SNP_GHCB_GUEST_REQUEST:
-	case SNP_GHCB_EXT_GUEST_REQUEST: { /* to the AMD-SP (amdsp.c) */
-		bool ext = c.code == SNP_GHCB_EXT_GUEST_REQUEST;
+	case SVM_VMGEXIT_GUEST_REQUEST:
+	case SVM_VMGEXIT_EXT_GUEST_REQUEST: { /* to the AMD-SP (amdsp.c) */
+		bool ext = c.code == SVM_VMGEXIT_EXT_GUEST_REQUEST;
 		uint64_t rbx = valid(g, GHCB_RBX) ? ld64(g + GHCB_RBX) : 0;
 		uint64_t rax = valid(g, GHCB_RAX) ? ld64(g + GHCB_RAX) : 0;
 
@@ -935,26 +941,26 @@ static void ghcb_event(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uin
 			set_valid(g, GHCB_RBX, rbx);
 		break;
 	}
-	case 0x80000018: {
+	case SVM_VMGEXIT_RUN_VMPL: {
 		unsigned target = c.info1 & 0xFF;
 
 		if ((c.info1 & 0xFFFFFFFFULL) > 3) {
-			BAD_INPUT(g, 5);
+			BAD_INPUT(g, GHCB_ERR_INVALID_INPUT);
 			break;
 		}
 		ghcb_result(g, 0, 0);
-		if (target != vmpl && vcpu_switch(m, v, target, EMU_EXIT_VMGEXIT))
-			BAD_INPUT(g, 5);
+		if (target != vmpl && vcpu_switch(m, v, target, SVM_EXIT_VMGEXIT))
+			BAD_INPUT(g, GHCB_ERR_INVALID_INPUT);
 		break;
 	}
-	case 0x8000FFFD:
+	case SVM_VMGEXIT_HV_FEATURES:
 		ghcb_result(g, 0, HV_FEATURES);
 		break;
-	case 0x8000FFFE:
+	case SVM_VMGEXIT_TERM_REQUEST:
 		terminate(m, c.info1 & 0xF, (c.info1 >> 4) & 0xFF);
 		break;
 	default:
-		BAD_INPUT(g, 6);
+		BAD_INPUT(g, GHCB_ERR_INVALID_EVENT);
 		break;
 	}
 }

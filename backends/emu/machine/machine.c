@@ -226,12 +226,12 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *data)
 		uc_emu_stop(uc);
 		return;
 	}
-	if (intno == 0x100 + EMU_EXIT_MSR && !in->in_switch && ghcb_msr_fast(in))
+	if (intno == 0x100 + SVM_EXIT_MSR && !in->in_switch && ghcb_msr_fast(in))
 		return; /* done in place: no stop, no restart */
 	if (intno >= 0x100) {
 		uint64_t code = intno - 0x100;
 
-		in->stop.kind = code == 0x75 ? STOP_SWINT : STOP_INTERCEPT;
+		in->stop.kind = code == SVM_EXIT_SWINT ? STOP_SWINT : STOP_INTERCEPT;
 		in->stop.code = code;
 	} else {
 		in->stop.kind = STOP_EXCEPTION;
@@ -270,7 +270,7 @@ static void hook_io(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 	if (in->in_switch)
 		return;
 	in->stop.kind = STOP_INTERCEPT;
-	in->stop.code = EMU_EXIT_IOIO;
+	in->stop.code = SVM_EXIT_IOIO;
 	uc_emu_stop(uc);
 }
 
@@ -390,9 +390,11 @@ static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 static void vmcb_init(struct emu_machine *m, struct inst *in)
 {
 	uint8_t *c = m_ptr(m, in->vmcb_pa, 0x1000);
-	uint64_t icpt = ICPT(0x6E) | ICPT(0x72) | ICPT(0x75) | ICPT(0x76) | ICPT(0x77) |
-			ICPT(0x78) | ICPT(0x7B) | ICPT(0x7C) | ICPT(0x81) | ICPT(0x87) |
-			ICPT(0x89) | ICPT(0x8A) | ICPT(0x8B);
+	uint64_t icpt = ICPT(SVM_EXIT_RDTSC) | ICPT(SVM_EXIT_CPUID) | ICPT(SVM_EXIT_SWINT) |
+			ICPT(SVM_EXIT_INVD) | ICPT(SVM_EXIT_PAUSE) | ICPT(SVM_EXIT_HLT) |
+			ICPT(SVM_EXIT_IOIO) | ICPT(SVM_EXIT_MSR) | ICPT(SVM_EXIT_VMMCALL) |
+			ICPT(SVM_EXIT_RDTSCP) | ICPT(SVM_EXIT_WBINVD) | ICPT(SVM_EXIT_MONITOR) |
+			ICPT(SVM_EXIT_MWAIT);
 
 	memset(c, 0, 0x400);
 	/* DR7 reads and writes are NAE events (#VC 0x27 / 0x37) for an SNP
@@ -800,7 +802,7 @@ struct emu_machine *emu_create(const struct emu_config *cfg, char *err, size_t e
 	 * VMPL0 full and VMPL1-3 none (RMPUPDATE semantics). */
 	for (i = 0; i < m->mem_size >> 12; i++) {
 		m->rmp[i].assigned = 1;
-		m->rmp[i].perms[0] = EMU_PERM_ALL;
+		m->rmp[i].perms[0] = RMP_PERM_ALL;
 	}
 	for (i = 0; i < cfg->nr_vcpus; i++)
 		m->vcpus[i].id = i;
@@ -895,7 +897,7 @@ int emu_rmp_assign(struct emu_machine *m, uint64_t gpa, uint64_t len, bool valid
 		m->rmp[i].assigned = 1;
 		m->rmp[i].validated = validated;
 		for (v = 0; v < EMU_NR_VMPLS; v++)
-			m->rmp[i].perms[v] = validated || v == 0 ? EMU_PERM_ALL : 0;
+			m->rmp[i].perms[v] = validated || v == 0 ? RMP_PERM_ALL : 0;
 	}
 	machine_rmp_changed(m);
 	if (TRACE_ON(m))

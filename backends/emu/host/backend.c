@@ -89,7 +89,7 @@ static int be_rmpadjust(struct veil_backend *b, u64 gpa, bool huge, u64 attrs)
 	uint64_t npf = 0;
 	int rc = snp_rmpadjust(mv_of(b)->host->m, 0, gpa, huge, attrs, &npf);
 
-	return rc < 0 ? EMU_RMP_FAIL_INPUT : rc;
+	return rc < 0 ? RMP_FAIL_INPUT : rc;
 }
 
 static int be_pvalidate(struct veil_backend *b, u64 gpa, bool huge, bool validate, bool *unchanged)
@@ -97,7 +97,7 @@ static int be_pvalidate(struct veil_backend *b, u64 gpa, bool huge, bool validat
 	uint64_t npf = 0;
 	int rc = snp_pvalidate(mv_of(b)->host->m, 0, gpa, huge, validate, unchanged, &npf);
 
-	return rc < 0 ? EMU_RMP_FAIL_INPUT : rc;
+	return rc < 0 ? RMP_FAIL_INPUT : rc;
 }
 
 static u64 be_msr_read(struct veil_backend *b)
@@ -219,7 +219,7 @@ static void monitor_entry(void *arg)
 		veil_monitor_enter_ap(h->mon, mv->v->id, &mv->be);
 	}
 	for (;;) { /* the monitor never returns; if it does, stop the CVM */
-		be_msr_write(&mv->be, GHCB_MSR_TERM_REQ(VEIL_TERM_SET, VEIL_TERM_MONITOR));
+		be_msr_write(&mv->be, GHCB_MSR_TERM(VEIL_TERM_SET, VEIL_TERM_MONITOR));
 		be_vmgexit(&mv->be);
 	}
 }

@@ -249,23 +249,23 @@ static void put_entry(struct out *o, const struct trace_rmp_entry *e)
 static const char *ghcb_exit_name(uint64_t code)
 {
 	switch (code) {
-	case EMU_EXIT_CPUID:
+	case SVM_EXIT_CPUID:
 		return "CPUID";
-	case EMU_EXIT_IOIO:
+	case SVM_EXIT_IOIO:
 		return "IOIO";
-	case EMU_EXIT_MSR:
+	case SVM_EXIT_MSR:
 		return "MSR";
-	case 0x80000010:
+	case SVM_VMGEXIT_PSC:
 		return "page state change";
-	case 0x80000011:
+	case SVM_VMGEXIT_GUEST_REQUEST:
 		return "guest request";
-	case 0x80000013:
+	case SVM_VMGEXIT_AP_CREATION:
 		return "AP creation";
-	case 0x80000018:
+	case SVM_VMGEXIT_RUN_VMPL:
 		return "run VMPL";
-	case 0x8000FFFD:
+	case SVM_VMGEXIT_HV_FEATURES:
 		return "hypervisor features";
-	case 0x8000FFFE:
+	case SVM_VMGEXIT_TERM_REQUEST:
 		return "termination";
 	default:
 		return "unknown";
@@ -274,38 +274,43 @@ static const char *ghcb_exit_name(uint64_t code)
 
 static void msr_request(struct out *o, uint64_t v)
 {
-	switch (v & 0xFFF) {
-	case 0x002:
+	switch (GHCB_MSR_INFO(v)) {
+	case GHCB_MSR_SEV_INFO_REQ:
 		put(o, "SEV information request");
 		break;
-	case 0x004:
-		put(o, "CPUID request fn %#" PRIx64 " reg %u", v >> 32, (unsigned)(v >> 30) & 3);
+	case GHCB_MSR_CPUID_REQ:
+		put(o, "CPUID request fn %#" PRIx64 " reg %u", v >> 32,
+		    (unsigned)(v >> GHCB_MSR_CPUID_REG_SHIFT) & 3);
 		break;
-	case 0x010:
+	case GHCB_MSR_AP_RESET_HOLD_REQ:
 		put(o, "AP reset hold request");
 		break;
-	case 0x012:
+	case GHCB_MSR_PREF_GPA_REQ:
+		put(o, "preferred GHCB GPA request");
+		break;
+	case GHCB_MSR_REGISTER_REQ:
 		put(o, "GHCB GPA registration gpa %#" PRIx64, v & ~(uint64_t)0xFFF);
 		break;
-	case 0x014:
+	case GHCB_MSR_PSC_REQ:
 		put(o, "page state change gfn %#" PRIx64 " to %s",
 		    (v >> 12) & (uint64_t)0xFFFFFFFFFF,
-		    ((v >> 52) & 0xF) == 1 ? "private" :
-		    ((v >> 52) & 0xF) == 2 ? "shared" :
-					     "?");
+		    ((v >> GHCB_MSR_PSC_OP_SHIFT) & 0xF) == GHCB_MSR_PSC_PRIVATE ? "private" :
+		    ((v >> GHCB_MSR_PSC_OP_SHIFT) & 0xF) == GHCB_MSR_PSC_SHARED	 ? "shared" :
+										   "?");
 		break;
-	case 0x016:
+	case GHCB_MSR_RUN_VMPL_REQ:
 		put(o, "run VMPL%u", (unsigned)(v >> 32) & 0xFF);
 		break;
-	case 0x080:
+	case GHCB_MSR_HV_FEATURES_REQ:
 		put(o, "hypervisor features request");
 		break;
-	case 0x100:
-		put(o, "termination request set %u code %u", (unsigned)(v >> 12) & 0xF,
-		    (unsigned)(v >> 16) & 0xFF);
+	case GHCB_MSR_TERM_REQ:
+		put(o, "termination request set %u code %u",
+		    (unsigned)(v >> GHCB_MSR_TERM_SET_SHIFT) & 0xF,
+		    (unsigned)(v >> GHCB_MSR_TERM_CODE_SHIFT) & 0xFF);
 		break;
 	default:
-		put(o, "unknown request %#" PRIx64, v & 0xFFF);
+		put(o, "unknown request %#" PRIx64, GHCB_MSR_INFO(v));
 		break;
 	}
 }
@@ -336,17 +341,17 @@ static const char *rmp_rc_name(int rc)
 	switch (rc) {
 	case -1:
 		return "#NPF";
-	case EMU_RMP_SUCCESS:
+	case RMP_SUCCESS:
 		return "success";
-	case EMU_RMP_FAIL_INPUT:
+	case RMP_FAIL_INPUT:
 		return "FAIL_INPUT";
-	case EMU_RMP_FAIL_PERMISSION:
+	case RMP_FAIL_PERMISSION:
 		return "FAIL_PERMISSION";
-	case EMU_RMP_FAIL_INUSE:
+	case RMP_FAIL_INUSE:
 		return "FAIL_INUSE";
-	case EMU_RMP_FAIL_OVERLAP:
+	case RMP_FAIL_OVERLAP:
 		return "FAIL_OVERLAP";
-	case EMU_RMP_FAIL_SIZEMISMATCH:
+	case RMP_FAIL_SIZEMISMATCH:
 		return "FAIL_SIZEMISMATCH";
 	default:
 		return "?";
@@ -416,7 +421,7 @@ static void desc_exception(struct out *o, unsigned type, const struct trace_exce
 		put(o, "#VC error code %#" PRIx64 " (%s)", e->error_code,
 		    vc_reason(e->error_code) ? vc_reason(e->error_code) :
 					       ghcb_exit_name(e->error_code));
-		if (e->error_code == EMU_EXIT_NOT_VALIDATED)
+		if (e->error_code == SVM_EXIT_NOT_VALIDATED)
 			put(o, " address %#" PRIx64, e->cr2);
 		return;
 	}
@@ -528,8 +533,8 @@ void trace_describe(const struct trace_rec *r, char *buf, size_t len)
 		const struct trace_switch *s = pl;
 
 		put(&o, "VMPL%u -> VMPL%u reason %#" PRIx64 " (%s)%s", s->from, s->to, s->reason,
-		    s->reason == EMU_EXIT_VMGEXIT ? "VMGEXIT" :
-		    s->reason == EMU_EXIT_NPF	  ? "NPF" :
+		    s->reason == SVM_EXIT_VMGEXIT ? "VMGEXIT" :
+		    s->reason == SVM_EXIT_NPF	  ? "NPF" :
 						    "other",
 		    s->result ? " FAILED" : "");
 		break;
@@ -640,41 +645,41 @@ void trace_call_name(uint64_t protocol, uint64_t call, char *buf, size_t len)
 static const char *vc_reason(uint64_t code)
 {
 	switch (code) {
-	case 0x27:
+	case SVM_EXIT_READ_DR7:
 		return "DR7 read";
-	case 0x37:
+	case SVM_EXIT_WRITE_DR7:
 		return "DR7 write";
-	case 0x6E:
+	case SVM_EXIT_RDTSC:
 		return "RDTSC";
-	case 0x6F:
+	case SVM_EXIT_RDPMC:
 		return "RDPMC";
-	case 0x72:
+	case SVM_EXIT_CPUID:
 		return "CPUID";
-	case 0x76:
+	case SVM_EXIT_INVD:
 		return "INVD";
-	case 0x77:
+	case SVM_EXIT_PAUSE:
 		return "PAUSE";
-	case 0x78:
+	case SVM_EXIT_HLT:
 		return "HLT";
-	case 0x7B:
+	case SVM_EXIT_IOIO:
 		return "I/O port access";
-	case 0x7C:
+	case SVM_EXIT_MSR:
 		return "RDMSR/WRMSR";
-	case 0x81:
+	case SVM_EXIT_VMMCALL:
 		return "VMMCALL";
-	case 0x87:
+	case SVM_EXIT_RDTSCP:
 		return "RDTSCP";
-	case 0x89:
+	case SVM_EXIT_WBINVD:
 		return "WBINVD";
-	case 0x8A:
+	case SVM_EXIT_MONITOR:
 		return "MONITOR";
-	case 0x8B:
+	case SVM_EXIT_MWAIT:
 		return "MWAIT";
-	case 0x8D:
+	case SVM_EXIT_XSETBV:
 		return "XSETBV";
-	case 0x400:
+	case SVM_EXIT_NPF:
 		return "nested page fault (MMIO)";
-	case 0x404:
+	case SVM_EXIT_NOT_VALIDATED:
 		return "page not validated";
 	default:
 		return NULL;

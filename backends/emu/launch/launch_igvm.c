@@ -25,7 +25,7 @@ static int find_info(struct emu_igvm *ig, char *err, size_t errlen)
 	uint64_t rdi = 0;
 
 	if (vmsa)
-		memcpy(&rdi, vmsa + VMSA_OFF_RDI, 8);
+		memcpy(&rdi, vmsa + VMSA_RDI, 8);
 	if (vmsa && (page = igvm_page_data_at(&ig->f, rdi)))
 		memcpy(&ig->info, page, sizeof(ig->info));
 	if (ig->info.magic != VEIL_LAUNCH_MAGIC || ig->info.version != VEIL_LAUNCH_VERSION ||

@@ -20,25 +20,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <snp/arch.h>
+
 #define EMU_PAGE_SIZE 4096ULL
 #define EMU_NR_VMPLS 4
 #define EMU_MAX_VCPUS 64
-
-/* RMP permission mask bits (reference 1.3). */
-#define EMU_PERM_R 0x01
-#define EMU_PERM_W 0x02
-#define EMU_PERM_XU 0x04
-#define EMU_PERM_XS 0x08
-#define EMU_PERM_SSS 0x10
-#define EMU_PERM_ALL (EMU_PERM_R | EMU_PERM_W | EMU_PERM_XU | EMU_PERM_XS)
-
-/* RMPADJUST / PVALIDATE return codes (reference 2, 3.1). */
-#define EMU_RMP_SUCCESS 0
-#define EMU_RMP_FAIL_INPUT 1
-#define EMU_RMP_FAIL_PERMISSION 2
-#define EMU_RMP_FAIL_INUSE 3
-#define EMU_RMP_FAIL_OVERLAP 4
-#define EMU_RMP_FAIL_SIZEMISMATCH 6
 
 /* #NPF EXITINFO1 bits (reference 4.2). */
 #define EMU_NPF_P (1ULL << 0)
@@ -53,17 +39,6 @@
 #define EMU_NPF_SIZEM (1ULL << 35)
 #define EMU_NPF_VMPL (1ULL << 36)
 
-/* SVM exit codes the model uses (reference 7). */
-#define EMU_EXIT_CPUID 0x72
-#define EMU_EXIT_PAUSE 0x77
-#define EMU_EXIT_HLT 0x78
-#define EMU_EXIT_IOIO 0x7B
-#define EMU_EXIT_MSR 0x7C
-#define EMU_EXIT_VMMCALL 0x81
-#define EMU_EXIT_NPF 0x400
-#define EMU_EXIT_VMGEXIT 0x403
-#define EMU_EXIT_NOT_VALIDATED 0x404
-
 /* Vectors. */
 #define EMU_VEC_UD 6
 #define EMU_VEC_GP 13
@@ -77,7 +52,7 @@ struct emu_rmp_entry {
 	uint8_t vmsa;
 	uint8_t page_size; /* 0 = 4K, 1 = 2M */
 	uint8_t immutable;
-	uint8_t perms[EMU_NR_VMPLS]; /* perms[0] is always EMU_PERM_ALL */
+	uint8_t perms[EMU_NR_VMPLS]; /* perms[0] is always RMP_PERM_ALL */
 };
 
 struct emu_config {

@@ -74,16 +74,16 @@ static enum walk_result rmp_check(struct inst *in, uint64_t pa, unsigned acc, un
 		return WALK_NPF;
 	}
 	if (!e->validated) {
-		w->error_code = EMU_EXIT_NOT_VALIDATED;
+		w->error_code = SVM_EXIT_NOT_VALIDATED;
 		return WALK_VC;
 	}
-	p = in->vmpl ? e->perms[in->vmpl] : EMU_PERM_ALL;
+	p = in->vmpl ? e->perms[in->vmpl] : RMP_PERM_ALL;
 	*prot = 0;
-	if (p & EMU_PERM_R)
+	if (p & RMP_PERM_R)
 		*prot |= UC_PROT_READ;
-	if ((p & EMU_PERM_W) && (p & EMU_PERM_R))
+	if ((p & RMP_PERM_W) && (p & RMP_PERM_R))
 		*prot |= UC_PROT_WRITE; /* write without read is illegal */
-	if (p & (cpl == 3 ? EMU_PERM_XU : EMU_PERM_XS))
+	if (p & (cpl == 3 ? RMP_PERM_XU : RMP_PERM_XS))
 		*prot |= UC_PROT_EXEC;
 	if ((acc == ACC_R && !(*prot & UC_PROT_READ)) ||
 	    (acc == ACC_W && !(*prot & UC_PROT_WRITE)) ||

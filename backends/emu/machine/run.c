@@ -135,7 +135,7 @@ void x86_deliver(struct inst *in, unsigned vector, bool has_ec, uint64_t ec, uin
 static void inject_vc(struct inst *in, uint64_t code, uint64_t cr2)
 {
 	(void)cr2;
-	if (code == EMU_EXIT_NOT_VALIDATED)
+	if (code == SVM_EXIT_NOT_VALIDATED)
 		inst_set_cr2(in, cr2);
 	x86_deliver(in, EMU_VEC_VC, true, code, cr2, false, 0);
 }
@@ -153,7 +153,7 @@ static void handle_msr(struct inst *in)
 	struct vcpu *v = in->vcpu;
 
 	if (guest_insn(in, rreg(uc, UC_X86_REG_RIP), op, 2, &st)) {
-		inject_vc(in, EMU_EXIT_MSR, 0);
+		inject_vc(in, SVM_EXIT_MSR, 0);
 		return;
 	}
 	write = op[1] == 0x30;
@@ -189,7 +189,7 @@ static void handle_msr(struct inst *in)
 		in->msrs_dirty = true;
 		break;
 	default:
-		inject_vc(in, EMU_EXIT_MSR, 0);
+		inject_vc(in, SVM_EXIT_MSR, 0);
 		return;
 	}
 	if (!write) {
@@ -343,10 +343,10 @@ void x86_handle_intercept(struct inst *in, uint64_t code)
 	struct stop st;
 
 	switch (code) {
-	case EMU_EXIT_MSR:
+	case SVM_EXIT_MSR:
 		handle_msr(in);
 		return;
-	case EMU_EXIT_VMMCALL:
+	case SVM_EXIT_VMMCALL:
 		guest_insn(in, rreg(uc, UC_X86_REG_RIP), op, 4, &st);
 		if (op[0] == 0xF3) { /* rep vmmcall = VMGEXIT: trap-like */
 			inst_retire(in, 4);
@@ -355,7 +355,7 @@ void x86_handle_intercept(struct inst *in, uint64_t code)
 			inject_vc(in, code, 0);
 		}
 		return;
-	case EMU_EXIT_HLT:
+	case SVM_EXIT_HLT:
 		inst_retire(in, 1);
 		if (in->vcpu->id == 0 && m->exec_mode) {
 			machine_finish(m, EMU_EXIT_KIND_HLT, NULL);
@@ -364,25 +364,25 @@ void x86_handle_intercept(struct inst *in, uint64_t code)
 			next_runnable(m);
 		}
 		return;
-	case EMU_EXIT_PAUSE:
+	case SVM_EXIT_PAUSE:
 		inst_retire(in, 2);
 		next_runnable(m);
 		return;
-	case 0x6E: /* RDTSC, RDTSCP: a deterministic clock */
-	case 0x87: /* (QEMU reports RDTSCP with RDTSC's exit code: decode it) */
+	case SVM_EXIT_RDTSC:  /* RDTSC, RDTSCP: a deterministic clock */
+	case SVM_EXIT_RDTSCP: /* (QEMU reports RDTSCP with RDTSC's exit code: decode it) */
 		guest_insn(in, rreg(uc, UC_X86_REG_RIP), op, 3, &st);
 		rdtsc(in, op[0] == 0x0F && op[1] == 0x01 && op[2] == 0xF9);
 		return;
-	case EMU_EXIT_IOIO:
+	case SVM_EXIT_IOIO:
 		if (!io_allowed(in)) {
 			x86_deliver(in, EMU_VEC_GP, true, 0, 0, false, 0);
 			return;
 		}
 		inject_vc(in, code, 0);
 		return;
-	case 0x89: /* QEMU reports INVD (0F 08) with WBINVD's exit code */
+	case SVM_EXIT_WBINVD: /* QEMU reports INVD (0F 08) with WBINVD's exit code */
 		guest_insn(in, rreg(uc, UC_X86_REG_RIP), op, 2, &st);
-		inject_vc(in, op[0] == 0x0F && op[1] == 0x08 ? 0x76 : 0x89, 0);
+		inject_vc(in, op[0] == 0x0F && op[1] == 0x08 ? SVM_EXIT_INVD : SVM_EXIT_WBINVD, 0);
 		return;
 	default: /* CPUID, MONITOR, MWAIT, DR7 read/write: #VC */
 		inject_vc(in, code, 0);
