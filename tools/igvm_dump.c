@@ -152,7 +152,7 @@ static void dump_veil(const struct igvm_file *f)
 	uint64_t rdi = 0;
 
 	if (vmsa)
-		memcpy(&rdi, vmsa + VMSA_OFF_RDI, 8);
+		memcpy(&rdi, vmsa + VMSA_RDI, 8);
 	if (!vmsa || !(page = igvm_page_data_at(f, rdi)))
 		return;
 	memcpy(&in, page, sizeof(in));

@@ -35,7 +35,7 @@ struct veil_domain_exit {
 	u64 rip, rdi, rsi, r8, info1, info2;
 };
 
-/* Give the domain's VMPL `perms` (VEIL_RMP_PERM_*) on gpa, one of its pages. */
+/* Give the domain's VMPL `perms` (RMP_PERM_*) on gpa, one of its pages. */
 int veil_domain_grant(struct veil_monitor *mon, struct veil_backend *be,
 		      const struct veil_domain *d, u64 gpa, u8 perms);
 
