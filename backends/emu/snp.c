@@ -366,6 +366,9 @@ void hv_cpuid(uint32_t fn, uint32_t sub, uint64_t xcr0, uint32_t out[4])
 }
 
 /* Hypervisor policy for an RMP violation (the Veil hypervisor contract). */
+static bool psc_one(struct emu_machine *m, uint64_t gfn, unsigned op, bool large,
+		    const struct vcpu *caller);
+
 void hv_npf(struct inst *in)
 {
 	struct emu_machine *m = in->m;
@@ -375,6 +378,17 @@ void hv_npf(struct inst *in)
 	 * (arch/x86/kvm/svm/sev.c, sev_handle_rmp_fault), PSMASH and let the
 	 * guest retry the instruction (APM vol 3, PVALIDATE: SIZEM). */
 	if ((in->stop.exitinfo1 & EMU_NPF_SIZEM) && rmp_psmash(m, in->stop.exitinfo2 >> 12))
+		return;
+	/* A private (C=1) access at VMPL0, RMPADJUST and PVALIDATE included, to
+	 * a guest page the hypervisor made shared: like KVM with QEMU (the fault
+	 * exits with KVM_EXIT_MEMORY_FAULT, QEMU's kvm_convert_memory makes the
+	 * page private), the page becomes private again, not validated, and the
+	 * instruction is retried: the monitor then meets a page that is not in
+	 * the state it recorded (FIDELITY.md). */
+	if (!m->exec_mode && in->vmpl == 0 &&
+	    (in->stop.exitinfo1 & (EMU_NPF_RMP | EMU_NPF_ENC)) == (EMU_NPF_RMP | EMU_NPF_ENC) &&
+	    in->stop.exitinfo2 < m->mem_size && !m->rmp[in->stop.exitinfo2 >> 12].assigned &&
+	    psc_one(m, in->stop.exitinfo2 >> 12, 1, false, v))
 		return;
 
 	if (TRACE_ON(m))
