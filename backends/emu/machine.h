@@ -214,6 +214,7 @@ struct emu_machine {
 	uint64_t switches, vmgexits; /* statistics */
 	bool exec_mode;
 	bool native0; /* VMPL0 is the native monitor (run mode) */
+	uint64_t trace_probe; /* image mode: VA of the image's snp_trace_point, 0 = none */
 	void (*native_enter)(struct emu_machine *m, struct vcpu *v); /* run it */
 	void *native_ctx;
 	uint64_t vmpl0_lost; /* GPA|1 of a VMPL0 page the hypervisor took away */
