@@ -213,7 +213,7 @@ struct emu_machine {
 	uint64_t insns, tsc;
 	uint64_t switches, vmgexits; /* statistics */
 	bool exec_mode;
-	bool native0; /* VMPL0 is the native monitor (run mode) */
+	bool native0;	      /* VMPL0 is the native monitor (run mode) */
 	uint64_t trace_probe; /* image mode: VA of the image's snp_trace_point, 0 = none */
 	void (*native_enter)(struct emu_machine *m, struct vcpu *v); /* run it */
 	void *native_ctx;

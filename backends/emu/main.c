@@ -741,8 +741,7 @@ static int run_monitor_image(struct run_opts *r, char *buf, size_t len)
 	exe[n] = 0;
 	*strrchr(exe, '/') = 0;
 	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-		if ((size_t)snprintf(buf, len, "%s/%s", exe, rel[i]) < len &&
-		    !access(buf, R_OK)) {
+		if ((size_t)snprintf(buf, len, "%s/%s", exe, rel[i]) < len && !access(buf, R_OK)) {
 			r->image = buf;
 			return 0;
 		}
