@@ -17,6 +17,7 @@
 #include <veil/boot.h>
 #include <veil/monitor.h>
 
+#include "../snp/cpu.h"
 #include "../snp/image.h"
 #include "emu_run.h"
 #include "machine.h"
@@ -273,4 +274,20 @@ int emu_run_image(struct emu_machine *m, const struct emu_run_params *p, const c
 	emu_run_loop(m);
 	*out = m->exit;
 	return 0;
+}
+
+uint64_t emu_image_share(const char *image, uint64_t mem_size, unsigned vcpus)
+{
+	struct image_file f = { 0 };
+	const Elf64_Phdr *ph;
+	unsigned nph;
+	uint64_t n = 0;
+
+	/* The segments, the parameter page, the launch tables (launch_tables:
+	 * 5 pages and one per GiB), and the APs' slots (cpu.h). */
+	if (!read_file(image, &f) && !check_elf(&f, &ph, &nph))
+		n = f.span + 0x1000 + (5 + ((mem_size + (1ULL << 30) - 1) >> 30)) * 0x1000 +
+		    (uint64_t)(vcpus - 1) * IMAGE_SLOT_PAGES * 0x1000;
+	free(f.buf);
+	return n;
 }

@@ -640,16 +640,22 @@ struct run_opts {
 static int run_mem_fits(const struct run_opts *r)
 {
 	uint64_t log = r->log_size ? (r->log_size + 4095) & ~4095ULL : RUN_LOG_DEFAULT;
-	uint64_t max = RUN_MON_KIB - RUN_MON_OWN_KIB - log / 1024;
+	uint64_t img = r->image ? (emu_image_share(r->image, r->mem << 20, (unsigned)r->vcpus) +
+				   1023) / 1024 :
+				  0;
+	int64_t max = (int64_t)(RUN_MON_KIB - RUN_MON_OWN_KIB - log / 1024 - img);
+	char what[80] = "";
 
-	if (r->mem <= max)
+	if ((int64_t)r->mem <= max)
 		return 0;
+	if (img)
+		snprintf(what, sizeof(what), ", the monitor image and its stacks (%" PRIu64
+			 " KiB, %" PRIu64 " vCPUs)", img, r->vcpus);
 	fprintf(stderr,
-		"veil-emu: --mem %" PRIu64
-		" does not fit the monitor's 8 MiB region with a %" PRIu64
-		" KiB log (1 KiB of page table per MiB + the log + 1 MiB): at most %" PRIu64
+		"veil-emu: --mem %" PRIu64 " does not fit the monitor's 8 MiB region with a %" PRIu64
+		" KiB log%s (1 KiB of page table per MiB + the log + 1 MiB): at most %" PRId64
 		" MiB\n",
-		r->mem, log / 1024, max & ~(uint64_t)1);
+		r->mem, log / 1024, what, max < 16 ? (int64_t)0 : max & ~(int64_t)1);
 	return VEIL_EXIT_USAGE;
 }
 

@@ -135,6 +135,7 @@ int snp_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t s
 {
 	unsigned target = rdx & 0xFF, perms = (rdx >> 8) & 0xFF, vmsa = (rdx >> 16) & 1;
 	struct emu_rmp_entry *e;
+	bool reduced = false;
 	uint64_t n, i;
 	int rc;
 
@@ -159,11 +160,16 @@ int snp_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t s
 	n = size ? 512 : 1;
 	for (i = 0; i < n; i++) {
 		e = &m->rmp[(gpa >> 12) + i];
+		reduced |= (e->perms[target] & ~perms) || (vmpl == 0 && e->vmsa != vmsa);
 		e->perms[target] = perms;
 		if (vmpl == 0) /* VMPL>0: VMSA input ignored ([MSdoc]) */
 			e->vmsa = vmsa;
 	}
-	machine_rmp_changed(m);
+	/* Only a reduction can leave a stale translation (a TLB holds only what
+	 * passed the RMP check); the image's boot adjusts every page several
+	 * times, mostly to the mask it has. */
+	if (reduced)
+		machine_rmp_changed(m);
 	return EMU_RMP_SUCCESS;
 }
 
@@ -192,7 +198,11 @@ int snp_pvalidate(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t s
 	n = size ? 512 : 1;
 	for (i = 0; i < n; i++)
 		m->rmp[(gpa >> 12) + i].validated = rdx;
-	machine_rmp_changed(m);
+	/* Validating only adds access: the TLBs hold only translations that
+	 * passed the RMP check, so none is stale. (Image mode validates all OS
+	 * memory one PVALIDATE at a time: no flush of every TLB per page.) */
+	if (!rdx)
+		machine_rmp_changed(m);
 	return EMU_RMP_SUCCESS;
 }
 
