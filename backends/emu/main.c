@@ -649,10 +649,12 @@ static int run_mem_fits(const struct run_opts *r)
 	if ((int64_t)r->mem <= max)
 		return 0;
 	if (img)
-		snprintf(what, sizeof(what), ", the monitor image and its stacks (%" PRIu64
-			 " KiB, %" PRIu64 " vCPUs)", img, r->vcpus);
+		snprintf(what, sizeof(what),
+			 ", the monitor image and its stacks (%" PRIu64 " KiB, %" PRIu64 " vCPUs)",
+			 img, r->vcpus);
 	fprintf(stderr,
-		"veil-emu: --mem %" PRIu64 " does not fit the monitor's 8 MiB region with a %" PRIu64
+		"veil-emu: --mem %" PRIu64
+		" does not fit the monitor's 8 MiB region with a %" PRIu64
 		" KiB log%s (1 KiB of page table per MiB + the log + 1 MiB): at most %" PRId64
 		" MiB\n",
 		r->mem, log / 1024, what, max < 16 ? (int64_t)0 : max & ~(int64_t)1);
