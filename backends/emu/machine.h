@@ -212,6 +212,8 @@ struct emu_machine {
 	unsigned cur;		 /* vCPU being run */
 	uint64_t insns, tsc;
 	uint64_t switches, vmgexits; /* statistics */
+	/* ... per VMPL: the instructions counted (count_insns) and VMGEXITs */
+	uint64_t insns_vmpl[EMU_NR_VMPLS], vmgexits_vmpl[EMU_NR_VMPLS];
 	bool exec_mode;
 	bool native0;	      /* VMPL0 is the native monitor (run mode) */
 	uint64_t trace_probe; /* image mode: VA of the image's snp_trace_point, 0 = none */

@@ -989,6 +989,7 @@ void hv_vmgexit(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
 	uint64_t msr = v->ghcb_msr[vmpl];
 
 	m->vmgexits++;
+	m->vmgexits_vmpl[vmpl & 3]++;
 	if (TRACE_ON(m))
 		trace_vmgexit(m, v, vmpl, false);
 	if (msr & 0xFFF)
