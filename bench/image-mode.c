@@ -7,13 +7,15 @@
  * (QUERY_PROTOCOL), a module load/unload round (2 loads + 2 unloads through
  * the module service) and a secure-log append (an audited syscall).
  *
- * Per operation: median time, guest instructions, VMGEXITs and VMPL
- * switches, as (run doing N operations - baseline run) / N. The native
- * monitor executes no guest instructions, so its count is the OS's (VMPL3);
- * the image's extra count is VMPL0's, the hardware-independent cost of the
- * monitor's code. Switches are the same in both modes; the image makes one
- * more VMGEXIT per line the monitor prints (its console is the GHCB IOIO
- * event, the native monitor writes to the host directly).
+ * Per operation: median time, guest instructions and VMGEXITs per VMPL (the
+ * model counts them by the VMPL that ran them) and VMPL switches, as (run
+ * doing N operations - baseline run) / N. The native monitor executes no
+ * guest instructions; the image's VMPL0 count is the hardware-independent
+ * cost of the monitor's code. Switches are the same in both modes; the
+ * image makes one more VMGEXIT per line the monitor prints (its console is
+ * the GHCB IOIO event, the native monitor writes to the host directly).
+ * From the image's counts, the cycle model (docs/cycle-model.md) predicts
+ * the time per operation on EPYC.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -51,7 +53,7 @@ static const struct workload workloads[] = {
 
 struct figures {
 	double secs;
-	uint64_t insns, switches, vmgexits;
+	uint64_t insns[4], switches, vmgexits[4]; /* per VMPL */
 };
 
 /* One boot: the baseline (op false) or N operations, natively or in image mode. */
@@ -85,7 +87,10 @@ static struct figures run(const struct workload *w, const char *image, bool op, 
 			image ? " in image mode" : "", x.message);
 		exit(1);
 	}
-	struct figures f = { bench_now() - t0, x.insns, x.switches, x.vmgexits };
+	struct figures f = { .secs = bench_now() - t0, .switches = x.switches };
+
+	memcpy(f.insns, x.insns_vmpl, sizeof(f.insns));
+	memcpy(f.vmgexits, x.vmgexits_vmpl, sizeof(f.vmgexits));
 	emu_destroy(m);
 	fclose(con);
 	return f;
@@ -93,7 +98,8 @@ static struct figures run(const struct workload *w, const char *image, bool op, 
 
 struct per_op {
 	struct bench_spread us;
-	double insns, switches, vmgexits;
+	double insns[4], switches, vmgexits[4]; /* per VMPL */
+	double all_insns, all_vmgexits;
 };
 
 static void measure(const struct workload *w, const char *image, uint64_t n, struct per_op *r)
@@ -112,9 +118,14 @@ static void measure(const struct workload *w, const char *image, uint64_t n, str
 	r->us = bench_spread_of(per, RUNS);
 	b = run(w, image, false, n, true);
 	o = run(w, image, true, n, true);
-	r->insns = ((double)o.insns - (double)b.insns) / n;
 	r->switches = ((double)o.switches - (double)b.switches) / n;
-	r->vmgexits = ((double)o.vmgexits - (double)b.vmgexits) / n;
+	r->all_insns = r->all_vmgexits = 0;
+	for (i = 0; i < 4; i++) {
+		r->insns[i] = ((double)o.insns[i] - (double)b.insns[i]) / n;
+		r->vmgexits[i] = ((double)o.vmgexits[i] - (double)b.vmgexits[i]) / n;
+		r->all_insns += r->insns[i];
+		r->all_vmgexits += r->vmgexits[i];
+	}
 }
 
 /* RESULT name for workload w: KEY_WHAT_MODE. */
@@ -124,6 +135,35 @@ static const char *fig(const struct workload *w, const char *what, const char *m
 
 	snprintf(name, sizeof(name), "%s_%s_%s", w->key, what, mode);
 	return name;
+}
+
+/*
+ * The cycle model (docs/cycle-model.md): on EPYC, an operation costs its
+ * guest instructions at CYCLES_PER_INSN plus, per VMGEXIT, one SNP world
+ * switch out to the hypervisor and back (CYCLES_PER_VMGEXIT, which covers a
+ * VMPL switch: KVM runs the other VMPL's VMSA instead of the same one).
+ * Printed for the image's counts, with the low and high ends of the
+ * published range, at the clock of VEIL's EPYC 7443P (Milan).
+ */
+#define CYCLES_PER_INSN 1.0
+#define CYCLES_PER_VMGEXIT_LOW 2000.0
+#define CYCLES_PER_VMGEXIT 3500.0
+#define CYCLES_PER_VMGEXIT_HIGH 6000.0
+#define EPYC_GHZ 2.85
+
+static void predict(struct bench *b, const struct workload *w, const struct per_op *img)
+{
+	double insn = img->all_insns * CYCLES_PER_INSN;
+	double mid = (insn + img->all_vmgexits * CYCLES_PER_VMGEXIT) / (EPYC_GHZ * 1e3);
+	double lo = (insn + img->all_vmgexits * CYCLES_PER_VMGEXIT_LOW) / (EPYC_GHZ * 1e3);
+	double hi = (insn + img->all_vmgexits * CYCLES_PER_VMGEXIT_HIGH) / (EPYC_GHZ * 1e3);
+
+	printf("  predicted on EPYC 7443P     %.2f us (%.2f-%.2f; docs/cycle-model.md)\n", mid, lo,
+	       hi);
+	printf("    of which world switches   %.0f%%\n",
+	       100.0 * img->all_vmgexits * CYCLES_PER_VMGEXIT /
+		       (insn + img->all_vmgexits * CYCLES_PER_VMGEXIT));
+	bench_value(b, fig(w, "predicted_epyc", "us"), "us", mid);
 }
 
 static void report(struct bench *b, const struct workload *w, uint64_t n)
@@ -138,16 +178,31 @@ static void report(struct bench *b, const struct workload *w, uint64_t n)
 	printf("                              native       image\n");
 	printf("  median time per op (us)     %-12.2f %.2f   (image/native %.2f)\n", nat.us.median,
 	       img.us.median, img.us.median / nat.us.median);
-	printf("  guest insns per op          %-12.1f %.1f\n", nat.insns, img.insns);
-	printf("    at VMPL3 (the OS)         %-12.1f %.1f\n", nat.insns, nat.insns);
-	printf("    at VMPL0 (the monitor)    %-12s %.1f\n", "(native)", img.insns - nat.insns);
-	printf("  VMGEXITs per op             %-12.2f %.2f\n", nat.vmgexits, img.vmgexits);
+	printf("  guest insns per op          %-12.1f %.1f\n", nat.all_insns, img.all_insns);
+	for (int v = 3; v >= 0; v--)
+		if (v == 0)
+			printf("    at VMPL0 (the monitor)    %-12s %.1f\n", "(host code)",
+			       img.insns[0]);
+		else
+			printf("    at VMPL%d                  %-12.1f %.1f\n", v, nat.insns[v],
+			       img.insns[v]);
+	printf("  VMGEXITs per op             %-12.2f %.2f\n", nat.all_vmgexits, img.all_vmgexits);
+	for (int v = 3; v >= 0; v--)
+		printf("    by VMPL%d                  %-12.2f %.2f\n", v, nat.vmgexits[v],
+		       img.vmgexits[v]);
 	printf("  VMPL switches per op        %-12.2f %.2f\n", nat.switches, img.switches);
+	predict(b, w, &img);
 	bench_result(b, fig(w, "time", "native"), "us", nat.us);
 	bench_result(b, fig(w, "time", "image"), "us", img.us);
-	bench_value(b, fig(w, "insns_vmpl3", "image"), "insns", nat.insns);
-	bench_value(b, fig(w, "insns_vmpl0", "image"), "insns", img.insns - nat.insns);
-	bench_value(b, fig(w, "vmgexits", "image"), "count", img.vmgexits);
+	for (int v = 0; v < 4; v++) {
+		char what[32];
+
+		snprintf(what, sizeof(what), "insns_vmpl%d", v);
+		bench_value(b, fig(w, what, "image"), "insns", img.insns[v]);
+		snprintf(what, sizeof(what), "vmgexits_vmpl%d", v);
+		bench_value(b, fig(w, what, "image"), "count", img.vmgexits[v]);
+	}
+	bench_value(b, fig(w, "vmgexits", "image"), "count", img.all_vmgexits);
 	bench_value(b, fig(w, "switches", "image"), "count", img.switches);
 	/* Issue 11's targets on this machine, in image mode. */
 	if (!strcmp(w->key, "svsm_call"))

@@ -572,7 +572,7 @@ static const char usage_run[] =
 	"                    [--com2 FILE]\n"
 	"                    [--log-size BYTES] [--max-insns N] [--trace FILE [--trace-insns]]\n"
 	"                    [--gdb PORT | --gdb-nowait PORT] [--replay FILE --replay-to N]\n"
-	"                    [--monitor IMAGE]\n"
+	"                    [--monitor IMAGE | --native]\n"
 	"                    [--attest-seed STR]\n"
 	"       veil-emu run --linux [--kernel BZIMAGE] [--initrd FILE] [--append CMDLINE] [...]\n"
 	"Boots the Veil monitor at VMPL0 and an OS image at VMPL3 on the SNP machine model.\n"
@@ -596,8 +596,11 @@ static const char usage_run[] =
 	"                  (the test OS dumps its secure log there)\n"
 	"  --log-size BYTES  room for secure log records, 1 to 4194304 (rounded up to\n"
 	"                  pages; default: the monitor's, 256 KiB)\n"
-	"  --monitor IMAGE image mode: launch the VMPL0 image (build/backends/snp/veil-monitor)\n"
-	"                  and run its code in the model instead of the native monitor\n"
+	"  --monitor IMAGE the VMPL0 monitor image to launch (default: veil-monitor found\n"
+	"                  beside veil-emu: the build tree's backends/snp/ or the install\n"
+	"                  prefix's lib/veil/); the model runs its code at VMPL0\n"
+	"  --native        run the native monitor (core/ compiled into veil-emu, one fiber\n"
+	"                  per vCPU) instead of the image; --linux and --igvm use it always\n"
 	"  --attest-seed STR  seed of the model AMD-SP's keys (VMPCKs, VCEK, ARK, ASK;\n"
 	"                  default \"" AMDSP_DEFAULT_SEED "\"); NOT AMD keys\n"
 	"  --linux         boot a Linux bzImage with the x86 64-bit boot protocol instead\n"
@@ -617,7 +620,7 @@ static const char usage_run[] =
 
 struct run_opts {
 	const char *kernel, *cmdline, *com2, *igvm, *image, *seed;
-	bool kernel_set, image_set, linux_boot;
+	bool kernel_set, image_set, linux_boot, native;
 	struct emu_linux_opts lx;	    /* --linux: kernel, initrd, command line */
 	struct emu_linux_boot lb;	    /* its entry state, for the monitor */
 	uint64_t vcpus, mem, max, log_size; /* vcpus, mem: 0 = from --igvm or the default */
@@ -636,16 +639,24 @@ struct run_opts {
 static int run_mem_fits(const struct run_opts *r)
 {
 	uint64_t log = r->log_size ? (r->log_size + 4095) & ~4095ULL : RUN_LOG_DEFAULT;
-	uint64_t max = RUN_MON_KIB - RUN_MON_OWN_KIB - log / 1024;
+	uint64_t img = r->image ? (emu_image_share(r->image, r->mem << 20, (unsigned)r->vcpus) +
+				   1023) / 1024 :
+				  0;
+	int64_t max = (int64_t)(RUN_MON_KIB - RUN_MON_OWN_KIB - log / 1024 - img);
+	char what[80] = "";
 
-	if (r->mem <= max)
+	if ((int64_t)r->mem <= max)
 		return 0;
+	if (img)
+		snprintf(what, sizeof(what),
+			 ", the monitor image and its stacks (%" PRIu64 " KiB, %" PRIu64 " vCPUs)",
+			 img, r->vcpus);
 	fprintf(stderr,
 		"veil-emu: --mem %" PRIu64
 		" does not fit the monitor's 8 MiB region with a %" PRIu64
-		" KiB log (1 KiB of page table per MiB + the log + 1 MiB): at most %" PRIu64
+		" KiB log%s (1 KiB of page table per MiB + the log + 1 MiB): at most %" PRId64
 		" MiB\n",
-		r->mem, log / 1024, max & ~(uint64_t)1);
+		r->mem, log / 1024, what, max < 16 ? (int64_t)0 : max & ~(int64_t)1);
 	return VEIL_EXIT_USAGE;
 }
 
@@ -712,6 +723,39 @@ static int run_linux_opts(struct run_opts *r)
 	r->lx.initrd = r->lx.initrd ? r->lx.initrd : VEIL_LINUX_INITRD;
 	r->lx.append = r->lx.append ? r->lx.append : VEIL_LINUX_APPEND;
 	return 0;
+}
+
+/*
+ * Which monitor runs: the image given with --monitor, else veil-monitor
+ * beside this program (the build tree keeps it in backends/snp/, an install
+ * in lib/veil/), unless --native asks for the monitor compiled into veil-emu.
+ * --linux boots the native monitor (image mode does not launch Linux yet);
+ * --igvm boots the image the file carries.
+ */
+static int run_monitor_image(struct run_opts *r, char *buf, size_t len)
+{
+	static const char *const rel[] = { "veil-monitor", "../snp/veil-monitor",
+					   "../lib/veil/veil-monitor" };
+	char exe[4096];
+	ssize_t n;
+
+	if (r->native && r->image)
+		return fail("%s", "--native and --monitor exclude each other");
+	if (r->native || r->image || r->linux_boot || r->igvm)
+		return 0;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return fail_run("cannot find veil-emu's own path (/proc/self/exe)");
+	exe[n] = 0;
+	*strrchr(exe, '/') = 0;
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		if ((size_t)snprintf(buf, len, "%s/%s", exe, rel[i]) < len && !access(buf, R_OK)) {
+			r->image = buf;
+			return 0;
+		}
+	}
+	return fail_run("no monitor image veil-monitor beside veil-emu (give --monitor FILE, "
+			"or --native)");
 }
 
 /* Inputs readable, outputs distinct from inputs and from each other. */
@@ -823,7 +867,7 @@ static int cmd_run(int argc, char **argv)
 	struct run_opts r = { .kernel = VEIL_TESTOS_PATH, .cmdline = "" };
 	struct emu_dbg_cli dc;
 	struct hio_out com2;
-	char err[600];
+	char err[600], image[4096];
 	int i, rc;
 
 	emu_dbg_cli_init(&dc, argc, argv);
@@ -832,8 +876,8 @@ static int cmd_run(int argc, char **argv)
 		char *a = NULL;
 		int st, c;
 
-		if (!strcmp(o, "--linux")) {
-			r.linux_boot = true;
+		if (!strcmp(o, "--linux") || !strcmp(o, "--native")) {
+			*(o[2] == 'l' ? &r.linux_boot : &r.native) = true;
 			continue;
 		}
 		c = common_option(&dc, argc, argv, &i, usage_run, "run", &a, &st);
@@ -842,10 +886,12 @@ static int cmd_run(int argc, char **argv)
 		if (!c && (rc = run_option(&r, o, a)))
 			return rc;
 	}
-	if (r.igvm && (r.kernel_set || r.image_set || r.cmdline[0] || r.log_size))
-		return fail("%s", "--igvm excludes --kernel, --monitor, --cmdline and --log-size "
-				  "(the file has them, measured)");
+	if (r.igvm && (r.kernel_set || r.image_set || r.native || r.cmdline[0] || r.log_size))
+		return fail("%s", "--igvm excludes --kernel, --monitor, --native, --cmdline and "
+				  "--log-size (the file has them, measured)");
 	if ((rc = run_linux_opts(&r)))
+		return rc;
+	if ((rc = run_monitor_image(&r, image, sizeof(image))))
 		return rc;
 	if ((rc = run_paths(&r, &dc)))
 		return rc;

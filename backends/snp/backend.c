@@ -125,6 +125,23 @@ static u32 op_vcpu_id(struct veil_backend *b)
 	return vcpu_of(b)->id;
 }
 
+/*
+ * The trace point: an empty function whose arguments are the monitor's
+ * trace event (backend.h, enum veil_trace_event). On hardware it is a call
+ * and a return; a tracer that knows the symbol (veil-emu --trace,
+ * backends/emu/trace.c) reads the arguments when it is reached.
+ */
+__attribute__((noinline, used)) void snp_trace_point(u32 event, u64 a, u64 c, u64 d)
+{
+	__asm__ volatile("" : : "r"(event), "r"(a), "r"(c), "r"(d) : "memory");
+}
+
+static void op_trace(struct veil_backend *b, u32 event, u64 a, u64 c, u64 d)
+{
+	(void)b;
+	snp_trace_point(event, a, c, d);
+}
+
 static const struct veil_backend_ops snp_ops = {
 	.rmpadjust = op_rmpadjust,
 	.pvalidate = op_pvalidate,
@@ -137,6 +154,7 @@ static const struct veil_backend_ops snp_ops = {
 	.console_write = op_console,
 	.rdtsc = op_rdtsc,
 	.vcpu_id = op_vcpu_id,
+	.trace = op_trace,
 };
 
 void snp_vcpu_init(struct snp_vcpu *v, u32 id, u64 mem_size)

@@ -18,17 +18,19 @@
  * IMAGE_SLOTS_VA + id * IMAGE_SLOT_SIZE, in 4 KiB pages:
  *   +0x0000  struct image_cpu (with the vCPU's TSS)
  *   +0x1000  guard page, never mapped: a stack overflow faults here
- *   +0x2000  the stack, 32 KiB, down from +0xA000 (the deepest path, a
+ *   +0x2000  the stack, 16 KiB, down from +0x6000 (the deepest path, a
  *            module load with its ECDSA check, needs about 4 KiB)
- *   +0xA000  the exception stack (IST1: #DF, #SS, #PF), 8 KiB, down from +0xC000
- * Exception handlers find the vCPU's struct image_cpu from RSP.
+ *   +0x6000  the exception stack (IST1: #DF, #SS, #PF), 8 KiB, down from +0x8000
+ * Exception handlers find the vCPU's struct image_cpu from RSP. The backed
+ * pages of an AP's slot come from the monitor region (28 KiB per AP), which
+ * `veil-emu run` counts against --mem (backends/emu/fullsys.c).
  */
 #define IMAGE_SLOTS_VA 0xFFFFFF0000000000
 #define IMAGE_SLOT_SIZE 0x10000
 #define IMAGE_SLOT_GUARD 0x1000
 #define IMAGE_SLOT_STACK 0x2000
-#define IMAGE_SLOT_STACK_TOP 0xA000
-#define IMAGE_SLOT_IST_TOP 0xC000
-#define IMAGE_SLOT_PAGES 11 /* backed: the image_cpu page, 8 stack, 2 IST */
+#define IMAGE_SLOT_STACK_TOP 0x6000
+#define IMAGE_SLOT_IST_TOP 0x8000
+#define IMAGE_SLOT_PAGES 7 /* backed: the image_cpu page, 4 stack, 2 IST */
 
 #endif

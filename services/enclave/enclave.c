@@ -384,18 +384,27 @@ static struct veil_enclave *find(struct veil_enclaves *es, u64 handle)
 /* Scrub every page (VMSAs first become plain enclave pages), give all back. */
 static int teardown(struct veil_monitor *mon, struct veil_backend *be, struct veil_enclave *e)
 {
+	bool changed = false;
 	u64 i;
 	u8 *p;
 
 	if (veil_domain_drop_vmsas(mon, be, &e->dom))
 		return VEIL_EBUSY;
 	for (i = 0; i < e->npages; i++) {
-		/* No VMPL2 access first, then zeros: nothing reads a half-scrubbed page. */
-		veil_domain_grant(mon, be, &e->dom, e->pool + i * VEIL_PAGE_SIZE, 0);
+		/* No VMPL2 access first, then zeros: nothing reads a half-scrubbed
+		 * page. A page RMPADJUST refuses is not in the state recorded (made
+		 * shared behind the monitor): not touched (on hardware the write
+		 * would fault at VMPL0), and the teardown fails below. */
+		if (veil_domain_grant(mon, be, &e->dom, e->pool + i * VEIL_PAGE_SIZE, 0)) {
+			changed = true;
+			continue;
+		}
 		p = veil_map(be, e->pool + i * VEIL_PAGE_SIZE, VEIL_PAGE_SIZE);
 		if (p)
 			veil_memset(p, 0, VEIL_PAGE_SIZE);
 	}
+	if (changed)
+		return VEIL_EHW;
 	if (veil_mem_transfer(&mon->mem, be, e->pool, e->npages * VEIL_PAGE_SIZE,
 			      VEIL_OWNER_ENCLAVE, VEIL_OWNER_OS, 0))
 		return VEIL_EHW;

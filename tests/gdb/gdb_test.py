@@ -186,11 +186,16 @@ def t_gone():
 
 def t_threads():
     check(A.os and os.path.exists(A.os), "no OS image (--os)")
-    emu, port, _ = start_stub([A.emu, "run", "--kernel", A.os, "--vcpus", "3", "--gdb", "0"])
+    native = ["--native"] if A.mode == "native" else []
+    emu, port, _ = start_stub([A.emu, "run"] + native +
+                              ["--kernel", A.os, "--vcpus", "3", "--gdb", "0"])
     out = gdb(port, ["info threads", "thread 3", "echo THREAD3\\n", tryc("thread 4"),
                      "echo NO-THREAD4\\n", "thread 1", "continue"])
     _, err = finish(emu)
-    check(re.search(r"Thread 1 \(vCPU 0 VMPL3 runnable\)", out), "vCPU 0 thread:\n" + out)
+    # The first stop: the OS's first instruction (the native monitor ran as
+    # host code before), or the monitor image's first one at VMPL0.
+    check(re.search(r"Thread 1 \(vCPU 0 VMPL%d runnable\)" % (3 if native else 0), out),
+          "vCPU 0 thread:\n" + out)
     check(re.search(r"Thread 2 \(vCPU 1 not started\)", out) and
           re.search(r"Thread 3 \(vCPU 2 not started\)", out),
           "not-yet-started vCPUs are threads, shown as such:\n" + out)
@@ -235,6 +240,7 @@ def main():
     ap.add_argument("--os", default="")
     ap.add_argument("--gdb", default="gdb")
     ap.add_argument("--work", required=True)
+    ap.add_argument("--mode", choices=("image", "native"), default="image")
     A = ap.parse_args()
     shutil.rmtree(A.work, ignore_errors=True)
     os.makedirs(A.work)

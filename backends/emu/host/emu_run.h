@@ -48,6 +48,11 @@ int emu_launch(struct emu_machine *m, const struct emu_run_params *p, struct vei
  * `image`) as SNP launches an SVSM, and run it and the OS until the CVM
  * stops. Returns -1 with a message in out->message if the image cannot be
  * launched. */
+/* Bytes of the monitor region the image takes beyond the native monitor's
+ * share: its segments, parameter page, launch tables and the APs' stacks
+ * (0 if IMAGE cannot be read: the launch says why). */
+uint64_t emu_image_share(const char *image, uint64_t mem_size, unsigned vcpus);
+
 int emu_run_image(struct emu_machine *m, const struct emu_run_params *p, const char *image,
 		  struct emu_exit *out);
 

@@ -135,6 +135,7 @@ int snp_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t s
 {
 	unsigned target = rdx & 0xFF, perms = (rdx >> 8) & 0xFF, vmsa = (rdx >> 16) & 1;
 	struct emu_rmp_entry *e;
+	bool reduced = false;
 	uint64_t n, i;
 	int rc;
 
@@ -159,11 +160,16 @@ int snp_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t s
 	n = size ? 512 : 1;
 	for (i = 0; i < n; i++) {
 		e = &m->rmp[(gpa >> 12) + i];
+		reduced |= (e->perms[target] & ~perms) || (vmpl == 0 && e->vmsa != vmsa);
 		e->perms[target] = perms;
 		if (vmpl == 0) /* VMPL>0: VMSA input ignored ([MSdoc]) */
 			e->vmsa = vmsa;
 	}
-	machine_rmp_changed(m);
+	/* Only a reduction can leave a stale translation (a TLB holds only what
+	 * passed the RMP check); the image's boot adjusts every page several
+	 * times, mostly to the mask it has. */
+	if (reduced)
+		machine_rmp_changed(m);
 	return RMP_SUCCESS;
 }
 
@@ -192,7 +198,11 @@ int snp_pvalidate(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t s
 	n = size ? 512 : 1;
 	for (i = 0; i < n; i++)
 		m->rmp[(gpa >> 12) + i].validated = rdx;
-	machine_rmp_changed(m);
+	/* Validating only adds access: the TLBs hold only translations that
+	 * passed the RMP check, so none is stale. (Image mode validates all OS
+	 * memory one PVALIDATE at a time: no flush of every TLB per page.) */
+	if (!rdx)
+		machine_rmp_changed(m);
 	return RMP_SUCCESS;
 }
 
@@ -366,6 +376,9 @@ void hv_cpuid(uint32_t fn, uint32_t sub, uint64_t xcr0, uint32_t out[4])
 }
 
 /* Hypervisor policy for an RMP violation (the Veil hypervisor contract). */
+static bool psc_one(struct emu_machine *m, uint64_t gfn, unsigned op, bool large,
+		    const struct vcpu *caller);
+
 void hv_npf(struct inst *in)
 {
 	struct emu_machine *m = in->m;
@@ -375,6 +388,17 @@ void hv_npf(struct inst *in)
 	 * (arch/x86/kvm/svm/sev.c, sev_handle_rmp_fault), PSMASH and let the
 	 * guest retry the instruction (APM vol 3, PVALIDATE: SIZEM). */
 	if ((in->stop.exitinfo1 & EMU_NPF_SIZEM) && rmp_psmash(m, in->stop.exitinfo2 >> 12))
+		return;
+	/* A private (C=1) access at VMPL0, RMPADJUST and PVALIDATE included, to
+	 * a guest page the hypervisor made shared: like KVM with QEMU (the fault
+	 * exits with KVM_EXIT_MEMORY_FAULT, QEMU's kvm_convert_memory makes the
+	 * page private), the page becomes private again, not validated, and the
+	 * instruction is retried: the monitor then meets a page that is not in
+	 * the state it recorded (FIDELITY.md). */
+	if (!m->exec_mode && in->vmpl == 0 &&
+	    (in->stop.exitinfo1 & (EMU_NPF_RMP | EMU_NPF_ENC)) == (EMU_NPF_RMP | EMU_NPF_ENC) &&
+	    in->stop.exitinfo2 < m->mem_size && !m->rmp[in->stop.exitinfo2 >> 12].assigned &&
+	    psc_one(m, in->stop.exitinfo2 >> 12, 1, false, v))
 		return;
 
 	if (TRACE_ON(m))
@@ -971,6 +995,7 @@ void hv_vmgexit(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
 	uint64_t msr = v->ghcb_msr[vmpl];
 
 	m->vmgexits++;
+	m->vmgexits_vmpl[vmpl & 3]++;
 	if (TRACE_ON(m))
 		trace_vmgexit(m, v, vmpl, false);
 	if (msr & 0xFFF)

@@ -20,6 +20,7 @@
 #include <veil/launch.h>
 #include <veil/monitor.h>
 
+#include "../snp/cpu.h"
 #include "../snp/image.h"
 #include "emu_run.h"
 #include "machine.h"
@@ -92,6 +93,38 @@ static const char *check_elf(struct image_file *f, const Elf64_Phdr **ph, unsign
 	if (!f->span || e->e_entry < VEIL_IMAGE_VA || e->e_entry - VEIL_IMAGE_VA >= f->span)
 		return "no loadable segment holds the entry point";
 	return NULL;
+}
+
+/* The address of symbol `name` in the image's symbol table, or 0. */
+static uint64_t find_symbol(const struct image_file *f, const char *name)
+{
+	const Elf64_Ehdr *e = (const Elf64_Ehdr *)f->buf;
+	const Elf64_Shdr *sh;
+	unsigned i;
+
+	if (e->e_shentsize != sizeof(*sh) || e->e_shoff > f->len ||
+	    (uint64_t)e->e_shnum * sizeof(*sh) > f->len - e->e_shoff)
+		return 0;
+	sh = (const Elf64_Shdr *)(f->buf + e->e_shoff);
+	for (i = 0; i < e->e_shnum; i++) {
+		const Elf64_Shdr *st = &sh[i], *str;
+
+		if (st->sh_type != SHT_SYMTAB || st->sh_link >= e->e_shnum ||
+		    st->sh_offset > f->len || st->sh_size > f->len - st->sh_offset)
+			continue;
+		str = &sh[st->sh_link];
+		if (str->sh_offset > f->len || str->sh_size > f->len - str->sh_offset)
+			continue;
+		for (uint64_t k = 0; k < st->sh_size / sizeof(Elf64_Sym); k++) {
+			const Elf64_Sym *y = (const Elf64_Sym *)(f->buf + st->sh_offset) + k;
+
+			if (y->st_name < str->sh_size &&
+			    !strncmp((const char *)f->buf + str->sh_offset + y->st_name, name,
+				     str->sh_size - y->st_name))
+				return y->st_value;
+		}
+	}
+	return 0;
 }
 
 /* Copy the segments to base + (p_vaddr - VEIL_IMAGE_VA); the rest is zero. */
@@ -252,6 +285,8 @@ static int launch(struct emu_machine *m, const struct emu_run_params *p, struct 
 
 	if ((why = check_elf(f, &ph, &nph)))
 		return bad(out, path, why);
+	/* The monitor's trace events (SVSM calls, violations) for --trace. */
+	m->trace_probe = find_symbol(f, "snp_trace_point");
 	l = calloc(1, sizeof(*l));
 	in = calloc(1, sizeof(*in));
 	if (!l || !in || emu_launch(m, p, l)) {
@@ -304,4 +339,20 @@ int emu_run_image(struct emu_machine *m, const struct emu_run_params *p, const c
 	emu_run_loop(m);
 	*out = m->exit;
 	return 0;
+}
+
+uint64_t emu_image_share(const char *image, uint64_t mem_size, unsigned vcpus)
+{
+	struct image_file f = { 0 };
+	const Elf64_Phdr *ph;
+	unsigned nph;
+	uint64_t n = 0;
+
+	/* The segments, the launch area (veil/launch.h: its pages and the launch
+	 * tables), and the APs' slots (cpu.h). */
+	if (!read_file(image, &f) && !check_elf(&f, &ph, &nph))
+		n = f.span + VEIL_LAUNCH_AREA_SIZE(mem_size) +
+		    (uint64_t)(vcpus - 1) * IMAGE_SLOT_PAGES * 0x1000;
+	free(f.buf);
+	return n;
 }

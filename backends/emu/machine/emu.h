@@ -80,11 +80,13 @@ struct emu_exit {
 	unsigned vcpu, vmpl, cpl;
 	uint64_t rip, rax, rbx, rcx, rdx, rflags;
 	uint64_t insns;
-	uint64_t switches;	       /* VMPL switches (all vCPUs) */
-	uint64_t vmgexits;	       /* VMGEXITs (all vCPUs) */
-	uint64_t exitinfo1, exitinfo2; /* kind NPF */
-	int vector;		       /* kind EXCEPTION, else -1 */
-	uint64_t error_code;	       /* kind EXCEPTION, if has_error_code */
+	uint64_t switches;		      /* VMPL switches (all vCPUs) */
+	uint64_t vmgexits;		      /* VMGEXITs (all vCPUs) */
+	uint64_t insns_vmpl[EMU_NR_VMPLS];    /* insns by the VMPL that ran them */
+	uint64_t vmgexits_vmpl[EMU_NR_VMPLS]; /* VMGEXITs by the VMPL that made them */
+	uint64_t exitinfo1, exitinfo2;	      /* kind NPF */
+	int vector;			      /* kind EXCEPTION, else -1 */
+	uint64_t error_code;		      /* kind EXCEPTION, if has_error_code */
 	bool has_error_code;
 	unsigned reason_set, reason_code; /* kind TERMINATE */
 	char message[160];

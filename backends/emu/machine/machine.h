@@ -142,8 +142,11 @@ struct emu_machine {
 	unsigned cur;		 /* vCPU being run */
 	uint64_t insns, tsc;
 	uint64_t switches, vmgexits; /* statistics */
+	/* ... per VMPL: the instructions counted (count_insns) and VMGEXITs */
+	uint64_t insns_vmpl[EMU_NR_VMPLS], vmgexits_vmpl[EMU_NR_VMPLS];
 	bool exec_mode;
-	bool native0; /* VMPL0 is the native monitor (run mode) */
+	bool native0;	      /* VMPL0 is the native monitor (run mode) */
+	uint64_t trace_probe; /* image mode: VA of the image's snp_trace_point, 0 = none */
 	void (*native_enter)(struct emu_machine *m, struct vcpu *v); /* run it */
 	void *native_ctx;
 	uint64_t vmpl0_lost; /* GPA|1 of a VMPL0 page the hypervisor took away */

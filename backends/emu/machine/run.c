@@ -500,6 +500,8 @@ static void fill_exit(struct emu_machine *m)
 	x->insns = m->insns;
 	x->switches = m->switches;
 	x->vmgexits = m->vmgexits;
+	memcpy(x->insns_vmpl, m->insns_vmpl, sizeof(x->insns_vmpl));
+	memcpy(x->vmgexits_vmpl, m->vmgexits_vmpl, sizeof(x->vmgexits_vmpl));
 	if (!in)
 		return;
 	x->cpl = rreg(in->uc, UC_X86_REG_CS) & 3;
@@ -533,10 +535,14 @@ void emu_run_loop(struct emu_machine *m)
 		in->stop.kind = STOP_NONE;
 		if (m->dbg)
 			dbg_before_run(in);
+		uint64_t insns = m->insns; /* all of it runs (and retires) at in->vmpl */
 		err = uc_emu_start(in->uc, rreg(in->uc, UC_X86_REG_RIP), 0, 0, 0);
-		if (m->dbg && dbg_after_run(in))
+		if (m->dbg && dbg_after_run(in)) {
+			m->insns_vmpl[in->vmpl] += m->insns - insns;
 			continue;
+		}
 		handle_stop(in, err);
+		m->insns_vmpl[in->vmpl] += m->insns - insns;
 	}
 	fill_exit(m);
 }

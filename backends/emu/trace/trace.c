@@ -807,10 +807,31 @@ static void insn_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 	emit(m, TR_INSN, in->vcpu->id, in->vmpl, in, &ti, sizeof(ti), false);
 }
 
+/* Image mode: the monitor's trace events are the arguments of its trace
+ * point (backends/snp/backend.c, System V order), read when VMPL0 code
+ * reaches it, as a probe would on hardware. */
+static void probe_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
+{
+	struct inst *in = data;
+	uint64_t r[4];
+	int ids[4] = { UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_RDX, UC_X86_REG_RCX };
+	void *ptrs[4] = { &r[0], &r[1], &r[2], &r[3] };
+
+	(void)addr;
+	(void)size;
+	if (in->in_switch || uc_reg_read_batch(uc, ids, ptrs, 4))
+		return;
+	trace_monitor(in->m, in->vcpu, (uint32_t)r[0], r[1], r[2], r[3]);
+}
+
 void trace_inst_init(struct inst *in)
 {
 	struct emu_trace *t = in->m->trace;
+	uint64_t probe = in->m->trace_probe;
+	uc_hook h;
 
 	if (t && t->insns && !t->hooks[in->idx])
 		uc_hook_add(in->uc, &t->hooks[in->idx], UC_HOOK_CODE, (void *)insn_hook, in, 1, 0);
+	if (t && probe && in->vmpl == 0)
+		uc_hook_add(in->uc, &h, UC_HOOK_CODE, (void *)probe_hook, in, probe, probe);
 }
