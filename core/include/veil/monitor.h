@@ -46,6 +46,15 @@ struct veil_os_entry {
 	u16 reserved;
 };
 
+/* Where the secure log keeps its records (services/log). */
+enum veil_log_domain {
+	VEIL_LOG_DOMAIN_ON = 0,	 /* in its own VMPL1 CPL3 domain (the default) */
+	VEIL_LOG_DOMAIN_OFF = 1, /* in the monitor: the baseline the benchmark measures */
+	/* TEST-ONLY: in its domain, with the fault-injection call
+	 * (VEIL_LOG_TEST_WRITE) forwarded, for the containment tests. */
+	VEIL_LOG_DOMAIN_FAULT_TEST = 2
+};
+
 /* What the loader (emulator or IGVM) tells the monitor at launch. */
 struct veil_launch {
 	u64 mem_size;		/* bytes of guest memory */
@@ -58,6 +67,7 @@ struct veil_launch {
 	u64 secrets_gpa;	      /* launch secrets page (in the monitor region) */
 	u64 sev_features;	      /* SEV_FEATURES of the OS's VMSAs */
 	u64 log_size;		      /* bytes for the secure log (0 = default) */
+	u32 log_domain;		      /* enum veil_log_domain */
 	u32 nr_ksegs;
 	struct veil_kseg ksegs[VEIL_MAX_KSEGS]; /* the image's PT_LOAD segments */
 	char cmdline[VEIL_CMDLINE_MAX];
