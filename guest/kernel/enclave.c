@@ -51,6 +51,15 @@ static uint64_t create(const uint8_t *s, const uint8_t *end, struct enc *e)
 	return create_from(s, (uint64_t)(end - s), pool, POOL_PAGES, e);
 }
 
+/* For log-domain-fault: a page of a live hello enclave (its first pool page,
+ * its page table's root), or 0 if CREATE fails. */
+uint64_t enclave_test_page(void)
+{
+	struct enc e;
+
+	return create(enc_hello_start, enc_hello_end, &e) == SVSM_SUCCESS ? e.pool : 0;
+}
+
 /* ---- the host's ocalls -------------------------------------------------- */
 
 #define HOST_PID 4242

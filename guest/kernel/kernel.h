@@ -242,6 +242,7 @@ void attest_list_tests(void);
 /* ---- enclave.c: enclave scenarios ---------------------------------------- */
 int enclave_run_test(const char *test); /* TEST_UNKNOWN if not an enclave scenario */
 void enclave_list_tests(void);
+uint64_t enclave_test_page(void); /* a page of a live enclave, 0 if none */
 
 /* ---- tests.c -------------------------------------------------------------- */
 int run_test(const char *name);
