@@ -495,8 +495,8 @@ static u64 enclave_fault(struct veil_monitor *mon, struct veil_vcpu *vc, struct 
 	usize n;
 
 	if (x->code == EXIT_VMGEXIT && ts) { /* the trap path: vector, error, RIP */
-		what = 0x100 + (veil_ld64(ts + off - 56) & 0xFF);
-		rip = veil_ld64(ts + off - 40);
+		what = 0x100 + (veil_ld64(ts + off - ENC_TRAP_VECTOR_BELOW) & 0xFF);
+		rip = veil_ld64(ts + off - ENC_TRAP_RIP_BELOW);
 	}
 	if (x->code == EXIT_NPF)
 		what = x->info1;

@@ -69,7 +69,8 @@ static int log_init(struct veil_monitor *mon, struct veil_vcpu *vc)
 			      init_in_monitor(mon, vc, log, pages);
 	if (rc)
 		return rc;
-	log->head = log->ld.mail ? log->ld.mail->head : log->head;
+	/* An empty log's head, until the domain first reports its own. */
+	log->head.capacity = pages * VEIL_PAGE_SIZE - VEIL_LOGCORE_RESERVE;
 	mon->svc[VEIL_SVC_LOG] = log;
 	return VEIL_OK;
 }

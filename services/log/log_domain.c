@@ -147,7 +147,6 @@ int veil_logdom_build(struct veil_monitor *mon, struct veil_vcpu *vc, struct vei
 		      u64 capacity)
 {
 	struct plan p = { .h = (const struct logd_header *)veil_logd_image };
-	u64 rc;
 
 	if (!header_ok(p.h, sizeof(veil_logd_image)) || !capacity || capacity > LOGD_STORE_MAX)
 		return VEIL_EINVAL;
@@ -187,9 +186,10 @@ int veil_logdom_build(struct veil_monitor *mon, struct veil_vcpu *vc, struct vei
 		"veil: log domain: VMPL1 ring 3, %lu pages at gpa %lx, store %lu KiB at gpa %lx\n",
 		(unsigned long)ld->npages, (unsigned long)ld->first,
 		(unsigned long)(p.store_pages * 4), (unsigned long)ld->store);
+	/* Taken by the domain on its first entry: it does not run at boot, so
+	 * the OS is the first code after the monitor's, as without it. */
 	ld->mail->capacity = p.store_pages * VEIL_PAGE_SIZE;
-	rc = veil_logdom_call(mon, vc, ld, LOGD_OP_INIT);
-	return rc == SVSM_SUCCESS ? VEIL_OK : VEIL_EHW;
+	return VEIL_OK;
 }
 
 /* This vCPU's VMSA for the domain: a fresh monitor page given to the log
@@ -226,8 +226,8 @@ static u64 fault(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_log
 
 	ld->dead = true;
 	if (t) { /* vector and RIP from the trap frame (stub.c) */
-		what = 0x100 + (veil_ld64(t + off - 56) & 0xFF);
-		rip = veil_ld64(t + off - 40);
+		what = 0x100 + (veil_ld64(t + off - ENC_TRAP_VECTOR_BELOW) & 0xFF);
+		rip = veil_ld64(t + off - ENC_TRAP_RIP_BELOW);
 	}
 	if (mon->nr_faults < VEIL_MAX_FAULTS)
 		mon->faults[mon->nr_faults++] =

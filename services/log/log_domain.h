@@ -21,7 +21,8 @@ struct veil_logdom {
 	bool dead;		/* faulted: the log is closed */
 };
 
-/* Build the domain with `capacity` bytes of store and initialise the log in it. */
+/* Build the domain with `capacity` bytes of store (it first runs at the log's
+ * first operation). */
 int veil_logdom_build(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_logdom *ld,
 		      u64 capacity);
 

@@ -42,8 +42,9 @@ struct logd_header {
 };
 
 /* Operations: RDI at entry; the result leaves in RSI of the exit SYSCALL. */
+/* The first operation also takes `capacity` bytes of store at LOGD_STORE_VA
+ * (the monitor writes it once, at build): the domain does not run at boot. */
 enum logd_op {
-	LOGD_OP_INIT,	/* capacity bytes of store at LOGD_STORE_VA */
 	LOGD_OP_APPEND, /* len bytes of data, stamp -> seq */
 	LOGD_OP_HEAD,	/* -> head */
 	LOGD_OP_READ,	/* from seq, at most len bytes into data -> n, bytes, next */

@@ -19,8 +19,7 @@ Cases:
                  #PF is taken on the exception stack (IST), the handler says
                  "stack overflow" and stops the CVM (exit status 46)
   trace          record an image-mode run: RMPADJUST/PVALIDATE come from VMPL0
-                 code in the image, the first switches are the log domain's
-                 (VMPL0 -> VMPL1 -> VMPL0: its INIT), then VMPL0 -> VMPL3, the
+                 code in the image, the first switch is VMPL0 -> VMPL3, the
                  image's console lines are recorded; replaying to an RMPADJUST
                  stops inside the image with RAX a direct-map address
 """
@@ -136,8 +135,7 @@ def t_trace():
     check(adj and all("by VMPL0" in l or "vmpl 0" in l or "VMPL0" in l for l in adj[:20]),
           "RMPADJUST by VMPL0:\n" + "\n".join(adj[:5]))
     sw = [l for l in lst if "switch" in l]
-    check(len(sw) >= 3 and "VMPL0 -> VMPL1" in sw[0] and "VMPL1 -> VMPL0" in sw[1] and
-          "VMPL0 -> VMPL3" in sw[2], "first switches:\n" + "\n".join(sw[:3]))
+    check(sw and re.search(r"VMPL0 -> VMPL3|0 -> 3", sw[0]), "first switch:\n" + "\n".join(sw[:3]))
     seq = re.match(r"\s*(\d+)", adj[len(adj) // 2]).group(1)
     r = subprocess.run([A.trace_tool, "replay", trc, "--to", seq], stdout=subprocess.PIPE,
                        text=True, timeout=120).stdout

@@ -39,24 +39,21 @@ static u64 run(struct logd_mail *m, u64 op)
 {
 	struct veil_logcore_stamp st;
 
-	switch (op) {
-	case LOGD_OP_INIT:
-		if (lc.store || !m->capacity || m->capacity > LOGD_STORE_MAX)
+	if (!lc.store) { /* the first entry */
+		if (!m->capacity || m->capacity > LOGD_STORE_MAX)
 			return SVSM_ERR_INVALID_REQUEST;
 		lc.store = (u8 *)LOGD_STORE_VA;
 		lc.capacity = m->capacity;
-		return SVSM_SUCCESS;
+	}
+	switch (op) {
 	case LOGD_OP_APPEND:
-		if (!lc.store || m->len > LOGD_DATA_MAX)
+		if (m->len > LOGD_DATA_MAX)
 			return SVSM_ERR_INVALID_REQUEST;
 		st = (struct veil_logcore_stamp){ m->tsc, m->vcpu, m->origin };
 		return veil_logcore_append(&lc, m->data, (u32)m->len, &st, &m->seq);
 	case LOGD_OP_HEAD:
-		veil_logcore_head(&lc, &m->head);
-		return lc.store ? SVSM_SUCCESS : SVSM_ERR_INVALID_REQUEST;
+		return SVSM_SUCCESS; /* logd_main fills the head after every operation */
 	case LOGD_OP_READ:
-		if (!lc.store)
-			return SVSM_ERR_INVALID_REQUEST;
 		return veil_logcore_read(&lc, m->seq, m->data,
 					 m->len < LOGD_DATA_MAX ? m->len : LOGD_DATA_MAX, &m->n,
 					 &m->bytes, &m->next);
