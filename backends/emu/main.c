@@ -637,8 +637,9 @@ struct run_opts {
 /* The monitor's 8 MiB region (VEIL_MONITOR_SIZE) holds its page-ownership
  * table (4 bytes per 4 KiB page: 1 KiB per MiB of guest memory), the secure
  * log's store and up to 1 MiB of its own (VMSAs, stacks, service state:
- * about 300 KiB with 64 vCPUs, plus 256 KiB each for the module and enclave
- * services' copies of a file). Beyond this the monitor cannot start. */
+ * about 300 KiB with 64 vCPUs, 256 KiB for the one copy of a file the module
+ * and enclave services share, the log domain's 72 KiB and a VMSA for it per
+ * vCPU that logs: 256 KiB with 64). Beyond this the monitor cannot start. */
 #define RUN_MON_KIB ((uint64_t)8192)
 #define RUN_MON_OWN_KIB ((uint64_t)1024)
 #define RUN_LOG_DEFAULT ((uint64_t)262144)

@@ -57,13 +57,13 @@ static int enc_init(struct veil_monitor *mon, struct veil_vcpu *vc)
 {
 	u64 pages = (sizeof(struct veil_enclaves) + VEIL_PAGE_SIZE - 1) / VEIL_PAGE_SIZE;
 	u64 gpa = veil_monitor_alloc(mon, pages, VEIL_PAGE_SIZE);
-	u64 file = veil_monitor_alloc(mon, VEIL_ENC_MAX_IMAGE / VEIL_PAGE_SIZE, VEIL_PAGE_SIZE);
 	struct veil_enclaves *es = gpa ? veil_map(vc->be, gpa, sizeof(*es)) : NULL;
 
-	if (!es || !file)
+	_Static_assert(VEIL_ENC_MAX_IMAGE <= VEIL_SCRATCH_SIZE, "an image fits the scratch buffer");
+	if (!es)
 		return VEIL_ENOMEM;
 	veil_memset(es, 0, sizeof(*es));
-	es->scratch = veil_map(vc->be, file, VEIL_ENC_MAX_IMAGE);
+	es->scratch = veil_monitor_scratch(mon, vc->be);
 	mon->svc[VEIL_SVC_ENCLAVE] = es;
 	return es->scratch ? VEIL_OK : VEIL_ENOMEM;
 }

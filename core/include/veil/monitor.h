@@ -111,6 +111,7 @@ struct veil_monitor {
 	void *svc[VEIL_MAX_SERVICES]; /* per-service state (enum veil_service_id) */
 	struct veil_mem mem;
 	u64 alloc_next, alloc_end; /* bump allocator over the monitor region */
+	u64 scratch;		   /* GPA of the file buffer (veil_monitor_scratch), 0 = none yet */
 	struct veil_vcpu vcpus[VEIL_MAX_VCPUS];
 	u32 nr_faults;
 	struct veil_fault faults[VEIL_MAX_FAULTS];
@@ -126,6 +127,16 @@ void veil_monitor_run(struct veil_monitor *mon, struct veil_vcpu *vc);
 
 /* Allocate zeroed, page-aligned monitor pages; returns a GPA or 0. */
 u64 veil_monitor_alloc(struct veil_monitor *mon, u64 pages, u64 align);
+
+/*
+ * The one buffer a call copies a file into (a module's or an enclave's
+ * image), VEIL_SCRATCH_SIZE bytes of monitor memory, allocated on first use;
+ * NULL if there is no room. Shared by the services: valid for one call, under
+ * the monitor lock, so one copy serves them all (a copy each cost the
+ * monitor 256 KiB per service).
+ */
+#define VEIL_SCRATCH_SIZE (256u << 10)
+u8 *veil_monitor_scratch(struct veil_monitor *mon, struct veil_backend *be);
 
 /* Stop the CVM through the GHCB termination request. Does not return. */
 void veil_monitor_terminate(struct veil_vcpu *vc, unsigned set, unsigned code)
