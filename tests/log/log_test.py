@@ -187,9 +187,9 @@ def sc_full(ctx):
     need(hdr["capacity"] - hdr["used"] < tamper.REC.size + 24, f"{hdr['capacity'] - hdr['used']} bytes left")
 
 
-def sc_smp(ctx, vcpus=4, k=50):
+def sc_smp(ctx, vcpus=4, k=50, extra=()):
     d = ctx.path("smp.bin")
-    out = ctx.boot("test=log-smp", d, vcpus=vcpus)
+    out = ctx.boot(f"test=log-smp k={k}", d, vcpus=vcpus, extra=extra)
     passes(out, ["log-smp-aps", "log-smp-count", "log-smp-records", "log-smp-interleaved",
                  "log-dump"])
     _, recs = verified(ctx, d, vcpus * k)
@@ -279,6 +279,13 @@ def sc_forge(ctx):
          f"relabelled record: exit {rc}: {out}")
 
 
+def sc_smp_64_full(ctx):
+    """64 vCPUs append at once (each needs its own VMSA for the log domain)
+    with the largest --mem a 4 MiB log leaves: the monitor region still has
+    room for all of them."""
+    sc_smp(ctx, 64, 2, ("--mem", "3072", "--log-size", "4194304"))
+
+
 def sc_dump_in_monitor(ctx):
     """--log-domain off (the benchmark's baseline): the same records, the same
     dump, no log domain."""
@@ -330,6 +337,7 @@ SCENARIOS = {
     "audit-off": sc_audit_off, "refusals": sc_refusals, "refusals-alone": sc_refusals_alone,
     "full": sc_full, "smp": sc_smp, "attack-write": sc_attack_write,
     "attack-read": sc_attack_read, "forge": sc_forge, "dump-in-monitor": sc_dump_in_monitor,
+    "smp-64-full": sc_smp_64_full,
     "domain-fault-refused": sc_domain_fault_off,
 }
 for _w in FAULT_TARGETS:
