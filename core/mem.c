@@ -12,8 +12,12 @@ u8 veil_mem_perms(const struct veil_page *p, unsigned vmpl)
 		/* An enclave domain runs at VMPL2; what it may do with each of
 		 * its pages (or its trusted code and tables) is set per page. */
 		return vmpl == 2 ? p->os_perms : 0;
+	case VEIL_OWNER_SERVICE:
+		/* A service in its own domain (the log) runs at VMPL1: what it
+		 * may do with each of its pages is set per page; 0 otherwise. */
+		return vmpl == 1 ? p->os_perms : 0;
 	default:
-		return 0; /* monitor, VMSA, service, enclave, shared: no lower access */
+		return 0; /* monitor, VMSA, shared: no lower access */
 	}
 }
 

@@ -42,6 +42,14 @@ u64 veil_monitor_alloc(struct veil_monitor *mon, u64 pages, u64 align)
 	return gpa;
 }
 
+u8 *veil_monitor_scratch(struct veil_monitor *mon, struct veil_backend *be)
+{
+	if (!mon->scratch)
+		mon->scratch =
+			veil_monitor_alloc(mon, VEIL_SCRATCH_SIZE / VEIL_PAGE_SIZE, VEIL_PAGE_SIZE);
+	return mon->scratch ? veil_map(be, mon->scratch, VEIL_SCRATCH_SIZE) : NULL;
+}
+
 /* A monitor page whose RMP entry may carry the VMSA bit: not 2 MiB aligned. */
 static u64 alloc_vmsa_page(struct veil_monitor *mon)
 {

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <veil/monitor.h>
+
 #include "amdsp.h"
 #include "debug_cli.h"
 #include "emu.h"
@@ -241,10 +243,11 @@ static void print_exit(const struct emu_exit *x)
  * value is missing; everything else is an unknown option). */
 static const char *const exec_valued[] = { "--load",	 "--entry", "--vmpl",	   "--cpl", "--mem",
 					   "--validate", "--perm",  "--max-insns", NULL };
-static const char *const run_valued[] = { "--kernel", "--igvm",	  "--monitor",	 "--attest-seed",
-					  "--initrd", "--append", "--com2",	 "--cmdline",
-					  "--vcpus",  "--mem",	  "--max-insns", "--log-size",
-					  NULL };
+static const char *const run_valued[] = { "--kernel",	   "--igvm",	  "--monitor",
+					  "--attest-seed", "--initrd",	  "--append",
+					  "--com2",	   "--cmdline",	  "--vcpus",
+					  "--mem",	   "--max-insns", "--log-size",
+					  "--log-domain",  NULL };
 
 static bool listed(const char *const *list, const char *o)
 {
@@ -570,7 +573,8 @@ static int cmd_exec(int argc, char **argv)
 static const char usage_run[] =
 	"usage: veil-emu run [--kernel ELF | --igvm FILE] [--vcpus N] [--mem MiB] [--cmdline STR]\n"
 	"                    [--com2 FILE]\n"
-	"                    [--log-size BYTES] [--max-insns N] [--trace FILE [--trace-insns]]\n"
+	"                    [--log-size BYTES] [--log-domain MODE]\n"
+	"                    [--max-insns N] [--trace FILE [--trace-insns]]\n"
 	"                    [--gdb PORT | --gdb-nowait PORT] [--replay FILE --replay-to N]\n"
 	"                    [--monitor IMAGE | --native]\n"
 	"                    [--attest-seed STR]\n"
@@ -596,11 +600,15 @@ static const char usage_run[] =
 	"                  (the test OS dumps its secure log there)\n"
 	"  --log-size BYTES  room for secure log records, 1 to 4194304 (rounded up to\n"
 	"                  pages; default: the monitor's, 256 KiB)\n"
+	"  --log-domain on|off|fault-test  where the secure log keeps its records: on\n"
+	"                  (default) in its own VMPL1 ring-3 domain; off in the monitor\n"
+	"                  (the baseline bench/log measures); fault-test is TEST-ONLY:\n"
+	"                  on, and the log's fault-injection call is accepted\n"
 	"  --monitor IMAGE the VMPL0 monitor image to launch (default: veil-monitor found\n"
 	"                  beside veil-emu: the build tree's backends/snp/ or the install\n"
 	"                  prefix's lib/veil/); the model runs its code at VMPL0\n"
 	"  --native        run the native monitor (core/ compiled into veil-emu, one fiber\n"
-	"                  per vCPU) instead of the image; --linux and --igvm use it always\n"
+	"                  per vCPU) instead of the image; --linux uses it always\n"
 	"  --attest-seed STR  seed of the model AMD-SP's keys (VMPCKs, VCEK, ARK, ASK;\n"
 	"                  default \"" AMDSP_DEFAULT_SEED "\"); NOT AMD keys\n"
 	"  --linux         boot a Linux bzImage with the x86 64-bit boot protocol instead\n"
@@ -624,14 +632,16 @@ struct run_opts {
 	struct emu_linux_opts lx;	    /* --linux: kernel, initrd, command line */
 	struct emu_linux_boot lb;	    /* its entry state, for the monitor */
 	uint64_t vcpus, mem, max, log_size; /* vcpus, mem: 0 = from --igvm or the default */
+	uint32_t log_domain;		    /* enum veil_log_domain */
 	struct emu_igvm ig;		    /* the open --igvm file */
 };
 
 /* The monitor's 8 MiB region (VEIL_MONITOR_SIZE) holds its page-ownership
  * table (4 bytes per 4 KiB page: 1 KiB per MiB of guest memory), the secure
  * log's store and up to 1 MiB of its own (VMSAs, stacks, service state:
- * about 300 KiB with 64 vCPUs, plus 256 KiB each for the module and enclave
- * services' copies of a file). Beyond this the monitor cannot start. */
+ * about 300 KiB with 64 vCPUs, 256 KiB for the one copy of a file the module
+ * and enclave services share, the log domain's 72 KiB and a VMSA for it per
+ * vCPU that logs: 256 KiB with 64). Beyond this the monitor cannot start. */
 #define RUN_MON_KIB ((uint64_t)8192)
 #define RUN_MON_OWN_KIB ((uint64_t)1024)
 #define RUN_LOG_DEFAULT ((uint64_t)262144)
@@ -698,6 +708,15 @@ static int run_option(struct run_opts *r, const char *o, const char *a)
 	} else if (!strcmp(o, "--log-size")) {
 		if (parse_u64(a, &r->log_size) || !r->log_size || r->log_size > (4u << 20))
 			return fail("--log-size must be 1 to 4194304 bytes, got '%s'", a);
+	} else if (!strcmp(o, "--log-domain")) {
+		if (!strcmp(a, "on"))
+			r->log_domain = VEIL_LOG_DOMAIN_ON;
+		else if (!strcmp(a, "off"))
+			r->log_domain = VEIL_LOG_DOMAIN_OFF;
+		else if (!strcmp(a, "fault-test"))
+			r->log_domain = VEIL_LOG_DOMAIN_FAULT_TEST;
+		else
+			return fail("--log-domain must be on, off or fault-test, got '%s'", a);
 	} else {
 		return fail("unknown option '%s' (see veil-emu run --help)", o);
 	}
@@ -843,6 +862,7 @@ static int run_machine(struct run_opts *r, struct emu_dbg_cli *dc, struct emu_co
 		p.cmdline = r->cmdline;
 		p.attest_seed = r->seed;
 		p.log_size = r->log_size;
+		p.log_domain = r->log_domain;
 		fflush(stdout);
 		ticker_start(&tk, dc, "running (console output on stdout)");
 		rc = r->igvm  ? emu_igvm_run(m, &r->ig, &p, &x) :

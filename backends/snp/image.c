@@ -461,6 +461,7 @@ static bool launch_of(struct image_cpu *cpu, const struct veil_launch_info *in,
 	l->secrets_gpa = in->secrets_gpa;
 	l->sev_features = in->sev_features;
 	l->log_size = in->log_size;
+	l->log_domain = in->log_domain;
 	l->nr_ksegs = im->nr_segs;
 	for (i = 0; i < im->nr_segs; i++)
 		l->ksegs[i] = (struct veil_kseg){ .gpa = im->segs[i].gpa,

@@ -13,6 +13,7 @@
 #define POOL_PAGES 32
 #define PROBE_SECRET 0x5EC2E7ULL
 #define PROBE(op, a) (((uint64_t)(a) << 8) | (op))
+#define PROBE_SYSCALL_SET_OK 0x3FF /* probe op 13: every check of the set passed */
 
 extern const uint8_t enc_hello_start[], enc_hello_end[], enc_probe_start[], enc_probe_end[];
 extern const uint8_t enc_signer_start[], enc_signer_end[];
@@ -51,6 +52,15 @@ static uint64_t create(const uint8_t *s, const uint8_t *end, struct enc *e)
 	return create_from(s, (uint64_t)(end - s), pool, POOL_PAGES, e);
 }
 
+/* For log-domain-fault: a page of a live hello enclave (its first pool page,
+ * its page table's root), or 0 if CREATE fails. */
+uint64_t enclave_test_page(void)
+{
+	struct enc e;
+
+	return create(enc_hello_start, enc_hello_end, &e) == SVSM_SUCCESS ? e.pool : 0;
+}
+
 /* ---- the host's ocalls -------------------------------------------------- */
 
 #define HOST_PID 4242
@@ -61,13 +71,17 @@ static int64_t os_write(void *ctx, const uint8_t *req, uint64_t len, uint8_t *re
 			uint64_t *resp_len)
 {
 	char line[200];
-	uint64_t n = len > 8 ? len - 8 : 0;
+	uint64_t n = len > 8 ? len - 8 : 0, fd;
+	int64_t r;
 
 	(void)ctx;
 	(void)resp;
 	(void)resp_len;
 	if (len < 8)
 		return VEIL_OCALL_EINVAL;
+	memcpy(&fd, req, 8);
+	if (host_fd_write(fd, req + 8, n, &r))
+		return r;
 	memcpy(line, req + 8, n < sizeof(line) - 1 ? n : sizeof(line) - 1);
 	line[n < sizeof(line) - 1 ? n : sizeof(line) - 1] = 0;
 	kprintf("enclave: %s", line);
@@ -79,11 +93,19 @@ static int64_t os_write(void *ctx, const uint8_t *req, uint64_t len, uint8_t *re
 static int64_t os_read(void *ctx, const uint8_t *req, uint64_t len, uint8_t *resp,
 		       uint64_t *resp_len)
 {
-	uint64_t count, n = sizeof(host_input) - 1, extra = ctx ? *(uint64_t *)ctx : 0;
+	uint64_t count, fd, n = sizeof(host_input) - 1, extra = ctx ? *(uint64_t *)ctx : 0;
+	int64_t r;
 
 	if (len != 16)
 		return VEIL_OCALL_EINVAL;
+	memcpy(&fd, req, 8);
 	memcpy(&count, req + 8, 8);
+	if (count > VEIL_OCALL_PAGE)
+		count = VEIL_OCALL_PAGE;
+	if (host_fd_read(fd, resp, count, &r)) {
+		*resp_len = r > 0 ? (uint64_t)r : 0;
+		return r;
+	}
 	n = (count < n ? count : n) + extra;
 	memset(resp, 'A', n);
 	memcpy(resp, host_input, n < sizeof(host_input) - 1 ? n : sizeof(host_input) - 1);
@@ -118,7 +140,8 @@ static int64_t os_clock(void *ctx, const uint8_t *req, uint64_t len, uint8_t *re
 
 static struct veil_ocall_table table(void *ctx)
 {
-	struct veil_ocall_table t = { { os_write, os_read, os_getpid, os_clock },
+	struct veil_ocall_table t = { { os_write, os_read, os_getpid, os_clock, host_open,
+					host_close, host_mmap, host_munmap, host_socket },
 				      ctx,
 				      ocall_pages[this_cpu()->id] };
 
@@ -749,8 +772,8 @@ static void ocalls_raw(void)
 
 static int ocalls(void)
 {
-	uint64_t rc, v = 0, extra = 100;
-	struct veil_ocall_table hostile = table(&extra);
+	uint64_t rc, v = 0, extra = 100, none = 0;
+	struct veil_ocall_table hostile = table(&extra), lying = table(&none);
 	struct svsm_call_out o = { 0 };
 	struct enc h, p;
 
@@ -770,6 +793,11 @@ static int ocalls(void)
 	      rc ? rc : v);
 	rc = enc_call(VEIL_ENC_RESUME, p.handle, 0, 0, 0, 0);
 	check("enc-ocall-resume-none", rc == VEIL_ENC_ERR_NO_OCALL, rc);
+	rc = enter(&p, PROBE(13, 0), &v);
+	check("enc-ocall-files-maps-sockets", rc == SVSM_SUCCESS && v == PROBE_SYSCALL_SET_OK,
+	      rc ? rc : v);
+	rc = veil_enclave_call(this_cpu()->caa, p.handle, PROBE(14, 0), &lying, &v);
+	check("attack-enclave-ocall-mmap-into-enclave", rc == SVSM_SUCCESS && v == 1, rc ? rc : v);
 	destroy(&p);
 	ocalls_raw();
 	return 0;
@@ -1076,28 +1104,64 @@ static uint64_t native_syscalls(uint64_t n)
 	return x;
 }
 
-/* "where=enclave|native work=syscalls|compute n=N": one timed run. */
+/* The prototype's syscall set natively, request by request as the enclave
+ * runtime builds them (see probe.c work_proto). */
+static uint64_t native_proto(uint64_t n)
+{
+	static uint8_t open_req[8 + 14], w[8 + 64], resp[PAGE_SIZE];
+	uint64_t i, x = 0, rl, a[2], len = 4096;
+	int64_t fd, m, s;
+
+	memcpy(open_req + 8, "/etc/hostname", 14);
+	for (i = 0; i < n; i++) {
+		fd = host_open(0, open_req, sizeof(open_req), resp, &rl);
+		x += (uint64_t)os_getpid(0, 0, 0, resp, &rl);
+		m = host_mmap(0, (const uint8_t *)&len, 8, resp, &rl);
+		a[0] = (uint64_t)fd;
+		a[1] = 16;
+		x += (uint64_t)os_read(0, (const uint8_t *)a, sizeof(a), resp, &rl);
+		x += (uint64_t)bench_write(0, w, 8 + 16, resp, &rl);
+		x += (uint64_t)bench_write(0, w, 8 + ksnprintf((char *)w + 8, 56, "round %lu\n", i),
+					   resp, &rl);
+		a[0] = (uint64_t)m;
+		a[1] = 4096;
+		x += (uint64_t)host_munmap(0, (const uint8_t *)a, sizeof(a), resp, &rl);
+		a[0] = 1;
+		a[1] = 1;
+		s = host_socket(0, (const uint8_t *)a, sizeof(a), resp, &rl);
+		x += (uint64_t)host_close(0, (const uint8_t *)&s, 8, resp, &rl);
+		x += (uint64_t)host_close(0, (const uint8_t *)&fd, 8, resp, &rl);
+	}
+	return x;
+}
+
+/* "where=enclave|native work=syscalls|proto|compute n=N": one timed run. */
 static int bench_enclave(void)
 {
 	char where[16] = "enclave", work[16] = "syscalls";
 	uint64_t n = cmdline_num("n", 1000), t0, t1, v = 0, rc = 0;
 	struct veil_ocall_table t = table(0);
-	bool compute, in_enclave;
+	bool compute, proto, in_enclave;
 	struct enc e;
 
 	cmdline_opt("where", where, sizeof(where));
 	cmdline_opt("work", work, sizeof(work));
 	compute = !strncmp(work, "compute", 16);
+	proto = !strncmp(work, "proto", 16);
 	in_enclave = !strncmp(where, "enclave", 16);
 	t.fn[VEIL_OCALL_WRITE] = bench_write;
 	if (in_enclave && create(enc_probe_start, enc_probe_end, &e))
 		return -1;
 	t0 = rdtsc();
 	if (in_enclave)
-		rc = veil_enclave_call(this_cpu()->caa, e.handle, PROBE(compute ? 10 : 9, n), &t,
-				       &v);
+		rc = veil_enclave_call(this_cpu()->caa, e.handle,
+				       PROBE(compute ? 10 :
+					     proto   ? 15 :
+						       9,
+					     n),
+				       &t, &v);
 	else
-		v = compute ? work_compute(n) : native_syscalls(n);
+		v = compute ? work_compute(n) : proto ? native_proto(n) : native_syscalls(n);
 	t1 = rdtsc();
 	kprintf("bench-enclave: where %s work %s n %lu result 0x%lx tsc %lu\n", where, work, n, v,
 		t1 - t0);

@@ -237,6 +237,19 @@ void attest_list_tests(void);
 /* ---- enclave.c: enclave scenarios ---------------------------------------- */
 int enclave_run_test(const char *test); /* TEST_UNKNOWN if not an enclave scenario */
 void enclave_list_tests(void);
+uint64_t enclave_test_page(void); /* a page of a live enclave, 0 if none */
+
+/* ---- host_io.c: files, mappings and loopback sockets for enclave hosts ---- */
+int64_t host_open(void *ctx, const uint8_t *req, uint64_t len, uint8_t *resp, uint64_t *resp_len);
+int64_t host_close(void *ctx, const uint8_t *req, uint64_t len, uint8_t *resp, uint64_t *resp_len);
+/* ctx non-NULL: a lying host that answers with an address inside the enclave. */
+int64_t host_mmap(void *ctx, const uint8_t *req, uint64_t len, uint8_t *resp, uint64_t *resp_len);
+int64_t host_munmap(void *ctx, const uint8_t *req, uint64_t len, uint8_t *resp, uint64_t *resp_len);
+int64_t host_socket(void *ctx, const uint8_t *req, uint64_t len, uint8_t *resp, uint64_t *resp_len);
+/* read/write on a descriptor host_io.c gave out: true and the result in *n;
+ * false for any other descriptor. */
+bool host_fd_read(uint64_t fd, uint8_t *out, uint64_t count, int64_t *n);
+bool host_fd_write(uint64_t fd, const uint8_t *data, uint64_t count, int64_t *n);
 
 /* ---- tests.c -------------------------------------------------------------- */
 int run_test(const char *name);

@@ -493,6 +493,63 @@ static int attack_log_read(void)
 	return survived("attack-log-read");
 }
 
+/* ---- log-domain-fault: a bug in the log's code is contained --------------- */
+
+/*
+ * Needs --log-domain fault-test. target=N picks what the buggy log code
+ * writes: 0 a wild pointer (unmapped in its page table), 1 the first monitor
+ * page, 2 this kernel's locked text (kernel code integrity), 3 a page of a
+ * live enclave, 4 gpa=X (the log domain's own page table, from the console).
+ * 1-4 go through a mapping a page-table bug would give it: the RMP must stop
+ * the write. Afterwards the log is closed, the target is unchanged where the
+ * OS can see it, and the CVM and the other services go on.
+ */
+static uint64_t fault_target(uint64_t kind)
+{
+	uint64_t base = 0, len = 0;
+
+	switch (kind) {
+	case 1:
+		if (!mem_range_of(VEIL_MEM_MONITOR, &base, &len))
+			panic("no VEIL_MEM_MONITOR range in boot info");
+		return base;
+	case 2:
+		return (uint64_t)fault_target & ~0xFFFULL;
+	case 3:
+		return enclave_test_page();
+	case 4:
+		return cmdline_num("gpa", 0);
+	default:
+		return 0;
+	}
+}
+
+static int log_domain_fault(void)
+{
+	uint64_t kind = cmdline_num("target", 0), gpa = fault_target(kind), seq = 0, rc;
+	uint64_t text = *(volatile uint64_t *)((uint64_t)fault_target & ~0xFFFULL);
+	struct veil_log_head h;
+	struct svsm_call_out o;
+	static const char line[] = "before the fault";
+
+	check("log-fault-before", log_append(line, sizeof(line) - 1, &seq) == SVSM_SUCCESS, seq);
+	if (kind && !gpa)
+		panic("log-domain-fault: no target page for target=%lu", kind);
+	kprintf("log-domain-fault: the log's code writes gpa 0x%lx (target %lu)\n", gpa, kind);
+	rc = log_call(VEIL_LOG_TEST_WRITE, gpa, 0, 0, &o);
+	check("log-fault-closed", rc == VEIL_LOG_ERR_CLOSED, rc);
+	rc = log_append(line, sizeof(line) - 1, &seq);
+	check("log-fault-append-closed", rc == VEIL_LOG_ERR_CLOSED, rc);
+	rc = log_head(&h);
+	check("log-fault-head-closed", rc == VEIL_LOG_ERR_CLOSED, rc);
+	check("log-fault-text-intact",
+	      *(volatile uint64_t *)((uint64_t)fault_target & ~0xFFFULL) == text, text);
+	/* The monitor and the other services still answer. */
+	rc = svsm_call(this_cpu()->caa, VEIL_PROTOCOL_TEST, 0, 41, 0, 0, 0, &o);
+	check("log-fault-monitor-answers", rc == SVSM_SUCCESS && o.rcx == 42, rc);
+	return 0;
+}
+
 /* ---- log-full: append until refused; nothing stored may change ------------ */
 
 static size_t full_line(char *buf, size_t cap, uint64_t i)
@@ -699,6 +756,7 @@ static const struct log_mode modes[] = {
 	{ "log-forge", log_forge },
 	{ "attack-log-write", attack_log_write },
 	{ "attack-log-read", attack_log_read },
+	{ "log-domain-fault", log_domain_fault },
 	{ "bench-log", audit_bench },
 };
 

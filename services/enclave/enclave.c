@@ -24,21 +24,19 @@
 #include "layout.h"
 #include "module_key.h" /* generated: the key veil-sign signatures are checked with */
 
-#define PTE_P (1ULL << 0)
-#define PTE_W (1ULL << 1)
-#define PTE_U (1ULL << 2)
-#define PTE_A (1ULL << 5)
-#define PTE_D (1ULL << 6)
-#define PTE_C (1ULL << 51) /* the C-bit (CPUID 0x8000001F EBX[5:0] = 51) */
-#define PTE_NX (1ULL << 63)
-#define PTE_TABLE (PTE_P | PTE_W | PTE_U | PTE_A | PTE_C)
+#define PTE_P VEIL_PTE_P
+#define PTE_W VEIL_PTE_W
+#define PTE_U VEIL_PTE_U
+#define PTE_A VEIL_PTE_A
+#define PTE_D VEIL_PTE_D
+#define PTE_C VEIL_PTE_C
+#define PTE_NX VEIL_PTE_NX
+#define PTE_TABLE VEIL_PTE_TABLE
 #define IMAGE_PAGES ((VEIL_ENC_IMAGE_END - VEIL_ENC_VA_BASE) / VEIL_PAGE_SIZE)
 #define STACK_FIRST \
 	((VEIL_ENC_STACK_TOP - VEIL_ENC_VA_BASE) / VEIL_PAGE_SIZE - VEIL_ENC_STACK_PAGES)
 #define OCALL_PAGE ((VEIL_ENC_OCALL_VA - VEIL_ENC_VA_BASE) / VEIL_PAGE_SIZE)
 #define FIXED_PAGES 8 /* PML4, PDPT, PD, PT, stub, system page, trap stack, ocall page */
-
-extern const u8 veil_enclave_stub[], veil_enclave_stub_end[];
 
 struct image {
 	const u8 *file;
@@ -57,13 +55,13 @@ static int enc_init(struct veil_monitor *mon, struct veil_vcpu *vc)
 {
 	u64 pages = (sizeof(struct veil_enclaves) + VEIL_PAGE_SIZE - 1) / VEIL_PAGE_SIZE;
 	u64 gpa = veil_monitor_alloc(mon, pages, VEIL_PAGE_SIZE);
-	u64 file = veil_monitor_alloc(mon, VEIL_ENC_MAX_IMAGE / VEIL_PAGE_SIZE, VEIL_PAGE_SIZE);
 	struct veil_enclaves *es = gpa ? veil_map(vc->be, gpa, sizeof(*es)) : NULL;
 
-	if (!es || !file)
+	_Static_assert(VEIL_ENC_MAX_IMAGE <= VEIL_SCRATCH_SIZE, "an image fits the scratch buffer");
+	if (!es)
 		return VEIL_ENOMEM;
 	veil_memset(es, 0, sizeof(*es));
-	es->scratch = veil_map(vc->be, file, VEIL_ENC_MAX_IMAGE);
+	es->scratch = veil_monitor_scratch(mon, vc->be);
 	mon->svc[VEIL_SVC_ENCLAVE] = es;
 	return es->scratch ? VEIL_OK : VEIL_ENOMEM;
 }
@@ -244,7 +242,7 @@ static int build_tables(struct veil_monitor *mon, struct veil_backend *be, struc
 }
 
 /* GDT, TSS (IST1 = RSP0 = the trap stack) and 32 trap gates. */
-static void fill_system_page(u8 *sys)
+void veil_enclave_fill_system_page(u8 *sys)
 {
 	static const u64 gdt[] = { 0, 0x00AF9B000000FFFFULL, 0x00CF93000000FFFFULL,
 				   0x00CFF3000000FFFFULL, 0x00AFFB000000FFFFULL };
@@ -282,7 +280,7 @@ static int build_trusted(struct veil_monitor *mon, struct veil_backend *be, stru
 	veil_memcpy(p, veil_enclave_stub, len);
 	measure(h, ENC_STUB_VA, VEIL_ENC_PAGE_R | VEIL_ENC_PAGE_X, p);
 	p = veil_map(be, sys, VEIL_PAGE_SIZE);
-	fill_system_page(p);
+	veil_enclave_fill_system_page(p);
 	measure(h, ENC_SYS_VA, VEIL_ENC_PAGE_R, p);
 	/* Supervisor-only (U = 0): the enclave itself cannot touch them. */
 	if (map_page(mon, be, e, ENC_PT_STUB, stub, 0, RMP_PERM_R | RMP_PERM_XS) ||
@@ -504,8 +502,8 @@ static u64 enclave_fault(struct veil_monitor *mon, struct veil_vcpu *vc, struct 
 	usize n;
 
 	if (x->code == SVM_EXIT_VMGEXIT && ts) { /* the trap path: vector, error, RIP */
-		what = 0x100 + (veil_ld64(ts + off - 56) & 0xFF);
-		rip = veil_ld64(ts + off - 40);
+		what = 0x100 + (veil_ld64(ts + off - ENC_TRAP_VECTOR_BELOW) & 0xFF);
+		rip = veil_ld64(ts + off - ENC_TRAP_RIP_BELOW);
 	}
 	if (x->code == SVM_EXIT_NPF)
 		what = x->info1;

@@ -42,4 +42,12 @@ struct veil_enclaves {
 
 extern const struct veil_service veil_enclave_service;
 
+/*
+ * The trusted pages every domain built like an enclave shares (layout.h):
+ * the stub's code (copied into a page mapped supervisor-only at ENC_STUB_VA)
+ * and the system page at ENC_SYS_VA (GDT, TSS, IDT of the trap stubs).
+ */
+extern const u8 veil_enclave_stub[], veil_enclave_stub_end[];
+void veil_enclave_fill_system_page(u8 *sys);
+
 #endif

@@ -23,5 +23,10 @@
 #define ENC_STUB_SYS_BACK 0x40	 /* RIP right after the SYSCALL path's VMGEXIT */
 #define ENC_STUB_TRAP_BACK 0x340 /* RIP right after the trap path's VMGEXIT */
 #define ENC_NR_TRAPS 32
+/* A trap frame below ENC_IST_TOP: the CPU's SS, RSP, RFLAGS, CS, RIP, error
+ * code (APM vol 2, 8.9.3), then the stub's vector: RIP and vector at these
+ * distances below the top. */
+#define ENC_TRAP_RIP_BELOW 40
+#define ENC_TRAP_VECTOR_BELOW 56
 
 #endif

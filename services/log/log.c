@@ -1,110 +1,111 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * log.c - the secure log service (VEIL_PROTOCOL_LOG).
+ * log.c - the secure log service (VEIL_PROTOCOL_LOG): the monitor's stub.
  *
- * Records live in service-owned pages the OS can neither read nor write. The
- * store is append-only: when full, APPEND fails with VEIL_LOG_ERR_FULL and a
- * drop counter grows; nothing is ever overwritten. Each record carries the
- * SHA-256 chain value over the previous one, so a dump can be verified end to
- * end (veil-log verify) and the head can be bound into an attestation report.
- * Calls are serialised by the monitor lock, so sequence numbers are unique and
+ * The record keeping (logcore.c: store, hash chain, reserve, READ's walk)
+ * runs in the log domain (log_domain.c: VMPL1 ring 3, its own page table,
+ * its own pages), so a bug in it reaches nothing else. What stays here, and
+ * why: checking and copying OS buffers (veil_os_read/veil_os_write need the
+ * monitor's page-ownership table, which no domain may see); the stamp of a
+ * record (vCPU, time, origin: the monitor's word, not the log's); the
+ * monitor's own records (the fault policy runs here); and a copy of the
+ * head after each operation, which attestation (services/attest, VMPL0:
+ * the only level that may ask the AMD-SP for a report) binds. The log pages
+ * stay out of the OS's reach (no VMPL3 access) either way.
+ *
+ * With --log-domain off the same record keeping runs in the monitor: the
+ * baseline bench/log measures the domain against, and what the unit tests
+ * and fuzzers drive (their fake backend cannot run guest code). Calls are
+ * serialised by the monitor lock, so sequence numbers are unique and
  * gap-free across vCPUs.
  */
-#include <bearssl/bearssl_hash.h>
 #include <veil/abi.h>
 #include <veil/lib.h>
 #include <veil/service.h>
 
 #include "log.h"
+#include "log_domain.h"
+#include "logcore.h"
 
 #define LOG_DEFAULT_SIZE (256ULL << 10)
-#define LOG_RESERVE 1024ULL /* for the monitor's own records (violations) */
-#define HDR sizeof(struct veil_log_record)
 
 struct veil_log {
-	u8 *store;	      /* service-owned pages */
-	u64 cur_seq, cur_off; /* where the last READ ended: sequential reads are O(1) */
-	u64 capacity, used, count, drops;
-	u8 head[32];
+	bool in_domain;
+	struct veil_logcore lc;	   /* in the monitor (--log-domain off) */
+	struct veil_logdom ld;	   /* in the log domain */
+	struct veil_log_head head; /* the domain's head after its last operation */
 };
 
-static u64 padded(u64 len)
+static int init_in_monitor(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_log *log,
+			   u64 pages)
 {
-	return (len + 7) & ~7ULL;
-}
+	u64 sgpa = veil_monitor_alloc(mon, pages, VEIL_PAGE_SIZE);
 
-static void chain(const u8 prev[32], const struct veil_log_record *r, const void *payload,
-		  u8 out[32])
-{
-	br_sha256_context ctx;
-
-	br_sha256_init(&ctx);
-	br_sha256_update(&ctx, prev, 32);
-	br_sha256_update(&ctx, r, offsetof(struct veil_log_record, hash));
-	br_sha256_update(&ctx, payload, r->len);
-	br_sha256_out(&ctx, out);
+	if (!sgpa)
+		return VEIL_ENOMEM;
+	log->lc.store = veil_map(vc->be, sgpa, pages * VEIL_PAGE_SIZE);
+	log->lc.capacity = pages * VEIL_PAGE_SIZE;
+	if (!log->lc.store ||
+	    veil_mem_transfer(&mon->mem, vc->be, sgpa, log->lc.capacity, VEIL_OWNER_MONITOR,
+			      VEIL_OWNER_SERVICE, VEIL_SVC_LOG))
+		return VEIL_EHW;
+	return VEIL_OK;
 }
 
 static int log_init(struct veil_monitor *mon, struct veil_vcpu *vc)
 {
 	u64 size = mon->launch.log_size ? mon->launch.log_size : LOG_DEFAULT_SIZE;
-	u64 pages = (size + VEIL_PAGE_SIZE - 1) / VEIL_PAGE_SIZE, gpa, sgpa;
-	struct veil_log *log;
+	u64 pages = (size + VEIL_PAGE_SIZE - 1) / VEIL_PAGE_SIZE;
+	u64 n = (sizeof(struct veil_log) + VEIL_PAGE_SIZE - 1) / VEIL_PAGE_SIZE;
+	u64 gpa = veil_monitor_alloc(mon, n, VEIL_PAGE_SIZE);
+	struct veil_log *log = gpa ? veil_map(vc->be, gpa, sizeof(*log)) : NULL;
+	int rc;
 
-	gpa = veil_monitor_alloc(mon, 1, VEIL_PAGE_SIZE);
-	sgpa = veil_monitor_alloc(mon, pages, VEIL_PAGE_SIZE);
-	if (!gpa || !sgpa)
-		return VEIL_ENOMEM;
-	log = veil_map(vc->be, gpa, sizeof(*log));
 	if (!log)
-		return VEIL_ERANGE;
+		return VEIL_ENOMEM;
 	veil_memset(log, 0, sizeof(*log));
-	log->store = veil_map(vc->be, sgpa, pages * VEIL_PAGE_SIZE);
-	log->capacity = pages * VEIL_PAGE_SIZE;
-	if (!log->store || veil_mem_transfer(&mon->mem, vc->be, sgpa, log->capacity,
-					     VEIL_OWNER_MONITOR, VEIL_OWNER_SERVICE, VEIL_SVC_LOG))
-		return VEIL_EHW;
+	log->in_domain = mon->launch.log_domain != VEIL_LOG_DOMAIN_OFF;
+	rc = log->in_domain ? veil_logdom_build(mon, vc, &log->ld, pages * VEIL_PAGE_SIZE) :
+			      init_in_monitor(mon, vc, log, pages);
+	if (rc)
+		return rc;
+	/* An empty log's head, until the domain first reports its own. */
+	log->head.capacity = pages * VEIL_PAGE_SIZE - VEIL_LOGCORE_RESERVE;
 	mon->svc[VEIL_SVC_LOG] = log;
 	return VEIL_OK;
 }
 
-/* Store one record; src was checked (or is the monitor's own). */
-static u64 store(struct veil_log *log, struct veil_vcpu *vc, const void *src, u32 len, u64 *seq,
-		 bool monitor)
+/* One operation in the domain; the head it reports is kept for attestation. */
+static u64 in_domain(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_log *log, u32 op)
 {
-	/* The last LOG_RESERVE bytes take only the monitor's own records: an OS
-	 * that fills the log first cannot keep a violation out of it. */
-	u64 room = log->capacity - log->used;
+	u64 rc = veil_logdom_call(mon, vc, &log->ld, op);
 
-	if (!monitor)
-		room = room > LOG_RESERVE ? room - LOG_RESERVE : 0;
-	struct veil_log_record r;
-	u8 *dst;
+	if (!log->ld.dead)
+		log->head = log->ld.mail->head;
+	return rc;
+}
 
-	_Static_assert(sizeof(struct veil_log_record) == 64, "record layout (abi.h)");
-	if (HDR + padded(len) > room) {
-		log->drops++;
-		return VEIL_LOG_ERR_FULL;
-	}
-	dst = log->store + log->used;
-	r.seq = log->count;
-	r.tsc = veil_rdtsc(vc->be);
-	r.vcpu = vc->id;
-	r.len = len;
-	/* Hashed with the rest: who wrote a record is part of what it says. */
-	r.origin = monitor ? VEIL_LOG_ORIGIN_MONITOR : VEIL_LOG_ORIGIN_OS;
-	r.reserved = 0;
-	/* Copy once, then hash and keep the copy: the OS cannot change what
-	 * was hashed. */
-	veil_memcpy(dst + HDR, src, r.len);
-	veil_memset(dst + HDR + r.len, 0, padded(r.len) - r.len);
-	chain(log->head, &r, dst + HDR, r.hash);
-	veil_memcpy(dst, &r, HDR);
-	veil_memcpy(log->head, r.hash, 32);
-	log->used += HDR + padded(r.len);
-	log->count++;
-	*seq = r.seq;
-	return SVSM_SUCCESS;
+/* Store one record; src was checked (or is the monitor's own). */
+static u64 append(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_log *log,
+		  const void *src, u32 len, u32 origin, u64 *seq)
+{
+	struct veil_logcore_stamp st = { veil_rdtsc(vc->be), vc->id, origin };
+	struct logd_mail *m = log->ld.mail;
+	u64 rc;
+
+	if (!log->in_domain)
+		return veil_logcore_append(&log->lc, src, len, &st, seq);
+	if (log->ld.dead)
+		return VEIL_LOG_ERR_CLOSED;
+	/* Copied in before the domain runs: the OS cannot change it meanwhile. */
+	veil_memcpy(m->data, src, len);
+	m->len = len;
+	m->tsc = st.tsc;
+	m->vcpu = st.vcpu;
+	m->origin = st.origin;
+	rc = in_domain(mon, vc, log, LOGD_OP_APPEND);
+	*seq = log->ld.dead ? 0 : m->seq;
+	return rc;
 }
 
 static u64 log_append(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_log *log,
@@ -117,7 +118,7 @@ static u64 log_append(struct veil_monitor *mon, struct veil_vcpu *vc, struct vei
 	src = veil_os_read(mon, vc->be, c->rcx, c->rdx);
 	if (!src)
 		return SVSM_ERR_INVALID_ADDRESS;
-	return store(log, vc, src, (u32)c->rdx, &c->rcx, false);
+	return append(mon, vc, log, src, (u32)c->rdx, VEIL_LOG_ORIGIN_OS, &c->rcx);
 }
 
 static void log_record(struct veil_monitor *mon, struct veil_vcpu *vc, const void *data, u32 len)
@@ -126,7 +127,7 @@ static void log_record(struct veil_monitor *mon, struct veil_vcpu *vc, const voi
 	u64 seq;
 
 	if (log && len && len <= VEIL_LOG_MAX_RECORD)
-		store(log, vc, data, len, &seq, true);
+		append(mon, vc, log, data, len, VEIL_LOG_ORIGIN_MONITOR, &seq);
 }
 
 static u64 log_head(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_log *log,
@@ -140,8 +141,9 @@ static u64 log_head(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 	dst = veil_os_write(mon, vc->be, c->rcx, sizeof(h));
 	if (!dst)
 		return SVSM_ERR_INVALID_ADDRESS;
+	if (!veil_log_head_get(mon, &h))
+		return VEIL_LOG_ERR_CLOSED;
 	(void)log;
-	veil_log_head_get(mon, &h);
 	veil_memcpy(dst, &h, sizeof(h));
 	return SVSM_SUCCESS;
 }
@@ -151,41 +153,48 @@ bool veil_log_head_get(const struct veil_monitor *mon, struct veil_log_head *h)
 	const struct veil_log *log = mon->svc[VEIL_SVC_LOG];
 
 	veil_memset(h, 0, sizeof(*h));
-	if (!log)
-		return false;
-	h->count = log->count;
-	h->drops = log->drops;
-	h->capacity = log->capacity - LOG_RESERVE; /* what OS records may use */
-	h->used = log->used;
-	veil_memcpy(h->head, log->head, 32);
+	if (!log || (log->in_domain && log->ld.dead))
+		return false; /* a closed log's head is vouched for by nobody */
+	if (log->in_domain)
+		*h = log->head;
+	else
+		veil_logcore_head(&log->lc, h);
 	return true;
 }
 
-/* Byte offset of record `seq`: records are variable-sized, so walk, from
- * where the last READ ended when that helps. */
-static bool record_offset(const struct veil_log *log, u64 seq, u64 *off)
+/* READ in the domain: mailbox-sized rounds until the buffer is full or the
+ * log ends. Every answer is checked before it is copied out. */
+static u64 read_in_domain(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_log *log,
+			  u64 seq, u8 *dst, u64 room, u64 *n, u64 *bytes, u64 *next)
 {
-	u64 o = 0, i = 0;
+	struct logd_mail *m = log->ld.mail;
+	u64 rc = SVSM_SUCCESS, ask;
 
-	if (seq > log->count)
-		return false;
-	if (log->cur_seq <= seq && log->cur_seq <= log->count) {
-		i = log->cur_seq;
-		o = log->cur_off;
-	}
-	for (; i < seq; i++) {
-		const struct veil_log_record *r = (const void *)(log->store + o);
-
-		o += HDR + padded(r->len);
-	}
-	*off = o;
-	return true;
+	*n = *bytes = 0;
+	*next = seq;
+	do {
+		ask = room - *bytes < LOGD_DATA_MAX ? room - *bytes : LOGD_DATA_MAX;
+		m->seq = *next;
+		m->len = ask;
+		rc = in_domain(mon, vc, log, LOGD_OP_READ);
+		if (rc != SVSM_SUCCESS)
+			break;
+		if (m->bytes > ask || m->next != *next + m->n)
+			return SVSM_ERR_INVALID_REQUEST; /* an answer that cannot be */
+		veil_memcpy(dst + *bytes, m->data, m->bytes);
+		*bytes += m->bytes;
+		*n += m->n;
+		*next = m->next;
+	} while (m->n && *next < log->head.count && *bytes < room);
+	if (rc == SVSM_ERR_INVALID_PARAMETER && *n)
+		rc = SVSM_SUCCESS; /* the next record does not fit what is left */
+	return rc;
 }
 
 static u64 log_read(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_log *log,
 		    struct veil_call *c)
 {
-	u64 seq = c->rcx, off, n = 0, bytes = 0;
+	u64 n, bytes, next, rc;
 	u8 *dst;
 
 	if (!c->r8 || !veil_aligned(c->rdx, 8))
@@ -193,28 +202,31 @@ static u64 log_read(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 	dst = veil_os_write(mon, vc->be, c->rdx, c->r8);
 	if (!dst)
 		return SVSM_ERR_INVALID_ADDRESS;
-	if (!record_offset(log, seq, &off))
-		return VEIL_LOG_ERR_NO_SEQ;
-	while (seq < log->count) {
-		const struct veil_log_record *r = (const void *)(log->store + off);
-		u64 size = HDR + padded(r->len);
-
-		if (size > c->r8 - bytes)
-			break;
-		veil_memcpy(dst + bytes, r, size);
-		bytes += size;
-		off += size;
-		seq++;
-		n++;
-	}
-	if (!n && seq < log->count)
-		return SVSM_ERR_INVALID_PARAMETER; /* the next record does not fit at all */
-	log->cur_seq = seq;
-	log->cur_off = off;
+	rc = log->in_domain ? read_in_domain(mon, vc, log, c->rcx, dst, c->r8, &n, &bytes, &next) :
+			      veil_logcore_read(&log->lc, c->rcx, dst, c->r8, &n, &bytes, &next);
+	if (rc != SVSM_SUCCESS)
+		return rc;
 	c->rcx = n;
 	c->rdx = bytes;
-	c->r8 = seq;
+	c->r8 = next;
 	return SVSM_SUCCESS;
+}
+
+/* TEST-ONLY (--log-domain fault-test): the log domain's code writes through
+ * a mapping of GPA RCX (a page-table bug) or a wild pointer (RCX = 0). */
+static u64 log_test_write(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_log *log,
+			  struct veil_call *c)
+{
+	if (mon->launch.log_domain != VEIL_LOG_DOMAIN_FAULT_TEST || !log->in_domain)
+		return SVSM_ERR_UNSUPPORTED_CALL;
+	if (c->rcx >= mon->launch.mem_size)
+		return SVSM_ERR_INVALID_PARAMETER;
+	if (log->ld.dead)
+		return VEIL_LOG_ERR_CLOSED;
+	if (c->rcx)
+		veil_logdom_trapdoor(vc->be, &log->ld, c->rcx);
+	log->ld.mail->seq = c->rcx ? LOGD_TRAPDOOR_VA + (c->rcx & 0xFF8) : 0x1000;
+	return in_domain(mon, vc, log, LOGD_OP_TEST_WRITE);
 }
 
 static u64 log_call(struct veil_monitor *mon, struct veil_vcpu *vc, u32 call, struct veil_call *c)
@@ -230,6 +242,8 @@ static u64 log_call(struct veil_monitor *mon, struct veil_vcpu *vc, u32 call, st
 		return log_head(mon, vc, log, c);
 	case VEIL_LOG_READ:
 		return log_read(mon, vc, log, c);
+	case VEIL_LOG_TEST_WRITE:
+		return log_test_write(mon, vc, log, c);
 	default:
 		return SVSM_ERR_UNSUPPORTED_CALL;
 	}

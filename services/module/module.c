@@ -42,13 +42,13 @@ static int mod_init(struct veil_monitor *mon, struct veil_vcpu *vc)
 {
 	u64 pages = (sizeof(struct veil_modules) + VEIL_PAGE_SIZE - 1) / VEIL_PAGE_SIZE;
 	u64 gpa = veil_monitor_alloc(mon, pages, VEIL_PAGE_SIZE);
-	u64 file = veil_monitor_alloc(mon, MAX_FILE / VEIL_PAGE_SIZE, VEIL_PAGE_SIZE);
 	struct veil_modules *ms = gpa ? veil_map(vc->be, gpa, sizeof(*ms)) : NULL;
 
-	if (!ms || !file)
+	_Static_assert(MAX_FILE <= VEIL_SCRATCH_SIZE, "a module fits the scratch buffer");
+	if (!ms)
 		return VEIL_ENOMEM;
 	veil_memset(ms, 0, sizeof(*ms));
-	ms->scratch = veil_map(vc->be, file, MAX_FILE);
+	ms->scratch = veil_monitor_scratch(mon, vc->be);
 	mon->svc[VEIL_SVC_MODULE] = ms;
 	return ms->scratch ? VEIL_OK : VEIL_ENOMEM;
 }

@@ -42,6 +42,7 @@ void fx_setup(void)
 	l->kernel_end = FX_KERNEL_END;
 	l->secrets_gpa = FX_MON_BASE;
 	l->sev_features = FX_SEV_FEATURES;
+	l->log_domain = VEIL_LOG_DOMAIN_OFF; /* the fake backend runs no guest code */
 	mon->alloc_next = FX_MON_BASE + 0x10000;
 	mon->alloc_end = FX_MON_BASE + FX_MON_SIZE;
 	mon->mem.nr_pages = FX_MEM_SIZE / VEIL_PAGE_SIZE;

@@ -53,10 +53,24 @@ START_TEST(perms_enclave)
 }
 END_TEST
 
+/* A service domain's page (the log): its mask at VMPL1 only, never VMPL2 or
+ * the OS. */
+START_TEST(perms_service)
+{
+	struct veil_page p = { .owner = VEIL_OWNER_SERVICE,
+			       .os_perms = VEIL_RMP_PERM_R | VEIL_RMP_PERM_W,
+			       .id = 0 };
+
+	ck_assert_uint_eq(veil_mem_perms(&p, 1), VEIL_RMP_PERM_R | VEIL_RMP_PERM_W);
+	ck_assert_uint_eq(veil_mem_perms(&p, 2), 0);
+	ck_assert_uint_eq(veil_mem_perms(&p, 3), 0);
+}
+END_TEST
+
 START_TEST(perms_not_os)
 {
 	static const u8 owners[] = { VEIL_OWNER_NONE, VEIL_OWNER_MONITOR, VEIL_OWNER_SHARED,
-				     VEIL_OWNER_VMSA, VEIL_OWNER_SERVICE };
+				     VEIL_OWNER_VMSA };
 	unsigned i, vmpl;
 
 	for (i = 0; i < sizeof(owners); i++) {
@@ -402,6 +416,7 @@ int main(void)
 	tcase_add_test(perms, perms_module);
 	tcase_add_test(perms, perms_not_os);
 	tcase_add_test(perms, perms_enclave);
+	tcase_add_test(perms, perms_service);
 	tcase_add_test(range, range_ok_cases);
 	tcase_add_test(range, range_ok_wraps_in_a_huge_space);
 	tcase_add_checked_fixture(transfer, fx_setup, fx_teardown);

@@ -52,9 +52,9 @@ class Ctx:
     def path(self, name):
         return os.path.join(self.work, name)
 
-    def boot(self, cmdline, dump=None, vcpus=1, log_size=None, expect=OK):
+    def boot(self, cmdline, dump=None, vcpus=1, log_size=None, expect=OK, extra=()):
         """One run; returns the console. The exit status must be `expect`."""
-        cmd = [self.emu, "run", "--vcpus", str(vcpus), "--cmdline", cmdline]
+        cmd = [self.emu, "run", "--vcpus", str(vcpus), "--cmdline", cmdline, *extra]
         if dump:
             cmd += ["--com2", dump]
         if log_size:
@@ -187,9 +187,9 @@ def sc_full(ctx):
     need(hdr["capacity"] - hdr["used"] < tamper.REC.size + 24, f"{hdr['capacity'] - hdr['used']} bytes left")
 
 
-def sc_smp(ctx, vcpus=4, k=50):
+def sc_smp(ctx, vcpus=4, k=50, extra=()):
     d = ctx.path("smp.bin")
-    out = ctx.boot("test=log-smp", d, vcpus=vcpus)
+    out = ctx.boot(f"test=log-smp k={k}", d, vcpus=vcpus, extra=extra)
     passes(out, ["log-smp-aps", "log-smp-count", "log-smp-records", "log-smp-interleaved",
                  "log-dump"])
     _, recs = verified(ctx, d, vcpus * k)
@@ -201,14 +201,33 @@ def sc_smp(ctx, vcpus=4, k=50):
     need(nxt == [k] * vcpus, f"records per vCPU {nxt}")
 
 
-# Offsets into the monitor range: its first page, the log's state page, the
-# store's first page, the default target, the store's last qword (default
-# layout); the run must end the same way wherever the monitor's pages are.
-ATTACK_OFFSETS = [0x0, 0x14000, 0x15000, 0x20000, 0x54FF8]
+DOMAIN_LINE = (r"^veil: log domain: VMPL1 ring 3, (\d+) pages at gpa ([0-9a-f]+), "
+               r"store (\d+) KiB at gpa ([0-9a-f]+)$")
+
+
+def domain_layout(ctx, extra=()):
+    """(monitor base, the log domain's first page, its page count, store, store
+    bytes) from the console of a short boot."""
+    out = ctx.boot("test=log-forge", extra=extra)
+    base = re.search(r"memory 0x([0-9a-f]+)-0x[0-9a-f]+ monitor", out)
+    m = re.search(DOMAIN_LINE, out, re.M)
+    need(base and m, f"no monitor range or log domain line: {out}")
+    return int(base[1], 16), int(m[2], 16), int(m[1]), int(m[4], 16), int(m[3]) * 1024
+
+
+def attack_offsets(ctx):
+    """Offsets into the monitor range: its first page, the log domain's page
+    table root, its code, its mailbox page (the one the monitor writes), the
+    store's first page and last qword, and the old default target; the run
+    must end the same way wherever the pages are."""
+    base, first, n, store, size = domain_layout(ctx)
+    mail = store - 0x1000  # the page before the store (log_domain.c build order)
+    return [0x0, first - base, first + 0x8000 - base, mail - base, store - base,
+            store + size - 8 - base, 0x20000]
 
 
 def attack(ctx, kind):
-    for off in ATTACK_OFFSETS:
+    for off in attack_offsets(ctx):
         out = ctx.boot(f"test=attack-log-{kind} log-at={off:#x}", expect=VIOLATION)
         m = re.search(rf"attack-log-{kind}: \w+ 0x([0-9a-f]+); the monitor must stop", out)
         need(m, "the scenario did not start")
@@ -260,12 +279,69 @@ def sc_forge(ctx):
          f"relabelled record: exit {rc}: {out}")
 
 
+def sc_smp_64_full(ctx):
+    """64 vCPUs append at once (each needs its own VMSA for the log domain)
+    with the largest --mem a 4 MiB log leaves: the monitor region still has
+    room for all of them."""
+    sc_smp(ctx, 64, 2, ("--mem", "3072", "--log-size", "4194304"))
+
+
+def sc_dump_in_monitor(ctx):
+    """--log-domain off (the benchmark's baseline): the same records, the same
+    dump, no log domain."""
+    d = ctx.path("dump-off.bin")
+    out = ctx.boot("test=log-dump", d, extra=("--log-domain", "off"))
+    passes(out, ["log-append", "log-head", "log-dump"])
+    need("log domain:" not in out, "a log domain with --log-domain off")
+    verified(ctx, d, 5)
+
+
+# target=N of the test OS's log-domain-fault (guest/kernel/logdump.c).
+FAULT_TARGETS = {"wild": 0, "monitor": 1, "kernel-text": 2, "enclave": 3, "own-table": 4}
+
+
+def domain_fault(ctx, what):
+    """A bug in the log's code (the TEST-ONLY fault call) writes outside its
+    pages: stopped by its page table (a wild pointer: #PF, vector 0xe) or by
+    the RMP (a mapping it should not have: #NPF on the target); recorded; the
+    log closes; the OS and the monitor go on."""
+    extra = ("--log-domain", "fault-test")
+    cmd = f"test=log-domain-fault target={FAULT_TARGETS[what]}"
+    if what == "own-table":
+        cmd += f" gpa={domain_layout(ctx, extra)[1]:#x}"
+    out = ctx.boot(cmd, extra=extra)
+    passes(out, ["log-fault-before", "log-fault-closed", "log-fault-append-closed",
+                 "log-fault-head-closed", "log-fault-text-intact", "log-fault-monitor-answers"])
+    m = re.search(r"the log's code writes gpa 0x([0-9a-f]+)", out)
+    need(m, "the scenario did not start")
+    if what == "wild":
+        want = r"exception 10e rip 4000[0-9a-f]{4} gpa 0"
+    else:  # a write (bit 1), at CPL3 (bit 2), present (bit 0), to the target
+        want = rf"rmp exitinfo1 [0-9a-f]*7 rip 4000[0-9a-f]{{4}} gpa {int(m[1], 16):x}"
+    need(re.search(rf"^veil: log domain fault: vcpu 0 {want}; the log is closed$", out, re.M),
+         f"no contained fault recorded for {what}: {out}")
+
+
+def sc_domain_fault_off(ctx):
+    """Without --log-domain fault-test the fault call does not exist."""
+    out = ctx.boot("test=log-domain-fault target=0", expect=TEST_FAILED)
+    need(re.search(r"^FAIL log-fault-closed: got 0x80000002$", out, re.M),
+         f"the call was not refused as unsupported: {out}")
+    need(re.search(r"^FAIL log-fault-append-closed: got 0x0$", out, re.M),
+         f"the log did not stay open: {out}")
+    need("log domain fault" not in out, "the log domain faulted")
+
+
 SCENARIOS = {
     "dump": sc_dump, "audit-on": sc_audit_on, "audit-ring": sc_audit_ring,
     "audit-off": sc_audit_off, "refusals": sc_refusals, "refusals-alone": sc_refusals_alone,
     "full": sc_full, "smp": sc_smp, "attack-write": sc_attack_write,
-    "attack-read": sc_attack_read, "forge": sc_forge,
+    "attack-read": sc_attack_read, "forge": sc_forge, "dump-in-monitor": sc_dump_in_monitor,
+    "smp-64-full": sc_smp_64_full,
+    "domain-fault-refused": sc_domain_fault_off,
 }
+for _w in FAULT_TARGETS:
+    SCENARIOS[f"domain-fault-{_w}"] = lambda ctx, w=_w: domain_fault(ctx, w)
 
 
 # ---- tampering -------------------------------------------------------------

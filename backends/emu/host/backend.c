@@ -261,6 +261,7 @@ int emu_launch(struct emu_machine *m, const struct emu_run_params *p, struct vei
 		.secrets_gpa = secrets,
 		.sev_features = 1,
 		.log_size = p->log_size,
+		.log_domain = p->log_domain,
 	};
 	snprintf(l->cmdline, sizeof(l->cmdline), "%s", p->cmdline ? p->cmdline : "");
 	for (i = 0; i < p->nr_segs && i < VEIL_MAX_KSEGS; i++)

@@ -12,6 +12,7 @@ struct emu_run_params {
 	uint64_t kernel_start, kernel_end; /* page-aligned extent of the loaded image */
 	const char *cmdline;
 	uint64_t log_size;	 /* bytes for the secure log; 0 = the monitor's default */
+	uint32_t log_domain;	 /* enum veil_log_domain (core/include/veil/monitor.h) */
 	const char *attest_seed; /* the model AMD-SP's key seed; NULL = default */
 	unsigned nr_segs;
 	struct {

@@ -238,6 +238,7 @@ static void launch_info(struct veil_launch_info *in, const struct veil_launch *l
 	memcpy(in->cmdline, l->cmdline, sizeof(in->cmdline));
 	in->console_ghcb = CONSOLE_GHCB;
 	in->log_size = l->log_size;
+	in->log_domain = l->log_domain;
 	in->sev_features = l->sev_features;
 	in->os_boot = l->os_boot == VEIL_OS_BOOT_LINUX ? VEIL_LAUNCH_OS_LINUX : VEIL_LAUNCH_OS_VEIL;
 	in->os_entry = l->os_entry;

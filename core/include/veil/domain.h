@@ -17,8 +17,18 @@
 
 #include <veil/monitor.h>
 
+/* Page-table entry bits of the monitor-built tables (APM vol 2, 5.4). */
+#define VEIL_PTE_P (1ULL << 0)
+#define VEIL_PTE_W (1ULL << 1)
+#define VEIL_PTE_U (1ULL << 2)
+#define VEIL_PTE_A (1ULL << 5)
+#define VEIL_PTE_D (1ULL << 6)
+#define VEIL_PTE_C (1ULL << 51) /* the C-bit (CPUID 0x8000001F EBX[5:0] = 51) */
+#define VEIL_PTE_NX (1ULL << 63)
+#define VEIL_PTE_TABLE (VEIL_PTE_P | VEIL_PTE_W | VEIL_PTE_U | VEIL_PTE_A | VEIL_PTE_C)
+
 struct veil_domain {
-	u8 vmpl;	   /* 2 for enclaves */
+	u8 vmpl;	   /* 2 for enclaves, 1 for services (the log) */
 	u8 owner, id;	   /* who owns its pages */
 	u64 cr3;	   /* GPA of its PML4 (monitor-built) */
 	u64 entry, stack;  /* CPL3 start of every entry, and its RSP */

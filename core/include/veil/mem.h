@@ -25,7 +25,8 @@ enum veil_owner {
 struct veil_page {
 	u8 owner;     /* enum veil_owner */
 	u8 os_perms;  /* VMPL3 mask when owner is OS (services may restrict it);
-		       * VMPL2 mask when owner is an enclave domain */
+		       * VMPL2 mask when owner is an enclave domain,
+		       * VMPL1 mask when owner is a service domain */
 	u8 validated; /* mirror of the RMP Validated bit */
 	u8 id;	      /* service or enclave id */
 };

@@ -38,6 +38,15 @@ enum veil_os_boot {
 /* The initial state of a VEIL_OS_BOOT_LINUX OS: struct veil_os_entry, defined
  * once in veil/launch.h (the launch contract carries it). */
 
+/* Where the secure log keeps its records (services/log). */
+enum veil_log_domain {
+	VEIL_LOG_DOMAIN_ON = 0,	 /* in its own VMPL1 CPL3 domain (the default) */
+	VEIL_LOG_DOMAIN_OFF = 1, /* in the monitor: the baseline the benchmark measures */
+	/* TEST-ONLY: in its domain, with the fault-injection call
+	 * (VEIL_LOG_TEST_WRITE) forwarded, for the containment tests. */
+	VEIL_LOG_DOMAIN_FAULT_TEST = 2
+};
+
 /* What the loader (emulator or IGVM) tells the monitor at launch. */
 struct veil_launch {
 	u64 mem_size;		/* bytes of guest memory */
@@ -50,6 +59,7 @@ struct veil_launch {
 	u64 secrets_gpa;	      /* launch secrets page (in the monitor region) */
 	u64 sev_features;	      /* SEV_FEATURES of the OS's VMSAs */
 	u64 log_size;		      /* bytes for the secure log (0 = default) */
+	u32 log_domain;		      /* enum veil_log_domain */
 	u32 nr_ksegs;
 	struct veil_kseg ksegs[VEIL_MAX_KSEGS]; /* the image's PT_LOAD segments */
 	char cmdline[VEIL_CMDLINE_MAX];
@@ -93,6 +103,7 @@ struct veil_monitor {
 	void *svc[VEIL_MAX_SERVICES]; /* per-service state (enum veil_service_id) */
 	struct veil_mem mem;
 	u64 alloc_next, alloc_end; /* bump allocator over the monitor region */
+	u64 scratch;		   /* GPA of the file buffer (veil_monitor_scratch), 0 = none yet */
 	struct veil_vcpu vcpus[VEIL_MAX_VCPUS];
 	u32 nr_faults;
 	struct veil_fault faults[VEIL_MAX_FAULTS];
@@ -108,6 +119,16 @@ void veil_monitor_run(struct veil_monitor *mon, struct veil_vcpu *vc);
 
 /* Allocate zeroed, page-aligned monitor pages; returns a GPA or 0. */
 u64 veil_monitor_alloc(struct veil_monitor *mon, u64 pages, u64 align);
+
+/*
+ * The one buffer a call copies a file into (a module's or an enclave's
+ * image), VEIL_SCRATCH_SIZE bytes of monitor memory, allocated on first use;
+ * NULL if there is no room. Shared by the services: valid for one call, under
+ * the monitor lock, so one copy serves them all (a copy each cost the
+ * monitor 256 KiB per service).
+ */
+#define VEIL_SCRATCH_SIZE (256u << 10)
+u8 *veil_monitor_scratch(struct veil_monitor *mon, struct veil_backend *be);
 
 /* Stop the CVM through the GHCB termination request. Does not return. */
 void veil_monitor_terminate(struct veil_vcpu *vc, unsigned set, unsigned code)

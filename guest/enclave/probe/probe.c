@@ -22,6 +22,54 @@ __asm__(".text\n"
 	"movq %rdi, %r15\n\tmovq %rdi, %rsp\n\tmovl $0x77, %esi\n\txorl %edi, %edi\n\t"
 	"syscall\n\tud2\n");
 
+static uint64_t syscall_set(void)
+{
+	char buf[64];
+	uint64_t ok = 0;
+	int fd = open("/etc/hostname", 0), s;
+	void *m;
+
+	ok |= fd >= 3;
+	ok |= (uint64_t)(read(fd, buf, sizeof(buf)) == 12 && !memcmp(buf, "veil-testos\n", 12))
+	      << 1;
+	ok |= (uint64_t)(close(fd) == 0) << 2;
+	ok |= (uint64_t)(close(fd) == -9) << 3;		      /* EBADF */
+	ok |= (uint64_t)(open("/nonexistent", 0) == -2) << 4; /* ENOENT */
+	m = mmap(0, 8192, 3, 0x22, -1, 0);
+	ok |= (uint64_t)(m != MAP_FAILED && !enclave_owns(m, 8192)) << 5;
+	ok |= (uint64_t)(munmap(m, 8192) == 0) << 6;
+	s = socket(1, 1, 0);
+	ok |= (uint64_t)(s >= 3) << 7;
+	ok |= (uint64_t)(write(s, "ping", 4) == 4 && read(s, buf, 16) == 4 &&
+			 !memcmp(buf, "ping", 4))
+	      << 8;
+	ok |= (uint64_t)(close(s) == 0) << 9;
+	return ok;
+}
+
+/* The prototype's syscall set (VEIL's enclave benchmark): open, getpid, mmap,
+ * read, write, printf, munmap, socket (+ the two closes), once per round. */
+static uint64_t work_proto(uint64_t rounds)
+{
+	char buf[16];
+	uint64_t i, x = 0;
+
+	for (i = 0; i < rounds; i++) {
+		int fd = open("/etc/hostname", 0), s;
+		void *m;
+
+		x += (uint64_t)getpid();
+		m = mmap(0, 4096, 3, 0x22, -1, 0);
+		x += (uint64_t)read(fd, buf, sizeof(buf));
+		x += (uint64_t)write(1, buf, sizeof(buf));
+		x += (uint64_t)printf("round %lu\n", (unsigned long)i);
+		x += (uint64_t)munmap(m, 4096);
+		s = socket(1, 1, 0);
+		x += (uint64_t)close(s) + (uint64_t)close(fd);
+	}
+	return x;
+}
+
 uint64_t enclave_main(uint64_t arg)
 {
 	uint64_t op = arg >> 8, i, x = 0;
@@ -79,6 +127,15 @@ uint64_t enclave_main(uint64_t arg)
 		memset(p, 0x5A, op);
 		return enclave_heap_size();
 	}
+	case 13: /* open/read/close, mmap/munmap, a loopback socket: one bit per check */
+		return syscall_set();
+	case 14: { /* mmap: 1 if an answer inside the enclave was refused */
+		void *m = mmap(0, 4096, 3, 0x22, -1, 0);
+
+		return m == MAP_FAILED;
+	}
+	case 15: /* bench: op rounds of the prototype's syscall set */
+		return work_proto(op);
 	case 12: /* registers full of the secret, then leave */
 		exit_dirty(secret);
 	case 7: /* int $0x80: a gate the enclave may not use */

@@ -85,3 +85,66 @@ int clock_gettime(int clock, struct enclave_timespec *ts)
 	ts->tv_nsec = (int64_t)out[1];
 	return 0;
 }
+
+int open(const char *path, int flags)
+{
+	uint8_t req[VEIL_OCALL_PAGE];
+	uint64_t f = (uint64_t)flags;
+	size_t n = strlen(path) + 1;
+
+	if (n > sizeof(req) - 8)
+		return VEIL_OCALL_EINVAL;
+	memcpy(req, &f, 8);
+	memcpy(req + 8, path, n);
+	return (int)enclave_ocall(VEIL_OCALL_OPEN, req, 8 + n, 0, 0, 0);
+}
+
+int close(int fd)
+{
+	uint64_t f = (uint64_t)fd;
+
+	return (int)enclave_ocall(VEIL_OCALL_CLOSE, &f, 8, 0, 0, 0);
+}
+
+int socket(int domain, int type, int protocol)
+{
+	uint64_t req[2] = { (uint64_t)domain, (uint64_t)type };
+
+	(void)protocol;
+	return (int)enclave_ocall(VEIL_OCALL_SOCKET, req, sizeof(req), 0, 0, 0);
+}
+
+bool enclave_owns(const void *p, size_t n)
+{
+	uint64_t a = (uint64_t)p, end = a + n;
+
+	if (end < a)
+		return true; /* wraps: take it as overlapping everything */
+	return a < VEIL_ENC_VA_BASE + 0x200000ULL && end > VEIL_ENC_VA_BASE;
+}
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)
+{
+	uint64_t l = (uint64_t)len;
+	int64_t r;
+
+	(void)prot;
+	(void)flags;
+	if (addr || fd != -1 || off || !len)
+		return MAP_FAILED; /* anonymous, host-chosen only */
+	r = enclave_ocall(VEIL_OCALL_MMAP, &l, 8, 0, 0, 0);
+	/* Checked before the enclave keeps it: an address the host may not
+	 * return (not page-aligned, wrapping, or enclave memory). */
+	if (r <= 0 || (r & 0xFFF) || enclave_owns((void *)r, len))
+		return MAP_FAILED;
+	return (void *)r;
+}
+
+int munmap(void *addr, size_t len)
+{
+	uint64_t req[2] = { (uint64_t)addr, (uint64_t)len };
+
+	if (enclave_owns(addr, len))
+		return VEIL_OCALL_EINVAL; /* never the host's to unmap */
+	return (int)enclave_ocall(VEIL_OCALL_MUNMAP, req, sizeof(req), 0, 0, 0);
+}

@@ -81,9 +81,17 @@ struct svsm_pvalidate_hdr {
  * copied, RDX = bytes, R8 = next seq; a buffer too small for the next record
  * is INVALID_PARAMETER. */
 #define VEIL_LOG_READ 2
+/* TEST-ONLY, refused unless the CVM was launched with the log domain's fault
+ * test on (veil-emu run --log-domain fault-test): makes the log domain's code
+ * write 8 bytes through a mapping of GPA RCX that a page-table bug would give
+ * it (RCX = 0: through a wild pointer). The domain faults; the log closes. */
+#define VEIL_LOG_TEST_WRITE 3
 #define VEIL_LOG_MAX_RECORD 1024
 #define VEIL_LOG_ERR_FULL (SVSM_ERR_PROTOCOL_BASE + 1)	 /* no room: dropped, counted */
 #define VEIL_LOG_ERR_NO_SEQ (SVSM_ERR_PROTOCOL_BASE + 2) /* READ: seq not in the log */
+/* The log domain faulted (a bug in the log's code): the monitor closed the
+ * log; every call fails with this from then on. */
+#define VEIL_LOG_ERR_CLOSED (SVSM_ERR_PROTOCOL_BASE + 3)
 
 /*
  * A record as stored and as READ copies it out: this header, then `len`

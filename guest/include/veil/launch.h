@@ -148,7 +148,9 @@ struct veil_launch_info {
 	uint64_t log_size;     /* bytes for the secure log, 0 = the monitor's default */
 	uint64_t sev_features; /* SEV_FEATURES of every VMSA (SNPActive = 1) */
 	uint32_t os_boot;      /* VEIL_LAUNCH_OS_* */
-	uint32_t reserved;
+	uint32_t log_domain;   /* where the secure log runs: 0 its own domain (the
+				  default), 1 the monitor, 2 its domain plus the
+				  test-only fault call (core's enum veil_log_domain) */
 	struct veil_os_entry os_entry; /* VEIL_LAUNCH_OS_LINUX only */
 	struct veil_launch_image images[VEIL_LAUNCH_MAX_IMAGES];
 	char cmdline[VEIL_LAUNCH_CMDLINE_MAX];

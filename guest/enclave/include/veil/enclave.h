@@ -39,6 +39,16 @@ long write(int fd, const void *buf, size_t n);
 long read(int fd, void *buf, size_t n);
 long getpid(void);
 int clock_gettime(int clock, struct enclave_timespec *ts);
+int open(const char *path, int flags);
+int close(int fd);
+int socket(int domain, int type, int protocol); /* the host's; see VEIL_OCALL_SOCKET */
+/* Untrusted memory: a host address the enclave cannot dereference (see
+ * VEIL_OCALL_MMAP); only anonymous mappings (fd -1). MAP_FAILED on refusal. */
+#define MAP_FAILED ((void *)-1)
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off);
+int munmap(void *addr, size_t len);
+/* [p, p + n) overlaps the enclave's window (its own memory)? */
+bool enclave_owns(const void *p, size_t n);
 
 /* The heap: the pages VEIL_ENC_ADD placed (a bump allocator; free is a no-op). */
 size_t enclave_heap_size(void);
