@@ -18,8 +18,6 @@
 #include "log_domain.h"
 #include "logd_blob.h" /* generated: veil_logd_image, the domain's code */
 
-#define EXIT_NPF 0x400
-#define EXIT_VMGEXIT 0x403
 #define PT_SPAN (512 * VEIL_PAGE_SIZE)
 #define USER (VEIL_PTE_U | VEIL_PTE_NX)
 
@@ -82,13 +80,12 @@ static int build_tables(struct veil_monitor *mon, struct veil_backend *be, struc
 	for (i = 0; i < p->nspt; i++)
 		t[((LOGD_STORE_VA >> 21) & 511) + i] = (p->spt + i * VEIL_PAGE_SIZE) |
 						       VEIL_PTE_TABLE;
-	rc |= veil_domain_grant(mon, be, &ld->dom, p->pml4, VEIL_RMP_PERM_R);
-	rc |= veil_domain_grant(mon, be, &ld->dom, p->pdpt, VEIL_RMP_PERM_R);
-	rc |= veil_domain_grant(mon, be, &ld->dom, p->pd, VEIL_RMP_PERM_R);
-	rc |= veil_domain_grant(mon, be, &ld->dom, p->pt, VEIL_RMP_PERM_R);
+	rc |= veil_domain_grant(mon, be, &ld->dom, p->pml4, RMP_PERM_R);
+	rc |= veil_domain_grant(mon, be, &ld->dom, p->pdpt, RMP_PERM_R);
+	rc |= veil_domain_grant(mon, be, &ld->dom, p->pd, RMP_PERM_R);
+	rc |= veil_domain_grant(mon, be, &ld->dom, p->pt, RMP_PERM_R);
 	for (i = 0; i < p->nspt; i++)
-		rc |= veil_domain_grant(mon, be, &ld->dom, p->spt + i * VEIL_PAGE_SIZE,
-					VEIL_RMP_PERM_R);
+		rc |= veil_domain_grant(mon, be, &ld->dom, p->spt + i * VEIL_PAGE_SIZE, RMP_PERM_R);
 	return rc ? VEIL_EHW : VEIL_OK;
 }
 
@@ -103,10 +100,10 @@ static int build_trusted(struct veil_monitor *mon, struct veil_backend *be, stru
 		return VEIL_EINVAL;
 	veil_memcpy(veil_map(be, stub, VEIL_PAGE_SIZE), veil_enclave_stub, len);
 	veil_enclave_fill_system_page(veil_map(be, sys, VEIL_PAGE_SIZE));
-	if (map(mon, be, ld, p, ENC_STUB_VA, stub, 0, VEIL_RMP_PERM_R | VEIL_RMP_PERM_XS) ||
-	    map(mon, be, ld, p, ENC_SYS_VA, sys, VEIL_PTE_NX, VEIL_RMP_PERM_R) ||
+	if (map(mon, be, ld, p, ENC_STUB_VA, stub, 0, RMP_PERM_R | RMP_PERM_XS) ||
+	    map(mon, be, ld, p, ENC_SYS_VA, sys, VEIL_PTE_NX, RMP_PERM_R) ||
 	    map(mon, be, ld, p, ENC_TSTACK_VA, tstack, VEIL_PTE_W | VEIL_PTE_D | VEIL_PTE_NX,
-		VEIL_RMP_PERM_R | VEIL_RMP_PERM_W))
+		RMP_PERM_R | RMP_PERM_W))
 		return VEIL_EHW;
 	return VEIL_OK;
 }
@@ -115,7 +112,7 @@ static int build_trusted(struct veil_monitor *mon, struct veil_backend *be, stru
 static int build_user(struct veil_monitor *mon, struct veil_backend *be, struct veil_logdom *ld,
 		      struct plan *p)
 {
-	const u8 rw = VEIL_RMP_PERM_R | VEIL_RMP_PERM_W;
+	const u8 rw = RMP_PERM_R | RMP_PERM_W;
 	u64 img = take(p, p->image_pages), va, gpa, i;
 	int rc = 0;
 
@@ -124,10 +121,9 @@ static int build_user(struct veil_monitor *mon, struct veil_backend *be, struct 
 	for (va = LOGD_VA_BASE, gpa = img; !rc && va < p->h->bss_end;
 	     va += VEIL_PAGE_SIZE, gpa += VEIL_PAGE_SIZE)
 		rc = va < p->h->text_end ?
-			     map(mon, be, ld, p, va, gpa, VEIL_PTE_U,
-				 VEIL_RMP_PERM_R | VEIL_RMP_PERM_XU) :
+			     map(mon, be, ld, p, va, gpa, VEIL_PTE_U, RMP_PERM_R | RMP_PERM_XU) :
 		     va < p->h->rodata_end ?
-			     map(mon, be, ld, p, va, gpa, USER, VEIL_RMP_PERM_R) :
+			     map(mon, be, ld, p, va, gpa, USER, RMP_PERM_R) :
 			     map(mon, be, ld, p, va, gpa, USER | VEIL_PTE_W | VEIL_PTE_D, rw);
 	for (i = 0; !rc && i < LOGD_STACK_PAGES; i++)
 		rc = map(mon, be, ld, p, LOGD_STACK_TOP - (LOGD_STACK_PAGES - i) * VEIL_PAGE_SIZE,
@@ -221,7 +217,7 @@ static u64 fault(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_log
 		 const struct veil_domain_exit *x)
 {
 	u64 off = ENC_IST_TOP - ENC_TSTACK_VA, what = x->code, rip = x->rip;
-	bool trap = x->code == EXIT_VMGEXIT && x->rip == ENC_STUB_VA + ENC_STUB_TRAP_BACK;
+	bool trap = x->code == SVM_EXIT_VMGEXIT && x->rip == ENC_STUB_VA + ENC_STUB_TRAP_BACK;
 	const u8 *t = trap ? veil_map(vc->be, ld->trap_stack, VEIL_PAGE_SIZE) : NULL;
 
 	ld->dead = true;
@@ -236,11 +232,11 @@ static u64 fault(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_log
 	veil_printf(vc->be,
 		    "veil: log domain fault: vcpu %u %s %lx rip %lx gpa %lx; the log is closed\n",
 		    vc->id,
-		    x->code == EXIT_NPF ? "rmp exitinfo1" :
-		    trap		? "exception" :
-					  "exit",
-		    (unsigned long)(x->code == EXIT_NPF ? x->info1 : what), (unsigned long)rip,
-		    (unsigned long)(x->code == EXIT_NPF ? x->info2 : 0));
+		    x->code == SVM_EXIT_NPF ? "rmp exitinfo1" :
+		    trap		    ? "exception" :
+					      "exit",
+		    (unsigned long)(x->code == SVM_EXIT_NPF ? x->info1 : what), (unsigned long)rip,
+		    (unsigned long)(x->code == SVM_EXIT_NPF ? x->info2 : 0));
 	return VEIL_LOG_ERR_CLOSED;
 }
 
@@ -252,7 +248,7 @@ u64 veil_logdom_call(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil
 		return VEIL_LOG_ERR_CLOSED;
 	if (vcpu_vmsa(mon, vc, ld) || veil_domain_run(mon, vc, &ld->dom, op, 0, false, &x))
 		return SVSM_ERR_INVALID_REQUEST;
-	if (x.code != EXIT_VMGEXIT || x.rip != ENC_STUB_VA + ENC_STUB_SYS_BACK || x.rdi != 0)
+	if (x.code != SVM_EXIT_VMGEXIT || x.rip != ENC_STUB_VA + ENC_STUB_SYS_BACK || x.rdi != 0)
 		return fault(mon, vc, ld, &x);
 	return x.rsi;
 }

@@ -58,10 +58,10 @@ END_TEST
 START_TEST(perms_service)
 {
 	struct veil_page p = { .owner = VEIL_OWNER_SERVICE,
-			       .os_perms = VEIL_RMP_PERM_R | VEIL_RMP_PERM_W,
+			       .os_perms = RMP_PERM_R | RMP_PERM_W,
 			       .id = 0 };
 
-	ck_assert_uint_eq(veil_mem_perms(&p, 1), VEIL_RMP_PERM_R | VEIL_RMP_PERM_W);
+	ck_assert_uint_eq(veil_mem_perms(&p, 1), RMP_PERM_R | RMP_PERM_W);
 	ck_assert_uint_eq(veil_mem_perms(&p, 2), 0);
 	ck_assert_uint_eq(veil_mem_perms(&p, 3), 0);
 }

@@ -143,12 +143,12 @@ struct veil_launch_info {
 	uint64_t pt_gpa; /* PML4; the tables follow it */
 	uint32_t pt_pages;
 	uint32_t nr_images;
-	uint64_t console_ghcb; /* a page for console lines before the monitor has
+	uint64_t console_ghcb;	       /* a page for console lines before the monitor has
 				  its GHCB, outside every range the OS gets; 0 = none */
-	uint64_t log_size;     /* bytes for the secure log, 0 = the monitor's default */
-	uint64_t sev_features; /* SEV_FEATURES of every VMSA (SNPActive = 1) */
-	uint32_t os_boot;      /* VEIL_LAUNCH_OS_* */
-	uint32_t log_domain;   /* where the secure log runs: 0 its own domain (the
+	uint64_t log_size;	       /* bytes for the secure log, 0 = the monitor's default */
+	uint64_t sev_features;	       /* SEV_FEATURES of every VMSA (SNPActive = 1) */
+	uint32_t os_boot;	       /* VEIL_LAUNCH_OS_* */
+	uint32_t log_domain;	       /* where the secure log runs: 0 its own domain (the
 				  default), 1 the monitor, 2 its domain plus the
 				  test-only fault call (core's enum veil_log_domain) */
 	struct veil_os_entry os_entry; /* VEIL_LAUNCH_OS_LINUX only */
