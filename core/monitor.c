@@ -615,8 +615,10 @@ void veil_monitor_enter_ap(struct veil_monitor *mon, u32 id, struct veil_backend
 	veil_monitor_lock(mon); /* other vCPUs may allocate and change pages too */
 	rc = vc->ghcb ? VEIL_OK : setup_ghcb(mon, vc);
 	veil_monitor_unlock(mon);
-	if (rc)
+	if (rc) {
+		veil_printf(be, "veil: no GHCB for vCPU %u (monitor memory exhausted?)\n", id);
 		veil_monitor_terminate(vc, VEIL_TERM_SET, VEIL_TERM_MONITOR);
+	}
 	vc->state = VEIL_VCPU_RUNNING;
 	handle_exit(mon, vc);
 	veil_monitor_run(mon, vc);

@@ -350,10 +350,12 @@ uint64_t emu_image_share(const char *image, uint64_t mem_size, unsigned vcpus)
 	uint64_t n = 0;
 
 	/* The segments, the launch area (veil/launch.h: its pages and the launch
-	 * tables), and the APs' slots (cpu.h). */
+	 * tables), and per AP its slot (cpu.h) and its VMPL0 VMSA, both taken
+	 * from monitor memory by start_ap (backends/snp/image.c); the native
+	 * monitor keeps VMPL0 VMSAs outside guest memory. */
 	if (!read_file(image, &f) && !check_elf(&f, &ph, &nph))
 		n = f.span + VEIL_LAUNCH_AREA_SIZE(mem_size) +
-		    (uint64_t)(vcpus - 1) * IMAGE_SLOT_PAGES * 0x1000;
+		    (uint64_t)(vcpus - 1) * (IMAGE_SLOT_PAGES + 1) * 0x1000;
 	free(f.buf);
 	return n;
 }
