@@ -34,6 +34,7 @@
 
 /* struct boot_params / struct setup_header offsets (boot.rst, "THE REAL-MODE
  * KERNEL HEADER" and zero-page.rst). */
+#define BP_ACPI_RSDP_ADDR 0x070
 #define BP_EXT_RAMDISK_IMAGE 0x0C0
 #define BP_EXT_RAMDISK_SIZE 0x0C4
 #define BP_EXT_CMD_LINE_PTR 0x0C8
@@ -188,13 +189,17 @@ static void cpuid_entry(uint8_t *t, uint32_t fn, uint32_t sub, uint64_t xcr0)
 	st32(t + CPUID_COUNT, n + 1);
 }
 
-/* The leaves the model answers; 0xD entries for the legacy XSAVE area
+/* The leaves the model answers (the hypervisor's 0x4000_000x included: Linux
+ * uses x2APIC without interrupt remapping only under a hypervisor it knows,
+ * and finds the KVM clock there); 0xD entries for the legacy XSAVE area
  * (XCR0 = x87, XSS = 0), the ones Linux's snp_cpuid uses. */
 static void build_cpuid_table(uint8_t *t)
 {
-	static const uint32_t fns[][2] = { { 0, 0 },	      { 1, 0 },		{ 7, 0 },
-					   { 0xD, 0 },	      { 0xD, 1 },	{ 0x80000000, 0 },
-					   { 0x80000001, 0 }, { 0x8000001F, 0 } };
+	static const uint32_t fns[][2] = {
+		{ 0, 0 },	   { 1, 0 },	      { 6, 0 },		 { 7, 0 },
+		{ 0xD, 0 },	   { 0xD, 1 },	      { 0x40000000, 0 }, { 0x40000001, 0 },
+		{ 0x80000000, 0 }, { 0x80000001, 0 }, { 0x8000001F, 0 }
+	};
 	unsigned i;
 
 	memset(t, 0, 4096);
@@ -277,6 +282,8 @@ static void build_zero_page(struct emu_machine *m, const uint8_t *k,
 	st32(bp + BP_CMD_LINE_PTR, (uint32_t)LX_CMDLINE);
 	st32(bp + BP_EXT_CMD_LINE_PTR, 0);
 	st64(bp + BP_SETUP_DATA, LX_CC_SETUP);
+	st64(bp + BP_ACPI_RSDP_ADDR,
+	     lx_build_acpi(emu_gpa_ptr(m, LX_ACPI, 4096), LX_ACPI, m->cfg.nr_vcpus));
 	build_e820(bp, emu_mem_size(m) - VEIL_MONITOR_SIZE, emu_mem_size(m));
 	snprintf((char *)emu_gpa_ptr(m, LX_CMDLINE, LX_CMDLINE_MAX), LX_CMDLINE_MAX, "%s", cmdline);
 }

@@ -802,8 +802,10 @@ struct emu_machine *emu_create(const struct emu_config *cfg, char *err, size_t e
 		m->rmp[i].assigned = 1;
 		m->rmp[i].perms[0] = EMU_PERM_ALL;
 	}
-	for (i = 0; i < cfg->nr_vcpus; i++)
+	for (i = 0; i < cfg->nr_vcpus; i++) {
 		m->vcpus[i].id = i;
+		apic_reset(&m->vcpus[i].apic);
+	}
 	stub_init(m);
 	cipher_init(m);
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &m->cs) != CS_ERR_OK ||

@@ -6,6 +6,7 @@
 #include <capstone/capstone.h>
 #include <unicorn/unicorn.h>
 
+#include "apic.h"
 #include "debug.h"
 #include "emu.h"
 #include "measure.h"
@@ -197,6 +198,7 @@ struct vcpu {
 	uint64_t ghcb_msr[EMU_NR_VMPLS]; /* GHCB MSR value of each VMSA */
 	struct inst *inst[EMU_NR_VMPLS];
 	uint64_t rng; /* RDRAND/RDSEED state (rdrand.c) */
+	struct emu_apic apic; /* the hypervisor's local APIC of this vCPU (apic.c) */
 };
 
 struct emu_machine {

@@ -360,8 +360,7 @@ void x86_handle_intercept(struct inst *in, uint64_t code)
 		if (in->vcpu->id == 0 && m->exec_mode) {
 			machine_finish(m, EMU_EXIT_KIND_HLT, NULL);
 		} else {
-			in->vcpu->state = VCPU_HALTED;
-			next_runnable(m);
+			irq_hlt(in);
 		}
 		return;
 	case EMU_EXIT_PAUSE:
@@ -514,9 +513,13 @@ static void fill_exit(struct emu_machine *m)
 void emu_run_loop(struct emu_machine *m)
 {
 	while (!m->done) {
-		struct vcpu *v = &m->vcpus[m->cur];
-		struct inst *in = v->inst[v->vmpl];
+		struct vcpu *v;
+		struct inst *in;
 		uc_err err;
+
+		irq_before_run(m); /* may pick another vCPU, or deliver an interrupt */
+		v = &m->vcpus[m->cur];
+		in = v->inst[v->vmpl];
 
 		if (v->state == VCPU_RUNNABLE && v->vmpl == 0 && m->native0) {
 			m->native_enter(m, v);
