@@ -34,6 +34,8 @@ struct emu_apic {
 
 /* The model's TSC (RDTSC, MSR 0x10, the timer). */
 uint64_t emu_tsc(const struct emu_machine *m);
+/* A guest's read of the TSC: the clock moves on, then is returned. */
+uint64_t emu_tsc_read(struct emu_machine *m);
 
 void apic_reset(struct emu_apic *a);
 /* x2APIC, TSC_DEADLINE and KVM clock MSRs through the GHCB MSR event:

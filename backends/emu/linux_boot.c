@@ -189,7 +189,8 @@ static void cpuid_entry(uint8_t *t, uint32_t fn, uint32_t sub, uint64_t xcr0)
 	st32(t + CPUID_COUNT, n + 1);
 }
 
-/* The leaves the model answers (the hypervisor's 0x4000_000x included: Linux
+/* The leaves the model answers (0x8000_0008 too: without it Linux takes 0
+ * physical address bits and can map no ACPI table; the hypervisor's 0x4000_000x included: Linux
  * uses x2APIC without interrupt remapping only under a hypervisor it knows,
  * and finds the KVM clock there); 0xD entries for the legacy XSAVE area
  * (XCR0 = x87, XSS = 0), the ones Linux's snp_cpuid uses. */

@@ -325,11 +325,10 @@ static bool io_allowed(struct inst *in)
  * ECX = TSC_AUX (APM vol 3, RDTSCP). */
 static void rdtsc(struct inst *in, bool p)
 {
-	struct emu_machine *m = in->m;
+	uint64_t tsc = emu_tsc_read(in->m);
 
-	m->tsc += 1000;
-	wreg(in->uc, UC_X86_REG_RAX, (m->tsc + m->insns) & 0xFFFFFFFFULL);
-	wreg(in->uc, UC_X86_REG_RDX, (m->tsc + m->insns) >> 32);
+	wreg(in->uc, UC_X86_REG_RAX, tsc & 0xFFFFFFFFULL);
+	wreg(in->uc, UC_X86_REG_RDX, tsc >> 32);
 	if (p)
 		wreg(in->uc, UC_X86_REG_RCX, inst_get_msr(in, MSR_TSC_AUX) & 0xFFFFFFFFULL);
 	inst_retire(in, p ? 3 : 2);
