@@ -25,7 +25,7 @@
 #define LX_LOW_END 0x200000ULL	 /* the kernel loads at or above this */
 
 /* The FADT's sleep control register (and status at + 1): an I/O port. */
-#define LX_ACPI_SLEEP_PORT 0x600
+#define LX_ACPI_SLEEP_PORT EMU_ACPI_SLEEP_PORT
 
 #define LX_CMDLINE_MAX 2048
 

@@ -260,7 +260,7 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *data)
 	}
 	if (intno == 0x100 + EMU_EXIT_MSR && !in->in_switch && ghcb_msr_fast(in))
 		return; /* done in place: no stop, no restart */
-	if ((intno == 0x100 + 0x6E || intno == 0x100 + 0x87) && !in->in_switch && !in->m->trace && !getenv("NOFAST") &&
+	if ((intno == 0x100 + 0x6E || intno == 0x100 + 0x87) && !in->in_switch && !in->m->trace &&
 	    rdtsc_fast(in))
 		return;
 	if (intno >= 0x100) {
@@ -661,11 +661,12 @@ void inst_save(struct inst *in, uint8_t *vmsa)
 		st64(vmsa + VMSA_LSTAR, inst_get_msr(in, MSR_LSTAR));
 		st64(vmsa + VMSA_CSTAR, inst_get_msr(in, MSR_CSTAR));
 		st64(vmsa + VMSA_SFMASK, inst_get_msr(in, MSR_SFMASK));
-		st64(vmsa + VMSA_KGSBASE, inst_get_msr(in, MSR_KGSBASE));
 		in->msrs_dirty = false;
 	} else { /* writes are intercepted: unchanged since the last sync */
-		memcpy(vmsa + VMSA_STAR, in->shadow + VMSA_STAR, 0x28);
+		memcpy(vmsa + VMSA_STAR, in->shadow + VMSA_STAR, 0x20);
 	}
+	/* SWAPGS exchanges GS.base and KernelGSbase without a WRMSR: always read. */
+	st64(vmsa + VMSA_KGSBASE, inst_get_msr(in, MSR_KGSBASE));
 	memcpy(in->shadow, vmsa, sizeof(in->shadow));
 }
 

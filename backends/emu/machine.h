@@ -110,6 +110,11 @@ enum {
 #define PTE_NX (1ULL << 63)
 #define PTE_ADDR 0x0007FFFFFFFFF000ULL
 
+/* The ACPI sleep control register (FADT, hardware-reduced ACPI) the model
+ * offers at this I/O port: SLP_EN (bit 5) written there powers off. */
+#define EMU_ACPI_SLEEP_PORT 0x600
+#define EMU_ACPI_SLP_EN 0x20
+
 /* The shared (C=0) alias of guest memory in the exec identity map. */
 #define EMU_SHARED_ALIAS 0xFFFF800000000000ULL
 

@@ -574,6 +574,13 @@ static void port_out(struct emu_machine *m, unsigned port, const uint8_t *p, uin
 		  port == 0x2F8 ? m->cfg.com2 :
 				  NULL;
 
+	if (port == EMU_ACPI_SLEEP_PORT && n == 1) {
+		/* Soft off (ACPI 6.5, 4.8.3.7 Sleep Control Register): the guest
+		 * powered off; the run ends as a successful termination. */
+		if (p[0] & EMU_ACPI_SLP_EN)
+			terminate(m, 2, 0);
+		return;
+	}
 	if (n == 1 && !uart_out(m, port, p[0]))
 		return; /* a UART register, not a character */
 	if (TRACE_ON(m) && port == 0x3F8)
