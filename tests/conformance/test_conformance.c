@@ -3134,7 +3134,7 @@ static void nae_msr_read(uint32_t msr, struct emu_exit *e)
 	expect_nae_done(e);
 }
 
-/* APIC_BASE as KVM reports it: xAPIC enabled at 0xFEE0_0000, vCPU 0 is the BSP. */
+/* APIC_BASE: enabled at 0xFEE0_0000 in x2APIC mode (EXTD), vCPU 0 is the BSP. */
 START_TEST(nae_msr_apic_base)
 {
 	struct emu_exit e;
@@ -3142,7 +3142,7 @@ START_TEST(nae_msr_apic_base)
 	nae_msr_read(0x1B, &e);
 	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 0);
 	ck_assert(ghcb_is_valid(G_RAX) && ghcb_is_valid(G_RDX));
-	EQ(ghcb(G_RAX), 0xFEE00900ULL);
+	EQ(ghcb(G_RAX), 0xFEE00D00ULL);
 	EQ(ghcb(G_RDX), 0);
 }
 END_TEST
@@ -3158,14 +3158,20 @@ START_TEST(nae_msr_tsc)
 }
 END_TEST
 
-/* No x2APIC is modelled (not in CPUID): its MSRs give #GP, as in xAPIC mode. */
+/* The hypervisor's x2APIC (APM vol 2, 16.11): the ID register reads the vCPU
+ * number; EOI is write-only and a reserved register is #GP, as in x2APIC mode. */
 START_TEST(nae_msr_x2apic_gp)
 {
 	struct emu_exit e;
 
 	nae_msr_read(0x802, &e);
+	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 0);
+	EQ(ghcb(G_RAX), 0);
+	nae_msr_read(0x80B, &e);
 	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 1);
 	EQ(ghcb(G_EXITINFO2), (1ULL << 31) | (3 << 8) | (1 << 11) | EMU_VEC_GP);
+	nae_msr_read(0x804, &e);
+	EQ(ghcb(G_EXITINFO1) & 0xFFFFFFFFULL, 1);
 }
 END_TEST
 
