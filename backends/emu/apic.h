@@ -19,7 +19,16 @@ struct inst;
 #define EMU_TSC_KHZ 1000000ULL
 
 /* LVT registers in the order of their x2APIC MSRs 0x832-0x837, then CMCI. */
-enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR, LVT_CMCI, LVT_N };
+enum {
+	LVT_TIMER,
+	LVT_THERMAL,
+	LVT_PERF,
+	LVT_LINT0,
+	LVT_LINT1,
+	LVT_ERROR,
+	LVT_CMCI,
+	LVT_N
+};
 
 struct emu_apic {
 	uint32_t tpr, svr, esr, icr_hi, icr_lo, tmict, tdcr;

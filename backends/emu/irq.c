@@ -81,7 +81,7 @@ void irq_before_run(struct emu_machine *m)
 			break;
 		d = next_deadline(m);
 		if (!d || d <= emu_tsc(m))
-			return; /* nothing will ever run: the run loop says so */
+			return;		  /* nothing will ever run: the run loop says so */
 		m->tsc += d - emu_tsc(m); /* idle: time jumps to the deadline */
 	}
 	v = &m->vcpus[m->cur];

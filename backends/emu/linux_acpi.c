@@ -83,13 +83,13 @@ static void fadt(uint8_t *t, uint64_t dsdt)
 static uint32_t dsdt(uint8_t *t)
 {
 	static const uint8_t aml[] = {
-		0x08, '_', 'S', '5', '_', 0x12, 0x05, 0x02, 0x0A, 0x05, 0x00,
-		0x10, 0x2A, 0x5C, '_', 'S', 'B', '_',		/* Scope (\_SB), 42 bytes */
-		0x5B, 0x82, 0x22, 'C', 'O', 'M', '1',		/* Device (COM1), 34 bytes */
-		0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x0C, 0x02, /* EisaId PNP0501 */
-		0x08, '_', 'C', 'R', 'S', 0x11, 0x0D, 0x0A, 0x0A, /* Buffer (10) */
-		0x47, 0x01, 0xF8, 0x03, 0xF8, 0x03, 0x01, 0x08, /* IO descriptor */
-		0x79, 0x00,					/* end tag */
+		0x08, '_',  'S',  '5',	'_',  0x12, 0x05, 0x02, 0x0A, 0x05,
+		0x00, 0x10, 0x2A, 0x5C, '_',  'S',  'B',  '_', /* Scope (\_SB), 42 bytes */
+		0x5B, 0x82, 0x22, 'C',	'O',  'M',  '1',       /* Device (COM1), 34 bytes */
+		0x08, '_',  'H',  'I',	'D',  0x0C, 0x41, 0xD0, 0x0C, 0x02, /* EisaId PNP0501 */
+		0x08, '_',  'C',  'R',	'S',  0x11, 0x0D, 0x0A, 0x0A,	    /* Buffer (10) */
+		0x47, 0x01, 0xF8, 0x03, 0xF8, 0x03, 0x01, 0x08,		    /* IO descriptor */
+		0x79, 0x00,						    /* end tag */
 	};
 	uint32_t len = HDR_LEN + sizeof(aml);
 
@@ -112,8 +112,8 @@ static void madt(uint8_t *t, unsigned nr_vcpus)
 
 		e[0] = 0;
 		e[1] = 8;
-		e[2] = (uint8_t)i; /* ACPI processor UID */
-		e[3] = (uint8_t)i; /* APIC ID */
+		e[2] = (uint8_t)i;		    /* ACPI processor UID */
+		e[3] = (uint8_t)i;		    /* APIC ID */
 		memcpy(e + 4, &(uint32_t){ 1 }, 4); /* enabled */
 	}
 	t[9] = checksum(t, len);

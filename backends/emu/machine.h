@@ -202,7 +202,7 @@ struct vcpu {
 	uint64_t ghcb_gpa[EMU_NR_VMPLS]; /* registered GHCBs, 0 = none */
 	uint64_t ghcb_msr[EMU_NR_VMPLS]; /* GHCB MSR value of each VMSA */
 	struct inst *inst[EMU_NR_VMPLS];
-	uint64_t rng; /* RDRAND/RDSEED state (rdrand.c) */
+	uint64_t rng;	      /* RDRAND/RDSEED state (rdrand.c) */
 	struct emu_apic apic; /* the hypervisor's local APIC of this vCPU (apic.c) */
 };
 

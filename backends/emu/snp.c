@@ -676,7 +676,8 @@ static bool msr_read(struct ghcb_call *c, uint32_t msr, uint64_t *val)
 		*val = emu_tsc_read(m);
 		return true;
 	case 0x1B: /* APIC_BASE: EN (11), EXTD (10: x2APIC), BSP (8); APM vol 2, 16.11.1 */
-		*val = 0xFEE00000ULL | (1ULL << 11) | (1ULL << 10) | (c->v->id == 0 ? 1ULL << 8 : 0);
+		*val = 0xFEE00000ULL | (1ULL << 11) | (1ULL << 10) |
+		       (c->v->id == 0 ? 1ULL << 8 : 0);
 		return true;
 	case 0x8B:  /* PATCH_LEVEL */
 	case 0xFE:  /* MTRRcap */
