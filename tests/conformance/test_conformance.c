@@ -3101,7 +3101,7 @@ static void nae_msr_read(uint32_t msr, struct emu_exit *e)
 	expect_nae_done(e);
 }
 
-/* APIC_BASE as KVM reports it: xAPIC enabled at 0xFEE0_0000, vCPU 0 is the BSP. */
+/* APIC_BASE: enabled at 0xFEE0_0000 in x2APIC mode (EXTD), vCPU 0 is the BSP. */
 START_TEST(nae_msr_apic_base)
 {
 	struct emu_exit e;
@@ -3109,7 +3109,7 @@ START_TEST(nae_msr_apic_base)
 	nae_msr_read(0x1B, &e);
 	EQ(ghcb(GHCB_EXITINFO1) & 0xFFFFFFFFULL, 0);
 	ck_assert(ghcb_is_valid(GHCB_RAX) && ghcb_is_valid(GHCB_RDX));
-	EQ(ghcb(GHCB_RAX), 0xFEE00900ULL);
+	EQ(ghcb(GHCB_RAX), 0xFEE00D00ULL);
 	EQ(ghcb(GHCB_RDX), 0);
 }
 END_TEST
@@ -3125,12 +3125,23 @@ START_TEST(nae_msr_tsc)
 }
 END_TEST
 
-/* No x2APIC is modelled (not in CPUID): its MSRs give #GP, as in xAPIC mode. */
-START_TEST(nae_msr_x2apic_gp)
+/* The hypervisor's x2APIC (APM vol 2, 16.11): the ID register reads the vCPU number. */
+START_TEST(nae_msr_x2apic_id)
 {
 	struct emu_exit e;
 
 	nae_msr_read(0x802, &e);
+	EQ(ghcb(GHCB_EXITINFO1) & 0xFFFFFFFFULL, 0);
+	EQ(ghcb(GHCB_RAX), 0);
+}
+END_TEST
+
+/* EOI is write-only in x2APIC mode: a read is #GP (APM vol 2, 16.11.2). */
+START_TEST(nae_msr_x2apic_gp)
+{
+	struct emu_exit e;
+
+	nae_msr_read(0x80B, &e);
 	EQ(ghcb(GHCB_EXITINFO1) & 0xFFFFFFFFULL, GHCB_RESULT_INJECT);
 	EQ(ghcb(GHCB_EXITINFO2), (1ULL << 31) | (3 << 8) | (1 << 11) | EMU_VEC_GP);
 }
@@ -3627,6 +3638,7 @@ static Suite *conformance_suite(void)
 
 	tcase_add_test(tc, nae_msr_apic_base);
 	tcase_add_test(tc, nae_msr_tsc);
+	tcase_add_test(tc, nae_msr_x2apic_id);
 	tcase_add_test(tc, nae_msr_x2apic_gp);
 
 	tcase_add_test(tc, nae_apic_ids_size_query);

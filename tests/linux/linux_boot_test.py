@@ -10,11 +10,14 @@ console line. Cases:
               #VCs), and the first line of the kernel proper, the first
               printk of start_kernel, is "Linux version <release>" of the
               fetched package, followed by the command line we gave.
-  progress    How far the boot goes today, in order: the e820 map the loader
-              built read back by the kernel, the early console, the initrd
-              found, memory zones set up. The run then stops at the first
-              xAPIC MMIO access (stage 2 adds the APIC); whatever stops it
-              must be reported in one line, never a crash.
+  userspace   The boot in order: the e820 map the loader built read back by
+              the kernel, the early console, the initrd, the KVM clock and its
+              TSC frequency, x2APIC mode, then BusyBox's /init reporting
+              through /dev/kmsg, and its ACPI power-off ending the run with
+              status 0.
+  timer       Timer interrupts arrive: over init's 'sleep 1' the uptime
+              advances by a second (an idle HLT, woken by the TSC-deadline
+              timer) and /proc/interrupts counts local timer interrupts.
   svsm        In a trace of the boot, the SVSM core protocol calls Linux
               makes (REMAP_CA to its own calling area, PVALIDATE) reach the
               monitor and succeed, Linux accepts the REMAP_CA (it goes on to
@@ -83,15 +86,21 @@ def case_first_line(args):
     print("first console line of the kernel: " + first)
 
 
-def case_progress(args):
+def case_userspace(args):
     rc, out, err = boot(args)
     milestones = [
-        r"BIOS-e820: \[mem 0x000000000009f000-0x00000000001fffff\] reserved",
+        r"BIOS-e820: \[mem 0x000000000009f000-0x00000000001effff\] reserved",
         r"BIOS-e820: \[mem 0x0000000000200000-0x000000000f7fffff\] usable",
-        r"BIOS-e820: \[mem 0x000000000f800000-0x000000000fffffff\] reserved",
         r"printk: legacy bootconsole \[earlyser0\] enabled",
+        r"kvm-clock: Using msrs 4b564d01 and 4b564d00",
+        r"tsc: Detected 1000\.000 MHz processor",
+        r"x2apic: enabled by BIOS, switching to x2apic ops",
         r"RAMDISK: \[mem 0x[0-9a-f]+-0x0*f7fffff\]",
-        r"Zone ranges:",
+        r"Run /init as init process",
+        r"veil-linux: init running on " + re.escape(release(args)),
+        r"veil-linux: cpus online 0\r?\n",
+        r"veil-linux: powering off",
+        r"reboot: Power down",
     ]
     pos = 0
     for m in milestones:
@@ -99,13 +108,22 @@ def case_progress(args):
         if not r:
             fail("milestone %r not reached (in order)\n%s\n%s" % (m, out[-3000:], err))
         pos = r.end()
-    if rc == 0:
-        fail("the boot cannot end with status 0 before the APIC exists")
-    last = err.strip().splitlines()[-1] if err.strip() else ""
-    if not re.match(r"^veil-emu: (terminated by|run ended: )", last):
-        fail("the end of the boot is not reported in one line:\n" + out[-1000:] + err)
-    why = [l for l in out.splitlines() if l.startswith("veil: ")][1:]
-    print("boot stopped: " + (why[0] + " / " if why else "") + last)
+    if rc != 0:
+        fail("the ACPI power-off did not end the run with status 0 (%d): %s" % (rc, err))
+    print("BusyBox init ran and powered off")
+
+
+def case_timer(args):
+    rc, out, err = boot(args)
+    up = [float(x) for x in re.findall(r"veil-linux: uptime (\d+\.\d+)", out)]
+    loc = re.search(r"veil-linux: timer interrupts LOC: (\d+) ", out)
+    if len(up) != 2 or not loc:
+        fail("init did not report uptime twice and the timer count\n" + out[-2000:] + err)
+    if up[1] - up[0] < 1.0:
+        fail("uptime did not advance over 'sleep 1': %r" % up)
+    if int(loc.group(1)) < 1:
+        fail("no local timer interrupt arrived")
+    print("uptime %.2f -> %.2f, %s local timer interrupts" % (up[0], up[1], loc.group(1)))
 
 
 def case_svsm(args):
@@ -123,7 +141,11 @@ def case_svsm(args):
     pval = [i for i, c in enumerate(calls) if c[:2] == ("0", "1")]
     if not remap or not pval:
         fail("Linux made no REMAP_CA or no PVALIDATE call: %r" % (calls,))
-    bad = [(calls[i], results[i]) for i in remap + pval if results[i] != "0"]
+    # A 2 MiB PVALIDATE of a range the RMP holds as 4K entries fails with
+    # FAIL_SIZEMISMATCH (0x8000_1006, SVSM spec 58019, core protocol), and
+    # Linux retries it in 4K steps; anything else must succeed.
+    bad = [(calls[i], results[i]) for i in remap + pval
+           if results[i] != "0" and not (i in pval and results[i] == "0x80001006")]
     if bad:
         fail("core protocol calls failed: %r" % bad)
     # Linux took REMAP_CA as done (it reads call_pending back in the old
@@ -251,10 +273,11 @@ def main():
     ap.add_argument("--trace-tool", required=True)
     ap.add_argument("--linux-dir", required=True)
     ap.add_argument("--kernel", required=True)
-    ap.add_argument("case", choices=["first-line", "progress", "svsm", "deterministic",
-                                     "rdrand", "errors"])
+    ap.add_argument("case", choices=["first-line", "userspace", "timer", "svsm",
+                                     "deterministic", "rdrand", "errors"])
     args = ap.parse_args()
-    {"first-line": case_first_line, "progress": case_progress, "svsm": case_svsm,
+    {"first-line": case_first_line, "userspace": case_userspace, "timer": case_timer,
+     "svsm": case_svsm,
      "deterministic": case_deterministic, "rdrand": case_rdrand,
      "errors": case_errors}[args.case](args)
     print("PASS")

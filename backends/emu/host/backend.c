@@ -158,8 +158,7 @@ static u64 be_rdtsc(struct veil_backend *b)
 {
 	struct emu_machine *m = mv_of(b)->host->m;
 
-	m->tsc += 1000; /* the same deterministic clock the guest's RDTSC reads */
-	return m->tsc + m->insns;
+	return emu_tsc_read(m); /* the same deterministic clock the guest's RDTSC reads */
 }
 
 static u32 be_vcpu_id(struct veil_backend *b)

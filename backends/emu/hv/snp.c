@@ -339,7 +339,12 @@ void hv_cpuid(uint32_t fn, uint32_t sub, uint64_t xcr0, uint32_t out[4])
 	case 1:
 		out[0] = 0x00A00F11; /* family 19h model 01h (Milan) */
 		out[3] = 0x078BFBFF;
-		out[2] = 0xC0802001; /* RDRAND: rdrand.c */
+		/* RDRAND (rdrand.c), hypervisor (31), x2APIC (21) and the
+		 * TSC-deadline timer (24) of the hypervisor's APIC (apic.c) */
+		out[2] = 0xC0802001 | (1U << 21) | (1U << 24);
+		break;
+	case 6:
+		out[0] = 1U << 2; /* ARAT: the APIC timer runs in every C-state */
 		break;
 	case 7:
 		if (sub == 0)
@@ -356,6 +361,15 @@ void hv_cpuid(uint32_t fn, uint32_t sub, uint64_t xcr0, uint32_t out[4])
 			 * XSAVES (no IA32_XSS), and no XSAVE in leaf 1. */
 			out[0] = 0x7;
 		}
+		break;
+	case 0x40000000: /* the hypervisor's leaves: KVM's signature "KVMKVMKVM" */
+		out[0] = 0x40000001;
+		out[1] = 0x4B4D564B;
+		out[2] = 0x564B4D56;
+		out[3] = 0x0000004D;
+		break;
+	case 0x40000001: /* KVM features: CLOCKSOURCE2 (3), CLOCKSOURCE_STABLE_BIT (24) */
+		out[0] = (1U << 3) | (1U << 24);
 		break;
 	case 0x80000000:
 		out[0] = 0x8000001F;
@@ -588,6 +602,13 @@ static void port_out(struct emu_machine *m, unsigned port, const uint8_t *p, uin
 		  port == 0x2F8 ? m->cfg.com2 :
 				  NULL;
 
+	if (port == EMU_ACPI_SLEEP_PORT && n == 1) {
+		/* Soft off (ACPI 6.5, 4.8.3.7 Sleep Control Register): the guest
+		 * powered off; the run ends as a successful termination. */
+		if (p[0] & EMU_ACPI_SLP_EN)
+			terminate(m, 2, 0);
+		return;
+	}
 	if (n == 1 && !uart_out(m, port, p[0]))
 		return; /* a UART register, not a character */
 	if (TRACE_ON(m) && port == 0x3F8)
@@ -657,6 +678,8 @@ static void ev_cpuid(struct ghcb_call *c)
 		return;
 	}
 	hv_cpuid(ld64(g + GHCB_RAX), ld64(g + GHCB_RCX), ld64(g + GHCB_XCR0), out);
+	if ((uint32_t)ld64(g + GHCB_RAX) == 1) /* initial APIC ID of the asking vCPU */
+		out[1] |= c->v->id << 24;
 	memset(g + GHCB_BITMAP, 0, 16);
 	set_valid(g, GHCB_RAX, out[0]);
 	set_valid(g, GHCB_RBX, out[1]);
@@ -668,8 +691,8 @@ static void ev_cpuid(struct ghcb_call *c)
 /*
  * MSR reads the hypervisor emulates, the ones a kernel reads early (as KVM's
  * kvm_get_msr_common answers them): the TSC (the model's clock), APIC_BASE
- * (xAPIC enabled at 0xFEE0_0000, BSP on vCPU 0; no x2APIC, so the x2APIC
- * range 0x800-0x8FF is #GP as on a CPU in xAPIC mode), and the
+ * (enabled, in x2APIC mode, BSP on vCPU 0: apic.c, which also serves the
+ * x2APIC range 0x800-0x8FF, TSC_DEADLINE and the KVM clock), and the
  * machine-check, MTRR and microcode MSRs a guest probes (0: none).
  */
 static bool msr_read(struct ghcb_call *c, uint32_t msr, uint64_t *val)
@@ -678,11 +701,11 @@ static bool msr_read(struct ghcb_call *c, uint32_t msr, uint64_t *val)
 
 	switch (msr) {
 	case 0x10: /* TSC */
-		m->tsc += 1000;
-		*val = m->tsc + m->insns;
+		*val = emu_tsc_read(m);
 		return true;
-	case 0x1B: /* APIC_BASE */
-		*val = 0xFEE00000ULL | (1ULL << 11) | (c->v->id == 0 ? 1ULL << 8 : 0);
+	case 0x1B: /* APIC_BASE: EN (11), EXTD (10: x2APIC), BSP (8); APM vol 2, 16.11.1 */
+		*val = 0xFEE00000ULL | (1ULL << 11) | (1ULL << 10) |
+		       (c->v->id == 0 ? 1ULL << 8 : 0);
 		return true;
 	case 0x8B:  /* PATCH_LEVEL */
 	case 0xFE:  /* MTRRcap */
@@ -692,13 +715,18 @@ static bool msr_read(struct ghcb_call *c, uint32_t msr, uint64_t *val)
 		*val = 0;
 		return true;
 	default:
-		return false;
+		return apic_msr_owned(msr) && apic_msr_read(m, c->v, msr, val);
 	}
 }
+
+/* A refused MSR access: inject #GP (result 1, EXITINFO2 = the event: valid,
+ * exception, error code valid; GHCB spec 56421). */
+#define MSR_GP_EVENT ((1ULL << 31) | (3 << 8) | (1 << 11) | EMU_VEC_GP)
 
 static void ev_msr(struct ghcb_call *c)
 {
 	uint8_t *g = c->g;
+	uint32_t msr;
 
 	if (c->info1 > 1 || !valid(g, GHCB_RCX) ||
 	    (c->info1 == 1 && (!valid(g, GHCB_RAX) || !valid(g, GHCB_RDX)))) {
@@ -709,8 +737,7 @@ static void ev_msr(struct ghcb_call *c)
 		uint64_t val;
 
 		if (!msr_read(c, ld64(g + GHCB_RCX) & 0xFFFFFFFFULL, &val)) {
-			/* Not emulated: inject #GP (result 1, EXITINFO2 = event). */
-			ghcb_result(g, 1, (1ULL << 31) | (3 << 8) | (1 << 11) | EMU_VEC_GP);
+			ghcb_result(g, 1, MSR_GP_EVENT);
 			return;
 		}
 		set_valid(g, GHCB_RAX, val & 0xFFFFFFFFULL);
@@ -718,7 +745,14 @@ static void ev_msr(struct ghcb_call *c)
 		ghcb_result(g, 0, 0);
 		return;
 	}
-	ghcb_result(g, 0, 0); /* writes are dropped */
+	msr = ld64(g + GHCB_RCX) & 0xFFFFFFFFULL;
+	if (apic_msr_owned(msr) &&
+	    !apic_msr_write(c->m, c->v, msr,
+			    (ld64(g + GHCB_RAX) & 0xFFFFFFFFULL) | (ld64(g + GHCB_RDX) << 32))) {
+		ghcb_result(g, 1, MSR_GP_EVENT);
+		return;
+	}
+	ghcb_result(g, 0, 0); /* other writes are dropped */
 }
 
 /* Page State Change results in SW_EXITINFO2 (Linux arch/x86/include/asm/sev-common.h,
@@ -946,6 +980,17 @@ static void ghcb_event(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uin
 		break;
 	case SVM_VMGEXIT_AP_CREATION:
 		ev_ap_create(&c);
+		break;
+	case SVM_EXIT_WRITE_DR7: /* DR7 write (value in RAX): the model has no debug registers */
+		if (!valid(g, GHCB_RAX))
+			BAD_INPUT(g, 4);
+		else
+			ghcb_result(g, 0, 0);
+		break;
+	case SVM_EXIT_WBINVD: /* WBINVD: the model has no caches to write back */
+	case SVM_EXIT_MONITOR: /* MONITOR and MWAIT: done as no-ops (MWAIT may wake at any time) */
+	case SVM_EXIT_MWAIT:
+		ghcb_result(g, 0, 0);
 		break;
 	case SVM_VMGEXIT_GET_APIC_IDS:
 		ev_apic_ids(&c);

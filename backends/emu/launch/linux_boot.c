@@ -34,6 +34,7 @@
 
 /* struct boot_params / struct setup_header offsets (boot.rst, "THE REAL-MODE
  * KERNEL HEADER" and zero-page.rst). */
+#define BP_ACPI_RSDP_ADDR 0x070
 #define BP_EXT_RAMDISK_IMAGE 0x0C0
 #define BP_EXT_RAMDISK_SIZE 0x0C4
 #define BP_EXT_CMD_LINE_PTR 0x0C8
@@ -65,6 +66,7 @@
 #define XLF_KERNEL_64 0x01
 #define E820_RAM 1
 #define E820_RESERVED 2
+#define E820_ACPI 3
 #define SETUP_CC_BLOB 7
 #define CC_BLOB_SEV_HDR_MAGIC 0x45444D41 /* "AMDE" */
 
@@ -149,17 +151,23 @@ static int check_bzimage(const uint8_t *k, size_t len, const char *path, char *e
  * (Linux puts its real-mode trampoline there) and from LX_LOW_END to the
  * monitor; reserved: the boot area (GDT, the OS's secrets page, the CAAs),
  * the BIOS area, what this loader built below LX_LOW_END (the CC blob and
- * CPUID table must stay: firmware reserves them too) and the monitor.
+ * CPUID table must stay: firmware reserves them too) and the monitor. The
+ * ACPI tables are "ACPI data": in an SEV guest Linux maps that type
+ * encrypted, but a reserved range decrypted (arch/x86/mm/ioremap.c), which
+ * would read private pages as ciphertext.
  */
-#define LX_E820_N 5
+#define LX_E820_N 7
 static void build_e820(uint8_t *bp, uint64_t mon_base, uint64_t mem_size)
 {
-	const uint64_t map[LX_E820_N][3] = { { 0, VEIL_BOOT_AREA_END, E820_RESERVED },
-					     { VEIL_BOOT_AREA_END, 0x9F000 - VEIL_BOOT_AREA_END,
-					       E820_RAM },
-					     { 0x9F000, LX_LOW_END - 0x9F000, E820_RESERVED },
-					     { LX_LOW_END, mon_base - LX_LOW_END, E820_RAM },
-					     { mon_base, mem_size - mon_base, E820_RESERVED } };
+	const uint64_t map[LX_E820_N][3] = {
+		{ 0, VEIL_BOOT_AREA_END, E820_RESERVED },
+		{ VEIL_BOOT_AREA_END, 0x9F000 - VEIL_BOOT_AREA_END, E820_RAM },
+		{ 0x9F000, LX_ACPI - 0x9F000, E820_RESERVED },
+		{ LX_ACPI, 0x1000, E820_ACPI },
+		{ LX_ACPI + 0x1000, LX_LOW_END - LX_ACPI - 0x1000, E820_RESERVED },
+		{ LX_LOW_END, mon_base - LX_LOW_END, E820_RAM },
+		{ mon_base, mem_size - mon_base, E820_RESERVED }
+	};
 	unsigned i;
 
 	for (i = 0; i < LX_E820_N; i++) {
@@ -188,13 +196,18 @@ static void cpuid_entry(uint8_t *t, uint32_t fn, uint32_t sub, uint64_t xcr0)
 	st32(t + CPUID_COUNT, n + 1);
 }
 
-/* The leaves the model answers; 0xD entries for the legacy XSAVE area
+/* The leaves the model answers (0x8000_0008 too: without it Linux takes 0
+ * physical address bits and can map no ACPI table; the hypervisor's 0x4000_000x included: Linux
+ * uses x2APIC without interrupt remapping only under a hypervisor it knows,
+ * and finds the KVM clock there); 0xD entries for the legacy XSAVE area
  * (XCR0 = x87, XSS = 0), the ones Linux's snp_cpuid uses. */
 static void build_cpuid_table(uint8_t *t)
 {
-	static const uint32_t fns[][2] = { { 0, 0 },	      { 1, 0 },		{ 7, 0 },
-					   { 0xD, 0 },	      { 0xD, 1 },	{ 0x80000000, 0 },
-					   { 0x80000001, 0 }, { 0x8000001F, 0 } };
+	static const uint32_t fns[][2] = {
+		{ 0, 0 },	   { 1, 0 },	      { 6, 0 },		 { 7, 0 },
+		{ 0xD, 0 },	   { 0xD, 1 },	      { 0x40000000, 0 }, { 0x40000001, 0 },
+		{ 0x80000000, 0 }, { 0x80000001, 0 }, { 0x80000008, 0 }, { 0x8000001F, 0 }
+	};
 	unsigned i;
 
 	memset(t, 0, 4096);
@@ -277,6 +290,8 @@ static void build_zero_page(struct emu_machine *m, const uint8_t *k,
 	st32(bp + BP_CMD_LINE_PTR, (uint32_t)LX_CMDLINE);
 	st32(bp + BP_EXT_CMD_LINE_PTR, 0);
 	st64(bp + BP_SETUP_DATA, LX_CC_SETUP);
+	st64(bp + BP_ACPI_RSDP_ADDR,
+	     lx_build_acpi(emu_gpa_ptr(m, LX_ACPI, 4096), LX_ACPI, m->cfg.nr_vcpus));
 	build_e820(bp, emu_mem_size(m) - VEIL_MONITOR_SIZE, emu_mem_size(m));
 	snprintf((char *)emu_gpa_ptr(m, LX_CMDLINE, LX_CMDLINE_MAX), LX_CMDLINE_MAX, "%s", cmdline);
 }

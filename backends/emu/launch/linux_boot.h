@@ -21,7 +21,11 @@
 #define LX_GDT 0x104000ULL	 /* boot GDT */
 #define LX_STACK_TOP 0x106000ULL /* one page of stack below */
 #define LX_PGT 0x106000ULL	 /* PML4, PDPT, one PD per GiB */
+#define LX_ACPI 0x1F0000ULL	 /* ACPI tables (linux_acpi.c), one page */
 #define LX_LOW_END 0x200000ULL	 /* the kernel loads at or above this */
+
+/* The FADT's sleep control register (and status at + 1): an I/O port. */
+#define LX_ACPI_SLEEP_PORT EMU_ACPI_SLEEP_PORT
 
 #define LX_CMDLINE_MAX 2048
 
@@ -46,5 +50,9 @@ struct emu_linux_boot {
  */
 int emu_load_linux(struct emu_machine *m, const struct emu_linux_opts *o, struct emu_linux_boot *lb,
 		   struct emu_run_params *p, char *err, size_t errlen);
+
+/* linux_acpi.c: RSDP, XSDT, FADT, DSDT and MADT in the page at gpa; returns
+ * the RSDP's address. */
+uint64_t lx_build_acpi(uint8_t *page, uint64_t gpa, unsigned nr_vcpus);
 
 #endif

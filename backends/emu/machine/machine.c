@@ -216,6 +216,38 @@ static bool ghcb_msr_fast(struct inst *in)
 	return true;
 }
 
+/*
+ * RDTSC and RDTSCP (APM vol 3) are answered inside the intercept hook too:
+ * Linux reads the clock often, and a stop and restart of the CPU for each
+ * read would cost more than the rest of the boot. The CPU stops only once the
+ * clock reaches this vCPU's timer deadline, so the run loop delivers it.
+ */
+static bool rdtsc_fast(struct inst *in)
+{
+	uc_engine *uc = in->uc;
+	uint64_t rip = rreg(uc, UC_X86_REG_RIP), tsc, deadline = in->vcpu->apic.deadline;
+	uint8_t op[3];
+	struct stop st;
+	bool p;
+
+	if (guest_insn(in, rip, op, 3, &st) || op[0] != 0x0F)
+		return false;
+	p = op[1] == 0x01 && op[2] == 0xF9;
+	if (!p && op[1] != 0x31)
+		return false;
+	tsc = emu_tsc_read(in->m);
+	wreg(uc, UC_X86_REG_RAX, tsc & 0xFFFFFFFFULL);
+	wreg(uc, UC_X86_REG_RDX, tsc >> 32);
+	if (p)
+		wreg(uc, UC_X86_REG_RCX, inst_get_msr(in, MSR_TSC_AUX) & 0xFFFFFFFFULL);
+	wreg(uc, UC_X86_REG_RIP, rip + (p ? 3 : 2));
+	if (deadline && tsc >= deadline) {
+		in->stop.kind = STOP_RETRY; /* RIP is past the instruction: resume there */
+		uc_emu_stop(uc);
+	}
+	return true;
+}
+
 static void hook_intr(uc_engine *uc, uint32_t intno, void *data)
 {
 	struct inst *in = data;
@@ -228,6 +260,9 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *data)
 	}
 	if (intno == 0x100 + SVM_EXIT_MSR && !in->in_switch && ghcb_msr_fast(in))
 		return; /* done in place: no stop, no restart */
+	if ((intno == 0x100 + 0x6E || intno == 0x100 + 0x87) && !in->in_switch && !in->m->trace &&
+	    rdtsc_fast(in))
+		return;
 	if (intno >= 0x100) {
 		uint64_t code = intno - 0x100;
 
@@ -431,7 +466,7 @@ struct inst *inst_get(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
 	/* An AMD CPU model (EPYC): SMEP, SMAP, STAC/CLAC, RDTSCP and MONITOR/MWAIT
 	 * exist, as on the hardware SNP runs on (Unicorn's default qemu64 lacks them). */
 	uc_ctl_set_cpu_model(in->uc, UC_CPU_X86_EPYC);
-	uc_ctl_set_tcg_buffer_size(in->uc, 32 * MiB);
+	uc_ctl_set_tcg_buffer_size(in->uc, 128 * MiB);
 	uc_ctl_tlb_mode(in->uc, UC_TLB_VIRTUAL);
 	uc_ctl_exits_enable(in->uc); /* no "until" address: no retranslation */
 	uc_mem_map_ptr(in->uc, 0, m->mem_size + m->priv_size, UC_PROT_ALL, m->mem);
@@ -628,11 +663,12 @@ void inst_save(struct inst *in, uint8_t *vmsa)
 		st64(vmsa + VMSA_LSTAR, inst_get_msr(in, MSR_LSTAR));
 		st64(vmsa + VMSA_CSTAR, inst_get_msr(in, MSR_CSTAR));
 		st64(vmsa + VMSA_SFMASK, inst_get_msr(in, MSR_SFMASK));
-		st64(vmsa + VMSA_KGSBASE, inst_get_msr(in, MSR_KGSBASE));
 		in->msrs_dirty = false;
 	} else { /* writes are intercepted: unchanged since the last sync */
-		memcpy(vmsa + VMSA_STAR, in->shadow + VMSA_STAR, 0x28);
+		memcpy(vmsa + VMSA_STAR, in->shadow + VMSA_STAR, 0x20);
 	}
+	/* SWAPGS exchanges GS.base and KernelGSbase without a WRMSR: always read. */
+	st64(vmsa + VMSA_KGSBASE, inst_get_msr(in, MSR_KGSBASE));
 	memcpy(in->shadow, vmsa, sizeof(in->shadow));
 }
 
@@ -804,8 +840,10 @@ struct emu_machine *emu_create(const struct emu_config *cfg, char *err, size_t e
 		m->rmp[i].assigned = 1;
 		m->rmp[i].perms[0] = RMP_PERM_ALL;
 	}
-	for (i = 0; i < cfg->nr_vcpus; i++)
+	for (i = 0; i < cfg->nr_vcpus; i++) {
 		m->vcpus[i].id = i;
+		apic_reset(&m->vcpus[i].apic);
+	}
 	stub_init(m);
 	cipher_init(m);
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &m->cs) != CS_ERR_OK ||

@@ -6,6 +6,7 @@
 #include <capstone/capstone.h>
 #include <unicorn/unicorn.h>
 
+#include "apic.h"
 #include "debug.h"
 #include "emu.h"
 #include "measure.h"
@@ -38,6 +39,11 @@
 #define PTE_C (1ULL << 51) /* the C-bit position reported by SEV info */
 #define PTE_NX (1ULL << 63)
 #define PTE_ADDR 0x0007FFFFFFFFF000ULL
+
+/* The ACPI sleep control register (FADT, hardware-reduced ACPI) the model
+ * offers at this I/O port: SLP_EN (bit 5) written there powers off. */
+#define EMU_ACPI_SLEEP_PORT 0x600
+#define EMU_ACPI_SLP_EN 0x20
 
 /* The shared (C=0) alias of guest memory in the exec identity map. */
 #define EMU_SHARED_ALIAS 0xFFFF800000000000ULL
@@ -126,7 +132,8 @@ struct vcpu {
 	uint64_t ghcb_gpa[EMU_NR_VMPLS]; /* registered GHCBs, 0 = none */
 	uint64_t ghcb_msr[EMU_NR_VMPLS]; /* GHCB MSR value of each VMSA */
 	struct inst *inst[EMU_NR_VMPLS];
-	uint64_t rng; /* RDRAND/RDSEED state (rdrand.c) */
+	uint64_t rng;	      /* RDRAND/RDSEED state (rdrand.c) */
+	struct emu_apic apic; /* the hypervisor's local APIC of this vCPU (apic.c) */
 };
 
 struct emu_machine {

@@ -325,11 +325,10 @@ static bool io_allowed(struct inst *in)
  * ECX = TSC_AUX (APM vol 3, RDTSCP). */
 static void rdtsc(struct inst *in, bool p)
 {
-	struct emu_machine *m = in->m;
+	uint64_t tsc = emu_tsc_read(in->m);
 
-	m->tsc += 1000;
-	wreg(in->uc, UC_X86_REG_RAX, (m->tsc + m->insns) & 0xFFFFFFFFULL);
-	wreg(in->uc, UC_X86_REG_RDX, (m->tsc + m->insns) >> 32);
+	wreg(in->uc, UC_X86_REG_RAX, tsc & 0xFFFFFFFFULL);
+	wreg(in->uc, UC_X86_REG_RDX, tsc >> 32);
 	if (p)
 		wreg(in->uc, UC_X86_REG_RCX, inst_get_msr(in, MSR_TSC_AUX) & 0xFFFFFFFFULL);
 	inst_retire(in, p ? 3 : 2);
@@ -360,8 +359,7 @@ void x86_handle_intercept(struct inst *in, uint64_t code)
 		if (in->vcpu->id == 0 && m->exec_mode) {
 			machine_finish(m, EMU_EXIT_KIND_HLT, NULL);
 		} else {
-			in->vcpu->state = VCPU_HALTED;
-			next_runnable(m);
+			irq_hlt(in);
 		}
 		return;
 	case SVM_EXIT_PAUSE:
@@ -516,9 +514,13 @@ static void fill_exit(struct emu_machine *m)
 void emu_run_loop(struct emu_machine *m)
 {
 	while (!m->done) {
-		struct vcpu *v = &m->vcpus[m->cur];
-		struct inst *in = v->inst[v->vmpl];
+		struct vcpu *v;
+		struct inst *in;
 		uc_err err;
+
+		irq_before_run(m); /* may pick another vCPU, or deliver an interrupt */
+		v = &m->vcpus[m->cur];
+		in = v->inst[v->vmpl];
 
 		if (v->state == VCPU_RUNNABLE && v->vmpl == 0 && m->native0) {
 			m->native_enter(m, v);
