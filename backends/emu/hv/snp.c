@@ -987,7 +987,7 @@ static void ghcb_event(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uin
 		else
 			ghcb_result(g, 0, 0);
 		break;
-	case SVM_EXIT_WBINVD: /* WBINVD: the model has no caches to write back */
+	case SVM_EXIT_WBINVD:  /* WBINVD: the model has no caches to write back */
 	case SVM_EXIT_MONITOR: /* MONITOR and MWAIT: done as no-ops (MWAIT may wake at any time) */
 	case SVM_EXIT_MWAIT:
 		ghcb_result(g, 0, 0);
