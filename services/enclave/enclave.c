@@ -242,6 +242,22 @@ static int build_tables(struct veil_monitor *mon, struct veil_backend *be, struc
 }
 
 /* GDT, TSS (IST1 = RSP0 = the trap stack) and 32 trap gates. */
+struct veil_domain veil_enclave_domain(u8 vmpl, u8 owner, u8 id, u64 entry, u64 tls)
+{
+	return (struct veil_domain){ .vmpl = vmpl,
+				     .owner = owner,
+				     .id = id,
+				     .entry = entry,
+				     .stack = tls,
+				     .fs_base = tls,
+				     .syscall_entry = ENC_STUB_VA,
+				     .gdt = ENC_SYS_VA,
+				     .gdt_limit = 0x37,
+				     .idt = ENC_SYS_VA + ENC_SYS_IDT_OFF,
+				     .idt_limit = ENC_NR_TRAPS * 16 - 1,
+				     .tss = ENC_SYS_VA + ENC_SYS_TSS_OFF };
+}
+
 void veil_enclave_fill_system_page(u8 *sys)
 {
 	static const u64 gdt[] = { 0, 0x00AF9B000000FFFFULL, 0x00CF93000000FFFFULL,
@@ -460,18 +476,8 @@ static u64 enc_create(struct veil_monitor *mon, struct veil_vcpu *vc, struct vei
 		return VEIL_ENC_ERR_FULL;
 	slot = (u64)(e - es->enc);
 	veil_memset(e, 0, sizeof(*e));
-	e->dom = (struct veil_domain){ .vmpl = 2,
-				       .owner = VEIL_OWNER_ENCLAVE,
-				       .id = (u8)(slot + 1),
-				       .entry = im.eh->e_entry,
-				       .stack = VEIL_ENC_TLS,
-				       .fs_base = VEIL_ENC_TLS,
-				       .syscall_entry = ENC_STUB_VA,
-				       .gdt = ENC_SYS_VA,
-				       .gdt_limit = 0x37,
-				       .idt = ENC_SYS_VA + ENC_SYS_IDT_OFF,
-				       .idt_limit = ENC_NR_TRAPS * 16 - 1,
-				       .tss = ENC_SYS_VA + ENC_SYS_TSS_OFF };
+	e->dom = veil_enclave_domain(2, VEIL_OWNER_ENCLAVE, (u8)(slot + 1), im.eh->e_entry,
+				     VEIL_ENC_TLS);
 	if (veil_mem_transfer(&mon->mem, vc->be, c->r8, pool_len, VEIL_OWNER_OS, VEIL_OWNER_ENCLAVE,
 			      e->dom.id))
 		return VEIL_ENC_ERR_PAGES;

@@ -50,4 +50,8 @@ extern const struct veil_service veil_enclave_service;
 extern const u8 veil_enclave_stub[], veil_enclave_stub_end[];
 void veil_enclave_fill_system_page(u8 *sys);
 
+/* A ring-3 domain entered and left through the enclaves' trusted stub, with
+ * the system page's GDT, IDT and TSS (the log domain uses it too). */
+struct veil_domain veil_enclave_domain(u8 vmpl, u8 owner, u8 id, u64 entry, u64 tls);
+
 #endif

@@ -156,18 +156,8 @@ int veil_logdom_build(struct veil_monitor *mon, struct veil_vcpu *vc, struct vei
 	if (veil_mem_transfer(&mon->mem, vc->be, ld->first, ld->npages * VEIL_PAGE_SIZE,
 			      VEIL_OWNER_MONITOR, VEIL_OWNER_SERVICE, VEIL_SVC_LOG))
 		return VEIL_EHW;
-	ld->dom = (struct veil_domain){ .vmpl = LOGD_VMPL,
-					.owner = VEIL_OWNER_SERVICE,
-					.id = VEIL_SVC_LOG,
-					.entry = p.h->entry,
-					.stack = LOGD_TLS,
-					.fs_base = LOGD_TLS,
-					.syscall_entry = ENC_STUB_VA,
-					.gdt = ENC_SYS_VA,
-					.gdt_limit = 0x37,
-					.idt = ENC_SYS_VA + ENC_SYS_IDT_OFF,
-					.idt_limit = ENC_NR_TRAPS * 16 - 1,
-					.tss = ENC_SYS_VA + ENC_SYS_TSS_OFF };
+	ld->dom = veil_enclave_domain(LOGD_VMPL, VEIL_OWNER_SERVICE, VEIL_SVC_LOG, p.h->entry,
+				      LOGD_TLS);
 	p.pml4 = take(&p, 1);
 	p.pdpt = take(&p, 1);
 	p.pd = take(&p, 1);
