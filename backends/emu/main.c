@@ -243,11 +243,11 @@ static void print_exit(const struct emu_exit *x)
  * value is missing; everything else is an unknown option). */
 static const char *const exec_valued[] = { "--load",	 "--entry", "--vmpl",	   "--cpl", "--mem",
 					   "--validate", "--perm",  "--max-insns", NULL };
-static const char *const run_valued[] = { "--kernel",	   "--igvm",	  "--monitor",
-					  "--attest-seed", "--initrd",	  "--append",
-					  "--com2",	   "--cmdline",	  "--vcpus",
-					  "--mem",	   "--max-insns", "--log-size",
-					  "--log-domain",  NULL };
+static const char *const run_valued[] = { "--kernel",	   "--igvm",	    "--monitor",
+					  "--attest-seed", "--initrd",	    "--append",
+					  "--com2",	   "--cmdline",	    "--vcpus",
+					  "--mem",	   "--max-insns",   "--log-size",
+					  "--log-domain",  "--init-script", NULL };
 
 static bool listed(const char *const *list, const char *o)
 {
@@ -578,7 +578,8 @@ static const char usage_run[] =
 	"                    [--gdb PORT | --gdb-nowait PORT] [--replay FILE --replay-to N]\n"
 	"                    [--monitor IMAGE | --native]\n"
 	"                    [--attest-seed STR]\n"
-	"       veil-emu run --linux [--kernel BZIMAGE] [--initrd FILE] [--append CMDLINE] [...]\n"
+	"       veil-emu run --linux [--kernel BZIMAGE] [--initrd FILE] [--append CMDLINE]\n"
+	"                    [--init-script FILE] [...]\n"
 	"Boots the Veil monitor at VMPL0 and an OS image at VMPL3 on the SNP machine model.\n"
 	"The OS console goes to stdout; the exit status is the OS's termination code.\n"
 	"  --kernel ELF    OS image: an ELF64 x86-64 executable (guest/include/veil/boot.h);\n"
@@ -614,8 +615,11 @@ static const char usage_run[] =
 	"  --linux         boot a Linux bzImage with the x86 64-bit boot protocol instead\n"
 	"                  (default kernel: Debian's, fetched by setup; default --mem 256)\n"
 	"  --initrd FILE   Linux initramfs (default: the BusyBox one built with veil-emu)\n"
-	"  --append STR    Linux command line (default: \"" VEIL_LINUX_APPEND
-	"\")\n" EMU_DBG_CLI_USAGE
+	"  --append STR    Linux command line (default: \"" VEIL_LINUX_APPEND "\")\n"
+	"  --init-script FILE  a shell script the initramfs's /init runs with BusyBox sh\n"
+	"                  (added to the initrd as /init.script); its output goes to the\n"
+	"                  console through the kernel log, its exit status becomes the\n"
+	"                  run's at the power-off that follows\n" EMU_DBG_CLI_USAGE
 	"With --trace-insns, a warning once the trace passes VEIL_TRACE_WARN_MIB (default\n"
 	"1024) MiB, and its size at the end. A run of more than 2 s shows its progress on\n"
 	"stderr when that is a terminal (and stdout is not).\n"
@@ -623,7 +627,8 @@ static const char usage_run[] =
 	"may be an input or the other output.\n"
 	"Exit status: the termination code when the OS or the monitor ends the run through\n"
 	"the GHCB with reason set 2 (0 ok, 1 self-test failed, 4 violation stopped by the\n"
-	"monitor, 5 monitor failure); 1 for any other end or a failure of veil-emu itself\n"
+	"monitor, 5 monitor failure; a Linux guest's ACPI power-off: the --init-script's\n"
+	"status, else 0); 1 for any other end or a failure of veil-emu itself\n"
 	"(unreadable image, failed write; reason on stderr); 2 for a bad command line.\n";
 
 struct run_opts {
@@ -685,6 +690,8 @@ static int run_option(struct run_opts *r, const char *o, const char *a)
 		r->lx.initrd = a;
 	} else if (!strcmp(o, "--append")) {
 		r->lx.append = a;
+	} else if (!strcmp(o, "--init-script")) {
+		r->lx.script = a;
 	} else if (!strcmp(o, "--attest-seed")) {
 		if (!*a || strlen(a) > 127)
 			return fail("%s", "--attest-seed must be 1 to 127 characters");
@@ -727,8 +734,8 @@ static int run_option(struct run_opts *r, const char *o, const char *a)
 static int run_linux_opts(struct run_opts *r)
 {
 	if (!r->linux_boot) {
-		if (r->lx.initrd || r->lx.append)
-			return fail("%s", "--initrd and --append need --linux");
+		if (r->lx.initrd || r->lx.append || r->lx.script)
+			return fail("%s", "--initrd, --append and --init-script need --linux");
 		return 0;
 	}
 	if (r->cmdline[0])
@@ -780,7 +787,7 @@ static int run_monitor_image(struct run_opts *r, char *buf, size_t len)
 /* Inputs readable, outputs distinct from inputs and from each other. */
 static int run_paths(const struct run_opts *r, const struct emu_dbg_cli *dc)
 {
-	struct path_use u[5];
+	struct path_use u[6];
 	char err[512];
 	int n = 0;
 
@@ -790,6 +797,8 @@ static int run_paths(const struct run_opts *r, const struct emu_dbg_cli *dc)
 		u[n++] = (struct path_use){ dc->replay, "--replay", false };
 	if (r->image)
 		u[n++] = (struct path_use){ r->image, "--monitor", false };
+	if (r->lx.script)
+		u[n++] = (struct path_use){ r->lx.script, "--init-script", false };
 	if (r->com2)
 		u[n++] = (struct path_use){ r->com2, "--com2", true };
 	if (dc->trace)
@@ -800,6 +809,10 @@ static int run_paths(const struct run_opts *r, const struct emu_dbg_cli *dc)
 		return fail_run(err);
 	if (r->linux_boot && hio_check_input(r->lx.initrd, 0, err, sizeof(err)))
 		return fail_run(err);
+	if (r->lx.script && hio_check_input(r->lx.script, 0, err, sizeof(err))) {
+		fprintf(stderr, "veil-emu: --init-script: %s\n", err);
+		return VEIL_EXIT_FAIL;
+	}
 	return probe_output(dc->trace) ? VEIL_EXIT_FAIL : 0;
 }
 

@@ -28,7 +28,16 @@ console line. Cases:
               model: CF = 1, 16-bit results keep the register's upper bits,
               32-bit ones zero-extend, successive values differ, and a run
               gives the same numbers every time.
-  errors      Bad inputs give one line on stderr and status 2.
+  script      --init-script: a script that prints a marker (on stdout and
+              stderr, with a value computed in the guest) and exits 0 ends
+              the run with status 0 and its lines on the console, in order,
+              before the power-off. They come through Linux's tty on ttyS0
+              (no printk timestamp: the 8250 driver polls the port with IRQ
+              0), not through the kernel log.
+  script-status  A script that exits 3 ends the run with status 3 (latched
+              at the model's exit-status port, delivered at the power-off).
+  errors      Bad inputs give one line on stderr and status 2 (a missing
+              input, --init-script's too, status 1).
 """
 import json
 import argparse
@@ -221,6 +230,41 @@ def case_rdrand(args):
         fail("two runs gave different numbers: %r %r" % (runs[0], runs[1]))
 
 
+def script_boot(args, text):
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "script.sh")
+        with open(path, "w") as f:
+            f.write(text)
+        return boot(args, ["--init-script", path])
+
+
+def case_script(args):
+    # The guest computes 6 * 7: the marker cannot come from the script's text.
+    rc, out, err = script_boot(args, 'echo "veil-script-marker $((6 * 7))"\n'
+                                     'echo "veil-script-stderr" >&2\n')
+    pos = 0
+    for m in (r"^veil-linux: console on ttyS0, polled\r?$",
+              r"^veil-linux: running the init script\r?$", r"^veil-script-marker 42\r?$",
+              r"^veil-script-stderr\r?$", r"^veil-linux: init script exited with status 0\r?$",
+              r"reboot: Power down"):
+        r = re.compile(m, re.M).search(out, pos)
+        if not r:
+            fail("%r not on the console (in order)\n%s\n%s" % (m, out[-2000:], err))
+        pos = r.end()
+    if rc != 0:
+        fail("a script exiting 0 ended the run with status %d: %s" % (rc, err))
+    print("the script's lines reached the console; status 0")
+
+
+def case_script_status(args):
+    rc, out, err = script_boot(args, "echo about to exit 3\nexit 3\necho not reached\n")
+    if "not reached" in out or not re.search(r"^about to exit 3\r?$", out, re.M):
+        fail("the script went on after exit")
+    if rc != 3 or "reason set 2 code 3" not in err:
+        fail("a script exiting 3 ended the run with status %d: %s\n%s" % (rc, err, out[-1500:]))
+    print("status 3 delivered at the power-off")
+
+
 def case_errors(args):
     with tempfile.TemporaryDirectory() as d:
         junk = os.path.join(d, "junk")
@@ -247,6 +291,11 @@ def case_errors(args):
         cases += [
             (["run", "--append", "x"], "need --linux"),
             (["run", "--initrd", junk], "need --linux"),
+            (["run", "--init-script", junk], "need --linux"),
+            (["run", "--linux", "--init-script"], "needs a value"),
+            (["run", "--linux", "--init-script", os.path.join(d, "missing")],
+             "--init-script: cannot open", 1),
+            (["run", "--linux", "--init-script", d], "--init-script: ", 1),
             (["run", "--linux", "--cmdline", "x"], "give Linux --append"),
             (["run", "--linux", "--kernel", junk], "not a Linux bzImage"),
             (["run", "--linux", "--kernel", os.path.join(d, "missing")], "cannot open", 1),
@@ -274,11 +323,13 @@ def main():
     ap.add_argument("--linux-dir", required=True)
     ap.add_argument("--kernel", required=True)
     ap.add_argument("case", choices=["first-line", "userspace", "timer", "svsm",
-                                     "deterministic", "rdrand", "errors"])
+                                     "deterministic", "rdrand", "script", "script-status",
+                                     "errors"])
     args = ap.parse_args()
     {"first-line": case_first_line, "userspace": case_userspace, "timer": case_timer,
      "svsm": case_svsm,
      "deterministic": case_deterministic, "rdrand": case_rdrand,
+     "script": case_script, "script-status": case_script_status,
      "errors": case_errors}[args.case](args)
     print("PASS")
 

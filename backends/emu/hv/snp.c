@@ -604,9 +604,14 @@ static void port_out(struct emu_machine *m, unsigned port, const uint8_t *p, uin
 
 	if (port == EMU_ACPI_SLEEP_PORT && n == 1) {
 		/* Soft off (ACPI 6.5, 4.8.3.7 Sleep Control Register): the guest
-		 * powered off; the run ends as a successful termination. */
+		 * powered off; the run ends as a termination with the status the
+		 * guest latched at EMU_EXIT_STATUS_PORT (0 unless it wrote one). */
 		if (p[0] & EMU_ACPI_SLP_EN)
-			terminate(m, 2, 0);
+			terminate(m, 2, m->exit_status);
+		return;
+	}
+	if (port == EMU_EXIT_STATUS_PORT && n == 1) {
+		m->exit_status = p[0]; /* the model-only exit-status latch */
 		return;
 	}
 	if (n == 1 && !uart_out(m, port, p[0]))

@@ -6,7 +6,12 @@
  * the port and program it: the divisor latch behind LCR.DLAB, scratch and
  * loopback (MCR.LOOP drives MSR from MCR, as the 8250 driver's probe checks),
  * the FIFO bits of IIR once FCR enables them, and a transmitter that is
- * always empty (LSR.THRE|TEMT), since output is written at once.
+ * always empty (LSR.THRE|TEMT), since output is written at once. The THR
+ * empty interrupt is identified in IIR as the data sheet says (raised when
+ * IER.ETBEI is set or a character is written, as the THR is then empty;
+ * cleared by the IIR read that reports it or by clearing ETBEI), although no
+ * interrupt line carries it: Linux's 8250 driver, polling a port without an
+ * IRQ, transmits only when IIR names this interrupt.
  */
 #include "machine.h"
 #include "uart.h"
@@ -26,6 +31,8 @@ enum {
 #define MCR_LOOP 0x10
 #define LSR_THRE_TEMT 0x60
 #define IIR_NO_INT 0x01
+#define IIR_THRI 0x02
+#define IER_ETBEI 0x02
 #define IIR_FIFO 0xC0
 
 static struct emu_uart *uart_of(struct emu_machine *m, unsigned port, unsigned *reg)
@@ -49,14 +56,19 @@ bool uart_out(struct emu_machine *m, unsigned port, uint8_t val)
 	dlab = u->lcr & LCR_DLAB;
 	switch (reg) {
 	case RBR_THR:
-		if (dlab)
+		if (dlab) {
 			u->dll = val;
-		return !dlab && !(u->mcr & MCR_LOOP); /* loopback output goes nowhere */
+			return false;
+		}
+		u->thre_int = u->ier & IER_ETBEI; /* sent at once: THR empty again */
+		return !(u->mcr & MCR_LOOP);	  /* loopback output goes nowhere */
 	case IER:
 		if (dlab)
 			u->dlm = val;
-		else
+		else {
+			u->thre_int = (val & IER_ETBEI) != 0;
 			u->ier = val & 0x0F;
+		}
 		break;
 	case IIR_FCR:
 		u->fcr = val & 0xC9; /* reset bits 1-2 self-clear */
@@ -100,8 +112,15 @@ uint32_t uart_in(struct emu_machine *m, unsigned port)
 		return dlab ? u->dll : 0;
 	case IER:
 		return dlab ? u->dlm : u->ier;
-	case IIR_FCR:
-		return IIR_NO_INT | ((u->fcr & 1) ? IIR_FIFO : 0);
+	case IIR_FCR: {
+		uint32_t fifo = (u->fcr & 1) ? IIR_FIFO : 0;
+
+		if (u->thre_int) {
+			u->thre_int = false;
+			return IIR_THRI | fifo;
+		}
+		return IIR_NO_INT | fifo;
+	}
 	case LCR:
 		return u->lcr;
 	case MCR:

@@ -16,6 +16,7 @@
 /* The registers a driver can read back (16550A data sheet, register map). */
 struct emu_uart {
 	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
+	bool thre_int; /* THR-empty interrupt identified (IER.ETBEI), not yet read */
 };
 
 struct emu_machine;

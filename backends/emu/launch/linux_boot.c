@@ -296,6 +296,67 @@ static void build_zero_page(struct emu_machine *m, const uint8_t *k,
 	snprintf((char *)emu_gpa_ptr(m, LX_CMDLINE, LX_CMDLINE_MAX), LX_CMDLINE_MAX, "%s", cmdline);
 }
 
+/*
+ * --init-script: a second newc cpio archive after the initrd, with the script
+ * as /init.script (mode 0755, root's). Linux unpacks concatenated archives
+ * in order, each starting 4-byte aligned after zero padding, and a later
+ * file replaces an earlier one of the same name (Documentation/
+ * driver-api/early-userspace/buffer-format.rst). The /init veil-emu builds
+ * runs it; another initrd's /init may ignore it.
+ */
+#define CPIO_HDR 110 /* "070701" and 13 fields of 8 hex digits */
+#define CPIO_ALIGN(x) (((x) + 3) & ~(size_t)3)
+
+static size_t cpio_entry(uint8_t *out, const char *name, uint32_t mode, const uint8_t *data,
+			 size_t len)
+{
+	size_t nlen = strlen(name) + 1, hdr = CPIO_ALIGN(CPIO_HDR + nlen);
+
+	if (out) {
+		char h[CPIO_HDR + 1];
+
+		memset(out, 0, hdr + CPIO_ALIGN(len));
+		/* magic, ino, mode, uid, gid, nlink, mtime, filesize, devmajor,
+		 * devminor, rdevmajor, rdevminor, namesize, check */
+		snprintf(h, sizeof(h), "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
+			 1u, mode, 0u, 0u, 1u, 0u, (unsigned)len, 0u, 0u, 0u, 0u, (unsigned)nlen,
+			 0u);
+		memcpy(out, h, CPIO_HDR);
+		memcpy(out + CPIO_HDR, name, nlen);
+		if (len)
+			memcpy(out + hdr, data, len);
+	}
+	return hdr + CPIO_ALIGN(len);
+}
+
+/* Append the script archive to the initrd in *rd (reallocated). */
+static int add_script(const char *path, uint8_t **rd, size_t *rdlen, char *err, size_t n)
+{
+	uint8_t *sc, *p;
+	size_t sclen, off = CPIO_ALIGN(*rdlen), total;
+
+	if (read_file(path, &sc, &sclen, err, n))
+		return -1;
+	if (sclen > 0xFFFFFFFFu) {
+		free(sc);
+		return fail(err, n, "--init-script %s: larger than a cpio entry holds", path);
+	}
+	total = off + cpio_entry(NULL, "init.script", 0100755, sc, sclen) +
+		cpio_entry(NULL, "TRAILER!!!", 0, NULL, 0);
+	p = realloc(*rd, total);
+	if (!p) {
+		free(sc);
+		return fail(err, n, "--init-script %s: out of memory", path);
+	}
+	memset(p + *rdlen, 0, off - *rdlen);
+	off += cpio_entry(p + off, "init.script", 0100755, sc, sclen);
+	cpio_entry(p + off, "TRAILER!!!", 0, NULL, 0);
+	free(sc);
+	*rd = p;
+	*rdlen = total;
+	return 0;
+}
+
 /* Where kernel and initrd go; both must fit in OS RAM, apart. */
 static int place(struct emu_machine *m, const uint8_t *k, size_t pm_len, size_t initrd_len,
 		 struct emu_linux_boot *lb, char *err, size_t n)
@@ -343,6 +404,8 @@ int emu_load_linux(struct emu_machine *m, const struct emu_linux_opts *o, struct
 		goto out;
 	}
 	if (o->initrd && read_file(o->initrd, &rd, &rdlen, err, errlen))
+		goto out;
+	if (o->script && add_script(o->script, &rd, &rdlen, err, errlen))
 		goto out;
 	pm_off = (setup_sects(k) + 1) * 512;
 	if (place(m, k, klen - pm_off, rdlen, lb, err, errlen))

@@ -33,6 +33,7 @@ struct emu_linux_opts {
 	const char *kernel; /* bzImage */
 	const char *initrd; /* NULL = none */
 	const char *append; /* kernel command line */
+	const char *script; /* --init-script: becomes /init.script; NULL = none */
 };
 
 /* What the loader prepared; p->linux_entry points into it, so it must live
@@ -43,7 +44,8 @@ struct emu_linux_boot {
 };
 
 /*
- * Place kernel, initrd, boot_params, command line, CC blob, CPUID table, GDT
+ * Place kernel, initrd (with o->script appended to it as /init.script in a
+ * second cpio archive), boot_params, command line, CC blob, CPUID table, GDT
  * and identity page tables (C-bit set) in guest memory and fill p (entry,
  * the OS range to validate at launch: all OS RAM). Returns 0, or -1 with a
  * one-line message in err.

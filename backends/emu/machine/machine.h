@@ -44,6 +44,11 @@
  * offers at this I/O port: SLP_EN (bit 5) written there powers off. */
 #define EMU_ACPI_SLEEP_PORT 0x600
 #define EMU_ACPI_SLP_EN 0x20
+/* A model-only device (no hardware has it): a byte written to this I/O port
+ * is the status the run ends with at the next ACPI power-off (default 0).
+ * The Linux initramfs's /bin/veil-exit writes it (launch/linux/veil-exit.S
+ * repeats the number). */
+#define EMU_EXIT_STATUS_PORT 0x604
 
 /* The shared (C=0) alias of guest memory in the exec identity map. */
 #define EMU_SHARED_ALIAS 0xFFFF800000000000ULL
@@ -146,6 +151,7 @@ struct emu_machine {
 	uint64_t rmp_gen; /* bumped on every RMP change */
 	struct vcpu vcpus[EMU_MAX_VCPUS];
 	struct emu_uart uart[2]; /* COM1, COM2 (uart.c) */
+	uint8_t exit_status;	 /* EMU_EXIT_STATUS_PORT: the power-off's status */
 	unsigned cur;		 /* vCPU being run */
 	uint64_t insns, tsc;
 	uint64_t switches, vmgexits; /* statistics */
