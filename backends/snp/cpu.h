@@ -32,5 +32,9 @@
 #define IMAGE_SLOT_STACK_TOP 0x6000
 #define IMAGE_SLOT_IST_TOP 0x8000
 #define IMAGE_SLOT_PAGES 7 /* backed: the image_cpu page, 4 stack, 2 IST */
+/* The boot vCPU's first stack, before its slot is mapped: the stack pages
+ * follow the image_cpu page in image_bsp_slot (image.c), so their top is
+ * here. It must stay inside the slot's backed pages (asserted in image.c). */
+#define IMAGE_BSP_STACK_TOP (0x1000 + IMAGE_SLOT_STACK_TOP - IMAGE_SLOT_STACK)
 
 #endif

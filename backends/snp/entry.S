@@ -16,7 +16,9 @@
 	.globl image_start
 image_start:
 	cli
-	leaq	image_bsp_slot + 0x9000(%rip), %rsp /* top of its 8 stack pages */
+	/* Top of its stack pages: image_bsp_slot holds the slot's backed pages
+	 * in order (the image_cpu page, then the stack's), cpu.h. */
+	leaq	image_bsp_slot + IMAGE_BSP_STACK_TOP(%rip), %rsp
 	xorl	%ebp, %ebp
 	call	image_boot_bsp
 	movq	%rax, %rsp

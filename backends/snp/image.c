@@ -63,6 +63,9 @@ static u8 canary_page[4096] __attribute__((aligned(4096)));
 static u8 idt[IMAGE_NR_VECTORS][16] __attribute__((aligned(16)));
 /* The boot vCPU's slot pages (the others come from monitor memory). */
 u8 image_bsp_slot[IMAGE_SLOT_PAGES][VEIL_PAGE_SIZE] __attribute__((aligned(4096)));
+_Static_assert(IMAGE_BSP_STACK_TOP <= (IMAGE_SLOT_IST_TOP - IMAGE_SLOT_GUARD) &&
+		       IMAGE_BSP_STACK_TOP <= IMAGE_SLOT_PAGES * VEIL_PAGE_SIZE,
+	       "the boot stack must end inside image_bsp_slot");
 
 extern const u8 __image_start[], __text_end[], __image_end[];
 extern const u8 image_vectors[];
