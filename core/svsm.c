@@ -205,8 +205,8 @@ static u64 core_delete_vcpu(struct veil_monitor *mon, struct veil_vcpu *vc, stru
 			return SVSM_ERR_BUSY;
 		/* Clearing the VMSA bit is refused by hardware while a CPU runs
 		 * the VMSA (FAIL_INUSE): the page stays a VMSA, nothing changed. */
-		if (veil_mem_transfer(&mon->mem, vc->be, c->rcx, VEIL_PAGE_SIZE,
-				      VEIL_OWNER_OS_VMSA, VEIL_OWNER_OS, 0))
+		if (veil_mem_transfer(&mon->mem, vc->be, c->rcx, VEIL_PAGE_SIZE, VEIL_OWNER_OS_VMSA,
+				      VEIL_OWNER_OS, 0))
 			return SVSM_ERR_BUSY;
 		t->os_vmsa = 0;
 		t->state = VEIL_VCPU_OFF;

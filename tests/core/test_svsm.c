@@ -520,9 +520,8 @@ START_TEST(create_vcpu_os_loses_write_access)
 	ck_assert_uint_eq(create(0, NEW_VMSA, NEW_CAA, 2), SVSM_SUCCESS);
 	ck_assert_uint_eq(fake_rmp(fx.m, NEW_VMSA)->perms[3], RMP_PERM_R);
 	ck_assert_uint_eq(fake_rmp(fx.m, FX_BOOT_VMSA)->perms[3], 0);
-	ck_assert_uint_eq(fake_rmp(fx.m, FX_BOOT_VMSA)->perms[2] |
-				  fake_rmp(fx.m, FX_BOOT_VMSA)->perms[1],
-			  0);
+	ck_assert_uint_eq(
+		fake_rmp(fx.m, FX_BOOT_VMSA)->perms[2] | fake_rmp(fx.m, FX_BOOT_VMSA)->perms[1], 0);
 	ck_assert_uint_eq(fake_rmp(fx.m, NEW_VMSA)->perms[2], 0);
 	ck_assert_uint_eq(fake_rmp(fx.m, NEW_VMSA)->perms[1], 0);
 	/* and not even for a moment while the VMSA bit is already set */
