@@ -475,8 +475,8 @@ static int attack_vmsa_write(void)
 	}
 	/* The handed-over VMSA stays readable (R only): Linux reads its
 	 * SEV_FEATURES back for its own AP creation. */
-	check("vmsa-read-back",
-	      *(volatile uint64_t *)(vmsa_page + VMSA_SEV_FEATURES) == features, features);
+	check("vmsa-read-back", *(volatile uint64_t *)(vmsa_page + VMSA_SEV_FEATURES) == features,
+	      features);
 	kprintf("attack-vmsa-write: writing VMSA page 0x%lx; the monitor must stop the CVM\n",
 		vmsa_page);
 	*(volatile uint64_t *)(vmsa_page + VMSA_RIP) = 0;
