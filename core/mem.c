@@ -16,6 +16,14 @@ u8 veil_mem_perms(const struct veil_page *p, unsigned vmpl)
 		/* A service in its own domain (the log) runs at VMPL1: what it
 		 * may do with each of its pages is set per page; 0 otherwise. */
 		return vmpl == 1 ? p->os_perms : 0;
+	case VEIL_OWNER_OS_VMSA:
+		/* Linux reads back SEV_FEATURES of the VMSA it handed over to
+		 * issue its own AP creation (arch/x86/coco/sev/core.c,
+		 * wakeup_cpu_via_vmgexit); the page holds only the OS's own VMPL3
+		 * state. Never W: the OS must not change a VMSA the hypervisor
+		 * may run (APM vol 2, 15.36.12), nor X. COCONUT-SVSM likewise
+		 * leaves the guest VMPL read access to its VMSA. */
+		return vmpl == 3 ? RMP_PERM_R : 0;
 	default:
 		return 0; /* monitor, VMSA, shared: no lower access */
 	}
@@ -84,14 +92,14 @@ static int apply_record(struct veil_backend *be, u64 gpa, const struct veil_page
 {
 	unsigned vmpl;
 
-	/* The VMSA bit goes on only after every lower VMPL lost access and the
-	 * TLBs forgot it: otherwise the OS could still write a page the
+	/* The VMSA bit goes on only after every lower VMPL lost write access
+	 * and the TLBs forgot it: otherwise the OS could still write a page the
 	 * hypervisor already accepts as a VMSA. */
 	for (vmpl = 1; vmpl <= 3; vmpl++)
 		if (veil_rmpadjust(be, gpa, false,
 				   RMPADJUST_ATTRS(vmpl, veil_mem_perms(p, vmpl), false)))
 			return VEIL_EHW;
-	if (p->owner != VEIL_OWNER_VMSA)
+	if (!veil_owner_is_vmsa((enum veil_owner)p->owner))
 		return VEIL_OK;
 	veil_tlb_flush(be);
 	return veil_rmpadjust(be, gpa, false, RMPADJUST_ATTRS(1, 0, true)) ? VEIL_EHW : VEIL_OK;

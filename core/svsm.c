@@ -172,11 +172,11 @@ static u64 core_create_vcpu(struct veil_monitor *mon, struct veil_vcpu *vc, stru
 	/* Take the page away from the OS first, then check what it holds: the
 	 * OS cannot change it between the check and its use. */
 	if (veil_mem_transfer(&mon->mem, vc->be, vmsa, VEIL_PAGE_SIZE, VEIL_OWNER_OS,
-			      VEIL_OWNER_VMSA, 0))
+			      VEIL_OWNER_OS_VMSA, 0))
 		return SVSM_ERR_INVALID_ADDRESS;
 	v = veil_map(vc->be, vmsa, VEIL_PAGE_SIZE);
 	if (!v || !vmsa_acceptable(mon, v)) {
-		veil_mem_transfer(&mon->mem, vc->be, vmsa, VEIL_PAGE_SIZE, VEIL_OWNER_VMSA,
+		veil_mem_transfer(&mon->mem, vc->be, vmsa, VEIL_PAGE_SIZE, VEIL_OWNER_OS_VMSA,
 				  VEIL_OWNER_OS, 0);
 		return SVSM_ERR_INVALID_PARAMETER;
 	}
@@ -205,7 +205,7 @@ static u64 core_delete_vcpu(struct veil_monitor *mon, struct veil_vcpu *vc, stru
 			return SVSM_ERR_BUSY;
 		/* Clearing the VMSA bit is refused by hardware while a CPU runs
 		 * the VMSA (FAIL_INUSE): the page stays a VMSA, nothing changed. */
-		if (veil_mem_transfer(&mon->mem, vc->be, c->rcx, VEIL_PAGE_SIZE, VEIL_OWNER_VMSA,
+		if (veil_mem_transfer(&mon->mem, vc->be, c->rcx, VEIL_PAGE_SIZE, VEIL_OWNER_OS_VMSA,
 				      VEIL_OWNER_OS, 0))
 			return SVSM_ERR_BUSY;
 		t->os_vmsa = 0;

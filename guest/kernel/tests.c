@@ -463,13 +463,20 @@ static int attack_vmsa_write(void)
 		nr_fail++;
 		return -1;
 	}
+	uint64_t features;
+
 	if (refusal_setup())
 		return -1;
-	rc = cv_valid();
+	features = *(uint64_t *)(vmsa_fresh() + VMSA_SEV_FEATURES);
+	rc = create_vcpu(vmsa_page, caa_gpa_of(target_apic()), target_apic());
 	if (rc != SVSM_SUCCESS) {
 		check("vcpu-create", false, rc);
 		return -1;
 	}
+	/* The handed-over VMSA stays readable (R only): Linux reads its
+	 * SEV_FEATURES back for its own AP creation. */
+	check("vmsa-read-back", *(volatile uint64_t *)(vmsa_page + VMSA_SEV_FEATURES) == features,
+	      features);
 	kprintf("attack-vmsa-write: writing VMSA page 0x%lx; the monitor must stop the CVM\n",
 		vmsa_page);
 	*(volatile uint64_t *)(vmsa_page + VMSA_RIP) = 0;

@@ -218,7 +218,7 @@ void fx_assert_rmp_follows_records(void)
 					 gpa, p->owner, v, e->perms[v], want);
 		}
 		if (e->vmsa || p->validated)
-			FX_CHECK(e->vmsa == (p->owner == VEIL_OWNER_VMSA),
+			FX_CHECK(e->vmsa == veil_owner_is_vmsa((enum veil_owner)p->owner),
 				 "%#llx (owner %u): RMP VMSA bit %u", gpa, p->owner, e->vmsa);
 	}
 }

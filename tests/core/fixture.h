@@ -81,7 +81,7 @@ void fx_assert_unchanged(const struct fx_snap *s);
 
 /*
  * The RMP follows the records: every validated page has exactly the VMPL1-3
- * masks veil_mem_perms derives and the VMSA bit iff it is VEIL_OWNER_VMSA;
+ * masks veil_mem_perms derives and the VMSA bit iff it is a VMSA owner;
  * validated bits agree; no page's RMP grants more than its record allows.
  */
 void fx_assert_rmp_follows_records(void);

@@ -84,6 +84,17 @@ START_TEST(perms_not_os)
 }
 END_TEST
 
+/* A VMSA the OS handed over: R at VMPL3 only, whatever os_perms it carried. */
+START_TEST(perms_os_vmsa_read_only)
+{
+	struct veil_page p = { .owner = VEIL_OWNER_OS_VMSA, .os_perms = RMP_PERM_ALL };
+
+	ck_assert_uint_eq(veil_mem_perms(&p, 3), RMP_PERM_R);
+	ck_assert_uint_eq(veil_mem_perms(&p, 2), 0);
+	ck_assert_uint_eq(veil_mem_perms(&p, 1), 0);
+}
+END_TEST
+
 /* ---- ranges ------------------------------------------------------------------- */
 
 START_TEST(range_ok_cases)
@@ -415,6 +426,7 @@ int main(void)
 	tcase_add_test(perms, perms_os);
 	tcase_add_test(perms, perms_module);
 	tcase_add_test(perms, perms_not_os);
+	tcase_add_test(perms, perms_os_vmsa_read_only);
 	tcase_add_test(perms, perms_enclave);
 	tcase_add_test(perms, perms_service);
 	tcase_add_test(range, range_ok_cases);

@@ -493,8 +493,11 @@ START_TEST(create_vcpu_success)
 
 	good_vmsa(NEW_VMSA);
 	ck_assert_uint_eq(create(0, NEW_VMSA, NEW_CAA, 1), SVSM_SUCCESS);
-	ck_assert_int_eq(fx_page(NEW_VMSA)->owner, VEIL_OWNER_VMSA);
-	ck_assert_uint_eq(e->perms[1] | e->perms[2] | e->perms[3], 0);
+	ck_assert_int_eq(fx_page(NEW_VMSA)->owner, VEIL_OWNER_OS_VMSA);
+	/* VMPL3 may read back its own vCPU state (Linux reads SEV_FEATURES
+	 * from it for its AP creation), nothing more */
+	ck_assert_uint_eq(e->perms[3], RMP_PERM_R);
+	ck_assert_uint_eq(e->perms[1] | e->perms[2], 0);
 	ck_assert_uint_eq(e->vmsa, 1);
 	ck_assert_uint_eq(t->os_vmsa, NEW_VMSA);
 	ck_assert_uint_eq(t->caa, NEW_CAA);
@@ -507,12 +510,18 @@ START_TEST(create_vcpu_success)
 }
 END_TEST
 
-/* The OS must not keep write access to a page that became a VMSA. */
+/*
+ * The OS must not keep write (or execute) access to a page that became a
+ * VMSA: it keeps only R. The monitor's and the domains' VMSAs stay closed.
+ */
 START_TEST(create_vcpu_os_loses_write_access)
 {
 	good_vmsa(NEW_VMSA);
 	ck_assert_uint_eq(create(0, NEW_VMSA, NEW_CAA, 2), SVSM_SUCCESS);
-	ck_assert_uint_eq(fake_rmp(fx.m, NEW_VMSA)->perms[3], 0);
+	ck_assert_uint_eq(fake_rmp(fx.m, NEW_VMSA)->perms[3], RMP_PERM_R);
+	ck_assert_uint_eq(fake_rmp(fx.m, FX_BOOT_VMSA)->perms[3], 0);
+	ck_assert_uint_eq(
+		fake_rmp(fx.m, FX_BOOT_VMSA)->perms[2] | fake_rmp(fx.m, FX_BOOT_VMSA)->perms[1], 0);
 	ck_assert_uint_eq(fake_rmp(fx.m, NEW_VMSA)->perms[2], 0);
 	ck_assert_uint_eq(fake_rmp(fx.m, NEW_VMSA)->perms[1], 0);
 	/* and not even for a moment while the VMSA bit is already set */

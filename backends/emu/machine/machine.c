@@ -690,10 +690,15 @@ static int inst_full_load(struct inst *in, const uint8_t *vmsa)
 	uint8_t *save = vmcb + 0x400;
 	uint64_t stub = m->priv_base + PRIV_STUB, efer, rcx, r11, insns = m->insns;
 	unsigned cpl = vmsa[VMSA_CPL] & 3;
+	bool real = !(ld64(vmsa + VMSA_CR0) & 1); /* CR0.PE */
 	uint16_t attr;
 	uc_err err;
 
 	if (!vmcb)
+		return -1;
+	/* A real-mode CS is restored by selector: its base must be selector << 4
+	 * (FIDELITY.md). */
+	if (real && ld64(vmsa + VMSA_CS + 8) != (ld64(vmsa + VMSA_CS) & 0xFFFF) << 4)
 		return -1;
 	memcpy(save, vmsa, 0x300);
 	memcpy(&attr, save + VMSA_SS + 2, 2);
@@ -702,6 +707,11 @@ static int inst_full_load(struct inst *in, const uint8_t *vmsa)
 	efer = ld64(vmsa + VMSA_EFER) & ~EFER_SVME; /* guests must not run SVM insns */
 	st64(save + VMSA_EFER, efer);
 	st64(save + VMSA_RIP, stub + 0x20);
+	/* A real-mode VMSA (an AP's INIT state: Linux's AP creation) fetches
+	 * from CS.base + RIP: the load runs to the stub with base 0, and CS
+	 * gets its own base back below. */
+	if (real)
+		st64(save + VMSA_CS + 8, 0);
 	save[VMSA_CPL] = cpl;
 	vmcb[0x5C] = 1;
 
@@ -743,6 +753,12 @@ static int inst_full_load(struct inst *in, const uint8_t *vmsa)
 		wreg(uc, UC_X86_REG_CR3, ld64(vmsa + VMSA_CR3));
 	if (rreg(uc, UC_X86_REG_CR0) != ld64(vmsa + VMSA_CR0))
 		wreg(uc, UC_X86_REG_CR0, ld64(vmsa + VMSA_CR0));
+	if (real) { /* real mode: a selector write sets base = selector << 4 */
+		uint16_t cs;
+
+		memcpy(&cs, vmsa + VMSA_CS, 2);
+		wreg(uc, UC_X86_REG_CS, cs);
+	}
 	return 0;
 }
 

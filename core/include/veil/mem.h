@@ -19,7 +19,16 @@ enum veil_owner {
 	VEIL_OWNER_ENCLAVE,  /* an enclave (id = enclave) */
 	VEIL_OWNER_MODULE,   /* a loaded kernel module: VMPL3 gets os_perms, but the OS
 			     * cannot donate, validate or rescind its pages */
+	VEIL_OWNER_OS_VMSA,  /* a VMPL3 VMSA the OS handed over with CREATE_VCPU: a
+			     * VMSA page VMPL3 may read (its own vCPU state), never
+			     * write or execute */
 };
+
+/* A page whose RMP VMSA bit is set (either VMSA owner). */
+static inline bool veil_owner_is_vmsa(enum veil_owner o)
+{
+	return o == VEIL_OWNER_VMSA || o == VEIL_OWNER_OS_VMSA;
+}
 
 /* Per-page record, 4 bytes. */
 struct veil_page {
