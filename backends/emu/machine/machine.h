@@ -109,6 +109,13 @@ struct inst {
 	} itc;			/* the last instruction page translated by guest_insn */
 	bool msrs_dirty;	/* the guest wrote a syscall MSR since the last save */
 	uint64_t efer;		/* EFER as the CPU holds it (cached) */
+	struct {		/* a SYSCALL between its hook and its landing */
+		bool on;
+		bool msr_ok; /* star, lstar, sfmask hold the CPU's MSRs */
+		uint64_t star, lstar, sfmask;
+		uint64_t rsp, rflags, next_rip;
+		uc_x86_mmr gdtr, tr;
+	} sysc;
 	bool in_switch;		/* the state-load stub may be fetched */
 	uint64_t rmp_gen;	/* RMP generation its TLB was filled under */
 	uint8_t shadow[0x600];	/* VMSA bytes as last synchronised (through XMM15) */
