@@ -87,7 +87,8 @@ static double run_model(const uint8_t *code, size_t len, uint64_t loops)
 	t1 = bench_now();
 	emu_destroy(m);
 	if (x.kind != EMU_EXIT_KIND_HLT || x.cpl != 0) {
-		fprintf(stderr, "syscall-rt: the model's run ended with %s at CPL%u rip %#llx: %s\n",
+		fprintf(stderr,
+			"syscall-rt: the model's run ended with %s at CPL%u rip %#llx: %s\n",
 			emu_exit_kind_name(x.kind), x.cpl, (unsigned long long)x.rip, x.message);
 		exit(1);
 	}

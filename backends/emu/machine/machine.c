@@ -441,14 +441,13 @@ static bool syscall_fast(struct inst *in)
 	}
 	cs = (in->sysc.star >> 32) & 0xFFFC;
 	if (m->dbg || in->in_switch || (rreg(uc, UC_X86_REG_CS) & 3) != 3 ||
-	    !(m_efer(in) & EFER_SCE) || (rflags & (1ULL << 8)) || !cs ||
-	    cs + 16 > SYSC_GATE || guest_insn(in, rip, op, 2, &st) || op[0] != 0x0F ||
-	    op[1] != 0x05)
+	    !(m_efer(in) & EFER_SCE) || (rflags & (1ULL << 8)) || !cs || cs + 16 > SYSC_GATE ||
+	    guest_insn(in, rip, op, 2, &st) || op[0] != 0x0F || op[1] != 0x05)
 		return false;
 	st64(p + SYSC_GDT + cs, 0x00AF9B000000FFFFULL);	    /* 64-bit code, DPL0 */
 	st64(p + SYSC_GDT + cs + 8, 0x00CF93000000FFFFULL); /* data, DPL0 */
-	st64(p + SYSC_GDT + SYSC_GATE, (land & 0xFFFF) | cs << 16 | (0xECULL << 40) |
-					       (((land >> 16) & 0xFFFF) << 48));
+	st64(p + SYSC_GDT + SYSC_GATE,
+	     (land & 0xFFFF) | cs << 16 | (0xECULL << 40) | (((land >> 16) & 0xFFFF) << 48));
 	st64(p + SYSC_GDT + SYSC_GATE + 8, land >> 32);
 	in->sysc.on = true;
 	in->sysc.rsp = rreg(uc, UC_X86_REG_RSP);
@@ -604,7 +603,8 @@ struct inst *inst_get(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
 	uc_hook_add(in->uc, &h, UC_HOOK_CODE, (void *)hook_stub_guard, in, m->priv_base + PRIV_STUB,
 		    m->priv_base + PRIV_STUB + 0xFFF);
 	uc_hook_add(in->uc, &h, UC_HOOK_CODE, (void *)hook_sysc_landing, in,
-		    m->priv_base + PRIV_STUB + SYSC_LANDING, m->priv_base + PRIV_STUB + SYSC_LANDING);
+		    m->priv_base + PRIV_STUB + SYSC_LANDING,
+		    m->priv_base + PRIV_STUB + SYSC_LANDING);
 	uc_hook_add(in->uc, &h, UC_HOOK_CODE, (void *)hook_sysc_exit, in,
 		    m->priv_base + PRIV_STUB + SYSC_EXIT, m->priv_base + PRIV_STUB + SYSC_EXIT);
 	inst_set_msr(in, MSR_VM_HSAVE, m->priv_base + PRIV_HSAVE);
@@ -859,7 +859,7 @@ static int inst_full_load(struct inst *in, const uint8_t *vmsa)
 	}
 	in->efer = inst_get_msr(in, MSR_EFER);
 	in->sysc.msr_ok = false; /* VMRUN loaded the syscall MSRs */
-	uc_ctl_flush_tlb(uc); /* drop the stub page */
+	uc_ctl_flush_tlb(uc);	 /* drop the stub page */
 	in->rmp_gen = m->rmp_gen;
 	wreg(uc, UC_X86_REG_RCX, rcx);
 	wreg(uc, UC_X86_REG_R11, r11);

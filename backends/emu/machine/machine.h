@@ -106,10 +106,10 @@ struct inst {
 		uint64_t va, pa, cr0, cr3, cr4, gen;
 		unsigned nlev;
 		uint64_t pte_pa[4], pte[4];
-	} itc;			/* the last instruction page translated by guest_insn */
-	bool msrs_dirty;	/* the guest wrote a syscall MSR since the last save */
-	uint64_t efer;		/* EFER as the CPU holds it (cached) */
-	struct {		/* a SYSCALL between its hook and its landing */
+	} itc;		 /* the last instruction page translated by guest_insn */
+	bool msrs_dirty; /* the guest wrote a syscall MSR since the last save */
+	uint64_t efer;	 /* EFER as the CPU holds it (cached) */
+	struct {	 /* a SYSCALL between its hook and its landing */
 		bool on;
 		bool msr_ok; /* star, lstar, sfmask hold the CPU's MSRs */
 		uint64_t star, lstar, sfmask;
