@@ -2793,6 +2793,30 @@ START_TEST(syscall_from_cpl3)
 }
 END_TEST
 
+/* An exception from CPL3 through a DPL0 interrupt gate (APM vol 2, 8.9.3): the frame
+ * (RIP, CS, RFLAGS, RSP, SS of the user) on the TSS's RSP0 stack aligned to 16, CS from
+ * the gate, SS NULL, IF clear. The model enters CPL0 without a VMSA load here. */
+START_TEST(user_fault_frame)
+{
+	struct emu_exit e;
+	uint64_t rsp0 = (emu_exec_stack_top(M) - 0x8000) & ~0xFULL; /* the exec TSS's RSP0 */
+
+	load("user_fault");
+	validate(0x24000, 0x1000); /* the IDT */
+	run(1, 0, &e);
+	expect_done(&e, 0);
+	EQ(res(0x00), rsp0 - 40);
+	EQ(res(0x08), sym("insn"));
+	EQ(res(0x10), 0x23);
+	EQ(res(0x18), 0x202);
+	EQ(res(0x20), 0x30000);
+	EQ(res(0x28), 0x1B);
+	EQ(res(0x30), 0x002);
+	EQ(res(0x38), 0x08);
+	EQ(res(0x40), 0);
+}
+END_TEST
+
 /* ---- 2 MiB RMP entries (issue 9) ------------------------------------------------------ */
 
 static void psc_entry_sz(unsigned i, uint64_t gpa, unsigned op, bool large, unsigned cur_page)
@@ -3689,6 +3713,7 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, rdtscp_runs);
 	tcase_add_test(tc, rdtscp_runs_vmpl2);
 	tcase_add_test(tc, syscall_from_cpl3);
+	tcase_add_test(tc, user_fault_frame);
 
 	tc = tcase(s, "machine");
 	tcase_add_test(tc, rmp_launch_state);
