@@ -535,6 +535,7 @@ static void hook_sysc_landing(uc_engine *uc, uint64_t addr, uint32_t size, void 
 		wreg(uc, UC_X86_REG_RCX, in->sysc.rcx);
 		wreg(uc, UC_X86_REG_R11, in->sysc.r11);
 	}
+	in->sysc.late = true; /* the stub's data accesses are over */
 }
 
 static void hook_sysc_exit(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
@@ -546,6 +547,7 @@ static void hook_sysc_exit(uc_engine *uc, uint64_t addr, uint32_t size, void *da
 	if (!in->sysc.on || !in->in_switch)
 		return;
 	in->sysc.on = false;
+	in->sysc.late = false;
 	in->in_switch = false;
 	wreg(uc, UC_X86_REG_RIP, in->sysc.rip); /* resumes there */
 	if (in->sysc.sync) {

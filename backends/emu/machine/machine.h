@@ -112,6 +112,7 @@ struct inst {
 	struct {	 /* a climb to CPL0 through the stub's gate (SYSCALL, events) */
 		bool on;
 		bool sync;   /* inst_enter_cpl0: stop at the end */
+		bool late;   /* past the landing: stub fills are execute-only */
 		bool msr_ok; /* star, lstar, sfmask hold the CPU's MSRs */
 		uint64_t star, lstar, sfmask;
 		uint16_t ss; /* loaded from the stub GDT at the landing; 0: keep NULL */
