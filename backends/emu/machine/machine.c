@@ -36,10 +36,9 @@ static const uint8_t stub_code[] = {
 	[0x13] = 0x0F, 0x01, 0xD8,                         /* vmrun */
 	[0x20] = 0x0F, 0x0B,                               /* ud2: end of the load */
 	[0x48] = 0x1B, 0x00,                               /* far pointer: gate 0x18, RPL3 */
-	[0x300] = 0x48, 0xFF, 0x1D, 0x09, 0x00, 0x00, 0x00, /* lcall *0x310(%rip): SYSCALL */
-	[0x318] = 0xF3, 0x07,                              /* far pointer: SYSC_GATE, RPL3 */
+	[0x300] = 0x48, 0xFF, 0x1D, 0x09, 0x00, 0x00, 0x00, /* lcall *0x310(%rip): the climb */
 	[0x320] = 0x0F, 0x01, 0x3D, 0xD9, 0xFC, 0xFF, 0xFF, /* landing: invlpg (stub page) */
-	[0x327] = 0x0F, 0x0B,                              /* SYSCALL exit (hooked) */
+	[0x327] = 0x0F, 0x0B,                              /* the climb's exit (hooked) */
 };
 /* clang-format on */
 
@@ -64,6 +63,8 @@ static void stub_init(struct emu_machine *m)
 					  (((entry >> 16) & 0xFFFF) << 48));
 	st64(p + STUB_GDT + 0x20, entry >> 32);
 	st64(p + STUB_TSS + 4, stub + 0x1000); /* RSP0 */
+	/* The climb's far pointer (offset ignored): the gate, RPL3. */
+	memcpy(p + SYSC_ENTRY + 0x18, &(uint16_t){ SYSC_GATE | 3 }, 2);
 }
 
 /* The bytes a C=0 read of a private page returns: fixed pseudo-random data
