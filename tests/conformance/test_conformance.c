@@ -2769,6 +2769,54 @@ START_TEST(rdtscp_runs_vmpl2)
 }
 END_TEST
 
+/* SYSCALL from CPL3 (APM vol 3, SYSCALL): RCX = the next RIP, R11 = RFLAGS, RFLAGS &=
+ * ~SFMASK, CS = STAR[47:32], SS = CS + 8, RSP unchanged, RIP = LSTAR. The model runs it
+ * through its private stub page without stopping the CPU: a later guest fetch at that
+ * page's address must still go through the guest's own tables (unmapped here: #PF). */
+START_TEST(syscall_from_cpl3)
+{
+	struct emu_exit e;
+	uint64_t stub = emu_mem_size(M); /* the private region's first page (the stub) */
+
+	load("syscall");
+	param(P_ADDR, stub + 0x320); /* the fast path's landing */
+	run(1, 0, &e);
+	EQ(res(0x00), sym("after"));
+	EQ(res(0x08), 0x602);
+	EQ(res(0x10), 0x002);
+	EQ(res(0x18), 0x08);
+	EQ(res(0x20), 0x10);
+	EQ(res(0x28), res(0x30));
+	EXPECT_KIND(&e, EMU_EXIT_KIND_EXCEPTION);
+	ck_assert_msg(e.vector == EMU_VEC_PF && e.rip == stub + 0x320 && e.cpl == 0,
+		      "expected #PF at the stub page's address, got %s", desc(&e));
+}
+END_TEST
+
+/* An exception from CPL3 through a DPL0 interrupt gate (APM vol 2, 8.9.3): the frame
+ * (RIP, CS, RFLAGS, RSP, SS of the user) on the TSS's RSP0 stack aligned to 16, CS from
+ * the gate, SS NULL, IF clear. The model enters CPL0 without a VMSA load here. */
+START_TEST(user_fault_frame)
+{
+	struct emu_exit e;
+	uint64_t rsp0 = (emu_exec_stack_top(M) - 0x8000) & ~0xFULL; /* the exec TSS's RSP0 */
+
+	load("user_fault");
+	validate(0x24000, 0x1000); /* the IDT */
+	run(1, 0, &e);
+	expect_done(&e, 0);
+	EQ(res(0x00), rsp0 - 40);
+	EQ(res(0x08), sym("insn"));
+	EQ(res(0x10), 0x23);
+	EQ(res(0x18), 0x202);
+	EQ(res(0x20), 0x30000);
+	EQ(res(0x28), 0x1B);
+	EQ(res(0x30), 0x002);
+	EQ(res(0x38), 0x08);
+	EQ(res(0x40), 0);
+}
+END_TEST
+
 /* ---- 2 MiB RMP entries (issue 9) ------------------------------------------------------ */
 
 static void psc_entry_sz(unsigned i, uint64_t gpa, unsigned op, bool large, unsigned cur_page)
@@ -3664,6 +3712,8 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, monitor_cpl3_ud);
 	tcase_add_test(tc, rdtscp_runs);
 	tcase_add_test(tc, rdtscp_runs_vmpl2);
+	tcase_add_test(tc, syscall_from_cpl3);
+	tcase_add_test(tc, user_fault_frame);
 
 	tc = tcase(s, "machine");
 	tcase_add_test(tc, rmp_launch_state);

@@ -36,11 +36,19 @@ static const uint8_t stub_code[] = {
 	[0x13] = 0x0F, 0x01, 0xD8,                         /* vmrun */
 	[0x20] = 0x0F, 0x0B,                               /* ud2: end of the load */
 	[0x48] = 0x1B, 0x00,                               /* far pointer: gate 0x18, RPL3 */
+	[0x300] = 0x48, 0xFF, 0x1D, 0x09, 0x00, 0x00, 0x00, /* lcall *0x310(%rip): the climb */
+	[0x320] = 0x0F, 0x01, 0x3D, 0xD9, 0xFC, 0xFF, 0xFF, /* landing: invlpg (stub page) */
+	[0x327] = 0x0F, 0x0B,                              /* the climb's exit (hooked) */
 };
 /* clang-format on */
 
 #define STUB_GDT 0x100
 #define STUB_TSS 0x200
+#define SYSC_ENTRY 0x300   /* fast SYSCALL: the far call at CPL3 */
+#define SYSC_LANDING 0x320 /* ... reached at CPL0 through the gate */
+#define SYSC_EXIT 0x327	   /* ... after the INVLPG of the stub page */
+#define SYSC_GDT 0x400	   /* ... its GDT (selectors below SYSC_GATE) */
+#define SYSC_GATE 0x7F0	   /* ... and the gate's slot in it */
 
 static void stub_init(struct emu_machine *m)
 {
@@ -55,6 +63,8 @@ static void stub_init(struct emu_machine *m)
 					  (((entry >> 16) & 0xFFFF) << 48));
 	st64(p + STUB_GDT + 0x20, entry >> 32);
 	st64(p + STUB_TSS + 4, stub + 0x1000); /* RSP0 */
+	/* The climb's far pointer (offset ignored): the gate, RPL3. */
+	memcpy(p + SYSC_ENTRY + 0x18, &(uint16_t){ SYSC_GATE | 3 }, 2);
 }
 
 /* The bytes a C=0 read of a private page returns: fixed pseudo-random data
@@ -128,6 +138,8 @@ uint64_t inst_get_msr(struct inst *in, uint32_t rid)
 void inst_set_msr(struct inst *in, uint32_t rid, uint64_t v)
 {
 	msr_io(in, rid, v, true);
+	if (rid == MSR_STAR || rid == MSR_LSTAR || rid == MSR_SFMASK)
+		in->sysc.msr_ok = false;
 }
 
 /* EFER as the CPU holds it (SVME hidden). Cached: only VMRUN loads and the
@@ -394,11 +406,180 @@ static void hook_edge(uc_engine *uc, uc_tb *cur, uc_tb *prev, void *data)
 	uc_emu_stop(uc);
 }
 
+/*
+ * CPL3 -> CPL0 without a VMSA load. Unicorn changes CPL only through its own
+ * instructions, so the CPU goes through a 64-bit call gate in the stub page
+ * (SYSC_ENTRY): a GDT of the model's own holds, at the target CS selector,
+ * the descriptor to load (and at CS + 8, for SYSCALL, the one SS gets), with
+ * the gate at SYSC_GATE. At the landing (CPL0, CS loaded, SS NULL as in
+ * 64-bit event delivery) the model loads SS if asked, puts the guest's GDTR
+ * and TR back and sets RSP, RFLAGS (and RCX, R11); the landing's INVLPG then
+ * drops every TLB entry the stub page got, and the next instruction
+ * (SYSC_EXIT) sets RIP. No VMSA save or load and no TLB flush: nothing else
+ * changed. Fetching SYSC_EXIT leaves one execute-only entry for the stub
+ * page; should the guest ever fetch from that page, hook_stub_guard flushes
+ * it first.
+ */
+static bool climb_setup(struct inst *in, uint16_t cs, uint64_t desc_cs, uint16_t ss)
+{
+	struct emu_machine *m = in->m;
+	uc_engine *uc = in->uc;
+	uint64_t stub = m->priv_base + PRIV_STUB, land = stub + SYSC_LANDING;
+	uc_x86_mmr gdt = { .base = stub + SYSC_GDT, .limit = SYSC_GATE + 15 };
+	uc_x86_mmr tss = { .base = stub + STUB_TSS, .limit = 0x67, .flags = 0x8B00 };
+	uint8_t *p = m_ptr(m, stub, 0x1000);
+
+	if (m->dbg || in->in_switch || !cs || cs + 16 > SYSC_GATE ||
+	    (rreg(uc, UC_X86_REG_CS) & 3) != 3)
+		return false;
+	st64(p + SYSC_GDT + cs, desc_cs);
+	st64(p + SYSC_GDT + cs + 8, 0x00CF93000000FFFFULL); /* SS: flat data, DPL0 */
+	st64(p + SYSC_GDT + SYSC_GATE, (land & 0xFFFF) | (uint64_t)cs << 16 | (0xECULL << 40) |
+					       (((land >> 16) & 0xFFFF) << 48));
+	st64(p + SYSC_GDT + SYSC_GATE + 8, land >> 32);
+	in->sysc.on = true;
+	in->sysc.ss = ss;
+	uc_reg_read(uc, UC_X86_REG_GDTR, &in->sysc.gdtr);
+	uc_reg_read(uc, UC_X86_REG_TR, &in->sysc.tr);
+	uc_reg_write(uc, UC_X86_REG_GDTR, &gdt);
+	uc_reg_write(uc, UC_X86_REG_TR, &tss);
+	in->in_switch = true; /* the stub page is reachable, nothing is counted */
+	return true;
+}
+
+/*
+ * Fast SYSCALL from CPL3 (AMD64 semantics, APM vol 3 "SYSCALL"): the climb
+ * above to STAR.CS with SYSCALL's flat descriptors, without stopping the CPU.
+ * SYSCALL from CPL0, with TF set or with a debugger attached takes the full
+ * path (STOP_SYSCALL, run.c).
+ */
+static bool syscall_fast(struct inst *in)
+{
+	uc_engine *uc = in->uc;
+	uint64_t rip = rreg(uc, UC_X86_REG_RIP), rflags = rreg(uc, UC_X86_REG_RFLAGS), cs;
+	uint8_t op[2];
+	struct stop st;
+
+	if (!in->sysc.msr_ok) { /* guest writes are intercepted, loads clear it */
+		in->sysc.star = inst_get_msr(in, MSR_STAR);
+		in->sysc.lstar = inst_get_msr(in, MSR_LSTAR);
+		in->sysc.sfmask = inst_get_msr(in, MSR_SFMASK);
+		in->sysc.msr_ok = true;
+	}
+	cs = (in->sysc.star >> 32) & 0xFFFC;
+	if (!(m_efer(in) & EFER_SCE) || (rflags & (1ULL << 8)) || in->in_switch ||
+	    guest_insn(in, rip, op, 2, &st) || op[0] != 0x0F || op[1] != 0x05 ||
+	    !climb_setup(in, cs, 0x00AF9B000000FFFFULL, cs + 8))
+		return false;
+	in->sysc.sync = false;
+	in->sysc.set_rcx = true;
+	in->sysc.rcx = rip + 2;
+	in->sysc.r11 = rflags & ~(1ULL << 16);
+	in->sysc.rsp = rreg(uc, UC_X86_REG_RSP);
+	in->sysc.rflags = (rflags & ~in->sysc.sfmask & ~(1ULL << 16)) | 2;
+	in->sysc.rip = in->sysc.lstar;
+	/* Unicorn adds the instruction's length to RIP after the hook. */
+	wreg(uc, UC_X86_REG_RIP, in->m->priv_base + PRIV_STUB + SYSC_ENTRY - 2);
+	return true;
+}
+
+/*
+ * Event delivery from CPL3 to a 64-bit CPL0 handler (x86_deliver, once it
+ * pushed the frame): CS = `cs` with the guest's descriptor `desc`, SS = NULL,
+ * RSP, RFLAGS, RIP. Runs the climb to its end; 1 if it does not apply (the
+ * caller loads a VMSA instead), -1 if it failed.
+ */
+int inst_enter_cpl0(struct inst *in, uint16_t cs, uint64_t desc, uint64_t rsp, uint64_t rflags,
+		    uint64_t rip)
+{
+	struct emu_machine *m = in->m;
+	uint64_t insns = m->insns;
+	uc_err err;
+
+	/* Present, code, DPL0, L = 1, D = 0: what the gate takes as it is. */
+	if ((desc & (0x1FULL << 43 | 3ULL << 45 | 3ULL << 53)) != (0x13ULL << 43 | 1ULL << 53) ||
+	    !climb_setup(in, cs & 0xFFFC, desc, 0))
+		return 1;
+	in->sysc.sync = true;
+	in->sysc.set_rcx = false;
+	in->sysc.rsp = rsp;
+	in->sysc.rflags = rflags;
+	in->sysc.rip = rip;
+	in->stop.kind = STOP_NONE;
+	wreg(in->uc, UC_X86_REG_RFLAGS, rflags); /* TF off during the climb */
+	err = uc_emu_start(in->uc, m->priv_base + PRIV_STUB + SYSC_ENTRY, 0, 0, 0);
+	m->insns = insns;
+	if (in->stop.kind != STOP_SWITCH_DONE || in->sysc.on) {
+		snprintf(m->exit.message, sizeof(m->exit.message),
+			 "CPL0 entry failed (uc %d, stop %d, rip %#llx)", err, in->stop.kind,
+			 (unsigned long long)rreg(in->uc, UC_X86_REG_RIP));
+		return -1;
+	}
+	return 0;
+}
+
+static void hook_sysc_landing(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
+{
+	struct inst *in = data;
+
+	(void)addr;
+	(void)size;
+	if (!in->sysc.on || !in->in_switch)
+		return;
+	if (in->sysc.ss)
+		wreg(uc, UC_X86_REG_SS, in->sysc.ss); /* from the stub GDT: flat, DPL0 */
+	uc_reg_write(uc, UC_X86_REG_GDTR, &in->sysc.gdtr);
+	uc_reg_write(uc, UC_X86_REG_TR, &in->sysc.tr);
+	wreg(uc, UC_X86_REG_RSP, in->sysc.rsp);
+	wreg(uc, UC_X86_REG_RFLAGS, in->sysc.rflags);
+	if (in->sysc.set_rcx) {
+		wreg(uc, UC_X86_REG_RCX, in->sysc.rcx);
+		wreg(uc, UC_X86_REG_R11, in->sysc.r11);
+	}
+	in->sysc.late = true; /* the stub's data accesses are over */
+}
+
+static void hook_sysc_exit(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
+{
+	struct inst *in = data;
+
+	(void)addr;
+	(void)size;
+	if (!in->sysc.on || !in->in_switch)
+		return;
+	in->sysc.on = false;
+	in->sysc.late = false;
+	in->in_switch = false;
+	wreg(uc, UC_X86_REG_RIP, in->sysc.rip); /* resumes there */
+	if (in->sysc.sync) {
+		in->stop.kind = STOP_SWITCH_DONE;
+		uc_emu_stop(uc);
+	}
+}
+
+/* The guest fetched from the stub page's address outside a load or SYSCALL:
+ * through the entry SYSC_EXIT left. Flush it and fetch again through the
+ * guest's own translation. */
+static void hook_stub_guard(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
+{
+	struct inst *in = data;
+
+	(void)size;
+	if (in->in_switch)
+		return;
+	if (in->m->cfg.count_insns && in->m->insns)
+		in->m->insns--; /* counted by hook_code, not executed */
+	uc_ctl_flush_tlb(uc);
+	wreg(uc, UC_X86_REG_RIP, addr);
+}
+
 /* Unicorn's SYSCALL only calls hooks: the model performs the instruction. */
 static void hook_syscall(uc_engine *uc, void *data)
 {
 	struct inst *in = data;
 
+	if (syscall_fast(in))
+		return;
 	in->stop.kind = STOP_SYSCALL;
 	uc_emu_stop(uc);
 }
@@ -481,6 +662,14 @@ struct inst *inst_get(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
 		trace_inst_init(in);
 	if (m->dbg)
 		dbg_inst_init(in);
+	/* Last: the hooks above skip the landing (in_switch) before this one clears it. */
+	uc_hook_add(in->uc, &h, UC_HOOK_CODE, (void *)hook_stub_guard, in, m->priv_base + PRIV_STUB,
+		    m->priv_base + PRIV_STUB + 0xFFF);
+	uc_hook_add(in->uc, &h, UC_HOOK_CODE, (void *)hook_sysc_landing, in,
+		    m->priv_base + PRIV_STUB + SYSC_LANDING,
+		    m->priv_base + PRIV_STUB + SYSC_LANDING);
+	uc_hook_add(in->uc, &h, UC_HOOK_CODE, (void *)hook_sysc_exit, in,
+		    m->priv_base + PRIV_STUB + SYSC_EXIT, m->priv_base + PRIV_STUB + SYSC_EXIT);
 	inst_set_msr(in, MSR_VM_HSAVE, m->priv_base + PRIV_HSAVE);
 	vmcb_init(m, in);
 	in->rmp_gen = m->rmp_gen;
@@ -742,7 +931,8 @@ static int inst_full_load(struct inst *in, const uint8_t *vmsa)
 		return -1;
 	}
 	in->efer = inst_get_msr(in, MSR_EFER);
-	uc_ctl_flush_tlb(uc); /* drop the stub page */
+	in->sysc.msr_ok = false; /* VMRUN loaded the syscall MSRs */
+	uc_ctl_flush_tlb(uc);	 /* drop the stub page */
 	in->rmp_gen = m->rmp_gen;
 	wreg(uc, UC_X86_REG_RCX, rcx);
 	wreg(uc, UC_X86_REG_R11, r11);

@@ -111,9 +111,20 @@ struct inst {
 		uint64_t va, pa, cr0, cr3, cr4, gen;
 		unsigned nlev;
 		uint64_t pte_pa[4], pte[4];
-	} itc;			/* the last instruction page translated by guest_insn */
-	bool msrs_dirty;	/* the guest wrote a syscall MSR since the last save */
-	uint64_t efer;		/* EFER as the CPU holds it (cached) */
+	} itc;		 /* the last instruction page translated by guest_insn */
+	bool msrs_dirty; /* the guest wrote a syscall MSR since the last save */
+	uint64_t efer;	 /* EFER as the CPU holds it (cached) */
+	struct {	 /* a climb to CPL0 through the stub's gate (SYSCALL, events) */
+		bool on;
+		bool sync;   /* inst_enter_cpl0: stop at the end */
+		bool late;   /* past the landing: stub fills are execute-only */
+		bool msr_ok; /* star, lstar, sfmask hold the CPU's MSRs */
+		uint64_t star, lstar, sfmask;
+		uint16_t ss; /* loaded from the stub GDT at the landing; 0: keep NULL */
+		bool set_rcx;
+		uint64_t rsp, rflags, rip, rcx, r11; /* the state at the end */
+		uc_x86_mmr gdtr, tr;
+	} sysc;
 	bool in_switch;		/* the state-load stub may be fetched */
 	uint64_t rmp_gen;	/* RMP generation its TLB was filled under */
 	uint8_t shadow[0x600];	/* VMSA bytes as last synchronised (through XMM15) */
@@ -182,6 +193,8 @@ bool m_is_guest(const struct emu_machine *m, uint64_t pa, uint64_t len);
 struct inst *inst_get(struct emu_machine *m, struct vcpu *v, unsigned vmpl);
 void inst_save(struct inst *in, uint8_t *vmsa);
 int inst_load(struct inst *in, const uint8_t *vmsa);
+int inst_enter_cpl0(struct inst *in, uint16_t cs, uint64_t desc, uint64_t rsp, uint64_t rflags,
+		    uint64_t rip);
 void machine_rmp_changed(struct emu_machine *m);
 bool rmp_psmash(struct emu_machine *m, uint64_t gfn);
 void machine_finish(struct emu_machine *m, enum emu_exit_kind kind, const char *msg);

@@ -102,6 +102,20 @@ void x86_deliver(struct inst *in, unsigned vector, bool has_ec, uint64_t ec, uin
 		wreg(uc, UC_X86_REG_RIP, handler);
 		return;
 	}
+	if (cpl == 3 && new_cpl == 0) { /* the common case: no VMSA load */
+		uint64_t d;
+		int r;
+
+		if (guest_copy(in, gdtr.base + (sel & ~7), &d, 8, false, &st)) {
+			exit_exception(in, vector, has_ec, ec);
+			return;
+		}
+		r = inst_enter_cpl0(in, sel, d, rsp, rflags, handler);
+		if (r < 0)
+			machine_finish(m, EMU_EXIT_KIND_ERROR, NULL);
+		if (r <= 0)
+			return;
+	}
 	/* CS/CPL change: build the target state and load it like a VMSA. */
 	memcpy(vmsa, in->shadow, sizeof(in->shadow));
 	memset(vmsa + sizeof(in->shadow), 0, sizeof(vmsa) - sizeof(in->shadow));
