@@ -319,7 +319,8 @@ def progress(ctx):
     need(re.search(r"\rveil-emu: running the snippet, \d+ s ", text),
          f"no progress on a terminal (the run took too little?): {text!r}")
     need(text.endswith("\r\033[K"), f"the progress line is not cleared: {text[-40:]!r}")
-    rc, out, err = ctx.run("veil-emu", *args[1:])
+    # As long a run again (a minute or more under the sanitizers).
+    rc, out, err = ctx.run("veil-emu", *args[1:], timeout=600)
     need(rc == 0 and not err, f"progress in a pipe: {err!r}")
 
 
