@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* common.c - the benchmarks' shared command line and output (common.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,4 +139,24 @@ bool bench_console_ok(FILE *con, const char *pass)
 		failed |= !strncmp(line, "FAIL", 4);
 	}
 	return passed && !failed;
+}
+
+uint8_t *bench_read_file(const char *prog, const char *path, size_t *len)
+{
+	FILE *f = (errno = 0, fopen(path, "rb"));
+	uint8_t *buf = NULL;
+	long n = -1;
+
+	if (f && !fseek(f, 0, SEEK_END))
+		n = ftell(f);
+	if (n >= 0 && !fseek(f, 0, SEEK_SET))
+		buf = malloc(n > 0 ? (size_t)n : 1);
+	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		fprintf(stderr, "%s: cannot read %s: %s\n", prog, path,
+			errno ? strerror(errno) : "short read");
+		exit(2);
+	}
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
 }

@@ -17,6 +17,8 @@
 #define VEIL_BENCH_COMMON_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct bench {
@@ -62,6 +64,10 @@ void bench_target(struct bench *b, const char *name, double value, const char *u
 		  enum bench_op op, double bound);
 
 /* Seconds on the monotonic clock. */
+/* The whole file at `path` (malloc'd; *len its size), or a line naming
+ * `prog` and the path on stderr and exit status 2. */
+uint8_t *bench_read_file(const char *prog, const char *path, size_t *len);
+
 double bench_now(void);
 
 /* A test OS run's own verdict on its console (a file): a line starting with

@@ -52,27 +52,9 @@ struct workload {
 static uint8_t *load_file(const char *name, size_t *len)
 {
 	char path[512];
-	FILE *f;
-	uint8_t *buf;
-	long n;
 
 	snprintf(path, sizeof(path), "%s/%s.bin", BENCH_WORKLOAD_DIR, name);
-	f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "emu-throughput: %s: %s\n", path, strerror(errno));
-		exit(2);
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc(n > 0 ? n : 1);
-	if (!buf || fread(buf, 1, n, f) != (size_t)n) {
-		fprintf(stderr, "emu-throughput: cannot read %s\n", path);
-		exit(2);
-	}
-	fclose(f);
-	*len = n;
-	return buf;
+	return bench_read_file("emu-throughput", path, len);
 }
 
 static void put64(uint8_t *p, uint64_t v)

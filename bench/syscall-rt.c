@@ -40,27 +40,9 @@
 static uint8_t *load_file(const char *name, size_t *len)
 {
 	char path[512];
-	FILE *f;
-	uint8_t *buf;
-	long n;
 
 	snprintf(path, sizeof(path), "%s/%s.bin", BENCH_WORKLOAD_DIR, name);
-	f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "syscall-rt: %s: %s\n", path, strerror(errno));
-		exit(2);
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc(n > 0 ? n : 1);
-	if (!buf || fread(buf, 1, n, f) != (size_t)n) {
-		fprintf(stderr, "syscall-rt: cannot read %s\n", path);
-		exit(2);
-	}
-	fclose(f);
-	*len = n;
-	return buf;
+	return bench_read_file("syscall-rt", path, len);
 }
 
 /* Seconds for `loops` round trips in the model (VMPL1, every page validated). */

@@ -601,6 +601,30 @@ static void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 	m->insns++;
 }
 
+/* The stub page's hooks in their order: the guard, then the SYSCALL landing
+ * or exit the address names. */
+static void hook_stub_page(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
+{
+	struct inst *in = data;
+	uint64_t off = addr - (in->m->priv_base + PRIV_STUB);
+
+	hook_stub_guard(uc, addr, size, data);
+	if (off == SYSC_LANDING)
+		hook_sysc_landing(uc, addr, size, data);
+	else if (off == SYSC_EXIT)
+		hook_sysc_exit(uc, addr, size, data);
+}
+
+/* hook_code, then the stub page's hooks when the address is in that page. */
+static void hook_code_stub(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
+{
+	struct inst *in = data;
+
+	hook_code(uc, addr, size, data);
+	if (addr - (in->m->priv_base + PRIV_STUB) < 0x1000)
+		hook_stub_page(uc, addr, size, data);
+}
+
 /* ---- instances ------------------------------------------------------ */
 
 static void vmcb_init(struct emu_machine *m, struct inst *in)
@@ -656,20 +680,22 @@ struct inst *inst_get(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
 	uc_hook_add(in->uc, &h, UC_HOOK_INSN_INVALID, (void *)hook_invalid, in, 1, 0);
 	uc_hook_add(in->uc, &h, UC_HOOK_INSN, (void *)hook_syscall, in, 1, 0, UC_X86_INS_SYSCALL);
 	uc_hook_add(in->uc, &h, UC_HOOK_EDGE_GENERATED, (void *)hook_edge, in, 1, 0);
-	if (m->cfg.count_insns)
-		uc_hook_add(in->uc, &h, UC_HOOK_CODE, (void *)hook_code, in, 1, 0);
-	if (m->trace) /* after hook_code: the instruction count is final when it runs */
-		trace_inst_init(in);
-	if (m->dbg)
-		dbg_inst_init(in);
-	/* Last: the hooks above skip the landing (in_switch) before this one clears it. */
-	uc_hook_add(in->uc, &h, UC_HOOK_CODE, (void *)hook_stub_guard, in, m->priv_base + PRIV_STUB,
-		    m->priv_base + PRIV_STUB + 0xFFF);
-	uc_hook_add(in->uc, &h, UC_HOOK_CODE, (void *)hook_sysc_landing, in,
-		    m->priv_base + PRIV_STUB + SYSC_LANDING,
-		    m->priv_base + PRIV_STUB + SYSC_LANDING);
-	uc_hook_add(in->uc, &h, UC_HOOK_CODE, (void *)hook_sysc_exit, in,
-		    m->priv_base + PRIV_STUB + SYSC_EXIT, m->priv_base + PRIV_STUB + SYSC_EXIT);
+	/* Unicorn calls every code hook's helper on every instruction once one
+	 * covers it: counting alone takes one hook that also serves the stub
+	 * page, in the same order as the separate hooks below. */
+	if (m->cfg.count_insns && !m->trace && !m->dbg) {
+		uc_hook_add(in->uc, &h, UC_HOOK_CODE, (void *)hook_code_stub, in, 1, 0);
+	} else {
+		if (m->cfg.count_insns)
+			uc_hook_add(in->uc, &h, UC_HOOK_CODE, (void *)hook_code, in, 1, 0);
+		if (m->trace) /* after hook_code: the instruction count is final when it runs */
+			trace_inst_init(in);
+		if (m->dbg)
+			dbg_inst_init(in);
+		/* Last: the hooks above skip the landing (in_switch) before this one clears it. */
+		uc_hook_add(in->uc, &h, UC_HOOK_CODE, (void *)hook_stub_page, in,
+			    m->priv_base + PRIV_STUB, m->priv_base + PRIV_STUB + 0xFFF);
+	}
 	inst_set_msr(in, MSR_VM_HSAVE, m->priv_base + PRIV_HSAVE);
 	vmcb_init(m, in);
 	in->rmp_gen = m->rmp_gen;
