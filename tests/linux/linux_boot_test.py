@@ -15,7 +15,8 @@ compiled into veil-emu (`veil-emu run --linux --native`). Cases:
               the kernel, the early console, the initrd, the KVM clock and its
               TSC frequency, x2APIC mode, then BusyBox's /init reporting
               through /dev/kmsg, and its ACPI power-off ending the run with
-              status 0. The monitor that ran is the one asked for: the VMPL0
+              status 0 (with --native in 2112 MiB: the initrd goes below
+              2 GiB, the kernel's initrd_addr_max). The monitor that ran is the one asked for: the VMPL0
               image announces itself before Linux starts, the native monitor
               does not.
   timer       Timer interrupts arrive: over init's 'sleep 1' the uptime
@@ -102,19 +103,23 @@ def case_first_line(args):
 
 
 def case_userspace(args):
-    rc, out, err = boot(args)
+    # The native case boots with 2112 MiB: RAM above 2 GiB, the initrd still
+    # below the kernel's initrd_addr_max (2 GiB) at the top of what it can use.
+    mem = 2112 if args.native else 256
+    mon_base = (mem - 8) << 20
+    rc, out, err = boot(args, ["--mem", str(mem)] if args.native else [])
     image = re.search(r"^veil-monitor: VMPL0 image at 0x[0-9a-f]+, ", out, re.M)
     if bool(image) == args.native:
         fail("the %s monitor did not run:\n%s" % ("native" if args.native else "image",
                                                   out[:1000]))
     milestones = [
         r"BIOS-e820: \[mem 0x000000000009f000-0x00000000001effff\] reserved",
-        r"BIOS-e820: \[mem 0x0000000000200000-0x000000000f7fffff\] usable",
+        r"BIOS-e820: \[mem 0x0000000000200000-0x%016x\] usable" % (mon_base - 1),
         r"printk: legacy bootconsole \[earlyser0\] enabled",
         r"kvm-clock: Using msrs 4b564d01 and 4b564d00",
         r"tsc: Detected 1000\.000 MHz processor",
         r"x2apic: enabled by BIOS, switching to x2apic ops",
-        r"RAMDISK: \[mem 0x[0-9a-f]+-0x0*f7fffff\]",
+        r"RAMDISK: \[mem 0x[0-9a-f]+-0x0*%x\]" % (min(mon_base, 1 << 31) - 1),
         r"Run /init as init process",
         r"veil-linux: init running on " + re.escape(release(args)),
         r"veil-linux: cpus online 0\r?\n",
