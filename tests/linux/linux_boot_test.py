@@ -43,11 +43,18 @@ compiled into veil-emu (`veil-emu run --linux --native`). Cases:
               at the model's exit-status port, delivered at the power-off).
   errors      Bad inputs give one line on stderr and status 2 (a missing
               input, --init-script's too, status 1).
+  entry       Under GDB (--gdb; image only): the run starts in the VMPL0 image at its
+              entry, and a breakpoint at the kernel's 64-bit entry
+              (pref_address + 0x200) stops vCPU 0 at VMPL3 CPL0 in the boot
+              protocol's state: RSI = boot_params (0x100000, whose header
+              says "HdrS"), CS = __BOOT_CS (0x10), DS = SS = __BOOT_DS (0x18),
+              CR3 = the loader's identity page tables (0x106000).
 """
 import json
 import argparse
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -323,6 +330,7 @@ def case_errors(args):
             (["run", "--linux", "--cmdline", "x"], "give Linux --append"),
             (["run", "--linux", "--igvm", junk], "does not go with --igvm"),
             (["run", "--linux", "--native", "--monitor", junk], "exclude each other"),
+            (["run", "--linux", "--monitor", junk], "not an ELF64 x86-64 executable", 1),
             (["run", "--linux", "--kernel", junk], "not a Linux bzImage"),
             (["run", "--linux", "--kernel", os.path.join(d, "missing")], "cannot open", 1),
             (["run", "--linux", "--initrd", os.path.join(d, "missing")], "cannot open", 1),
@@ -341,6 +349,51 @@ def case_errors(args):
                      % (argv, rc, err, status, want))
 
 
+def reg(out, name):
+    m = re.search(r"^%s\s+0x([0-9a-f]+)" % name, out, re.M)
+    if not m:
+        fail("gdb did not show %s:\n%s" % (name, out))
+    return int(m.group(1), 16)
+
+
+def case_entry(args):
+    if not args.gdb or args.native:
+        fail("the entry case needs --gdb and is for the image (not --native)")
+    with open(args.kernel, "rb") as f:
+        entry = struct.unpack_from("<Q", f.read(0x260), 0x258)[0] + 0x200  # pref_address
+    emu = subprocess.Popen([args.emu, "run", "--linux", "--gdb", "0"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", emu.stderr.readline())
+        if not m:
+            fail("no GDB port from veil-emu")
+        script = ["set pagination off", "set confirm off", "set architecture i386:x86-64",
+                  "target remote 127.0.0.1:" + m.group(1), "info registers rip",
+                  "monitor vmpl", "echo AT-ENTRY\n", "break *%#x" % entry, "continue",
+                  "info registers rip rsi cs ds ss cr3", "monitor vmpl",
+                  "monitor phys 0x100202 4", "kill"]
+        p = subprocess.run([args.gdb, "-nx", "-batch"] + [a for c in script for a in ("-ex", c)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           timeout=TIMEOUT)
+        out = p.stdout
+    finally:
+        try:
+            emu.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            emu.kill()
+            emu.wait()
+    first, _, at = out.partition("AT-ENTRY")
+    if reg(first, "rip") < VEIL_IMAGE_VA or not re.search(r"vCPU 0\D+VMPL0", first):
+        fail("the run did not start in the VMPL0 image:\n" + first)
+    want = {"rip": entry, "rsi": 0x100000, "cs": 0x10, "ds": 0x18, "ss": 0x18}
+    got = {r: reg(at, r) for r in want}
+    if got != want or reg(at, "cr3") & ~0xFFF != 0x106000:
+        fail("Linux's entry state %r, want %r and CR3 0x106000:\n%s" % (got, want, at))
+    if not re.search(r"vCPU 0\D+VMPL3 CPL0", at) or "48 64 72 53" not in at.lower():
+        fail("not at VMPL3 CPL0, or boot_params without HdrS:\n" + at)
+    print("Linux entered at %#x with RSI = boot_params, __BOOT_CS/DS, CR3 0x106000" % entry)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -348,17 +401,18 @@ def main():
     ap.add_argument("--trace-tool", required=True)
     ap.add_argument("--linux-dir", required=True)
     ap.add_argument("--kernel", required=True)
+    ap.add_argument("--gdb", help="gdb, for the entry case")
     ap.add_argument("--native", action="store_true",
                     help="boot under the native monitor instead of the VMPL0 image")
     ap.add_argument("case", choices=["first-line", "userspace", "timer", "svsm",
                                      "deterministic", "rdrand", "script", "script-status",
-                                     "errors"])
+                                     "errors", "entry"])
     args = ap.parse_args()
     {"first-line": case_first_line, "userspace": case_userspace, "timer": case_timer,
      "svsm": case_svsm,
      "deterministic": case_deterministic, "rdrand": case_rdrand,
      "script": case_script, "script-status": case_script_status,
-     "errors": case_errors}[args.case](args)
+     "errors": case_errors, "entry": case_entry}[args.case](args)
     print("PASS")
 
 
