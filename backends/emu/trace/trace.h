@@ -222,7 +222,7 @@ _Static_assert(sizeof(struct trace_pvalidate) == 64, "pvalidate payload layout")
 
 #define TRACE_MAX_RECORD 0xFFFF
 
-/* ---- writer (trace.c) --------------------------------------------------- */
+/* ---- writer (trace.c, trace_rec.c) ------------------------------------- */
 
 struct emu_machine;
 struct vcpu;
@@ -293,7 +293,7 @@ int trace_call_pvalidate(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uin
 			 uint64_t rdx, bool *cf, uint64_t *npf);
 int trace_call_switch(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t exit_code);
 
-/* ---- shared by the writer and veil-trace (trace_fmt.c) ------------------- */
+/* ---- shared by the writer and veil-trace (trace_fmt.c, trace_desc.c) ---- */
 
 #define TRACE_MAX_ARGS 256
 #define TRACE_MAX_IMAGES 64

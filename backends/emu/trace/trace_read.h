@@ -3,6 +3,7 @@
 #ifndef VEIL_EMU_TRACE_READ_H
 #define VEIL_EMU_TRACE_READ_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -32,8 +33,17 @@ int tf_disasm(const uint8_t *bytes, size_t len, uint64_t rip, char *buf, size_t 
 /* s as a JSON string (quotes, escapes; bytes >= 0x7F as \u00XX). */
 void tf_json_str(FILE *f, const char *s);
 
-/* veil-trace subcommands in other files. */
+/* veil-trace subcommands in other files: trace_tools.c, trace_view.c. */
 int cmd_export(int argc, char **argv);
 int cmd_step(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_rmp(int argc, char **argv);
+
+/* veil-trace.c: what its commands share. A one-line error; status 2. */
+int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool want_help(int argc, char **argv, const char *usage);
+int parse_num(const char *s, uint64_t *v);
+int open_trace(struct tfile *t, const char *path);
 
 #endif
