@@ -60,7 +60,7 @@ static const char usage_run[] =
 	"                  beside veil-emu: the build tree's backends/snp/ or the install\n"
 	"                  prefix's lib/veil/); the model runs its code at VMPL0\n"
 	"  --native        run the native monitor (core/ compiled into veil-emu, one fiber\n"
-	"                  per vCPU) instead of the image; --linux uses it always\n"
+	"                  per vCPU) instead of the image (with --linux too)\n"
 	"  --attest-seed STR  seed of the model AMD-SP's keys (VMPCKs, VCEK, ARK, ASK;\n"
 	"                  default \"" AMDSP_DEFAULT_SEED "\"); NOT AMD keys\n"
 	"  --linux         boot a Linux bzImage with the x86 64-bit boot protocol instead\n"
@@ -191,8 +191,8 @@ static int run_linux_opts(struct emu_run_opts *r)
 	}
 	if (r->cmdline[0])
 		return fail("%s", "--cmdline is for the Veil boot info; give Linux --append");
-	if (r->igvm || r->image)
-		return fail("%s", "--linux goes with neither --igvm nor --monitor yet");
+	if (r->igvm)
+		return fail("%s", "--linux does not go with --igvm");
 	r->lx.kernel = r->kernel_set ? r->kernel : VEIL_LINUX_KERNEL;
 	if (!r->lx.kernel[0])
 		return fail("%s", "no Linux kernel: run scripts/setup.sh or give --kernel");
@@ -205,9 +205,9 @@ static int run_linux_opts(struct emu_run_opts *r)
 /*
  * Which monitor runs: the image given with --monitor, else veil-monitor
  * beside this program (the build tree keeps it in backends/snp/, an install
- * in lib/veil/), unless --native asks for the monitor compiled into veil-emu.
- * --linux boots the native monitor (image mode does not launch Linux yet);
- * --igvm boots the image the file carries.
+ * in lib/veil/), unless --native asks for the monitor compiled into veil-emu
+ * (for the test OS and --linux alike); --igvm boots the image the file
+ * carries.
  */
 static int run_monitor_image(struct emu_run_opts *r, char *buf, size_t len)
 {
@@ -218,7 +218,7 @@ static int run_monitor_image(struct emu_run_opts *r, char *buf, size_t len)
 
 	if (r->native && r->image)
 		return fail("%s", "--native and --monitor exclude each other");
-	if (r->native || r->image || r->linux_boot || r->igvm)
+	if (r->native || r->image || r->igvm)
 		return 0;
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0)

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Linux boot tests of `veil-emu run --linux` (label linux).
 
-Stage 1 of issue 15: Debian's unmodified 6.12 cloud kernel, entered at VMPL3
-under the Veil monitor with the x86 64-bit boot protocol, reaches its first
-console line. Cases:
+Issue 15: Debian's unmodified 6.12 cloud kernel, entered at VMPL3 under the
+Veil monitor with the x86 64-bit boot protocol, boots to BusyBox. The monitor
+is the VMPL0 image veil-monitor (the default), or with --native the monitor
+compiled into veil-emu (`veil-emu run --linux --native`). Cases:
 
   first-line  The decompressor's first line on the serial console is its own
               (it parsed earlyprintk=serial and drove the 8250 through IOIO
@@ -14,14 +15,18 @@ console line. Cases:
               the kernel, the early console, the initrd, the KVM clock and its
               TSC frequency, x2APIC mode, then BusyBox's /init reporting
               through /dev/kmsg, and its ACPI power-off ending the run with
-              status 0.
+              status 0 (with --native in 2112 MiB: the initrd goes below
+              2 GiB, the kernel's initrd_addr_max). The monitor that ran is the one asked for: the VMPL0
+              image announces itself before Linux starts, the native monitor
+              does not.
   timer       Timer interrupts arrive: over init's 'sleep 1' the uptime
               advances by a second (an idle HLT, woken by the TSC-deadline
               timer) and /proc/interrupts counts local timer interrupts.
   svsm        In a trace of the boot, the SVSM core protocol calls Linux
               makes (REMAP_CA to its own calling area, PVALIDATE) reach the
               monitor and succeed, Linux accepts the REMAP_CA (it goes on to
-              register its GHCB), and it took every #VC at VMPL3.
+              register its GHCB), and it took every #VC at VMPL3 (the only
+              other ones are the VMPL0 image's own, in its code, for CPUID).
   deterministic  Two traced boots record the same events (RDRAND and the
               clock are deterministic in the model).
   rdrand      RDRAND/RDSEED, which Linux's decompressor needs, on the bare
@@ -38,16 +43,24 @@ console line. Cases:
               at the model's exit-status port, delivered at the power-off).
   errors      Bad inputs give one line on stderr and status 2 (a missing
               input, --init-script's too, status 1).
+  entry       Under GDB (--gdb; image only): the run starts in the VMPL0 image at its
+              entry, and a breakpoint at the kernel's 64-bit entry
+              (pref_address + 0x200) stops vCPU 0 at VMPL3 CPL0 in the boot
+              protocol's state: RSI = boot_params (0x100000, whose header
+              says "HdrS"), CS = __BOOT_CS (0x10), DS = SS = __BOOT_DS (0x18),
+              CR3 = the loader's identity page tables (0x106000).
 """
 import json
 import argparse
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
 
 TIMEOUT = 240
+VEIL_IMAGE_VA = 0xFFFFFFFF80000000
 
 
 def fail(msg):
@@ -62,7 +75,8 @@ def run(cmd, **kw):
 
 
 def boot(args, extra=()):
-    rc, out, err = run([args.emu, "run", "--linux", *extra])
+    mode = ["--native"] if args.native else []
+    rc, out, err = run([args.emu, "run", "--linux", *mode, *extra])
     if rc < 0:
         fail("veil-emu died from signal %d\n%s" % (-rc, err))
     return rc, out, err
@@ -77,7 +91,7 @@ def case_first_line(args):
     append = "console=ttyS0 earlyprintk=serial,ttyS0,115200 nokaslr"
     rc, out, err = boot(args, ["--append", append])
     lines = [l.rstrip("\r") for l in out.splitlines()]
-    text = [l for l in lines if l.strip() and not l.startswith("veil:")]
+    text = [l for l in lines if l.strip() and not l.startswith(("veil:", "veil-monitor:"))]
     if not text:
         fail("no console output from the guest\n" + err)
     if text[0] != "KASLR disabled: 'nokaslr' on cmdline.":
@@ -96,15 +110,23 @@ def case_first_line(args):
 
 
 def case_userspace(args):
-    rc, out, err = boot(args)
+    # The native case boots with 2112 MiB: RAM above 2 GiB, the initrd still
+    # below the kernel's initrd_addr_max (2 GiB) at the top of what it can use.
+    mem = 2112 if args.native else 256
+    mon_base = (mem - 8) << 20
+    rc, out, err = boot(args, ["--mem", str(mem)] if args.native else [])
+    image = re.search(r"^veil-monitor: VMPL0 image at 0x[0-9a-f]+, ", out, re.M)
+    if bool(image) == args.native:
+        fail("the %s monitor did not run:\n%s" % ("native" if args.native else "image",
+                                                  out[:1000]))
     milestones = [
         r"BIOS-e820: \[mem 0x000000000009f000-0x00000000001effff\] reserved",
-        r"BIOS-e820: \[mem 0x0000000000200000-0x000000000f7fffff\] usable",
+        r"BIOS-e820: \[mem 0x0000000000200000-0x%016x\] usable" % (mon_base - 1),
         r"printk: legacy bootconsole \[earlyser0\] enabled",
         r"kvm-clock: Using msrs 4b564d01 and 4b564d00",
         r"tsc: Detected 1000\.000 MHz processor",
         r"x2apic: enabled by BIOS, switching to x2apic ops",
-        r"RAMDISK: \[mem 0x[0-9a-f]+-0x0*f7fffff\]",
+        r"RAMDISK: \[mem 0x[0-9a-f]+-0x0*%x\]" % (min(mon_base, 1 << 31) - 1),
         r"Run /init as init process",
         r"veil-linux: init running on " + re.escape(release(args)),
         r"veil-linux: cpus online 0\r?\n",
@@ -162,9 +184,18 @@ def case_svsm(args):
     after = out[out.rfind("SVSM call protocol 0 call 0 "):]
     if not re.search(r"VMPL3 .* vmgexit +MSR protocol \S+: GHCB GPA registration", after):
         fail("Linux did not go on after its REMAP_CA")
-    vmpls = set(re.findall(r"^\s*\d+\s+vcpu \d+ VMPL(\d) CPL\d .* vc ", out, re.M))
-    if vmpls != {"3"}:
-        fail("#VC taken at VMPLs %r, want only 3" % vmpls)
+    vcs = re.findall(r"^\s*\d+\s+vcpu \d+ VMPL(\d) CPL\d .* rip (0x[0-9a-f]+) +vc +(.*)$",
+                     out, re.M)
+    if not any(v == "3" for v, _, _ in vcs):
+        fail("Linux took no #VC at VMPL3")
+    # The image's own #VCs (it reads CPUID at boot) are at VMPL0 in its code
+    # (linked at VEIL_IMAGE_VA, guest/include/veil/launch.h); the native
+    # monitor takes none.
+    other = [c for c in vcs if c[0] != "3" and (args.native or c[0] != "0" or
+                                                 int(c[1], 16) < VEIL_IMAGE_VA or
+                                                 "(CPUID)" not in c[2])]
+    if other:
+        fail("#VC taken outside Linux and the image's CPUID reads: %r" % other[:5])
     print("SVSM calls: %d (REMAP_CA %d, PVALIDATE %d), all successful"
           % (len(calls), len(remap), len(pval)))
 
@@ -297,6 +328,9 @@ def case_errors(args):
              "--init-script: cannot open", 1),
             (["run", "--linux", "--init-script", d], "--init-script: ", 1),
             (["run", "--linux", "--cmdline", "x"], "give Linux --append"),
+            (["run", "--linux", "--igvm", junk], "does not go with --igvm"),
+            (["run", "--linux", "--native", "--monitor", junk], "exclude each other"),
+            (["run", "--linux", "--monitor", junk], "not an ELF64 x86-64 executable", 1),
             (["run", "--linux", "--kernel", junk], "not a Linux bzImage"),
             (["run", "--linux", "--kernel", os.path.join(d, "missing")], "cannot open", 1),
             (["run", "--linux", "--initrd", os.path.join(d, "missing")], "cannot open", 1),
@@ -315,6 +349,51 @@ def case_errors(args):
                      % (argv, rc, err, status, want))
 
 
+def reg(out, name):
+    m = re.search(r"^%s\s+0x([0-9a-f]+)" % name, out, re.M)
+    if not m:
+        fail("gdb did not show %s:\n%s" % (name, out))
+    return int(m.group(1), 16)
+
+
+def case_entry(args):
+    if not args.gdb or args.native:
+        fail("the entry case needs --gdb and is for the image (not --native)")
+    with open(args.kernel, "rb") as f:
+        entry = struct.unpack_from("<Q", f.read(0x260), 0x258)[0] + 0x200  # pref_address
+    emu = subprocess.Popen([args.emu, "run", "--linux", "--gdb", "0"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", emu.stderr.readline())
+        if not m:
+            fail("no GDB port from veil-emu")
+        script = ["set pagination off", "set confirm off", "set architecture i386:x86-64",
+                  "target remote 127.0.0.1:" + m.group(1), "info registers rip",
+                  "monitor vmpl", "echo AT-ENTRY\n", "break *%#x" % entry, "continue",
+                  "info registers rip rsi cs ds ss cr3", "monitor vmpl",
+                  "monitor phys 0x100202 4", "kill"]
+        p = subprocess.run([args.gdb, "-nx", "-batch"] + [a for c in script for a in ("-ex", c)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           timeout=TIMEOUT)
+        out = p.stdout
+    finally:
+        try:
+            emu.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            emu.kill()
+            emu.wait()
+    first, _, at = out.partition("AT-ENTRY")
+    if reg(first, "rip") < VEIL_IMAGE_VA or not re.search(r"vCPU 0\D+VMPL0", first):
+        fail("the run did not start in the VMPL0 image:\n" + first)
+    want = {"rip": entry, "rsi": 0x100000, "cs": 0x10, "ds": 0x18, "ss": 0x18}
+    got = {r: reg(at, r) for r in want}
+    if got != want or reg(at, "cr3") & ~0xFFF != 0x106000:
+        fail("Linux's entry state %r, want %r and CR3 0x106000:\n%s" % (got, want, at))
+    if not re.search(r"vCPU 0\D+VMPL3 CPL0", at) or "48 64 72 53" not in at.lower():
+        fail("not at VMPL3 CPL0, or boot_params without HdrS:\n" + at)
+    print("Linux entered at %#x with RSI = boot_params, __BOOT_CS/DS, CR3 0x106000" % entry)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -322,15 +401,18 @@ def main():
     ap.add_argument("--trace-tool", required=True)
     ap.add_argument("--linux-dir", required=True)
     ap.add_argument("--kernel", required=True)
+    ap.add_argument("--gdb", help="gdb, for the entry case")
+    ap.add_argument("--native", action="store_true",
+                    help="boot under the native monitor instead of the VMPL0 image")
     ap.add_argument("case", choices=["first-line", "userspace", "timer", "svsm",
                                      "deterministic", "rdrand", "script", "script-status",
-                                     "errors"])
+                                     "errors", "entry"])
     args = ap.parse_args()
     {"first-line": case_first_line, "userspace": case_userspace, "timer": case_timer,
      "svsm": case_svsm,
      "deterministic": case_deterministic, "rdrand": case_rdrand,
      "script": case_script, "script-status": case_script_status,
-     "errors": case_errors}[args.case](args)
+     "errors": case_errors, "entry": case_entry}[args.case](args)
     print("PASS")
 
 

@@ -357,12 +357,14 @@ static int add_script(const char *path, uint8_t **rd, size_t *rdlen, char *err, 
 	return 0;
 }
 
-/* Where kernel and initrd go; both must fit in OS RAM, apart. */
+/* Where kernel and initrd go; both must fit in OS RAM, apart, the initrd at
+ * the top of OS RAM below the kernel's initrd_addr_max (2 GiB for 6.12). */
 static int place(struct emu_machine *m, const uint8_t *k, size_t pm_len, size_t initrd_len,
 		 struct emu_linux_boot *lb, char *err, size_t n)
 {
 	uint64_t mon_base = emu_mem_size(m) - VEIL_MONITOR_SIZE;
 	uint64_t align = ld32(k + BP_KERNEL_ALIGNMENT), end;
+	uint64_t top = ld32(k + BP_INITRD_ADDR_MAX) + 1ULL;
 
 	memcpy(&lb->load, k + BP_PREF_ADDRESS, 8);
 	lb->init_size = ld32(k + BP_INIT_SIZE);
@@ -373,8 +375,9 @@ static int place(struct emu_machine *m, const uint8_t *k, size_t pm_len, size_t 
 		return fail(err, n, "%s", "the kernel's pref_address is not usable");
 	end = lb->load + ((lb->init_size + 0xFFF) & ~0xFFFULL); /* both below 2^33 */
 	lb->initrd_size = initrd_len;
-	lb->initrd = initrd_len < mon_base ? (mon_base - initrd_len) & ~0xFFFULL : 0;
-	if (end > lb->initrd || lb->initrd + initrd_len > ld32(k + BP_INITRD_ADDR_MAX) + 1ULL) {
+	top = top < mon_base ? top : mon_base;
+	lb->initrd = initrd_len < top ? (top - initrd_len) & ~0xFFFULL : 0;
+	if (end > lb->initrd) {
 		snprintf(err, n,
 			 "kernel (%#llx + init_size %#llx) and initrd (%zu bytes) do not fit in "
 			 "%llu MiB; use more --mem",
