@@ -47,7 +47,7 @@
 #define SIG_COMPONENT_LEN 72
 #define CERT_BLOB_MAX (3 * 4096)
 
-static void derive(const struct amdsp *sp, const char *label, uint8_t out[64])
+static void derive(const struct emu_amdsp *sp, const char *label, uint8_t out[64])
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	unsigned len = 64;
@@ -61,7 +61,7 @@ static void derive(const struct amdsp *sp, const char *label, uint8_t out[64])
 
 /* ---- keys --------------------------------------------------------------------- */
 
-static EVP_PKEY *ec_key_from_seed(const struct amdsp *sp, const char *label)
+static EVP_PKEY *ec_key_from_seed(const struct emu_amdsp *sp, const char *label)
 {
 	EC_GROUP *grp = EC_GROUP_new_by_curve_name(NID_secp384r1);
 	BN_CTX *bctx = BN_CTX_new();
@@ -102,7 +102,7 @@ out:
 }
 
 /* The first prime (with gcd(p-1, 65537) = 1) at or after a seeded 2048-bit odd number. */
-static BIGNUM *seeded_prime(const struct amdsp *sp, const char *label, BN_CTX *bctx)
+static BIGNUM *seeded_prime(const struct emu_amdsp *sp, const char *label, BN_CTX *bctx)
 {
 	uint8_t buf[256], h[64];
 	char sub[64];
@@ -134,7 +134,7 @@ fail:
 	return NULL;
 }
 
-EVP_PKEY *rsa_key_from_seed(const struct amdsp *sp, const char *label)
+EVP_PKEY *rsa_key_from_seed(const struct emu_amdsp *sp, const char *label)
 {
 	BN_CTX *bctx = BN_CTX_new();
 	char l1[64], l2[64];
@@ -185,9 +185,9 @@ out:
 	return key;
 }
 
-struct amdsp *amdsp_create(const char *seed, char *err, size_t errlen)
+struct emu_amdsp *amdsp_create(const char *seed, char *err, size_t errlen)
 {
-	struct amdsp *sp = calloc(1, sizeof(*sp));
+	struct emu_amdsp *sp = calloc(1, sizeof(*sp));
 	uint8_t h[64];
 	char label[16];
 	unsigned i;
@@ -222,7 +222,7 @@ struct amdsp *amdsp_create(const char *seed, char *err, size_t errlen)
 	return sp;
 }
 
-void amdsp_destroy(struct amdsp *sp)
+void amdsp_destroy(struct emu_amdsp *sp)
 {
 	unsigned i;
 
@@ -237,7 +237,7 @@ void amdsp_destroy(struct amdsp *sp)
 	free(sp);
 }
 
-void amdsp_fill_secrets(const struct amdsp *sp, uint8_t page[4096])
+void amdsp_fill_secrets(const struct emu_amdsp *sp, uint8_t page[4096])
 {
 	unsigned i;
 
@@ -247,12 +247,12 @@ void amdsp_fill_secrets(const struct amdsp *sp, uint8_t page[4096])
 		memcpy(page + SNP_SECRETS_VMPCK(i), sp->vmpck[i], 32);
 }
 
-void amdsp_set_measurement(struct amdsp *sp, const uint8_t digest[48])
+void amdsp_set_measurement(struct emu_amdsp *sp, const uint8_t digest[48])
 {
 	memcpy(sp->measurement, digest, 48);
 }
 
-const uint8_t *amdsp_measurement(const struct amdsp *sp)
+const uint8_t *amdsp_measurement(const struct emu_amdsp *sp)
 {
 	return sp->measurement;
 }
@@ -266,7 +266,7 @@ static void put_le(uint8_t out[SIG_COMPONENT_LEN], const BIGNUM *v)
 	BN_bn2lebinpad(v, out, 48);
 }
 
-static int sign_report(struct amdsp *sp, struct snp_report *r)
+static int sign_report(struct emu_amdsp *sp, struct snp_report *r)
 {
 	EVP_MD_CTX *mc = EVP_MD_CTX_new();
 	uint8_t der[128];
@@ -295,7 +295,7 @@ static uint64_t platform_tcb(void)
 /* The guest policy the model launches with: SMT allowed, ABI 0.0, no debug. */
 #define MODEL_POLICY (1ULL << 16 | 1ULL << 17)
 
-static uint32_t report_req(struct amdsp *sp, unsigned key_vmpl, const uint8_t *in, uint16_t len,
+static uint32_t report_req(struct emu_amdsp *sp, unsigned key_vmpl, const uint8_t *in, uint16_t len,
 			   uint8_t *out, uint16_t *out_len)
 {
 	struct snp_report_req req;
@@ -335,7 +335,7 @@ static uint32_t report_req(struct amdsp *sp, unsigned key_vmpl, const uint8_t *i
 }
 
 /* MSG_KEY_REQ: HMAC-SHA-256 of the chosen root over the selected guest fields. */
-static uint32_t key_req(struct amdsp *sp, unsigned key_vmpl, const uint8_t *in, uint16_t len,
+static uint32_t key_req(struct emu_amdsp *sp, unsigned key_vmpl, const uint8_t *in, uint16_t len,
 			uint8_t *out, uint16_t *out_len)
 {
 	struct snp_key_req req;
@@ -406,7 +406,7 @@ static bool hdr_ok(const struct snp_msg_hdr *h)
 }
 
 /* Decrypt, handle and answer one message; 0 or a firmware status. */
-static uint32_t guest_message(struct amdsp *sp, const uint8_t *reqp, uint8_t *respp)
+static uint32_t guest_message(struct emu_amdsp *sp, const uint8_t *reqp, uint8_t *respp)
 {
 	struct snp_msg_hdr h, rh;
 	/* aligned: the handlers read and write them as structures */
@@ -458,7 +458,7 @@ static uint8_t *shared_page(struct emu_machine *m, uint64_t gpa)
 	return m_ptr(m, gpa, 4096);
 }
 
-uint64_t amdsp_guest_request(struct amdsp *sp, struct emu_machine *m, bool ext, uint64_t req,
+uint64_t amdsp_guest_request(struct emu_amdsp *sp, struct emu_machine *m, bool ext, uint64_t req,
 			     uint64_t resp, uint64_t rax, uint64_t *rbx)
 {
 	uint8_t *reqp = shared_page(m, req), *respp = shared_page(m, resp);

@@ -148,7 +148,7 @@ static X509 *make_ca(const char *cn, long serial, EVP_PKEY *key, X509 *issuer, E
 
 /* The VCEK with AMD's extensions (OIDs 1.3.6.1.4.1.3704.1.*): structure
  * version, product name, the SPL of each TCB component and the chip ID. */
-static X509 *make_vcek(struct amdsp *sp)
+static X509 *make_vcek(struct emu_amdsp *sp)
 {
 	X509 *x = make_cert("SEV-VCEK (NOT AMD: Veil model)", 3, sp->vcek, sp->cert[1]);
 
@@ -169,7 +169,7 @@ static X509 *make_vcek(struct amdsp *sp)
 	return x;
 }
 
-static int make_chain(struct amdsp *sp)
+static int make_chain(struct emu_amdsp *sp)
 {
 	if (sp->cert[2])
 		return 0;
@@ -212,7 +212,7 @@ static int write_pem(const char *dir, const char *name, X509 *const *certs, unsi
 	return 0;
 }
 
-int amdsp_write_certs(struct amdsp *sp, const char *dir, char *err, size_t errlen)
+int amdsp_write_certs(struct emu_amdsp *sp, const char *dir, char *err, size_t errlen)
 {
 	X509 *chain[2];
 
@@ -231,7 +231,7 @@ int amdsp_write_certs(struct amdsp *sp, const char *dir, char *err, size_t errle
 }
 
 /* The certificate blob of the extended request: GUID table, then DER certificates. */
-size_t cert_blob(struct amdsp *sp, uint8_t *out, size_t room)
+size_t cert_blob(struct emu_amdsp *sp, uint8_t *out, size_t room)
 {
 	static const uint8_t guids[3][16] = {
 		/* c0b406a4-a803-4952-9743-3fb6014cd0ae: ARK */

@@ -14,7 +14,7 @@
 
 #include "amdsp.h"
 
-struct amdsp {
+struct emu_amdsp {
 	char seed[128];
 	uint8_t vmpck[AMDSP_NR_VMPCKS][32];
 	uint64_t seqno[AMDSP_NR_VMPCKS]; /* last sequence number used with each key */
@@ -30,11 +30,11 @@ struct amdsp {
 };
 
 /* amdsp.c: an RSA-4096 key whose primes follow seeded numbers. */
-EVP_PKEY *rsa_key_from_seed(const struct amdsp *sp, const char *label);
+EVP_PKEY *rsa_key_from_seed(const struct emu_amdsp *sp, const char *label);
 
 /* amdsp_cert.c: the extended request's certificate blob (GUID table, then
  * DER certificates); its length, 0 when the chain cannot be made or does not
  * fit in `room`. */
-size_t cert_blob(struct amdsp *sp, uint8_t *out, size_t room);
+size_t cert_blob(struct emu_amdsp *sp, uint8_t *out, size_t room);
 
 #endif

@@ -56,13 +56,13 @@ out:
 	return rc;
 }
 
-struct hbuf {
+struct emu_hbuf {
 	uint8_t *p;
 	size_t len, cap;
 	bool oom;
 };
 
-static void hput(struct hbuf *h, const void *d, size_t n)
+static void hput(struct emu_hbuf *h, const void *d, size_t n)
 {
 	if (h->len + n > h->cap) {
 		size_t cap = (h->cap ? h->cap * 2 : 4096) + n;
@@ -79,7 +79,7 @@ static void hput(struct hbuf *h, const void *d, size_t n)
 	h->len += n;
 }
 
-static void hstr(struct hbuf *h, const char *s)
+static void hstr(struct emu_hbuf *h, const char *s)
 {
 	size_t n = strlen(s);
 	uint16_t l = n > 0xFFFF ? 0xFFFF : (uint16_t)n;
@@ -89,7 +89,7 @@ static void hstr(struct hbuf *h, const char *s)
 }
 
 /* Header bytes for `s`, or -1 with err set (an image cannot be read). */
-static int build_header(struct emu_machine *m, const struct trace_setup *s, struct hbuf *h,
+static int build_header(struct emu_machine *m, const struct trace_setup *s, struct emu_hbuf *h,
 			char *err, size_t errlen)
 {
 	struct trace_file_hdr fh = { .version = TRACE_VERSION,
@@ -185,7 +185,7 @@ static void trace_size_check(struct emu_trace *t)
 int emu_trace_open(struct emu_machine *m, const char *path, const struct trace_setup *s, char *err,
 		   size_t errlen)
 {
-	struct hbuf h = { 0 };
+	struct emu_hbuf h = { 0 };
 	struct emu_trace *t;
 
 	if (build_header(m, s, &h, err, errlen)) {
@@ -219,8 +219,8 @@ int emu_trace_open(struct emu_machine *m, const char *path, const struct trace_s
 }
 
 /* The images and machine of the recorded run must be the ones given now. */
-static int replay_header_check(const uint8_t *map, size_t len, const struct hbuf *now, char *err,
-			       size_t errlen)
+static int replay_header_check(const uint8_t *map, size_t len, const struct emu_hbuf *now,
+			       char *err, size_t errlen)
 {
 	static struct trace_header a, b; /* large; the machine is single-threaded */
 	const struct trace_file_hdr *fa, *fb;
@@ -254,7 +254,7 @@ static int replay_header_check(const uint8_t *map, size_t len, const struct hbuf
 int emu_trace_open_replay(struct emu_machine *m, const char *path, const struct trace_setup *s,
 			  uint64_t stop_at, char *err, size_t errlen)
 {
-	struct hbuf h = { 0 };
+	struct emu_hbuf h = { 0 };
 	struct emu_trace *t;
 	uint8_t *map;
 	size_t len;
@@ -325,8 +325,8 @@ int emu_trace_close(struct emu_machine *m, char *err, size_t errlen)
 				t->out.path, t->seq, t->written);
 	}
 	for (i = 0; i < PRIV_INSTANCES; i++) {
-		struct vcpu *v = &m->vcpus[i / EMU_NR_VMPLS];
-		struct inst *in = v->inst[i % EMU_NR_VMPLS];
+		struct emu_vcpu *v = &m->vcpus[i / EMU_NR_VMPLS];
+		struct emu_inst *in = v->inst[i % EMU_NR_VMPLS];
 
 		if (t->hooks[i] && in)
 			uc_hook_del(in->uc, t->hooks[i]);

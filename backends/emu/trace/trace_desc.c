@@ -16,13 +16,13 @@
 
 /* ---- descriptions --------------------------------------------------------------- */
 
-struct out {
+struct emu_out {
 	char *p;
 	size_t len, used;
 };
 
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct out *o, const char *fmt, ...)
+static void put(struct emu_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct emu_out *o, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -50,7 +50,7 @@ void trace_perm_str(uint8_t perms, char out[6])
 	out[n] = 0;
 }
 
-static void put_entry(struct out *o, const struct trace_rmp_entry *e)
+static void put_entry(struct emu_out *o, const struct trace_rmp_entry *e)
 {
 	char p[4][6];
 	unsigned i;
@@ -90,7 +90,7 @@ static const char *ghcb_exit_name(uint64_t code)
 	}
 }
 
-static void msr_request(struct out *o, uint64_t v)
+static void msr_request(struct emu_out *o, uint64_t v)
 {
 	switch (GHCB_MSR_INFO(v)) {
 	case GHCB_MSR_SEV_INFO_REQ:
@@ -133,7 +133,7 @@ static void msr_request(struct out *o, uint64_t v)
 	}
 }
 
-static void desc_vmgexit(struct out *o, const struct trace_vmgexit *q)
+static void desc_vmgexit(struct emu_out *o, const struct trace_vmgexit *q)
 {
 	if (q->kind == TRACE_VMGEXIT_MSR) {
 		put(o, "MSR protocol %#" PRIx64 ": ", q->msr);
@@ -144,7 +144,7 @@ static void desc_vmgexit(struct out *o, const struct trace_vmgexit *q)
 	    q->msr, q->code, ghcb_exit_name(q->code), q->info1, q->info2);
 }
 
-static void desc_vmgexit_ret(struct out *o, const struct trace_vmgexit_ret *a)
+static void desc_vmgexit_ret(struct emu_out *o, const struct trace_vmgexit_ret *a)
 {
 	if (a->kind == TRACE_VMGEXIT_MSR)
 		put(o, "MSR protocol response %#" PRIx64 " (info %#" PRIx64 " data %#" PRIx64 ")",
@@ -176,7 +176,7 @@ static const char *rmp_rc_name(int rc)
 	}
 }
 
-static void desc_rmp_change(struct out *o, const struct trace_rmp_entry *b,
+static void desc_rmp_change(struct emu_out *o, const struct trace_rmp_entry *b,
 			    const struct trace_rmp_entry *a)
 {
 	put(o, "; before ");
@@ -185,7 +185,7 @@ static void desc_rmp_change(struct out *o, const struct trace_rmp_entry *b,
 	put_entry(o, a);
 }
 
-static void desc_rmpadjust(struct out *o, const struct trace_rmpadjust *r)
+static void desc_rmpadjust(struct emu_out *o, const struct trace_rmpadjust *r)
 {
 	char p[6];
 
@@ -198,7 +198,7 @@ static void desc_rmpadjust(struct out *o, const struct trace_rmpadjust *r)
 	desc_rmp_change(o, &r->before, &r->after);
 }
 
-static void desc_pvalidate(struct out *o, const struct trace_pvalidate *r)
+static void desc_pvalidate(struct emu_out *o, const struct trace_pvalidate *r)
 {
 	put(o, "gpa %#" PRIx64 " %s validate %" PRIu64 " by VMPL%u: rc %d (%s) cf %u", r->gpa,
 	    r->size ? "2M" : "4K", r->validate, r->caller_vmpl, r->rc, rmp_rc_name(r->rc), r->cf);
@@ -207,7 +207,7 @@ static void desc_pvalidate(struct out *o, const struct trace_pvalidate *r)
 	desc_rmp_change(o, &r->before, &r->after);
 }
 
-static void desc_rmp(struct out *o, const struct trace_rmp *r)
+static void desc_rmp(struct emu_out *o, const struct trace_rmp *r)
 {
 	static const char *const ops[] = { "?", "loader assign", "loader perms",
 					   "page state change" };
@@ -229,7 +229,7 @@ static const char *vector_name(unsigned v)
 	return v < 32 ? n[v] : "INT";
 }
 
-static void desc_exception(struct out *o, unsigned type, const struct trace_exception *e)
+static void desc_exception(struct emu_out *o, unsigned type, const struct trace_exception *e)
 {
 	if (e->swint) {
 		put(o, "INT %#x", e->vector);
@@ -250,7 +250,7 @@ static void desc_exception(struct out *o, unsigned type, const struct trace_exce
 		put(o, " cr2 %#" PRIx64, e->cr2);
 }
 
-static void desc_npf(struct out *o, const struct trace_npf *n)
+static void desc_npf(struct emu_out *o, const struct trace_npf *n)
 {
 	uint64_t e = n->exitinfo1;
 
@@ -261,7 +261,7 @@ static void desc_npf(struct out *o, const struct trace_npf *n)
 	    n->action == TRACE_NPF_TO_VMPL0 ? "VMPL0" : "run ends");
 }
 
-static void desc_mon(struct out *o, unsigned type, const struct trace_mon *e)
+static void desc_mon(struct emu_out *o, unsigned type, const struct trace_mon *e)
 {
 	switch (type) {
 	case TR_MCALL:
@@ -285,7 +285,7 @@ static void desc_mon(struct out *o, unsigned type, const struct trace_mon *e)
 	}
 }
 
-static void desc_console(struct out *o, const struct trace_console *c)
+static void desc_console(struct emu_out *o, const struct trace_console *c)
 {
 	unsigned i;
 
@@ -305,7 +305,7 @@ static void desc_console(struct out *o, const struct trace_console *c)
 	put(o, "\"");
 }
 
-static void desc_end(struct out *o, const struct trace_end *e)
+static void desc_end(struct emu_out *o, const struct trace_end *e)
 {
 	static const char *const kinds[] = { "hlt",	  "terminate", "npf",
 					     "exception", "limit",     "error" };
@@ -323,7 +323,7 @@ static void desc_end(struct out *o, const struct trace_end *e)
 
 void trace_describe(const struct trace_rec *r, char *buf, size_t len)
 {
-	struct out o = { buf, len, 0 };
+	struct emu_out o = { buf, len, 0 };
 	const void *pl = r + 1;
 
 	if (!len)

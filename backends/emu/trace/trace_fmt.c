@@ -65,12 +65,12 @@ size_t trace_payload_min(unsigned type)
 
 /* ---- header and record checks ------------------------------------------------ */
 
-struct cursor {
+struct emu_cursor {
 	const uint8_t *p, *end;
 	bool bad;
 };
 
-static void take(struct cursor *c, void *out, size_t n)
+static void take(struct emu_cursor *c, void *out, size_t n)
 {
 	if (c->bad || (size_t)(c->end - c->p) < n) {
 		c->bad = true;
@@ -81,7 +81,7 @@ static void take(struct cursor *c, void *out, size_t n)
 	c->p += n;
 }
 
-static struct trace_str take_str(struct cursor *c)
+static struct trace_str take_str(struct emu_cursor *c)
 {
 	struct trace_str s = { "", 0 };
 	uint16_t n;
@@ -101,7 +101,7 @@ int trace_parse_header(const uint8_t *p, size_t len, struct trace_header *h, cha
 		       size_t errlen)
 {
 	const struct trace_file_hdr *fh = (const void *)p;
-	struct cursor c;
+	struct emu_cursor c;
 	uint16_t n;
 	unsigned i;
 
@@ -131,7 +131,7 @@ int trace_parse_header(const uint8_t *p, size_t len, struct trace_header *h, cha
 		return -1;
 	}
 	h->fh = fh;
-	c = (struct cursor){ p + sizeof(*fh), p + fh->hdr_size, false };
+	c = (struct emu_cursor){ p + sizeof(*fh), p + fh->hdr_size, false };
 	h->cwd = take_str(&c);
 	take(&c, &n, 2);
 	if (n > TRACE_MAX_ARGS)

@@ -9,7 +9,7 @@
 
 #include "trace.h"
 
-struct tfile {
+struct emu_tfile {
 	const char *path;
 	uint8_t *map;
 	size_t len;
@@ -19,14 +19,14 @@ struct tfile {
 };
 
 /* Open, check the header and every record; -1 with a one-line reason in err. */
-int tf_open(struct tfile *t, const char *path, char *err, size_t errlen);
-void tf_close(struct tfile *t);
-const struct trace_rec *tf_rec(const struct tfile *t, uint64_t i);
+int tf_open(struct emu_tfile *t, const char *path, char *err, size_t errlen);
+void tf_close(struct emu_tfile *t);
+const struct trace_rec *tf_rec(const struct emu_tfile *t, uint64_t i);
 
 /* One listing line for record i (no newline). */
-void tf_line(const struct tfile *t, uint64_t i, char *buf, size_t len);
+void tf_line(const struct emu_tfile *t, uint64_t i, char *buf, size_t len);
 /* Full detail of record i: fields, registers, disassembly. */
-void tf_show(const struct tfile *t, uint64_t i, FILE *out);
+void tf_show(const struct emu_tfile *t, uint64_t i, FILE *out);
 /* Disassembly of an instruction (Capstone); 0 on success. */
 int tf_disasm(const uint8_t *bytes, size_t len, uint64_t rip, char *buf, size_t buflen);
 
@@ -44,6 +44,6 @@ int cmd_rmp(int argc, char **argv);
 int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool want_help(int argc, char **argv, const char *usage);
 int parse_num(const char *s, uint64_t *v);
-int open_trace(struct tfile *t, const char *path);
+int open_trace(struct emu_tfile *t, const char *path);
 
 #endif

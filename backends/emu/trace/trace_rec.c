@@ -16,7 +16,7 @@
 
 /* ---- records -------------------------------------------------------------- */
 
-static void read_regs(struct inst *in, struct trace_regs *r)
+static void read_regs(struct emu_inst *in, struct trace_regs *r)
 {
 	static const int ids[] = {
 		UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX,	   UC_X86_REG_RDX, UC_X86_REG_RSI,
@@ -35,7 +35,8 @@ static void read_regs(struct inst *in, struct trace_regs *r)
 }
 
 /* Replay: the record must equal the recorded one; stop after stop_at. */
-static void replay_record(struct emu_machine *m, struct inst *in, const uint8_t *rec, size_t size)
+static void replay_record(struct emu_machine *m, struct emu_inst *in, const uint8_t *rec,
+			  size_t size)
 {
 	struct emu_trace *t = m->trace;
 	const struct trace_rec *r = (const void *)rec, *o = (const void *)(t->map + t->off);
@@ -67,7 +68,7 @@ static void replay_record(struct emu_machine *m, struct inst *in, const uint8_t 
 }
 
 static void emit(struct emu_machine *m, unsigned type, unsigned vcpu, unsigned vmpl,
-		 struct inst *in, const void *pl, size_t plen, bool regs)
+		 struct emu_inst *in, const void *pl, size_t plen, bool regs)
 {
 	struct emu_trace *t = m->trace;
 	uint8_t rec[sizeof(struct trace_rec) + 512 + 8 + sizeof(struct trace_regs)];
@@ -113,13 +114,13 @@ static void emit(struct emu_machine *m, unsigned type, unsigned vcpu, unsigned v
 	t->used += size;
 }
 
-static struct inst *cur_inst(struct vcpu *v, unsigned vmpl)
+static struct emu_inst *cur_inst(struct emu_vcpu *v, unsigned vmpl)
 {
 	return vmpl < EMU_NR_VMPLS ? v->inst[vmpl] : NULL;
 }
 
 /* The native monitor has no instance: its events carry no guest registers. */
-static struct inst *guest_inst(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
+static struct emu_inst *guest_inst(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl)
 {
 	return vmpl == 0 && m->native0 ? NULL : cur_inst(v, vmpl);
 }
@@ -140,7 +141,7 @@ static void rmp_at(struct emu_machine *m, uint64_t gpa, struct trace_rmp_entry *
 	rmp_pack(gpa < m->mem_size ? &m->rmp[gpa >> 12] : &none, o);
 }
 
-void trace_vmgexit(struct emu_machine *m, struct vcpu *v, unsigned vmpl, bool ret)
+void trace_vmgexit(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl, bool ret)
 {
 	uint64_t msr = v->ghcb_msr[vmpl];
 	uint8_t *g = NULL;
@@ -167,7 +168,7 @@ void trace_vmgexit(struct emu_machine *m, struct vcpu *v, unsigned vmpl, bool re
 	emit(m, TR_VMGEXIT, v->id, vmpl, guest_inst(m, v, vmpl), &q, sizeof(q), true);
 }
 
-void trace_switch(struct emu_machine *m, struct vcpu *v, unsigned from, unsigned to,
+void trace_switch(struct emu_machine *m, struct emu_vcpu *v, unsigned from, unsigned to,
 		  uint64_t reason, int result)
 {
 	struct trace_switch s = { .from = from, .to = to, .reason = reason, .result = result };
@@ -178,7 +179,7 @@ void trace_switch(struct emu_machine *m, struct vcpu *v, unsigned from, unsigned
 void trace_rmp(struct emu_machine *m, unsigned op, uint64_t gpa, uint64_t npages, unsigned changed,
 	       const struct emu_rmp_entry *before)
 {
-	struct vcpu *v = &m->vcpus[m->cur];
+	struct emu_vcpu *v = &m->vcpus[m->cur];
 	struct trace_rmp r = { .gpa = gpa, .npages = npages, .op = op, .changed = changed };
 
 	rmp_pack(before, &r.before);
@@ -189,7 +190,7 @@ void trace_rmp(struct emu_machine *m, unsigned op, uint64_t gpa, uint64_t npages
 void trace_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t size,
 		     uint64_t rdx, int rc, uint64_t npf, const struct emu_rmp_entry *before)
 {
-	struct vcpu *v = &m->vcpus[m->cur];
+	struct emu_vcpu *v = &m->vcpus[m->cur];
 	unsigned target = rdx & 0xFF;
 	struct trace_rmpadjust r = { .gpa = gpa,
 				     .size = size,
@@ -209,7 +210,7 @@ void trace_pvalidate(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_
 		     uint64_t rdx, int rc, bool cf, uint64_t npf,
 		     const struct emu_rmp_entry *before)
 {
-	struct vcpu *v = &m->vcpus[m->cur];
+	struct emu_vcpu *v = &m->vcpus[m->cur];
 	struct trace_pvalidate r = { .gpa = gpa,
 				     .size = size,
 				     .validate = rdx,
@@ -225,7 +226,7 @@ void trace_pvalidate(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_
 	emit(m, TR_PVALIDATE, v->id, vmpl, guest_inst(m, v, vmpl), &r, sizeof(r), false);
 }
 
-void trace_exception(struct inst *in, unsigned vector, bool has_ec, uint64_t ec, uint64_t cr2,
+void trace_exception(struct emu_inst *in, unsigned vector, bool has_ec, uint64_t ec, uint64_t cr2,
 		     bool swint)
 {
 	struct trace_exception e = { .vector = vector,
@@ -238,7 +239,7 @@ void trace_exception(struct inst *in, unsigned vector, bool has_ec, uint64_t ec,
 	     in, &e, sizeof(e), true);
 }
 
-void trace_npf(struct inst *in, bool to_vmpl0)
+void trace_npf(struct emu_inst *in, bool to_vmpl0)
 {
 	struct trace_npf n = { .exitinfo1 = in->stop.exitinfo1,
 			       .exitinfo2 = in->stop.exitinfo2,
@@ -247,9 +248,9 @@ void trace_npf(struct inst *in, bool to_vmpl0)
 	emit(in->m, TR_NPF, in->vcpu->id, in->vmpl, in, &n, sizeof(n), true);
 }
 
-static void con_emit(struct emu_machine *m, unsigned vcpu, unsigned source, struct inst *in)
+static void con_emit(struct emu_machine *m, unsigned vcpu, unsigned source, struct emu_inst *in)
 {
-	struct con_line *l = &m->trace->con[vcpu][source];
+	struct emu_con_line *l = &m->trace->con[vcpu][source];
 	struct {
 		struct trace_console c;
 		char text[sizeof(l->text)];
@@ -270,10 +271,10 @@ static void con_emit(struct emu_machine *m, unsigned vcpu, unsigned source, stru
  * size the guest's writes have (the test OS writes a byte per IOIO exit), so
  * that `veil-trace list` and `step` can search for the text people see.
  */
-void trace_console(struct emu_machine *m, struct vcpu *v, unsigned vmpl, unsigned source,
+void trace_console(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl, unsigned source,
 		   const char *s, size_t len)
 {
-	struct con_line *l = &m->trace->con[v->id][source & 1];
+	struct emu_con_line *l = &m->trace->con[v->id][source & 1];
 
 	for (; len; s++, len--) {
 		l->text[l->n++] = *s;
@@ -288,7 +289,7 @@ void con_flush_all(struct emu_machine *m, bool with_inst)
 {
 	for (unsigned i = 0; i < EMU_MAX_VCPUS && i < m->cfg.nr_vcpus; i++)
 		for (unsigned src = 0; src < 2; src++) {
-			struct vcpu *v = &m->vcpus[i];
+			struct emu_vcpu *v = &m->vcpus[i];
 			unsigned vmpl = m->trace->con[i][src].vmpl;
 
 			con_emit(m, i, src, with_inst ? guest_inst(m, v, vmpl) : NULL);
@@ -297,7 +298,7 @@ void con_flush_all(struct emu_machine *m, bool with_inst)
 
 void trace_end(struct emu_machine *m)
 {
-	struct vcpu *v = &m->vcpus[m->cur];
+	struct emu_vcpu *v = &m->vcpus[m->cur];
 	struct emu_exit *x = &m->exit;
 	struct trace_end e = { .kind = x->kind,
 			       .vector = x->vector,
@@ -313,8 +314,8 @@ void trace_end(struct emu_machine *m)
 	out_flush(m->trace);
 }
 
-void trace_monitor(struct emu_machine *m, struct vcpu *v, uint32_t event, uint64_t a, uint64_t b,
-		   uint64_t c)
+void trace_monitor(struct emu_machine *m, struct emu_vcpu *v, uint32_t event, uint64_t a,
+		   uint64_t b, uint64_t c)
 {
 	struct trace_mon e = { .event = event, .a = a, .b = b, .c = c };
 	unsigned type = event == 1 ? TR_MFAULT :
@@ -366,7 +367,7 @@ int trace_call_pvalidate(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uin
 	return rc;
 }
 
-int trace_call_switch(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t exit_code)
+int trace_call_switch(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl, uint64_t exit_code)
 {
 	struct emu_trace *t = m->trace;
 	unsigned from = v->vmpl;
@@ -385,9 +386,9 @@ int trace_call_switch(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint
 /* ---- every instruction (--trace-insns) ------------------------------------ */
 
 /* Host pointer to the code byte at va, through a one-page cache per instance. */
-static const uint8_t *code_ptr(struct inst *in, uint64_t cr3, uint64_t va)
+static const uint8_t *code_ptr(struct emu_inst *in, uint64_t cr3, uint64_t va)
 {
-	struct code_cache *c = &in->m->trace->cache[in->idx];
+	struct emu_code_cache *c = &in->m->trace->cache[in->idx];
 	uint64_t pa;
 
 	if (!c->host || c->cr3 != cr3 || c->vpage != (va >> 12)) {
@@ -406,7 +407,7 @@ static const uint8_t *code_ptr(struct inst *in, uint64_t cr3, uint64_t va)
 
 static void insn_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 	struct emu_machine *m = in->m;
 	struct trace_insn ti = { 0 };
 	uint64_t cr3;
@@ -436,7 +437,7 @@ static void insn_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
  * reaches it, as a probe would on hardware. */
 static void probe_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 	uint64_t r[4];
 	int ids[4] = { UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_RDX, UC_X86_REG_RCX };
 	void *ptrs[4] = { &r[0], &r[1], &r[2], &r[3] };
@@ -448,7 +449,7 @@ static void probe_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 	trace_monitor(in->m, in->vcpu, (uint32_t)r[0], r[1], r[2], r[3]);
 }
 
-void trace_inst_init(struct inst *in)
+void trace_inst_init(struct emu_inst *in)
 {
 	struct emu_trace *t = in->m->trace;
 	uint64_t probe = in->m->trace_probe;

@@ -52,11 +52,11 @@ static const char usage_rmp[] =
 
 #define MAX_PROTOS 32
 
-struct proto_count {
+struct emu_proto_count {
 	uint64_t proto, switches, calls;
 };
 
-static struct proto_count *proto_slot(struct proto_count *pc, unsigned *n, uint64_t proto)
+static struct emu_proto_count *proto_slot(struct emu_proto_count *pc, unsigned *n, uint64_t proto)
 {
 	unsigned i;
 
@@ -65,11 +65,11 @@ static struct proto_count *proto_slot(struct proto_count *pc, unsigned *n, uint6
 			return &pc[i];
 	if (*n == MAX_PROTOS)
 		return &pc[MAX_PROTOS - 1];
-	pc[*n] = (struct proto_count){ .proto = proto };
+	pc[*n] = (struct emu_proto_count){ .proto = proto };
 	return &pc[(*n)++];
 }
 
-static void print_header(const struct tfile *t)
+static void print_header(const struct emu_tfile *t)
 {
 	const struct trace_file_hdr *fh = t->h.fh;
 	unsigned i, k;
@@ -93,16 +93,16 @@ static void print_header(const struct tfile *t)
 	}
 }
 
-struct summary {
+struct emu_summary {
 	uint64_t types[TR_NR_TYPES], vcpus[256], vmpls[4], other;
 	uint64_t in_call[256]; /* protocol + 1 of the call a vCPU is in, 0 = none */
 	bool entered[256];     /* the last switch entered VMPL0 */
 	uint64_t end_rec;
-	struct proto_count pc[MAX_PROTOS];
+	struct emu_proto_count pc[MAX_PROTOS];
 	unsigned npc;
 };
 
-static void summary_rec(struct summary *sm, const struct trace_rec *r, uint64_t i)
+static void summary_rec(struct emu_summary *sm, const struct trace_rec *r, uint64_t i)
 {
 	const struct trace_mon *mc = (const void *)(r + 1);
 	const struct trace_switch *s = (const void *)(r + 1);
@@ -113,7 +113,7 @@ static void summary_rec(struct summary *sm, const struct trace_rec *r, uint64_t 
 		sm->end_rec = i;
 	sm->vmpls[r->vmpl & 3]++;
 	if (r->type == TR_MCALL) {
-		struct proto_count *p = proto_slot(sm->pc, &sm->npc, mc->a >> 32);
+		struct emu_proto_count *p = proto_slot(sm->pc, &sm->npc, mc->a >> 32);
 
 		p->calls++;
 		if (sm->entered[r->vcpu]) { /* the switch into VMPL0 carried this call */
@@ -133,7 +133,7 @@ static void summary_rec(struct summary *sm, const struct trace_rec *r, uint64_t 
 	}
 }
 
-static void summary_text(const struct tfile *t, const struct summary *sm)
+static void summary_text(const struct emu_tfile *t, const struct emu_summary *sm)
 {
 	unsigned k;
 
@@ -185,7 +185,7 @@ static void json_counts(const char *key, const uint64_t *c, unsigned n, bool nam
 	printf("}");
 }
 
-static void summary_json(const struct tfile *t, const struct summary *sm)
+static void summary_json(const struct emu_tfile *t, const struct emu_summary *sm)
 {
 	const struct trace_file_hdr *fh = t->h.fh;
 	char d[300];
@@ -217,10 +217,10 @@ static void summary_json(const struct tfile *t, const struct summary *sm)
 
 int cmd_summary(int argc, char **argv)
 {
-	static struct summary sm; /* 10 KiB: not on the stack */
+	static struct emu_summary sm; /* 10 KiB: not on the stack */
 	const char *file = NULL;
 	bool json = false;
-	struct tfile t;
+	struct emu_tfile t;
 	uint64_t i;
 	int rc, j;
 
@@ -254,14 +254,14 @@ int cmd_summary(int argc, char **argv)
 
 /* ---- list ------------------------------------------------------------------------ */
 
-struct filter {
+struct emu_filter {
 	bool json;
 	int vcpu, vmpl;
 	bool types[TR_NR_TYPES], any_type;
 	uint64_t from, to;
 };
 
-static int parse_types(struct filter *f, const char *s)
+static int parse_types(struct emu_filter *f, const char *s)
 {
 	char buf[256], *tok, *save;
 
@@ -277,11 +277,11 @@ static int parse_types(struct filter *f, const char *s)
 	return f->any_type ? 0 : fail("--type wants a type name");
 }
 
-static int parse_filter(struct filter *f, int argc, char **argv, const char **file)
+static int parse_filter(struct emu_filter *f, int argc, char **argv, const char **file)
 {
 	int i;
 
-	*f = (struct filter){ .vcpu = -1, .vmpl = -1, .to = UINT64_MAX };
+	*f = (struct emu_filter){ .vcpu = -1, .vmpl = -1, .to = UINT64_MAX };
 	*file = NULL;
 	for (i = 0; i < argc; i++) {
 		const char *o = argv[i], *a = i + 1 < argc ? argv[i + 1] : NULL;
@@ -349,8 +349,8 @@ static void list_json(const struct trace_rec *r)
 
 int cmd_list(int argc, char **argv)
 {
-	struct filter f;
-	struct tfile t;
+	struct emu_filter f;
+	struct emu_tfile t;
 	const char *file;
 	char line[700];
 	uint64_t i;
@@ -440,7 +440,7 @@ static bool touches(const struct trace_rec *r, uint64_t gpa, const struct trace_
 int cmd_rmp(int argc, char **argv)
 {
 	struct trace_rmp_entry e = { .flags = TRACE_RMP_ASSIGNED, .perms = { 0xF, 0, 0, 0 } };
-	struct tfile t;
+	struct emu_tfile t;
 	uint64_t gpa, i, changes = 0;
 	int rc;
 

@@ -15,13 +15,13 @@
 
 #define OUTBUF (1u << 20)
 
-struct code_cache {
+struct emu_code_cache {
 	uint64_t cr3, vpage;
 	const uint8_t *host; /* NULL: empty */
 };
 
 /* Console text waiting for its end of line (one per vCPU and source). */
-struct con_line {
+struct emu_con_line {
 	uint16_t n;
 	uint8_t vmpl;
 	char text[256];
@@ -47,8 +47,8 @@ struct emu_trace {
 	int rstatus;
 	char rmsg[400];
 	uc_hook hooks[PRIV_INSTANCES];
-	struct code_cache cache[PRIV_INSTANCES];
-	struct con_line con[EMU_MAX_VCPUS][2];
+	struct emu_code_cache cache[PRIV_INSTANCES];
+	struct emu_con_line con[EMU_MAX_VCPUS][2];
 };
 
 /* trace.c */

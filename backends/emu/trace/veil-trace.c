@@ -93,7 +93,7 @@ int parse_num(const char *s, uint64_t *v)
 }
 
 /* Open FILE or print why not; returns 0 or the exit status 1. */
-int open_trace(struct tfile *t, const char *path)
+int open_trace(struct emu_tfile *t, const char *path)
 {
 	char err[300];
 
@@ -109,7 +109,7 @@ int open_trace(struct tfile *t, const char *path)
 
 static int cmd_show(int argc, char **argv)
 {
-	struct tfile t;
+	struct emu_tfile t;
 	uint64_t n;
 	int rc;
 
@@ -167,7 +167,7 @@ static int cmd_replay(int argc, char **argv)
 {
 	const char *file = NULL, *gdb = NULL, *to = NULL;
 	char emu[PATH_MAX], abs[PATH_MAX], *cwd, *args[TRACE_MAX_ARGS + 16];
-	struct tfile t;
+	struct emu_tfile t;
 	uint64_t n;
 	unsigned i, k = 0;
 	int rc, j;
