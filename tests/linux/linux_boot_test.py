@@ -367,7 +367,9 @@ def case_entry(args):
         m = re.search(r"listening on 127\.0\.0\.1:(\d+)", emu.stderr.readline())
         if not m:
             fail("no GDB port from veil-emu")
-        script = ["set pagination off", "set confirm off", "set architecture i386:x86-64",
+        # A loaded machine (ASan, parallel tests) answers later than gdb's 2 s default.
+        script = ["set pagination off", "set confirm off", "set remotetimeout 30",
+                  "set architecture i386:x86-64",
                   "target remote 127.0.0.1:" + m.group(1), "info registers rip",
                   "monitor vmpl", "echo AT-ENTRY\n", "break *%#x" % entry, "continue",
                   "info registers rip rsi cs ds ss cr3", "monitor vmpl",
@@ -378,7 +380,7 @@ def case_entry(args):
         out = p.stdout
     finally:
         try:
-            emu.wait(timeout=30)
+            emu.wait(timeout=10)  # gdb killed it; if gdb failed, it still waits
         except subprocess.TimeoutExpired:
             emu.kill()
             emu.wait()
