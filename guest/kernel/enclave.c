@@ -1196,6 +1196,8 @@ static const struct {
 	{ "enclave-signer", signer_scenario },
 	{ "attack-enclave-signer-key", attack_signer_key },
 	{ "bench-enclave", bench_enclave },
+	{ "attack-enclave-interrupt", enclave_irq_attack },
+	{ "attack-enclave-interrupt-vmsa", enclave_irq_vmsa_attack },
 };
 
 int enclave_run_test(const char *name)

@@ -24,4 +24,12 @@ static inline uint64_t work_compute(uint64_t n)
 
 #define WORK_SYSCALLS_PER_ROUND 4 /* getpid, write, read, clock_gettime */
 
+/* Probe action 16 (attack-enclave-interrupt): every register the loop does
+ * not need holds this secret while it spins reading the TSC (the clock the
+ * OS's timer runs on); it answers PROBE_REGS_INTACT if all still hold it at
+ * the end, else PROBE_REGS_LOST + the number of registers that lost it. */
+#define PROBE_REG_SECRET 0x5EC2E7A11CE5EC2EULL
+#define PROBE_REGS_INTACT 0x600DULL
+#define PROBE_REGS_LOST 0xBAD000ULL
+
 #endif
