@@ -105,6 +105,48 @@ static uint64_t work_proto(uint64_t rounds)
 	return x;
 }
 
+/* bench: n rounds of one call of the prototype's set (work.h). */
+static uint64_t work_one(unsigned kind, uint64_t n)
+{
+	char buf[16] = "0123456789abcde";
+	uint64_t i, x = 0;
+
+	for (i = 0; i < n; i++) {
+		int fd;
+		void *m;
+
+		switch (kind) {
+		case WORK_GETPID:
+			x += (uint64_t)getpid();
+			break;
+		case WORK_OPEN:
+			fd = open("/etc/hostname", 0);
+			x += (uint64_t)fd + (uint64_t)close(fd);
+			break;
+		case WORK_READ:
+			x += (uint64_t)read(0, buf, sizeof(buf));
+			break;
+		case WORK_WRITE:
+			x += (uint64_t)write(5, buf, sizeof(buf));
+			break;
+		case WORK_PRINTF:
+			x += (uint64_t)printf("round %lu\n", (unsigned long)i);
+			break;
+		case WORK_MMAP:
+			m = mmap(0, 4096, 3, 0x22, -1, 0);
+			x += (uint64_t)(m != MAP_FAILED) + (uint64_t)munmap(m, 4096);
+			break;
+		case WORK_SOCKET:
+			fd = socket(1, 1, 0);
+			x += (uint64_t)fd + (uint64_t)close(fd);
+			break;
+		default:
+			return ~0ULL;
+		}
+	}
+	return x;
+}
+
 uint64_t enclave_main(uint64_t arg)
 {
 	uint64_t op = arg >> 8, i, x = 0;
@@ -171,6 +213,8 @@ uint64_t enclave_main(uint64_t arg)
 	}
 	case 15: /* bench: op rounds of the prototype's syscall set */
 		return work_proto(op);
+	case 17: /* bench: one call of the prototype's set, op = WORK_ONE_ARG */
+		return work_one((unsigned)(op >> 40), op & ((1ULL << 40) - 1));
 	case 16: { /* registers full of a secret across interrupts, op RDTSCs */
 		uint64_t lost = spin_secret(op ? op : 1, PROBE_REG_SECRET);
 
