@@ -605,6 +605,63 @@ static int attack_vmsa_vmpl(void)
 	return attack_write("attack-enclave-vmsa-vmpl", "vmsa", VMSA_VMPL);
 }
 
+static int attack_vmsa_cr3(void)
+{
+	return attack_write("attack-enclave-vmsa-cr3", "vmsa", VMSA_CR3);
+}
+
+/* RMPADJUST at the OS's VMPL: EAX = the architectural return code. */
+static uint64_t os_rmpadjust(uint64_t gpa, uint64_t attrs)
+{
+	uint64_t rax = gpa;
+
+	__asm__ volatile(".byte 0xf3, 0x0f, 0x01, 0xfe"
+			 : "+a"(rax)
+			 : "c"((uint64_t)RMP_PAGE_4K), "d"(attrs)
+			 : "memory", "cc");
+	return rax;
+}
+
+/* The OS builds its own VMPL2 VMSA that starts inside the hello enclave
+ * (past its entry point, on its page table) and tries every way to run it:
+ * make its page a VMSA for VMPL2 (RMPADJUST at VMPL3), hand it to the
+ * hypervisor for this vCPU's VMPL2 (AP creation), ask to run VMPL2 (GHCB
+ * MSR). Each is refused; the enclave still answers ENTER from its entry. */
+static int attack_enter_anywhere(void)
+{
+	struct percpu *c = this_cpu();
+	uint64_t page = pages_alloc(1), adj, ap, resp, rc, v = 0, saved = ghcb_msr_read();
+	uint8_t *vm = (uint8_t *)page;
+	struct enc e;
+
+	if (!page || attack_setup(&e))
+		return -1;
+	vmsa_build(page, c->id);
+	vm[VMSA_VMPL] = 2;
+	vm[VMSA_CPL] = 3;
+	memcpy(vm + VMSA_RIP, &(uint64_t){ VEIL_ENC_VA_BASE + 0x10 }, 8);
+	memcpy(vm + VMSA_CR3, &e.pool, 8); /* the enclave's PML4: its first pool page */
+	adj = os_rmpadjust(page, RMPADJUST_ATTRS(2, RMP_PERM_ALL, true));
+	ghcb_clear(c->ghcb);
+	ghcb_set(c->ghcb, GHCB_RAX, sev_features());
+	ap = ghcb_hv_call(c->ghcb, (uint64_t)c->ghcb, SVM_VMGEXIT_AP_CREATION,
+			  SVM_VMGEXIT_AP_INFO1(SVM_VMGEXIT_AP_CREATE, 2, c->id), page);
+	resp = ghcb_msr_request(GHCB_MSR_RUN_VMPL(2));
+	ghcb_msr_write(saved);
+	kprintf("attack-enclave-enter-anywhere: RMPADJUST 0x%lx, AP creation 0x%lx, run VMPL2 "
+		"0x%lx\n",
+		adj, ap, resp);
+	check("attack-enclave-enter-anywhere",
+	      (uint32_t)adj == RMP_FAIL_PERMISSION && (uint32_t)ap != GHCB_RESULT_OK &&
+		      GHCB_MSR_INFO(resp) == GHCB_MSR_RUN_VMPL_RESP && (resp >> 32),
+	      adj);
+	rc = enter(&e, 4, &v);
+	check("enc-enter-after-enter-anywhere", rc == SVSM_SUCCESS && v == hello_expect(4, 2),
+	      rc ? rc : v);
+	destroy(&e);
+	return 0;
+}
+
 /* The OS remaps an enclave page behind the monitor (page state change to
  * shared through the hypervisor): the enclave faults on it, and DESTROY,
  * finding the page no longer private, stops the CVM as tampering. */
@@ -1260,6 +1317,8 @@ static const struct {
 	{ "attack-enclave-pt-write", attack_pt_write },
 	{ "attack-enclave-vmsa-rip", attack_vmsa_rip },
 	{ "attack-enclave-vmsa-vmpl", attack_vmsa_vmpl },
+	{ "attack-enclave-vmsa-cr3", attack_vmsa_cr3 },
+	{ "attack-enclave-enter-anywhere", attack_enter_anywhere },
 	{ "attack-enclave-run-vmpl2", attack_run_vmpl2 },
 	{ "attack-enclave-psc", attack_psc },
 	{ "attack-enclave-registers", attack_regs },
