@@ -16,6 +16,12 @@
  * VMCB's GUEST_INTERRUPT_MASK, APM vol 2, appendix B, offset 68h bit 1, for
  * SEV-ES guests); with IF = 0 the interrupt waits, as on VMPL3 itself.
  *
+ * The model's guests run without Restricted or Alternate Injection
+ * (SEV_FEATURES bits 3 and 4 clear; APM vol 2, "Restricted Injection" and
+ * "Alternate Injection" in the SEV-SNP section): with Alternate Injection the
+ * monitor would put the interrupt into the OS's VMSA itself (its VINTR_CTRL
+ * and EVENTINJ fields); the exit to VMPL0 is the same either way.
+ *
  * One exit per stay away from VMPL3 (edge, not level): the interrupt stays
  * pending in the APIC until the OS takes it, and a monitor that resumes its
  * domain after the exit (the log domain finishing a record) must get to run
