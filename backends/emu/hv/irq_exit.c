@@ -34,7 +34,7 @@
 #define RFLAGS_IF (1ULL << 9)
 #define OS_VMPL 3
 
-bool hv_interrupt_exit(struct emu_machine *m, struct vcpu *v)
+bool hv_interrupt_exit(struct emu_machine *m, struct emu_vcpu *v)
 {
 	const uint8_t *os;
 
