@@ -121,7 +121,7 @@ def plot_overhead(plt, rows, out):
                         label="Veil on the emulator (median, min-max)" if y == 0 else None)
         else:
             ax.text(hi * 1.5, y, "not measured here" if bench else
-                    "not measured (no enclave service yet)", va="center", fontsize=8)
+                    "per call, not per program: see enclave-bench", va="center", fontsize=8)
     ax.set_yticks(range(len(PAPER)))
     ax.set_yticklabels([p[0] for p in PAPER])
     ax.set_xscale("symlog", linthresh=10)

@@ -107,12 +107,36 @@ static void read_exit(const u8 *v, struct veil_domain_exit *e)
 	e->info2 = veil_ld64(v + VMSA_EXITINFO2);
 }
 
+/* vc's VMSA for the domain (mapped), its GPA in *gpa; NULL if none. */
+static u8 *vcpu_vmsa(struct veil_vcpu *vc, const struct veil_domain *d, u64 *gpa)
+{
+	*gpa = vc->id < VEIL_MAX_VCPUS ? d->vmsa[vc->id] : 0;
+	return *gpa ? veil_map(vc->be, *gpa, VEIL_PAGE_SIZE) : NULL;
+}
+
+/* Registered on every entry: the hypervisor (or the OS through AP creation)
+ * may have pointed this vCPU's VMPL2 elsewhere meanwhile. */
+static int run_vmsa(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_domain *d, u64 gpa,
+		    u8 *v, struct veil_domain_exit *e)
+{
+	int rc = veil_monitor_set_vmsa(vc, d->vmpl, gpa, mon->launch.sev_features);
+
+	if (!rc)
+		rc = veil_monitor_run_vmpl(vc, d->vmpl);
+	/* Not runnable again until the monitor says so: nobody can resume the
+	 * domain behind the monitor (a "run VMPL2" request fails). */
+	veil_st64(v + VMSA_EFER, veil_ld64(v + VMSA_EFER) & ~VMSA_EFER_SVME);
+	if (rc)
+		return rc;
+	read_exit(v, e);
+	return VEIL_OK;
+}
+
 int veil_domain_run(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_domain *d, u64 arg,
 		    u64 arg2, bool resume, struct veil_domain_exit *e)
 {
-	u64 gpa = vc->id < VEIL_MAX_VCPUS ? d->vmsa[vc->id] : 0;
-	u8 *v = gpa ? veil_map(vc->be, gpa, VEIL_PAGE_SIZE) : NULL;
-	int rc;
+	u64 gpa;
+	u8 *v = vcpu_vmsa(vc, d, &gpa);
 
 	if (!v)
 		return VEIL_ENOENT;
@@ -123,18 +147,62 @@ int veil_domain_run(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 	} else {
 		fresh_state(mon, d, v, arg, arg2);
 	}
-	/* Registered on every entry: the hypervisor (or the OS through AP
-	 * creation) may have pointed this vCPU's VMPL2 elsewhere meanwhile. */
-	rc = veil_monitor_set_vmsa(vc, d->vmpl, gpa, mon->launch.sev_features);
-	if (!rc)
-		rc = veil_monitor_run_vmpl(vc, d->vmpl);
-	/* Not runnable again until the monitor says so: nobody can resume the
-	 * domain behind the monitor (a "run VMPL2" request fails). */
-	veil_st64(v + VMSA_EFER, veil_ld64(v + VMSA_EFER) & ~VMSA_EFER_SVME);
-	if (rc)
-		return rc;
-	read_exit(v, e);
-	return VEIL_OK;
+	return run_vmsa(mon, vc, d, gpa, v, e);
+}
+
+/* What an interrupted domain keeps: offset and length in the VMSA (APM vol 2,
+ * table B-4), everything the domain's code can change or read back. */
+static const struct {
+	u16 off, len;
+} saved_fields[] = {
+	{ VMSA_ES, VMSA_FS - VMSA_ES }, /* ES, CS, SS, DS */
+	{ VMSA_CPL, 1 },
+	{ VMSA_RFLAGS, 16 }, /* RFLAGS, RIP */
+	{ VMSA_RSP, 8 },
+	{ VMSA_RAX, 8 },
+	{ VMSA_CR2, 8 },
+	{ VMSA_RCX, VMSA_R15 + 8 - VMSA_RCX },
+	{ VMSA_X87_DP, VMSA_SAVE_END - VMSA_X87_DP }, /* x87, MXCSR, XMM, YMM high halves */
+};
+
+void veil_domain_save_scrub(struct veil_vcpu *vc, struct veil_domain *d, struct veil_domain_regs *r)
+{
+	u64 gpa;
+	u8 *v = vcpu_vmsa(vc, d, &gpa);
+	unsigned i, at = 0;
+
+	_Static_assert(VEIL_DOMAIN_REGS_SIZE >= (VMSA_FS - VMSA_ES) + 1 + 16 + 3 * 8 +
+							(VMSA_R15 + 8 - VMSA_RCX) +
+							(VMSA_SAVE_END - VMSA_X87_DP),
+		       "every saved field fits");
+	if (!v)
+		return;
+	for (i = 0; i < sizeof(saved_fields) / sizeof(saved_fields[0]); i++) {
+		if (r)
+			veil_memcpy(r->b + at, v + saved_fields[i].off, saved_fields[i].len);
+		veil_memset(v + saved_fields[i].off, 0, saved_fields[i].len);
+		at += saved_fields[i].len;
+	}
+}
+
+int veil_domain_continue(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_domain *d,
+			 const struct veil_domain_regs *r, struct veil_domain_exit *e)
+{
+	u64 gpa;
+	u8 *v = vcpu_vmsa(vc, d, &gpa);
+	unsigned i, at = 0;
+
+	if (!v)
+		return VEIL_ENOENT;
+	if (r) {
+		fresh_state(mon, d, v, 0, 0);
+		for (i = 0; i < sizeof(saved_fields) / sizeof(saved_fields[0]); i++) {
+			veil_memcpy(v + saved_fields[i].off, r->b + at, saved_fields[i].len);
+			at += saved_fields[i].len;
+		}
+	}
+	veil_st64(v + VMSA_EFER, veil_ld64(v + VMSA_EFER) | VMSA_EFER_SVME);
+	return run_vmsa(mon, vc, d, gpa, v, e);
 }
 
 int veil_domain_drop_vmsas(struct veil_monitor *mon, struct veil_backend *be, struct veil_domain *d)

@@ -38,8 +38,9 @@ struct desc_ptr {
 
 static uint64_t gdt[GDT_ENTRIES] ALIGNED(16);
 static struct tss tss[VEIL_BOOT_MAX_VCPUS] ALIGNED(16);
-static struct idt_gate idt[NR_VECTORS] ALIGNED(16);
+static struct idt_gate idt[IRQ_VECTOR + 1] ALIGNED(16);
 extern const uint64_t isr_table[NR_VECTORS];
+extern const char isr_irq[];
 
 uint64_t gdt_base(void)
 {
@@ -100,6 +101,7 @@ void cpu_tables_init(void)
 	}
 	for (i = 0; i < NR_VECTORS; i++)
 		idt_set(i, isr_table[i], i == 8 ? 1 : 0);
+	idt_set(IRQ_VECTOR, (uint64_t)isr_irq, 0);
 }
 
 static void load_segments(void)

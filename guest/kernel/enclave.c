@@ -605,6 +605,63 @@ static int attack_vmsa_vmpl(void)
 	return attack_write("attack-enclave-vmsa-vmpl", "vmsa", VMSA_VMPL);
 }
 
+static int attack_vmsa_cr3(void)
+{
+	return attack_write("attack-enclave-vmsa-cr3", "vmsa", VMSA_CR3);
+}
+
+/* RMPADJUST at the OS's VMPL: EAX = the architectural return code. */
+static uint64_t os_rmpadjust(uint64_t gpa, uint64_t attrs)
+{
+	uint64_t rax = gpa;
+
+	__asm__ volatile(".byte 0xf3, 0x0f, 0x01, 0xfe"
+			 : "+a"(rax)
+			 : "c"((uint64_t)RMP_PAGE_4K), "d"(attrs)
+			 : "memory", "cc");
+	return rax;
+}
+
+/* The OS builds its own VMPL2 VMSA that starts inside the hello enclave
+ * (past its entry point, on its page table) and tries every way to run it:
+ * make its page a VMSA for VMPL2 (RMPADJUST at VMPL3), hand it to the
+ * hypervisor for this vCPU's VMPL2 (AP creation), ask to run VMPL2 (GHCB
+ * MSR). Each is refused; the enclave still answers ENTER from its entry. */
+static int attack_enter_anywhere(void)
+{
+	struct percpu *c = this_cpu();
+	uint64_t page = pages_alloc(1), adj, ap, resp, rc, v = 0, saved = ghcb_msr_read();
+	uint8_t *vm = (uint8_t *)page;
+	struct enc e;
+
+	if (!page || attack_setup(&e))
+		return -1;
+	vmsa_build(page, c->id);
+	vm[VMSA_VMPL] = 2;
+	vm[VMSA_CPL] = 3;
+	memcpy(vm + VMSA_RIP, &(uint64_t){ VEIL_ENC_VA_BASE + 0x10 }, 8);
+	memcpy(vm + VMSA_CR3, &e.pool, 8); /* the enclave's PML4: its first pool page */
+	adj = os_rmpadjust(page, RMPADJUST_ATTRS(2, RMP_PERM_ALL, true));
+	ghcb_clear(c->ghcb);
+	ghcb_set(c->ghcb, GHCB_RAX, sev_features());
+	ap = ghcb_hv_call(c->ghcb, (uint64_t)c->ghcb, SVM_VMGEXIT_AP_CREATION,
+			  SVM_VMGEXIT_AP_INFO1(SVM_VMGEXIT_AP_CREATE, 2, c->id), page);
+	resp = ghcb_msr_request(GHCB_MSR_RUN_VMPL(2));
+	ghcb_msr_write(saved);
+	kprintf("attack-enclave-enter-anywhere: RMPADJUST 0x%lx, AP creation 0x%lx, run VMPL2 "
+		"0x%lx\n",
+		adj, ap, resp);
+	check("attack-enclave-enter-anywhere",
+	      (uint32_t)adj == RMP_FAIL_PERMISSION && (uint32_t)ap != GHCB_RESULT_OK &&
+		      GHCB_MSR_INFO(resp) == GHCB_MSR_RUN_VMPL_RESP && (resp >> 32),
+	      adj);
+	rc = enter(&e, 4, &v);
+	check("enc-enter-after-enter-anywhere", rc == SVSM_SUCCESS && v == hello_expect(4, 2),
+	      rc ? rc : v);
+	destroy(&e);
+	return 0;
+}
+
 /* The OS remaps an enclave page behind the monitor (page state change to
  * shared through the hypervisor): the enclave faults on it, and DESTROY,
  * finding the page no longer private, stops the CVM as tampering. */
@@ -1135,37 +1192,112 @@ static uint64_t native_proto(uint64_t n)
 	return x;
 }
 
-/* "where=enclave|native work=syscalls|proto|compute n=N": one timed run. */
+/* One call of the prototype's set natively (work.h), request by request as
+ * the enclave runtime builds them; returns what the enclave's work_one adds. */
+static uint64_t native_one_round(unsigned kind, uint64_t i)
+{
+	static uint8_t open_req[8 + 14] = { [8] = '/', 'e', 't', 'c', '/', 'h', 'o',
+					    's',       't', 'n', 'a', 'm', 'e' };
+	static uint8_t w[8 + 64], resp[PAGE_SIZE];
+	uint64_t rl, a[2] = { 0, 16 }, len = PAGE_SIZE;
+	int64_t fd, m;
+
+	switch (kind) {
+	case WORK_GETPID:
+		return (uint64_t)os_getpid(0, 0, 0, resp, &rl);
+	case WORK_OPEN:
+		fd = host_open(0, open_req, sizeof(open_req), resp, &rl);
+		return (uint64_t)fd + (uint64_t)host_close(0, (const uint8_t *)&fd, 8, resp, &rl);
+	case WORK_READ:
+		return (uint64_t)os_read(0, (const uint8_t *)a, sizeof(a), resp, &rl);
+	case WORK_WRITE:
+		return (uint64_t)bench_write(0, w, 8 + 16, resp, &rl);
+	case WORK_PRINTF:
+		return (uint64_t)bench_write(
+			0, w, 8 + ksnprintf((char *)w + 8, 56, "round %lu\n", i), resp, &rl);
+	case WORK_MMAP:
+		m = host_mmap(0, (const uint8_t *)&len, 8, resp, &rl);
+		a[0] = (uint64_t)m;
+		a[1] = PAGE_SIZE;
+		return (uint64_t)(m >= 0) +
+		       (uint64_t)host_munmap(0, (const uint8_t *)a, sizeof(a), resp, &rl);
+	case WORK_SOCKET:
+		a[0] = 1;
+		a[1] = 1;
+		fd = host_socket(0, (const uint8_t *)a, sizeof(a), resp, &rl);
+		return (uint64_t)fd + (uint64_t)host_close(0, (const uint8_t *)&fd, 8, resp, &rl);
+	default:
+		return ~0ULL;
+	}
+}
+
+static const char *const work_one_names[WORK_N] = { "getpid", "open", "read",  "write",
+						    "printf", "mmap", "socket" };
+
+/* The work=NAME of one call, or WORK_N. */
+static unsigned work_one_kind(const char *work)
+{
+	unsigned k;
+
+	for (k = 0; k < WORK_N; k++)
+		if (!strncmp(work, work_one_names[k], 16))
+			return k;
+	return WORK_N;
+}
+
+static uint64_t native_work(const char *work, uint64_t n)
+{
+	unsigned kind = work_one_kind(work);
+	uint64_t i, x = 0;
+
+	if (!strncmp(work, "compute", 16))
+		return work_compute(n);
+	if (!strncmp(work, "proto", 16))
+		return native_proto(n);
+	if (kind == WORK_N)
+		return native_syscalls(n);
+	for (i = 0; i < n; i++)
+		x += native_one_round(kind, i);
+	return x;
+}
+
+/* The probe's argument for the same work. */
+static uint64_t enclave_work(const char *work, uint64_t n)
+{
+	unsigned kind = work_one_kind(work);
+
+	if (!strncmp(work, "compute", 16))
+		return PROBE(10, n);
+	if (!strncmp(work, "proto", 16))
+		return PROBE(15, n);
+	return kind == WORK_N ? PROBE(9, n) : PROBE(17, WORK_ONE_ARG(kind, n));
+}
+
+/* "where=enclave|native work=syscalls|proto|compute|getpid|open|read|write|
+ * printf|mmap|socket n=N": one run; both sides compute the same result. */
 static int bench_enclave(void)
 {
 	char where[16] = "enclave", work[16] = "syscalls";
 	uint64_t n = cmdline_num("n", 1000), t0, t1, v = 0, rc = 0;
 	struct veil_ocall_table t = table(0);
-	bool compute, proto, in_enclave;
+	bool in_enclave;
 	struct enc e;
 
 	cmdline_opt("where", where, sizeof(where));
 	cmdline_opt("work", work, sizeof(work));
-	compute = !strncmp(work, "compute", 16);
-	proto = !strncmp(work, "proto", 16);
 	in_enclave = !strncmp(where, "enclave", 16);
 	t.fn[VEIL_OCALL_WRITE] = bench_write;
 	if (in_enclave && create(enc_probe_start, enc_probe_end, &e))
 		return -1;
 	t0 = rdtsc();
 	if (in_enclave)
-		rc = veil_enclave_call(this_cpu()->caa, e.handle,
-				       PROBE(compute ? 10 :
-					     proto   ? 15 :
-						       9,
-					     n),
-				       &t, &v);
+		rc = veil_enclave_call(this_cpu()->caa, e.handle, enclave_work(work, n), &t, &v);
 	else
-		v = compute ? work_compute(n) : proto ? native_proto(n) : native_syscalls(n);
+		v = native_work(work, n);
 	t1 = rdtsc();
 	kprintf("bench-enclave: where %s work %s n %lu result 0x%lx tsc %lu\n", where, work, n, v,
 		t1 - t0);
-	check("bench-enclave", rc == SVSM_SUCCESS && (!compute || v == work_compute(n)), rc);
+	check("bench-enclave", rc == SVSM_SUCCESS && v != ~0ULL, rc ? rc : v);
 	if (in_enclave)
 		destroy(&e);
 	return 0;
@@ -1185,6 +1317,8 @@ static const struct {
 	{ "attack-enclave-pt-write", attack_pt_write },
 	{ "attack-enclave-vmsa-rip", attack_vmsa_rip },
 	{ "attack-enclave-vmsa-vmpl", attack_vmsa_vmpl },
+	{ "attack-enclave-vmsa-cr3", attack_vmsa_cr3 },
+	{ "attack-enclave-enter-anywhere", attack_enter_anywhere },
 	{ "attack-enclave-run-vmpl2", attack_run_vmpl2 },
 	{ "attack-enclave-psc", attack_psc },
 	{ "attack-enclave-registers", attack_regs },
@@ -1196,6 +1330,8 @@ static const struct {
 	{ "enclave-signer", signer_scenario },
 	{ "attack-enclave-signer-key", attack_signer_key },
 	{ "bench-enclave", bench_enclave },
+	{ "attack-enclave-interrupt", enclave_irq_attack },
+	{ "attack-enclave-interrupt-vmsa", enclave_irq_vmsa_attack },
 };
 
 int enclave_run_test(const char *name)

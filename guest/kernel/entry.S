@@ -75,6 +75,13 @@ isr\n:
 	ISR_ERR 30
 	ISR_NOERR 31
 
+/* The one external interrupt the test OS takes (IRQ_VECTOR, kernel.h). */
+	.globl isr_irq
+isr_irq:
+	pushq	$0
+	pushq	$32
+	jmp	isr_common
+
 isr_common:
 	pushq	%rax
 	pushq	%rbx

@@ -154,6 +154,10 @@ struct trap_frame {
 };
 
 void trap_handler(struct trap_frame *f);
+/* The x2APIC timer's vector (enclave_irq.c): the only interrupt the OS takes,
+ * and only where a test enables interrupts. */
+#define IRQ_VECTOR 32
+void irq_handler(struct trap_frame *f);
 NORETURN void terminate(unsigned code);
 NORETURN void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -238,6 +242,9 @@ void attest_list_tests(void);
 int enclave_run_test(const char *test); /* TEST_UNKNOWN if not an enclave scenario */
 void enclave_list_tests(void);
 uint64_t enclave_test_page(void); /* a page of a live enclave, 0 if none */
+/* enclave_irq.c: an interrupt in the middle of an enclave */
+int enclave_irq_attack(void);
+int enclave_irq_vmsa_attack(void);
 
 /* ---- host_io.c: files, mappings and loopback sockets for enclave hosts ---- */
 int64_t host_open(void *ctx, const uint8_t *req, uint64_t len, uint8_t *resp, uint64_t *resp_len);

@@ -218,6 +218,10 @@ void trap_handler(struct trap_frame *f)
 		vc_handler(f);
 		return;
 	}
+	if (f->vector == IRQ_VECTOR) {
+		irq_handler(f);
+		return;
+	}
 	if (!trap_expected(f))
 		fatal_trap(f, "exception");
 }

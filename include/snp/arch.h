@@ -203,6 +203,7 @@
 #define SVM_EXIT_READ_DR7 0x27
 #define SVM_EXIT_WRITE_DR7 0x37
 #define SVM_EXIT_EXCP_BASE 0x40 /* + vector */
+#define SVM_EXIT_INTR 0x60	/* a physical interrupt (the hypervisor's to route) */
 #define SVM_EXIT_RDTSC 0x6E
 #define SVM_EXIT_RDPMC 0x6F
 #define SVM_EXIT_CPUID 0x72

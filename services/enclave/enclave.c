@@ -10,7 +10,9 @@
  * VMPL2 exactly what each page needs. ENTER runs the enclave on the calling
  * vCPU from its entry point, with a VMSA for that vCPU made on demand, until
  * it leaves through the trusted SYSCALL path, faults (trap path or an RMP
- * violation: the enclave is dead, the event recorded in the secure log), or
+ * violation: the enclave is dead, the event recorded in the secure log), is
+ * stopped by an interrupt for the OS (its registers saved in monitor memory
+ * and zeroed in its VMSA; CONTINUE goes on from them, on any vCPU), or
  * cannot run. DESTROY scrubs every page before the OS gets it back. Every
  * offset and size in the image is hostile and checked before use.
  */
@@ -513,6 +515,7 @@ static u64 enclave_fault(struct veil_monitor *mon, struct veil_vcpu *vc, struct 
 	}
 	if (x->code == SVM_EXIT_NPF)
 		what = x->info1;
+	veil_domain_save_scrub(vc, &e->dom, NULL); /* nothing of it left in the VMSA */
 	e->state = ENC_DEAD;
 	n = veil_snprintf(msg, sizeof(msg),
 			  "enclave violation: enclave %lx vcpu %u %s %lx rip %lx gpa %lx",
@@ -526,31 +529,55 @@ static u64 enclave_fault(struct veil_monitor *mon, struct veil_vcpu *vc, struct 
 	return VEIL_ENC_ERR_FAULT;
 }
 
-/* Run until the enclave leaves or makes an ocall; the monitor lock is
- * released meanwhile. */
+enum run_how {
+	RUN_ENTER,   /* from the entry point */
+	RUN_RESUME,  /* after its SYSCALL exit, with RAX and RDX */
+	RUN_CONTINUE /* from the registers an interrupt exit saved */
+};
+
+/* Run until the enclave leaves, makes an ocall or is interrupted; the
+ * monitor lock is released meanwhile (`inside` keeps DESTROY away). */
 static int run(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_enclave *e, u64 arg,
-	       u64 arg2, bool resume, struct veil_domain_exit *x)
+	       u64 arg2, enum run_how how, struct veil_domain_exit *x)
 {
 	int rc;
 
 	for (;;) {
 		e->inside = vc->id + 1;
 		veil_monitor_unlock(mon);
-		rc = veil_domain_run(mon, vc, &e->dom, arg, arg2, resume, x);
+		if (how == RUN_CONTINUE)
+			rc = veil_domain_continue(mon, vc, &e->dom, &e->saved, x);
+		else
+			rc = veil_domain_run(mon, vc, &e->dom, arg, arg2, how == RUN_RESUME, x);
 		veil_monitor_lock(mon);
 		e->inside = 0;
+		if (how == RUN_CONTINUE)
+			veil_memset(&e->saved, 0, sizeof(e->saved));
 		if (rc || x->code != SVM_EXIT_VMGEXIT ||
 		    x->rip != ENC_STUB_VA + ENC_STUB_SYS_BACK || x->rdi == VEIL_ENC_SYS_EXIT ||
 		    (x->rdi == VEIL_ENC_SYS_OCALL && e->host_buf))
 			return rc;
 		arg = ~0ULL; /* an unknown request, or no host buffer: answered "no" */
 		arg2 = 0;
-		resume = true;
+		how = RUN_RESUME;
 	}
 }
 
+/* An interrupt for the OS stopped the enclave (hv: VMEXIT_INTR, then VMPL0):
+ * its registers go to monitor memory and are zeroed in its VMSA before the
+ * OS runs; the OS's interrupt is delivered when this call returns. */
+static u64 interrupted(struct veil_vcpu *vc, struct veil_enclave *e, struct veil_call *c)
+{
+	veil_domain_save_scrub(vc, &e->dom, &e->saved);
+	e->interrupted = true;
+	c->rcx = 0;
+	c->rdx = VEIL_ENC_INTERRUPTED;
+	c->r8 = 0;
+	return SVSM_SUCCESS;
+}
+
 /* How a run ended, for the OS: the value, an ocall (request copied out to the
- * host's buffer), or a fault (the enclave is dead). */
+ * host's buffer), an interrupt, or a fault (the enclave is dead). */
 static u64 finish(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_enclave *e,
 		  const struct veil_domain_exit *x, struct veil_call *c)
 {
@@ -558,6 +585,8 @@ static u64 finish(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_en
 	u64 len = x->r8 < VEIL_PAGE_SIZE ? x->r8 : VEIL_PAGE_SIZE;
 	u8 *out;
 
+	if (x->code == SVM_EXIT_INTR)
+		return interrupted(vc, e, c);
 	if (x->code != SVM_EXIT_VMGEXIT || x->rip != ENC_STUB_VA + ENC_STUB_SYS_BACK)
 		return enclave_fault(mon, vc, e, x, c);
 	c->r8 = 0;
@@ -598,6 +627,24 @@ static u64 vcpu_vmsa(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil
 							      SVSM_SUCCESS;
 }
 
+/* ENTER and CONTINUE: the vCPU, the host's ocall buffer (R8), a VMSA. */
+static u64 enter_checks(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_enclave *e,
+			const struct veil_call *c)
+{
+	u64 rc;
+
+	if (vc->id >= VEIL_MAX_VCPUS)
+		return SVSM_ERR_INVALID_REQUEST;
+	if (c->r8 && !veil_aligned(c->r8, VEIL_PAGE_SIZE))
+		return SVSM_ERR_INVALID_PARAMETER;
+	if (c->r8 && !veil_os_write(mon, vc->be, c->r8, VEIL_PAGE_SIZE))
+		return SVSM_ERR_INVALID_ADDRESS; /* checked again at each ocall */
+	rc = vcpu_vmsa(mon, vc, e);
+	if (!rc)
+		e->host_buf = c->r8;
+	return rc;
+}
+
 static u64 enc_enter(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
 {
 	struct veil_enclave *e = find(state(mon), c->rcx);
@@ -608,20 +655,35 @@ static u64 enc_enter(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil
 		return VEIL_ENC_ERR_NOT_FOUND;
 	if (e->state == ENC_DEAD)
 		return VEIL_ENC_ERR_DEAD;
-	if (e->inside || e->in_ocall)
+	if (e->inside || e->in_ocall || e->interrupted)
 		return SVSM_ERR_BUSY; /* one thread per enclave */
-	if (vc->id >= VEIL_MAX_VCPUS)
-		return SVSM_ERR_INVALID_REQUEST;
-	if (c->r8 && !veil_aligned(c->r8, VEIL_PAGE_SIZE))
-		return SVSM_ERR_INVALID_PARAMETER;
-	if (c->r8 && !veil_os_write(mon, vc->be, c->r8, VEIL_PAGE_SIZE))
-		return SVSM_ERR_INVALID_ADDRESS; /* checked again at each ocall */
-	rc = vcpu_vmsa(mon, vc, e);
+	rc = enter_checks(mon, vc, e, c);
 	if (rc)
 		return rc;
-	e->host_buf = c->r8;
 	e->entered = true;
-	if (run(mon, vc, e, c->rdx, e->heap_pages, false, &x))
+	if (run(mon, vc, e, c->rdx, e->heap_pages, RUN_ENTER, &x))
+		return SVSM_ERR_INVALID_REQUEST;
+	return finish(mon, vc, e, &x, c);
+}
+
+/* CONTINUE: an interrupted enclave goes on from the registers the monitor
+ * saved, on this vCPU (a VMSA made for it if it has none): the OS chose when,
+ * never where (RIP, RSP, CR3 are the enclave's own or the monitor's). */
+static u64 enc_continue(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
+{
+	struct veil_enclave *e = find(state(mon), c->rcx);
+	struct veil_domain_exit x;
+	u64 rc;
+
+	if (!e)
+		return VEIL_ENC_ERR_NOT_FOUND;
+	if (!e->interrupted || e->state != ENC_READY)
+		return VEIL_ENC_ERR_NOT_INTERRUPTED;
+	rc = enter_checks(mon, vc, e, c);
+	if (rc)
+		return rc;
+	e->interrupted = false;
+	if (run(mon, vc, e, 0, 0, RUN_CONTINUE, &x))
 		return SVSM_ERR_INVALID_REQUEST;
 	return finish(mon, vc, e, &x, c);
 }
@@ -649,7 +711,7 @@ static u64 enc_resume(struct veil_monitor *mon, struct veil_vcpu *vc, struct vei
 	if (c->r9)
 		veil_memcpy(page, resp, c->r9);
 	e->in_ocall = 0;
-	if (run(mon, vc, e, c->rdx, c->r9, true, &x))
+	if (run(mon, vc, e, c->rdx, c->r9, RUN_RESUME, &x))
 		return SVSM_ERR_INVALID_REQUEST;
 	return finish(mon, vc, e, &x, c);
 }
@@ -723,6 +785,8 @@ static u64 enc_call(struct veil_monitor *mon, struct veil_vcpu *vc, u32 call, st
 		return enc_resume(mon, vc, c);
 	case VEIL_ENC_ADD:
 		return enc_add(mon, vc, c);
+	case VEIL_ENC_CONTINUE:
+		return enc_continue(mon, vc, c);
 	default:
 		return SVSM_ERR_UNSUPPORTED_CALL;
 	}

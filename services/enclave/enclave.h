@@ -31,6 +31,8 @@ struct veil_enclave {
 	bool signed_image;		   /* its image carried a good veil-sign signature */
 	bool entered;			   /* ADD only before the first ENTER */
 	u64 heap_next, heap_pages;	   /* window page ADD maps next; pages added */
+	bool interrupted;		   /* stopped by an interrupt: CONTINUE goes on */
+	struct veil_domain_regs saved;	   /* its registers meanwhile (zero otherwise) */
 	struct veil_domain dom;
 };
 

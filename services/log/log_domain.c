@@ -238,6 +238,12 @@ u64 veil_logdom_call(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil
 		return VEIL_LOG_ERR_CLOSED;
 	if (vcpu_vmsa(mon, vc, ld) || veil_domain_run(mon, vc, &ld->dom, op, 0, false, &x))
 		return SVSM_ERR_INVALID_REQUEST;
+	/* An interrupt for the OS stopped it (hv: once per stay away from the
+	 * OS): a record is short, so it finishes first; the OS takes the
+	 * interrupt when this call returns. */
+	while (x.code == SVM_EXIT_INTR)
+		if (veil_domain_continue(mon, vc, &ld->dom, NULL, &x))
+			return SVSM_ERR_INVALID_REQUEST;
 	if (x.code != SVM_EXIT_VMGEXIT || x.rip != ENC_STUB_VA + ENC_STUB_SYS_BACK || x.rdi != 0)
 		return fault(mon, vc, ld, &x);
 	return x.rsi;

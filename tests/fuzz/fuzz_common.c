@@ -192,7 +192,7 @@ static bool defined_code(u32 proto, u32 call, u64 n)
 	case VEIL_PROTOCOL_MODULE:
 		return n >= 1 && n <= 9;
 	case VEIL_PROTOCOL_ENCLAVE:
-		return n >= 1 && n <= 9; /* VEIL_ENC_ERR_FORMAT .. VEIL_ENC_ERR_SIGNATURE */
+		return n >= 1 && n <= 10; /* VEIL_ENC_ERR_FORMAT .. VEIL_ENC_ERR_NOT_INTERRUPTED */
 	default:
 		return false;
 	}

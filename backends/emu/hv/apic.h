@@ -39,6 +39,7 @@ struct emu_apic {
 	uint64_t deadline;		 /* TSC of the next timer interrupt; 0 = none */
 	uint64_t kvm_system_time;	 /* MSR_KVM_SYSTEM_TIME_NEW as written */
 	bool hlt;			 /* stopped in HLT, woken by an interrupt */
+	bool irq_exited;		 /* irq_exit.c: VMPL1/2 left once since VMPL3 last ran */
 };
 
 /* The model's TSC (RDTSC, MSR 0x10, the timer). */
@@ -66,5 +67,8 @@ int apic_pending(const struct emu_apic *a);
 void apic_accept(struct emu_apic *a, unsigned vector);
 /* Fire v's timer if its deadline has passed. */
 void apic_timer_check(struct emu_machine *m, struct emu_vcpu *v);
+/* irq_exit.c: an interrupt for the OS while v runs VMPL1 or VMPL2 takes v
+ * to VMPL0 (GUEST_EXIT_CODE SVM_EXIT_INTR); true if it switched. */
+bool hv_interrupt_exit(struct emu_machine *m, struct emu_vcpu *v);
 
 #endif

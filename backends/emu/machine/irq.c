@@ -14,7 +14,8 @@
  *
  * Interrupts go to the OS (VMPL3): the monitor at VMPL0 runs with interrupts
  * disabled and a vCPU in the monitor takes them once it is back at VMPL3, as
- * a hypervisor injects them into the VMSA it runs next.
+ * a hypervisor injects them into the VMSA it runs next. One that arrives
+ * while a domain at VMPL1 or VMPL2 runs makes it exit to VMPL0 (irq_exit.c).
  *
  * HLT with IF = 1 sleeps until an interrupt is deliverable (APM vol 3, HLT);
  * when no vCPU can run, the clock jumps to the next timer deadline instead of
@@ -85,6 +86,8 @@ void irq_before_run(struct emu_machine *m)
 		m->tsc += d - emu_tsc(m); /* idle: time jumps to the deadline */
 	}
 	v = &m->vcpus[m->cur];
+	if (hv_interrupt_exit(m, v)) /* the OS's interrupt while VMPL1/2 runs */
+		return;
 	if (!interrupts_on(v) || (vec = apic_pending(&v->apic)) < 0)
 		return;
 	apic_accept(&v->apic, (unsigned)vec);

@@ -45,6 +45,16 @@ struct veil_domain_exit {
 	u64 rip, rdi, rsi, r8, info1, info2;
 };
 
+/*
+ * The registers of a domain an interrupt stopped (GUEST_EXIT_CODE
+ * SVM_EXIT_INTR), kept in monitor memory while the OS runs: general
+ * registers, RIP, RSP, RFLAGS, CPL, CS/SS/DS/ES, CR2, the x87/SSE/AVX state.
+ */
+#define VEIL_DOMAIN_REGS_SIZE 856
+struct veil_domain_regs {
+	u8 b[VEIL_DOMAIN_REGS_SIZE];
+};
+
 /* Give the domain's VMPL `perms` (RMP_PERM_*) on gpa, one of its pages. */
 int veil_domain_grant(struct veil_monitor *mon, struct veil_backend *be,
 		      const struct veil_domain *d, u64 gpa, u8 perms);
@@ -65,6 +75,23 @@ int veil_domain_add_vmsa(struct veil_monitor *mon, struct veil_vcpu *vc, struct 
  */
 int veil_domain_run(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_domain *d, u64 arg,
 		    u64 arg2, bool resume, struct veil_domain_exit *e);
+
+/*
+ * After an interrupt exit: copy the registers out of vc's VMSA for the domain
+ * into *r (if r), then zero them there (every general register, the flags,
+ * the vector registers), so no copy stays in a page the OS may one day get.
+ */
+void veil_domain_save_scrub(struct veil_vcpu *vc, struct veil_domain *d,
+			    struct veil_domain_regs *r);
+
+/*
+ * Run the domain on where it stopped: with r, from the registers saved in *r
+ * (on any vCPU: the rest of the state is the domain's, as at an entry); with
+ * r = NULL, from vc's VMSA as the exit left it (a domain the monitor resumes
+ * at once, the OS's interrupt still pending). As veil_domain_run otherwise.
+ */
+int veil_domain_continue(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_domain *d,
+			 const struct veil_domain_regs *r, struct veil_domain_exit *e);
 
 /* Give every VMSA of the domain back to its owner, scrubbed (none may run). */
 int veil_domain_drop_vmsas(struct veil_monitor *mon, struct veil_backend *be,

@@ -32,7 +32,12 @@ uint64_t veil_enclave_call(struct svsm_caa *caa, uint64_t handle, uint64_t arg,
 
 	rc = svsm_call(caa, VEIL_PROTOCOL_ENCLAVE, VEIL_ENC_ENTER, handle, arg,
 		       t ? (uint64_t)t->pages : 0, 0, &o);
-	while (rc == SVSM_SUCCESS && o.rdx == VEIL_ENC_OCALL) {
+	while (rc == SVSM_SUCCESS && (o.rdx == VEIL_ENC_OCALL || o.rdx == VEIL_ENC_INTERRUPTED)) {
+		if (o.rdx == VEIL_ENC_INTERRUPTED) { /* the OS has taken its interrupt */
+			rc = svsm_call(caa, VEIL_PROTOCOL_ENCLAVE, VEIL_ENC_CONTINUE, handle, 0,
+				       t ? (uint64_t)t->pages : 0, 0, &o);
+			continue;
+		}
 		result = serve(t, o.rcx, o.r8, &resp_len);
 		rc = svsm_call(caa, VEIL_PROTOCOL_ENCLAVE, VEIL_ENC_RESUME, handle,
 			       (uint64_t)result, (uint64_t)t->pages + VEIL_OCALL_PAGE, resp_len,

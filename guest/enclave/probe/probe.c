@@ -22,6 +22,41 @@ __asm__(".text\n"
 	"movq %rdi, %r15\n\tmovq %rdi, %rsp\n\tmovl $0x77, %esi\n\txorl %edi, %edi\n\t"
 	"syscall\n\tud2\n");
 
+/*
+ * spin_secret(rounds, secret): RBX, RBP, RSI, RDI, R8-R15 and both halves of
+ * XMM0-15 hold the secret for `rounds` RDTSCs (RCX counts, RAX/RDX take the
+ * TSC), then every one is compared: the count of those that lost it.
+ */
+uint64_t spin_secret(uint64_t rounds, uint64_t secret);
+/* clang-format off */
+__asm__(".text\n"
+	"spin_secret:\n\t"
+	"pushq %rbx\n\tpushq %rbp\n\tpushq %r12\n\tpushq %r13\n\tpushq %r14\n\tpushq %r15\n\t"
+	"movq %rdi, %rcx\n\t"
+	"movq %rsi, %rbx\n\tmovq %rsi, %rbp\n\tmovq %rsi, %rdi\n\tmovq %rsi, %r8\n\t"
+	"movq %rsi, %r9\n\tmovq %rsi, %r10\n\tmovq %rsi, %r11\n\tmovq %rsi, %r12\n\t"
+	"movq %rsi, %r13\n\tmovq %rsi, %r14\n\tmovq %rsi, %r15\n\t"
+	"movq %rsi, %xmm0\n\tpunpcklqdq %xmm0, %xmm0\n\t"
+	".irp r,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n\t"
+	"movdqa %xmm0, %xmm\\r\n\t"
+	".endr\n"
+	"1:\trdtsc\n\t"
+	"decq %rcx\n\t"
+	"jnz 1b\n\t"
+	"xorl %eax, %eax\n\t"
+	".irp r,rbx,rbp,rdi,r8,r9,r10,r11,r12,r13,r14,r15\n\t"
+	"cmpq %rsi, %\\r\n\tsetne %dl\n\tmovzbl %dl, %edx\n\taddq %rdx, %rax\n\t"
+	".endr\n\t"
+	"cmpq %rbx, %rsi\n\tsetne %dl\n\tmovzbl %dl, %edx\n\taddq %rdx, %rax\n\t"
+	".irp r,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n\t"
+	"movq %xmm\\r, %rdx\n\tcmpq %rsi, %rdx\n\tsetne %dl\n\tmovzbl %dl, %edx\n\taddq %rdx, %rax\n\t"
+	"punpckhqdq %xmm\\r, %xmm\\r\n\t"
+	"movq %xmm\\r, %rdx\n\tcmpq %rsi, %rdx\n\tsetne %dl\n\tmovzbl %dl, %edx\n\taddq %rdx, %rax\n\t"
+	".endr\n\t"
+	"popq %r15\n\tpopq %r14\n\tpopq %r13\n\tpopq %r12\n\tpopq %rbp\n\tpopq %rbx\n\t"
+	"ret\n");
+/* clang-format on */
+
 static uint64_t syscall_set(void)
 {
 	char buf[64];
@@ -66,6 +101,48 @@ static uint64_t work_proto(uint64_t rounds)
 		x += (uint64_t)munmap(m, 4096);
 		s = socket(1, 1, 0);
 		x += (uint64_t)close(s) + (uint64_t)close(fd);
+	}
+	return x;
+}
+
+/* bench: n rounds of one call of the prototype's set (work.h). */
+static uint64_t work_one(unsigned kind, uint64_t n)
+{
+	char buf[16] = "0123456789abcde";
+	uint64_t i, x = 0;
+
+	for (i = 0; i < n; i++) {
+		int fd;
+		void *m;
+
+		switch (kind) {
+		case WORK_GETPID:
+			x += (uint64_t)getpid();
+			break;
+		case WORK_OPEN:
+			fd = open("/etc/hostname", 0);
+			x += (uint64_t)fd + (uint64_t)close(fd);
+			break;
+		case WORK_READ:
+			x += (uint64_t)read(0, buf, sizeof(buf));
+			break;
+		case WORK_WRITE:
+			x += (uint64_t)write(5, buf, sizeof(buf));
+			break;
+		case WORK_PRINTF:
+			x += (uint64_t)printf("round %lu\n", (unsigned long)i);
+			break;
+		case WORK_MMAP:
+			m = mmap(0, 4096, 3, 0x22, -1, 0);
+			x += (uint64_t)(m != MAP_FAILED) + (uint64_t)munmap(m, 4096);
+			break;
+		case WORK_SOCKET:
+			fd = socket(1, 1, 0);
+			x += (uint64_t)fd + (uint64_t)close(fd);
+			break;
+		default:
+			return ~0ULL;
+		}
 	}
 	return x;
 }
@@ -136,6 +213,13 @@ uint64_t enclave_main(uint64_t arg)
 	}
 	case 15: /* bench: op rounds of the prototype's syscall set */
 		return work_proto(op);
+	case 17: /* bench: one call of the prototype's set, op = WORK_ONE_ARG */
+		return work_one((unsigned)(op >> 40), op & ((1ULL << 40) - 1));
+	case 16: { /* registers full of a secret across interrupts, op RDTSCs */
+		uint64_t lost = spin_secret(op ? op : 1, PROBE_REG_SECRET);
+
+		return lost ? PROBE_REGS_LOST + lost : PROBE_REGS_INTACT;
+	}
 	case 12: /* registers full of the secret, then leave */
 		exit_dirty(secret);
 	case 7: /* int $0x80: a gate the enclave may not use */

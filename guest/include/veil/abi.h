@@ -204,6 +204,14 @@ struct veil_sig_trailer {
  * ENTER, one OS-writable page; 0 = this entry makes no ocalls). The host
  * answers with RESUME on the same vCPU; the response is copied into the
  * enclave's ocall page, never used in place.
+ *
+ * An interrupt for the OS that arrives while the enclave runs (with IF = 1
+ * in the OS when it called) stops the enclave: ENTER, RESUME or CONTINUE
+ * return SVSM_SUCCESS with RDX = VEIL_ENC_INTERRUPTED and RCX = R8 = 0; the
+ * monitor keeps the enclave's registers in its own memory and has zeroed
+ * them in the enclave's VMSA. The OS takes its interrupt, then carries on
+ * with CONTINUE, on any vCPU (or DESTROYs the enclave); ENTER is BUSY and
+ * RESUME has no ocall to answer until then.
  */
 #define VEIL_ENC_CREATE \
 	0 /* RCX = GPA of the ELF image, RDX = its length, R8 = GPA of
@@ -222,8 +230,12 @@ struct veil_sig_trailer {
 #define VEIL_ENC_ADD \
 	5 /* RCX = handle, RDX = pages: heap (R+W, measured) after the image, from
 			* the donated pages, before the first ENTER -> RCX = its address */
+#define VEIL_ENC_CONTINUE \
+	6 /* RCX = handle, R8 = GPA of the host's ocall buffer (or 0): run an
+			* interrupted enclave on from where it stopped -> as ENTER */
 #define VEIL_ENC_DONE 0
 #define VEIL_ENC_OCALL 1
+#define VEIL_ENC_INTERRUPTED 2
 #define VEIL_ENC_ERR_FORMAT (SVSM_ERR_PROTOCOL_BASE + 1)    /* not an acceptable ELF image */
 #define VEIL_ENC_ERR_PAGES (SVSM_ERR_PROTOCOL_BASE + 2)	    /* donated pages unusable */
 #define VEIL_ENC_ERR_SPACE (SVSM_ERR_PROTOCOL_BASE + 3)	    /* too few donated pages */
@@ -234,6 +246,8 @@ struct veil_sig_trailer {
 #define VEIL_ENC_ERR_FULL (SVSM_ERR_PROTOCOL_BASE + 7)	    /* no free enclave slot */
 #define VEIL_ENC_ERR_SIGNATURE (SVSM_ERR_PROTOCOL_BASE + 9) /* a veil-sign trailer that fails */
 #define VEIL_ENC_ERR_NO_OCALL (SVSM_ERR_PROTOCOL_BASE + 8)  /* RESUME: no ocall pending here */
+#define VEIL_ENC_ERR_NOT_INTERRUPTED \
+	(SVSM_ERR_PROTOCOL_BASE + 10) /* CONTINUE: nothing to go on with */
 
 #define VEIL_ENC_VA_BASE 0x40000000ULL /* one 2 MiB window, one page table */
 #define VEIL_ENC_IMAGE_END (VEIL_ENC_VA_BASE + 0x1F0000ULL)

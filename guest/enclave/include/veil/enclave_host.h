@@ -31,7 +31,8 @@ uint64_t veil_enclave_create(struct svsm_caa *caa, const void *image, uint64_t l
 			     uint64_t count, uint64_t *handle);
 
 /*
- * ENTER with arg and serve every ocall until the enclave is done: *value is
+ * ENTER with arg and serve every ocall until the enclave is done (after an
+ * interrupt exit, CONTINUE on the vCPU the host now runs on): *value is
  * what it returned. Returns SVSM_SUCCESS or the monitor's error
  * (VEIL_ENC_ERR_FAULT: *value = the fault, as ENTER reports it).
  */
