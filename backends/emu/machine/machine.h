@@ -130,6 +130,8 @@ struct emu_inst {
 	} sysc;
 	bool in_switch;		/* the state-load stub may be fetched */
 	uint64_t rmp_gen;	/* RMP generation its TLB was filled under */
+	bool tb_stale;		/* SERIALIZE ran: drop translations at the next other stop */
+	bool tb_serialized;	/* the last stop was that SERIALIZE */
 	uint8_t shadow[0x600];	/* VMSA bytes as last synchronised (through XMM15) */
 	uint64_t io_addrs[256]; /* IN/OUT/INS/OUTS sites with a stop hook */
 	unsigned nr_io;
