@@ -939,7 +939,8 @@ static int cmd_run(int argc, char **argv)
 	struct emu_config cfg = { .mem_size = r.mem << 20,
 				  .nr_vcpus = (unsigned)r.vcpus,
 				  .count_insns = r.max != 0 || dc.insns,
-				  .max_insns = r.max };
+				  .max_insns = r.max,
+				  .slice_blocks = EMU_SLICE_BLOCKS };
 	if (r.com2) {
 		if (hio_out_open(&com2, r.com2, 0666, 0, err, sizeof(err)))
 			return fail_run(err);

@@ -36,6 +36,14 @@ console line. Cases:
               0), not through the kernel log.
   script-status  A script that exits 3 ends the run with status 3 (latched
               at the model's exit-status port, delivered at the power-off).
+  smp         --vcpus 4: the APs start (CREATE_VCPU, then the GHCB AP
+              creation of a real-mode VMSA) and come online while the boot
+              processor busy-waits for them, which only works if the model
+              switches vCPUs without an exit (time slices); a script sees
+              nproc 4 and CPUs 0-3 online, runs a process pinned to each CPU
+              (each reports the CPU it ran on from /proc/self/stat),
+              Linux's IPIs (rescheduling, function call, TLB shootdown) arrive
+              on the APs, and the script's exit status (nproc) ends the run.
   errors      Bad inputs give one line on stderr and status 2 (a missing
               input, --init-script's too, status 1).
 """
@@ -265,6 +273,45 @@ def case_script_status(args):
     print("status 3 delivered at the power-off")
 
 
+SMP_SCRIPT = r'''n=$(nproc)
+echo "smp-online $(cat /sys/devices/system/cpu/online) nproc $n"
+for c in 0 1 2 3; do
+	taskset -c $c sh -c 'i=0; while [ $i -lt 300 ]; do i=$((i+1)); done; \
+		echo "smp-ran-on $(cut -d" " -f39 /proc/self/stat)"' &
+done
+wait
+grep -E "^ *(RES|CAL|TLB):" /proc/interrupts | tr -s ' ' | sed 's/^ */smp-irq /'
+exit $n
+'''
+
+
+def case_smp(args):
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "smp.sh")
+        with open(path, "w") as f:
+            f.write(SMP_SCRIPT)
+        rc, out, err = boot(args, ["--vcpus", "4", "--init-script", path])
+    if not re.search(r"smp: Brought up 1 node, 4 CPUs", out):
+        fail("the APs did not come up\n%s\n%s" % (out[-3000:], err))
+    if not re.search(r"^smp-online 0-3 nproc 4\r?$", out, re.M):
+        fail("the script did not see 4 CPUs online\n%s" % out[-3000:])
+    ran = sorted(set(re.findall(r"^smp-ran-on (\d+)\r?$", out, re.M)))
+    if ran != ["0", "1", "2", "3"]:
+        fail("pinned processes ran on CPUs %s, not 0-3\n%s" % (ran, out[-3000:]))
+    irqs = {}
+    for m in re.finditer(r"^smp-irq (\w+): ([\d ]+?) [A-Z]", out, re.M):
+        irqs[m.group(1)] = [int(x) for x in m.group(2).split()]
+    # The APs must have taken IPIs: rescheduling and function-call interrupts
+    # are sent by other CPUs through the x2APIC ICR.
+    for name in ("RES", "CAL"):
+        counts = irqs.get(name)
+        if not counts or len(counts) != 4 or sum(counts[1:]) == 0:
+            fail("no %s IPIs on the APs: %s\n%s" % (name, counts, out[-3000:]))
+    if rc != 4 or "reason set 2 code 4" not in err:
+        fail("the script's status (nproc = 4) did not end the run: %d %s" % (rc, err))
+    print("4 CPUs online, user processes on each, IPIs %s, status 4" % irqs)
+
+
 def case_errors(args):
     with tempfile.TemporaryDirectory() as d:
         junk = os.path.join(d, "junk")
@@ -323,13 +370,13 @@ def main():
     ap.add_argument("--linux-dir", required=True)
     ap.add_argument("--kernel", required=True)
     ap.add_argument("case", choices=["first-line", "userspace", "timer", "svsm",
-                                     "deterministic", "rdrand", "script", "script-status",
+                                     "deterministic", "rdrand", "script", "script-status", "smp",
                                      "errors"])
     args = ap.parse_args()
     {"first-line": case_first_line, "userspace": case_userspace, "timer": case_timer,
      "svsm": case_svsm,
      "deterministic": case_deterministic, "rdrand": case_rdrand,
-     "script": case_script, "script-status": case_script_status,
+     "script": case_script, "script-status": case_script_status, "smp": case_smp,
      "errors": case_errors}[args.case](args)
     print("PASS")
 

@@ -264,8 +264,7 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *data)
 {
 	struct inst *in = data;
 
-	if (in->in_switch && intno == EMU_VEC_UD &&
-	    rreg(uc, UC_X86_REG_RIP) == in->m->priv_base + PRIV_STUB + 0x20) {
+	if (in->in_switch && intno == EMU_VEC_UD && rreg(uc, UC_X86_REG_RIP) == in->stub_end) {
 		in->stop.kind = STOP_SWITCH_DONE;
 		uc_emu_stop(uc);
 		return;
@@ -292,7 +291,7 @@ static bool hook_invalid(uc_engine *uc, void *data)
 	struct inst *in = data;
 	uint64_t rip = rreg(uc, UC_X86_REG_RIP);
 
-	if (in->in_switch && rip == in->m->priv_base + PRIV_STUB + 0x20)
+	if (in->in_switch && rip == in->stub_end)
 		in->stop.kind = STOP_SWITCH_DONE;
 	else
 		in->stop.kind = STOP_INVALID;
@@ -680,6 +679,7 @@ struct inst *inst_get(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
 	uc_hook_add(in->uc, &h, UC_HOOK_INSN_INVALID, (void *)hook_invalid, in, 1, 0);
 	uc_hook_add(in->uc, &h, UC_HOOK_INSN, (void *)hook_syscall, in, 1, 0, UC_X86_INS_SYSCALL);
 	uc_hook_add(in->uc, &h, UC_HOOK_EDGE_GENERATED, (void *)hook_edge, in, 1, 0);
+	slice_inst_init(in);
 	/* Unicorn calls every code hook's helper on every instruction once one
 	 * covers it: counting alone takes one hook that also serves the stub
 	 * page, in the same order as the separate hooks below. */
@@ -921,12 +921,12 @@ static int inst_full_load(struct inst *in, const uint8_t *vmsa)
 	memcpy(save + VMSA_SS + 2, &attr, 2);
 	efer = ld64(vmsa + VMSA_EFER) & ~EFER_SVME; /* guests must not run SVM insns */
 	st64(save + VMSA_EFER, efer);
-	st64(save + VMSA_RIP, stub + 0x20);
 	/* A real-mode VMSA (an AP's INIT state: Linux's AP creation) fetches
-	 * from CS.base + RIP: the load runs to the stub with base 0, and CS
-	 * gets its own base back below. */
-	if (real)
-		st64(save + VMSA_CS + 8, 0);
+	 * from CS.base + RIP: the load keeps CS as VMRUN loads it (Unicorn's
+	 * register interface cannot set a segment base) and reaches the stub's
+	 * end with RIP relative to that base. */
+	in->stub_end = stub + 0x20 - (real ? ld64(vmsa + VMSA_CS + 8) : 0);
+	st64(save + VMSA_RIP, in->stub_end);
 	save[VMSA_CPL] = cpl;
 	vmcb[0x5C] = 1;
 
@@ -969,12 +969,6 @@ static int inst_full_load(struct inst *in, const uint8_t *vmsa)
 		wreg(uc, UC_X86_REG_CR3, ld64(vmsa + VMSA_CR3));
 	if (rreg(uc, UC_X86_REG_CR0) != ld64(vmsa + VMSA_CR0))
 		wreg(uc, UC_X86_REG_CR0, ld64(vmsa + VMSA_CR0));
-	if (real) { /* real mode: a selector write sets base = selector << 4 */
-		uint16_t cs;
-
-		memcpy(&cs, vmsa + VMSA_CS, 2);
-		wreg(uc, UC_X86_REG_CS, cs);
-	}
 	return 0;
 }
 

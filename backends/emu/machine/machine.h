@@ -126,6 +126,7 @@ struct inst {
 		uc_x86_mmr gdtr, tr;
 	} sysc;
 	bool in_switch;		/* the state-load stub may be fetched */
+	uint64_t stub_end;	/* RIP of the load stub's last instruction */
 	uint64_t rmp_gen;	/* RMP generation its TLB was filled under */
 	uint8_t shadow[0x600];	/* VMSA bytes as last synchronised (through XMM15) */
 	uint64_t io_addrs[256]; /* IN/OUT/INS/OUTS sites with a stop hook */
@@ -164,6 +165,9 @@ struct emu_machine {
 	struct emu_uart uart[2]; /* COM1, COM2 (uart.c) */
 	uint8_t exit_status;	 /* EMU_EXIT_STATUS_PORT: the power-off's status */
 	unsigned cur;		 /* vCPU being run */
+	unsigned slice_vcpu;	 /* slice.c: whose turn the budget belongs to */
+	uint64_t slice_left;	 /* ... blocks left in it */
+	bool preempt;		 /* ... it ran out: stop at the next block boundary */
 	uint64_t insns, tsc;
 	uint64_t switches, vmgexits; /* statistics */
 	/* ... per VMPL: the instructions counted (count_insns) and VMGEXITs */
@@ -205,6 +209,13 @@ void inst_retire(struct inst *in, uint64_t len);
 void inst_set_cr2(struct inst *in, uint64_t cr2);
 int vcpu_switch(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t exit_code);
 uint8_t *vmsa_ptr(struct emu_machine *m, struct vcpu *v, unsigned vmpl);
+
+/* slice.c: time slices between vCPUs (cfg.slice_blocks) */
+void slice_inst_init(struct inst *in);
+void slice_before_run(struct emu_machine *m);
+/* After a run of `in`: true if it ended only because its slice ran out; the
+ * next runnable vCPU is then current. */
+bool slice_expired(struct emu_machine *m, struct inst *in);
 
 /* walk.c */
 enum walk_result {
