@@ -67,8 +67,10 @@ struct emu_config {
 	 * translation blocks without an exit (slice.c); 0 = only at exits. */
 	uint32_t slice_blocks;
 	FILE *console; /* IOIO console output; NULL = stdout */
-	FILE *com2;    /* IOIO port 0x2F8 output (the guest's data channel); NULL = none */
-	FILE *log;     /* model diagnostics; NULL = none */
+	/* COM1's receive side reads this (raw, without waiting); NULL = none. */
+	FILE *console_in;
+	FILE *com2; /* IOIO port 0x2F8 output (the guest's data channel); NULL = none */
+	FILE *log;  /* model diagnostics; NULL = none */
 };
 
 enum emu_exit_kind {
