@@ -348,10 +348,6 @@ static int inst_full_load(struct inst *in, const uint8_t *vmsa)
 
 	if (!vmcb)
 		return -1;
-	/* A real-mode CS is restored by selector: its base must be selector << 4
-	 * (FIDELITY.md). */
-	if (real && ld64(vmsa + VMSA_CS + 8) != (ld64(vmsa + VMSA_CS) & 0xFFFF) << 4)
-		return -1;
 	memcpy(save, vmsa, 0x300);
 	memcpy(&attr, save + VMSA_SS + 2, 2);
 	attr = (attr & ~0x60) | (cpl << 5); /* CPL comes from SS.DPL in the CPU model */
