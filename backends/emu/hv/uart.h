@@ -17,8 +17,8 @@
 /* The registers a driver can read back (16550A data sheet, register map). */
 struct emu_uart {
 	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
-	bool thre_int; /* THR-empty interrupt identified (IER.ETBEI), not yet read */
-	uint8_t rx[64];	     /* received, not yet read from RBR */
+	bool thre_int;	/* THR-empty interrupt identified (IER.ETBEI), not yet read */
+	uint8_t rx[64]; /* received, not yet read from RBR */
 	unsigned rx_head, rx_n;
 	bool in_eof; /* the input ended (an EOT was queued for it) */
 };
