@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hooks.c - the Unicorn hooks of an instance (struct inst) and the private
+ * hooks.c - the Unicorn hooks of an instance (struct emu_inst) and the private
  * state-load stub page they guard: the fast paths that stay inside
  * uc_emu_start (GHCB MSR, RDTSC, SYSCALL) and the stops that become
  * architectural events in run.c.
@@ -59,12 +59,12 @@ void stub_init(struct emu_machine *m)
  * Unicorn resume there without leaving uc_emu_start. Anything else (other
  * MSRs, a #VC to deliver) takes the full stop path in run.c.
  */
-static bool ghcb_msr_fast(struct inst *in)
+static bool ghcb_msr_fast(struct emu_inst *in)
 {
 	uc_engine *uc = in->uc;
 	uint64_t rip = rreg(uc, UC_X86_REG_RIP), *msr;
 	uint8_t op[2];
-	struct stop st;
+	struct emu_stop st;
 
 	if ((uint32_t)rreg(uc, UC_X86_REG_RCX) != MSR_GHCB || guest_insn(in, rip, op, 2, &st) ||
 	    op[0] != 0x0F || (op[1] != 0x30 && op[1] != 0x32))
@@ -87,12 +87,12 @@ static bool ghcb_msr_fast(struct inst *in)
  * read would cost more than the rest of the boot. The CPU stops only once the
  * clock reaches this vCPU's timer deadline, so the run loop delivers it.
  */
-static bool rdtsc_fast(struct inst *in)
+static bool rdtsc_fast(struct emu_inst *in)
 {
 	uc_engine *uc = in->uc;
 	uint64_t rip = rreg(uc, UC_X86_REG_RIP), tsc, deadline = in->vcpu->apic.deadline;
 	uint8_t op[3];
-	struct stop st;
+	struct emu_stop st;
 	bool p;
 
 	if (guest_insn(in, rip, op, 3, &st) || op[0] != 0x0F)
@@ -115,7 +115,7 @@ static bool rdtsc_fast(struct inst *in)
 
 void hook_intr(uc_engine *uc, uint32_t intno, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 
 	if (in->in_switch && intno == EMU_VEC_UD && rreg(uc, UC_X86_REG_RIP) == in->stub_end) {
 		in->stop.kind = STOP_SWITCH_DONE;
@@ -141,7 +141,7 @@ void hook_intr(uc_engine *uc, uint32_t intno, void *data)
 
 bool hook_invalid(uc_engine *uc, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 	uint64_t rip = rreg(uc, UC_X86_REG_RIP);
 
 	if (in->in_switch && rip == in->stub_end)
@@ -162,7 +162,7 @@ bool hook_invalid(uc_engine *uc, void *data)
  */
 static void hook_io(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 
 	(void)addr;
 	(void)size;
@@ -202,7 +202,7 @@ static bool is_rdrand(unsigned id)
 
 static void hook_rdrand(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 
 	(void)addr;
 	(void)size;
@@ -212,7 +212,7 @@ static void hook_rdrand(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 	uc_emu_stop(uc);
 }
 
-static bool io_known(const struct inst *in, uint64_t a)
+static bool io_known(const struct emu_inst *in, uint64_t a)
 {
 	for (unsigned i = 0; i < in->nr_io; i++)
 		if (in->io_addrs[i] == a)
@@ -222,7 +222,7 @@ static bool io_known(const struct inst *in, uint64_t a)
 
 /* Hook the I/O (and RDRAND/RDSEED) instructions of [pc, pc+size); true if a
  * new one was found. */
-static bool io_scan(struct inst *in, uint64_t pc, size_t size)
+static bool io_scan(struct emu_inst *in, uint64_t pc, size_t size)
 {
 	uint8_t code[4096 + 64];
 	const uint8_t *p = code;
@@ -248,7 +248,7 @@ static bool io_scan(struct inst *in, uint64_t pc, size_t size)
 
 void hook_edge(uc_engine *uc, uc_tb *cur, uc_tb *prev, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 
 	(void)prev;
 	if (in->in_switch || !io_scan(in, cur->pc, cur->size))
@@ -272,7 +272,7 @@ void hook_edge(uc_engine *uc, uc_tb *cur, uc_tb *prev, void *data)
  * page; should the guest ever fetch from that page, hook_stub_guard flushes
  * it first.
  */
-static bool climb_setup(struct inst *in, uint16_t cs, uint64_t desc_cs, uint16_t ss)
+static bool climb_setup(struct emu_inst *in, uint16_t cs, uint64_t desc_cs, uint16_t ss)
 {
 	struct emu_machine *m = in->m;
 	uc_engine *uc = in->uc;
@@ -305,12 +305,12 @@ static bool climb_setup(struct inst *in, uint16_t cs, uint64_t desc_cs, uint16_t
  * SYSCALL from CPL0, with TF set or with a debugger attached takes the full
  * path (STOP_SYSCALL, run.c).
  */
-static bool syscall_fast(struct inst *in)
+static bool syscall_fast(struct emu_inst *in)
 {
 	uc_engine *uc = in->uc;
 	uint64_t rip = rreg(uc, UC_X86_REG_RIP), rflags = rreg(uc, UC_X86_REG_RFLAGS), cs;
 	uint8_t op[2];
-	struct stop st;
+	struct emu_stop st;
 
 	if (!in->sysc.msr_ok) { /* guest writes are intercepted, loads clear it */
 		in->sysc.star = inst_get_msr(in, MSR_STAR);
@@ -341,7 +341,7 @@ static bool syscall_fast(struct inst *in)
  * RSP, RFLAGS, RIP. Runs the climb to its end; 1 if it does not apply (the
  * caller loads a VMSA instead), -1 if it failed.
  */
-int inst_enter_cpl0(struct inst *in, uint16_t cs, uint64_t desc, uint64_t rsp, uint64_t rflags,
+int inst_enter_cpl0(struct emu_inst *in, uint16_t cs, uint64_t desc, uint64_t rsp, uint64_t rflags,
 		    uint64_t rip)
 {
 	struct emu_machine *m = in->m;
@@ -372,7 +372,7 @@ int inst_enter_cpl0(struct inst *in, uint16_t cs, uint64_t desc, uint64_t rsp, u
 
 static void hook_sysc_landing(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 
 	(void)addr;
 	(void)size;
@@ -393,7 +393,7 @@ static void hook_sysc_landing(uc_engine *uc, uint64_t addr, uint32_t size, void 
 
 static void hook_sysc_exit(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 
 	(void)addr;
 	(void)size;
@@ -414,7 +414,7 @@ static void hook_sysc_exit(uc_engine *uc, uint64_t addr, uint32_t size, void *da
  * guest's own translation. */
 static void hook_stub_guard(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 
 	(void)size;
 	if (in->in_switch)
@@ -428,7 +428,7 @@ static void hook_stub_guard(uc_engine *uc, uint64_t addr, uint32_t size, void *d
 /* Unicorn's SYSCALL only calls hooks: the model performs the instruction. */
 void hook_syscall(uc_engine *uc, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 
 	if (syscall_fast(in))
 		return;
@@ -438,7 +438,7 @@ void hook_syscall(uc_engine *uc, void *data)
 
 void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 	struct emu_machine *m = in->m;
 
 	(void)addr;
@@ -457,7 +457,7 @@ void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
  * or exit the address names. */
 void hook_stub_page(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 	uint64_t off = addr - (in->m->priv_base + PRIV_STUB);
 
 	hook_stub_guard(uc, addr, size, data);
@@ -470,7 +470,7 @@ void hook_stub_page(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 /* hook_code, then the stub page's hooks when the address is in that page. */
 void hook_code_stub(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 
 	hook_code(uc, addr, size, data);
 	if (addr - (in->m->priv_base + PRIV_STUB) < 0x1000)

@@ -37,7 +37,7 @@
 
 static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 	struct emu_machine *m = in->m;
 
 	(void)size;
@@ -55,7 +55,7 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 	uc_emu_stop(uc);
 }
 
-void slice_inst_init(struct inst *in)
+void slice_inst_init(struct emu_inst *in)
 {
 	uc_hook h;
 
@@ -72,7 +72,7 @@ void slice_before_run(struct emu_machine *m)
 	m->preempt = false;
 }
 
-bool slice_expired(struct emu_machine *m, struct inst *in)
+bool slice_expired(struct emu_machine *m, struct emu_inst *in)
 {
 	if (!m->preempt || in->stop.kind != STOP_NONE || in->in_switch)
 		return false;
