@@ -20,6 +20,7 @@
 #include "hostio.h"
 #include "launch_igvm.h"
 #include "linux_boot.h"
+#include "term.h"
 
 static const char usage_run[] =
 	"usage: veil-emu run [--kernel ELF | --igvm FILE] [--vcpus N] [--mem MiB] [--cmdline STR]\n"
@@ -390,13 +391,19 @@ int cmd_run(int argc, char **argv)
 	struct emu_config cfg = { .mem_size = r.mem << 20,
 				  .nr_vcpus = (unsigned)r.vcpus,
 				  .count_insns = r.max != 0 || dc.insns,
-				  .max_insns = r.max };
+				  .max_insns = r.max,
+				  .slice_blocks = EMU_SLICE_BLOCKS };
 	if (r.com2) {
 		if (hio_out_open(&com2, r.com2, 0666, 0, err, sizeof(err)))
 			return fail_run(err);
 		cfg.com2 = com2.f;
 	}
+	if (r.linux_boot && !r.lx.script) { /* the guest's shell gets the console's input */
+		cfg.console_in = stdin;
+		term_raw();
+	}
 	rc = run_machine(&r, &dc, &cfg);
+	term_restore();
 	emu_igvm_close(&r.ig);
 	if (r.com2 && hio_out_close(&com2, 0, err, sizeof(err))) {
 		fprintf(stderr, "veil-emu: --com2: %s\n", err);

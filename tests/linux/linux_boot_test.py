@@ -41,6 +41,18 @@ compiled into veil-emu (`veil-emu run --linux --native`). Cases:
               0), not through the kernel log.
   script-status  A script that exits 3 ends the run with status 3 (latched
               at the model's exit-status port, delivered at the power-off).
+  smp         --vcpus 4, driven through the interactive shell: the APs
+              start (CREATE_VCPU, then the GHCB AP creation of a real-mode
+              VMSA) and come online while the boot processor busy-waits for
+              them, which only works if the model switches vCPUs without an
+              exit (time slices). Commands piped into veil-emu's stdin reach
+              the shell on ttyS0 through the UART's receive side (echoed by
+              the guest's tty): it sees nproc 4 and CPUs 0-3 online, runs a
+              process pinned to each CPU (each reports the CPU it ran on from
+              /proc/self/stat), Linux's IPIs (rescheduling, function call)
+              arrived on the APs, and the shell's exit status (nproc) ends
+              the run. (The other boots have an empty stdin: their shell
+              gets Ctrl-D and exits 0.)
   errors      Bad inputs give one line on stderr and status 2 (a missing
               input, --init-script's too, status 1).
   entry       Under GDB (--gdb; image only): the run starts in the VMPL0 image at its
@@ -68,15 +80,21 @@ def fail(msg):
     sys.exit(1)
 
 
-def run(cmd, **kw):
+def run(cmd, stdin_data=None, **kw):
+    # Without input, stdin is empty: a boot without --init-script ends in a
+    # shell that the end of its input (Ctrl-D) makes exit.
+    if stdin_data is None:
+        kw["stdin"] = subprocess.DEVNULL
+    else:
+        kw["input"] = stdin_data.encode()
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=TIMEOUT, **kw)
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
 
-def boot(args, extra=()):
+def boot(args, extra=(), stdin_data=None):
     mode = ["--native"] if args.native else []
-    rc, out, err = run([args.emu, "run", "--linux", *mode, *extra])
+    rc, out, err = run([args.emu, "run", "--linux", *mode, *extra], stdin_data)
     if rc < 0:
         fail("veil-emu died from signal %d\n%s" % (-rc, err))
     return rc, out, err
@@ -296,6 +314,41 @@ def case_script_status(args):
     print("status 3 delivered at the power-off")
 
 
+# One command a line (typed into an interactive shell: no tabs, which
+# would complete, no continuation lines).
+SMP_SCRIPT = r'''n=$(nproc)
+echo "smp-online $(cat /sys/devices/system/cpu/online) nproc $n"
+for c in 0 1 2 3; do taskset -c $c sh -c 'i=0; while [ $i -lt 300 ]; do i=$((i+1)); done; echo "smp-ran-on $(cut -d" " -f39 /proc/self/stat)"' & done; wait
+grep -E "^ *(RES|CAL|TLB):" /proc/interrupts | tr -s ' ' | sed 's/^ */smp-irq /'
+exit $n
+'''
+
+
+def case_smp(args):
+    rc, out, err = boot(args, ["--vcpus", "4"], stdin_data=SMP_SCRIPT)
+    if "veil-linux: shell on ttyS0" not in out:
+        fail("no shell on the console\n%s\n%s" % (out[-3000:], err))
+    if not re.search(r"smp: Brought up 1 node, 4 CPUs", out):
+        fail("the APs did not come up\n%s\n%s" % (out[-3000:], err))
+    if not re.search(r"^smp-online 0-3 nproc 4\r?$", out, re.M):
+        fail("the script did not see 4 CPUs online\n%s" % out[-3000:])
+    ran = sorted(set(re.findall(r"^smp-ran-on (\d+)\r?$", out, re.M)))
+    if ran != ["0", "1", "2", "3"]:
+        fail("pinned processes ran on CPUs %s, not 0-3\n%s" % (ran, out[-3000:]))
+    irqs = {}
+    for m in re.finditer(r"^smp-irq (\w+): ([\d ]+?) [A-Z]", out, re.M):
+        irqs[m.group(1)] = [int(x) for x in m.group(2).split()]
+    # The APs must have taken IPIs: rescheduling and function-call interrupts
+    # are sent by other CPUs through the x2APIC ICR.
+    for name in ("RES", "CAL"):
+        counts = irqs.get(name)
+        if not counts or len(counts) != 4 or sum(counts[1:]) == 0:
+            fail("no %s IPIs on the APs: %s\n%s" % (name, counts, out[-3000:]))
+    if rc != 4 or "reason set 2 code 4" not in err:
+        fail("the shell's status (nproc = 4) did not end the run: %d %s" % (rc, err))
+    print("4 CPUs online, user processes on each, IPIs %s, status 4" % irqs)
+
+
 def case_errors(args):
     with tempfile.TemporaryDirectory() as d:
         junk = os.path.join(d, "junk")
@@ -407,13 +460,13 @@ def main():
     ap.add_argument("--native", action="store_true",
                     help="boot under the native monitor instead of the VMPL0 image")
     ap.add_argument("case", choices=["first-line", "userspace", "timer", "svsm",
-                                     "deterministic", "rdrand", "script", "script-status",
+                                     "deterministic", "rdrand", "script", "script-status", "smp",
                                      "errors", "entry"])
     args = ap.parse_args()
     {"first-line": case_first_line, "userspace": case_userspace, "timer": case_timer,
      "svsm": case_svsm,
      "deterministic": case_deterministic, "rdrand": case_rdrand,
-     "script": case_script, "script-status": case_script_status,
+     "script": case_script, "script-status": case_script_status, "smp": case_smp,
      "errors": case_errors, "entry": case_entry}[args.case](args)
     print("PASS")
 

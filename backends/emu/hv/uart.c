@@ -12,7 +12,20 @@
  * cleared by the IIR read that reports it or by clearing ETBEI), although no
  * interrupt line carries it: Linux's 8250 driver, polling a port without an
  * IRQ, transmits only when IIR names this interrupt.
+ *
+ * Receive (COM1): bytes of the console's input file reach RBR with LSR.DR
+ * set and the received-data interrupt identified in IIR (priority over THR
+ * empty) while IER.ERBFI is set; FCR's receiver reset drops them. The model
+ * reads its input only once the driver enabled that interrupt (the port is
+ * open), so what was typed or piped before waits on the host side instead of
+ * being flushed by the driver's start-up. The end of a piped input becomes
+ * one EOT (Ctrl-D), which ends a line-mode read as the end of a terminal's
+ * input does. Linux polls the port (IRQ 0, see FIDELITY.md), so no interrupt
+ * line is needed.
  */
+#include <poll.h>
+#include <unistd.h>
+
 #include "machine.h"
 #include "uart.h"
 
@@ -30,10 +43,15 @@ enum {
 #define LCR_DLAB 0x80
 #define MCR_LOOP 0x10
 #define LSR_THRE_TEMT 0x60
+#define LSR_DR 0x01
 #define IIR_NO_INT 0x01
 #define IIR_THRI 0x02
+#define IIR_RDI 0x04
+#define IER_ERBFI 0x01
 #define IER_ETBEI 0x02
 #define IIR_FIFO 0xC0
+#define FCR_CLEAR_RCVR 0x02
+#define ASCII_EOT 0x04
 
 static struct emu_uart *uart_of(struct emu_machine *m, unsigned port, unsigned *reg)
 {
@@ -72,6 +90,8 @@ bool uart_out(struct emu_machine *m, unsigned port, uint8_t val)
 		break;
 	case IIR_FCR:
 		u->fcr = val & 0xC9; /* reset bits 1-2 self-clear */
+		if (val & FCR_CLEAR_RCVR)
+			u->rx_n = 0;
 		break;
 	case LCR:
 		u->lcr = val;
@@ -98,6 +118,39 @@ static uint8_t modem_status(const struct emu_uart *u)
 			 ((mcr & 0x08) << 4));
 }
 
+/* Take what the console's input has for COM1, without waiting for it. */
+static void rx_fill(struct emu_machine *m, struct emu_uart *u)
+{
+	struct pollfd p;
+	ssize_t n;
+
+	if (u != &m->uart[0] || !m->cfg.console_in || u->in_eof || u->rx_n || !(u->ier & IER_ERBFI))
+		return;
+	p = (struct pollfd){ .fd = fileno(m->cfg.console_in), .events = POLLIN };
+	if (poll(&p, 1, 0) != 1)
+		return;
+	u->rx_head = 0;
+	n = read(p.fd, u->rx, sizeof(u->rx));
+	if (n > 0) {
+		u->rx_n = (unsigned)n;
+		return;
+	}
+	u->in_eof = true; /* end of input (or an error): one EOT, then nothing */
+	u->rx[0] = ASCII_EOT;
+	u->rx_n = 1;
+}
+
+static uint8_t rx_take(struct emu_uart *u)
+{
+	uint8_t c;
+
+	if (!u->rx_n)
+		return 0;
+	c = u->rx[u->rx_head++];
+	u->rx_n--;
+	return c;
+}
+
 uint32_t uart_in(struct emu_machine *m, unsigned port)
 {
 	unsigned reg;
@@ -107,14 +160,18 @@ uint32_t uart_in(struct emu_machine *m, unsigned port)
 	if (!u)
 		return 0xFFFFFFFFu;
 	dlab = u->lcr & LCR_DLAB;
+	if (!dlab && (reg == IIR_FCR || reg == LSR))
+		rx_fill(m, u);
 	switch (reg) {
 	case RBR_THR:
-		return dlab ? u->dll : 0;
+		return dlab ? u->dll : rx_take(u);
 	case IER:
 		return dlab ? u->dlm : u->ier;
 	case IIR_FCR: {
 		uint32_t fifo = (u->fcr & 1) ? IIR_FIFO : 0;
 
+		if (u->rx_n && (u->ier & IER_ERBFI))
+			return IIR_RDI | fifo;
 		if (u->thre_int) {
 			u->thre_int = false;
 			return IIR_THRI | fifo;
@@ -126,7 +183,7 @@ uint32_t uart_in(struct emu_machine *m, unsigned port)
 	case MCR:
 		return u->mcr;
 	case LSR:
-		return LSR_THRE_TEMT;
+		return LSR_THRE_TEMT | (u->rx_n ? LSR_DR : 0);
 	case MSR:
 		return modem_status(u);
 	default:

@@ -2,7 +2,8 @@
 /*
  * uart.h - the two 8250/16550A serial ports the hypervisor model emulates
  * behind IOIO: COM1 (0x3F8, the console) and COM2 (0x2F8, the --com2 data
- * channel). Transmit only: nothing is ever received.
+ * channel). COM1 also receives: from the console's input file
+ * (emu_config.console_in), once the driver enabled the receive interrupt.
  */
 #ifndef VEIL_EMU_UART_H
 #define VEIL_EMU_UART_H
@@ -16,7 +17,10 @@
 /* The registers a driver can read back (16550A data sheet, register map). */
 struct emu_uart {
 	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
-	bool thre_int; /* THR-empty interrupt identified (IER.ETBEI), not yet read */
+	bool thre_int;	/* THR-empty interrupt identified (IER.ETBEI), not yet read */
+	uint8_t rx[64]; /* received, not yet read from RBR */
+	unsigned rx_head, rx_n;
+	bool in_eof; /* the input ended (an EOT was queued for it) */
 };
 
 struct emu_machine;

@@ -55,14 +55,22 @@ struct emu_rmp_entry {
 	uint8_t perms[EMU_NR_VMPLS]; /* perms[0] is always RMP_PERM_ALL */
 };
 
+/* `run`'s time slice: blocks a vCPU runs before the next one's turn. */
+#define EMU_SLICE_BLOCKS 20000U
+
 struct emu_config {
 	uint64_t mem_size;  /* bytes, multiple of 2 MiB, at least 2 MiB */
 	unsigned nr_vcpus;  /* 1..EMU_MAX_VCPUS */
 	bool count_insns;   /* exact instruction counts (costs speed) */
 	uint64_t max_insns; /* 0 = no limit; needs count_insns */
-	FILE *console;	    /* IOIO console output; NULL = stdout */
-	FILE *com2;	    /* IOIO port 0x2F8 output (the guest's data channel); NULL = none */
-	FILE *log;	    /* model diagnostics; NULL = none */
+	/* With more than one vCPU: the running one yields after this many
+	 * translation blocks without an exit (slice.c); 0 = only at exits. */
+	uint32_t slice_blocks;
+	FILE *console; /* IOIO console output; NULL = stdout */
+	/* COM1's receive side reads this (raw, without waiting); NULL = none. */
+	FILE *console_in;
+	FILE *com2; /* IOIO port 0x2F8 output (the guest's data channel); NULL = none */
+	FILE *log;  /* model diagnostics; NULL = none */
 };
 
 enum emu_exit_kind {

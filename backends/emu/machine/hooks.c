@@ -117,8 +117,7 @@ void hook_intr(uc_engine *uc, uint32_t intno, void *data)
 {
 	struct emu_inst *in = data;
 
-	if (in->in_switch && intno == EMU_VEC_UD &&
-	    rreg(uc, UC_X86_REG_RIP) == in->m->priv_base + PRIV_STUB + 0x20) {
+	if (in->in_switch && intno == EMU_VEC_UD && rreg(uc, UC_X86_REG_RIP) == in->stub_end) {
 		in->stop.kind = STOP_SWITCH_DONE;
 		uc_emu_stop(uc);
 		return;
@@ -145,7 +144,7 @@ bool hook_invalid(uc_engine *uc, void *data)
 	struct emu_inst *in = data;
 	uint64_t rip = rreg(uc, UC_X86_REG_RIP);
 
-	if (in->in_switch && rip == in->m->priv_base + PRIV_STUB + 0x20)
+	if (in->in_switch && rip == in->stub_end)
 		in->stop.kind = STOP_SWITCH_DONE;
 	else
 		in->stop.kind = STOP_INVALID;

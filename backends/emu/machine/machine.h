@@ -129,6 +129,7 @@ struct emu_inst {
 		uc_x86_mmr gdtr, tr;
 	} sysc;
 	bool in_switch;		/* the state-load stub may be fetched */
+	uint64_t stub_end;	/* RIP of the load stub's last instruction */
 	uint64_t rmp_gen;	/* RMP generation its TLB was filled under */
 	bool tb_stale;		/* SERIALIZE ran: drop translations at the next other stop */
 	bool tb_serialized;	/* the last stop was that SERIALIZE */
@@ -169,6 +170,9 @@ struct emu_machine {
 	struct emu_uart uart[2]; /* COM1, COM2 (uart.c) */
 	uint8_t exit_status;	 /* EMU_EXIT_STATUS_PORT: the power-off's status */
 	unsigned cur;		 /* vCPU being run */
+	unsigned slice_vcpu;	 /* slice.c: whose turn the budget belongs to */
+	uint64_t slice_left;	 /* ... blocks left in it */
+	bool preempt;		 /* ... it ran out: stop at the next block boundary */
 	uint64_t insns, tsc;
 	uint64_t switches, vmgexits; /* statistics */
 	/* ... per VMPL: the instructions counted (count_insns) and VMGEXITs */
@@ -224,6 +228,13 @@ void hook_syscall(uc_engine *uc, void *data);
 void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *data);
 void hook_stub_page(uc_engine *uc, uint64_t addr, uint32_t size, void *data);
 void hook_code_stub(uc_engine *uc, uint64_t addr, uint32_t size, void *data);
+
+/* slice.c: time slices between vCPUs (cfg.slice_blocks) */
+void slice_inst_init(struct emu_inst *in);
+void slice_before_run(struct emu_machine *m);
+/* After a run of `in`: true if it ended only because its slice ran out; the
+ * next runnable vCPU is then current. */
+bool slice_expired(struct emu_machine *m, struct emu_inst *in);
 
 /* walk.c */
 enum emu_walk_result {

@@ -422,6 +422,7 @@ void emu_run_loop(struct emu_machine *m)
 		}
 		in->tb_serialized = false;
 		in->stop.kind = STOP_NONE;
+		slice_before_run(m);
 		if (m->dbg)
 			dbg_before_run(in);
 		uint64_t insns = m->insns; /* all of it runs (and retires) at in->vmpl */
@@ -430,7 +431,8 @@ void emu_run_loop(struct emu_machine *m)
 			m->insns_vmpl[in->vmpl] += m->insns - insns;
 			continue;
 		}
-		handle_stop(in, err);
+		if (!slice_expired(m, in))
+			handle_stop(in, err);
 		m->insns_vmpl[in->vmpl] += m->insns - insns;
 	}
 	fill_exit(m);

@@ -116,6 +116,7 @@ struct emu_inst *inst_get(struct emu_machine *m, struct emu_vcpu *v, unsigned vm
 	uc_hook_add(in->uc, &h, UC_HOOK_INSN_INVALID, (void *)hook_invalid, in, 1, 0);
 	uc_hook_add(in->uc, &h, UC_HOOK_INSN, (void *)hook_syscall, in, 1, 0, UC_X86_INS_SYSCALL);
 	uc_hook_add(in->uc, &h, UC_HOOK_EDGE_GENERATED, (void *)hook_edge, in, 1, 0);
+	slice_inst_init(in);
 	/* Unicorn calls every code hook's helper on every instruction once one
 	 * covers it: counting alone takes one hook that also serves the stub
 	 * page, in the same order as the separate hooks below. */
@@ -347,22 +348,18 @@ static int inst_full_load(struct emu_inst *in, const uint8_t *vmsa)
 
 	if (!vmcb)
 		return -1;
-	/* A real-mode CS is restored by selector: its base must be selector << 4
-	 * (FIDELITY.md). */
-	if (real && ld64(vmsa + VMSA_CS + 8) != (ld64(vmsa + VMSA_CS) & 0xFFFF) << 4)
-		return -1;
 	memcpy(save, vmsa, 0x300);
 	memcpy(&attr, save + VMSA_SS + 2, 2);
 	attr = (attr & ~0x60) | (cpl << 5); /* CPL comes from SS.DPL in the CPU model */
 	memcpy(save + VMSA_SS + 2, &attr, 2);
 	efer = ld64(vmsa + VMSA_EFER) & ~EFER_SVME; /* guests must not run SVM insns */
 	st64(save + VMSA_EFER, efer);
-	st64(save + VMSA_RIP, stub + 0x20);
 	/* A real-mode VMSA (an AP's INIT state: Linux's AP creation) fetches
-	 * from CS.base + RIP: the load runs to the stub with base 0, and CS
-	 * gets its own base back below. */
-	if (real)
-		st64(save + VMSA_CS + 8, 0);
+	 * from CS.base + RIP: the load keeps CS as VMRUN loads it (Unicorn's
+	 * register interface cannot set a segment base) and reaches the stub's
+	 * end with RIP relative to that base. */
+	in->stub_end = stub + 0x20 - (real ? ld64(vmsa + VMSA_CS + 8) : 0);
+	st64(save + VMSA_RIP, in->stub_end);
 	save[VMSA_CPL] = cpl;
 	vmcb[0x5C] = 1;
 
@@ -405,12 +402,6 @@ static int inst_full_load(struct emu_inst *in, const uint8_t *vmsa)
 		wreg(uc, UC_X86_REG_CR3, ld64(vmsa + VMSA_CR3));
 	if (rreg(uc, UC_X86_REG_CR0) != ld64(vmsa + VMSA_CR0))
 		wreg(uc, UC_X86_REG_CR0, ld64(vmsa + VMSA_CR0));
-	if (real) { /* real mode: a selector write sets base = selector << 4 */
-		uint16_t cs;
-
-		memcpy(&cs, vmsa + VMSA_CS, 2);
-		wreg(uc, UC_X86_REG_CS, cs);
-	}
 	return 0;
 }
 
