@@ -130,6 +130,7 @@ struct inst {
 	uint8_t shadow[0x600];	/* VMSA bytes as last synchronised (through XMM15) */
 	uint64_t io_addrs[256]; /* IN/OUT/INS/OUTS sites with a stop hook */
 	unsigned nr_io;
+	bool smc_stale; /* code may have changed under cached translations (smc.c) */
 	struct stop stop;
 };
 
@@ -228,6 +229,10 @@ void walk_translate(struct inst *in, uint64_t va, unsigned access, unsigned cpl,
 		    struct walk *w);
 bool uc_tlb_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, void *data);
 int guest_copy(struct inst *in, uint64_t va, void *buf, size_t len, bool write, struct stop *st);
+/* smc.c: serializing IRETQs drop stale translations. */
+bool smc_is_serializing(unsigned id);
+void smc_hook_iret(uc_engine *uc, uint64_t addr, uint32_t size, void *data);
+void smc_before_run(struct inst *in);
 /* Read code bytes the way the CPU fetched them (no faults, no checks beyond the walk). */
 size_t guest_fetch(struct inst *in, uint64_t va, void *buf, size_t len);
 /* Read the bytes of the instruction at va (supervisor read, as guest_copy). */

@@ -548,6 +548,7 @@ void emu_run_loop(struct emu_machine *m)
 			uc_ctl_flush_tlb(in->uc);
 			in->rmp_gen = m->rmp_gen;
 		}
+		smc_before_run(in);
 		in->stop.kind = STOP_NONE;
 		if (m->dbg)
 			dbg_before_run(in);
