@@ -1,152 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * run.c - the run loop: Unicorn stops become architectural events (#VC, #PF,
- * #NPF automatic exits, intercepts, VMGEXIT), and `exec` mode setup.
+ * #NPF automatic exits, intercepts, VMGEXIT). Delivery through the guest IDT
+ * is deliver.c; `exec` mode setup is exec.c.
  */
 #include <string.h>
 
 #include "emu_run.h"
 #include "machine.h"
 
-/* ---- event delivery through the guest IDT --------------------------- */
-
 static bool has_error_code(unsigned v)
 {
 	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
 }
 
-static void exit_exception(struct inst *in, unsigned vector, bool has_ec, uint64_t ec)
-{
-	struct emu_machine *m = in->m;
-
-	m->exit.vector = vector;
-	m->exit.has_error_code = has_ec;
-	m->exit.error_code = ec;
-	machine_finish(m, EMU_EXIT_KIND_EXCEPTION, NULL);
-}
-
-/*
- * Deliver an exception or INT n through the 64-bit IDT: read the gate, pick
- * the stack (IST, TSS.RSP0 on a privilege change, else the current one), push
- * the frame and error code with the guest's own page and RMP checks, then load
- * the handler state (a full VMSA load when CS or CPL change).
- */
-void x86_deliver(struct inst *in, unsigned vector, bool has_ec, uint64_t ec, uint64_t cr2,
-		 bool is_swint, uint64_t next_rip)
-{
-	struct emu_machine *m = in->m;
-	uc_engine *uc = in->uc;
-	uc_x86_mmr idtr, gdtr, tr;
-	uint8_t gate[16], vmsa[0x1000];
-	uint64_t handler, rsp, frame[6], rflags;
-	uint16_t sel, old_cs = rreg(uc, UC_X86_REG_CS);
-	unsigned cpl = old_cs & 3, dpl, ist, new_cpl, n = 0;
-	struct stop st;
-
-	if (TRACE_ON(m))
-		trace_exception(in, vector, has_ec, ec, cr2, is_swint);
-	uc_reg_read(uc, UC_X86_REG_IDTR, &idtr);
-	if ((uint64_t)vector * 16 + 15 > idtr.limit ||
-	    guest_copy(in, idtr.base + vector * 16, gate, 16, false, &st)) {
-		exit_exception(in, vector, has_ec, ec);
-		return;
-	}
-	handler = gate[0] | gate[1] << 8 | (uint64_t)gate[6] << 16 | (uint64_t)gate[7] << 24 |
-		  (uint64_t)(gate[8] | gate[9] << 8 | gate[10] << 16 | (uint32_t)gate[11] << 24)
-			  << 32;
-	sel = gate[2] | gate[3] << 8;
-	ist = gate[4] & 7;
-	dpl = (gate[5] >> 5) & 3;
-	if (!(gate[5] & 0x80) || ((gate[5] & 0xE) != 0xE) || (is_swint && dpl < cpl)) {
-		exit_exception(in, vector, has_ec, ec); /* no usable gate: the model stops */
-		return;
-	}
-	new_cpl = sel & 3;
-	rsp = rreg(uc, UC_X86_REG_RSP);
-	uc_reg_read(uc, UC_X86_REG_TR, &tr);
-	uc_reg_read(uc, UC_X86_REG_GDTR, &gdtr);
-	if (ist || new_cpl < cpl) {
-		uint64_t tss_rsp;
-
-		if (guest_copy(in, tr.base + (ist ? 0x24 + 8 * (ist - 1) : 4), &tss_rsp, 8, false,
-			       &st)) {
-			exit_exception(in, vector, has_ec, ec);
-			return;
-		}
-		rsp = tss_rsp;
-	}
-	rsp &= ~0xFULL;
-	rflags = rreg(uc, UC_X86_REG_RFLAGS);
-	frame[n++] = rreg(uc, UC_X86_REG_SS);
-	frame[n++] = rreg(uc, UC_X86_REG_RSP);
-	frame[n++] = rflags;
-	frame[n++] = old_cs;
-	frame[n++] = is_swint ? next_rip : rreg(uc, UC_X86_REG_RIP);
-	if (has_ec)
-		frame[n++] = ec;
-	for (unsigned i = 0; i < n; i++) {
-		rsp -= 8;
-		if (guest_copy(in, rsp, &frame[i], 8, true, &st)) {
-			exit_exception(in, 8, true, 0); /* fault while delivering: #DF */
-			return;
-		}
-	}
-	if (vector == EMU_VEC_PF)
-		inst_set_cr2(in, cr2);
-	rflags &= ~((1ULL << 8) | (1ULL << 14) | (1ULL << 16) | (1ULL << 17));
-	if (!(gate[5] & 1))
-		rflags &= ~(1ULL << 9); /* interrupt gate clears IF */
-	if (sel == old_cs) {
-		wreg(uc, UC_X86_REG_RSP, rsp);
-		wreg(uc, UC_X86_REG_RFLAGS, rflags);
-		wreg(uc, UC_X86_REG_RIP, handler);
-		return;
-	}
-	if (cpl == 3 && new_cpl == 0) { /* the common case: no VMSA load */
-		uint64_t d;
-		int r;
-
-		if (guest_copy(in, gdtr.base + (sel & ~7), &d, 8, false, &st)) {
-			exit_exception(in, vector, has_ec, ec);
-			return;
-		}
-		r = inst_enter_cpl0(in, sel, d, rsp, rflags, handler);
-		if (r < 0)
-			machine_finish(m, EMU_EXIT_KIND_ERROR, NULL);
-		if (r <= 0)
-			return;
-	}
-	/* CS/CPL change: build the target state and load it like a VMSA. */
-	memcpy(vmsa, in->shadow, sizeof(in->shadow));
-	memset(vmsa + sizeof(in->shadow), 0, sizeof(vmsa) - sizeof(in->shadow));
-	inst_save(in, vmsa);
-	{
-		uint8_t desc[8];
-		uint16_t attr;
-		uint16_t ss_attr = 0x0C93 | (new_cpl << 5);
-
-		if (guest_copy(in, gdtr.base + (sel & ~7), desc, 8, false, &st)) {
-			exit_exception(in, vector, has_ec, ec);
-			return;
-		}
-		attr = desc[5] | ((desc[6] & 0xF0) << 4);
-		memcpy(vmsa + VMSA_CS, &sel, 2);
-		memcpy(vmsa + VMSA_CS + 2, &attr, 2);
-		memset(vmsa + VMSA_CS + 4, 0xFF, 4);
-		st64(vmsa + VMSA_CS + 8, 0);
-		sel = new_cpl; /* SS = NULL selector with RPL = new CPL */
-		memcpy(vmsa + VMSA_SS, &sel, 2);
-		memcpy(vmsa + VMSA_SS + 2, &ss_attr, 2);
-	}
-	vmsa[VMSA_CPL] = new_cpl;
-	st64(vmsa + VMSA_RSP, rsp);
-	st64(vmsa + VMSA_RFLAGS, rflags);
-	st64(vmsa + VMSA_RIP, handler);
-	if (inst_load(in, vmsa))
-		machine_finish(m, EMU_EXIT_KIND_ERROR, NULL);
-}
-
-static void inject_vc(struct inst *in, uint64_t code, uint64_t cr2)
+static void inject_vc(struct emu_inst *in, uint64_t code, uint64_t cr2)
 {
 	(void)cr2;
 	if (code == SVM_EXIT_NOT_VALIDATED)
@@ -156,15 +24,15 @@ static void inject_vc(struct inst *in, uint64_t code, uint64_t cr2)
 
 /* ---- intercepts ------------------------------------------------------ */
 
-static void handle_msr(struct inst *in)
+static void handle_msr(struct emu_inst *in)
 {
 	uc_engine *uc = in->uc;
 	uint8_t op[2];
-	struct stop st;
+	struct emu_stop st;
 	uint32_t ecx = rreg(uc, UC_X86_REG_RCX);
 	bool write;
 	uint64_t val;
-	struct vcpu *v = in->vcpu;
+	struct emu_vcpu *v = in->vcpu;
 
 	if (guest_insn(in, rreg(uc, UC_X86_REG_RIP), op, 2, &st)) {
 		inject_vc(in, SVM_EXIT_MSR, 0);
@@ -228,12 +96,12 @@ void next_runnable(struct emu_machine *m)
 	}
 }
 
-static void handle_swint(struct inst *in)
+static void handle_swint(struct emu_inst *in)
 {
 	uc_engine *uc = in->uc;
 	uint64_t rip = rreg(uc, UC_X86_REG_RIP);
 	uint8_t op[2] = { 0 };
-	struct stop st;
+	struct emu_stop st;
 	unsigned vec, len;
 
 	if (guest_insn(in, rip, op, 2, &st))
@@ -306,7 +174,7 @@ static bool io_decode(const uint8_t *op, uint64_t rdx, unsigned *port, unsigned 
  * SVM IOIO intercept (APM vol 2, 15.10.2 "IN and OUT Behavior"), so such an
  * access never becomes a #VC: the class of CVE-2023-46813.
  */
-static bool io_allowed(struct inst *in)
+static bool io_allowed(struct emu_inst *in)
 {
 	uc_engine *uc = in->uc;
 	unsigned cpl = rreg(uc, UC_X86_REG_CS) & 3, port, size;
@@ -315,7 +183,7 @@ static bool io_allowed(struct inst *in)
 	uint8_t op[16] = { 0 }, bits[2];
 	uint16_t base;
 	uc_x86_mmr tr;
-	struct stop st;
+	struct emu_stop st;
 	uint32_t off;
 	size_t len = 0x1000 - (rip & 0xFFF) < sizeof(op) ? 0x1000 - (rip & 0xFFF) : sizeof(op);
 
@@ -337,7 +205,7 @@ static bool io_allowed(struct inst *in)
 
 /* The model's clock: RDTSC and RDTSCP (FIDELITY.md). RDTSCP also loads
  * ECX = TSC_AUX (APM vol 3, RDTSCP). */
-static void rdtsc(struct inst *in, bool p)
+static void rdtsc(struct emu_inst *in, bool p)
 {
 	uint64_t tsc = emu_tsc_read(in->m);
 
@@ -348,12 +216,12 @@ static void rdtsc(struct inst *in, bool p)
 	inst_retire(in, p ? 3 : 2);
 }
 
-void x86_handle_intercept(struct inst *in, uint64_t code)
+void x86_handle_intercept(struct emu_inst *in, uint64_t code)
 {
 	struct emu_machine *m = in->m;
 	uc_engine *uc = in->uc;
 	uint8_t op[4] = { 0 };
-	struct stop st;
+	struct emu_stop st;
 
 	switch (code) {
 	case SVM_EXIT_MSR:
@@ -404,7 +272,7 @@ void x86_handle_intercept(struct inst *in, uint64_t code)
 
 /* SYSCALL (AMD64 semantics): RCX = next RIP, R11 = RFLAGS, CS/SS from
  * STAR[47:32], RIP = LSTAR, RFLAGS &= ~SFMASK, CPL 0. */
-static void x86_syscall(struct inst *in)
+static void x86_syscall(struct emu_inst *in)
 {
 	uc_engine *uc = in->uc;
 	uint8_t vmsa[0x1000];
@@ -439,10 +307,10 @@ static void x86_syscall(struct inst *in)
 
 /* ---- the loop --------------------------------------------------------- */
 
-static void handle_stop(struct inst *in, uc_err err)
+static void handle_stop(struct emu_inst *in, uc_err err)
 {
 	struct emu_machine *m = in->m;
-	struct stop *s = &in->stop;
+	struct emu_stop *s = &in->stop;
 	bool data_fault =
 		(s->kind == STOP_FAULT_PF || s->kind == STOP_FAULT_VC || s->kind == STOP_NPF) &&
 		s->code != 2;
@@ -503,8 +371,8 @@ static void handle_stop(struct inst *in, uc_err err)
 
 static void fill_exit(struct emu_machine *m)
 {
-	struct vcpu *v = &m->vcpus[m->cur];
-	struct inst *in = v->inst[v->vmpl];
+	struct emu_vcpu *v = &m->vcpus[m->cur];
+	struct emu_inst *in = v->inst[v->vmpl];
 	struct emu_exit *x = &m->exit;
 
 	x->vcpu = v->id;
@@ -528,8 +396,8 @@ static void fill_exit(struct emu_machine *m)
 void emu_run_loop(struct emu_machine *m)
 {
 	while (!m->done) {
-		struct vcpu *v;
-		struct inst *in;
+		struct emu_vcpu *v;
+		struct emu_inst *in;
 		uc_err err;
 
 		irq_before_run(m); /* may pick another vCPU, or deliver an interrupt */
@@ -562,129 +430,4 @@ void emu_run_loop(struct emu_machine *m)
 		m->insns_vmpl[in->vmpl] += m->insns - insns;
 	}
 	fill_exit(m);
-}
-
-/* ---- exec mode -------------------------------------------------------- */
-
-static uint64_t pt_alloc(struct emu_machine *m)
-{
-	uint64_t pa = m->pt_next;
-
-	m->pt_next += 0x1000;
-	memset(m_ptr(m, pa, 0x1000), 0, 0x1000);
-	return pa;
-}
-
-static void pt_map(struct emu_machine *m, uint64_t pml4, uint64_t va, uint64_t pa, uint64_t flags)
-{
-	uint64_t table = pml4;
-	int level;
-
-	for (level = 4; level > 1; level--) {
-		uint64_t slot = table + ((va >> (12 + 9 * (level - 1))) & 0x1FF) * 8;
-		uint64_t e = m_rd64(m, slot);
-
-		if (!(e & PTE_P)) {
-			e = pt_alloc(m) | PTE_P | PTE_W | PTE_U | PTE_A;
-			m_wr64(m, slot, e);
-		}
-		table = e & PTE_ADDR;
-	}
-	m_wr64(m, table + ((va >> 12) & 0x1FF) * 8, pa | flags);
-}
-
-static void exec_tables(struct emu_machine *m, uint64_t *cr3)
-{
-	uint64_t pml4, pa, f = PTE_P | PTE_W | PTE_U | PTE_A | PTE_D;
-	uint8_t *gdt = m_ptr(m, m->priv_base + PRIV_GDT, 0x1000);
-	uint64_t tss = m->priv_base + PRIV_GDT + 0x100;
-	static const uint64_t descs[] = { 0, 0x00AF9B000000FFFFULL, 0x00CF93000000FFFFULL,
-					  0x00CFF3000000FFFFULL, 0x00AFFB000000FFFFULL };
-
-	m->pt_next = m->priv_base + PRIV_PT;
-	pml4 = pt_alloc(m);
-	for (pa = 0; pa < m->mem_size; pa += 0x1000) {
-		pt_map(m, pml4, pa, pa, f | PTE_C);
-		pt_map(m, pml4, EMU_SHARED_ALIAS + pa, pa, f);
-	}
-	for (pa = 0; pa < PRIV_STACK_SIZE; pa += 0x1000)
-		pt_map(m, pml4, m->priv_base + PRIV_STACK + pa, m->priv_base + PRIV_STACK + pa, f);
-	pt_map(m, pml4, m->priv_base + PRIV_GDT, m->priv_base + PRIV_GDT, f & ~PTE_U);
-	memset(gdt, 0, 0x1000);
-	memcpy(gdt, descs, sizeof(descs));
-	/* 64-bit TSS descriptor at 0x28; RSP0 = middle of the stack. */
-	st64(gdt + 0x28,
-	     0x67 | ((tss & 0xFFFFFF) << 16) | (0x89ULL << 40) | (((tss >> 24) & 0xFF) << 56));
-	st64(gdt + 0x30, tss >> 32);
-	st64(gdt + 0x100 + 4, m->priv_base + PRIV_STACK + PRIV_STACK_SIZE / 2);
-	/* I/O bitmap base past the limit: no port is open to CPL3 (APM vol 2, 13.3). */
-	memcpy(gdt + 0x100 + 0x66, &(uint16_t){ 0x68 }, 2);
-	*cr3 = pml4;
-}
-
-static void seg(uint8_t *vmsa, unsigned off, uint16_t sel, uint16_t attr, uint32_t limit,
-		uint64_t base)
-{
-	memcpy(vmsa + off, &sel, 2);
-	memcpy(vmsa + off + 2, &attr, 2);
-	memcpy(vmsa + off + 4, &limit, 4);
-	st64(vmsa + off + 8, base);
-}
-
-uint64_t emu_exec_stack_top(const struct emu_machine *m)
-{
-	return m->priv_base + PRIV_STACK + PRIV_STACK_SIZE;
-}
-
-int emu_exec(struct emu_machine *m, const struct emu_start *st, struct emu_exit *out)
-{
-	struct vcpu *v = &m->vcpus[0];
-	uint64_t cr3, vmsa_pa = m->priv_base + PRIV_VMSA_BOOT;
-	uint8_t *vmsa = m_ptr(m, vmsa_pa, 0x1000);
-	unsigned d = st->cpl == 3 ? 3 : 0;
-	struct inst *in;
-
-	memset(&m->exit, 0, sizeof(m->exit));
-	m->exit.vector = -1;
-	if (st->vmpl > 3 || (st->cpl != 0 && st->cpl != 3)) {
-		snprintf(out->message, sizeof(out->message), "bad VMPL or CPL");
-		return -1;
-	}
-	m->exec_mode = true;
-	exec_tables(m, &cr3);
-	memset(vmsa, 0, 0x1000);
-	seg(vmsa, VMSA_CS, d ? 0x23 : 0x08, 0x29B | d << 5, 0xFFFFFFFF, 0);
-	seg(vmsa, VMSA_SS, d ? 0x1B : 0x10, 0xC93 | d << 5, 0xFFFFFFFF, 0);
-	seg(vmsa, VMSA_DS, d ? 0x1B : 0x10, 0xC93 | d << 5, 0xFFFFFFFF, 0);
-	seg(vmsa, VMSA_ES, d ? 0x1B : 0x10, 0xC93 | d << 5, 0xFFFFFFFF, 0);
-	seg(vmsa, VMSA_TR, 0x28, 0x8B, 0x67, m->priv_base + PRIV_GDT + 0x100);
-	seg(vmsa, VMSA_GDTR, 0, 0, 0x37, m->priv_base + PRIV_GDT);
-	vmsa[VMSA_CPL] = d;
-	vmsa[VMSA_VMPL] = st->vmpl;
-	st64(vmsa + VMSA_EFER, EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE | EFER_SVME);
-	st64(vmsa + VMSA_CR0, 0x80010033ULL);
-	st64(vmsa + VMSA_CR4, 0x620);
-	st64(vmsa + VMSA_CR3, cr3);
-	st64(vmsa + VMSA_RFLAGS, 2);
-	st64(vmsa + VMSA_RIP, st->rip);
-	st64(vmsa + VMSA_RSP, emu_exec_stack_top(m));
-	st64(vmsa + VMSA_PAT, 0x0007040600070406ULL);
-	st64(vmsa + VMSA_DR6, 0xFFFF0FF0ULL);
-	st64(vmsa + VMSA_DR7, 0x400);
-	st64(vmsa + VMSA_SEV_FEATURES, 1);
-	memcpy(vmsa + VMSA_MXCSR, &(uint32_t){ 0x1F80 }, 4);
-	v->vmsa_gpa[st->vmpl] = vmsa_pa;
-	v->vmpl = st->vmpl;
-	v->state = VCPU_RUNNABLE;
-	m->cur = 0;
-	m->done = false;
-	in = inst_get(m, v, st->vmpl);
-	if (!in || inst_load(in, vmsa)) {
-		snprintf(out->message, sizeof(out->message), "cannot start vCPU 0: %.120s",
-			 m->exit.message);
-		return -1;
-	}
-	emu_run_loop(m);
-	*out = m->exit;
-	return 0;
 }

@@ -32,9 +32,9 @@ bool smc_is_serializing(unsigned id)
 
 void smc_hook_iret(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 	uint64_t rsp = rreg(uc, UC_X86_REG_RSP), ret = 0;
-	struct stop st;
+	struct emu_stop st;
 
 	if (in->in_switch || in->smc_stale)
 		return;
@@ -43,7 +43,7 @@ void smc_hook_iret(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 		in->smc_stale = true;
 }
 
-void smc_before_run(struct inst *in)
+void smc_before_run(struct emu_inst *in)
 {
 	if (in->smc_stale) {
 		uc_ctl_flush_tb(in->uc);
