@@ -111,13 +111,13 @@ static u64 copy_exports(struct veil_monitor *mon, struct veil_vcpu *vc, struct v
 	return SVSM_SUCCESS;
 }
 
-static u8 page_class(const struct veil_kci_decl *d, u64 gpa)
+static u8 page_class(const struct veil_kci_decl *d, u64 gpa, u8 rodata)
 {
 	u32 i;
 
 	for (i = 0; i < d->nr_ranges; i++)
 		if (gpa >= d->ranges[i].gpa && gpa - d->ranges[i].gpa < d->ranges[i].len)
-			return d->ranges[i].kind == VEIL_KCI_TEXT ? PERM_TEXT : PERM_RODATA;
+			return d->ranges[i].kind == VEIL_KCI_TEXT ? PERM_TEXT : rodata;
 	return PERM_DATA;
 }
 
@@ -125,6 +125,10 @@ static u8 page_class(const struct veil_kci_decl *d, u64 gpa)
 static int apply_lock(struct veil_monitor *mon, struct veil_vcpu *vc, const struct veil_kci_decl *d)
 {
 	struct veil_mem *mem = &mon->mem;
+	/* Linux maps its vDSO to user space from pages of its rodata
+	 * (vdso_image_64): user-mode execute there, never supervisor. */
+	u8 rodata = mon->launch.os_boot == VEIL_OS_BOOT_LINUX ? PERM_RODATA | RMP_PERM_XU :
+								PERM_RODATA;
 	u64 pfn;
 
 	mem->os_default = PERM_DATA;
@@ -133,7 +137,7 @@ static int apply_lock(struct veil_monitor *mon, struct veil_vcpu *vc, const stru
 
 		if (p->owner != VEIL_OWNER_OS || veil_kci_added(mon->svc[VEIL_SVC_KCI], pfn))
 			continue; /* code added before the lock (the locking module's) stays */
-		p->os_perms = page_class(d, pfn * VEIL_PAGE_SIZE);
+		p->os_perms = page_class(d, pfn * VEIL_PAGE_SIZE, rodata);
 		if (p->validated && veil_mem_apply(mem, vc->be, pfn * VEIL_PAGE_SIZE))
 			return VEIL_EHW;
 	}
