@@ -41,8 +41,10 @@ void hv_cpuid(uint32_t fn, uint32_t sub, uint64_t xcr0, uint32_t out[4])
 		out[0] = 1U << 2; /* ARAT: the APIC timer runs in every C-state */
 		break;
 	case 7:
-		if (sub == 0)
+		if (sub == 0) {
 			out[1] = (1U << 7) | (1U << 20); /* SMEP, SMAP */
+			out[3] = 1U << 14;		 /* SERIALIZE (snp_emulate_insn) */
+		}
 		break;
 	case 0xD:
 		if (sub == 0) {

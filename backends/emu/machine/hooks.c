@@ -221,8 +221,8 @@ static bool io_known(const struct emu_inst *in, uint64_t a)
 	return false;
 }
 
-/* Hook the I/O (and RDRAND/RDSEED, and IRETQ: smc.c) instructions of
- * [pc, pc+size); true if a new one was found. */
+/* Hook the I/O (and RDRAND/RDSEED) instructions of [pc, pc+size); true if a
+ * new one was found. */
 static bool io_scan(struct emu_inst *in, uint64_t pc, size_t size)
 {
 	uint8_t code[4096 + 64];
@@ -234,15 +234,13 @@ static bool io_scan(struct emu_inst *in, uint64_t pc, size_t size)
 	uc_hook h;
 
 	while (insn && cs_disasm_iter(in->m->cs, &p, &n, &a, insn)) {
-		if ((!is_io(insn->id) && !is_rdrand(insn->id) && !smc_is_serializing(insn->id)) ||
-		    io_known(in, insn->address) || in->nr_io == 256)
+		if ((!is_io(insn->id) && !is_rdrand(insn->id)) || io_known(in, insn->address) ||
+		    in->nr_io == 256)
 			continue;
 		in->io_addrs[in->nr_io++] = insn->address;
 		uc_hook_add(in->uc, &h, UC_HOOK_CODE,
-			    is_rdrand(insn->id)		 ? (void *)hook_rdrand :
-			    smc_is_serializing(insn->id) ? (void *)smc_hook_iret :
-							   (void *)hook_io,
-			    in, insn->address, insn->address);
+			    is_rdrand(insn->id) ? (void *)hook_rdrand : (void *)hook_io, in,
+			    insn->address, insn->address);
 		found = true;
 	}
 	cs_free(insn, 1);

@@ -130,10 +130,11 @@ struct emu_inst {
 	} sysc;
 	bool in_switch;		/* the state-load stub may be fetched */
 	uint64_t rmp_gen;	/* RMP generation its TLB was filled under */
+	bool tb_stale;		/* SERIALIZE ran: drop translations at the next other stop */
+	bool tb_serialized;	/* the last stop was that SERIALIZE */
 	uint8_t shadow[0x600];	/* VMSA bytes as last synchronised (through XMM15) */
 	uint64_t io_addrs[256]; /* IN/OUT/INS/OUTS sites with a stop hook */
 	unsigned nr_io;
-	bool smc_stale; /* code may have changed under cached translations (smc.c) */
 	struct emu_stop stop;
 };
 
@@ -247,10 +248,6 @@ void walk_translate(struct emu_inst *in, uint64_t va, unsigned access, unsigned 
 bool uc_tlb_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, void *data);
 int guest_copy(struct emu_inst *in, uint64_t va, void *buf, size_t len, bool write,
 	       struct emu_stop *st);
-/* smc.c: serializing IRETQs drop stale translations. */
-bool smc_is_serializing(unsigned id);
-void smc_hook_iret(uc_engine *uc, uint64_t addr, uint32_t size, void *data);
-void smc_before_run(struct emu_inst *in);
 /* Read code bytes the way the CPU fetched them (no faults, no checks beyond the walk). */
 size_t guest_fetch(struct emu_inst *in, uint64_t va, void *buf, size_t len);
 /* Read the bytes of the instruction at va (supervisor read, as guest_copy). */

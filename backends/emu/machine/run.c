@@ -416,7 +416,11 @@ void emu_run_loop(struct emu_machine *m)
 			uc_ctl_flush_tlb(in->uc);
 			in->rmp_gen = m->rmp_gen;
 		}
-		smc_before_run(in);
+		if (in->tb_stale && !in->tb_serialized) {
+			uc_ctl_flush_tb(in->uc); /* after a SERIALIZE (snp_emulate_insn) */
+			in->tb_stale = false;
+		}
+		in->tb_serialized = false;
 		in->stop.kind = STOP_NONE;
 		if (m->dbg)
 			dbg_before_run(in);

@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: MIT
+/*
+ * veilctl - user-space tool for /dev/veil (the Veil module for Linux):
+ *
+ *   veilctl status                 the monitor's services, KCI, audit counts
+ *   veilctl log-append TEXT...     append TEXT (words joined by spaces)
+ *   veilctl log-head               count, drops, capacity, used, head hash
+ *   veilctl log-dump [--com2]      the log as a dump file (docs/log-format.md)
+ *                                  on stdout, or on serial port COM2 (0x2F8),
+ *                                  which veil-emu writes to --com2 FILE
+ *   veilctl audit-enable           turn kernel auditing on (AUDIT_SET)
+ *   veilctl audit-rule NR...       audit these x86-64 syscalls at exit
+ *   veilctl audit-user TEXT        send an AUDIT_USER message (as login does)
+ *
+ * Static, for the BusyBox initramfs: libc only, no libaudit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/netlink.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/io.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <veil/abi.h>
+#include <veil/logdump.h>
+
+#include "../veil_uapi.h"
+
+#define DEV "/dev/" VEIL_DEV_NAME
+#define COM2 0x2F8
+#define READ_CHUNK 16384
+
+static int die(const char *what)
+{
+	fprintf(stderr, "veilctl: %s: %s\n", what, strerror(errno));
+	return 1;
+}
+
+static int open_dev(void)
+{
+	int fd = open(DEV, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		fprintf(stderr, "veilctl: %s: %s (is veil.ko loaded?)\n", DEV, strerror(errno));
+	return fd;
+}
+
+static void hex(FILE *f, const uint8_t *p, size_t n)
+{
+	while (n--)
+		fprintf(f, "%02x", *p++);
+}
+
+static int cmd_status(int fd)
+{
+	struct veil_ioc_status s;
+
+	if (ioctl(fd, VEIL_IOC_STATUS, &s))
+		return die("status");
+	printf("vmpl %u\nprotocols%s%s%s%s\n", s.vmpl, s.protocols & VEIL_STATUS_LOG ? " log" : "",
+	       s.protocols & VEIL_STATUS_KCI ? " kci" : "",
+	       s.protocols & VEIL_STATUS_MODULE ? " module" : "",
+	       s.protocols & VEIL_STATUS_ATTEST ? " attest" : "");
+	printf("kci %s, %llu text pages, %llu exports\n", s.kci_locked ? "locked" : "unlocked",
+	       (unsigned long long)s.kci_text_pages, (unsigned long long)s.kci_exports);
+	printf("audit records %llu, refused %llu\n", (unsigned long long)s.audit_records,
+	       (unsigned long long)s.audit_failed);
+	return 0;
+}
+
+static int cmd_append(int fd, int argc, char **argv)
+{
+	char buf[VEIL_LOG_MAX_RECORD + 1];
+	struct veil_ioc_append a = { 0 };
+	size_t n = 0, k;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		k = strlen(argv[i]);
+		if (n + k + (i > 0) > VEIL_LOG_MAX_RECORD) {
+			fprintf(stderr, "veilctl: a record holds at most %d bytes\n",
+				VEIL_LOG_MAX_RECORD);
+			return 2;
+		}
+		if (i)
+			buf[n++] = ' ';
+		memcpy(buf + n, argv[i], k);
+		n += k;
+	}
+	if (!n) {
+		fprintf(stderr, "veilctl: log-append needs a non-empty TEXT\n");
+		return 2;
+	}
+	a.buf = (uintptr_t)buf;
+	a.len = (uint32_t)n;
+	if (ioctl(fd, VEIL_IOC_LOG_APPEND, &a))
+		return die("log-append");
+	printf("seq %llu\n", (unsigned long long)a.seq);
+	return 0;
+}
+
+static int cmd_head(int fd)
+{
+	struct veil_ioc_head h;
+
+	if (ioctl(fd, VEIL_IOC_LOG_HEAD, &h))
+		return die("log-head");
+	printf("count %llu drops %llu capacity %llu used %llu head ", (unsigned long long)h.count,
+	       (unsigned long long)h.drops, (unsigned long long)h.capacity,
+	       (unsigned long long)h.used);
+	hex(stdout, h.head, sizeof(h.head));
+	printf("\n");
+	return 0;
+}
+
+/* ---- the dump ------------------------------------------------------------- */
+
+struct out {
+	int com2; /* else stdout */
+};
+
+static int put(struct out *o, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	if (!o->com2)
+		return fwrite(p, 1, n, stdout) == n ? 0 : -1;
+	/* One OUTS: Linux's #VC handler moves it through the GHCB in chunks. */
+	__asm__ volatile("rep outsb" : "+S"(b), "+c"(n) : "d"((uint16_t)COM2) : "memory");
+	return 0;
+}
+
+static int dump_records(int fd, struct out *o, uint64_t count)
+{
+	static uint8_t buf[READ_CHUNK];
+	struct veil_ioc_read r;
+	uint64_t seq = 0;
+
+	while (seq < count) {
+		memset(&r, 0, sizeof(r));
+		r.seq = seq;
+		r.buf = (uintptr_t)buf;
+		r.len = sizeof(buf);
+		if (ioctl(fd, VEIL_IOC_LOG_READ, &r))
+			return die("log-read");
+		if (!r.n || r.next != seq + r.n || r.bytes > sizeof(buf)) {
+			fprintf(stderr, "veilctl: log-read: an impossible answer at seq %llu\n",
+				(unsigned long long)seq);
+			return 1;
+		}
+		/* Only the records the head counted: later appends are not in it. */
+		if (seq + r.n > count) {
+			uint64_t off = 0, i;
+
+			for (i = 0; i < count - seq; i++) {
+				const struct veil_log_record *rec = (const void *)(buf + off);
+
+				off += sizeof(*rec) + ((rec->len + 7) & ~7u);
+			}
+			r.bytes = off;
+			r.n = count - seq;
+		}
+		if (put(o, buf, r.bytes))
+			return die("log-dump: write");
+		seq += r.n;
+	}
+	return 0;
+}
+
+/* The whole log as of one HEAD, in the format veil-log verify reads. */
+static int cmd_dump(int fd, int com2)
+{
+	struct veil_log_dump_hdr d = { .version = VEIL_LOG_DUMP_VERSION };
+	struct veil_ioc_head h;
+	struct out o = { com2 };
+	int rc;
+
+	if (com2 && ioperm(COM2, 1, 1))
+		return die("log-dump: ioperm COM2");
+	if (ioctl(fd, VEIL_IOC_LOG_HEAD, &h))
+		return die("log-head");
+	memcpy(d.magic, VEIL_LOG_DUMP_MAGIC, sizeof(d.magic));
+	d.count = h.count;
+	d.drops = h.drops;
+	d.capacity = h.capacity;
+	d.used = h.used;
+	memcpy(d.head, h.head, sizeof(d.head));
+	if (put(&o, &d, sizeof(d)))
+		return die("log-dump: write");
+	rc = dump_records(fd, &o, h.count);
+	if (!com2)
+		fflush(stdout);
+	if (!rc)
+		fprintf(stderr, "veilctl: dumped %llu records\n", (unsigned long long)h.count);
+	return rc;
+}
+
+/* ---- audit over netlink (NETLINK_AUDIT, <linux/audit.h>) ----------------- */
+
+static int audit_send(uint16_t type, const void *data, size_t len)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct {
+		struct nlmsghdr h;
+		uint8_t data[4096];
+	} m;
+	struct {
+		struct nlmsghdr h;
+		struct nlmsgerr e;
+	} ack;
+	int s, rc;
+
+	if (len > sizeof(m.data))
+		return -1;
+	s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
+	if (s < 0)
+		return die("audit socket");
+	memset(&m, 0, sizeof(m));
+	m.h.nlmsg_len = NLMSG_LENGTH(len);
+	m.h.nlmsg_type = type;
+	m.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	m.h.nlmsg_seq = 1;
+	memcpy(NLMSG_DATA(&m.h), data, len);
+	if (sendto(s, &m, m.h.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		rc = die("audit send");
+	} else if (recv(s, &ack, sizeof(ack), 0) < 0) {
+		rc = die("audit ack");
+	} else if (ack.h.nlmsg_type == NLMSG_ERROR && ack.e.error) {
+		errno = -ack.e.error;
+		rc = die("audit request");
+	} else {
+		rc = 0;
+	}
+	close(s);
+	return rc;
+}
+
+static int cmd_audit_enable(void)
+{
+	struct audit_status st = { .mask = AUDIT_STATUS_ENABLED, .enabled = 1 };
+
+	return audit_send(AUDIT_SET, &st, sizeof(st));
+}
+
+/* auditctl -a always,exit -F arch=b64 -S NR...: one rule for all of them. */
+static int cmd_audit_rule(int argc, char **argv)
+{
+	struct audit_rule_data r;
+	char *end;
+	long nr;
+	int i;
+
+	memset(&r, 0, sizeof(r));
+	r.flags = AUDIT_FILTER_EXIT;
+	r.action = AUDIT_ALWAYS;
+	r.field_count = 1;
+	r.fields[0] = AUDIT_ARCH;
+	r.fieldflags[0] = AUDIT_EQUAL;
+	r.values[0] = AUDIT_ARCH_X86_64;
+	for (i = 0; i < argc; i++) {
+		errno = 0;
+		nr = strtol(argv[i], &end, 10);
+		if (errno || *end || end == argv[i] || nr < 0 || nr >= AUDIT_BITMASK_SIZE * 32) {
+			fprintf(stderr, "veilctl: audit-rule: bad syscall number '%s'\n", argv[i]);
+			return 2;
+		}
+		r.mask[nr / 32] |= 1U << (nr % 32);
+	}
+	if (!argc) {
+		fprintf(stderr, "veilctl: audit-rule needs syscall numbers\n");
+		return 2;
+	}
+	return audit_send(AUDIT_ADD_RULE, &r, sizeof(r));
+}
+
+static int cmd_audit_user(const char *text)
+{
+	return audit_send(AUDIT_USER, text, strlen(text) + 1);
+}
+
+/* ---- main ----------------------------------------------------------------- */
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: veilctl status | log-append TEXT... | log-head | "
+			"log-dump [--com2] | audit-enable | audit-rule NR... | "
+			"audit-user TEXT\n");
+	return 2;
+}
+
+static int with_dev(const char *cmd, int argc, char **argv)
+{
+	int fd = open_dev(), rc;
+
+	if (fd < 0)
+		return 1;
+	if (!strcmp(cmd, "status") && !argc)
+		rc = cmd_status(fd);
+	else if (!strcmp(cmd, "log-append"))
+		rc = cmd_append(fd, argc, argv);
+	else if (!strcmp(cmd, "log-head") && !argc)
+		rc = cmd_head(fd);
+	else if (!strcmp(cmd, "log-dump") && argc <= 1 && (!argc || !strcmp(argv[0], "--com2")))
+		rc = cmd_dump(fd, argc == 1);
+	else
+		rc = usage();
+	close(fd);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage();
+	if (!strcmp(argv[1], "audit-enable") && argc == 2)
+		return cmd_audit_enable();
+	if (!strcmp(argv[1], "audit-rule"))
+		return cmd_audit_rule(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "audit-user") && argc == 3)
+		return cmd_audit_user(argv[2]);
+	if (!strncmp(argv[1], "log-", 4) || !strcmp(argv[1], "status"))
+		return with_dev(argv[1], argc - 2, argv + 2);
+	return usage();
+}
