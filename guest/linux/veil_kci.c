@@ -197,6 +197,23 @@ static int kci_lock(void)
 	return ret;
 }
 
+/*
+ * The BPF JIT writes new code into executable pages (bpf_prog_pack) at run
+ * time, seccomp filters included: after the lock that faults. Debian builds
+ * it without CONFIG_BPF_JIT_ALWAYS_ON, so the interpreter can take over: the
+ * sysctl net.core.bpf_jit_enable is set to 0 here. Root setting it back
+ * makes the next JIT stop the CVM (docs/linux-kci.md).
+ */
+static void kci_bpf_jit_off(void)
+{
+	int *jit = (int *)kci_lookup("bpf_jit_enable");
+
+	if (jit && READ_ONCE(*jit)) {
+		WRITE_ONCE(*jit, 0);
+		pr_info("veil: BPF JIT off (net.core.bpf_jit_enable = 0) for the lock\n");
+	}
+}
+
 void veil_kci_init(void)
 {
 	struct module_memory *text = &THIS_MODULE->mem[MOD_TEXT];
@@ -205,6 +222,7 @@ void veil_kci_init(void)
 
 	if (!kci)
 		return;
+	kci_bpf_jit_off();
 	ret = kci_pages(VEIL_KCI_ADD_TEXT, THIS_MODULE->name, text->base, text->size);
 	if (!ret)
 		ret = kci_pages(VEIL_KCI_ADD_TEXT, THIS_MODULE->name, init->base, init->size);
