@@ -9,8 +9,8 @@
  * at monitor start, before the OS runs, they bound where the kernel's image
  * may lie: from the load address rounded up to kernel_alignment (and not
  * below pref_address, the kernel's LOAD_PHYSICAL_ADDR) when "nokaslr" is
- * given, else anywhere aligned to kernel_alignment (arch/x86/boot/compressed/
- * head_64.S, kaslr.c); in both cases it ends within init_size of its start.
+ * given, else anywhere aligned to kernel_alignment (Linux's x86 decompressor
+ * and its KASLR); in both cases it ends within init_size of its start.
  * The declaration the running kernel sends (its _stext.._etext and
  * __start_rodata..__end_rodata, physical) must fit those bounds: one text
  * range at the image's start, one read-only range after it.

@@ -124,9 +124,10 @@ struct veil_log_head {
 };
 
 /* ---- VEIL_PROTOCOL_KCI: kernel code integrity --------------------------- */
-#define VEIL_KCI_LOCK 0	  /* RCX = GPA of struct veil_kci_decl */
-#define VEIL_KCI_STATUS 1 /* -> RCX = 1 if locked, RDX = text pages, R8 = exports,
-			   * R9 = pages of text added since (VEIL_KCI_ADD_TEXT) */
+#define VEIL_KCI_LOCK 0 /* RCX = GPA of struct veil_kci_decl */
+/* -> RCX = 1 if locked, RDX = text pages, R8 = exports, R9 = pages of code
+ * VEIL_KCI_ADD_TEXT made executable and not dropped. */
+#define VEIL_KCI_STATUS 1
 /* Before or after the lock: make the pages a struct veil_kci_text names (RCX = its GPA)
  * supervisor code: R+Xs, never W again until dropped; the monitor hashes them
  * and records name, page count and SHA-256 in the secure log (Linux modules:
@@ -139,7 +140,8 @@ struct veil_log_head {
 #define VEIL_KCI_ERR_MISMATCH (SVSM_ERR_PROTOCOL_BASE + 2) /* declared != measured image */
 #define VEIL_KCI_ERR_WX (SVSM_ERR_PROTOCOL_BASE + 3)	   /* a writable+executable segment */
 #define VEIL_KCI_ERR_EXPORT (SVSM_ERR_PROTOCOL_BASE + 4)   /* an export outside the image */
-#define VEIL_KCI_ERR_PAGE (SVSM_ERR_PROTOCOL_BASE + 5) /* a page not plain OS data (ADD) or not added (DROP) */
+/* A page not plain OS data (ADD), or not one ADD gave (DROP). */
+#define VEIL_KCI_ERR_PAGE (SVSM_ERR_PROTOCOL_BASE + 5)
 
 #define VEIL_KCI_TEXT 1
 #define VEIL_KCI_RODATA 2
