@@ -39,6 +39,10 @@
 static bool kci = true;
 module_param(kci, bool, 0444);
 MODULE_PARM_DESC(kci, "lock the kernel's code with the monitor at load (default on)");
+static ulong kci_skew;
+module_param(kci_skew, ulong, 0400);
+MODULE_PARM_DESC(kci_skew,
+		 "for tests: declare the text this many bytes off; the monitor must refuse");
 
 static unsigned long kci_lookup(const char *name)
 {
@@ -96,8 +100,9 @@ static bool within(unsigned long a, const struct module_memory *m)
  * image. It lives in the module area like module text; every executable
  * 4 KiB page mapped there now that is not this module's is added, under one
  * name. After the lock such code needs the monitor (docs/linux-kci.md).
+ * With VEIL_KCI_DROP_TEXT: the same pages given back (the lock failed).
  */
-static int kci_prelock_code(void)
+static int kci_prelock_code(u32 call)
 {
 	const struct module_memory *text = &THIS_MODULE->mem[MOD_TEXT];
 	const struct module_memory *init = &THIS_MODULE->mem[MOD_INIT_TEXT];
@@ -117,12 +122,12 @@ static int kci_prelock_code(void)
 			continue;
 		t->pages[t->nr_pages++] = (u64)pte_pfn(*pte) << PAGE_SHIFT;
 		if (t->nr_pages == VEIL_KCI_TEXT_MAX) {
-			ret = kci_send(VEIL_KCI_ADD_TEXT, t);
+			ret = kci_send(call, t);
 			t->nr_pages = 0;
 		}
 	}
 	if (!ret && t->nr_pages)
-		ret = kci_send(VEIL_KCI_ADD_TEXT, t);
+		ret = kci_send(call, t);
 	kfree(t);
 	return ret;
 }
@@ -187,6 +192,7 @@ static int kci_lock(void)
 	if (!ret)
 		ret = kci_range(&d->ranges[1], VEIL_KCI_RODATA, "__start_rodata", "__end_rodata");
 	if (!ret) {
+		d->ranges[0].gpa += kci_skew;
 		r.rcx = virt_to_phys(d);
 		ret = veil_svsm_errno(veil_svsm_call(VEIL_PROTOCOL_KCI, VEIL_KCI_LOCK, &r));
 		pr_info("veil: kernel text %llx+%llx rodata %llx+%llx: %s (%d)\n", d->ranges[0].gpa,
@@ -227,7 +233,7 @@ void veil_kci_init(void)
 	if (!ret)
 		ret = kci_pages(VEIL_KCI_ADD_TEXT, THIS_MODULE->name, init->base, init->size);
 	if (!ret)
-		ret = kci_prelock_code();
+		ret = kci_prelock_code(VEIL_KCI_ADD_TEXT);
 	if (!ret)
 		ret = register_module_notifier(&kci_nb);
 	if (!ret)
@@ -235,6 +241,7 @@ void veil_kci_init(void)
 	if (ret) {
 		pr_err("veil: kernel code integrity is off (%d)\n", ret);
 		unregister_module_notifier(&kci_nb);
+		kci_prelock_code(VEIL_KCI_DROP_TEXT);
 		kci_pages(VEIL_KCI_DROP_TEXT, THIS_MODULE->name, init->base, init->size);
 		kci_pages(VEIL_KCI_DROP_TEXT, THIS_MODULE->name, text->base, text->size);
 		return;

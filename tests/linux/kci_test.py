@@ -20,7 +20,9 @@ and the script's next line never runs.
                mode=text writes one byte of kernel text through a second,
                writable mapping Linux gave it: the monitor stops the CVM for
                a write at exactly that GPA, inside the locked text range.
-  kci-monitor  veil_attack.ko mode=monitor reads the first page of the
+  kci-monitor  veil.ko declaring its text 2 MiB away from where the measured
+               boot parameters put it is refused (veilctl: unlocked); loaded
+               again it locks. Then veil_attack.ko mode=monitor reads the first page of the
                monitor's memory (the top e820 reserved range) through an
                encrypted mapping: the monitor stops the CVM for a read at
                exactly that GPA.
@@ -59,6 +61,9 @@ say "the attack went on"
 
 SCRIPT_MONITOR = r"""set -e
 say() {{ echo "kci-test: $*" >/dev/kmsg; }}
+insmod /veil.ko kci_skew=0x200000
+veilctl status | while read -r l; do say "$l"; done
+rmmod veil
 insmod /veil.ko
 base=$(dmesg | sed -n 's/.*BIOS-e820: \[mem 0x\([0-9a-f]*\)-0x[0-9a-f]*\] reserved.*/\1/p' | tail -1)
 say "monitor at 0x$base"
@@ -166,6 +171,12 @@ def case_kci(args):
 def case_kci_monitor(args):
     with tempfile.TemporaryDirectory() as d:
         rc, out = boot(args, d, SCRIPT_MONITOR.format())
+    # First veil.ko declares its text 2 MiB off (kci_skew): not where the
+    # measured boot parameters put the kernel, so the monitor refuses.
+    if not re.search(r"veil: kernel text [0-9a-f]+\+[0-9a-f]+ rodata [0-9a-f]+\+[0-9a-f]+: "
+                     r"the monitor refused the lock \(-\d+\)", out) or \
+            "kci-test: kci unlocked" not in out:
+        fail("a skewed declaration was not refused\n" + out[-3000:])
     lock_line(out)
     m = re.search(r"kci-test: monitor at 0x([0-9a-f]+)", out)
     r = re.search(r"veil-attack: monitor: reading gpa 0x([0-9a-f]+)", out)
