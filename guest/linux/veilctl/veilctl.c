@@ -11,6 +11,10 @@
  *   veilctl audit-enable           turn kernel auditing on (AUDIT_SET)
  *   veilctl audit-rule NR...       audit these x86-64 syscalls at exit
  *   veilctl audit-user TEXT        send an AUDIT_USER message (as login does)
+ *   veilctl audit-rule-del NR...   remove that rule again
+ *   veilctl auditd FILE            a minimal audit daemon: receive the kernel's
+ *                                  audit records, append them to FILE (bench)
+ *   veilctl bench-open N           N openat+close pairs: ns per pair (bench)
  *
  * Static, for the BusyBox initramfs: libc only, no libaudit.
  */
@@ -25,6 +29,7 @@
 #include <sys/io.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <veil/abi.h>
@@ -248,8 +253,8 @@ static int cmd_audit_enable(void)
 	return audit_send(AUDIT_SET, &st, sizeof(st));
 }
 
-/* auditctl -a always,exit -F arch=b64 -S NR...: one rule for all of them. */
-static int cmd_audit_rule(int argc, char **argv)
+/* auditctl -a|-d always,exit -F arch=b64 -S NR...: one rule for all of them. */
+static int cmd_audit_rule(int argc, char **argv, uint16_t op)
 {
 	struct audit_rule_data r;
 	char *end;
@@ -276,12 +281,73 @@ static int cmd_audit_rule(int argc, char **argv)
 		fprintf(stderr, "veilctl: audit-rule needs syscall numbers\n");
 		return 2;
 	}
-	return audit_send(AUDIT_ADD_RULE, &r, sizeof(r));
+	return audit_send(op, &r, sizeof(r));
 }
 
 static int cmd_audit_user(const char *text)
 {
 	return audit_send(AUDIT_USER, text, strlen(text) + 1);
+}
+
+/* Become the audit daemon (AUDIT_SET pid) and append every record to FILE
+ * until killed: the conventional local audit log, for the benchmark. */
+static int cmd_auditd(const char *path)
+{
+	struct audit_status st = { .mask = AUDIT_STATUS_PID, .pid = (uint32_t)getpid() };
+	static char buf[8970 + NLMSG_HDRLEN]; /* MAX_AUDIT_MESSAGE_LENGTH (libaudit) */
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	FILE *f = fopen(path, "a");
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	int s;
+	ssize_t n;
+
+	if (!f)
+		return die(path);
+	s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
+	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)))
+		return die("auditd socket");
+	/* The kernel sends records to the socket that registered the pid. */
+	memset(buf, 0, sizeof(buf));
+	h->nlmsg_len = NLMSG_LENGTH(sizeof(st));
+	h->nlmsg_type = AUDIT_SET;
+	h->nlmsg_flags = NLM_F_REQUEST;
+	memcpy(NLMSG_DATA(h), &st, sizeof(st));
+	if (sendto(s, buf, h->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return die("auditd register");
+	for (;;) {
+		n = recv(s, buf, sizeof(buf) - 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return die("auditd recv");
+		if ((size_t)n < NLMSG_HDRLEN || h->nlmsg_type < AUDIT_FIRST_USER_MSG - 100)
+			continue; /* acks and errors */
+		buf[n] = 0;
+		fprintf(f, "type=%u %s\n", h->nlmsg_type, (char *)NLMSG_DATA(h));
+		fflush(f);
+	}
+}
+
+static int cmd_bench_open(const char *arg)
+{
+	struct timespec t0, t1;
+	long i, n = strtol(arg, NULL, 10);
+	int fd;
+
+	if (n <= 0 || n > 1000000) {
+		fprintf(stderr, "veilctl: bench-open: bad count '%s'\n", arg);
+		return 2;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < n; i++) {
+		fd = openat(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY);
+		if (fd < 0)
+			return die("bench-open");
+		close(fd);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("%.0f\n", ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / n);
+	return 0;
 }
 
 /* ---- main ----------------------------------------------------------------- */
@@ -290,7 +356,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: veilctl status | log-append TEXT... | log-head | "
 			"log-dump [--com2] | audit-enable | audit-rule NR... | "
-			"audit-user TEXT\n");
+			"audit-rule-del NR... | audit-user TEXT | auditd FILE | bench-open N\n");
 	return 2;
 }
 
@@ -321,7 +387,13 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "audit-enable") && argc == 2)
 		return cmd_audit_enable();
 	if (!strcmp(argv[1], "audit-rule"))
-		return cmd_audit_rule(argc - 2, argv + 2);
+		return cmd_audit_rule(argc - 2, argv + 2, AUDIT_ADD_RULE);
+	if (!strcmp(argv[1], "audit-rule-del"))
+		return cmd_audit_rule(argc - 2, argv + 2, AUDIT_DEL_RULE);
+	if (!strcmp(argv[1], "auditd") && argc == 3)
+		return cmd_auditd(argv[2]);
+	if (!strcmp(argv[1], "bench-open") && argc == 3)
+		return cmd_bench_open(argv[2]);
 	if (!strcmp(argv[1], "audit-user") && argc == 3)
 		return cmd_audit_user(argv[2]);
 	if (!strncmp(argv[1], "log-", 4) || !strcmp(argv[1], "status"))
