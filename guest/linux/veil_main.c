@@ -15,6 +15,7 @@
 #include <linux/utsname.h>
 
 #include "veil.h"
+#include "veil_kci.h"
 
 static bool audit = true;
 module_param(audit, bool, 0444);
@@ -115,6 +116,7 @@ static int __init veil_init(void)
 		return ret;
 	}
 	pr_info("veil: /dev/%s ready (VMPL%u)\n", VEIL_DEV_NAME, veil_svsm_vmpl());
+	veil_kci_init();
 	return 0;
 }
 

@@ -15,9 +15,9 @@
 
 #include "kci.h"
 
-#define PERM_TEXT (RMP_PERM_R | RMP_PERM_XS)
-#define PERM_RODATA RMP_PERM_R
-#define PERM_DATA (RMP_PERM_R | RMP_PERM_W | RMP_PERM_XU)
+#define PERM_TEXT VEIL_KCI_PERM_TEXT
+#define PERM_RODATA VEIL_KCI_PERM_RODATA
+#define PERM_DATA VEIL_KCI_PERM_DATA
 
 static int kci_init(struct veil_monitor *mon, struct veil_vcpu *vc)
 {
@@ -26,9 +26,18 @@ static int kci_init(struct veil_monitor *mon, struct veil_vcpu *vc)
 		VEIL_PAGE_SIZE);
 	struct veil_kci *k = gpa ? veil_map(vc->be, gpa, sizeof(*k)) : NULL;
 
+	u64 bits = (mon->mem.nr_pages + 7) / 8, bgpa;
+
 	if (!k)
 		return VEIL_ENOMEM;
 	veil_memset(k, 0, sizeof(*k));
+	bgpa = veil_monitor_alloc(mon, (bits + VEIL_PAGE_SIZE - 1) / VEIL_PAGE_SIZE,
+				  VEIL_PAGE_SIZE);
+	k->added = bgpa ? veil_map(vc->be, bgpa, bits) : NULL;
+	if (!k->added)
+		return VEIL_ENOMEM;
+	veil_memset(k->added, 0, bits);
+	veil_kci_linux_init(mon, vc, k);
 	mon->svc[VEIL_SVC_KCI] = k;
 	return VEIL_OK;
 }
@@ -102,13 +111,13 @@ static u64 copy_exports(struct veil_monitor *mon, struct veil_vcpu *vc, struct v
 	return SVSM_SUCCESS;
 }
 
-static u8 page_class(const struct veil_kci_decl *d, u64 gpa)
+static u8 page_class(const struct veil_kci_decl *d, u64 gpa, u8 rodata)
 {
 	u32 i;
 
 	for (i = 0; i < d->nr_ranges; i++)
 		if (gpa >= d->ranges[i].gpa && gpa - d->ranges[i].gpa < d->ranges[i].len)
-			return d->ranges[i].kind == VEIL_KCI_TEXT ? PERM_TEXT : PERM_RODATA;
+			return d->ranges[i].kind == VEIL_KCI_TEXT ? PERM_TEXT : rodata;
 	return PERM_DATA;
 }
 
@@ -116,15 +125,19 @@ static u8 page_class(const struct veil_kci_decl *d, u64 gpa)
 static int apply_lock(struct veil_monitor *mon, struct veil_vcpu *vc, const struct veil_kci_decl *d)
 {
 	struct veil_mem *mem = &mon->mem;
+	/* Linux maps its vDSO to user space from pages of its rodata
+	 * (vdso_image_64): user-mode execute there, never supervisor. */
+	u8 rodata = mon->launch.os_boot == VEIL_OS_BOOT_LINUX ? PERM_RODATA | RMP_PERM_XU :
+								PERM_RODATA;
 	u64 pfn;
 
 	mem->os_default = PERM_DATA;
 	for (pfn = 0; pfn < mem->nr_pages; pfn++) {
 		struct veil_page *p = &mem->pages[pfn];
 
-		if (p->owner != VEIL_OWNER_OS)
-			continue;
-		p->os_perms = page_class(d, pfn * VEIL_PAGE_SIZE);
+		if (p->owner != VEIL_OWNER_OS || veil_kci_added(mon->svc[VEIL_SVC_KCI], pfn))
+			continue; /* code added before the lock (the locking module's) stays */
+		p->os_perms = page_class(d, pfn * VEIL_PAGE_SIZE, rodata);
 		if (p->validated && veil_mem_apply(mem, vc->be, pfn * VEIL_PAGE_SIZE))
 			return VEIL_EHW;
 	}
@@ -148,7 +161,10 @@ static u64 kci_lock(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 	if (!src)
 		return SVSM_ERR_INVALID_ADDRESS;
 	veil_memcpy(&d, src, sizeof(d));
-	rc = check_decl(&mon->launch, &d);
+	/* A Linux image has no measured segments: its layout is checked
+	 * against the measured boot parameters instead (kci_linux.c). */
+	rc = mon->launch.os_boot == VEIL_OS_BOOT_LINUX ? veil_kci_linux_check(mon, k, &d) :
+							 check_decl(&mon->launch, &d);
 	if (rc == SVSM_SUCCESS)
 		rc = copy_exports(mon, vc, k, &d);
 	if (rc != SVSM_SUCCESS)
@@ -175,7 +191,12 @@ static u64 kci_call(struct veil_monitor *mon, struct veil_vcpu *vc, u32 call, st
 		c->rcx = k->locked;
 		c->rdx = k->text_pages;
 		c->r8 = k->nr_exports;
+		c->r9 = k->added_pages;
 		return SVSM_SUCCESS;
+	case VEIL_KCI_ADD_TEXT:
+		return veil_kci_add_text(mon, vc, k, c);
+	case VEIL_KCI_DROP_TEXT:
+		return veil_kci_drop_text(mon, vc, k, c);
 	default:
 		return SVSM_ERR_UNSUPPORTED_CALL;
 	}

@@ -24,7 +24,9 @@ compiled into veil-emu (`veil-emu run --linux --native`). Cases:
               timer) and /proc/interrupts counts local timer interrupts.
   svsm        In a trace of the boot, the SVSM core protocol calls Linux
               makes (REMAP_CA to its own calling area, PVALIDATE) reach the
-              monitor and succeed, Linux accepts the REMAP_CA (it goes on to
+              monitor with parameters the specification allows (no other
+              call; page-aligned calling area, 8-byte aligned request) and
+              succeed, Linux accepts the REMAP_CA (it goes on to
               register its GHCB), and it took every #VC at VMPL3 (the only
               other ones are the VMPL0 image's own, in its code, for CPUID).
   deterministic  Two traced boots record the same events (RDRAND and the
@@ -190,6 +192,24 @@ def case_svsm(args):
     pval = [i for i, c in enumerate(calls) if c[:2] == ("0", "1")]
     if not remap or not pval:
         fail("Linux made no REMAP_CA or no PVALIDATE call: %r" % (calls,))
+    # Only the core protocol calls Linux makes (SVSM spec 58019, core
+    # protocol: 0 REMAP_CA, 1 PVALIDATE, 2 CREATE_VCPU, 3 DELETE_VCPU; one
+    # vCPU here, so no CREATE/DELETE), with parameters the spec allows: the
+    # new calling area a 4 KiB-aligned GPA, the PVALIDATE request 8-byte
+    # aligned with its 8-byte header in one page; both in the guest's memory
+    # below the monitor (the top e820 reserved range).
+    other = [c for c in calls if c[0] != "0" or c[1] not in ("0", "1")]
+    if other:
+        fail("SVSM calls Linux does not make at boot: %r" % other)
+    top = 0xf800000  # 256 MiB - the monitor's 8 MiB (veil/boot.h), the default --mem
+    for i in remap:
+        gpa = int(calls[i][2], 0)
+        if gpa % 4096 or gpa >= top:
+            fail("REMAP_CA to %#x: not a 4 KiB-aligned GPA of the guest" % gpa)
+    for i in pval:
+        gpa = int(calls[i][2], 0)
+        if gpa % 8 or gpa % 4096 > 4096 - 8 or gpa >= top:
+            fail("PVALIDATE request at %#x: not 8-byte aligned in one page of the guest" % gpa)
     # A 2 MiB PVALIDATE of a range the RMP holds as 4K entries fails with
     # FAIL_SIZEMISMATCH (0x8000_1006, SVSM spec 58019, core protocol), and
     # Linux retries it in 4K steps; anything else must succeed.

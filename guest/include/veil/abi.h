@@ -124,12 +124,24 @@ struct veil_log_head {
 };
 
 /* ---- VEIL_PROTOCOL_KCI: kernel code integrity --------------------------- */
-#define VEIL_KCI_LOCK 0	  /* RCX = GPA of struct veil_kci_decl */
-#define VEIL_KCI_STATUS 1 /* -> RCX = 1 if locked, RDX = text pages, R8 = exports */
+#define VEIL_KCI_LOCK 0 /* RCX = GPA of struct veil_kci_decl */
+/* -> RCX = 1 if locked, RDX = text pages, R8 = exports, R9 = pages of code
+ * VEIL_KCI_ADD_TEXT made executable and not dropped. */
+#define VEIL_KCI_STATUS 1
+/* Before or after the lock: make the pages a struct veil_kci_text names (RCX = its GPA)
+ * supervisor code: R+Xs, never W again until dropped; the monitor hashes them
+ * and records name, page count and SHA-256 in the secure log (Linux modules:
+ * guest/linux/veil_kci.c). -> RCX = pages added. */
+#define VEIL_KCI_ADD_TEXT 2
+/* Give pages VEIL_KCI_ADD_TEXT added back as plain data (W, no Xs): RCX = GPA
+ * of a struct veil_kci_text; every page must have been added. */
+#define VEIL_KCI_DROP_TEXT 3
 #define VEIL_KCI_ERR_LOCKED (SVSM_ERR_PROTOCOL_BASE + 1)   /* already locked */
 #define VEIL_KCI_ERR_MISMATCH (SVSM_ERR_PROTOCOL_BASE + 2) /* declared != measured image */
 #define VEIL_KCI_ERR_WX (SVSM_ERR_PROTOCOL_BASE + 3)	   /* a writable+executable segment */
 #define VEIL_KCI_ERR_EXPORT (SVSM_ERR_PROTOCOL_BASE + 4)   /* an export outside the image */
+/* A page not plain OS data (ADD), or not one ADD gave (DROP). */
+#define VEIL_KCI_ERR_PAGE (SVSM_ERR_PROTOCOL_BASE + 5)
 
 #define VEIL_KCI_TEXT 1
 #define VEIL_KCI_RODATA 2
@@ -155,6 +167,16 @@ struct veil_kci_decl {
 	uint32_t nr_exports;
 	uint64_t exports_gpa; /* nr_exports struct veil_kci_export, in OS memory */
 	struct veil_kci_range ranges[VEIL_KCI_MAX_RANGES];
+};
+
+/* Pages of code the OS loaded itself (a Linux module's text), in one page of
+ * OS memory: 4 KiB-aligned GPAs, each once. */
+#define VEIL_KCI_TEXT_MAX 500
+struct veil_kci_text {
+	char name[VEIL_KCI_NAME_MAX]; /* NUL-terminated, for the log record */
+	uint32_t nr_pages;
+	uint32_t reserved;
+	uint64_t pages[VEIL_KCI_TEXT_MAX];
 };
 
 /* ---- VEIL_PROTOCOL_MODULE: signed kernel modules ------------------------- */
