@@ -294,7 +294,9 @@ static void save_exit(struct inst *cur, uint8_t *from, uint64_t exit_code)
 int vcpu_switch(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t exit_code)
 {
 	struct inst *cur = v->inst[v->vmpl], *next;
-	uint8_t *from = vmsa_ptr(m, v, v->vmpl), *to = vmsa_ptr(m, v, vmpl);
+	uint8_t *from = vmsa_ptr(m, v, v->vmpl);
+	/* A deferred save of the target is settled by its load (inst_load). */
+	uint8_t *to = v->vmsa_gpa[vmpl] ? m_ptr(m, v->vmsa_gpa[vmpl], 0x1000) : NULL;
 
 	if (TRACE_ON(m))
 		return trace_call_switch(m, v, vmpl, exit_code);
@@ -309,7 +311,8 @@ int vcpu_switch(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t e
 		return -1; /* VMRUN would fail with VMEXIT_INVALID */
 	if (v->vmsa_gpa[vmpl] < m->mem_size && !m->rmp[v->vmsa_gpa[vmpl] >> 12].vmsa)
 		return -1;
-	if (cur && from && !(v->vmpl == 0 && m->native0))
+	if (cur && from && !(v->vmpl == 0 && m->native0) &&
+	    (exit_code == SVM_EXIT_NPF || !inst_defer_save(cur, from, exit_code)))
 		save_exit(cur, from, exit_code);
 	next = inst_get(m, v, vmpl);
 	if (!next || inst_load(next, to))
@@ -859,6 +862,7 @@ static void ev_ap_create(struct ghcb_call *c)
 		BAD_INPUT(g, GHCB_ERR_INVALID_INPUT);
 		return;
 	}
+	machine_sync_lazy(m, 0); /* the page may be a deferred VMPL0 save */
 	vmsa = m_is_guest(m, gpa, 0x1000) && !(gpa & 0xFFF) ? m_ptr(m, gpa, 0x1000) : NULL;
 	/* The VMSA's VMPL field must name the VMPL it is created for: VMRUN of a
 	 * VMSA at another VMPL fails (SNP firmware ABI 56860, 8.18; as vcpu_switch). */

@@ -159,6 +159,8 @@ void inst_retire(struct inst *in, uint64_t len)
 
 uint8_t *vmsa_ptr(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
 {
+	if (v->inst[vmpl] && v->inst[vmpl]->lazy) /* the model looks: the save is due */
+		inst_sync(v->inst[vmpl]);
 	return v->vmsa_gpa[vmpl] ? m_ptr(m, v->vmsa_gpa[vmpl], 0x1000) : NULL;
 }
 
@@ -981,8 +983,11 @@ static int inst_full_load(struct inst *in, const uint8_t *vmsa)
 /* Make the instance's CPU hold the state in `vmsa`. */
 int inst_load(struct inst *in, const uint8_t *vmsa)
 {
-	bool full = !in->loaded || !heavy_equal(vmsa, in->shadow);
+	bool full;
 
+	if (in->lazy && !inst_load_lazy(in, vmsa))
+		return 0; /* its CPU still holds the state */
+	full = !in->loaded || !heavy_equal(vmsa, in->shadow);
 	if (full) {
 		if (inst_full_load(in, vmsa))
 			return -1;

@@ -125,10 +125,12 @@ struct inst {
 		uint64_t rsp, rflags, rip, rcx, r11; /* the state at the end */
 		uc_x86_mmr gdtr, tr;
 	} sysc;
-	bool in_switch;		/* the state-load stub may be fetched */
-	uint64_t rmp_gen;	/* RMP generation its TLB was filled under */
-	uint8_t shadow[0x600];	/* VMSA bytes as last synchronised (through XMM15) */
-	uint64_t io_addrs[256]; /* IN/OUT/INS/OUTS sites with a stop hook */
+	bool in_switch;		  /* the state-load stub may be fetched */
+	uint64_t rmp_gen;	  /* RMP generation its TLB was filled under */
+	uint8_t shadow[0x600];	  /* VMSA bytes as last synchronised (through XMM15) */
+	bool lazy;		  /* save deferred: the CPU is newer than the page (vmsa_lazy.c) */
+	uint8_t lazy_snap[0x600]; /* ... and the page as it was at the deferral */
+	uint64_t io_addrs[256];	  /* IN/OUT/INS/OUTS sites with a stop hook */
 	unsigned nr_io;
 	struct stop stop;
 };
@@ -174,6 +176,7 @@ struct emu_machine {
 	void (*native_enter)(struct emu_machine *m, struct vcpu *v); /* run it */
 	void *native_ctx;
 	uint64_t vmpl0_lost; /* GPA|1 of a VMPL0 page the hypervisor took away */
+	uint64_t lazy_mask;  /* vCPUs whose VMPL0 save is deferred (vmsa_lazy.c) */
 	bool done;
 	struct emu_exit exit;
 	uint64_t pt_next;	 /* exec page-table allocator */
@@ -193,6 +196,11 @@ bool m_is_guest(const struct emu_machine *m, uint64_t pa, uint64_t len);
 struct inst *inst_get(struct emu_machine *m, struct vcpu *v, unsigned vmpl);
 void inst_save(struct inst *in, uint8_t *vmsa);
 int inst_load(struct inst *in, const uint8_t *vmsa);
+/* Deferred VMSA saves (vmsa_lazy.c). */
+bool inst_defer_save(struct inst *in, uint8_t *page, uint64_t exit_code);
+void inst_sync(struct inst *in);
+int inst_load_lazy(struct inst *in, const uint8_t *vmsa);
+void machine_sync_lazy(struct emu_machine *m, uint64_t keep);
 int inst_enter_cpl0(struct inst *in, uint16_t cs, uint64_t desc, uint64_t rsp, uint64_t rflags,
 		    uint64_t rip);
 void machine_rmp_changed(struct emu_machine *m);
