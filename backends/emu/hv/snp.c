@@ -233,16 +233,23 @@ static void do_rmp_insn(struct inst *in, bool adjust)
 	inst_retire(in, 4);
 }
 
+static bool snp_emulate_op(struct inst *in, const uint8_t *op);
+
 /* Returns false if the invalid opcode is not an SNP instruction the guest may use. */
 bool snp_emulate_insn(struct inst *in, uint64_t rip)
 {
-	uint8_t op[4];
+	uint8_t op[5];
 	struct stop st;
 
-	if (x86_emulate_rdrand(in, rip))
-		return true;
-	if (guest_insn(in, rip, op, 4, &st))
-		return false;
+	/* One fetch for all the decoders (5 bytes: the longest RDRAND form). */
+	if (guest_insn(in, rip, op, 5, &st))
+		return guest_insn(in, rip, op, 4, &st) ? false : snp_emulate_op(in, op);
+	return x86_emulate_rdrand(in, op) || snp_emulate_op(in, op);
+}
+
+/* The SNP and SVM opcodes, whose first 4 bytes are `op`. */
+static bool snp_emulate_op(struct inst *in, const uint8_t *op)
+{
 	if (op[0] == 0x0F && op[1] == 0x01 && op[2] == 0xD9) { /* VMMCALL: NAE */
 		x86_deliver(in, EMU_VEC_VC, true, SVM_EXIT_VMMCALL, 0, false, 0);
 		return true;

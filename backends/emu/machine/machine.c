@@ -208,10 +208,10 @@ void machine_finish(struct emu_machine *m, enum emu_exit_kind kind, const char *
  * Unicorn resume there without leaving uc_emu_start. Anything else (other
  * MSRs, a #VC to deliver) takes the full stop path in run.c.
  */
-static bool ghcb_msr_fast(struct inst *in)
+static bool ghcb_msr_at(struct inst *in, uint64_t rip)
 {
 	uc_engine *uc = in->uc;
-	uint64_t rip = rreg(uc, UC_X86_REG_RIP), *msr;
+	uint64_t *msr;
 	uint8_t op[2];
 	struct stop st;
 
@@ -228,6 +228,11 @@ static bool ghcb_msr_fast(struct inst *in)
 	}
 	wreg(uc, UC_X86_REG_RIP, rip + 2); /* retired: the code hook counted it */
 	return true;
+}
+
+static bool ghcb_msr_fast(struct inst *in)
+{
+	return ghcb_msr_at(in, rreg(in->uc, UC_X86_REG_RIP));
 }
 
 /*
@@ -362,16 +367,64 @@ static void hook_rdrand(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 	uc_emu_stop(uc);
 }
 
+/*
+ * WRMSR and RDMSR sites get a code hook too: an access to the GHCB MSR (half
+ * of every MSR-protocol VMGEXIT, three per VMPL round trip at VMPL0) is done
+ * right before the instruction, which is then skipped (RIP moves past it and
+ * the CPU resumes there). QEMU's SVM intercept would reach the same
+ * ghcb_msr_at through hook_intr, but only after reading the MSR permission
+ * map through the physical address space and unwinding the translation
+ * block, which costs more than the rest of the access. Any other MSR, or a
+ * site past MSR_SITES, runs into the intercept as before.
+ */
+static void hook_msr(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
+{
+	struct inst *in = data;
+
+	(void)uc;
+	(void)size;
+	if (!in->in_switch && in->stop.kind == STOP_NONE)
+		ghcb_msr_at(in, addr);
+}
+
 static bool io_known(const struct inst *in, uint64_t a)
 {
 	for (unsigned i = 0; i < in->nr_io; i++)
 		if (in->io_addrs[i] == a)
 			return true;
+	for (unsigned i = 0; i < in->nr_msr; i++)
+		if (in->msr_addrs[i] == a)
+			return true;
 	return false;
 }
 
-/* Hook the I/O (and RDRAND/RDSEED) instructions of [pc, pc+size); true if a
- * new one was found. */
+/* A code hook for the instruction `insn` if it is a site the model handles
+ * before it runs (I/O, RDRAND/RDSEED, WRMSR/RDMSR); true if one was added. */
+static bool site_hook(struct inst *in, const cs_insn *insn)
+{
+	bool msr = insn->id == X86_INS_WRMSR || insn->id == X86_INS_RDMSR;
+	void *cb = is_rdrand(insn->id) ? (void *)hook_rdrand :
+		   msr		       ? (void *)hook_msr :
+					 (void *)hook_io;
+	uc_hook h;
+
+	if ((!is_io(insn->id) && !is_rdrand(insn->id) && !msr) || io_known(in, insn->address))
+		return false;
+	if (msr) {
+		if (in->nr_msr == MSR_SITES || in->m->dbg)
+			return false;
+		in->msr_addrs[in->nr_msr++] = insn->address;
+	} else {
+		if (in->nr_io == 256)
+			return false;
+		in->io_addrs[in->nr_io++] = insn->address;
+	}
+	uc_hook_add(in->uc, &h, UC_HOOK_CODE, cb, in, insn->address, insn->address);
+	return true;
+}
+
+/* Hook the I/O, RDRAND/RDSEED and MSR instructions of [pc, pc+size); true if
+ * a new one was found. */
 static bool io_scan(struct inst *in, uint64_t pc, size_t size)
 {
 	uint8_t code[4096 + 64];
@@ -380,18 +433,9 @@ static bool io_scan(struct inst *in, uint64_t pc, size_t size)
 	size_t n = guest_fetch(in, pc, code, size < sizeof(code) ? size : sizeof(code));
 	cs_insn *insn = cs_malloc(in->m->cs);
 	bool found = false;
-	uc_hook h;
 
-	while (insn && cs_disasm_iter(in->m->cs, &p, &n, &a, insn)) {
-		if ((!is_io(insn->id) && !is_rdrand(insn->id)) || io_known(in, insn->address) ||
-		    in->nr_io == 256)
-			continue;
-		in->io_addrs[in->nr_io++] = insn->address;
-		uc_hook_add(in->uc, &h, UC_HOOK_CODE,
-			    is_rdrand(insn->id) ? (void *)hook_rdrand : (void *)hook_io, in,
-			    insn->address, insn->address);
-		found = true;
-	}
+	while (insn && cs_disasm_iter(in->m->cs, &p, &n, &a, insn))
+		found |= site_hook(in, insn);
 	cs_free(insn, 1);
 	return found;
 }

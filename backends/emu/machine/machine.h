@@ -98,6 +98,10 @@ struct stop {
 struct vcpu;
 
 /* One Unicorn CPU per (vCPU, VMPL): each keeps its own TLB and hidden state. */
+/* WRMSR/RDMSR sites hooked per instance (machine.c hook_msr): a code hook
+ * costs every hooked instruction a look at each, so few. */
+#define MSR_SITES 32
+
 struct inst {
 	uc_engine *uc;
 	struct emu_machine *m;
@@ -132,6 +136,8 @@ struct inst {
 	uint8_t lazy_snap[0x600]; /* ... and the page as it was at the deferral */
 	uint64_t io_addrs[256];	  /* IN/OUT/INS/OUTS sites with a stop hook */
 	unsigned nr_io;
+	uint64_t msr_addrs[MSR_SITES]; /* WRMSR/RDMSR sites with a hook (GHCB MSR) */
+	unsigned nr_msr;
 	struct stop stop;
 };
 
@@ -245,7 +251,7 @@ uint64_t fault_address(struct inst *in, uint64_t page, bool fetch);
 int walk_probe(struct inst *in, uint64_t va, uint64_t *pa);
 
 /* rdrand.c: RDRAND/RDSEED at the #UD of Unicorn's CPU model */
-bool x86_emulate_rdrand(struct inst *in, uint64_t rip);
+bool x86_emulate_rdrand(struct inst *in, const uint8_t op[5]);
 
 /* snp.c: SNP instructions and the hypervisor model */
 bool snp_emulate_insn(struct inst *in, uint64_t rip);
