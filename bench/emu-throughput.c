@@ -148,7 +148,7 @@ static double run_bare(const struct workload *w)
 	uc_err e;
 
 	ucchk(uc_open(UC_ARCH_X86, UC_MODE_64, &uc), "uc_open");
-	/* The CPU model the SNP model uses (backends/emu/machine/machine.c), so the ratio
+	/* The CPU model the SNP model uses (backends/emu/machine/vmsa.c), so the ratio
 	 * measures RMP enforcement, not the difference between two CPU models. */
 	ucchk(uc_ctl_set_cpu_model(uc, UC_CPU_X86_EPYC), "uc_ctl_set_cpu_model");
 	ucchk(uc_mem_map(uc, 0, MEM_SIZE, UC_PROT_ALL), "uc_mem_map");

@@ -41,7 +41,7 @@ int emu_dbg_open(struct emu_machine *m, int port, enum emu_dbg_wait wait, char *
 /* The run ended with `status`: tell GDB (W packet), close, free. */
 void emu_dbg_close(struct emu_machine *m, int status);
 
-/* Machine model hooks (run.c, machine.c, trace.c). */
+/* Machine model hooks (run.c, vmsa.c, trace.c). */
 void dbg_before_run(struct inst *in);
 bool dbg_after_run(struct inst *in); /* true: the stop was the debugger's */
 void dbg_inst_init(struct inst *in);

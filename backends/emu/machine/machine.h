@@ -67,6 +67,9 @@
 #define PRIV_CIPHER 0x15A000 /* what a C=0 read of a private page returns */
 #define PRIV_PT 0x15B000     /* exec page tables */
 #define PRIV_INSTANCES (EMU_MAX_VCPUS * EMU_NR_VMPLS)
+/* In the stub page (hooks.c): the GDT and TSS of its climb to CPL0. */
+#define STUB_GDT 0x100
+#define STUB_TSS 0x200
 
 /* What stopped an instance's uc_emu_start. */
 enum stop_kind {
@@ -97,11 +100,11 @@ struct stop {
 
 struct vcpu;
 
-/* One Unicorn CPU per (vCPU, VMPL): each keeps its own TLB and hidden state. */
-/* WRMSR/RDMSR sites hooked per instance (machine.c hook_msr): a code hook
+/* WRMSR/RDMSR sites hooked per instance (hooks.c hook_msr): a code hook
  * costs every hooked instruction a look at each, so few. */
 #define MSR_SITES 32
 
+/* One Unicorn CPU per (vCPU, VMPL): each keeps its own TLB and hidden state. */
 struct inst {
 	uc_engine *uc;
 	struct emu_machine *m;
@@ -195,11 +198,20 @@ struct emu_machine {
 };
 
 /* machine.c */
+void machine_finish(struct emu_machine *m, enum emu_exit_kind kind, const char *msg);
+
+/* memory.c */
 uint64_t m_rd64(struct emu_machine *m, uint64_t pa);
 void m_wr64(struct emu_machine *m, uint64_t pa, uint64_t v);
 uint8_t *m_ptr(struct emu_machine *m, uint64_t pa, uint64_t len);
 bool m_is_guest(const struct emu_machine *m, uint64_t pa, uint64_t len);
+void machine_rmp_changed(struct emu_machine *m);
+bool rmp_psmash(struct emu_machine *m, uint64_t gfn);
+uint8_t *vmsa_ptr(struct emu_machine *m, struct vcpu *v, unsigned vmpl);
+
+/* vmsa.c */
 struct inst *inst_get(struct emu_machine *m, struct vcpu *v, unsigned vmpl);
+void inst_free(struct inst *in);
 void inst_save(struct inst *in, uint8_t *vmsa);
 int inst_load(struct inst *in, const uint8_t *vmsa);
 /* Deferred VMSA saves (vmsa_lazy.c). */
@@ -207,18 +219,23 @@ bool inst_defer_save(struct inst *in, uint8_t *page, uint64_t exit_code);
 void inst_sync(struct inst *in);
 int inst_load_lazy(struct inst *in, const uint8_t *vmsa);
 void machine_sync_lazy(struct emu_machine *m, uint64_t keep);
-int inst_enter_cpl0(struct inst *in, uint16_t cs, uint64_t desc, uint64_t rsp, uint64_t rflags,
-		    uint64_t rip);
-void machine_rmp_changed(struct emu_machine *m);
-bool rmp_psmash(struct emu_machine *m, uint64_t gfn);
-void machine_finish(struct emu_machine *m, enum emu_exit_kind kind, const char *msg);
 uint64_t m_efer(struct inst *in);
 uint64_t inst_get_msr(struct inst *in, uint32_t rid);
 void inst_set_msr(struct inst *in, uint32_t rid, uint64_t v);
 void inst_retire(struct inst *in, uint64_t len);
 void inst_set_cr2(struct inst *in, uint64_t cr2);
-int vcpu_switch(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t exit_code);
-uint8_t *vmsa_ptr(struct emu_machine *m, struct vcpu *v, unsigned vmpl);
+
+/* hooks.c: the stub page and the hooks inst_get installs */
+void stub_init(struct emu_machine *m);
+int inst_enter_cpl0(struct inst *in, uint16_t cs, uint64_t desc, uint64_t rsp, uint64_t rflags,
+		    uint64_t rip);
+void hook_intr(uc_engine *uc, uint32_t intno, void *data);
+bool hook_invalid(uc_engine *uc, void *data);
+void hook_edge(uc_engine *uc, uc_tb *cur, uc_tb *prev, void *data);
+void hook_syscall(uc_engine *uc, void *data);
+void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *data);
+void hook_stub_page(uc_engine *uc, uint64_t addr, uint32_t size, void *data);
+void hook_code_stub(uc_engine *uc, uint64_t addr, uint32_t size, void *data);
 
 /* walk.c */
 enum walk_result {
@@ -253,7 +270,8 @@ int walk_probe(struct inst *in, uint64_t va, uint64_t *pa);
 /* rdrand.c: RDRAND/RDSEED at the #UD of Unicorn's CPU model */
 bool x86_emulate_rdrand(struct inst *in, const uint8_t op[5]);
 
-/* snp.c: SNP instructions and the hypervisor model */
+/* hv/snp.c, hv/hv.c: SNP instructions, VMSA switch and the hypervisor model */
+int vcpu_switch(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t exit_code);
 bool snp_emulate_insn(struct inst *in, uint64_t rip);
 void hv_vmgexit(struct emu_machine *m, struct vcpu *v, unsigned vmpl);
 int snp_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t size, uint64_t rdx,
@@ -266,7 +284,7 @@ void hv_cpuid(uint32_t fn, uint32_t sub, uint64_t xcr0, uint32_t out[4]);
 /* run.c */
 void next_runnable(struct emu_machine *m);
 
-/* x86.c: events into the guest */
+/* deliver.c: events into the guest; run.c: intercepts */
 void x86_deliver(struct inst *in, unsigned vector, bool has_ec, uint64_t ec, uint64_t cr2,
 		 bool is_swint, uint64_t next_rip);
 void x86_handle_intercept(struct inst *in, uint64_t code);

@@ -298,7 +298,7 @@ bool uc_tlb_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, 
 		/* Writable: from CPL3 the call gate pushes onto the stub's own
 		 * stack (RSP0 = the top of this page). */
 		e->perms = UC_PROT_READ | UC_PROT_WRITE | UC_PROT_EXEC;
-		/* After the climb's INVLPG (machine.c) the fetch of its last
+		/* After the climb's INVLPG (hooks.c) the fetch of its last
 		 * instruction leaves an entry behind: execute-only, and a
 		 * guest fetch through it meets hook_stub_guard. */
 		if (in->sysc.late)
