@@ -65,7 +65,8 @@
 #define PRIV_STACK 0x14A000	/* exec stack, 64 KiB */
 #define PRIV_STACK_SIZE 0x10000
 #define PRIV_CIPHER 0x15A000 /* what a C=0 read of a private page returns */
-#define PRIV_PT 0x15B000     /* exec page tables */
+#define PRIV_SYSC 0x15B000   /* the climb's data: far pointer, GDT, TSS, stack (hooks.c) */
+#define PRIV_PT 0x15C000     /* exec page tables */
 #define PRIV_INSTANCES (EMU_MAX_VCPUS * EMU_NR_VMPLS)
 /* In the stub page (hooks.c): the GDT and TSS of its climb to CPL0. */
 #define STUB_GDT 0x100
@@ -263,6 +264,8 @@ int guest_copy(struct inst *in, uint64_t va, void *buf, size_t len, bool write, 
 size_t guest_fetch(struct inst *in, uint64_t va, void *buf, size_t len);
 /* Read the bytes of the instruction at va (supervisor read, as guest_copy). */
 int guest_insn(struct inst *in, uint64_t va, void *buf, size_t len, struct stop *st);
+int guest_insn_cr(struct inst *in, uint64_t va, void *buf, size_t len, const uint64_t cr[3],
+		  struct stop *st);
 /* The exact faulting virtual address in `page` (see walk.c). */
 uint64_t fault_address(struct inst *in, uint64_t page, bool fetch);
 int walk_probe(struct inst *in, uint64_t va, uint64_t *pa);
