@@ -1569,6 +1569,18 @@ static uint64_t msr_request(unsigned vmpl, uint64_t req)
 	return e.rax;
 }
 
+/* WRMSR of the GHCB MSR from CPL3: #GP(0) at the instruction, the request
+ * never reaches the hypervisor (the model's WRMSR site hook must not act). */
+START_TEST(msr_ghcb_write_cpl3_gp)
+{
+	struct emu_exit e;
+
+	load("ghcb_msr_user");
+	run(0, 3, &e);
+	expect_exception(&e, EMU_VEC_GP, sym("insn"), true, 0);
+}
+END_TEST
+
 START_TEST(msr_sev_info)
 {
 	uint64_t r = msr_request(0, GHCB_MSR_SEV_INFO_REQ);
@@ -3636,6 +3648,7 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, msr_psc_bad_op);
 	tcase_add_test(tc, msr_psc_reserved_bits);
 	tcase_add_test(tc, msr_psc_outside_memory);
+	tcase_add_test(tc, msr_ghcb_write_cpl3_gp);
 	tcase_add_test(tc, msr_run_vmpl_vmpl4);
 	tcase_add_test(tc, msr_run_vmpl_reserved_bits);
 	tcase_add_test(tc, msr_run_vmpl_without_vmsa);
