@@ -77,23 +77,34 @@ void stub_init(struct emu_machine *m)
  * Unicorn resume there without leaving uc_emu_start. Anything else (other
  * MSRs, a #VC to deliver) takes the full stop path in run.c.
  */
-static bool ghcb_msr_at(struct inst *in, uint64_t rip)
+static bool ghcb_msr_at(struct inst *in, uint64_t rip, bool cpl0_only)
 {
 	uc_engine *uc = in->uc;
-	uint64_t *msr;
+	/* What the access needs, in one API call (each costs more than the
+	 * register it reads): RCX, RAX, RDX, CS, then CR0, CR3, CR4 for the
+	 * instruction fetch. */
+	int ids[7] = { UC_X86_REG_RCX, UC_X86_REG_RAX, UC_X86_REG_RDX, UC_X86_REG_CS,
+		       UC_X86_REG_CR0, UC_X86_REG_CR3, UC_X86_REG_CR4 };
+	uint64_t r[7] = { 0 }, *msr;
+	void *ptrs[7] = { &r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6] };
 	uint8_t op[2];
 	struct stop st;
 
-	if ((uint32_t)rreg(uc, UC_X86_REG_RCX) != MSR_GHCB || guest_insn(in, rip, op, 2, &st) ||
-	    op[0] != 0x0F || (op[1] != 0x30 && op[1] != 0x32))
+	uc_reg_read_batch(uc, ids, ptrs, 7);
+	/* Outside CPL0 the instruction raises #GP(0) before any intercept
+	 * (APM vol 3, WRMSR/RDMSR): a site hook lets it run into that. */
+	if ((uint32_t)r[0] != MSR_GHCB || (cpl0_only && (r[3] & 3)) ||
+	    guest_insn_cr(in, rip, op, 2, &r[4], &st) || op[0] != 0x0F ||
+	    (op[1] != 0x30 && op[1] != 0x32))
 		return false;
 	msr = &in->vcpu->ghcb_msr[in->vmpl];
 	if (op[1] == 0x30) {
-		*msr = (rreg(uc, UC_X86_REG_RAX) & 0xFFFFFFFFULL) |
-		       (rreg(uc, UC_X86_REG_RDX) << 32);
+		*msr = (r[1] & 0xFFFFFFFFULL) | (r[2] << 32);
 	} else {
-		wreg(uc, UC_X86_REG_RAX, *msr & 0xFFFFFFFFULL);
-		wreg(uc, UC_X86_REG_RDX, *msr >> 32);
+		uint64_t v[2] = { *msr & 0xFFFFFFFFULL, *msr >> 32 };
+		void *vp[2] = { &v[0], &v[1] };
+
+		uc_reg_write_batch(uc, ids + 1, vp, 2); /* RAX, RDX */
 	}
 	wreg(uc, UC_X86_REG_RIP, rip + 2); /* retired: the code hook counted it */
 	return true;
@@ -101,7 +112,7 @@ static bool ghcb_msr_at(struct inst *in, uint64_t rip)
 
 static bool ghcb_msr_fast(struct inst *in)
 {
-	return ghcb_msr_at(in, rreg(in->uc, UC_X86_REG_RIP));
+	return ghcb_msr_at(in, rreg(in->uc, UC_X86_REG_RIP), false);
 }
 
 /*
@@ -250,11 +261,10 @@ static void hook_msr(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
 	struct inst *in = data;
 
+	(void)uc;
 	(void)size;
-	/* Outside CPL0 the instruction raises #GP(0) before any intercept
-	 * (APM vol 3, WRMSR/RDMSR): let it run into that. */
-	if (!in->in_switch && in->stop.kind == STOP_NONE && !(rreg(uc, UC_X86_REG_CS) & 3))
-		ghcb_msr_at(in, addr);
+	if (!in->in_switch && in->stop.kind == STOP_NONE)
+		ghcb_msr_at(in, addr, true);
 }
 
 static bool io_known(const struct inst *in, uint64_t a)
