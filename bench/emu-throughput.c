@@ -291,7 +291,7 @@ static double vmpl_roundtrip(unsigned batches, unsigned per_batch, double *mean,
 	double d[MAX_MARKS];
 	size_t len;
 	uint8_t *code = load_file("vmpl", &len), *p;
-	struct inst *in0;
+	struct emu_inst *in0;
 	uc_hook h;
 	unsigned i;
 

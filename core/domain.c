@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * domain.c - domains at VMPL2 (enclaves): their VMSAs, built and run only by
- * the monitor (DESIGN.md section 2).
+ * the monitor.
  */
 #include <veil/domain.h>
 #include <veil/lib.h>

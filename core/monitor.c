@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * monitor.c - boot of the VMPL0 monitor and the per-vCPU run loop
- * (DESIGN.md section 5).
+ * (README, "Image mode: the monitor as a VMPL0 image").
  */
 #include <stdarg.h>
 #include <veil/abi.h>

@@ -8,8 +8,8 @@
  *   veil-igvm measure FILE [--id-key PEM [--family-id HEX] [--image-id HEX] [--svn N]]
  *
  * The file layout is the launch contract of guest/include/veil/launch.h; the
- * format and the launch walk are in backends/emu/igvm.h; the digest is the
- * SNP_LAUNCH_UPDATE PAGE_INFO chain of backends/emu/measure.h.
+ * format and the launch walk are in backends/emu/launch/igvm.h; the digest is
+ * the SNP_LAUNCH_UPDATE PAGE_INFO chain of backends/emu/launch/measure.h.
  */
 #include <elf.h>
 #include <errno.h>

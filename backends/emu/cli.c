@@ -51,7 +51,7 @@ int probe_output(const char *path)
 	return 0;
 }
 
-int check_clashes(const struct path_use *u, int n)
+int check_clashes(const struct emu_path_use *u, int n)
 {
 	for (int i = 0; i < n; i++)
 		for (int j = 0; j < n; j++)
@@ -208,7 +208,7 @@ int common_option(struct emu_dbg_cli *dc, int argc, char **argv, int *i, const c
 }
 static void *ticker_main(void *arg)
 {
-	struct ticker *tk = arg;
+	struct emu_ticker *tk = arg;
 	struct timespec start, until;
 	long secs = 0;
 
@@ -228,7 +228,7 @@ static void *ticker_main(void *arg)
 	return NULL;
 }
 
-void ticker_start(struct ticker *tk, const struct emu_dbg_cli *dc, const char *what)
+void ticker_start(struct emu_ticker *tk, const struct emu_dbg_cli *dc, const char *what)
 {
 	memset(tk, 0, sizeof(*tk));
 	tk->what = what;
@@ -240,7 +240,7 @@ void ticker_start(struct ticker *tk, const struct emu_dbg_cli *dc, const char *w
 	tk->on = !pthread_create(&tk->thread, NULL, ticker_main, tk);
 }
 
-void ticker_stop(struct ticker *tk)
+void ticker_stop(struct emu_ticker *tk)
 {
 	if (!tk->on)
 		return;

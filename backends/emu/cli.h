@@ -20,7 +20,7 @@ struct emu_exit;
  * Compared by device and inode (hostio.h), so other spellings of a path are
  * caught too.
  */
-struct path_use {
+struct emu_path_use {
 	const char *path, *option;
 	bool output;
 };
@@ -31,7 +31,7 @@ struct path_use {
  * same terminal (the guest's console would be torn up), and not with --gdb
  * or --replay (the machine waits there) or --trace (trace.c reports its own).
  */
-struct ticker {
+struct emu_ticker {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -43,14 +43,14 @@ struct ticker {
 int fail(const char *fmt, const char *arg);
 int fail_run(const char *msg);
 int probe_output(const char *path);
-int check_clashes(const struct path_use *u, int n);
+int check_clashes(const struct emu_path_use *u, int n);
 int parse_u64(const char *s, uint64_t *out);
 void exit_reason(const struct emu_exit *x, char *buf, size_t len);
 void print_exit(const struct emu_exit *x);
 int common_option(struct emu_dbg_cli *dc, int argc, char **argv, int *i, const char *usage,
 		  const char *cmd, char **value, int *status);
-void ticker_start(struct ticker *tk, const struct emu_dbg_cli *dc, const char *what);
-void ticker_stop(struct ticker *tk);
+void ticker_start(struct emu_ticker *tk, const struct emu_dbg_cli *dc, const char *what);
+void ticker_stop(struct emu_ticker *tk);
 
 /* The commands: argc/argv after the command's name; the exit status. */
 int cmd_exec(int argc, char **argv);

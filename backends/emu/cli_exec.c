@@ -19,13 +19,13 @@
 
 #define MAX_ITEMS 64
 
-struct range {
+struct emu_range {
 	uint64_t gpa, len;
 	unsigned vmpl;
 	int perms;
 };
 
-struct load {
+struct emu_load {
 	const char *file;
 	uint64_t gpa, len;
 	uint8_t *buf; /* the file, read whole before the machine exists */
@@ -74,19 +74,19 @@ static int split(char *s, char **f, int n)
 	return i;
 }
 
-struct exec_opts {
-	struct load loads[MAX_ITEMS];
-	struct range vals[MAX_ITEMS], perms[MAX_ITEMS];
+struct emu_exec_opts {
+	struct emu_load loads[MAX_ITEMS];
+	struct emu_range vals[MAX_ITEMS], perms[MAX_ITEMS];
 	int nl, nv, np;
 	uint64_t entry, mem, max, vmpl, cpl;
 	bool have_entry;
 };
 
-static int exec_range(struct exec_opts *x, const char *o, const char *a)
+static int exec_range(struct emu_exec_opts *x, const char *o, const char *a)
 {
 	bool perm = o[2] == 'p';
 	char *f[4], copy[256];
-	struct range *r = perm ? &x->perms[x->np] : &x->vals[x->nv];
+	struct emu_range *r = perm ? &x->perms[x->np] : &x->vals[x->nv];
 	uint64_t v = 0;
 
 	if ((perm ? x->np : x->nv) == MAX_ITEMS)
@@ -113,7 +113,7 @@ static int exec_range(struct exec_opts *x, const char *o, const char *a)
 }
 
 /* One exec option with its value; 0 or the exit status. */
-static int exec_option(struct exec_opts *x, const char *o, char *a)
+static int exec_option(struct emu_exec_opts *x, const char *o, char *a)
 {
 	if (!strcmp(o, "--load")) {
 		char *at = strrchr(a, '@');
@@ -150,16 +150,16 @@ static int exec_option(struct exec_opts *x, const char *o, char *a)
 }
 
 /* Read every --load file before the machine (and the trace) exist. */
-static int exec_read(struct exec_opts *x, const struct emu_dbg_cli *dc)
+static int exec_read(struct emu_exec_opts *x, const struct emu_dbg_cli *dc)
 {
-	struct path_use u[MAX_ITEMS + 1];
+	struct emu_path_use u[MAX_ITEMS + 1];
 	char err[512];
 	int i, n = 0;
 
 	for (i = 0; i < x->nl; i++)
-		u[n++] = (struct path_use){ x->loads[i].file, "--load", false };
+		u[n++] = (struct emu_path_use){ x->loads[i].file, "--load", false };
 	if (dc->trace)
-		u[n++] = (struct path_use){ dc->trace, "--trace", true };
+		u[n++] = (struct emu_path_use){ dc->trace, "--trace", true };
 	if (check_clashes(u, n))
 		return VEIL_EXIT_USAGE;
 	if (probe_output(dc->trace))
@@ -175,12 +175,12 @@ static int exec_read(struct exec_opts *x, const struct emu_dbg_cli *dc)
 }
 
 /* Copy the images into guest memory and set the RMP; 0 or the exit status. */
-static int exec_place(struct emu_machine *m, struct exec_opts *x)
+static int exec_place(struct emu_machine *m, struct emu_exec_opts *x)
 {
 	int i, j;
 
 	for (i = 0; i < x->nl; i++) {
-		struct load *l = &x->loads[i];
+		struct emu_load *l = &x->loads[i];
 		void *dst = emu_gpa_ptr(m, l->gpa, l->len);
 		uint64_t first = l->gpa & ~0xFFFULL, end = (l->gpa + l->len + 0xFFF) & ~0xFFFULL;
 
@@ -223,7 +223,7 @@ static int exec_place(struct emu_machine *m, struct exec_opts *x)
 	return 0;
 }
 
-static int exec_machine(struct exec_opts *x, struct emu_dbg_cli *dc)
+static int exec_machine(struct emu_exec_opts *x, struct emu_dbg_cli *dc)
 {
 	struct emu_config cfg = {
 		.mem_size = x->mem << 20, .nr_vcpus = 4, .count_insns = true, .max_insns = x->max
@@ -232,7 +232,7 @@ static int exec_machine(struct exec_opts *x, struct emu_dbg_cli *dc)
 	char err[160];
 	struct emu_machine *m = emu_create(&cfg, err, sizeof(err));
 	struct emu_exit ex;
-	struct ticker tk;
+	struct emu_ticker tk;
 	int rc = VEIL_EXIT_USAGE;
 
 	if (!m)
@@ -258,7 +258,7 @@ out:
 
 int cmd_exec(int argc, char **argv)
 {
-	static struct exec_opts x; /* 5 KiB of tables: not on the stack */
+	static struct emu_exec_opts x; /* 5 KiB of tables: not on the stack */
 	struct emu_dbg_cli dc;
 	int i, rc;
 

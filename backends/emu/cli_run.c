@@ -82,7 +82,7 @@ static const char usage_run[] =
 	"status, else 0); 1 for any other end or a failure of veil-emu itself\n"
 	"(unreadable image, failed write; reason on stderr); 2 for a bad command line.\n";
 
-struct run_opts {
+struct emu_run_opts {
 	const char *kernel, *cmdline, *com2, *igvm, *image, *seed;
 	bool kernel_set, image_set, linux_boot, native;
 	struct emu_linux_opts lx;	    /* --linux: kernel, initrd, command line */
@@ -102,7 +102,7 @@ struct run_opts {
 #define RUN_MON_OWN_KIB ((uint64_t)1024)
 #define RUN_LOG_DEFAULT ((uint64_t)262144)
 
-static int run_mem_fits(const struct run_opts *r)
+static int run_mem_fits(const struct emu_run_opts *r)
 {
 	uint64_t log = r->log_size ? (r->log_size + 4095) & ~4095ULL : RUN_LOG_DEFAULT;
 	uint64_t img = r->image ? (emu_image_share(r->image, r->mem << 20, (unsigned)r->vcpus) +
@@ -127,7 +127,7 @@ static int run_mem_fits(const struct run_opts *r)
 }
 
 /* One run option with its value; 0 or the exit status. */
-static int run_option(struct run_opts *r, const char *o, const char *a)
+static int run_option(struct emu_run_opts *r, const char *o, const char *a)
 {
 	if (!strcmp(o, "--kernel")) {
 		r->kernel = a;
@@ -182,7 +182,7 @@ static int run_option(struct run_opts *r, const char *o, const char *a)
 }
 
 /* --linux and its options: defaults, and what does not go with it. */
-static int run_linux_opts(struct run_opts *r)
+static int run_linux_opts(struct emu_run_opts *r)
 {
 	if (!r->linux_boot) {
 		if (r->lx.initrd || r->lx.append || r->lx.script)
@@ -209,7 +209,7 @@ static int run_linux_opts(struct run_opts *r)
  * --linux boots the native monitor (image mode does not launch Linux yet);
  * --igvm boots the image the file carries.
  */
-static int run_monitor_image(struct run_opts *r, char *buf, size_t len)
+static int run_monitor_image(struct emu_run_opts *r, char *buf, size_t len)
 {
 	static const char *const rel[] = { "veil-monitor", "../snp/veil-monitor",
 					   "../lib/veil/veil-monitor" };
@@ -236,24 +236,24 @@ static int run_monitor_image(struct run_opts *r, char *buf, size_t len)
 }
 
 /* Inputs readable, outputs distinct from inputs and from each other. */
-static int run_paths(const struct run_opts *r, const struct emu_dbg_cli *dc)
+static int run_paths(const struct emu_run_opts *r, const struct emu_dbg_cli *dc)
 {
-	struct path_use u[6];
+	struct emu_path_use u[6];
 	char err[512];
 	int n = 0;
 
-	u[n++] = (struct path_use){ r->igvm ? r->igvm : r->kernel, r->igvm ? "--igvm" : "--kernel",
-				    false };
+	u[n++] = (struct emu_path_use){ r->igvm ? r->igvm : r->kernel,
+					r->igvm ? "--igvm" : "--kernel", false };
 	if (dc->replay)
-		u[n++] = (struct path_use){ dc->replay, "--replay", false };
+		u[n++] = (struct emu_path_use){ dc->replay, "--replay", false };
 	if (r->image)
-		u[n++] = (struct path_use){ r->image, "--monitor", false };
+		u[n++] = (struct emu_path_use){ r->image, "--monitor", false };
 	if (r->lx.script)
-		u[n++] = (struct path_use){ r->lx.script, "--init-script", false };
+		u[n++] = (struct emu_path_use){ r->lx.script, "--init-script", false };
 	if (r->com2)
-		u[n++] = (struct path_use){ r->com2, "--com2", true };
+		u[n++] = (struct emu_path_use){ r->com2, "--com2", true };
 	if (dc->trace)
-		u[n++] = (struct path_use){ dc->trace, "--trace", true };
+		u[n++] = (struct emu_path_use){ dc->trace, "--trace", true };
 	if (check_clashes(u, n))
 		return VEIL_EXIT_USAGE;
 	if (hio_check_input(r->igvm ? r->igvm : r->kernel, 0, err, sizeof(err)))
@@ -298,12 +298,12 @@ static void print_launch_digest(const struct emu_machine *m)
 	printf("\n");
 }
 
-static int run_machine(struct run_opts *r, struct emu_dbg_cli *dc, struct emu_config *cfg)
+static int run_machine(struct emu_run_opts *r, struct emu_dbg_cli *dc, struct emu_config *cfg)
 {
 	struct emu_run_params p = { 0 };
 	struct emu_machine *m;
 	struct emu_exit x;
-	struct ticker tk;
+	struct emu_ticker tk;
 	char err[600];
 	int rc;
 
@@ -348,7 +348,7 @@ static int run_machine(struct run_opts *r, struct emu_dbg_cli *dc, struct emu_co
 
 int cmd_run(int argc, char **argv)
 {
-	struct run_opts r = { .kernel = VEIL_TESTOS_PATH, .cmdline = "" };
+	struct emu_run_opts r = { .kernel = VEIL_TESTOS_PATH, .cmdline = "" };
 	struct emu_dbg_cli dc;
 	struct hio_out com2;
 	char err[600], image[4096];

@@ -46,7 +46,7 @@ static const char usage_certs[] =
 static int cmd_certs(int argc, char **argv)
 {
 	const char *dir = NULL, *seed = NULL;
-	struct amdsp *sp;
+	struct emu_amdsp *sp;
 	char err[256];
 	int i, rc;
 

@@ -129,7 +129,7 @@ static u32 op_vcpu_id(struct veil_backend *b)
  * The trace point: an empty function whose arguments are the monitor's
  * trace event (backend.h, enum veil_trace_event). On hardware it is a call
  * and a return; a tracer that knows the symbol (veil-emu --trace,
- * backends/emu/trace.c) reads the arguments when it is reached.
+ * backends/emu/trace/trace_rec.c) reads the arguments when it is reached.
  */
 __attribute__((noinline, used)) void snp_trace_point(u32 event, u64 a, u64 c, u64 d)
 {

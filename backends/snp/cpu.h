@@ -23,7 +23,7 @@
  *   +0x6000  the exception stack (IST1: #DF, #SS, #PF), 8 KiB, down from +0x8000
  * Exception handlers find the vCPU's struct image_cpu from RSP. The backed
  * pages of an AP's slot come from the monitor region (28 KiB per AP), which
- * `veil-emu run` counts against --mem (backends/emu/fullsys.c).
+ * `veil-emu run` counts against --mem (backends/emu/launch/fullsys.c).
  */
 #define IMAGE_SLOTS_VA 0xFFFFFF0000000000
 #define IMAGE_SLOT_SIZE 0x10000

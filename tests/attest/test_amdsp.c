@@ -29,7 +29,7 @@
 #define CERTS 0x802000ULL
 
 static struct emu_machine *m;
-static struct amdsp *sp;
+static struct emu_amdsp *sp;
 static uint8_t secrets[4096];
 static uint64_t seq[4];
 

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 struct emu_machine;
-struct inst;
+struct emu_inst;
 struct trace_rec;
 
 /* When the machine starts, as QEMU's -s -S (WAIT) or -s alone (NOWAIT). */
@@ -41,12 +41,12 @@ int emu_dbg_open(struct emu_machine *m, int port, enum emu_dbg_wait wait, char *
 /* The run ended with `status`: tell GDB (W packet), close, free. */
 void emu_dbg_close(struct emu_machine *m, int status);
 
-/* Machine model hooks (run.c, vmsa.c, trace.c). */
-void dbg_before_run(struct inst *in);
-bool dbg_after_run(struct inst *in); /* true: the stop was the debugger's */
-void dbg_inst_init(struct inst *in);
-bool dbg_resuming(struct inst *in, uint64_t addr);
-void dbg_replay_stop(struct emu_machine *m, struct inst *in, const struct trace_rec *r,
+/* Machine model hooks (run.c, vmsa.c, trace_rec.c). */
+void dbg_before_run(struct emu_inst *in);
+bool dbg_after_run(struct emu_inst *in); /* true: the stop was the debugger's */
+void dbg_inst_init(struct emu_inst *in);
+bool dbg_resuming(struct emu_inst *in, uint64_t addr);
+void dbg_replay_stop(struct emu_machine *m, struct emu_inst *in, const struct trace_rec *r,
 		     bool reached);
 
 #endif

@@ -17,13 +17,13 @@
 
 const char *const gdb_state_names[] = { "off", "runnable", "halted", "done" };
 
-struct text {
+struct emu_text {
 	char *p;
 	size_t len, cap;
 };
 
-static void tput(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void tput(struct text *t, const char *fmt, ...)
+static void tput(struct emu_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tput(struct emu_text *t, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -65,7 +65,7 @@ static bool num_of(const char *s, uint64_t *v)
 	return !errno && end != s && !*end && *s != '-';
 }
 
-static void mon_rmp(struct emu_dbg *d, int argc, char **argv, struct text *t)
+static void mon_rmp(struct emu_dbg *d, int argc, char **argv, struct emu_text *t)
 {
 	struct emu_rmp_entry e;
 	uint64_t gpa;
@@ -90,13 +90,13 @@ static void mon_rmp(struct emu_dbg *d, int argc, char **argv, struct text *t)
 	     e.immutable, p[0], p[1], p[2], p[3]);
 }
 
-static void mon_vmpl(struct emu_dbg *d, struct text *t)
+static void mon_vmpl(struct emu_dbg *d, struct emu_text *t)
 {
 	unsigned i;
 
 	for (i = 0; i < d->m->cfg.nr_vcpus; i++) {
-		struct vcpu *v = &d->m->vcpus[i];
-		struct inst *in = v->inst[v->vmpl];
+		struct emu_vcpu *v = &d->m->vcpus[i];
+		struct emu_inst *in = v->inst[v->vmpl];
 
 		if (v->state == VCPU_OFF) {
 			tput(t, "vCPU %u: not started\n", i);
@@ -111,12 +111,12 @@ static void mon_vmpl(struct emu_dbg *d, struct text *t)
 	}
 }
 
-static void mon_domains(struct emu_dbg *d, struct text *t)
+static void mon_domains(struct emu_dbg *d, struct emu_text *t)
 {
 	unsigned i, j;
 
 	for (i = 0; i < d->m->cfg.nr_vcpus; i++) {
-		struct vcpu *v = &d->m->vcpus[i];
+		struct emu_vcpu *v = &d->m->vcpus[i];
 
 		tput(t, "vCPU %u:%s\n", i, v->state == VCPU_OFF ? " not started" : "");
 		for (j = 0; j < EMU_NR_VMPLS; j++) {
@@ -134,7 +134,7 @@ static void mon_domains(struct emu_dbg *d, struct text *t)
 
 /* Guest physical memory only: the monitor's private memory beyond it is not
  * guest-physical (the model keeps it outside the guest's address space). */
-static void mon_phys(struct emu_dbg *d, int argc, char **argv, struct text *t)
+static void mon_phys(struct emu_dbg *d, int argc, char **argv, struct emu_text *t)
 {
 	uint64_t pa, len = 64, i;
 	uint8_t *h;
@@ -162,7 +162,7 @@ static void mon_phys(struct emu_dbg *d, int argc, char **argv, struct text *t)
 		     i % 16 == 15 || i + 1 == len ? "\n" : "");
 }
 
-static void mon_help(struct text *t)
+static void mon_help(struct emu_text *t)
 {
 	tput(t, "veil-emu monitor commands:\n"
 		"  help            this list\n"
@@ -172,7 +172,7 @@ static void mon_help(struct text *t)
 		"  phys ADDR [LEN] guest physical memory (hex, LEN 1-1024 bytes, default 64)\n");
 }
 
-static void run_cmd(struct emu_dbg *d, char *line, struct text *t)
+static void run_cmd(struct emu_dbg *d, char *line, struct emu_text *t)
 {
 	char *argv[4], *cmd;
 	int argc = split_args(line, argv, 3);
@@ -204,7 +204,7 @@ static void run_cmd(struct emu_dbg *d, char *line, struct text *t)
 void gdb_cmd_rcmd(struct emu_dbg *d, const char *hex, char *out)
 {
 	char cmd[1024], buf[OUT_MAX / 2];
-	struct text t = { buf, 0, sizeof(buf) };
+	struct emu_text t = { buf, 0, sizeof(buf) };
 	size_t n = gdb_unhex(hex, (uint8_t *)cmd, sizeof(cmd) - 1);
 
 	cmd[n] = 0;

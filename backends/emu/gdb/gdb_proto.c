@@ -271,7 +271,7 @@ static unsigned vcpu_of_tid(struct emu_dbg *d, const char *tid)
 static void thread_extra(struct emu_dbg *d, const char *tid, char *out)
 {
 	unsigned id = vcpu_of_tid(d, tid);
-	struct vcpu *v;
+	struct emu_vcpu *v;
 	char s[64];
 
 	if (!id) {

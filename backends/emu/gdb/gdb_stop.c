@@ -10,11 +10,11 @@
 
 #include "gdb_stub.h"
 
-static void stop_here(struct emu_dbg *d, struct inst *in, int sig, const char *extra);
+static void stop_here(struct emu_dbg *d, struct emu_inst *in, int sig, const char *extra);
 
 static void bp_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 	struct emu_dbg *d = in->m->dbg;
 
 	(void)uc;
@@ -28,7 +28,7 @@ static void bp_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 static void watch_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
 		       void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 	struct emu_dbg *d = in->m->dbg;
 
 	(void)uc;
@@ -42,7 +42,7 @@ static void watch_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
 	d->watch_type = type == UC_MEM_WRITE ? WP_WRITE : WP_READ;
 }
 
-static void bp_install(struct emu_dbg *d, struct bp *b, struct inst *in)
+static void bp_install(struct emu_dbg *d, struct emu_bp *b, struct emu_inst *in)
 {
 	uc_hook *h = &b->hooks[in->idx];
 	int types = b->type == WP_WRITE ? UC_HOOK_MEM_WRITE :
@@ -60,7 +60,8 @@ static void bp_install(struct emu_dbg *d, struct bp *b, struct inst *in)
 }
 
 static void for_each_inst(struct emu_dbg *d,
-			  void (*fn)(struct emu_dbg *, struct bp *, struct inst *), struct bp *b)
+			  void (*fn)(struct emu_dbg *, struct emu_bp *, struct emu_inst *),
+			  struct emu_bp *b)
 {
 	unsigned i, j;
 
@@ -70,7 +71,7 @@ static void for_each_inst(struct emu_dbg *d,
 				fn(d, b, d->m->vcpus[i].inst[j]);
 }
 
-static void bp_uninstall(struct emu_dbg *d, struct bp *b, struct inst *in)
+static void bp_uninstall(struct emu_dbg *d, struct emu_bp *b, struct emu_inst *in)
 {
 	(void)d;
 	if (b->hooks[in->idx])
@@ -107,7 +108,7 @@ void gdb_cmd_Z(struct emu_dbg *d, const char *p, bool insert, char *out)
 	if (!len)
 		len = 1;
 	for (i = 0; i < MAX_BPS; i++) {
-		struct bp *b = &d->bps[i];
+		struct emu_bp *b = &d->bps[i];
 
 		if (b->used && b->type == type && b->addr == addr && b->len == len) {
 			if (!insert) {
@@ -128,7 +129,7 @@ void gdb_cmd_Z(struct emu_dbg *d, const char *p, bool insert, char *out)
 		strcpy(out, "E28");
 		return;
 	}
-	d->bps[i] = (struct bp){ .used = true, .type = type, .addr = addr, .len = len };
+	d->bps[i] = (struct emu_bp){ .used = true, .type = type, .addr = addr, .len = len };
 	for_each_inst(d, bp_install, &d->bps[i]);
 	if (type >= WP_WRITE) { /* memory hooks are compiled into translated code */
 		d->hook_gen++;
@@ -144,7 +145,8 @@ void gdb_cmd_Z(struct emu_dbg *d, const char *p, bool insert, char *out)
  * belongs to; in_hook says whether its CPU is inside uc_emu_start (a code
  * hook before the instruction at RIP).
  */
-static void stop_at(struct emu_dbg *d, struct inst *in, bool in_hook, int sig, const char *extra)
+static void stop_at(struct emu_dbg *d, struct emu_inst *in, bool in_hook, int sig,
+		    const char *extra)
 {
 	struct emu_machine *m = d->m;
 	unsigned vcpu = in ? in->vcpu->id : m->cur;
@@ -172,7 +174,7 @@ static void stop_at(struct emu_dbg *d, struct inst *in, bool in_hook, int sig, c
 		d->need_restart = true;
 	}
 	if (!in_hook) {
-		struct inst *next = gdb_view_inst(d, m->cur);
+		struct emu_inst *next = gdb_view_inst(d, m->cur);
 
 		if (d->rip_written && in)
 			wreg(in->uc, UC_X86_REG_RIP, d->new_rip);
@@ -193,7 +195,7 @@ static void stop_at(struct emu_dbg *d, struct inst *in, bool in_hook, int sig, c
 	gdb_set_running(d, true);
 }
 
-static void stop_here(struct emu_dbg *d, struct inst *in, int sig, const char *extra)
+static void stop_here(struct emu_dbg *d, struct emu_inst *in, int sig, const char *extra)
 {
 	stop_at(d, in, true, sig, extra);
 }
@@ -202,9 +204,9 @@ static void stop_here(struct emu_dbg *d, struct inst *in, int sig, const char *e
  * at any time). */
 static void dbg_code_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 	struct emu_dbg *d = in->m->dbg;
-	struct inst_dbg *s = &d->id[in->idx];
+	struct emu_inst_dbg *s = &d->id[in->idx];
 	char extra[48];
 
 	(void)uc;
@@ -231,7 +233,7 @@ static void dbg_code_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *dat
 
 /* ---- machine model hooks ------------------------------------------------------------ */
 
-void dbg_inst_init(struct inst *in)
+void dbg_inst_init(struct emu_inst *in)
 {
 	struct emu_dbg *d = in->m->dbg;
 	unsigned i;
@@ -244,17 +246,17 @@ void dbg_inst_init(struct inst *in)
 			bp_install(d, &d->bps[i], in);
 }
 
-bool dbg_resuming(struct inst *in, uint64_t addr)
+bool dbg_resuming(struct emu_inst *in, uint64_t addr)
 {
-	struct inst_dbg *s = &in->m->dbg->id[in->idx];
+	struct emu_inst_dbg *s = &in->m->dbg->id[in->idx];
 
 	return s->resume && s->resume_rip == addr;
 }
 
-void dbg_before_run(struct inst *in)
+void dbg_before_run(struct emu_inst *in)
 {
 	struct emu_dbg *d = in->m->dbg;
-	struct inst_dbg *s = &d->id[in->idx];
+	struct emu_inst_dbg *s = &d->id[in->idx];
 
 	if (s->flushed_gen != d->hook_gen) {
 		uc_ctl_flush_tb(in->uc);
@@ -262,10 +264,10 @@ void dbg_before_run(struct inst *in)
 	}
 }
 
-bool dbg_after_run(struct inst *in)
+bool dbg_after_run(struct emu_inst *in)
 {
 	struct emu_dbg *d = in->m->dbg;
-	struct inst_dbg *s = &d->id[in->idx];
+	struct emu_inst_dbg *s = &d->id[in->idx];
 
 	if (in->stop.kind != STOP_DEBUG)
 		return false;
@@ -281,7 +283,7 @@ bool dbg_after_run(struct inst *in)
 	return true;
 }
 
-void dbg_replay_stop(struct emu_machine *m, struct inst *in, const struct trace_rec *r,
+void dbg_replay_stop(struct emu_machine *m, struct emu_inst *in, const struct trace_rec *r,
 		     bool reached)
 {
 	struct emu_dbg *d = m->dbg;

@@ -31,7 +31,7 @@
 #define SIG_TRAP 5
 
 /* Z/z packet types (GDB manual, "Packets", Z0-Z4) */
-enum bp_type {
+enum emu_bp_type {
 	BP_SW = 0,
 	BP_HW = 1,
 	WP_WRITE = 2,
@@ -39,14 +39,14 @@ enum bp_type {
 	WP_ACCESS = 4
 };
 
-struct bp {
+struct emu_bp {
 	bool used;
 	int type;
 	uint64_t addr, len;
 	uc_hook hooks[PRIV_INSTANCES];
 };
 
-struct inst_dbg {
+struct emu_inst_dbg {
 	uc_hook code;
 	bool resume; /* restarted at resume_rip: its hooks have already run */
 	uint64_t resume_rip;
@@ -69,12 +69,12 @@ struct emu_dbg {
 	uint64_t hook_gen; /* bumped when TBs must be retranslated */
 	unsigned sel;	   /* vCPU selected by Hg */
 	/* the current stop */
-	struct inst *stop_in;
+	struct emu_inst *stop_in;
 	bool in_hook, need_restart, rip_written;
 	uint64_t new_rip;
 	char last_stop[96];
-	struct inst_dbg id[PRIV_INSTANCES];
-	struct bp bps[MAX_BPS];
+	struct emu_inst_dbg id[PRIV_INSTANCES];
+	struct emu_bp bps[MAX_BPS];
 	/* listener thread */
 	pthread_t thr;
 	bool thr_started, running, quit;
@@ -97,7 +97,7 @@ void gdb_set_running(struct emu_dbg *d, bool running);
 void gdb_disconnect(struct emu_dbg *d);
 
 /* gdb_x86.c: registers and memory of the vCPU GDB has selected */
-struct inst *gdb_view_inst(struct emu_dbg *d, unsigned vcpu);
+struct emu_inst *gdb_view_inst(struct emu_dbg *d, unsigned vcpu);
 const char *gdb_target_xml(size_t *len);
 void gdb_cmd_g(struct emu_dbg *d, char *out);
 void gdb_cmd_G(struct emu_dbg *d, const char *p, char *out);
@@ -105,7 +105,7 @@ void gdb_cmd_p(struct emu_dbg *d, const char *p, char *out);
 void gdb_cmd_P(struct emu_dbg *d, const char *p, char *out);
 void gdb_cmd_m(struct emu_dbg *d, const char *p, char *out);
 void gdb_cmd_M(struct emu_dbg *d, const char *p, char *out);
-void gdb_print_state(struct emu_machine *m, struct inst *in, const struct trace_rec *r);
+void gdb_print_state(struct emu_machine *m, struct emu_inst *in, const struct trace_rec *r);
 
 /* gdb_stop.c */
 void gdb_cmd_Z(struct emu_dbg *d, const char *p, bool insert, char *out);

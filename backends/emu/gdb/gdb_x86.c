@@ -15,21 +15,21 @@
  * write every register back). Selectors are loaded through descriptor tables
  * and control registers steer the page walk the model caches, so the stub
  * refuses to change them (E01) rather than pretending to. */
-enum reg_access {
+enum emu_reg_access {
 	RW,
 	RO
 };
 
 #define REG_EFER (-2) /* read through the model (an MSR, not a Unicorn register) */
 
-struct reg {
+struct emu_reg {
 	int id;
 	unsigned size;
-	enum reg_access access;
+	enum emu_reg_access access;
 };
 
 /* GDB register numbers of target.xml (i386:x86-64: core, sse, segments, sys). */
-static const struct reg regs[] = {
+static const struct emu_reg regs[] = {
 	{ UC_X86_REG_RAX, 8, RW },
 	{ UC_X86_REG_RBX, 8, RW },
 	{ UC_X86_REG_RCX, 8, RW },
@@ -203,9 +203,9 @@ const char *gdb_target_xml(size_t *len)
 
 /* The instance whose registers GDB sees for vCPU `id`: the running VMPL, or
  * (while the native monitor runs at VMPL0) the VMPL it last ran. */
-struct inst *gdb_view_inst(struct emu_dbg *d, unsigned id)
+struct emu_inst *gdb_view_inst(struct emu_dbg *d, unsigned id)
 {
-	struct vcpu *v = &d->m->vcpus[id < d->m->cfg.nr_vcpus ? id : 0];
+	struct emu_vcpu *v = &d->m->vcpus[id < d->m->cfg.nr_vcpus ? id : 0];
 	int vmpl;
 
 	if (v->inst[v->vmpl])
@@ -216,7 +216,7 @@ struct inst *gdb_view_inst(struct emu_dbg *d, unsigned id)
 	return NULL;
 }
 
-static void reg_get(struct emu_dbg *d, struct inst *in, unsigned r, uint8_t *val)
+static void reg_get(struct emu_dbg *d, struct emu_inst *in, unsigned r, uint8_t *val)
 {
 	memset(val, 0, 16);
 	if (!in)
@@ -233,7 +233,7 @@ static void reg_get(struct emu_dbg *d, struct inst *in, unsigned r, uint8_t *val
 }
 
 /* May GDB set register r to val? Read-only ones only to the value they have. */
-static bool reg_writable(struct emu_dbg *d, struct inst *in, unsigned r, const uint8_t *val)
+static bool reg_writable(struct emu_dbg *d, struct emu_inst *in, unsigned r, const uint8_t *val)
 {
 	uint8_t cur[16];
 
@@ -245,7 +245,7 @@ static bool reg_writable(struct emu_dbg *d, struct inst *in, unsigned r, const u
 	return !memcmp(cur, val, regs[r].size);
 }
 
-static void reg_set(struct emu_dbg *d, struct inst *in, unsigned r, const uint8_t *val)
+static void reg_set(struct emu_dbg *d, struct emu_inst *in, unsigned r, const uint8_t *val)
 {
 	uint8_t buf[16] = { 0 };
 
@@ -264,7 +264,7 @@ static void reg_set(struct emu_dbg *d, struct inst *in, unsigned r, const uint8_
 
 void gdb_cmd_g(struct emu_dbg *d, char *out)
 {
-	struct inst *in = gdb_view_inst(d, d->sel);
+	struct emu_inst *in = gdb_view_inst(d, d->sel);
 	unsigned r;
 
 	for (r = 0; r < NR_REGS; r++) {
@@ -280,7 +280,7 @@ void gdb_cmd_g(struct emu_dbg *d, char *out)
 /* All or nothing: a refused register leaves every register as it was. */
 void gdb_cmd_G(struct emu_dbg *d, const char *p, char *out)
 {
-	struct inst *in = gdb_view_inst(d, d->sel);
+	struct emu_inst *in = gdb_view_inst(d, d->sel);
 	uint8_t v[NR_REGS][16];
 	unsigned r, n;
 
@@ -313,7 +313,7 @@ void gdb_cmd_p(struct emu_dbg *d, const char *p, char *out)
 
 void gdb_cmd_P(struct emu_dbg *d, const char *p, char *out)
 {
-	struct inst *in = gdb_view_inst(d, d->sel);
+	struct emu_inst *in = gdb_view_inst(d, d->sel);
 	char *eq;
 	unsigned long r = strtoul(p, &eq, 16);
 	uint8_t v[16] = { 0 };
@@ -332,7 +332,7 @@ void gdb_cmd_P(struct emu_dbg *d, const char *p, char *out)
 /* Host pointer for n bytes at guest virtual va (one page at most), or NULL. */
 static uint8_t *vptr(struct emu_dbg *d, uint64_t va, size_t n)
 {
-	struct inst *in = gdb_view_inst(d, d->sel);
+	struct emu_inst *in = gdb_view_inst(d, d->sel);
 	uint64_t pa;
 
 	if (!in || walk_probe(in, va, &pa))
@@ -396,13 +396,13 @@ void gdb_cmd_M(struct emu_dbg *d, const char *p, char *out)
 	strcpy(out, "OK");
 }
 /* veil-trace replay without GDB: the state at the stop, on stdout. */
-void gdb_print_state(struct emu_machine *m, struct inst *in, const struct trace_rec *r)
+void gdb_print_state(struct emu_machine *m, struct emu_inst *in, const struct trace_rec *r)
 {
 	static const char *const names[] = {
 		"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
 		"r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"
 	};
-	struct vcpu *v = &m->vcpus[r->vcpu < m->cfg.nr_vcpus ? r->vcpu : 0];
+	struct emu_vcpu *v = &m->vcpus[r->vcpu < m->cfg.nr_vcpus ? r->vcpu : 0];
 	char desc[400];
 	unsigned i;
 

@@ -24,20 +24,20 @@
 #include "machine.h"
 #include "measure.h"
 
-struct mon_vcpu {
+struct emu_mon_vcpu {
 	struct veil_backend be;
 	struct emu_host *host;
-	struct vcpu *v;
-	struct fiber fib;
+	struct emu_vcpu *v;
+	struct emu_fiber fib;
 	bool started;
 };
 
 struct emu_host {
 	struct emu_machine *m;
-	struct fiber sched; /* the run loop */
+	struct emu_fiber sched; /* the run loop */
 	struct veil_launch launch;
 	struct veil_monitor *mon;
-	struct mon_vcpu vc[EMU_MAX_VCPUS];
+	struct emu_mon_vcpu vc[EMU_MAX_VCPUS];
 };
 
 #define MONITOR_STACK (1u << 20)
@@ -47,10 +47,10 @@ struct emu_host {
 static void monitor_entry(void *arg);
 
 /* Called by the run loop when vCPU v enters the native VMPL0. */
-static void native_enter(struct emu_machine *m, struct vcpu *v)
+static void native_enter(struct emu_machine *m, struct emu_vcpu *v)
 {
 	struct emu_host *h = m->native_ctx;
-	struct mon_vcpu *mv = &h->vc[v->id];
+	struct emu_mon_vcpu *mv = &h->vc[v->id];
 
 	if (m->vmpl0_lost) { /* on hardware the monitor's next access faults */
 		snprintf(m->exit.message, sizeof(m->exit.message),
@@ -72,14 +72,14 @@ static void native_enter(struct emu_machine *m, struct vcpu *v)
 }
 
 /* Monitor side: the OS runs until this vCPU enters VMPL0 again. */
-static void monitor_yield(struct mon_vcpu *mv)
+static void monitor_yield(struct emu_mon_vcpu *mv)
 {
 	fiber_switch(&mv->fib, &mv->host->sched);
 }
 
 /* ---- backend ops ------------------------------------------------------------ */
 
-static struct mon_vcpu *mv_of(struct veil_backend *b)
+static struct emu_mon_vcpu *mv_of(struct veil_backend *b)
 {
 	return b->priv;
 }
@@ -112,7 +112,7 @@ static void be_msr_write(struct veil_backend *b, u64 val)
 
 static void be_vmgexit(struct veil_backend *b)
 {
-	struct mon_vcpu *mv = mv_of(b);
+	struct emu_mon_vcpu *mv = mv_of(b);
 	struct emu_machine *m = mv->host->m;
 
 	hv_vmgexit(m, mv->v, 0);
@@ -182,7 +182,7 @@ static const struct veil_backend_ops emu_ops = {
 
 static void be_trace(struct veil_backend *b, u32 event, u64 a, u64 c, u64 d)
 {
-	struct mon_vcpu *mv = mv_of(b);
+	struct emu_mon_vcpu *mv = mv_of(b);
 
 	if (TRACE_ON(mv->host->m))
 		trace_monitor(mv->host->m, mv->v, event, a, c, d);
@@ -207,7 +207,7 @@ static const struct veil_backend_ops emu_ops_traced = {
 
 static void monitor_entry(void *arg)
 {
-	struct mon_vcpu *mv = arg;
+	struct emu_mon_vcpu *mv = arg;
 	struct emu_host *h = mv->host;
 
 	if (mv->v->id == 0) {
@@ -300,10 +300,11 @@ int emu_run(struct emu_machine *m, const struct emu_run_params *p, struct emu_ex
 		return -1;
 	}
 	for (i = 0; i < m->cfg.nr_vcpus; i++) {
-		h->vc[i] = (struct mon_vcpu){ .be = { .ops = m->trace ? &emu_ops_traced : &emu_ops,
-						      .priv = &h->vc[i] },
-					      .host = h,
-					      .v = &m->vcpus[i] };
+		h->vc[i] = (struct emu_mon_vcpu){
+			.be = { .ops = m->trace ? &emu_ops_traced : &emu_ops, .priv = &h->vc[i] },
+			.host = h,
+			.v = &m->vcpus[i]
+		};
 	}
 	m->native0 = true;
 	m->native_enter = native_enter;

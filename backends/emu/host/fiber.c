@@ -43,9 +43,9 @@ __asm__(".text\n"
 	"	ud2\n");
 
 void fiber_trampoline(void);
-void fiber_start(struct fiber *f);
+void fiber_start(struct emu_fiber *f);
 
-void fiber_start(struct fiber *f)
+void fiber_start(struct emu_fiber *f)
 {
 #if ASAN
 	__sanitizer_finish_switch_fiber(NULL, &f->caller->asan_bottom, &f->caller->asan_size);
@@ -54,7 +54,7 @@ void fiber_start(struct fiber *f)
 	abort(); /* an entry must never return */
 }
 
-int fiber_init(struct fiber *f, size_t stack_size, void (*entry)(void *), void *arg)
+int fiber_init(struct emu_fiber *f, size_t stack_size, void (*entry)(void *), void *arg)
 {
 	uint64_t *sp;
 
@@ -82,14 +82,14 @@ int fiber_init(struct fiber *f, size_t stack_size, void (*entry)(void *), void *
 	return 0;
 }
 
-void fiber_free(struct fiber *f)
+void fiber_free(struct emu_fiber *f)
 {
 	if (f->stack)
 		munmap(f->stack, f->stack_size);
 	f->stack = NULL;
 }
 
-void fiber_switch(struct fiber *from, struct fiber *to)
+void fiber_switch(struct emu_fiber *from, struct emu_fiber *to)
 {
 #if ASAN
 	__sanitizer_start_switch_fiber(&from->asan_fake, to->asan_bottom, to->asan_size);

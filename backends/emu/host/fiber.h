@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-struct fiber {
+struct emu_fiber {
 	void *sp;    /* saved stack pointer while switched out */
 	void *stack; /* base of the allocated stack (NULL for the main one) */
 	size_t stack_size;
@@ -19,13 +19,13 @@ struct fiber {
 	void *asan_fake;	 /* ASan fake-stack handle across switches */
 	const void *asan_bottom; /* stack bounds as ASan must know them */
 	size_t asan_size;
-	struct fiber *caller; /* the fiber that first switches to this one */
+	struct emu_fiber *caller; /* the fiber that first switches to this one */
 };
 
 /* Prepare `f` to run entry(arg) on a new stack on its first switch-in. */
-int fiber_init(struct fiber *f, size_t stack_size, void (*entry)(void *), void *arg);
-void fiber_free(struct fiber *f);
+int fiber_init(struct emu_fiber *f, size_t stack_size, void (*entry)(void *), void *arg);
+void fiber_free(struct emu_fiber *f);
 /* Save the current context in `from` and continue `to`. */
-void fiber_switch(struct fiber *from, struct fiber *to);
+void fiber_switch(struct emu_fiber *from, struct emu_fiber *to);
 
 #endif

@@ -179,7 +179,7 @@ static uint32_t timer_current(const struct emu_machine *m, const struct emu_apic
 	return (uint32_t)((a->deadline - now) / divisor(a));
 }
 
-void apic_timer_check(struct emu_machine *m, struct vcpu *v)
+void apic_timer_check(struct emu_machine *m, struct emu_vcpu *v)
 {
 	struct emu_apic *a = &v->apic;
 	uint64_t now = emu_tsc(m), period;
@@ -209,7 +209,7 @@ void apic_timer_check(struct emu_machine *m, struct vcpu *v)
 
 /* ---- IPIs (APM vol 2, 16.5; x2APIC destinations 16.11.4) --------------- */
 
-static bool ipi_targets(const struct vcpu *v, const struct vcpu *t, uint64_t icr)
+static bool ipi_targets(const struct emu_vcpu *v, const struct emu_vcpu *t, uint64_t icr)
 {
 	unsigned shorthand = (icr >> 18) & 3;
 	uint32_t dest = icr >> 32;
@@ -227,7 +227,7 @@ static bool ipi_targets(const struct vcpu *v, const struct vcpu *t, uint64_t icr
 	return dest == 0xFFFFFFFFU || dest == t->id;
 }
 
-static void send_ipi(struct emu_machine *m, struct vcpu *v, uint64_t icr)
+static void send_ipi(struct emu_machine *m, struct emu_vcpu *v, uint64_t icr)
 {
 	unsigned mode = (icr >> 8) & 7;
 
@@ -277,7 +277,7 @@ static void kvmclock_write(struct emu_machine *m, uint32_t msr, uint64_t val)
 
 /* ---- MSR access ------------------------------------------------------- */
 
-bool apic_msr_read(struct emu_machine *m, struct vcpu *v, uint32_t msr, uint64_t *val)
+bool apic_msr_read(struct emu_machine *m, struct emu_vcpu *v, uint32_t msr, uint64_t *val)
 {
 	struct emu_apic *a = &v->apic;
 	unsigned r = msr - X2APIC_BASE;
@@ -365,7 +365,7 @@ static void write_lvt(struct emu_machine *m, struct emu_apic *a, unsigned i, uin
 	(void)m;
 }
 
-bool apic_msr_write(struct emu_machine *m, struct vcpu *v, uint32_t msr, uint64_t val)
+bool apic_msr_write(struct emu_machine *m, struct emu_vcpu *v, uint32_t msr, uint64_t val)
 {
 	struct emu_apic *a = &v->apic;
 	unsigned r = msr - X2APIC_BASE;

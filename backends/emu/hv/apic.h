@@ -12,8 +12,8 @@
 #include <stdint.h>
 
 struct emu_machine;
-struct vcpu;
-struct inst;
+struct emu_vcpu;
+struct emu_inst;
 
 /* The model's TSC runs at 1 GHz (CPUID and the KVM clock say so). */
 #define EMU_TSC_KHZ 1000000ULL
@@ -49,8 +49,8 @@ uint64_t emu_tsc_read(struct emu_machine *m);
 void apic_reset(struct emu_apic *a);
 /* x2APIC, TSC_DEADLINE and KVM clock MSRs through the GHCB MSR event:
  * false = not handled here (the caller injects #GP for an APIC register). */
-bool apic_msr_read(struct emu_machine *m, struct vcpu *v, uint32_t msr, uint64_t *val);
-bool apic_msr_write(struct emu_machine *m, struct vcpu *v, uint32_t msr, uint64_t val);
+bool apic_msr_read(struct emu_machine *m, struct emu_vcpu *v, uint32_t msr, uint64_t *val);
+bool apic_msr_write(struct emu_machine *m, struct emu_vcpu *v, uint32_t msr, uint64_t val);
 /* Whether msr is in a range this file owns (x2APIC 0x800-0x8FF, 0x6E0, KVM). */
 bool apic_msr_owned(uint32_t msr);
 
@@ -59,12 +59,12 @@ bool apic_msr_owned(uint32_t msr);
  * and delivers a pending interrupt to the vCPU about to run. */
 void irq_before_run(struct emu_machine *m);
 /* HLT executed at instruction boundary (RIP past it): sleep until an interrupt. */
-void irq_hlt(struct inst *in);
+void irq_hlt(struct emu_inst *in);
 /* Highest deliverable vector of v's APIC, or -1. */
 int apic_pending(const struct emu_apic *a);
 /* The interrupt is taken: IRR -> ISR. */
 void apic_accept(struct emu_apic *a, unsigned vector);
 /* Fire v's timer if its deadline has passed. */
-void apic_timer_check(struct emu_machine *m, struct vcpu *v);
+void apic_timer_check(struct emu_machine *m, struct emu_vcpu *v);
 
 #endif

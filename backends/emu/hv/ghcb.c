@@ -12,9 +12,9 @@
 #include "hv.h"
 #include "machine.h"
 
-struct ghcb_call {
+struct emu_ghcb_call {
 	struct emu_machine *m;
-	struct vcpu *v;
+	struct emu_vcpu *v;
 	unsigned vmpl;
 	uint8_t *g; /* host view of the GHCB page */
 	uint64_t code, info1, info2;
@@ -72,7 +72,7 @@ static void port_out(struct emu_machine *m, unsigned port, const uint8_t *p, uin
 		fwrite(p, 1, n, f);
 }
 
-static void ev_ioio(struct ghcb_call *c)
+static void ev_ioio(struct emu_ghcb_call *c)
 {
 	uint8_t *g = c->g;
 	unsigned port = c->info1 >> 16, in = c->info1 & 1;
@@ -119,7 +119,7 @@ static void ev_ioio(struct ghcb_call *c)
 	ghcb_result(g, 0, 0);
 }
 
-static void ev_cpuid(struct ghcb_call *c)
+static void ev_cpuid(struct emu_ghcb_call *c)
 {
 	uint8_t *g = c->g;
 	uint32_t out[4];
@@ -149,7 +149,7 @@ static void ev_cpuid(struct ghcb_call *c)
  * x2APIC range 0x800-0x8FF, TSC_DEADLINE and the KVM clock), and the
  * machine-check, MTRR and microcode MSRs a guest probes (0: none).
  */
-static bool msr_read(struct ghcb_call *c, uint32_t msr, uint64_t *val)
+static bool msr_read(struct emu_ghcb_call *c, uint32_t msr, uint64_t *val)
 {
 	struct emu_machine *m = c->m;
 
@@ -177,7 +177,7 @@ static bool msr_read(struct ghcb_call *c, uint32_t msr, uint64_t *val)
  * exception, error code valid; GHCB spec 56421). */
 #define MSR_GP_EVENT ((1ULL << 31) | (3 << 8) | (1 << 11) | EMU_VEC_GP)
 
-static void ev_msr(struct ghcb_call *c)
+static void ev_msr(struct emu_ghcb_call *c)
 {
 	uint8_t *g = c->g;
 	uint32_t msr;
@@ -221,7 +221,7 @@ static void ev_msr(struct ghcb_call *c)
  * operation[55:52], page size[56]. Pages from cur_page on are changed; a
  * partly done 2 MiB entry continues in 4K steps (KVM). Returns 0 or the error.
  */
-static uint64_t psc_entry(struct ghcb_call *c, uint8_t *slot)
+static uint64_t psc_entry(struct emu_ghcb_call *c, uint8_t *slot)
 {
 	struct emu_machine *m = c->m;
 	uint64_t e = ld64(slot), gfn = (e >> 12) & 0xFFFFFFFFFFULL, cur = e & 0xFFF;
@@ -250,7 +250,7 @@ static uint64_t psc_entry(struct ghcb_call *c, uint8_t *slot)
 	return 0;
 }
 
-static void ev_psc(struct ghcb_call *c)
+static void ev_psc(struct emu_ghcb_call *c)
 {
 	uint8_t *g = c->g;
 	uint64_t scratch = ld64(g + GHCB_SCRATCH), ghcb = c->v->ghcb_gpa[c->vmpl], rc = 0;
@@ -283,13 +283,13 @@ static void ev_psc(struct ghcb_call *c)
 	ghcb_result(g, 0, rc);
 }
 
-static void ev_ap_create(struct ghcb_call *c)
+static void ev_ap_create(struct emu_ghcb_call *c)
 {
 	struct emu_machine *m = c->m;
 	uint8_t *g = c->g;
 	unsigned req = c->info1 & 0xFFFF, vmpl = (c->info1 >> 16) & 0xF;
 	uint64_t apic = c->info1 >> 32, gpa = c->info2;
-	struct vcpu *t;
+	struct emu_vcpu *t;
 	uint8_t *vmsa;
 
 	if (apic >= m->cfg.nr_vcpus || vmpl > 3 || req > 2 || (vmpl == 0 && c->vmpl != 0)) {
@@ -332,7 +332,7 @@ static void ev_ap_create(struct ghcb_call *c)
 	}
 	t->vmsa_gpa[vmpl] = gpa;
 	if (req == 1 && t != c->v) { /* the caller's own vCPU keeps running */
-		struct inst *ti = inst_get(m, t, vmpl);
+		struct emu_inst *ti = inst_get(m, t, vmpl);
 		uint8_t cur[0x1000];
 
 		/* The instance may have run since its last load: bring its shadow
@@ -355,7 +355,7 @@ static void ev_ap_create(struct ghcb_call *c)
  * ids[count]} there, or, if RAX pages are too few, answers the pages needed
  * in RAX and writes nothing. The model's APIC IDs are the vCPU numbers.
  */
-static void ev_apic_ids(struct ghcb_call *c)
+static void ev_apic_ids(struct emu_ghcb_call *c)
 {
 	struct emu_machine *m = c->m;
 	uint8_t *g = c->g, *buf;
@@ -389,9 +389,9 @@ static void ev_apic_ids(struct ghcb_call *c)
 	ghcb_result(g, 0, 0);
 }
 
-void ghcb_event(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t gpa)
+void ghcb_event(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl, uint64_t gpa)
 {
-	struct ghcb_call c = { .m = m, .v = v, .vmpl = vmpl };
+	struct emu_ghcb_call c = { .m = m, .v = v, .vmpl = vmpl };
 	uint8_t *g;
 	uint16_t ver;
 	uint32_t usage;

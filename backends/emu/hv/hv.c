@@ -84,10 +84,10 @@ void hv_cpuid(uint32_t fn, uint32_t sub, uint64_t xcr0, uint32_t out[4])
 }
 
 /* Hypervisor policy for an RMP violation (the Veil hypervisor contract). */
-void hv_npf(struct inst *in)
+void hv_npf(struct emu_inst *in)
 {
 	struct emu_machine *m = in->m;
-	struct vcpu *v = in->vcpu;
+	struct emu_vcpu *v = in->vcpu;
 
 	/* A 4K RMPADJUST/PVALIDATE on a 2 MiB RMP entry: like KVM
 	 * (arch/x86/kvm/svm/sev.c, sev_handle_rmp_fault), PSMASH and let the
@@ -131,7 +131,7 @@ void terminate(struct emu_machine *m, unsigned set, unsigned code)
  * VMGEXIT (not running, so its VMSA is not in use).
  */
 bool psc_one(struct emu_machine *m, uint64_t gfn, unsigned op, bool large,
-	     const struct vcpu *caller)
+	     const struct emu_vcpu *caller)
 {
 	uint64_t n = large ? 512 : 1, i;
 	unsigned v;
@@ -170,13 +170,13 @@ bool psc_one(struct emu_machine *m, uint64_t gfn, unsigned op, bool large,
  * creation (CREATE) for it is what restarts it, with its new VMSA. Should the
  * held state ever resume, the response says "released" (non-zero).
  */
-void ap_reset_hold(struct emu_machine *m, struct vcpu *v)
+void ap_reset_hold(struct emu_machine *m, struct emu_vcpu *v)
 {
 	v->state = VCPU_HALTED;
 	next_runnable(m);
 }
 
-static void msr_protocol(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t req)
+static void msr_protocol(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl, uint64_t req)
 {
 	uint64_t *msr = &v->ghcb_msr[vmpl], info = GHCB_MSR_INFO(req), data = GHCB_MSR_DATA(req);
 	uint32_t out[4];
@@ -248,7 +248,7 @@ static void msr_protocol(struct emu_machine *m, struct vcpu *v, unsigned vmpl, u
 }
 
 /* VMGEXIT: the GHCB MSR says whether this is an MSR-protocol request. */
-void hv_vmgexit(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
+void hv_vmgexit(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl)
 {
 	uint64_t msr = v->ghcb_msr[vmpl];
 

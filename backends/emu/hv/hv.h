@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 struct emu_machine;
-struct vcpu;
+struct emu_vcpu;
 
 /* SNP (0), AP creation (1), APIC ID list (4), multi-VMPL (5) (GHCB spec 56421). */
 #define HV_FEATURES                                                                         \
@@ -20,17 +20,17 @@ struct vcpu;
 	 GHCB_HV_FEATURE_MULTI_VMPL)
 
 /* snp.c: whether a VMSA page is some vCPU's running (in-use) VMSA */
-bool vmsa_in_use(const struct emu_machine *m, uint64_t gpa, const struct vcpu *except);
+bool vmsa_in_use(const struct emu_machine *m, uint64_t gpa, const struct emu_vcpu *except);
 bool range_has_vmsa_in_use(const struct emu_machine *m, uint64_t gfn, uint64_t n,
-			   const struct vcpu *except);
+			   const struct emu_vcpu *except);
 
 /* hv.c */
 void terminate(struct emu_machine *m, unsigned set, unsigned code);
 bool psc_one(struct emu_machine *m, uint64_t gfn, unsigned op, bool large,
-	     const struct vcpu *caller);
-void ap_reset_hold(struct emu_machine *m, struct vcpu *v);
+	     const struct emu_vcpu *caller);
+void ap_reset_hold(struct emu_machine *m, struct emu_vcpu *v);
 
 /* ghcb.c: a VMGEXIT whose GHCB MSR holds the GHCB's address */
-void ghcb_event(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t gpa);
+void ghcb_event(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl, uint64_t gpa);
 
 #endif

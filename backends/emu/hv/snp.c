@@ -15,7 +15,7 @@
 
 /* ---- RMPADJUST / PVALIDATE ------------------------------------------- */
 
-static void npf_exit(struct inst *in, uint64_t info1, uint64_t gpa)
+static void npf_exit(struct emu_inst *in, uint64_t info1, uint64_t gpa)
 {
 	in->stop.exitinfo1 = info1;
 	in->stop.exitinfo2 = gpa;
@@ -26,9 +26,9 @@ static void npf_exit(struct inst *in, uint64_t info1, uint64_t gpa)
 /* Translate the operand VA through the guest's page tables (whose pages are
  * RMP-checked as any walk); the target page's own RMP state is the
  * instruction's business. Faults of the walk are delivered. */
-static bool insn_gpa(struct inst *in, uint64_t va, uint64_t *gpa)
+static bool insn_gpa(struct emu_inst *in, uint64_t va, uint64_t *gpa)
 {
-	struct walk w;
+	struct emu_walk w;
 
 	walk_translate(in, va, 0, rreg(in->uc, UC_X86_REG_CS) & 3, false, &w);
 	switch (w.res) {
@@ -48,7 +48,7 @@ static bool insn_gpa(struct inst *in, uint64_t va, uint64_t *gpa)
 	}
 }
 
-static void set_rax_code(struct inst *in, uint64_t code, int cf)
+static void set_rax_code(struct emu_inst *in, uint64_t code, int cf)
 {
 	uint64_t fl = rreg(in->uc, UC_X86_REG_RFLAGS);
 
@@ -105,10 +105,10 @@ static int rmp_target(struct emu_machine *m, uint64_t gpa, uint64_t size,
  * second vCPU. In the model a VMSA is in use while a runnable vCPU is at its
  * VMPL; `except` (a vCPU in a VMGEXIT, hence exited) is not counted.
  */
-bool vmsa_in_use(const struct emu_machine *m, uint64_t gpa, const struct vcpu *except)
+bool vmsa_in_use(const struct emu_machine *m, uint64_t gpa, const struct emu_vcpu *except)
 {
 	for (unsigned i = 0; i < m->cfg.nr_vcpus; i++) {
-		const struct vcpu *v = &m->vcpus[i];
+		const struct emu_vcpu *v = &m->vcpus[i];
 
 		if (v != except && v->state == VCPU_RUNNABLE &&
 		    v->vmsa_gpa[v->vmpl] == (gpa & ~0xFFFULL) && !(m->native0 && v->vmpl == 0))
@@ -118,7 +118,7 @@ bool vmsa_in_use(const struct emu_machine *m, uint64_t gpa, const struct vcpu *e
 }
 
 bool range_has_vmsa_in_use(const struct emu_machine *m, uint64_t gfn, uint64_t n,
-			   const struct vcpu *except)
+			   const struct emu_vcpu *except)
 {
 	for (uint64_t i = 0; i < n; i++)
 		if (m->rmp[gfn + i].vmsa && vmsa_in_use(m, (gfn + i) << 12, except))
@@ -208,7 +208,7 @@ int snp_pvalidate(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t s
 
 /* The guest instructions: operands from registers, the address through the
  * guest's page tables (a #PF there is delivered first). */
-static void do_rmp_insn(struct inst *in, bool adjust)
+static void do_rmp_insn(struct emu_inst *in, bool adjust)
 {
 	uc_engine *uc = in->uc;
 	uint64_t va = rreg(uc, UC_X86_REG_RAX), size = rreg(uc, UC_X86_REG_RCX);
@@ -233,13 +233,13 @@ static void do_rmp_insn(struct inst *in, bool adjust)
 	inst_retire(in, 4);
 }
 
-static bool snp_emulate_op(struct inst *in, const uint8_t *op);
+static bool snp_emulate_op(struct emu_inst *in, const uint8_t *op);
 
 /* Returns false if the invalid opcode is not an SNP instruction the guest may use. */
-bool snp_emulate_insn(struct inst *in, uint64_t rip)
+bool snp_emulate_insn(struct emu_inst *in, uint64_t rip)
 {
 	uint8_t op[5];
-	struct stop st;
+	struct emu_stop st;
 
 	/* One fetch for all the decoders (5 bytes: the longest RDRAND form). */
 	if (guest_insn(in, rip, op, 5, &st))
@@ -248,7 +248,7 @@ bool snp_emulate_insn(struct inst *in, uint64_t rip)
 }
 
 /* The SNP and SVM opcodes, whose first 4 bytes are `op`. */
-static bool snp_emulate_op(struct inst *in, const uint8_t *op)
+static bool snp_emulate_op(struct emu_inst *in, const uint8_t *op)
 {
 	if (op[0] == 0x0F && op[1] == 0x01 && op[2] == 0xD9) { /* VMMCALL: NAE */
 		x86_deliver(in, EMU_VEC_VC, true, SVM_EXIT_VMMCALL, 0, false, 0);
@@ -287,7 +287,7 @@ static bool snp_emulate_op(struct inst *in, const uint8_t *op)
 
 /* ---- vCPU switching --------------------------------------------------- */
 
-static void save_exit(struct inst *cur, uint8_t *from, uint64_t exit_code)
+static void save_exit(struct emu_inst *cur, uint8_t *from, uint64_t exit_code)
 {
 	inst_save(cur, from);
 	st64(from + VMSA_EXIT_CODE, exit_code);
@@ -298,9 +298,9 @@ static void save_exit(struct inst *cur, uint8_t *from, uint64_t exit_code)
 }
 
 /* Save the running VMSA of `v`, then load and run `vmpl` (Run VMPL). */
-int vcpu_switch(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t exit_code)
+int vcpu_switch(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl, uint64_t exit_code)
 {
-	struct inst *cur = v->inst[v->vmpl], *next;
+	struct emu_inst *cur = v->inst[v->vmpl], *next;
 	uint8_t *from = vmsa_ptr(m, v, v->vmpl);
 	/* A deferred save of the target is settled by its load (inst_load). */
 	uint8_t *to = v->vmsa_gpa[vmpl] ? m_ptr(m, v->vmsa_gpa[vmpl], 0x1000) : NULL;

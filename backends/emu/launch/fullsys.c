@@ -29,7 +29,7 @@
  * area, never offered to the OS and never assigned at launch. */
 #define CONSOLE_GHCB (VEIL_BOOT_INFO - 0x1000)
 
-struct image_file {
+struct emu_image_file {
 	uint8_t *buf;
 	size_t len;
 	uint64_t entry, span; /* span: bytes from VEIL_IMAGE_VA, page-rounded */
@@ -41,7 +41,7 @@ static int bad(struct emu_exit *out, const char *path, const char *why)
 	return -1;
 }
 
-static int read_file(const char *path, struct image_file *f)
+static int read_file(const char *path, struct emu_image_file *f)
 {
 	FILE *fp = fopen(path, "rb");
 	long n;
@@ -59,7 +59,7 @@ static int read_file(const char *path, struct image_file *f)
 }
 
 /* The PT_LOAD headers of an ELF64 x86-64 executable linked at VEIL_IMAGE_VA. */
-static const char *check_elf(struct image_file *f, const Elf64_Phdr **ph, unsigned *nph)
+static const char *check_elf(struct emu_image_file *f, const Elf64_Phdr **ph, unsigned *nph)
 {
 	const Elf64_Ehdr *e = (const Elf64_Ehdr *)f->buf;
 	unsigned i;
@@ -96,7 +96,7 @@ static const char *check_elf(struct image_file *f, const Elf64_Phdr **ph, unsign
 }
 
 /* The address of symbol `name` in the image's symbol table, or 0. */
-static uint64_t find_symbol(const struct image_file *f, const char *name)
+static uint64_t find_symbol(const struct emu_image_file *f, const char *name)
 {
 	const Elf64_Ehdr *e = (const Elf64_Ehdr *)f->buf;
 	const Elf64_Shdr *sh;
@@ -128,7 +128,7 @@ static uint64_t find_symbol(const struct image_file *f, const char *name)
 }
 
 /* Copy the segments to base + (p_vaddr - VEIL_IMAGE_VA); the rest is zero. */
-static void place(struct emu_machine *m, const struct image_file *f, const Elf64_Phdr *ph,
+static void place(struct emu_machine *m, const struct emu_image_file *f, const Elf64_Phdr *ph,
 		  unsigned nph, uint64_t base)
 {
 	unsigned i;
@@ -261,8 +261,8 @@ static void loader_params(struct emu_machine *m, uint64_t area)
 int emu_image_boot(struct emu_machine *m, const uint8_t *vmsa)
 {
 	uint64_t vmsa_pa = m->priv_base + PRIV_VMSA_BOOT;
-	struct vcpu *v = &m->vcpus[0];
-	struct inst *in;
+	struct emu_vcpu *v = &m->vcpus[0];
+	struct emu_inst *in;
 
 	memcpy(m_ptr(m, vmsa_pa, 0x1000), vmsa, 0x1000);
 	v->vmsa_gpa[0] = vmsa_pa;
@@ -273,7 +273,7 @@ int emu_image_boot(struct emu_machine *m, const uint8_t *vmsa)
 	return !in || inst_load(in, m_ptr(m, vmsa_pa, 0x1000)) ? -1 : 0;
 }
 
-static int launch(struct emu_machine *m, const struct emu_run_params *p, struct image_file *f,
+static int launch(struct emu_machine *m, const struct emu_run_params *p, struct emu_image_file *f,
 		  const char *path, struct emu_exit *out)
 {
 	struct veil_launch *l;
@@ -321,7 +321,7 @@ static int launch(struct emu_machine *m, const struct emu_run_params *p, struct 
 int emu_run_image(struct emu_machine *m, const struct emu_run_params *p, const char *image,
 		  struct emu_exit *out)
 {
-	struct image_file f = { 0 };
+	struct emu_image_file f = { 0 };
 	int rc;
 
 	memset(&m->exit, 0, sizeof(m->exit));
@@ -344,7 +344,7 @@ int emu_run_image(struct emu_machine *m, const struct emu_run_params *p, const c
 
 uint64_t emu_image_share(const char *image, uint64_t mem_size, unsigned vcpus)
 {
-	struct image_file f = { 0 };
+	struct emu_image_file f = { 0 };
 	const Elf64_Phdr *ph;
 	unsigned nph;
 	uint64_t n = 0;

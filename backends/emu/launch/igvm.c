@@ -93,7 +93,7 @@ bool igvm_next(const struct igvm_file *f, uint32_t *pos, struct igvm_hdr *h)
 	return true;
 }
 
-struct checker {
+struct emu_checker {
 	const struct igvm_file *f;
 	const struct igvm_hdr *h;
 	char *err;
@@ -105,7 +105,7 @@ struct checker {
 	uint32_t snp_mask;
 };
 
-static int bad(struct checker *c, const char *fmt, unsigned long long v)
+static int bad(struct emu_checker *c, const char *fmt, unsigned long long v)
 {
 	char why[160];
 
@@ -116,7 +116,7 @@ static int bad(struct checker *c, const char *fmt, unsigned long long v)
 }
 
 /* A 4 KiB block of file data at off: inside the file, after the headers. */
-static int check_data(struct checker *c, uint32_t off, const char *what)
+static int check_data(struct emu_checker *c, uint32_t off, const char *what)
 {
 	char fmt[96];
 
@@ -128,7 +128,7 @@ static int check_data(struct checker *c, uint32_t off, const char *what)
 	return 0;
 }
 
-static int find_area(struct checker *c, uint32_t idx)
+static int find_area(struct emu_checker *c, uint32_t idx)
 {
 	for (unsigned i = 0; i < c->nr_areas; i++)
 		if (c->areas[i] == idx)
@@ -136,7 +136,7 @@ static int find_area(struct checker *c, uint32_t idx)
 	return -1;
 }
 
-static int check_param(struct checker *c, const void *d)
+static int check_param(struct emu_checker *c, const void *d)
 {
 	struct igvm_parameter p;
 
@@ -148,7 +148,7 @@ static int check_param(struct checker *c, const void *d)
 	return 0;
 }
 
-static int check_page_data(struct checker *c, const void *d)
+static int check_page_data(struct emu_checker *c, const void *d)
 {
 	struct igvm_page_data pd;
 
@@ -164,7 +164,7 @@ static int check_page_data(struct checker *c, const void *d)
 	return check_data(c, pd.file_offset, "page data");
 }
 
-static int check_area(struct checker *c, const void *d)
+static int check_area(struct emu_checker *c, const void *d)
 {
 	struct igvm_parameter_area a;
 
@@ -184,7 +184,7 @@ static int check_area(struct checker *c, const void *d)
 	return 0;
 }
 
-static int check_insert(struct checker *c, const void *d)
+static int check_insert(struct emu_checker *c, const void *d)
 {
 	struct igvm_parameter_insert in;
 	int i;
@@ -202,7 +202,7 @@ static int check_insert(struct checker *c, const void *d)
 	return 0;
 }
 
-static int check_vp(struct checker *c, const void *d)
+static int check_vp(struct emu_checker *c, const void *d)
 {
 	struct igvm_vp_context vp;
 
@@ -214,7 +214,7 @@ static int check_vp(struct checker *c, const void *d)
 	return check_data(c, vp.file_offset, "VMSA");
 }
 
-static int check_platform(struct checker *c, const void *d)
+static int check_platform(struct emu_checker *c, const void *d)
 {
 	struct igvm_supported_platform p;
 
@@ -227,7 +227,7 @@ static int check_platform(struct checker *c, const void *d)
 	return 0;
 }
 
-static int check_one(struct checker *c)
+static int check_one(struct emu_checker *c)
 {
 	const struct igvm_hdr *h = c->h;
 	int size = type_size(h->type);
@@ -308,7 +308,7 @@ static int check_fixed(struct igvm_file *f, const uint8_t *buf, size_t len, char
 
 int igvm_open(struct igvm_file *f, const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
-	struct checker c = { .f = f, .err = err, .errlen = errlen };
+	struct emu_checker c = { .f = f, .err = err, .errlen = errlen };
 	struct igvm_hdr h = { 0 };
 	uint32_t pos = 0;
 	int section = 0;

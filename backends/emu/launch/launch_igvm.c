@@ -62,7 +62,7 @@ void emu_igvm_close(struct emu_igvm *ig)
 	ig->buf = NULL;
 }
 
-struct launch {
+struct emu_igvm_launch {
 	struct emu_machine *m;
 	struct emu_igvm *ig;
 	char *err;
@@ -71,7 +71,7 @@ struct launch {
 
 /* What the host (QEMU's loader) writes into parameter area idx: the vCPU
  * count and a one-entry memory map (all of guest memory is RAM). */
-static void fill_params(const struct launch *l, int idx, uint64_t page_off, uint8_t *page)
+static void fill_params(const struct emu_igvm_launch *l, int idx, uint64_t page_off, uint8_t *page)
 {
 	struct igvm_params p;
 	uint32_t n = l->m->cfg.nr_vcpus;
@@ -91,7 +91,7 @@ static void fill_params(const struct launch *l, int idx, uint64_t page_off, uint
  * extend the digest with what is now in guest memory. */
 static int launch_page(void *ctx, const struct igvm_launch_page *pg)
 {
-	struct launch *l = ctx;
+	struct emu_igvm_launch *l = ctx;
 	struct emu_machine *m = l->m;
 	uint8_t *dst;
 
@@ -155,7 +155,7 @@ static int check_layout(struct emu_machine *m, const struct veil_launch_info *in
 
 int emu_igvm_launch(struct emu_machine *m, struct emu_igvm *ig, char *err, size_t errlen)
 {
-	struct launch l = { m, ig, err, errlen };
+	struct emu_igvm_launch l = { m, ig, err, errlen };
 
 	if (check_layout(m, &ig->info, err, errlen))
 		return -1;

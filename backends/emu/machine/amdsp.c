@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * amdsp.c - the model's AMD Secure Processor (see amdsp.h). Cryptography is
+ * amdsp.c - the model's AMD Secure Processor (see amdsp.h): its keys,
+ * reports and guest messages (its certificates: amdsp_cert.c). Cryptography is
  * OpenSSL's: AES-256-GCM for guest messages, ECDSA P-384 / SHA-384 for
  * reports, RSA-PSS for the ARK/ASK chain as AMD signs it.
  *
@@ -39,28 +40,14 @@
 #include <veil/abi.h>
 
 #include "amdsp.h"
+#include "amdsp_priv.h"
 #include "machine.h"
 
 #define GCM_TAG_LEN 16
 #define SIG_COMPONENT_LEN 72
 #define CERT_BLOB_MAX (3 * 4096)
 
-struct amdsp {
-	char seed[128];
-	uint8_t vmpck[AMDSP_NR_VMPCKS][32];
-	uint64_t seqno[AMDSP_NR_VMPCKS]; /* last sequence number used with each key */
-	uint8_t chip_id[64];
-	uint8_t vcek_root[32], vmrk_root[32]; /* roots of MSG_KEY_REQ derivation */
-	uint8_t measurement[48];
-	uint8_t host_data[32];
-	uint64_t messages; /* answered guest messages */
-	EVP_PKEY *vcek;	   /* ECDSA P-384 */
-	EVP_PKEY *ark;	   /* RSA-4096, made when first needed */
-	EVP_PKEY *ask;	   /* RSA-4096 */
-	X509 *cert[3];	   /* ARK, ASK, VCEK */
-};
-
-static void derive(const struct amdsp *sp, const char *label, uint8_t out[64])
+static void derive(const struct emu_amdsp *sp, const char *label, uint8_t out[64])
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	unsigned len = 64;
@@ -74,7 +61,7 @@ static void derive(const struct amdsp *sp, const char *label, uint8_t out[64])
 
 /* ---- keys --------------------------------------------------------------------- */
 
-static EVP_PKEY *ec_key_from_seed(const struct amdsp *sp, const char *label)
+static EVP_PKEY *ec_key_from_seed(const struct emu_amdsp *sp, const char *label)
 {
 	EC_GROUP *grp = EC_GROUP_new_by_curve_name(NID_secp384r1);
 	BN_CTX *bctx = BN_CTX_new();
@@ -115,7 +102,7 @@ out:
 }
 
 /* The first prime (with gcd(p-1, 65537) = 1) at or after a seeded 2048-bit odd number. */
-static BIGNUM *seeded_prime(const struct amdsp *sp, const char *label, BN_CTX *bctx)
+static BIGNUM *seeded_prime(const struct emu_amdsp *sp, const char *label, BN_CTX *bctx)
 {
 	uint8_t buf[256], h[64];
 	char sub[64];
@@ -147,7 +134,7 @@ fail:
 	return NULL;
 }
 
-static EVP_PKEY *rsa_key_from_seed(const struct amdsp *sp, const char *label)
+EVP_PKEY *rsa_key_from_seed(const struct emu_amdsp *sp, const char *label)
 {
 	BN_CTX *bctx = BN_CTX_new();
 	char l1[64], l2[64];
@@ -198,9 +185,9 @@ out:
 	return key;
 }
 
-struct amdsp *amdsp_create(const char *seed, char *err, size_t errlen)
+struct emu_amdsp *amdsp_create(const char *seed, char *err, size_t errlen)
 {
-	struct amdsp *sp = calloc(1, sizeof(*sp));
+	struct emu_amdsp *sp = calloc(1, sizeof(*sp));
 	uint8_t h[64];
 	char label[16];
 	unsigned i;
@@ -235,7 +222,7 @@ struct amdsp *amdsp_create(const char *seed, char *err, size_t errlen)
 	return sp;
 }
 
-void amdsp_destroy(struct amdsp *sp)
+void amdsp_destroy(struct emu_amdsp *sp)
 {
 	unsigned i;
 
@@ -250,7 +237,7 @@ void amdsp_destroy(struct amdsp *sp)
 	free(sp);
 }
 
-void amdsp_fill_secrets(const struct amdsp *sp, uint8_t page[4096])
+void amdsp_fill_secrets(const struct emu_amdsp *sp, uint8_t page[4096])
 {
 	unsigned i;
 
@@ -260,258 +247,14 @@ void amdsp_fill_secrets(const struct amdsp *sp, uint8_t page[4096])
 		memcpy(page + SNP_SECRETS_VMPCK(i), sp->vmpck[i], 32);
 }
 
-void amdsp_set_measurement(struct amdsp *sp, const uint8_t digest[48])
+void amdsp_set_measurement(struct emu_amdsp *sp, const uint8_t digest[48])
 {
 	memcpy(sp->measurement, digest, 48);
 }
 
-const uint8_t *amdsp_measurement(const struct amdsp *sp)
+const uint8_t *amdsp_measurement(const struct emu_amdsp *sp)
 {
 	return sp->measurement;
-}
-
-/* ---- certificates ------------------------------------------------------------ */
-
-static int add_ext_der(X509 *x, const char *oid, const uint8_t *der, int len)
-{
-	ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
-	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-	X509_EXTENSION *ext = NULL;
-	int ok = obj && os && ASN1_OCTET_STRING_set(os, der, len) &&
-		 (ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os)) && X509_add_ext(x, ext, -1);
-
-	X509_EXTENSION_free(ext);
-	ASN1_OCTET_STRING_free(os);
-	ASN1_OBJECT_free(obj);
-	return ok ? 0 : -1;
-}
-
-/* An AMD TCB extension: its value is a DER INTEGER. */
-static int add_ext_int(X509 *x, const char *oid, long v)
-{
-	ASN1_INTEGER *i = ASN1_INTEGER_new();
-	uint8_t *der = NULL;
-	int len, rc = -1;
-
-	if (i && ASN1_INTEGER_set(i, v) && (len = i2d_ASN1_INTEGER(i, &der)) > 0)
-		rc = add_ext_der(x, oid, der, len);
-	OPENSSL_free(der);
-	ASN1_INTEGER_free(i);
-	return rc;
-}
-
-static int add_ext_ia5(X509 *x, const char *oid, const char *s)
-{
-	ASN1_IA5STRING *str = ASN1_IA5STRING_new();
-	uint8_t *der = NULL;
-	int len, rc = -1;
-
-	if (str && ASN1_STRING_set(str, s, (int)strlen(s)) &&
-	    (len = i2d_ASN1_IA5STRING(str, &der)) > 0)
-		rc = add_ext_der(x, oid, der, len);
-	OPENSSL_free(der);
-	ASN1_IA5STRING_free(str);
-	return rc;
-}
-
-static X509_NAME *model_name(const char *cn)
-{
-	X509_NAME *n = X509_NAME_new();
-
-	if (n &&
-	    X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC, (const uint8_t *)"US", -1, -1, 0) &&
-	    X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC,
-				       (const uint8_t *)"NOT AMD - Veil SNP machine model", -1, -1,
-				       0) &&
-	    X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_ASC, (const uint8_t *)"Engineering", -1,
-				       -1, 0) &&
-	    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const uint8_t *)cn, -1, -1, 0))
-		return n;
-	X509_NAME_free(n);
-	return NULL;
-}
-
-/* Signed as AMD signs ARK, ASK and VCEK: RSASSA-PSS, SHA-384, salt 48. */
-static int sign_pss(X509 *x, EVP_PKEY *key)
-{
-	EVP_MD_CTX *mc = EVP_MD_CTX_new();
-	EVP_PKEY_CTX *pc = NULL;
-	int ok = mc && EVP_DigestSignInit(mc, &pc, EVP_sha384(), NULL, key) > 0 &&
-		 EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) > 0 &&
-		 EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, 48) > 0 &&
-		 EVP_PKEY_CTX_set_rsa_mgf1_md(pc, EVP_sha384()) > 0 && X509_sign_ctx(x, mc) > 0;
-
-	EVP_MD_CTX_free(mc);
-	return ok ? 0 : -1;
-}
-
-static int add_ext_v3(X509 *x, X509 *issuer, int nid, const char *value)
-{
-	X509V3_CTX ctx;
-	X509_EXTENSION *ext;
-	int ok;
-
-	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-	ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-	ok = ext && X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	return ok ? 0 : -1;
-}
-
-static X509 *make_cert(const char *cn, long serial, EVP_PKEY *pub, X509 *issuer)
-{
-	X509 *x = X509_new();
-	X509_NAME *n = model_name(cn);
-
-	/* Fixed validity, so certificates of one seed stay comparable. */
-	if (!x || !n || !X509_set_version(x, 2) ||
-	    !ASN1_INTEGER_set(X509_get_serialNumber(x), serial) ||
-	    !ASN1_TIME_set_string(X509_getm_notBefore(x), "20240101000000Z") ||
-	    !ASN1_TIME_set_string(X509_getm_notAfter(x), "20490101000000Z") ||
-	    !X509_set_subject_name(x, n) ||
-	    !X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : n) ||
-	    !X509_set_pubkey(x, pub)) {
-		X509_free(x);
-		x = NULL;
-	}
-	X509_NAME_free(n);
-	return x;
-}
-
-static X509 *make_ca(const char *cn, long serial, EVP_PKEY *key, X509 *issuer, EVP_PKEY *signer)
-{
-	X509 *x = make_cert(cn, serial, key, issuer);
-
-	if (!x || add_ext_v3(x, issuer ? issuer : x, NID_basic_constraints, "critical,CA:TRUE") ||
-	    add_ext_v3(x, issuer ? issuer : x, NID_key_usage,
-		       "critical,digitalSignature,keyCertSign,cRLSign") ||
-	    add_ext_v3(x, issuer ? issuer : x, NID_subject_key_identifier, "hash") ||
-	    sign_pss(x, signer)) {
-		X509_free(x);
-		return NULL;
-	}
-	return x;
-}
-
-/* The VCEK with AMD's extensions (OIDs 1.3.6.1.4.1.3704.1.*): structure
- * version, product name, the SPL of each TCB component and the chip ID. */
-static X509 *make_vcek(struct amdsp *sp)
-{
-	X509 *x = make_cert("SEV-VCEK (NOT AMD: Veil model)", 3, sp->vcek, sp->cert[1]);
-
-	if (!x || add_ext_int(x, "1.3.6.1.4.1.3704.1.1", 1) ||
-	    add_ext_ia5(x, "1.3.6.1.4.1.3704.1.2", "Milan-B0") ||
-	    add_ext_int(x, "1.3.6.1.4.1.3704.1.3.1", AMDSP_TCB_BOOTLOADER) ||
-	    add_ext_int(x, "1.3.6.1.4.1.3704.1.3.2", AMDSP_TCB_TEE) ||
-	    add_ext_int(x, "1.3.6.1.4.1.3704.1.3.3", AMDSP_TCB_SNP) ||
-	    add_ext_int(x, "1.3.6.1.4.1.3704.1.3.4", 0) ||
-	    add_ext_int(x, "1.3.6.1.4.1.3704.1.3.5", 0) ||
-	    add_ext_int(x, "1.3.6.1.4.1.3704.1.3.6", 0) ||
-	    add_ext_int(x, "1.3.6.1.4.1.3704.1.3.7", 0) ||
-	    add_ext_int(x, "1.3.6.1.4.1.3704.1.3.8", AMDSP_TCB_MICROCODE) ||
-	    add_ext_der(x, "1.3.6.1.4.1.3704.1.4", sp->chip_id, 64) || sign_pss(x, sp->ask)) {
-		X509_free(x);
-		return NULL;
-	}
-	return x;
-}
-
-static int make_chain(struct amdsp *sp)
-{
-	if (sp->cert[2])
-		return 0;
-	if (!sp->ark)
-		sp->ark = rsa_key_from_seed(sp, "ark");
-	if (!sp->ask)
-		sp->ask = rsa_key_from_seed(sp, "ask");
-	if (!sp->ark || !sp->ask)
-		return -1;
-	if (!sp->cert[0])
-		sp->cert[0] = make_ca("ARK-Milan (NOT AMD: Veil model)", 1, sp->ark, NULL, sp->ark);
-	if (sp->cert[0] && !sp->cert[1])
-		sp->cert[1] = make_ca("SEV-Milan (NOT AMD: Veil model)", 2, sp->ask, sp->cert[0],
-				      sp->ark);
-	if (sp->cert[1])
-		sp->cert[2] = make_vcek(sp);
-	return sp->cert[2] ? 0 : -1;
-}
-
-static int write_pem(const char *dir, const char *name, X509 *const *certs, unsigned n, char *err,
-		     size_t errlen)
-{
-	char path[4096];
-	FILE *f;
-	unsigned i;
-	int ok = 1;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	if (!f) {
-		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
-		return -1;
-	}
-	for (i = 0; i < n; i++)
-		ok &= PEM_write_X509(f, certs[i]);
-	if (fclose(f) || !ok) {
-		snprintf(err, errlen, "writing %s failed", path);
-		return -1;
-	}
-	return 0;
-}
-
-int amdsp_write_certs(struct amdsp *sp, const char *dir, char *err, size_t errlen)
-{
-	X509 *chain[2];
-
-	if (make_chain(sp)) {
-		snprintf(err, errlen, "cannot make the model certificates (OpenSSL)");
-		return -1;
-	}
-	chain[0] = sp->cert[1];
-	chain[1] = sp->cert[0];
-	if (write_pem(dir, "ark.pem", &sp->cert[0], 1, err, errlen) ||
-	    write_pem(dir, "ask.pem", &sp->cert[1], 1, err, errlen) ||
-	    write_pem(dir, "vcek.pem", &sp->cert[2], 1, err, errlen) ||
-	    write_pem(dir, "cert_chain.pem", chain, 2, err, errlen))
-		return -1;
-	return 0;
-}
-
-/* The certificate blob of the extended request: GUID table, then DER certificates. */
-static size_t cert_blob(struct amdsp *sp, uint8_t *out, size_t room)
-{
-	static const uint8_t guids[3][16] = {
-		/* c0b406a4-a803-4952-9743-3fb6014cd0ae: ARK */
-		{ 0xa4, 0x06, 0xb4, 0xc0, 0x03, 0xa8, 0x52, 0x49, 0x97, 0x43, 0x3f, 0xb6, 0x01,
-		  0x4c, 0xd0, 0xae },
-		/* 4ab7b379-bbac-4fe4-a02f-05aef327c782: ASK */
-		{ 0x79, 0xb3, 0xb7, 0x4a, 0xac, 0xbb, 0xe4, 0x4f, 0xa0, 0x2f, 0x05, 0xae, 0xf3,
-		  0x27, 0xc7, 0x82 },
-		/* 63da758d-e664-4564-adc5-f4b93be8accd: VCEK */
-		{ 0x8d, 0x75, 0xda, 0x63, 0x64, 0xe6, 0x64, 0x45, 0xad, 0xc5, 0xf4, 0xb9, 0x3b,
-		  0xe8, 0xac, 0xcd },
-	};
-	struct snp_cert_entry e[4];
-	size_t off = sizeof(e);
-	unsigned i;
-
-	if (make_chain(sp) || room < off)
-		return 0;
-	memset(e, 0, sizeof(e));
-	for (i = 0; i < 3; i++) {
-		int len = i2d_X509(sp->cert[i], NULL);
-		uint8_t *p = out + off;
-
-		if (len <= 0 || off + (size_t)len > room)
-			return 0;
-		i2d_X509(sp->cert[i], &p);
-		memcpy(e[i].guid, guids[i], 16);
-		e[i].offset = (uint32_t)off;
-		e[i].length = (uint32_t)len;
-		off += (size_t)len;
-	}
-	memcpy(out, e, sizeof(e));
-	return off;
 }
 
 /* ---- reports and keys ------------------------------------------------------------ */
@@ -523,7 +266,7 @@ static void put_le(uint8_t out[SIG_COMPONENT_LEN], const BIGNUM *v)
 	BN_bn2lebinpad(v, out, 48);
 }
 
-static int sign_report(struct amdsp *sp, struct snp_report *r)
+static int sign_report(struct emu_amdsp *sp, struct snp_report *r)
 {
 	EVP_MD_CTX *mc = EVP_MD_CTX_new();
 	uint8_t der[128];
@@ -552,7 +295,7 @@ static uint64_t platform_tcb(void)
 /* The guest policy the model launches with: SMT allowed, ABI 0.0, no debug. */
 #define MODEL_POLICY (1ULL << 16 | 1ULL << 17)
 
-static uint32_t report_req(struct amdsp *sp, unsigned key_vmpl, const uint8_t *in, uint16_t len,
+static uint32_t report_req(struct emu_amdsp *sp, unsigned key_vmpl, const uint8_t *in, uint16_t len,
 			   uint8_t *out, uint16_t *out_len)
 {
 	struct snp_report_req req;
@@ -592,7 +335,7 @@ static uint32_t report_req(struct amdsp *sp, unsigned key_vmpl, const uint8_t *i
 }
 
 /* MSG_KEY_REQ: HMAC-SHA-256 of the chosen root over the selected guest fields. */
-static uint32_t key_req(struct amdsp *sp, unsigned key_vmpl, const uint8_t *in, uint16_t len,
+static uint32_t key_req(struct emu_amdsp *sp, unsigned key_vmpl, const uint8_t *in, uint16_t len,
 			uint8_t *out, uint16_t *out_len)
 {
 	struct snp_key_req req;
@@ -663,7 +406,7 @@ static bool hdr_ok(const struct snp_msg_hdr *h)
 }
 
 /* Decrypt, handle and answer one message; 0 or a firmware status. */
-static uint32_t guest_message(struct amdsp *sp, const uint8_t *reqp, uint8_t *respp)
+static uint32_t guest_message(struct emu_amdsp *sp, const uint8_t *reqp, uint8_t *respp)
 {
 	struct snp_msg_hdr h, rh;
 	/* aligned: the handlers read and write them as structures */
@@ -715,7 +458,7 @@ static uint8_t *shared_page(struct emu_machine *m, uint64_t gpa)
 	return m_ptr(m, gpa, 4096);
 }
 
-uint64_t amdsp_guest_request(struct amdsp *sp, struct emu_machine *m, bool ext, uint64_t req,
+uint64_t amdsp_guest_request(struct emu_amdsp *sp, struct emu_machine *m, bool ext, uint64_t req,
 			     uint64_t resp, uint64_t rax, uint64_t *rbx)
 {
 	uint8_t *reqp = shared_page(m, req), *respp = shared_page(m, resp);

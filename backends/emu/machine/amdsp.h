@@ -25,19 +25,19 @@
 #define AMDSP_TCB_SNP 14
 #define AMDSP_TCB_MICROCODE 209
 
-struct amdsp;
+struct emu_amdsp;
 struct emu_machine;
 
 /* Keys from the seed (NULL = AMDSP_DEFAULT_SEED). NULL with a message in err. */
-struct amdsp *amdsp_create(const char *seed, char *err, size_t errlen);
-void amdsp_destroy(struct amdsp *sp);
+struct emu_amdsp *amdsp_create(const char *seed, char *err, size_t errlen);
+void amdsp_destroy(struct emu_amdsp *sp);
 
 /* The launch secrets page (56860 "Secrets Page"): version and VMPCK0-3. */
-void amdsp_fill_secrets(const struct amdsp *sp, uint8_t page[4096]);
+void amdsp_fill_secrets(const struct emu_amdsp *sp, uint8_t page[4096]);
 
 /* What the report's MEASUREMENT holds: the launch digest of the guest. */
-void amdsp_set_measurement(struct amdsp *sp, const uint8_t digest[48]);
-const uint8_t *amdsp_measurement(const struct amdsp *sp);
+void amdsp_set_measurement(struct emu_amdsp *sp, const uint8_t digest[48]);
+const uint8_t *amdsp_measurement(const struct emu_amdsp *sp);
 
 /*
  * One SNP Guest Request (ext: the extended one) as the hypervisor forwards
@@ -46,10 +46,10 @@ const uint8_t *amdsp_measurement(const struct amdsp *sp);
  * pages needed). Returns the value for SW_EXITINFO2: the firmware status in
  * bits 31:0, the hypervisor's error in bits 63:32.
  */
-uint64_t amdsp_guest_request(struct amdsp *sp, struct emu_machine *m, bool ext, uint64_t req,
+uint64_t amdsp_guest_request(struct emu_amdsp *sp, struct emu_machine *m, bool ext, uint64_t req,
 			     uint64_t resp, uint64_t rax, uint64_t *rbx);
 
 /* Write ark.pem, ask.pem, vcek.pem and cert_chain.pem (ASK then ARK) to dir. */
-int amdsp_write_certs(struct amdsp *sp, const char *dir, char *err, size_t errlen);
+int amdsp_write_certs(struct emu_amdsp *sp, const char *dir, char *err, size_t errlen);
 
 #endif

@@ -9,7 +9,7 @@
 
 #include "machine.h"
 
-static void exit_exception(struct inst *in, unsigned vector, bool has_ec, uint64_t ec)
+static void exit_exception(struct emu_inst *in, unsigned vector, bool has_ec, uint64_t ec)
 {
 	struct emu_machine *m = in->m;
 
@@ -25,7 +25,7 @@ static void exit_exception(struct inst *in, unsigned vector, bool has_ec, uint64
  * the frame and error code with the guest's own page and RMP checks, then load
  * the handler state (a full VMSA load when CS or CPL change).
  */
-void x86_deliver(struct inst *in, unsigned vector, bool has_ec, uint64_t ec, uint64_t cr2,
+void x86_deliver(struct emu_inst *in, unsigned vector, bool has_ec, uint64_t ec, uint64_t cr2,
 		 bool is_swint, uint64_t next_rip)
 {
 	struct emu_machine *m = in->m;
@@ -35,7 +35,7 @@ void x86_deliver(struct inst *in, unsigned vector, bool has_ec, uint64_t ec, uin
 	uint64_t handler, rsp, frame[6], rflags;
 	uint16_t sel, old_cs = rreg(uc, UC_X86_REG_CS);
 	unsigned cpl = old_cs & 3, dpl, ist, new_cpl, n = 0;
-	struct stop st;
+	struct emu_stop st;
 
 	if (TRACE_ON(m))
 		trace_exception(in, vector, has_ec, ec, cr2, is_swint);

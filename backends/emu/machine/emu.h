@@ -4,8 +4,8 @@
  *
  * One machine = guest physical memory, an RMP entry per 4 KiB page, N vCPUs
  * with one VMSA per VMPL, and a hypervisor model that answers VMGEXIT. The
- * architecture it follows is ../../../shared/reference/snp-architecture.md;
- * model choices are listed in FIDELITY.md.
+ * architecture it follows is AMD's (APM vol 2, 15.36; GHCB spec 56421; SNP
+ * firmware ABI 56860); model choices are listed in FIDELITY.md.
  *
  * Physical layout: [0, mem_size) is guest memory, covered by the RMP.
  * [EMU_PRIV_BASE(mem_size), +EMU_PRIV_SIZE) is emulator-private memory (page

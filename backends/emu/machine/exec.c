@@ -82,11 +82,11 @@ uint64_t emu_exec_stack_top(const struct emu_machine *m)
 
 int emu_exec(struct emu_machine *m, const struct emu_start *st, struct emu_exit *out)
 {
-	struct vcpu *v = &m->vcpus[0];
+	struct emu_vcpu *v = &m->vcpus[0];
 	uint64_t cr3, vmsa_pa = m->priv_base + PRIV_VMSA_BOOT;
 	uint8_t *vmsa = m_ptr(m, vmsa_pa, 0x1000);
 	unsigned d = st->cpl == 3 ? 3 : 0;
-	struct inst *in;
+	struct emu_inst *in;
 
 	memset(&m->exit, 0, sizeof(m->exit));
 	m->exit.vector = -1;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hooks.c - the Unicorn hooks of an instance (struct inst) and the private
+ * hooks.c - the Unicorn hooks of an instance (struct emu_inst) and the private
  * state-load stub page they guard: the fast paths that stay inside
  * uc_emu_start (GHCB MSR, RDTSC, SYSCALL) and the stops that become
  * architectural events in run.c.
@@ -77,7 +77,7 @@ void stub_init(struct emu_machine *m)
  * Unicorn resume there without leaving uc_emu_start. Anything else (other
  * MSRs, a #VC to deliver) takes the full stop path in run.c.
  */
-static bool ghcb_msr_at(struct inst *in, uint64_t rip, bool cpl0_only)
+static bool ghcb_msr_at(struct emu_inst *in, uint64_t rip, bool cpl0_only)
 {
 	uc_engine *uc = in->uc;
 	/* What the access needs, in one API call (each costs more than the
@@ -88,7 +88,7 @@ static bool ghcb_msr_at(struct inst *in, uint64_t rip, bool cpl0_only)
 	uint64_t r[7] = { 0 }, *msr;
 	void *ptrs[7] = { &r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6] };
 	uint8_t op[2];
-	struct stop st;
+	struct emu_stop st;
 
 	uc_reg_read_batch(uc, ids, ptrs, 7);
 	/* Outside CPL0 the instruction raises #GP(0) before any intercept
@@ -110,7 +110,7 @@ static bool ghcb_msr_at(struct inst *in, uint64_t rip, bool cpl0_only)
 	return true;
 }
 
-static bool ghcb_msr_fast(struct inst *in)
+static bool ghcb_msr_fast(struct emu_inst *in)
 {
 	return ghcb_msr_at(in, rreg(in->uc, UC_X86_REG_RIP), false);
 }
@@ -121,12 +121,12 @@ static bool ghcb_msr_fast(struct inst *in)
  * read would cost more than the rest of the boot. The CPU stops only once the
  * clock reaches this vCPU's timer deadline, so the run loop delivers it.
  */
-static bool rdtsc_fast(struct inst *in)
+static bool rdtsc_fast(struct emu_inst *in)
 {
 	uc_engine *uc = in->uc;
 	uint64_t rip = rreg(uc, UC_X86_REG_RIP), tsc, deadline = in->vcpu->apic.deadline;
 	uint8_t op[3];
-	struct stop st;
+	struct emu_stop st;
 	bool p;
 
 	if (guest_insn(in, rip, op, 3, &st) || op[0] != 0x0F)
@@ -149,7 +149,7 @@ static bool rdtsc_fast(struct inst *in)
 
 void hook_intr(uc_engine *uc, uint32_t intno, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 
 	if (in->in_switch && intno == EMU_VEC_UD &&
 	    rreg(uc, UC_X86_REG_RIP) == in->m->priv_base + PRIV_STUB + 0x20) {
@@ -176,7 +176,7 @@ void hook_intr(uc_engine *uc, uint32_t intno, void *data)
 
 bool hook_invalid(uc_engine *uc, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 	uint64_t rip = rreg(uc, UC_X86_REG_RIP);
 
 	if (in->in_switch && rip == in->m->priv_base + PRIV_STUB + 0x20)
@@ -197,7 +197,7 @@ bool hook_invalid(uc_engine *uc, void *data)
  */
 static void hook_io(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 
 	(void)addr;
 	(void)size;
@@ -237,7 +237,7 @@ static bool is_rdrand(unsigned id)
 
 static void hook_rdrand(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 
 	(void)addr;
 	(void)size;
@@ -259,7 +259,7 @@ static void hook_rdrand(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
  */
 static void hook_msr(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 
 	(void)uc;
 	(void)size;
@@ -267,7 +267,7 @@ static void hook_msr(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 		ghcb_msr_at(in, addr, true);
 }
 
-static bool io_known(const struct inst *in, uint64_t a)
+static bool io_known(const struct emu_inst *in, uint64_t a)
 {
 	for (unsigned i = 0; i < in->nr_io; i++)
 		if (in->io_addrs[i] == a)
@@ -280,7 +280,7 @@ static bool io_known(const struct inst *in, uint64_t a)
 
 /* A code hook for the instruction `insn` if it is a site the model handles
  * before it runs (I/O, RDRAND/RDSEED, WRMSR/RDMSR); true if one was added. */
-static bool site_hook(struct inst *in, const cs_insn *insn)
+static bool site_hook(struct emu_inst *in, const cs_insn *insn)
 {
 	bool msr = insn->id == X86_INS_WRMSR || insn->id == X86_INS_RDMSR;
 	void *cb = is_rdrand(insn->id) ? (void *)hook_rdrand :
@@ -305,7 +305,7 @@ static bool site_hook(struct inst *in, const cs_insn *insn)
 
 /* Hook the I/O, RDRAND/RDSEED and MSR instructions of [pc, pc+size); true if
  * a new one was found. */
-static bool io_scan(struct inst *in, uint64_t pc, size_t size)
+static bool io_scan(struct emu_inst *in, uint64_t pc, size_t size)
 {
 	uint8_t code[4096 + 64];
 	const uint8_t *p = code;
@@ -322,7 +322,7 @@ static bool io_scan(struct inst *in, uint64_t pc, size_t size)
 
 void hook_edge(uc_engine *uc, uc_tb *cur, uc_tb *prev, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 
 	(void)prev;
 	if (in->in_switch || !io_scan(in, cur->pc, cur->size))
@@ -346,7 +346,8 @@ void hook_edge(uc_engine *uc, uc_tb *cur, uc_tb *prev, void *data)
  * page; should the guest ever fetch from that page, hook_stub_guard flushes
  * it first.
  */
-static bool climb_setup(struct inst *in, uint16_t cs, uint64_t desc_cs, uint16_t ss, unsigned cpl)
+static bool climb_setup(struct emu_inst *in, uint16_t cs, uint64_t desc_cs, uint16_t ss,
+			unsigned cpl)
 {
 	struct emu_machine *m = in->m;
 	uc_engine *uc = in->uc;
@@ -381,7 +382,7 @@ static bool climb_setup(struct inst *in, uint16_t cs, uint64_t desc_cs, uint16_t
  * SYSCALL from CPL0, with TF set or with a debugger attached takes the full
  * path (STOP_SYSCALL, run.c).
  */
-static bool syscall_fast(struct inst *in)
+static bool syscall_fast(struct emu_inst *in)
 {
 	uc_engine *uc = in->uc;
 	/* Everything the decision needs, in one API call (each costs more than
@@ -391,7 +392,7 @@ static bool syscall_fast(struct inst *in)
 	uint64_t r[7] = { 0 }, rip, rflags, cs;
 	void *ptrs[7] = { &r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6] };
 	uint8_t op[2];
-	struct stop st;
+	struct emu_stop st;
 
 	uc_reg_read_batch(uc, ids, ptrs, 7);
 	rip = r[0];
@@ -426,7 +427,7 @@ static bool syscall_fast(struct inst *in)
  * RSP, RFLAGS, RIP. Runs the climb to its end; 1 if it does not apply (the
  * caller loads a VMSA instead), -1 if it failed.
  */
-int inst_enter_cpl0(struct inst *in, uint16_t cs, uint64_t desc, uint64_t rsp, uint64_t rflags,
+int inst_enter_cpl0(struct emu_inst *in, uint16_t cs, uint64_t desc, uint64_t rsp, uint64_t rflags,
 		    uint64_t rip)
 {
 	struct emu_machine *m = in->m;
@@ -457,7 +458,7 @@ int inst_enter_cpl0(struct inst *in, uint16_t cs, uint64_t desc, uint64_t rsp, u
 
 static void hook_sysc_landing(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 
 	(void)addr;
 	(void)size;
@@ -480,7 +481,7 @@ static void hook_sysc_landing(uc_engine *uc, uint64_t addr, uint32_t size, void 
 
 static void hook_sysc_exit(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 
 	(void)addr;
 	(void)size;
@@ -501,7 +502,7 @@ static void hook_sysc_exit(uc_engine *uc, uint64_t addr, uint32_t size, void *da
  * guest's own translation. */
 static void hook_stub_guard(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 
 	(void)size;
 	if (in->in_switch)
@@ -515,7 +516,7 @@ static void hook_stub_guard(uc_engine *uc, uint64_t addr, uint32_t size, void *d
 /* Unicorn's SYSCALL only calls hooks: the model performs the instruction. */
 void hook_syscall(uc_engine *uc, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 
 	if (syscall_fast(in))
 		return;
@@ -525,7 +526,7 @@ void hook_syscall(uc_engine *uc, void *data)
 
 void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 	struct emu_machine *m = in->m;
 
 	(void)addr;
@@ -544,7 +545,7 @@ void hook_code(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
  * or exit the address names. */
 void hook_stub_page(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 	uint64_t off = addr - (in->m->priv_base + PRIV_STUB);
 
 	hook_stub_guard(uc, addr, size, data);
@@ -557,7 +558,7 @@ void hook_stub_page(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 /* hook_code, then the stub page's hooks when the address is in that page. */
 void hook_code_stub(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 
 	hook_code(uc, addr, size, data);
 	if (addr - (in->m->priv_base + PRIV_STUB) < 0x1000)

@@ -27,9 +27,9 @@
 #define RFLAGS_IF (1ULL << 9)
 #define OS_VMPL 3
 
-static bool interrupts_on(struct vcpu *v)
+static bool interrupts_on(struct emu_vcpu *v)
 {
-	struct inst *in = v->inst[v->vmpl];
+	struct emu_inst *in = v->inst[v->vmpl];
 
 	return v->vmpl == OS_VMPL && in && (rreg(in->uc, UC_X86_REG_RFLAGS) & RFLAGS_IF);
 }
@@ -38,7 +38,7 @@ static bool interrupts_on(struct vcpu *v)
 static void poll_all(struct emu_machine *m)
 {
 	for (unsigned i = 0; i < m->cfg.nr_vcpus; i++) {
-		struct vcpu *v = &m->vcpus[i];
+		struct emu_vcpu *v = &m->vcpus[i];
 
 		apic_timer_check(m, v);
 		if (v->apic.hlt && v->state == VCPU_HALTED && apic_pending(&v->apic) >= 0 &&
@@ -55,7 +55,7 @@ static uint64_t next_deadline(struct emu_machine *m)
 	uint64_t best = 0;
 
 	for (unsigned i = 0; i < m->cfg.nr_vcpus; i++) {
-		struct vcpu *v = &m->vcpus[i];
+		struct emu_vcpu *v = &m->vcpus[i];
 
 		/* HLT with IF = 0 never wakes: its timer does not count. */
 		if (v->apic.hlt && v->apic.deadline && interrupts_on(v) &&
@@ -67,7 +67,7 @@ static uint64_t next_deadline(struct emu_machine *m)
 
 void irq_before_run(struct emu_machine *m)
 {
-	struct vcpu *v;
+	struct emu_vcpu *v;
 	int vec;
 
 	for (;;) {
@@ -91,7 +91,7 @@ void irq_before_run(struct emu_machine *m)
 	x86_deliver(v->inst[v->vmpl], (unsigned)vec, false, 0, 0, false, 0);
 }
 
-void irq_hlt(struct inst *in)
+void irq_hlt(struct emu_inst *in)
 {
 	in->vcpu->apic.hlt = true;
 	in->vcpu->state = VCPU_HALTED;

@@ -5,7 +5,7 @@
  * with one VMSA per VMPL. Memory and RMP access are memory.c, the instances
  * and their VMSA loads vmsa.c, their hooks hooks.c, the run loop run.c.
  *
- * Every (vCPU, VMPL) has its own Unicorn CPU (struct inst), all sharing guest
+ * Every (vCPU, VMPL) has its own Unicorn CPU (struct emu_inst), all sharing guest
  * memory. The CPU is kept in QEMU's SVM guest mode (it entered through VMRUN
  * from a private stub), so CPUID, IN/OUT, MSR accesses, HLT, PAUSE and VMMCALL
  * arrive as SVM intercepts: exactly the events SNP turns into #VC or

@@ -73,7 +73,7 @@
 #define STUB_TSS 0x200
 
 /* What stopped an instance's uc_emu_start. */
-enum stop_kind {
+enum emu_stop_kind {
 	STOP_NONE,
 	STOP_FAULT_PF,	  /* guest #PF: vector, error code, cr2 */
 	STOP_FAULT_VC,	  /* #VC with error code */
@@ -89,8 +89,8 @@ enum stop_kind {
 	STOP_DEBUG, /* the debugger stopped the CPU before the instruction at RIP */
 };
 
-struct stop {
-	enum stop_kind kind;
+struct emu_stop {
+	enum emu_stop_kind kind;
 	uint64_t code; /* vector or exit code */
 	uint64_t error_code;
 	bool has_error_code;
@@ -99,17 +99,17 @@ struct stop {
 	uint64_t exitinfo1, exitinfo2;
 };
 
-struct vcpu;
+struct emu_vcpu;
 
 /* WRMSR/RDMSR sites hooked per instance (hooks.c hook_msr): a code hook
  * costs every hooked instruction a look at each, so few. */
 #define MSR_SITES 32
 
 /* One Unicorn CPU per (vCPU, VMPL): each keeps its own TLB and hidden state. */
-struct inst {
+struct emu_inst {
 	uc_engine *uc;
 	struct emu_machine *m;
-	struct vcpu *vcpu;
+	struct emu_vcpu *vcpu;
 	unsigned vmpl;
 	unsigned idx;
 	uint64_t vmcb_pa;
@@ -142,24 +142,24 @@ struct inst {
 	unsigned nr_io;
 	uint64_t msr_addrs[MSR_SITES]; /* WRMSR/RDMSR sites with a hook (GHCB MSR) */
 	unsigned nr_msr;
-	struct stop stop;
+	struct emu_stop stop;
 };
 
-enum vcpu_state {
+enum emu_vcpu_state {
 	VCPU_OFF,
 	VCPU_RUNNABLE,
 	VCPU_HALTED,
 	VCPU_DONE
 };
 
-struct vcpu {
+struct emu_vcpu {
 	unsigned id;
-	enum vcpu_state state;
+	enum emu_vcpu_state state;
 	unsigned vmpl;			 /* VMPL currently running */
 	uint64_t vmsa_gpa[EMU_NR_VMPLS]; /* registered VMSAs, 0 = none */
 	uint64_t ghcb_gpa[EMU_NR_VMPLS]; /* registered GHCBs, 0 = none */
 	uint64_t ghcb_msr[EMU_NR_VMPLS]; /* GHCB MSR value of each VMSA */
-	struct inst *inst[EMU_NR_VMPLS];
+	struct emu_inst *inst[EMU_NR_VMPLS];
 	uint64_t rng;	      /* RDRAND/RDSEED state (rdrand.c) */
 	struct emu_apic apic; /* the hypervisor's local APIC of this vCPU (apic.c) */
 };
@@ -172,7 +172,7 @@ struct emu_machine {
 	uint64_t mem_size, priv_base, priv_size;
 	struct emu_rmp_entry *rmp;
 	uint64_t rmp_gen; /* bumped on every RMP change */
-	struct vcpu vcpus[EMU_MAX_VCPUS];
+	struct emu_vcpu vcpus[EMU_MAX_VCPUS];
 	struct emu_uart uart[2]; /* COM1, COM2 (uart.c) */
 	uint8_t exit_status;	 /* EMU_EXIT_STATUS_PORT: the power-off's status */
 	unsigned cur;		 /* vCPU being run */
@@ -183,7 +183,7 @@ struct emu_machine {
 	bool exec_mode;
 	bool native0;	      /* VMPL0 is the native monitor (run mode) */
 	uint64_t trace_probe; /* image mode: VA of the image's snp_trace_point, 0 = none */
-	void (*native_enter)(struct emu_machine *m, struct vcpu *v); /* run it */
+	void (*native_enter)(struct emu_machine *m, struct emu_vcpu *v); /* run it */
 	void *native_ctx;
 	uint64_t vmpl0_lost; /* GPA|1 of a VMPL0 page the hypervisor took away */
 	uint64_t lazy_mask;  /* vCPUs whose VMPL0 save is deferred (vmsa_lazy.c) */
@@ -192,7 +192,7 @@ struct emu_machine {
 	uint64_t pt_next;	 /* exec page-table allocator */
 	struct emu_trace *trace; /* --trace recorder or replay checker; NULL = off */
 	struct emu_dbg *dbg;	 /* GDB stub / replay stop; NULL = off */
-	struct amdsp *sp;	 /* the AMD-SP (run mode); NULL = none */
+	struct emu_amdsp *sp;	 /* the AMD-SP (run mode); NULL = none */
 
 	/* The launch digest so far (launch_igvm.c, emu_launch_digest). */
 	struct snp_measure launch_ms;
@@ -208,27 +208,27 @@ uint8_t *m_ptr(struct emu_machine *m, uint64_t pa, uint64_t len);
 bool m_is_guest(const struct emu_machine *m, uint64_t pa, uint64_t len);
 void machine_rmp_changed(struct emu_machine *m);
 bool rmp_psmash(struct emu_machine *m, uint64_t gfn);
-uint8_t *vmsa_ptr(struct emu_machine *m, struct vcpu *v, unsigned vmpl);
+uint8_t *vmsa_ptr(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl);
 
 /* vmsa.c */
-struct inst *inst_get(struct emu_machine *m, struct vcpu *v, unsigned vmpl);
-void inst_free(struct inst *in);
-void inst_save(struct inst *in, uint8_t *vmsa);
-int inst_load(struct inst *in, const uint8_t *vmsa);
+struct emu_inst *inst_get(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl);
+void inst_free(struct emu_inst *in);
+void inst_save(struct emu_inst *in, uint8_t *vmsa);
+int inst_load(struct emu_inst *in, const uint8_t *vmsa);
 /* Deferred VMSA saves (vmsa_lazy.c). */
-bool inst_defer_save(struct inst *in, uint8_t *page, uint64_t exit_code);
-void inst_sync(struct inst *in);
-int inst_load_lazy(struct inst *in, const uint8_t *vmsa);
+bool inst_defer_save(struct emu_inst *in, uint8_t *page, uint64_t exit_code);
+void inst_sync(struct emu_inst *in);
+int inst_load_lazy(struct emu_inst *in, const uint8_t *vmsa);
 void machine_sync_lazy(struct emu_machine *m, uint64_t keep);
-uint64_t m_efer(struct inst *in);
-uint64_t inst_get_msr(struct inst *in, uint32_t rid);
-void inst_set_msr(struct inst *in, uint32_t rid, uint64_t v);
-void inst_retire(struct inst *in, uint64_t len);
-void inst_set_cr2(struct inst *in, uint64_t cr2);
+uint64_t m_efer(struct emu_inst *in);
+uint64_t inst_get_msr(struct emu_inst *in, uint32_t rid);
+void inst_set_msr(struct emu_inst *in, uint32_t rid, uint64_t v);
+void inst_retire(struct emu_inst *in, uint64_t len);
+void inst_set_cr2(struct emu_inst *in, uint64_t cr2);
 
 /* hooks.c: the stub page and the hooks inst_get installs */
 void stub_init(struct emu_machine *m);
-int inst_enter_cpl0(struct inst *in, uint16_t cs, uint64_t desc, uint64_t rsp, uint64_t rflags,
+int inst_enter_cpl0(struct emu_inst *in, uint16_t cs, uint64_t desc, uint64_t rsp, uint64_t rflags,
 		    uint64_t rip);
 void hook_intr(uc_engine *uc, uint32_t intno, void *data);
 bool hook_invalid(uc_engine *uc, void *data);
@@ -239,14 +239,14 @@ void hook_stub_page(uc_engine *uc, uint64_t addr, uint32_t size, void *data);
 void hook_code_stub(uc_engine *uc, uint64_t addr, uint32_t size, void *data);
 
 /* walk.c */
-enum walk_result {
+enum emu_walk_result {
 	WALK_OK,
 	WALK_PF,
 	WALK_VC,
 	WALK_NPF
 };
-struct walk {
-	enum walk_result res;
+struct emu_walk {
+	enum emu_walk_result res;
 	uint64_t pa;
 	unsigned perms;	     /* UC_PROT_* granted for the page */
 	uint64_t error_code; /* #PF error code / #VC code */
@@ -256,41 +256,42 @@ struct walk {
 	unsigned nlev; /* page-table entries read, top level first */
 	uint64_t pte_pa[4], pte[4];
 };
-void walk_translate(struct inst *in, uint64_t va, unsigned access, unsigned cpl, bool final_rmp,
-		    struct walk *w);
+void walk_translate(struct emu_inst *in, uint64_t va, unsigned access, unsigned cpl, bool final_rmp,
+		    struct emu_walk *w);
 bool uc_tlb_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, void *data);
-int guest_copy(struct inst *in, uint64_t va, void *buf, size_t len, bool write, struct stop *st);
+int guest_copy(struct emu_inst *in, uint64_t va, void *buf, size_t len, bool write,
+	       struct emu_stop *st);
 /* Read code bytes the way the CPU fetched them (no faults, no checks beyond the walk). */
-size_t guest_fetch(struct inst *in, uint64_t va, void *buf, size_t len);
+size_t guest_fetch(struct emu_inst *in, uint64_t va, void *buf, size_t len);
 /* Read the bytes of the instruction at va (supervisor read, as guest_copy). */
-int guest_insn(struct inst *in, uint64_t va, void *buf, size_t len, struct stop *st);
-int guest_insn_cr(struct inst *in, uint64_t va, void *buf, size_t len, const uint64_t cr[3],
-		  struct stop *st);
+int guest_insn(struct emu_inst *in, uint64_t va, void *buf, size_t len, struct emu_stop *st);
+int guest_insn_cr(struct emu_inst *in, uint64_t va, void *buf, size_t len, const uint64_t cr[3],
+		  struct emu_stop *st);
 /* The exact faulting virtual address in `page` (see walk.c). */
-uint64_t fault_address(struct inst *in, uint64_t page, bool fetch);
-int walk_probe(struct inst *in, uint64_t va, uint64_t *pa);
+uint64_t fault_address(struct emu_inst *in, uint64_t page, bool fetch);
+int walk_probe(struct emu_inst *in, uint64_t va, uint64_t *pa);
 
 /* rdrand.c: RDRAND/RDSEED at the #UD of Unicorn's CPU model */
-bool x86_emulate_rdrand(struct inst *in, const uint8_t op[5]);
+bool x86_emulate_rdrand(struct emu_inst *in, const uint8_t op[5]);
 
 /* hv/snp.c, hv/hv.c: SNP instructions, VMSA switch and the hypervisor model */
-int vcpu_switch(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t exit_code);
-bool snp_emulate_insn(struct inst *in, uint64_t rip);
-void hv_vmgexit(struct emu_machine *m, struct vcpu *v, unsigned vmpl);
+int vcpu_switch(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl, uint64_t exit_code);
+bool snp_emulate_insn(struct emu_inst *in, uint64_t rip);
+void hv_vmgexit(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl);
 int snp_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t size, uint64_t rdx,
 		  uint64_t *npf);
 int snp_pvalidate(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t size, uint64_t rdx,
 		  bool *cf, uint64_t *npf);
-void hv_npf(struct inst *in);
+void hv_npf(struct emu_inst *in);
 void hv_cpuid(uint32_t fn, uint32_t sub, uint64_t xcr0, uint32_t out[4]);
 
 /* run.c */
 void next_runnable(struct emu_machine *m);
 
 /* deliver.c: events into the guest; run.c: intercepts */
-void x86_deliver(struct inst *in, unsigned vector, bool has_ec, uint64_t ec, uint64_t cr2,
+void x86_deliver(struct emu_inst *in, unsigned vector, bool has_ec, uint64_t ec, uint64_t cr2,
 		 bool is_swint, uint64_t next_rip);
-void x86_handle_intercept(struct inst *in, uint64_t code);
+void x86_handle_intercept(struct emu_inst *in, uint64_t code);
 
 static inline uint64_t ld64(const uint8_t *p)
 {

@@ -37,7 +37,7 @@ void m_wr64(struct emu_machine *m, uint64_t pa, uint64_t v)
 		st64(p, v);
 }
 
-uint8_t *vmsa_ptr(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
+uint8_t *vmsa_ptr(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl)
 {
 	if (v->inst[vmpl] && v->inst[vmpl]->lazy) /* the model looks: the save is due */
 		inst_sync(v->inst[vmpl]);

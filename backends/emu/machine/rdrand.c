@@ -18,7 +18,7 @@ static const int gpr[16] = { UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_
 			     UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
 			     UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15 };
 
-static uint64_t next_random(struct vcpu *v)
+static uint64_t next_random(struct emu_vcpu *v)
 {
 	uint64_t z = (v->rng += 0x9E3779B97F4A7C15ULL) ^ ((uint64_t)v->id << 56);
 
@@ -29,7 +29,7 @@ static uint64_t next_random(struct vcpu *v)
 
 /* [66] [REX] 0F C7 /6 (RDRAND) or /7 (RDSEED), register operand only; `op`
  * holds the 5 bytes at RIP. */
-bool x86_emulate_rdrand(struct inst *in, const uint8_t op[5])
+bool x86_emulate_rdrand(struct emu_inst *in, const uint8_t op[5])
 {
 	unsigned i = 0, size = 4, reg;
 	uint8_t rex = 0;

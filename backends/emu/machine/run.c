@@ -14,7 +14,7 @@ static bool has_error_code(unsigned v)
 	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
 }
 
-static void inject_vc(struct inst *in, uint64_t code, uint64_t cr2)
+static void inject_vc(struct emu_inst *in, uint64_t code, uint64_t cr2)
 {
 	(void)cr2;
 	if (code == SVM_EXIT_NOT_VALIDATED)
@@ -24,15 +24,15 @@ static void inject_vc(struct inst *in, uint64_t code, uint64_t cr2)
 
 /* ---- intercepts ------------------------------------------------------ */
 
-static void handle_msr(struct inst *in)
+static void handle_msr(struct emu_inst *in)
 {
 	uc_engine *uc = in->uc;
 	uint8_t op[2];
-	struct stop st;
+	struct emu_stop st;
 	uint32_t ecx = rreg(uc, UC_X86_REG_RCX);
 	bool write;
 	uint64_t val;
-	struct vcpu *v = in->vcpu;
+	struct emu_vcpu *v = in->vcpu;
 
 	if (guest_insn(in, rreg(uc, UC_X86_REG_RIP), op, 2, &st)) {
 		inject_vc(in, SVM_EXIT_MSR, 0);
@@ -96,12 +96,12 @@ void next_runnable(struct emu_machine *m)
 	}
 }
 
-static void handle_swint(struct inst *in)
+static void handle_swint(struct emu_inst *in)
 {
 	uc_engine *uc = in->uc;
 	uint64_t rip = rreg(uc, UC_X86_REG_RIP);
 	uint8_t op[2] = { 0 };
-	struct stop st;
+	struct emu_stop st;
 	unsigned vec, len;
 
 	if (guest_insn(in, rip, op, 2, &st))
@@ -174,7 +174,7 @@ static bool io_decode(const uint8_t *op, uint64_t rdx, unsigned *port, unsigned 
  * SVM IOIO intercept (APM vol 2, 15.10.2 "IN and OUT Behavior"), so such an
  * access never becomes a #VC: the class of CVE-2023-46813.
  */
-static bool io_allowed(struct inst *in)
+static bool io_allowed(struct emu_inst *in)
 {
 	uc_engine *uc = in->uc;
 	unsigned cpl = rreg(uc, UC_X86_REG_CS) & 3, port, size;
@@ -183,7 +183,7 @@ static bool io_allowed(struct inst *in)
 	uint8_t op[16] = { 0 }, bits[2];
 	uint16_t base;
 	uc_x86_mmr tr;
-	struct stop st;
+	struct emu_stop st;
 	uint32_t off;
 	size_t len = 0x1000 - (rip & 0xFFF) < sizeof(op) ? 0x1000 - (rip & 0xFFF) : sizeof(op);
 
@@ -205,7 +205,7 @@ static bool io_allowed(struct inst *in)
 
 /* The model's clock: RDTSC and RDTSCP (FIDELITY.md). RDTSCP also loads
  * ECX = TSC_AUX (APM vol 3, RDTSCP). */
-static void rdtsc(struct inst *in, bool p)
+static void rdtsc(struct emu_inst *in, bool p)
 {
 	uint64_t tsc = emu_tsc_read(in->m);
 
@@ -216,12 +216,12 @@ static void rdtsc(struct inst *in, bool p)
 	inst_retire(in, p ? 3 : 2);
 }
 
-void x86_handle_intercept(struct inst *in, uint64_t code)
+void x86_handle_intercept(struct emu_inst *in, uint64_t code)
 {
 	struct emu_machine *m = in->m;
 	uc_engine *uc = in->uc;
 	uint8_t op[4] = { 0 };
-	struct stop st;
+	struct emu_stop st;
 
 	switch (code) {
 	case SVM_EXIT_MSR:
@@ -272,7 +272,7 @@ void x86_handle_intercept(struct inst *in, uint64_t code)
 
 /* SYSCALL (AMD64 semantics): RCX = next RIP, R11 = RFLAGS, CS/SS from
  * STAR[47:32], RIP = LSTAR, RFLAGS &= ~SFMASK, CPL 0. */
-static void x86_syscall(struct inst *in)
+static void x86_syscall(struct emu_inst *in)
 {
 	uc_engine *uc = in->uc;
 	uint8_t vmsa[0x1000];
@@ -307,10 +307,10 @@ static void x86_syscall(struct inst *in)
 
 /* ---- the loop --------------------------------------------------------- */
 
-static void handle_stop(struct inst *in, uc_err err)
+static void handle_stop(struct emu_inst *in, uc_err err)
 {
 	struct emu_machine *m = in->m;
-	struct stop *s = &in->stop;
+	struct emu_stop *s = &in->stop;
 	bool data_fault =
 		(s->kind == STOP_FAULT_PF || s->kind == STOP_FAULT_VC || s->kind == STOP_NPF) &&
 		s->code != 2;
@@ -371,8 +371,8 @@ static void handle_stop(struct inst *in, uc_err err)
 
 static void fill_exit(struct emu_machine *m)
 {
-	struct vcpu *v = &m->vcpus[m->cur];
-	struct inst *in = v->inst[v->vmpl];
+	struct emu_vcpu *v = &m->vcpus[m->cur];
+	struct emu_inst *in = v->inst[v->vmpl];
 	struct emu_exit *x = &m->exit;
 
 	x->vcpu = v->id;
@@ -396,8 +396,8 @@ static void fill_exit(struct emu_machine *m)
 void emu_run_loop(struct emu_machine *m)
 {
 	while (!m->done) {
-		struct vcpu *v;
-		struct inst *in;
+		struct emu_vcpu *v;
+		struct emu_inst *in;
 		uc_err err;
 
 		irq_before_run(m); /* may pick another vCPU, or deliver an interrupt */

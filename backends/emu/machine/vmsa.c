@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vmsa.c - one Unicorn CPU per (vCPU, VMPL) (struct inst): its creation, MSR
+ * vmsa.c - one Unicorn CPU per (vCPU, VMPL) (struct emu_inst): its creation, MSR
  * access by the model, and the load and save of a VMSA into and out of it
  * (the light state on every switch, the full state through VMRUN/VMLOAD of
  * the stub page, hooks.c).
@@ -20,7 +20,7 @@
  * current VMCB even for API accesses (an intercept there would longjmp out of
  * Unicorn), so point the VMCB at an all-open map for the duration.
  */
-static uint64_t msr_io(struct inst *in, uint32_t rid, uint64_t v, bool write)
+static uint64_t msr_io(struct emu_inst *in, uint32_t rid, uint64_t v, bool write)
 {
 	uc_x86_msr msr = { .rid = rid, .value = v };
 	uint8_t *vmcb = m_ptr(in->m, in->vmcb_pa, 0x1000);
@@ -34,12 +34,12 @@ static uint64_t msr_io(struct inst *in, uint32_t rid, uint64_t v, bool write)
 	return msr.value;
 }
 
-uint64_t inst_get_msr(struct inst *in, uint32_t rid)
+uint64_t inst_get_msr(struct emu_inst *in, uint32_t rid)
 {
 	return msr_io(in, rid, 0, false);
 }
 
-void inst_set_msr(struct inst *in, uint32_t rid, uint64_t v)
+void inst_set_msr(struct emu_inst *in, uint32_t rid, uint64_t v)
 {
 	msr_io(in, rid, v, true);
 	if (rid == MSR_STAR || rid == MSR_LSTAR || rid == MSR_SFMASK)
@@ -48,13 +48,13 @@ void inst_set_msr(struct inst *in, uint32_t rid, uint64_t v)
 
 /* EFER as the CPU holds it (SVME hidden). Cached: only VMRUN loads and the
  * model's own WRMSR emulation change it. */
-uint64_t m_efer(struct inst *in)
+uint64_t m_efer(struct emu_inst *in)
 {
 	return in->efer;
 }
 
 /* The instruction at RIP completed (emulated by the model). */
-void inst_retire(struct inst *in, uint64_t len)
+void inst_retire(struct emu_inst *in, uint64_t len)
 {
 	wreg(in->uc, UC_X86_REG_RIP, rreg(in->uc, UC_X86_REG_RIP) + len);
 	if (in->m->cfg.count_insns)
@@ -63,7 +63,7 @@ void inst_retire(struct inst *in, uint64_t len)
 
 /* ---- instances ------------------------------------------------------ */
 
-static void vmcb_init(struct emu_machine *m, struct inst *in)
+static void vmcb_init(struct emu_machine *m, struct emu_inst *in)
 {
 	uint8_t *c = m_ptr(m, in->vmcb_pa, 0x1000);
 	uint64_t icpt = ICPT(SVM_EXIT_RDTSC) | ICPT(SVM_EXIT_CPUID) | ICPT(SVM_EXIT_SWINT) |
@@ -83,9 +83,9 @@ static void vmcb_init(struct emu_machine *m, struct inst *in)
 	c[0x5C] = 1; /* flush this CPU's TLB on the load */
 }
 
-struct inst *inst_get(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
+struct emu_inst *inst_get(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl)
 {
-	struct inst *in = v->inst[vmpl];
+	struct emu_inst *in = v->inst[vmpl];
 	uc_hook h;
 	uc_err e;
 
@@ -139,7 +139,7 @@ struct inst *inst_get(struct emu_machine *m, struct vcpu *v, unsigned vmpl)
 	return in;
 }
 
-void inst_free(struct inst *in)
+void inst_free(struct emu_inst *in)
 {
 	if (!in)
 		return;
@@ -151,7 +151,7 @@ void inst_free(struct inst *in)
  * Unicorn 2.1 bug: writing CR2 runs the CR3 update with the CR2 value. Write
  * CR2 only when it changes, and put CR3 back after it.
  */
-void inst_set_cr2(struct inst *in, uint64_t cr2)
+void inst_set_cr2(struct emu_inst *in, uint64_t cr2)
 {
 	uint64_t cr3 = rreg(in->uc, UC_X86_REG_CR3);
 
@@ -180,7 +180,7 @@ static const uint16_t gpr_off[] = {
  * what was last saved (the shadow), so only fields someone changed in the
  * VMSA since then need writing, unless a full load just ran (`all`).
  */
-static void light_load(struct inst *in, const uint8_t *vmsa, bool all)
+static void light_load(struct emu_inst *in, const uint8_t *vmsa, bool all)
 {
 	uint64_t vals[NR_GPR];
 	void *ptrs[NR_GPR];
@@ -213,13 +213,13 @@ static void light_load(struct inst *in, const uint8_t *vmsa, bool all)
  * selector (IRET, SYSRET, MOV Sreg) gets the descriptor the CPU loaded from
  * the GDT, or flat attributes for a NULL or unreadable one (FIDELITY.md).
  */
-static void seg_save(struct inst *in, uint16_t sel, unsigned off, uint8_t *vmsa, bool code)
+static void seg_save(struct emu_inst *in, uint16_t sel, unsigned off, uint8_t *vmsa, bool code)
 {
 	uint16_t osel, attr;
 	uint32_t limit = 0xFFFFFFFF;
 	uc_x86_mmr gdtr;
 	uint8_t desc[8];
-	struct stop st;
+	struct emu_stop st;
 
 	memcpy(&osel, in->shadow + off, 2);
 	memcpy(vmsa + off, in->shadow + off, 16);
@@ -264,7 +264,7 @@ enum {
 };
 
 /* Copy the instance's state into a VMSA page. */
-void inst_save(struct inst *in, uint8_t *vmsa)
+void inst_save(struct emu_inst *in, uint8_t *vmsa)
 {
 	uint64_t v[NR_GPR + NR_SYS] = { 0 }, *sys = v + NR_GPR;
 	uc_x86_mmr mmr[NR_MMR];
@@ -333,7 +333,7 @@ static bool heavy_equal(const uint8_t *a, const uint8_t *b)
 }
 
 /* Full load: VMLOAD + VMRUN from the private stub (see file comment). */
-static int inst_full_load(struct inst *in, const uint8_t *vmsa)
+static int inst_full_load(struct emu_inst *in, const uint8_t *vmsa)
 {
 	struct emu_machine *m = in->m;
 	uc_engine *uc = in->uc;
@@ -415,7 +415,7 @@ static int inst_full_load(struct inst *in, const uint8_t *vmsa)
 }
 
 /* Make the instance's CPU hold the state in `vmsa`. */
-int inst_load(struct inst *in, const uint8_t *vmsa)
+int inst_load(struct emu_inst *in, const uint8_t *vmsa)
 {
 	bool full;
 

@@ -30,7 +30,7 @@
 
 #include "machine.h"
 
-static uint8_t *lazy_page(struct inst *in)
+static uint8_t *lazy_page(struct emu_inst *in)
 {
 	uint64_t gpa = in->vcpu->vmsa_gpa[in->vmpl];
 
@@ -42,7 +42,7 @@ static uint8_t *lazy_page(struct inst *in)
  * Only VMPL0 qualifies: every lower VMPL's VMSA is readable by VMPL0 (the
  * monitor reads the caller's registers from it), with no trap on the read.
  */
-bool inst_defer_save(struct inst *in, uint8_t *page, uint64_t exit_code)
+bool inst_defer_save(struct emu_inst *in, uint8_t *page, uint64_t exit_code)
 {
 	struct emu_machine *m = in->m;
 	uint64_t gpa = in->vcpu->vmsa_gpa[in->vmpl];
@@ -62,7 +62,7 @@ bool inst_defer_save(struct inst *in, uint8_t *page, uint64_t exit_code)
 
 /* Bring a deferred instance's VMSA page up to date: the CPU's state, then
  * the bytes someone wrote to the page since the deferral. */
-void inst_sync(struct inst *in)
+void inst_sync(struct emu_inst *in)
 {
 	uint8_t *page = lazy_page(in), cur[0x1000];
 
@@ -85,7 +85,7 @@ void inst_sync(struct inst *in)
  * (loaded from its own, untouched page), 1 if the load must go on (the page
  * is synchronised first).
  */
-int inst_load_lazy(struct inst *in, const uint8_t *vmsa)
+int inst_load_lazy(struct emu_inst *in, const uint8_t *vmsa)
 {
 	if (vmsa == lazy_page(in) && !memcmp(vmsa, in->lazy_snap, sizeof(in->lazy_snap))) {
 		in->lazy = false;

@@ -12,7 +12,7 @@
 #include "machine.h"
 
 /* Value of a Capstone register operand (64-bit GPRs and their parts). */
-static uint64_t reg_value(struct inst *in, unsigned reg);
+static uint64_t reg_value(struct emu_inst *in, unsigned reg);
 
 #define ACC_R 0
 #define ACC_W 1
@@ -36,8 +36,8 @@ static bool priv_guest_page(const struct emu_machine *m, uint64_t pa)
  * RMP check of one C=1 access at `vmpl`. Returns WALK_OK and the permitted
  * UC_PROT_* bits, or fills the fault.
  */
-static enum walk_result rmp_check(struct inst *in, uint64_t pa, unsigned acc, unsigned cpl,
-				  bool shared, unsigned *prot, struct walk *w)
+static enum emu_walk_result rmp_check(struct emu_inst *in, uint64_t pa, unsigned acc, unsigned cpl,
+				      bool shared, unsigned *prot, struct emu_walk *w)
 {
 	struct emu_machine *m = in->m;
 	const struct emu_rmp_entry *e;
@@ -100,12 +100,12 @@ static enum walk_result rmp_check(struct inst *in, uint64_t pa, unsigned acc, un
  * Read one page-table entry (an RMP-checked read) and, when the walk must set
  * accessed/dirty bits, write it back (an RMP-checked write, reference 4.1).
  */
-static enum walk_result pt_access(struct inst *in, uint64_t pte_pa, unsigned cpl, uint64_t *pte,
-				  uint64_t set_bits, struct walk *w)
+static enum emu_walk_result pt_access(struct emu_inst *in, uint64_t pte_pa, unsigned cpl,
+				      uint64_t *pte, uint64_t set_bits, struct emu_walk *w)
 {
 	struct emu_machine *m = in->m;
 	unsigned prot;
-	enum walk_result r;
+	enum emu_walk_result r;
 
 	w->exitinfo1 = EMU_NPF_PT;
 	r = rmp_check(in, pte_pa, ACC_R, cpl, false, &prot, w);
@@ -149,15 +149,15 @@ static uint64_t pte_reserved(uint64_t pte, unsigned level, uint64_t efer)
  * `fill`, the granted permissions in w->perms may cover more than the access
  * (what the TLB caches); W is granted only when the dirty bit is already set.
  */
-void walk_translate(struct inst *in, uint64_t va, unsigned access, unsigned cpl, bool final_rmp,
-		    struct walk *w)
+void walk_translate(struct emu_inst *in, uint64_t va, unsigned access, unsigned cpl, bool final_rmp,
+		    struct emu_walk *w)
 {
 	static const int cr_ids[3] = { UC_X86_REG_CR0, UC_X86_REG_CR3, UC_X86_REG_CR4 };
 	uint64_t cr[3], cr0, cr4, efer = m_efer(in), table, pte = 0, pa, size = 1ULL << 39;
 	void *cr_ptrs[3] = { &cr[0], &cr[1], &cr[2] };
 	bool user = cpl == 3, writable = true, usr = true, nx = false, code = access & ACC_CODE;
 	unsigned level, prot = 0;
-	enum walk_result r;
+	enum emu_walk_result r;
 
 	access &= ~ACC_CODE;
 	uc_reg_read_batch(in->uc, (int *)cr_ids, cr_ptrs, 3); /* one API call per fill */
@@ -273,7 +273,7 @@ pf:
  * AC=1 (and STAC/CLAC end the block), so the entry filled now serves only
  * accesses under the current AC: with AC=0 it must not grant R/W at all.
  */
-static bool smap_denies(struct inst *in, unsigned acc, struct walk *w)
+static bool smap_denies(struct emu_inst *in, unsigned acc, struct emu_walk *w)
 {
 	if (rreg(in->uc, UC_X86_REG_RFLAGS) & (1ULL << 18))
 		return false;
@@ -287,11 +287,11 @@ static bool smap_denies(struct inst *in, unsigned acc, struct walk *w)
 /* Unicorn TLB-fill hook: every TLB miss of the guest lands here. */
 bool uc_tlb_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, void *data)
 {
-	struct inst *in = data;
+	struct emu_inst *in = data;
 	struct emu_machine *m = in->m;
 	unsigned acc = type == UC_MEM_WRITE ? ACC_W : type == UC_MEM_FETCH ? ACC_X : ACC_R;
 	unsigned cpl = rreg(uc, UC_X86_REG_CS) & 3;
-	struct walk w;
+	struct emu_walk w;
 
 	if (in->in_switch && (va & ~0xFFFULL) == m->priv_base + PRIV_STUB) {
 		e->paddr = m->priv_base + PRIV_STUB;
@@ -334,14 +334,14 @@ bool uc_tlb_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, 
 }
 
 /* Copy to/from guest virtual memory with the guest's own checks (for event delivery). */
-static int copy_acc(struct inst *in, uint64_t va, void *buf, size_t len, unsigned acc,
-		    struct stop *st)
+static int copy_acc(struct emu_inst *in, uint64_t va, void *buf, size_t len, unsigned acc,
+		    struct emu_stop *st)
 {
 	uint8_t *b = buf;
 	bool write = acc == ACC_W;
 
 	while (len) {
-		struct walk w;
+		struct emu_walk w;
 		size_t chunk = 0x1000 - (va & 0xFFF);
 
 		if (chunk > len)
@@ -369,7 +369,8 @@ static int copy_acc(struct inst *in, uint64_t va, void *buf, size_t len, unsigne
 	return 0;
 }
 
-int guest_copy(struct inst *in, uint64_t va, void *buf, size_t len, bool write, struct stop *st)
+int guest_copy(struct emu_inst *in, uint64_t va, void *buf, size_t len, bool write,
+	       struct emu_stop *st)
 {
 	return copy_acc(in, va, buf, len, write ? ACC_W : ACC_R, st);
 }
@@ -379,7 +380,7 @@ int guest_copy(struct inst *in, uint64_t va, void *buf, size_t len, bool write, 
  * page tables without setting accessed/dirty bits and without RMP checks, so
  * that looking at the guest never changes it. Returns 0 and *pa, or -1.
  */
-int walk_probe(struct inst *in, uint64_t va, uint64_t *pa)
+int walk_probe(struct emu_inst *in, uint64_t va, uint64_t *pa)
 {
 	uint64_t table = rreg(in->uc, UC_X86_REG_CR3) & PTE_ADDR;
 	int level;
@@ -406,14 +407,14 @@ int walk_probe(struct inst *in, uint64_t va, uint64_t *pa)
 	return -1;
 }
 
-size_t guest_fetch(struct inst *in, uint64_t va, void *buf, size_t len)
+size_t guest_fetch(struct emu_inst *in, uint64_t va, void *buf, size_t len)
 {
 	unsigned cpl = rreg(in->uc, UC_X86_REG_CS) & 3;
 	uint8_t *b = buf;
 	size_t done = 0;
 
 	while (done < len) {
-		struct walk w;
+		struct emu_walk w;
 		size_t chunk = 0x1000 - (va & 0xFFF);
 
 		if (chunk > len - done)
@@ -429,7 +430,7 @@ size_t guest_fetch(struct inst *in, uint64_t va, void *buf, size_t len)
 }
 
 /* Effective address of a decoded memory operand. */
-static uint64_t op_addr(struct inst *in, const cs_insn *i, const cs_x86_op *op)
+static uint64_t op_addr(struct emu_inst *in, const cs_insn *i, const cs_x86_op *op)
 {
 	uint64_t a = (uint64_t)op->mem.disp;
 
@@ -468,7 +469,7 @@ static bool touches(uint64_t a, unsigned size, uint64_t page, uint64_t *out)
  * instruction at RIP: its memory operands, or the stack or string registers
  * it uses implicitly. Falls back to the page start.
  */
-uint64_t fault_address(struct inst *in, uint64_t page, bool fetch)
+uint64_t fault_address(struct emu_inst *in, uint64_t page, bool fetch)
 {
 	uint64_t rip = rreg(in->uc, UC_X86_REG_RIP), rsp = rreg(in->uc, UC_X86_REG_RSP), a = page;
 	uint8_t code[16];
@@ -503,7 +504,7 @@ out:
 	return a;
 }
 
-static uint64_t reg_value(struct inst *in, unsigned reg)
+static uint64_t reg_value(struct emu_inst *in, unsigned reg)
 {
 	static const struct {
 		unsigned cs;
@@ -535,7 +536,7 @@ static uint64_t reg_value(struct inst *in, unsigned reg)
  * re-reading the page-table entries it was built from (and CR0/CR3/CR4 and
  * the RMP generation), which is exact and far cheaper than a walk.
  */
-int guest_insn(struct inst *in, uint64_t va, void *buf, size_t len, struct stop *st)
+int guest_insn(struct emu_inst *in, uint64_t va, void *buf, size_t len, struct emu_stop *st)
 {
 	int ids[3] = { UC_X86_REG_CR0, UC_X86_REG_CR3, UC_X86_REG_CR4 };
 	uint64_t cr[3];
@@ -548,11 +549,11 @@ int guest_insn(struct inst *in, uint64_t va, void *buf, size_t len, struct stop 
 }
 
 /* guest_insn for a caller that already read CR0, CR3 and CR4 (in `cr`). */
-int guest_insn_cr(struct inst *in, uint64_t va, void *buf, size_t len, const uint64_t cr[3],
-		  struct stop *st)
+int guest_insn_cr(struct emu_inst *in, uint64_t va, void *buf, size_t len, const uint64_t cr[3],
+		  struct emu_stop *st)
 {
 	uint64_t page = va & ~0xFFFULL;
-	struct walk w;
+	struct emu_walk w;
 	unsigned i;
 
 	if ((va & 0xFFF) + len > 0x1000)

@@ -222,11 +222,11 @@ _Static_assert(sizeof(struct trace_pvalidate) == 64, "pvalidate payload layout")
 
 #define TRACE_MAX_RECORD 0xFFFF
 
-/* ---- writer (trace.c) --------------------------------------------------- */
+/* ---- writer (trace.c, trace_rec.c) ------------------------------------- */
 
 struct emu_machine;
-struct vcpu;
-struct inst;
+struct emu_vcpu;
+struct emu_inst;
 struct emu_rmp_entry;
 
 /* What the header records so that the run can be replayed. */
@@ -262,13 +262,13 @@ uint64_t emu_trace_count(const struct emu_machine *m);
 void emu_trace_flush(struct emu_machine *m);
 
 /* Internal: install the INSN hook on a new instance (called by inst_get). */
-void trace_inst_init(struct inst *in);
+void trace_inst_init(struct emu_inst *in);
 
 /* Event sites (machine model). */
 #define TRACE_ON(m) __builtin_expect((m)->trace != NULL, 0)
 
-void trace_vmgexit(struct emu_machine *m, struct vcpu *v, unsigned vmpl, bool ret);
-void trace_switch(struct emu_machine *m, struct vcpu *v, unsigned from, unsigned to,
+void trace_vmgexit(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl, bool ret);
+void trace_switch(struct emu_machine *m, struct emu_vcpu *v, unsigned from, unsigned to,
 		  uint64_t reason, int result);
 void trace_rmp(struct emu_machine *m, unsigned op, uint64_t gpa, uint64_t npages, unsigned changed,
 	       const struct emu_rmp_entry *before);
@@ -277,23 +277,23 @@ void trace_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_
 void trace_pvalidate(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t size,
 		     uint64_t rdx, int rc, bool cf, uint64_t npf,
 		     const struct emu_rmp_entry *before);
-void trace_exception(struct inst *in, unsigned vector, bool has_ec, uint64_t ec, uint64_t cr2,
+void trace_exception(struct emu_inst *in, unsigned vector, bool has_ec, uint64_t ec, uint64_t cr2,
 		     bool swint);
-void trace_npf(struct inst *in, bool to_vmpl0);
-void trace_console(struct emu_machine *m, struct vcpu *v, unsigned vmpl, unsigned source,
+void trace_npf(struct emu_inst *in, bool to_vmpl0);
+void trace_console(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl, unsigned source,
 		   const char *s, size_t len);
 void trace_end(struct emu_machine *m);
-void trace_monitor(struct emu_machine *m, struct vcpu *v, uint32_t event, uint64_t a, uint64_t b,
-		   uint64_t c);
+void trace_monitor(struct emu_machine *m, struct emu_vcpu *v, uint32_t event, uint64_t a,
+		   uint64_t b, uint64_t c);
 /* Traced versions of snp_rmpadjust, snp_pvalidate and vcpu_switch: they run
  * the untraced body and record the outcome with the state before it. */
 int trace_call_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t size,
 			 uint64_t rdx, uint64_t *npf);
 int trace_call_pvalidate(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t size,
 			 uint64_t rdx, bool *cf, uint64_t *npf);
-int trace_call_switch(struct emu_machine *m, struct vcpu *v, unsigned vmpl, uint64_t exit_code);
+int trace_call_switch(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl, uint64_t exit_code);
 
-/* ---- shared by the writer and veil-trace (trace_fmt.c) ------------------- */
+/* ---- shared by the writer and veil-trace (trace_fmt.c, trace_desc.c) ---- */
 
 #define TRACE_MAX_ARGS 256
 #define TRACE_MAX_IMAGES 64

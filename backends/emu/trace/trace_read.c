@@ -14,7 +14,7 @@
 #include "hostio.h"
 #include "trace_read.h"
 
-int tf_open(struct tfile *t, const char *path, char *err, size_t errlen)
+int tf_open(struct emu_tfile *t, const char *path, char *err, size_t errlen)
 {
 	size_t off, cap = 0;
 
@@ -57,14 +57,14 @@ int tf_open(struct tfile *t, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-void tf_close(struct tfile *t)
+void tf_close(struct emu_tfile *t)
 {
 	free(t->map);
 	free(t->off);
 	memset(t, 0, sizeof(*t));
 }
 
-const struct trace_rec *tf_rec(const struct tfile *t, uint64_t i)
+const struct trace_rec *tf_rec(const struct emu_tfile *t, uint64_t i)
 {
 	return (const void *)(t->map + t->off[i]);
 }
@@ -112,7 +112,7 @@ int tf_disasm(const uint8_t *bytes, size_t len, uint64_t rip, char *buf, size_t 
 	return n ? 0 : -1;
 }
 
-void tf_line(const struct tfile *t, uint64_t i, char *buf, size_t len)
+void tf_line(const struct emu_tfile *t, uint64_t i, char *buf, size_t len)
 {
 	const struct trace_rec *r = tf_rec(t, i);
 	char d[400];
@@ -148,7 +148,7 @@ static void show_regs(const struct trace_regs *g, FILE *out)
 
 /* The instruction a record belongs to: its own bytes, or the last INSN record
  * of the same vCPU before it (the instruction that caused the event). */
-static void show_insn(const struct tfile *t, uint64_t i, FILE *out)
+static void show_insn(const struct emu_tfile *t, uint64_t i, FILE *out)
 {
 	const struct trace_rec *r = tf_rec(t, i);
 	uint64_t j = i + 1;
@@ -174,7 +174,7 @@ static void show_insn(const struct tfile *t, uint64_t i, FILE *out)
 		fprintf(out, "instruction: not recorded (record with --trace-insns)\n");
 }
 
-void tf_show(const struct tfile *t, uint64_t i, FILE *out)
+void tf_show(const struct emu_tfile *t, uint64_t i, FILE *out)
 {
 	const struct trace_rec *r = tf_rec(t, i);
 	const struct trace_regs *g = trace_rec_regs(r);

@@ -59,7 +59,7 @@ static bool help_asked(int argc, char **argv, const char *usage)
 	return false;
 }
 
-static int open_or_fail(struct tfile *t, const char *path)
+static int open_or_fail(struct emu_tfile *t, const char *path)
 {
 	char err[300];
 
@@ -73,22 +73,22 @@ static int open_or_fail(struct tfile *t, const char *path)
 
 /* ---- export --chrome ---------------------------------------------------------- */
 
-struct stay {
+struct emu_stay {
 	bool open;
 	unsigned vmpl;
 	uint64_t start, first;
 };
 
-struct call {
+struct emu_call {
 	bool open;
 	uint64_t start, first, protocol, call;
 };
 
-struct chrome {
+struct emu_chrome {
 	FILE *f;
 	bool first, no_vc, icount;
-	struct stay stays[256];
-	struct call calls[256];
+	struct emu_stay stays[256];
+	struct emu_call calls[256];
 	struct hio_progress progress;
 };
 
@@ -99,20 +99,20 @@ static void ts(FILE *f, const char *key, uint64_t units)
 	fprintf(f, ",\"%s\":%" PRIu64 ".%03u", key, units / 1000, (unsigned)(units % 1000));
 }
 
-static uint64_t clock_of(const struct chrome *c, const struct trace_rec *r)
+static uint64_t clock_of(const struct emu_chrome *c, const struct trace_rec *r)
 {
 	return c->icount ? r->icount : r->seq;
 }
 
-static void sep(struct chrome *c)
+static void sep(struct emu_chrome *c)
 {
 	fputs(c->first ? "\n" : ",\n", c->f);
 	c->first = false;
 }
 
-static void stay_end(struct chrome *c, unsigned vcpu, uint64_t end)
+static void stay_end(struct emu_chrome *c, unsigned vcpu, uint64_t end)
 {
-	struct stay *s = &c->stays[vcpu];
+	struct emu_stay *s = &c->stays[vcpu];
 
 	if (!s->open)
 		return;
@@ -126,9 +126,9 @@ static void stay_end(struct chrome *c, unsigned vcpu, uint64_t end)
 }
 
 /* An SVSM call as a slice from TR_MCALL to its TR_MCALL_RET (or the end). */
-static void call_end(struct chrome *c, unsigned vcpu, uint64_t end, const struct trace_mon *ret)
+static void call_end(struct emu_chrome *c, unsigned vcpu, uint64_t end, const struct trace_mon *ret)
 {
-	struct call *k = &c->calls[vcpu];
+	struct emu_call *k = &c->calls[vcpu];
 	char name[64];
 
 	if (!k->open)
@@ -165,7 +165,7 @@ static const char *instant_cat(unsigned type)
 	}
 }
 
-static void instant(struct chrome *c, const struct trace_rec *r)
+static void instant(struct emu_chrome *c, const struct trace_rec *r)
 {
 	const char *cat = instant_cat(r->type);
 	char d[400];
@@ -186,9 +186,9 @@ static void instant(struct chrome *c, const struct trace_rec *r)
 	fprintf(c->f, "}}");
 }
 
-static void chrome_rec(struct chrome *c, const struct trace_rec *r, bool *seen)
+static void chrome_rec(struct emu_chrome *c, const struct trace_rec *r, bool *seen)
 {
-	struct stay *s = &c->stays[r->vcpu];
+	struct emu_stay *s = &c->stays[r->vcpu];
 	const struct trace_mon *mon = (const void *)(r + 1);
 	uint64_t now = clock_of(c, r);
 
@@ -205,25 +205,25 @@ static void chrome_rec(struct chrome *c, const struct trace_rec *r, bool *seen)
 
 		if (!sw->result) {
 			if (!s->open)
-				*s = (struct stay){ true, sw->from, now, r->seq };
+				*s = (struct emu_stay){ true, sw->from, now, r->seq };
 			call_end(c, r->vcpu, now, NULL); /* left VMPL0 without a result */
 			stay_end(c, r->vcpu, now);
-			*s = (struct stay){ true, sw->to, now, r->seq };
+			*s = (struct emu_stay){ true, sw->to, now, r->seq };
 		}
 	} else if (!s->open && r->type != TR_RMP) {
-		*s = (struct stay){ true, r->vmpl, now, r->seq };
+		*s = (struct emu_stay){ true, r->vmpl, now, r->seq };
 	}
 	if (r->type == TR_MCALL) {
 		call_end(c, r->vcpu, now, NULL);
-		c->calls[r->vcpu] =
-			(struct call){ true, now, r->seq, mon->a >> 32, mon->a & 0xFFFFFFFFULL };
+		c->calls[r->vcpu] = (struct emu_call){ true, now, r->seq, mon->a >> 32,
+						       mon->a & 0xFFFFFFFFULL };
 	} else if (r->type == TR_MCALL_RET) {
 		call_end(c, r->vcpu, now, mon);
 	}
 	instant(c, r);
 }
 
-static void write_chrome(const struct tfile *t, struct chrome *c)
+static void write_chrome(const struct emu_tfile *t, struct emu_chrome *c)
 {
 	bool seen[256] = { false };
 	uint64_t i, end = 0;
@@ -255,9 +255,9 @@ static void write_chrome(const struct tfile *t, struct chrome *c)
 int cmd_export(int argc, char **argv)
 {
 	const char *file = NULL, *out = NULL;
-	static struct chrome c; /* 12 KiB: not on the stack */
+	static struct emu_chrome c; /* 12 KiB: not on the stack */
 	struct hio_out o;
-	struct tfile t;
+	struct emu_tfile t;
 	char err[600];
 	int i, rc;
 
@@ -315,8 +315,8 @@ int cmd_export(int argc, char **argv)
 
 #define STEP_HISTORY 256
 
-struct stepper {
-	const struct tfile *t;
+struct emu_stepper {
+	const struct emu_tfile *t;
 	uint64_t cur;
 	int vcpu; /* -1: every vCPU */
 	char last[512];
@@ -324,7 +324,7 @@ struct stepper {
 	unsigned nhist;
 };
 
-static void step_print(const struct stepper *st)
+static void step_print(const struct emu_stepper *st)
 {
 	char line[700];
 
@@ -332,7 +332,7 @@ static void step_print(const struct stepper *st)
 	printf("[%" PRIu64 "/%" PRIu64 "] %s\n", st->cur, st->t->n - 1, line);
 }
 
-static bool step_match(const struct stepper *st, uint64_t i, int type, const char *what)
+static bool step_match(const struct emu_stepper *st, uint64_t i, int type, const char *what)
 {
 	char line[700];
 
@@ -348,7 +348,7 @@ static bool step_match(const struct stepper *st, uint64_t i, int type, const cha
 
 /* The k-th record from cur in direction dir (+1/-1) that matches; false if
  * there is none (cur is then left where it was). */
-static bool step_move(struct stepper *st, int dir, uint64_t k, const char *what)
+static bool step_move(struct emu_stepper *st, int dir, uint64_t k, const char *what)
 {
 	int type = what ? trace_type_from_name(what) : -1;
 	uint64_t i = st->cur, found = st->cur;
@@ -387,7 +387,7 @@ static uint64_t count_arg(const char *a)
 	return k ? k : 1;
 }
 
-static void step_goto(struct stepper *st, const char *arg)
+static void step_goto(struct emu_stepper *st, const char *arg)
 {
 	char *end;
 	uint64_t n = strtoull(arg, &end, 0);
@@ -400,7 +400,7 @@ static void step_goto(struct stepper *st, const char *arg)
 	step_print(st);
 }
 
-static void step_vcpu(struct stepper *st, const char *arg)
+static void step_vcpu(struct emu_stepper *st, const char *arg)
 {
 	char *end;
 	unsigned long v = strtoul(arg, &end, 0);
@@ -416,7 +416,7 @@ static void step_vcpu(struct stepper *st, const char *arg)
 	}
 }
 
-static void step_find(struct stepper *st, int dir, const char *arg)
+static void step_find(struct emu_stepper *st, int dir, const char *arg)
 {
 	if (!*arg) {
 		printf("%s wants a record type or some text\n", dir > 0 ? "find" : "rfind");
@@ -430,13 +430,13 @@ static void step_find(struct stepper *st, int dir, const char *arg)
 	step_print(st);
 }
 
-static void step_history(const struct stepper *st)
+static void step_history(const struct emu_stepper *st)
 {
 	for (unsigned i = 0; i < st->nhist; i++)
 		printf("%5u  %s\n", i + 1, st->hist[i]);
 }
 
-static void step_remember(struct stepper *st, const char *cmd)
+static void step_remember(struct emu_stepper *st, const char *cmd)
 {
 	if (st->nhist == STEP_HISTORY) {
 		free(st->hist[0]);
@@ -449,7 +449,7 @@ static void step_remember(struct stepper *st, const char *cmd)
 }
 
 /* "!N" / "!!": the history entry to run again, or NULL (message printed). */
-static const char *step_recall(const struct stepper *st, const char *cmd)
+static const char *step_recall(const struct emu_stepper *st, const char *cmd)
 {
 	char *end;
 	unsigned long n = cmd[1] == '!' && !cmd[2] ? st->nhist : strtoul(cmd + 1, &end, 10);
@@ -465,7 +465,7 @@ static const char *step_recall(const struct stepper *st, const char *cmd)
 }
 
 /* One command (already trimmed, not empty); returns false to quit. */
-static bool step_run(struct stepper *st, char *cmd)
+static bool step_run(struct emu_stepper *st, char *cmd)
 {
 	char *arg = cmd + strcspn(cmd, " \t");
 
@@ -503,7 +503,7 @@ static bool step_run(struct stepper *st, char *cmd)
 }
 
 /* A line of input: recall, repeat, remember, run. */
-static bool step_line(struct stepper *st, char *line)
+static bool step_line(struct emu_stepper *st, char *line)
 {
 	char buf[512];
 	const char *cmd = trim(line);
@@ -523,8 +523,8 @@ static bool step_line(struct stepper *st, char *line)
 int cmd_step(int argc, char **argv)
 {
 	char line[512];
-	struct stepper st = { .vcpu = -1, .last = "n" };
-	struct tfile t;
+	struct emu_stepper st = { .vcpu = -1, .last = "n" };
+	struct emu_tfile t;
 	int rc;
 
 	if (help_asked(argc, argv, usage_step))
