@@ -11,8 +11,11 @@
  * path=veil (N rounds through the service, after it). A round is 2 loads +
  * 2 unloads. Figures per round are (run - baseline) / N; times are medians
  * over RUNS uncounted runs with min and max (ratios taken run by run), guest
- * instructions and VMPL switches come from one counted run of each kind. The monitor runs natively in the emulator,
- * so its own work is in the time but not in the guest instruction counts.
+ * instructions and VMPL switches come from one counted run of each kind.
+ * Everything is measured twice in the same run: with the native monitor
+ * (host code: its work is in the time but not in the guest instruction
+ * counts) and with the VMPL0 image `veil-monitor` run by the model (image
+ * mode: guest instructions and VMGEXITs per round for each VMPL).
  */
 #include <bearssl/bearssl_ec.h>
 #include <bearssl/bearssl_hash.h>
@@ -43,6 +46,7 @@ static const char *const path_names[] = { "none", "native", "veil" };
 struct figures {
 	double secs;
 	uint64_t insns, switches;
+	uint64_t insns_vmpl[4], vmgexits_vmpl[4]; /* per VMPL */
 };
 
 /* The guest's own verdict: its PASS line for this path, and no FAIL. */
@@ -60,8 +64,9 @@ static bool console_ok(FILE *con, enum path p)
 	return pass && !fail;
 }
 
-/* One boot of the test OS doing `rounds` rounds on path `p`. */
-static struct figures run(enum path p, uint64_t rounds, bool count)
+/* One boot of the test OS doing `rounds` rounds on path `p` (with the VMPL0
+ * image if `image`). */
+static struct figures run(enum path p, uint64_t rounds, bool count, bool image)
 {
 	FILE *con = tmpfile();
 	struct emu_config cfg = {
@@ -82,7 +87,8 @@ static struct figures run(enum path p, uint64_t rounds, bool count)
 		 path_names[p]);
 	params.cmdline = cmdline;
 	t0 = bench_now();
-	if (emu_run(m, &params, &x) || x.kind != EMU_EXIT_KIND_TERMINATE || x.reason_set != 2 ||
+	if ((image ? emu_run_image(m, &params, BENCH_IMAGE, &x) : emu_run(m, &params, &x)) ||
+	    x.kind != EMU_EXIT_KIND_TERMINATE || x.reason_set != 2 ||
 	    x.reason_code != VEIL_TERM_OK || !console_ok(con, p)) {
 		fprintf(stderr, "kci-modules: the test OS failed with %s: %s, code %u %s\n",
 			cmdline, emu_exit_kind_name(x.kind), x.reason_code, x.message);
@@ -91,19 +97,23 @@ static struct figures run(enum path p, uint64_t rounds, bool count)
 			fputs(err, stderr);
 		exit(1);
 	}
-	f = (struct figures){ bench_now() - t0, x.insns, x.switches };
+	f = (struct figures){ bench_now() - t0, x.insns, x.switches, { 0 }, { 0 } };
+	memcpy(f.insns_vmpl, x.insns_vmpl, sizeof(f.insns_vmpl));
+	memcpy(f.vmgexits_vmpl, x.vmgexits_vmpl, sizeof(f.vmgexits_vmpl));
 	emu_destroy(m);
 	fclose(con);
 	return f;
 }
 
 /* Seconds per round of path `p` in each of RUNS runs, baseline subtracted. */
-static void per_round(enum path p, uint64_t rounds, double per[RUNS])
+static void per_round(enum path p, uint64_t rounds, bool image, double per[RUNS])
 {
 	int i;
 
 	for (i = 0; i < RUNS; i++)
-		per[i] = (run(p, rounds, false).secs - run(PATH_NONE, rounds, false).secs) / rounds;
+		per[i] = (run(p, rounds, false, image).secs -
+			  run(PATH_NONE, rounds, false, image).secs) /
+			 rounds;
 }
 
 static size_t slurp(const char *path, unsigned char *buf, size_t cap)
@@ -153,6 +163,48 @@ static struct bench_spread scaled(double *v, double k)
 	return bench_spread_of(u, RUNS);
 }
 
+/* The same rounds with the VMPL0 image: the service's work is guest code too. */
+static void image_mode(struct bench *b, uint64_t n)
+{
+	double t_nat[RUNS], t_veil[RUNS], ratio[RUNS];
+	struct figures c0 = run(PATH_NONE, n, true, true), veil = run(PATH_VEIL, n, true, true);
+	struct bench_spread sn, sv, sr;
+	char name[64];
+	int i, v;
+
+	per_round(PATH_NATIVE, n, true, t_nat);
+	per_round(PATH_VEIL, n, true, t_veil);
+	for (i = 0; i < RUNS; i++)
+		ratio[i] = t_veil[i] / t_nat[i];
+	sn = scaled(t_nat, 1e6);
+	sv = scaled(t_veil, 1e6);
+	sr = bench_spread_of(ratio, RUNS);
+	printf("with the VMPL0 image (image mode):\n");
+	printf("  time per round (us)        %10.1f       %10.1f       %6.2f (%.2f-%.2f)\n",
+	       sn.median, sv.median, sr.median, sr.min, sr.max);
+	printf("  module service, per round: guest insns and VMGEXITs by VMPL\n");
+	for (v = 3; v >= 0; v--)
+		printf("    VMPL%d                    %12.0f insns  %8.2f VMGEXITs\n", v,
+		       ((double)veil.insns_vmpl[v] - (double)c0.insns_vmpl[v]) / n,
+		       ((double)veil.vmgexits_vmpl[v] - (double)c0.vmgexits_vmpl[v]) / n);
+	printf("  VMPL switches per round    %10.1f\n",
+	       ((double)veil.switches - (double)c0.switches) / n);
+	bench_result(b, "kci_modules_native_per_round_image", "us", sn);
+	bench_result(b, "kci_modules_veil_per_round_image", "us", sv);
+	bench_ratio(b, "kci_modules_time_ratio_image", sr,
+		    "service time / in-OS loader time per round with the VMPL0 image, same run",
+		    "loading through the service is slower (its signature checks and the VMPL "
+		    "switches)");
+	for (v = 0; v < 4; v++) {
+		snprintf(name, sizeof(name), "kci_modules_image_insns_vmpl%d", v);
+		bench_value(b, name, "insn",
+			    ((double)veil.insns_vmpl[v] - (double)c0.insns_vmpl[v]) / n);
+		snprintf(name, sizeof(name), "kci_modules_image_vmgexits_vmpl%d", v);
+		bench_value(b, name, "vmgexit",
+			    ((double)veil.vmgexits_vmpl[v] - (double)c0.vmgexits_vmpl[v]) / n);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct bench b;
@@ -169,11 +221,11 @@ int main(int argc, char **argv)
 		   "OS's own in-OS loader, on the same signed files, in the emulator.",
 		   argc, argv);
 	n = b.quick ? 20 : 200;
-	per_round(PATH_NATIVE, n, t_nat);
-	per_round(PATH_VEIL, n, t_veil);
-	c0 = run(PATH_NONE, n, true);
-	nat = run(PATH_NATIVE, n, true);
-	veil = run(PATH_VEIL, n, true);
+	per_round(PATH_NATIVE, n, false, t_nat);
+	per_round(PATH_VEIL, n, false, t_veil);
+	c0 = run(PATH_NONE, n, true, false);
+	nat = run(PATH_NATIVE, n, true, false);
+	veil = run(PATH_VEIL, n, true, false);
 	ins_nat = (double)(nat.insns - c0.insns) / n;
 	ins_veil = (double)(veil.insns - c0.insns) / n;
 	sig = sigcheck_secs(BENCH_MODULE_DIR "/hello.ko") +
@@ -222,5 +274,6 @@ int main(int argc, char **argv)
 	bench_value(&b, "kci_modules_switches_per_load_unload", "switch",
 		    (double)(veil.switches - c0.switches) / n / 2);
 	bench_value(&b, "kci_modules_sigcheck_per_round", "us", sig * 1e6);
+	image_mode(&b, n);
 	return bench_exit(&b);
 }

@@ -1569,6 +1569,18 @@ static uint64_t msr_request(unsigned vmpl, uint64_t req)
 	return e.rax;
 }
 
+/* WRMSR of the GHCB MSR from CPL3: #GP(0) at the instruction, the request
+ * never reaches the hypervisor (the model's WRMSR site hook must not act). */
+START_TEST(msr_ghcb_write_cpl3_gp)
+{
+	struct emu_exit e;
+
+	load("ghcb_msr_user");
+	run(0, 3, &e);
+	expect_exception(&e, EMU_VEC_GP, sym("insn"), true, 0);
+}
+END_TEST
+
 START_TEST(msr_sev_info)
 {
 	uint64_t r = msr_request(0, GHCB_MSR_SEV_INFO_REQ);
@@ -2298,6 +2310,41 @@ START_TEST(run_vmpl_msr_resumes_lower_vmpl)
 	run_vmpl_scenario(false, &e);
 	expect_scenario_end(&e);
 	check_vmpl1_resumed();
+}
+END_TEST
+
+/* VMPL0's own VMSA once the run ends in VMPL1: VMPL0's state at its last
+ * VMGEXIT (the model may defer that save while nothing can read the page,
+ * backends/emu/machine/vmsa_lazy.c, but the page must hold it in the end). */
+START_TEST(run_vmpl_saves_vmpl0_vmsa)
+{
+	static const unsigned k_off[][2] = { { 3, VMSA_RBX },	   { 5, VMSA_RBP },
+					     { 8, VMSA_R8 },	   { 9, VMSA_R8 + 8 },
+					     { 10, VMSA_R8 + 16 }, { 11, VMSA_R8 + 24 },
+					     { 12, VMSA_R8 + 32 }, { 13, VMSA_R8 + 40 },
+					     { 14, VMSA_R8 + 48 }, { 15, VMSA_R8 + 56 } };
+	struct emu_exit e;
+	const uint8_t *v;
+	uint64_t got;
+
+	run_vmpl_scenario(false, &e);
+	expect_scenario_end(&e);
+	v = emu_phys_ptr(M, emu_vmsa_gpa(M, 0, 0), 0x1000);
+	ck_assert(v);
+	memcpy(&got, v + VMSA_RIP, 8);
+	EQ(got, sym("vmpl0_last_exit")); /* VMGEXIT is trap-like */
+	memcpy(&got, v + VMSA_EXIT_CODE, 8);
+	EQ(got, SVM_EXIT_VMGEXIT);
+	memcpy(&got, v + VMSA_RSP, 8);
+	EQ(got, emu_exec_stack_top(M));
+	memcpy(&got, v + VMSA_RAX, 8);
+	EQ(got, GHCB_MSR_RUN_VMPL_REQ); /* EAX of the request, VMPL 1 in EDX */
+	for (unsigned i = 0; i < sizeof(k_off) / sizeof(k_off[0]); i++) {
+		memcpy(&got, v + k_off[i][1], 8);
+		ck_assert_msg(got == PAT(0, k_off[i][0]),
+			      "saved VMPL0 register %u = %#" PRIx64 ", expected %#" PRIx64,
+			      k_off[i][0], got, PAT(0, k_off[i][0]));
+	}
 }
 END_TEST
 
@@ -3601,6 +3648,7 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, msr_psc_bad_op);
 	tcase_add_test(tc, msr_psc_reserved_bits);
 	tcase_add_test(tc, msr_psc_outside_memory);
+	tcase_add_test(tc, msr_ghcb_write_cpl3_gp);
 	tcase_add_test(tc, msr_run_vmpl_vmpl4);
 	tcase_add_test(tc, msr_run_vmpl_reserved_bits);
 	tcase_add_test(tc, msr_run_vmpl_without_vmsa);
@@ -3636,6 +3684,7 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, run_vmpl_msr_restores_caller_state);
 	tcase_add_test(tc, run_vmpl_msr_saves_lower_vmsa);
 	tcase_add_test(tc, run_vmpl_msr_resumes_lower_vmpl);
+	tcase_add_test(tc, run_vmpl_saves_vmpl0_vmsa);
 	tcase_add_test(tc, run_vmpl_nae_switches_full_state);
 	tcase_add_test(tc, vmpl1_stores_across_switches);
 	tcase_add_test(tc, rmpadjust_revocation_reaches_lower_vmpl);

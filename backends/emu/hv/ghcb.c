@@ -308,6 +308,7 @@ static void ev_ap_create(struct emu_ghcb_call *c)
 		BAD_INPUT(g, GHCB_ERR_INVALID_INPUT);
 		return;
 	}
+	machine_sync_lazy(m, 0); /* the page may be a deferred VMPL0 save */
 	vmsa = m_is_guest(m, gpa, 0x1000) && !(gpa & 0xFFF) ? m_ptr(m, gpa, 0x1000) : NULL;
 	/* The VMSA's VMPL field must name the VMPL it is created for: VMRUN of a
 	 * VMSA at another VMPL fails (SNP firmware ABI 56860, 8.18; as vcpu_switch). */

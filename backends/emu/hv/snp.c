@@ -233,16 +233,23 @@ static void do_rmp_insn(struct emu_inst *in, bool adjust)
 	inst_retire(in, 4);
 }
 
+static bool snp_emulate_op(struct emu_inst *in, const uint8_t *op);
+
 /* Returns false if the invalid opcode is not an SNP instruction the guest may use. */
 bool snp_emulate_insn(struct emu_inst *in, uint64_t rip)
 {
-	uint8_t op[4];
+	uint8_t op[5];
 	struct emu_stop st;
 
-	if (x86_emulate_rdrand(in, rip))
-		return true;
-	if (guest_insn(in, rip, op, 4, &st))
-		return false;
+	/* One fetch for all the decoders (5 bytes: the longest RDRAND form). */
+	if (guest_insn(in, rip, op, 5, &st))
+		return guest_insn(in, rip, op, 4, &st) ? false : snp_emulate_op(in, op);
+	return x86_emulate_rdrand(in, op) || snp_emulate_op(in, op);
+}
+
+/* The SNP and SVM opcodes, whose first 4 bytes are `op`. */
+static bool snp_emulate_op(struct emu_inst *in, const uint8_t *op)
+{
 	if (op[0] == 0x0F && op[1] == 0x01 && op[2] == 0xD9) { /* VMMCALL: NAE */
 		x86_deliver(in, EMU_VEC_VC, true, SVM_EXIT_VMMCALL, 0, false, 0);
 		return true;
@@ -307,7 +314,9 @@ static void save_exit(struct emu_inst *cur, uint8_t *from, uint64_t exit_code)
 int vcpu_switch(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl, uint64_t exit_code)
 {
 	struct emu_inst *cur = v->inst[v->vmpl], *next;
-	uint8_t *from = vmsa_ptr(m, v, v->vmpl), *to = vmsa_ptr(m, v, vmpl);
+	uint8_t *from = vmsa_ptr(m, v, v->vmpl);
+	/* A deferred save of the target is settled by its load (inst_load). */
+	uint8_t *to = v->vmsa_gpa[vmpl] ? m_ptr(m, v->vmsa_gpa[vmpl], 0x1000) : NULL;
 
 	if (TRACE_ON(m))
 		return trace_call_switch(m, v, vmpl, exit_code);
@@ -322,7 +331,8 @@ int vcpu_switch(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl, uint64
 		return -1; /* VMRUN would fail with VMEXIT_INVALID */
 	if (v->vmsa_gpa[vmpl] < m->mem_size && !m->rmp[v->vmsa_gpa[vmpl] >> 12].vmsa)
 		return -1;
-	if (cur && from && !(v->vmpl == 0 && m->native0))
+	if (cur && from && !(v->vmpl == 0 && m->native0) &&
+	    (exit_code == SVM_EXIT_NPF || !inst_defer_save(cur, from, exit_code)))
 		save_exit(cur, from, exit_code);
 	next = inst_get(m, v, vmpl);
 	if (!next || inst_load(next, to))

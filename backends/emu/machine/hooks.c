@@ -22,22 +22,35 @@ static const uint8_t stub_code[] = {
 	[0x13] = 0x0F, 0x01, 0xD8,                         /* vmrun */
 	[0x20] = 0x0F, 0x0B,                               /* ud2: end of the load */
 	[0x48] = 0x1B, 0x00,                               /* far pointer: gate 0x18, RPL3 */
-	[0x300] = 0x48, 0xFF, 0x1D, 0x09, 0x00, 0x00, 0x00, /* lcall *0x310(%rip): the climb */
-	[0x320] = 0x0F, 0x01, 0x3D, 0xD9, 0xFC, 0xFF, 0xFF, /* landing: invlpg (stub page) */
+	[0x300] = 0x48, 0xFF, 0x1D,                        /* lcall *(far pointer)(%rip): the climb */
+	[0x320] = 0x0F, 0x01, 0x3D,                        /* landing: invlpg (the climb's data page) */
 	[0x327] = 0x0F, 0x0B,                              /* the climb's exit (hooked) */
 };
 /* clang-format on */
 
 #define SYSC_ENTRY 0x300   /* fast SYSCALL: the far call at CPL3 */
 #define SYSC_LANDING 0x320 /* ... reached at CPL0 through the gate */
-#define SYSC_EXIT 0x327	   /* ... after the INVLPG of the stub page */
-#define SYSC_GDT 0x400	   /* ... its GDT (selectors below SYSC_GATE) */
-#define SYSC_GATE 0x7F0	   /* ... and the gate's slot in it */
+#define SYSC_EXIT 0x327	   /* ... after the INVLPG of its data page */
+/* The climb's data page (PRIV_SYSC), apart from its code so that the INVLPG
+ * that drops it leaves the code's translations and blocks alone: */
+#define SYSC_FARPTR 0x000 /* ... the far pointer (offset ignored): the gate, RPL3 */
+#define SYSC_TSS 0x100	  /* ... its TSS (RSP0 = the top of the page) */
+#define SYSC_GDT 0x400	  /* ... its GDT (selectors below SYSC_GATE) */
+#define SYSC_GATE 0x7F0	  /* ... and the gate's slot in it */
+
+/* Write the rel32 of the RIP-relative operand of the 7-byte instruction at
+ * stub offset `at` so that it addresses the climb's data page + `off`. */
+static void stub_rel32(uint8_t *p, unsigned at, unsigned off)
+{
+	int32_t rel = (int32_t)(PRIV_SYSC + off - (PRIV_STUB + at + 7));
+
+	memcpy(p + at + 3, &rel, 4);
+}
 
 void stub_init(struct emu_machine *m)
 {
 	uint64_t stub = m->priv_base + PRIV_STUB, entry = stub + 0x10;
-	uint8_t *p = m_ptr(m, stub, 0x1000);
+	uint8_t *p = m_ptr(m, stub, 0x1000), *d;
 
 	memcpy(p, stub_code, sizeof(stub_code));
 	st64(p + STUB_GDT + 0x08, 0x00AF9B000000FFFFULL);
@@ -47,8 +60,13 @@ void stub_init(struct emu_machine *m)
 					  (((entry >> 16) & 0xFFFF) << 48));
 	st64(p + STUB_GDT + 0x20, entry >> 32);
 	st64(p + STUB_TSS + 4, stub + 0x1000); /* RSP0 */
-	/* The climb's far pointer (offset ignored): the gate, RPL3. */
-	memcpy(p + SYSC_ENTRY + 0x18, &(uint16_t){ SYSC_GATE | 3 }, 2);
+	/* The climb: its far pointer, TSS and the operands that reach them. */
+	d = m_ptr(m, m->priv_base + PRIV_SYSC, 0x1000);
+	memset(d, 0, 0x1000);
+	memcpy(d + SYSC_FARPTR + 8, &(uint16_t){ SYSC_GATE | 3 }, 2);
+	st64(d + SYSC_TSS + 4, m->priv_base + PRIV_SYSC + 0x1000); /* RSP0 */
+	stub_rel32(p, SYSC_ENTRY, SYSC_FARPTR);
+	stub_rel32(p, SYSC_LANDING, 0);
 }
 
 /* ---- hooks ---------------------------------------------------------- */
@@ -59,26 +77,42 @@ void stub_init(struct emu_machine *m)
  * Unicorn resume there without leaving uc_emu_start. Anything else (other
  * MSRs, a #VC to deliver) takes the full stop path in run.c.
  */
-static bool ghcb_msr_fast(struct emu_inst *in)
+static bool ghcb_msr_at(struct emu_inst *in, uint64_t rip, bool cpl0_only)
 {
 	uc_engine *uc = in->uc;
-	uint64_t rip = rreg(uc, UC_X86_REG_RIP), *msr;
+	/* What the access needs, in one API call (each costs more than the
+	 * register it reads): RCX, RAX, RDX, CS, then CR0, CR3, CR4 for the
+	 * instruction fetch. */
+	int ids[7] = { UC_X86_REG_RCX, UC_X86_REG_RAX, UC_X86_REG_RDX, UC_X86_REG_CS,
+		       UC_X86_REG_CR0, UC_X86_REG_CR3, UC_X86_REG_CR4 };
+	uint64_t r[7] = { 0 }, *msr;
+	void *ptrs[7] = { &r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6] };
 	uint8_t op[2];
 	struct emu_stop st;
 
-	if ((uint32_t)rreg(uc, UC_X86_REG_RCX) != MSR_GHCB || guest_insn(in, rip, op, 2, &st) ||
-	    op[0] != 0x0F || (op[1] != 0x30 && op[1] != 0x32))
+	uc_reg_read_batch(uc, ids, ptrs, 7);
+	/* Outside CPL0 the instruction raises #GP(0) before any intercept
+	 * (APM vol 3, WRMSR/RDMSR): a site hook lets it run into that. */
+	if ((uint32_t)r[0] != MSR_GHCB || (cpl0_only && (r[3] & 3)) ||
+	    guest_insn_cr(in, rip, op, 2, &r[4], &st) || op[0] != 0x0F ||
+	    (op[1] != 0x30 && op[1] != 0x32))
 		return false;
 	msr = &in->vcpu->ghcb_msr[in->vmpl];
 	if (op[1] == 0x30) {
-		*msr = (rreg(uc, UC_X86_REG_RAX) & 0xFFFFFFFFULL) |
-		       (rreg(uc, UC_X86_REG_RDX) << 32);
+		*msr = (r[1] & 0xFFFFFFFFULL) | (r[2] << 32);
 	} else {
-		wreg(uc, UC_X86_REG_RAX, *msr & 0xFFFFFFFFULL);
-		wreg(uc, UC_X86_REG_RDX, *msr >> 32);
+		uint64_t v[2] = { *msr & 0xFFFFFFFFULL, *msr >> 32 };
+		void *vp[2] = { &v[0], &v[1] };
+
+		uc_reg_write_batch(uc, ids + 1, vp, 2); /* RAX, RDX */
 	}
 	wreg(uc, UC_X86_REG_RIP, rip + 2); /* retired: the code hook counted it */
 	return true;
+}
+
+static bool ghcb_msr_fast(struct emu_inst *in)
+{
+	return ghcb_msr_at(in, rreg(in->uc, UC_X86_REG_RIP), false);
 }
 
 /*
@@ -212,16 +246,64 @@ static void hook_rdrand(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 	uc_emu_stop(uc);
 }
 
+/*
+ * WRMSR and RDMSR sites get a code hook too: an access to the GHCB MSR (half
+ * of every MSR-protocol VMGEXIT, three per VMPL round trip at VMPL0) is done
+ * right before the instruction, which is then skipped (RIP moves past it and
+ * the CPU resumes there). QEMU's SVM intercept would reach the same
+ * ghcb_msr_at through hook_intr, but only after reading the MSR permission
+ * map through the physical address space and unwinding the translation
+ * block, which costs more than the rest of the access. Any other MSR, a site
+ * past MSR_SITES or CPL > 0 runs into the intercept (or #GP) as before.
+ */
+static void hook_msr(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
+{
+	struct emu_inst *in = data;
+
+	(void)uc;
+	(void)size;
+	if (!in->in_switch && in->stop.kind == STOP_NONE)
+		ghcb_msr_at(in, addr, true);
+}
+
 static bool io_known(const struct emu_inst *in, uint64_t a)
 {
 	for (unsigned i = 0; i < in->nr_io; i++)
 		if (in->io_addrs[i] == a)
 			return true;
+	for (unsigned i = 0; i < in->nr_msr; i++)
+		if (in->msr_addrs[i] == a)
+			return true;
 	return false;
 }
 
-/* Hook the I/O (and RDRAND/RDSEED) instructions of [pc, pc+size); true if a
- * new one was found. */
+/* A code hook for the instruction `insn` if it is a site the model handles
+ * before it runs (I/O, RDRAND/RDSEED, WRMSR/RDMSR); true if one was added. */
+static bool site_hook(struct emu_inst *in, const cs_insn *insn)
+{
+	bool msr = insn->id == X86_INS_WRMSR || insn->id == X86_INS_RDMSR;
+	void *cb = is_rdrand(insn->id) ? (void *)hook_rdrand :
+		   msr		       ? (void *)hook_msr :
+					 (void *)hook_io;
+	uc_hook h;
+
+	if ((!is_io(insn->id) && !is_rdrand(insn->id) && !msr) || io_known(in, insn->address))
+		return false;
+	if (msr) {
+		if (in->nr_msr == MSR_SITES || in->m->dbg)
+			return false;
+		in->msr_addrs[in->nr_msr++] = insn->address;
+	} else {
+		if (in->nr_io == 256)
+			return false;
+		in->io_addrs[in->nr_io++] = insn->address;
+	}
+	uc_hook_add(in->uc, &h, UC_HOOK_CODE, cb, in, insn->address, insn->address);
+	return true;
+}
+
+/* Hook the I/O, RDRAND/RDSEED and MSR instructions of [pc, pc+size); true if
+ * a new one was found. */
 static bool io_scan(struct emu_inst *in, uint64_t pc, size_t size)
 {
 	uint8_t code[4096 + 64];
@@ -230,18 +312,9 @@ static bool io_scan(struct emu_inst *in, uint64_t pc, size_t size)
 	size_t n = guest_fetch(in, pc, code, size < sizeof(code) ? size : sizeof(code));
 	cs_insn *insn = cs_malloc(in->m->cs);
 	bool found = false;
-	uc_hook h;
 
-	while (insn && cs_disasm_iter(in->m->cs, &p, &n, &a, insn)) {
-		if ((!is_io(insn->id) && !is_rdrand(insn->id)) || io_known(in, insn->address) ||
-		    in->nr_io == 256)
-			continue;
-		in->io_addrs[in->nr_io++] = insn->address;
-		uc_hook_add(in->uc, &h, UC_HOOK_CODE,
-			    is_rdrand(insn->id) ? (void *)hook_rdrand : (void *)hook_io, in,
-			    insn->address, insn->address);
-		found = true;
-	}
+	while (insn && cs_disasm_iter(in->m->cs, &p, &n, &a, insn))
+		found |= site_hook(in, insn);
 	cs_free(insn, 1);
 	return found;
 }
@@ -272,17 +345,17 @@ void hook_edge(uc_engine *uc, uc_tb *cur, uc_tb *prev, void *data)
  * page; should the guest ever fetch from that page, hook_stub_guard flushes
  * it first.
  */
-static bool climb_setup(struct emu_inst *in, uint16_t cs, uint64_t desc_cs, uint16_t ss)
+static bool climb_setup(struct emu_inst *in, uint16_t cs, uint64_t desc_cs, uint16_t ss,
+			unsigned cpl)
 {
 	struct emu_machine *m = in->m;
 	uc_engine *uc = in->uc;
-	uint64_t stub = m->priv_base + PRIV_STUB, land = stub + SYSC_LANDING;
-	uc_x86_mmr gdt = { .base = stub + SYSC_GDT, .limit = SYSC_GATE + 15 };
-	uc_x86_mmr tss = { .base = stub + STUB_TSS, .limit = 0x67, .flags = 0x8B00 };
-	uint8_t *p = m_ptr(m, stub, 0x1000);
+	uint64_t data = m->priv_base + PRIV_SYSC, land = m->priv_base + PRIV_STUB + SYSC_LANDING;
+	uc_x86_mmr gdt = { .base = data + SYSC_GDT, .limit = SYSC_GATE + 15 };
+	uc_x86_mmr tss = { .base = data + SYSC_TSS, .limit = 0x67, .flags = 0x8B00 };
+	uint8_t *p = m_ptr(m, data, 0x1000);
 
-	if (m->dbg || in->in_switch || !cs || cs + 16 > SYSC_GATE ||
-	    (rreg(uc, UC_X86_REG_CS) & 3) != 3)
+	if (m->dbg || in->in_switch || !cs || cs + 16 > SYSC_GATE || cpl != 3)
 		return false;
 	st64(p + SYSC_GDT + cs, desc_cs);
 	st64(p + SYSC_GDT + cs + 8, 0x00CF93000000FFFFULL); /* SS: flat data, DPL0 */
@@ -291,10 +364,13 @@ static bool climb_setup(struct emu_inst *in, uint16_t cs, uint64_t desc_cs, uint
 	st64(p + SYSC_GDT + SYSC_GATE + 8, land >> 32);
 	in->sysc.on = true;
 	in->sysc.ss = ss;
-	uc_reg_read(uc, UC_X86_REG_GDTR, &in->sysc.gdtr);
-	uc_reg_read(uc, UC_X86_REG_TR, &in->sysc.tr);
-	uc_reg_write(uc, UC_X86_REG_GDTR, &gdt);
-	uc_reg_write(uc, UC_X86_REG_TR, &tss);
+	{ /* the guest's GDTR and TR out, the climb's in: one API call each way */
+		int ids[2] = { UC_X86_REG_GDTR, UC_X86_REG_TR };
+		void *out[2] = { &in->sysc.gdtr, &in->sysc.tr }, *put[2] = { &gdt, &tss };
+
+		uc_reg_read_batch(uc, ids, out, 2);
+		uc_reg_write_batch(uc, ids, put, 2);
+	}
 	in->in_switch = true; /* the stub page is reachable, nothing is counted */
 	return true;
 }
@@ -308,9 +384,18 @@ static bool climb_setup(struct emu_inst *in, uint16_t cs, uint64_t desc_cs, uint
 static bool syscall_fast(struct emu_inst *in)
 {
 	uc_engine *uc = in->uc;
-	uint64_t rip = rreg(uc, UC_X86_REG_RIP), rflags = rreg(uc, UC_X86_REG_RFLAGS), cs;
+	/* Everything the decision needs, in one API call (each costs more than
+	 * the register it reads). */
+	int ids[7] = { UC_X86_REG_RIP, UC_X86_REG_RFLAGS, UC_X86_REG_RSP, UC_X86_REG_CS,
+		       UC_X86_REG_CR0, UC_X86_REG_CR3,	  UC_X86_REG_CR4 };
+	uint64_t r[7] = { 0 }, rip, rflags, cs;
+	void *ptrs[7] = { &r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6] };
 	uint8_t op[2];
 	struct emu_stop st;
+
+	uc_reg_read_batch(uc, ids, ptrs, 7);
+	rip = r[0];
+	rflags = r[1];
 
 	if (!in->sysc.msr_ok) { /* guest writes are intercepted, loads clear it */
 		in->sysc.star = inst_get_msr(in, MSR_STAR);
@@ -320,14 +405,14 @@ static bool syscall_fast(struct emu_inst *in)
 	}
 	cs = (in->sysc.star >> 32) & 0xFFFC;
 	if (!(m_efer(in) & EFER_SCE) || (rflags & (1ULL << 8)) || in->in_switch ||
-	    guest_insn(in, rip, op, 2, &st) || op[0] != 0x0F || op[1] != 0x05 ||
-	    !climb_setup(in, cs, 0x00AF9B000000FFFFULL, cs + 8))
+	    guest_insn_cr(in, rip, op, 2, &r[4], &st) || op[0] != 0x0F || op[1] != 0x05 ||
+	    !climb_setup(in, cs, 0x00AF9B000000FFFFULL, cs + 8, r[3] & 3))
 		return false;
 	in->sysc.sync = false;
 	in->sysc.set_rcx = true;
 	in->sysc.rcx = rip + 2;
 	in->sysc.r11 = rflags & ~(1ULL << 16);
-	in->sysc.rsp = rreg(uc, UC_X86_REG_RSP);
+	in->sysc.rsp = r[2];
 	in->sysc.rflags = (rflags & ~in->sysc.sfmask & ~(1ULL << 16)) | 2;
 	in->sysc.rip = in->sysc.lstar;
 	/* Unicorn adds the instruction's length to RIP after the hook. */
@@ -350,7 +435,7 @@ int inst_enter_cpl0(struct emu_inst *in, uint16_t cs, uint64_t desc, uint64_t rs
 
 	/* Present, code, DPL0, L = 1, D = 0: what the gate takes as it is. */
 	if ((desc & (0x1FULL << 43 | 3ULL << 45 | 3ULL << 53)) != (0x13ULL << 43 | 1ULL << 53) ||
-	    !climb_setup(in, cs & 0xFFFC, desc, 0))
+	    !climb_setup(in, cs & 0xFFFC, desc, 0, rreg(in->uc, UC_X86_REG_CS) & 3))
 		return 1;
 	in->sysc.sync = true;
 	in->sysc.set_rcx = false;
@@ -378,17 +463,19 @@ static void hook_sysc_landing(uc_engine *uc, uint64_t addr, uint32_t size, void 
 	(void)size;
 	if (!in->sysc.on || !in->in_switch)
 		return;
-	if (in->sysc.ss)
-		wreg(uc, UC_X86_REG_SS, in->sysc.ss); /* from the stub GDT: flat, DPL0 */
-	uc_reg_write(uc, UC_X86_REG_GDTR, &in->sysc.gdtr);
-	uc_reg_write(uc, UC_X86_REG_TR, &in->sysc.tr);
-	wreg(uc, UC_X86_REG_RSP, in->sysc.rsp);
-	wreg(uc, UC_X86_REG_RFLAGS, in->sysc.rflags);
-	if (in->sysc.set_rcx) {
-		wreg(uc, UC_X86_REG_RCX, in->sysc.rcx);
-		wreg(uc, UC_X86_REG_R11, in->sysc.r11);
+	{ /* in this order (SS from the climb's GDT before the guest's is back),
+	   * in one API call */
+		uint64_t ss = in->sysc.ss;
+		int ids[7] = { UC_X86_REG_SS,	  UC_X86_REG_GDTR, UC_X86_REG_TR, UC_X86_REG_RSP,
+			       UC_X86_REG_RFLAGS, UC_X86_REG_RCX,  UC_X86_REG_R11 };
+		void *vals[7] = { &ss,		 &in->sysc.gdtr,   &in->sysc.tr,
+				  &in->sysc.rsp, &in->sysc.rflags, &in->sysc.rcx,
+				  &in->sysc.r11 };
+		unsigned first = in->sysc.ss ? 0 : 1, n = in->sysc.set_rcx ? 7 : 5;
+
+		uc_reg_write_batch(uc, ids + first, vals + first, n - first);
 	}
-	in->sysc.late = true; /* the stub's data accesses are over */
+	in->sysc.late = true; /* the climb's data accesses are over */
 }
 
 static void hook_sysc_exit(uc_engine *uc, uint64_t addr, uint32_t size, void *data)

@@ -65,7 +65,8 @@
 #define PRIV_STACK 0x14A000	/* exec stack, 64 KiB */
 #define PRIV_STACK_SIZE 0x10000
 #define PRIV_CIPHER 0x15A000 /* what a C=0 read of a private page returns */
-#define PRIV_PT 0x15B000     /* exec page tables */
+#define PRIV_SYSC 0x15B000   /* the climb's data: far pointer, GDT, TSS, stack (hooks.c) */
+#define PRIV_PT 0x15C000     /* exec page tables */
 #define PRIV_INSTANCES (EMU_MAX_VCPUS * EMU_NR_VMPLS)
 /* In the stub page (hooks.c): the GDT and TSS of its climb to CPL0. */
 #define STUB_GDT 0x100
@@ -100,6 +101,10 @@ struct emu_stop {
 
 struct emu_vcpu;
 
+/* WRMSR/RDMSR sites hooked per instance (hooks.c hook_msr): a code hook
+ * costs every hooked instruction a look at each, so few. */
+#define MSR_SITES 32
+
 /* One Unicorn CPU per (vCPU, VMPL): each keeps its own TLB and hidden state. */
 struct emu_inst {
 	uc_engine *uc;
@@ -128,14 +133,18 @@ struct emu_inst {
 		uint64_t rsp, rflags, rip, rcx, r11; /* the state at the end */
 		uc_x86_mmr gdtr, tr;
 	} sysc;
-	bool in_switch;		/* the state-load stub may be fetched */
-	uint64_t stub_end;	/* RIP of the load stub's last instruction */
-	uint64_t rmp_gen;	/* RMP generation its TLB was filled under */
-	bool tb_stale;		/* SERIALIZE ran: drop translations at the next other stop */
-	bool tb_serialized;	/* the last stop was that SERIALIZE */
-	uint8_t shadow[0x600];	/* VMSA bytes as last synchronised (through XMM15) */
-	uint64_t io_addrs[256]; /* IN/OUT/INS/OUTS sites with a stop hook */
+	bool in_switch;		  /* the state-load stub may be fetched */
+	uint64_t stub_end;	  /* RIP of the load stub's last instruction */
+	uint64_t rmp_gen;	  /* RMP generation its TLB was filled under */
+	bool tb_stale;		  /* SERIALIZE ran: drop translations at the next other stop */
+	bool tb_serialized;	  /* the last stop was that SERIALIZE */
+	uint8_t shadow[0x600];	  /* VMSA bytes as last synchronised (through XMM15) */
+	bool lazy;		  /* save deferred: the CPU is newer than the page (vmsa_lazy.c) */
+	uint8_t lazy_snap[0x600]; /* ... and the page as it was at the deferral */
+	uint64_t io_addrs[256];	  /* IN/OUT/INS/OUTS sites with a stop hook */
 	unsigned nr_io;
+	uint64_t msr_addrs[MSR_SITES]; /* WRMSR/RDMSR sites with a hook (GHCB MSR) */
+	unsigned nr_msr;
 	struct emu_stop stop;
 };
 
@@ -183,6 +192,7 @@ struct emu_machine {
 	void (*native_enter)(struct emu_machine *m, struct emu_vcpu *v); /* run it */
 	void *native_ctx;
 	uint64_t vmpl0_lost; /* GPA|1 of a VMPL0 page the hypervisor took away */
+	uint64_t lazy_mask;  /* vCPUs whose VMPL0 save is deferred (vmsa_lazy.c) */
 	bool done;
 	struct emu_exit exit;
 	uint64_t pt_next;	 /* exec page-table allocator */
@@ -211,6 +221,11 @@ struct emu_inst *inst_get(struct emu_machine *m, struct emu_vcpu *v, unsigned vm
 void inst_free(struct emu_inst *in);
 void inst_save(struct emu_inst *in, uint8_t *vmsa);
 int inst_load(struct emu_inst *in, const uint8_t *vmsa);
+/* Deferred VMSA saves (vmsa_lazy.c). */
+bool inst_defer_save(struct emu_inst *in, uint8_t *page, uint64_t exit_code);
+void inst_sync(struct emu_inst *in);
+int inst_load_lazy(struct emu_inst *in, const uint8_t *vmsa);
+void machine_sync_lazy(struct emu_machine *m, uint64_t keep);
 uint64_t m_efer(struct emu_inst *in);
 uint64_t inst_get_msr(struct emu_inst *in, uint32_t rid);
 void inst_set_msr(struct emu_inst *in, uint32_t rid, uint64_t v);
@@ -263,12 +278,14 @@ int guest_copy(struct emu_inst *in, uint64_t va, void *buf, size_t len, bool wri
 size_t guest_fetch(struct emu_inst *in, uint64_t va, void *buf, size_t len);
 /* Read the bytes of the instruction at va (supervisor read, as guest_copy). */
 int guest_insn(struct emu_inst *in, uint64_t va, void *buf, size_t len, struct emu_stop *st);
+int guest_insn_cr(struct emu_inst *in, uint64_t va, void *buf, size_t len, const uint64_t cr[3],
+		  struct emu_stop *st);
 /* The exact faulting virtual address in `page` (see walk.c). */
 uint64_t fault_address(struct emu_inst *in, uint64_t page, bool fetch);
 int walk_probe(struct emu_inst *in, uint64_t va, uint64_t *pa);
 
 /* rdrand.c: RDRAND/RDSEED at the #UD of Unicorn's CPU model */
-bool x86_emulate_rdrand(struct emu_inst *in, uint64_t rip);
+bool x86_emulate_rdrand(struct emu_inst *in, const uint8_t op[5]);
 
 /* hv/snp.c, hv/hv.c: SNP instructions, VMSA switch and the hypervisor model */
 int vcpu_switch(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl, uint64_t exit_code);

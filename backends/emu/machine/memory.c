@@ -39,6 +39,8 @@ void m_wr64(struct emu_machine *m, uint64_t pa, uint64_t v)
 
 uint8_t *vmsa_ptr(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl)
 {
+	if (v->inst[vmpl] && v->inst[vmpl]->lazy) /* the model looks: the save is due */
+		inst_sync(v->inst[vmpl]);
 	return v->vmsa_gpa[vmpl] ? m_ptr(m, v->vmsa_gpa[vmpl], 0x1000) : NULL;
 }
 

@@ -27,17 +27,14 @@ static uint64_t next_random(struct emu_vcpu *v)
 	return z ^ (z >> 31);
 }
 
-/* [66] [REX] 0F C7 /6 (RDRAND) or /7 (RDSEED), register operand only. */
-bool x86_emulate_rdrand(struct emu_inst *in, uint64_t rip)
+/* [66] [REX] 0F C7 /6 (RDRAND) or /7 (RDSEED), register operand only; `op`
+ * holds the 5 bytes at RIP. */
+bool x86_emulate_rdrand(struct emu_inst *in, const uint8_t op[5])
 {
-	uint8_t op[5];
-	struct emu_stop st;
 	unsigned i = 0, size = 4, reg;
 	uint8_t rex = 0;
 	uint64_t val, old, flags;
 
-	if (guest_insn(in, rip, op, sizeof(op), &st))
-		return false;
 	if (op[i] == 0x66) {
 		size = 2;
 		i++;

@@ -412,6 +412,10 @@ void emu_run_loop(struct emu_machine *m)
 			machine_finish(m, EMU_EXIT_KIND_ERROR, "no runnable vCPU: all halted");
 			break;
 		}
+		/* Deferred VMPL0 saves (vmsa_lazy.c) are due when another vCPU, a
+		 * tracer or a debugger could read them. */
+		if (m->lazy_mask)
+			machine_sync_lazy(m, m->dbg || m->trace ? 0 : 1ULL << v->id);
 		if (in->rmp_gen != m->rmp_gen) {
 			uc_ctl_flush_tlb(in->uc);
 			in->rmp_gen = m->rmp_gen;
@@ -435,5 +439,6 @@ void emu_run_loop(struct emu_machine *m)
 			handle_stop(in, err);
 		m->insns_vmpl[in->vmpl] += m->insns - insns;
 	}
+	machine_sync_lazy(m, 0); /* the VMSA pages are the run's result */
 	fill_exit(m);
 }

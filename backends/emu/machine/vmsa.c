@@ -408,8 +408,11 @@ static int inst_full_load(struct emu_inst *in, const uint8_t *vmsa)
 /* Make the instance's CPU hold the state in `vmsa`. */
 int inst_load(struct emu_inst *in, const uint8_t *vmsa)
 {
-	bool full = !in->loaded || !heavy_equal(vmsa, in->shadow);
+	bool full;
 
+	if (in->lazy && !inst_load_lazy(in, vmsa))
+		return 0; /* its CPU still holds the state */
+	full = !in->loaded || !heavy_equal(vmsa, in->shadow);
 	if (full) {
 		if (inst_full_load(in, vmsa))
 			return -1;

@@ -295,14 +295,19 @@ bool uc_tlb_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, 
 
 	if (in->in_switch && (va & ~0xFFFULL) == m->priv_base + PRIV_STUB) {
 		e->paddr = m->priv_base + PRIV_STUB;
-		/* Writable: from CPL3 the call gate pushes onto the stub's own
-		 * stack (RSP0 = the top of this page). */
-		e->perms = UC_PROT_READ | UC_PROT_WRITE | UC_PROT_EXEC;
-		/* After the climb's INVLPG (hooks.c) the fetch of its last
-		 * instruction leaves an entry behind: execute-only, and a
-		 * guest fetch through it meets hook_stub_guard. */
-		if (in->sysc.late)
-			e->perms = UC_PROT_EXEC;
+		/* Writable for a VMSA load: from CPL3 the call gate pushes onto
+		 * the stub's own stack (RSP0 = the top of this page). A climb
+		 * (hooks.c) only fetches from it, and leaves its entry behind:
+		 * execute-only, and a guest fetch through it meets
+		 * hook_stub_guard. */
+		e->perms = in->sysc.on ? UC_PROT_EXEC : UC_PROT_ALL;
+		return true;
+	}
+	/* The climb's data page, until its INVLPG at the landing drops it. */
+	if (in->in_switch && in->sysc.on && !in->sysc.late &&
+	    (va & ~0xFFFULL) == m->priv_base + PRIV_SYSC) {
+		e->paddr = m->priv_base + PRIV_SYSC;
+		e->perms = UC_PROT_READ | UC_PROT_WRITE;
 		return true;
 	}
 	walk_translate(in, va, acc, cpl, true, &w);
@@ -533,16 +538,26 @@ static uint64_t reg_value(struct emu_inst *in, unsigned reg)
  */
 int guest_insn(struct emu_inst *in, uint64_t va, void *buf, size_t len, struct emu_stop *st)
 {
-	uc_engine *uc = in->uc;
 	int ids[3] = { UC_X86_REG_CR0, UC_X86_REG_CR3, UC_X86_REG_CR4 };
-	uint64_t cr[3], page = va & ~0xFFFULL;
+	uint64_t cr[3];
 	void *ptrs[3] = { &cr[0], &cr[1], &cr[2] };
+
+	if ((va & 0xFFF) + len > 0x1000)
+		return copy_acc(in, va, buf, len, ACC_R | ACC_CODE, st);
+	uc_reg_read_batch(in->uc, ids, ptrs, 3);
+	return guest_insn_cr(in, va, buf, len, cr, st);
+}
+
+/* guest_insn for a caller that already read CR0, CR3 and CR4 (in `cr`). */
+int guest_insn_cr(struct emu_inst *in, uint64_t va, void *buf, size_t len, const uint64_t cr[3],
+		  struct emu_stop *st)
+{
+	uint64_t page = va & ~0xFFFULL;
 	struct emu_walk w;
 	unsigned i;
 
 	if ((va & 0xFFF) + len > 0x1000)
 		return copy_acc(in, va, buf, len, ACC_R | ACC_CODE, st);
-	uc_reg_read_batch(uc, ids, ptrs, 3);
 	if (in->itc.valid && in->itc.va == page && in->itc.cr0 == cr[0] && in->itc.cr3 == cr[1] &&
 	    in->itc.cr4 == cr[2] && in->itc.gen == in->m->rmp_gen) {
 		for (i = 0; i < in->itc.nlev; i++)

@@ -12,13 +12,14 @@
  * at RES+0x30 (MSR form) or GHCB EXITINFO1/2 at RES+0x30/0x38 (NAE form),
  * copies the VMPL1 VMSA to 0x23000, and runs VMPL1 again (MSR form). VMPL1
  * resumes at vmpl1_resume, records its registers at RES+0x400 + 8k and the
- * GHCB MSR at RES+0x480, and halts at vmpl1_done.
+ * GHCB MSR at RES+0x480, and halts at vmpl1_done; VMPL0's own VMSA then holds
+ * its state at vmpl0_last_exit.
  * k is the register number: rax 0, rcx 1, rdx 2, rbx 3, rsp 4, rbp 5, rsi 6,
  * rdi 7, r8..r15 8..15. PATn(k) = 0x5A00000000000000 | n << 48 | k << 8 | k.
  * Creation results: RES+0x18 = RMPADJUST EAX, RES+0x20 = AP creation EXITINFO1.
  */
 #include "snp.inc"
-.globl _start, back_in_vmpl0, not_reached, vmpl1_entry, vmpl1_resume, vmpl1_done
+.globl _start, back_in_vmpl0, vmpl0_last_exit, not_reached, vmpl1_entry, vmpl1_resume, vmpl1_done
 
 .set VMSA_COPY, 0x23000
 .set PAT, 0x5A00000000000000
@@ -151,8 +152,12 @@ back_in_vmpl0:
 	rep movsq
 
 	/* run VMPL1 again: it resumes after its VMGEXIT and halts */
-	mov rax, (1 << 32) | GHCB_MSR_RUN_VMPL_REQ
-	GHCB_MSR_CALL
+	mov eax, GHCB_MSR_RUN_VMPL_REQ
+	mov edx, 1
+	mov ecx, MSR_GHCB
+	wrmsr
+	VMGEXIT
+vmpl0_last_exit:
 not_reached:
 	hlt
 
