@@ -134,8 +134,8 @@ int main(int argc, char **argv)
 	}
 	fprintf(f, "echo '" MARK "'\n");
 	fclose(f);
-	printf("boot to BusyBox and power-off, %u round(s) per monitor; time in the model is "
-	       "host time\n",
+	printf("boot to BusyBox and power-off, %u round(s) per monitor; times are the host's "
+	       "(veil-emu's wall and CPU time)\n",
 	       rounds);
 	for (vcpus = 1; vcpus <= 4 && !bad; vcpus += 3) {
 		if (vcpus == 4 && b.quick)

@@ -18,9 +18,10 @@
  * per character; a second's sleep before veil.ko's load lets the polled
  * console send the lines before it, which the monitor's own line about the
  * lock would otherwise split. Each mode runs ROUNDS times; figures are medians with min
- * and max. Time in the model follows host time, so the ratio, not the
- * microseconds, is the result (VEIL's paper reports 4-6% for module loading
- * on SNP hardware).
+ * and max. Beside the guest's own figures (its virtual clock: blocks run,
+ * clock reads, idle jumps to the next timer deadline; not host time), the
+ * host time per round, from when each round's line arrives from veil-emu
+ * (line-buffered through stdbuf), gives the overhead set beside VEIL's 4-6%.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,8 +170,9 @@ int main(int argc, char **argv)
 	snprintf(script, sizeof(script), "%s/bench.sh", dir);
 	snprintf(con, sizeof(con), "%s/console", dir);
 	write_script(script, n, rounds);
-	snprintf(cmd, sizeof(cmd), "stdbuf -oL '%s' run --linux --initrd '%s' --init-script '%s' 2>&1",
-		 BENCH_EMU, BENCH_INITRD, script);
+	snprintf(cmd, sizeof(cmd),
+		 "stdbuf -oL '%s' run --linux --initrd '%s' --init-script '%s' 2>&1", BENCH_EMU,
+		 BENCH_INITRD, script);
 	f = popen(cmd, "r");
 	out = fopen(con, "w");
 	if (!f || !out) {
