@@ -27,6 +27,7 @@ COLUMNS = ["bench", "name", "value", "unit", "min", "median", "max", "runs", "ta
            "result"]
 # VEIL (ASPLOS'24), overhead of each protected service on SNP hardware, in %.
 PAPER = [("modules", "kci-modules", "kci_modules_overhead", 4, 6),
+         ("modules (Linux)", "linux-modules", "linux_modules_overhead", 4, 6),
          ("logging", "log-bench", "log_service_overhead", 1, 19),
          ("enclaves", None, None, 5, 69)]
 

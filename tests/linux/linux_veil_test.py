@@ -169,7 +169,11 @@ def case_veil(args):
 def case_veilctl_errors(args):
     cases = [([], "usage", 2), (["bogus"], "usage", 2), (["audit-rule", "x"], "bad syscall", 2),
              (["audit-rule"], "needs syscall", 2), (["log-append"], "/dev/veil", 1),
-             (["status", "extra"], "/dev/veil", 1)]
+             (["status", "extra"], "/dev/veil", 1),
+             (["bench-insmod", "/x.ko", "0"], "bad count", 2),
+             (["bench-insmod", "/x", "3"], "not a NAME.ko", 2),
+             (["bench-insmod", "/nonexistent/x.ko", "3"], "No such file", 1),
+             (["bench-insmod", "/x.ko"], "usage", 2)]
     for argv, want, status in cases:
         rc, out, err = run([args.veilctl, *argv])
         lines = err.strip().splitlines()
