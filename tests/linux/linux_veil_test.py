@@ -67,14 +67,26 @@ def run(cmd, **kw):
 
 def store_gpa(args):
     """The log store's GPA, from the monitor's start-up line. The VMPL0 image
-    prints it after its own boot (its page-by-page RMPADJUSTs count as guest
-    instructions), so the short pre-run stops a little way into Linux."""
-    rc, out, err = run([args.emu, "run", "--linux", "--initrd", args.initrd, "--max-insns",
-                        "20000000"])
-    m = re.search(r"^veil: log domain: .* store \d+ KiB at gpa ([0-9a-f]+)$", out, re.M)
-    if not m:
-        fail("no log store line from the monitor\n" + out + err)
-    return int(m.group(1), 16)
+    prints it after its own boot, whose length in instructions depends on
+    the build (a Debug image takes several times a release one's), so the
+    pre-run is read line by line and stopped at that line."""
+    pat = re.compile(r"^veil: log domain: .* store \d+ KiB at gpa ([0-9a-f]+)$")
+    p = subprocess.Popen([args.emu, "run", "--linux", "--initrd", args.initrd],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True, errors="replace")
+    seen = []
+    try:
+        for line in p.stdout:
+            seen.append(line)
+            m = pat.match(line.rstrip("\n"))
+            if m:
+                return int(m.group(1), 16)
+            if len(seen) > 50:
+                break
+    finally:
+        p.kill()
+        p.wait()
+    fail("no log store line from the monitor\n" + "".join(seen))
 
 
 def verify(args, path):
