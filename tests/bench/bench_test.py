@@ -80,8 +80,9 @@ def t_cli():
 
 def t_report():
     out = os.path.join(A.work, "report")
+    only = ",".join(os.path.basename(p) for p in A.programs)
     p = run([sys.executable, A.report, "--bench-dir", A.bench_dir, "--out", out, "--quick",
-             "--no-fail"], timeout=540)
+             "--no-fail", "--only", only], timeout=540)
     check(p.returncode == 0, "report.py status %d:\n%s%s" % (p.returncode, p.stdout[-3000:],
                                                             p.stderr))
     with open(os.path.join(out, "results.csv"), newline="") as f:
