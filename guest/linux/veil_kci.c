@@ -44,21 +44,6 @@ module_param(kci_skew, ulong, 0400);
 MODULE_PARM_DESC(kci_skew,
 		 "for tests: declare the text this many bytes off; the monitor must refuse");
 
-static unsigned long kci_lookup(const char *name)
-{
-	static unsigned long (*kln)(const char *name);
-	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name",
-			     .flags = KPROBE_FLAG_DISABLED }; /* never armed */
-
-	if (!kln) {
-		if (register_kprobe(&kp) < 0)
-			return 0;
-		kln = (unsigned long (*)(const char *))kp.addr;
-		unregister_kprobe(&kp);
-	}
-	return kln ? kln(name) : 0;
-}
-
 static int kci_send(u32 call, struct veil_kci_text *t)
 {
 	struct veil_svsm_regs r = { .rcx = virt_to_phys(t) };
@@ -167,7 +152,7 @@ static struct notifier_block kci_nb = {
 /* The kernel image's range [from, to) by symbol, physical, page-rounded. */
 static int kci_range(struct veil_kci_range *r, u32 kind, const char *from, const char *to)
 {
-	unsigned long a = kci_lookup(from), b = kci_lookup(to);
+	unsigned long a = veil_lookup_name(from), b = veil_lookup_name(to);
 
 	if (!a || !b || b <= a) {
 		pr_err("veil: no kernel symbols %s/%s\n", from, to);
@@ -212,7 +197,7 @@ static int kci_lock(void)
  */
 static void kci_bpf_jit_off(void)
 {
-	int *jit = (int *)kci_lookup("bpf_jit_enable");
+	int *jit = (int *)veil_lookup_name("bpf_jit_enable");
 
 	if (jit && READ_ONCE(*jit)) {
 		WRITE_ONCE(*jit, 0);

@@ -46,11 +46,14 @@
 static int (*perform_call)(struct svsm_call *call);
 static struct svsm_ca *__percpu *svsm_caa_ptr;
 
-/* kallsyms_lookup_name is not exported; a kprobe on it reports its address. */
-static unsigned long lookup_name(const char *name)
+/*
+ * kallsyms_lookup_name is not exported; registering a kprobe on it (never
+ * armed) reports its address.
+ */
+unsigned long veil_lookup_name(const char *name)
 {
 	static unsigned long (*kln)(const char *name);
-	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
+	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name", .flags = KPROBE_FLAG_DISABLED };
 
 	if (!kln) {
 		if (register_kprobe(&kp) < 0)
@@ -76,8 +79,8 @@ int veil_svsm_init(void)
 		pr_err("veil: indirect branch tracking is on: cannot call Linux's SVSM path\n");
 		return -EOPNOTSUPP;
 	}
-	perform_call = (int (*)(struct svsm_call *))lookup_name("svsm_perform_call_protocol");
-	svsm_caa_ptr = (struct svsm_ca * __percpu *)lookup_name("svsm_caa");
+	perform_call = (int (*)(struct svsm_call *))veil_lookup_name("svsm_perform_call_protocol");
+	svsm_caa_ptr = (struct svsm_ca * __percpu *)veil_lookup_name("svsm_caa");
 	if (!perform_call || !svsm_caa_ptr) {
 		pr_err("veil: this kernel has no svsm_perform_call_protocol/svsm_caa\n");
 		return -ENOENT;

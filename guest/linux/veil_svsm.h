@@ -34,4 +34,7 @@ unsigned int veil_svsm_vmpl(void);
 /* -errno for an SVSM result code (0 for SVSM_SUCCESS). */
 int veil_svsm_errno(u64 rc);
 
+/* A kernel symbol's address through kallsyms (0 if unknown). */
+unsigned long veil_lookup_name(const char *name);
+
 #endif
