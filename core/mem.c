@@ -110,6 +110,42 @@ int veil_mem_apply(struct veil_mem *mem, struct veil_backend *be, u64 gpa)
 	return apply_record(be, gpa, &mem->pages[gpa / VEIL_PAGE_SIZE]);
 }
 
+int veil_mem_apply_as(struct veil_backend *be, u64 gpa, const struct veil_page *p)
+{
+	return apply_record(be, gpa, p);
+}
+
+int veil_mem_set_perms(struct veil_mem *mem, struct veil_backend *be, u64 gpa, u8 perms)
+{
+	struct veil_page *p = &mem->pages[gpa / VEIL_PAGE_SIZE], next = *p;
+
+	next.os_perms = perms;
+	if (apply_record(be, gpa, &next)) {
+		/* VMPL1-3 are written one by one: put back the masks that did
+		 * change (a page the RMP refuses outright changed none). */
+		apply_record(be, gpa, p);
+		return VEIL_EHW;
+	}
+	*p = next;
+	return VEIL_OK;
+}
+
+bool veil_mem_hw_validated(struct veil_backend *be, u64 gpa)
+{
+	bool unchanged = false;
+
+	/* PVALIDATE of a validated page changes nothing and says so with
+	 * RFLAGS.CF = 1 (APM vol 3, PVALIDATE; APM vol 2, 15.36.6). */
+	if (veil_pvalidate(be, gpa, false, true, &unchanged))
+		return false;
+	if (unchanged)
+		return true;
+	/* It was not validated (its state changed behind the monitor): this
+	 * PVALIDATE validated it, so rescind it again, leaving it as found. */
+	veil_pvalidate(be, gpa, false, false, NULL);
+	return false;
+}
+
 static struct veil_page transferred(const struct veil_mem *mem, struct veil_page p,
 				    enum veil_owner to, u8 id)
 {

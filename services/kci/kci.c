@@ -121,7 +121,24 @@ static u8 page_class(const struct veil_kci_decl *d, u64 gpa, u8 rodata)
 	return PERM_DATA;
 }
 
-/* Rewrite VMPL3's masks for every OS page; reductions first, flushed. */
+/* Whether the lock sets page pfn, and to what (*perms). */
+static bool lock_class(struct veil_monitor *mon, const struct veil_kci_decl *d, u64 pfn, u8 rodata,
+		       u8 *perms)
+{
+	if (mon->mem.pages[pfn].owner != VEIL_OWNER_OS ||
+	    veil_kci_added(mon->svc[VEIL_SVC_KCI], pfn))
+		return false; /* code added before the lock (the locking module's) stays */
+	*perms = page_class(d, pfn * VEIL_PAGE_SIZE, rodata);
+	return true;
+}
+
+/*
+ * Rewrite VMPL3's masks for every OS page, all or nothing: the RMP first,
+ * from the records the pages will have (the lock only takes rights away from
+ * the pre-lock default), then the records. A page the RMP refuses (its state
+ * changed behind the monitor) puts every page done back as its unchanged
+ * record says: the refused lock leaves no trace.
+ */
 static int apply_lock(struct veil_monitor *mon, struct veil_vcpu *vc, const struct veil_kci_decl *d)
 {
 	struct veil_mem *mem = &mon->mem;
@@ -129,18 +146,29 @@ static int apply_lock(struct veil_monitor *mon, struct veil_vcpu *vc, const stru
 	 * (vdso_image_64): user-mode execute there, never supervisor. */
 	u8 rodata = mon->launch.os_boot == VEIL_OS_BOOT_LINUX ? PERM_RODATA | RMP_PERM_XU :
 								PERM_RODATA;
-	u64 pfn;
+	u64 pfn, j;
+	u8 perms;
 
-	mem->os_default = PERM_DATA;
 	for (pfn = 0; pfn < mem->nr_pages; pfn++) {
-		struct veil_page *p = &mem->pages[pfn];
+		struct veil_page next = mem->pages[pfn];
 
-		if (p->owner != VEIL_OWNER_OS || veil_kci_added(mon->svc[VEIL_SVC_KCI], pfn))
-			continue; /* code added before the lock (the locking module's) stays */
-		p->os_perms = page_class(d, pfn * VEIL_PAGE_SIZE, rodata);
-		if (p->validated && veil_mem_apply(mem, vc->be, pfn * VEIL_PAGE_SIZE))
-			return VEIL_EHW;
+		if (!lock_class(mon, d, pfn, rodata, &perms) || !next.validated)
+			continue;
+		next.os_perms = perms;
+		if (veil_mem_apply_as(vc->be, pfn * VEIL_PAGE_SIZE, &next))
+			break;
 	}
+	if (pfn < mem->nr_pages) {
+		for (j = 0; j <= pfn; j++)
+			if (lock_class(mon, d, j, rodata, &perms) && mem->pages[j].validated)
+				veil_mem_apply(mem, vc->be, j * VEIL_PAGE_SIZE);
+		veil_tlb_flush(vc->be);
+		return VEIL_EHW;
+	}
+	mem->os_default = PERM_DATA;
+	for (pfn = 0; pfn < mem->nr_pages; pfn++)
+		if (lock_class(mon, d, pfn, rodata, &perms))
+			mem->pages[pfn].os_perms = perms;
 	veil_tlb_flush(vc->be);
 	return VEIL_OK;
 }

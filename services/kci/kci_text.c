@@ -63,18 +63,64 @@ static u64 read_list(struct veil_monitor *mon, struct veil_vcpu *vc, u64 gpa,
 	return SVSM_SUCCESS;
 }
 
-static int set_pages(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_kci *k,
-		     const struct veil_kci_text *t, bool add)
+/* Give pages [0, n) of t the RMP a record with os_perms = perms derives;
+ * their records stay as they are. Returns the first page the RMP refused,
+ * or n. */
+static u32 rmp_try(struct veil_monitor *mon, struct veil_backend *be, const struct veil_kci_text *t,
+		   u32 n, u8 perms)
 {
 	u32 i;
 
-	for (i = 0; i < t->nr_pages; i++) {
-		u64 pfn = t->pages[i] / VEIL_PAGE_SIZE;
+	for (i = 0; i < n; i++) {
+		struct veil_page next = mon->mem.pages[t->pages[i] / VEIL_PAGE_SIZE];
 
-		mon->mem.pages[pfn].os_perms = add ? VEIL_KCI_PERM_TEXT : mon->mem.os_default;
-		mark(k, pfn, add);
-		if (veil_mem_apply(&mon->mem, vc->be, t->pages[i]))
-			return VEIL_EHW;
+		next.os_perms = perms;
+		if (veil_mem_apply_as(be, t->pages[i], &next))
+			break;
+	}
+	return i;
+}
+
+/* Pages [0, n] back to the RMP their unchanged records derive. */
+static void rmp_restore(struct veil_monitor *mon, struct veil_backend *be,
+			const struct veil_kci_text *t, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i <= n && i < t->nr_pages; i++)
+		veil_mem_apply(&mon->mem, be, t->pages[i]);
+	veil_tlb_flush(be);
+}
+
+/*
+ * Every page of t to `perms` (and its mark to `add`), all or nothing. First
+ * every page loses everything but R, flushed: nothing is granted yet, so a
+ * refusal there (the RMP's answer on a page is the truth, whatever the
+ * record says) puts each page back exactly as its record has it and leaves
+ * no trace. Then the grant (Xs for ADD, W for DROP), from bytes nobody can
+ * write any more: the RMP refusing now a page it just took is a page state
+ * change behind the monitor during the call, which is tampering.
+ */
+static int set_pages(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_kci *k,
+		     const struct veil_kci_text *t, bool add)
+{
+	u8 perms = add ? VEIL_KCI_PERM_TEXT : mon->mem.os_default;
+	u32 i = rmp_try(mon, vc->be, t, t->nr_pages, RMP_PERM_R);
+
+	if (i < t->nr_pages) {
+		rmp_restore(mon, vc->be, t, i);
+		return VEIL_EHW;
+	}
+	veil_tlb_flush(vc->be);
+	i = rmp_try(mon, vc->be, t, t->nr_pages, perms);
+	if (i < t->nr_pages) {
+		rmp_try(mon, vc->be, t, i, RMP_PERM_R); /* nothing runs or changes meanwhile */
+		veil_tlb_flush(vc->be);
+		veil_monitor_tamper(mon, vc, t->pages[i], "the page's validated state");
+	}
+	for (i = 0; i < t->nr_pages; i++) {
+		mon->mem.pages[t->pages[i] / VEIL_PAGE_SIZE].os_perms = perms;
+		mark(k, t->pages[i] / VEIL_PAGE_SIZE, add);
 	}
 	veil_tlb_flush(vc->be);
 	return VEIL_OK;
@@ -138,6 +184,12 @@ u64 veil_kci_add_text(struct veil_monitor *mon, struct veil_vcpu *vc, struct vei
 		    p->os_perms != mon->mem.os_default)
 			return VEIL_KCI_ERR_PAGE;
 	}
+	/* And validated by the hardware's word, not only the record's: a page
+	 * made shared and private again behind the monitor would get Xs (and
+	 * be hashed) while it holds whatever the hypervisor put there. */
+	for (i = 0; i < t.nr_pages; i++)
+		if (!veil_mem_hw_validated(vc->be, t.pages[i]))
+			return VEIL_KCI_ERR_PAGE;
 	if (set_pages(mon, vc, k, &t, true))
 		return SVSM_ERR_PROTOCOL_BASE + 0xF;
 	hash_pages(vc, &t, digest);

@@ -80,6 +80,27 @@ bool veil_mem_os_takeable(const struct veil_mem *mem, u64 gpa, u64 len);
 /* Re-derive and write the RMP masks of VMPL1-3 for one page. */
 int veil_mem_apply(struct veil_mem *mem, struct veil_backend *be, u64 gpa);
 
+/* Write the RMP masks of VMPL1-3 for page gpa as record *p derives them,
+ * without touching the page's own record: a service tries the state a page
+ * will have, and keeps the record (to put the RMP back) until every page of
+ * its request took it. */
+int veil_mem_apply_as(struct veil_backend *be, u64 gpa, const struct veil_page *p);
+
+/* Set one page's os_perms and its RMP. All or nothing: when the RMP refuses,
+ * the record is unchanged and the masks are put back as it derives them. */
+int veil_mem_set_perms(struct veil_mem *mem, struct veil_backend *be, u64 gpa, u8 perms);
+
+/*
+ * The hardware's answer, not the record's: is the 4 KiB page gpa validated?
+ * The OS can have the hypervisor make a page shared and private again behind
+ * the monitor (GHCB page state change), which leaves it assigned but not
+ * validated while the record still says validated. Asked with PVALIDATE
+ * (validate): unchanged (CF = 1) means it was validated; a page it did
+ * validate is rescinded again, so the page is left as found either way.
+ * For a decision that grants something on a page (execute, a VMSA).
+ */
+bool veil_mem_hw_validated(struct veil_backend *be, u64 gpa);
+
 /*
  * Move [gpa, gpa+len) from owner `from` to `to` (id for services/enclaves)
  * and apply the RMP. All-or-nothing: when the RMP refuses a page, every page
