@@ -415,6 +415,59 @@ static uint64_t psc_tamper_rescind(void)
 	return psc_tamper("attack-psc-tamper-rescind", true, false);
 }
 
+/* ADD_TEXT (or DROP_TEXT) of n pages from `first`, the list in page `list`. */
+static uint64_t kci_text(uint64_t list, bool add, uint64_t first, unsigned n)
+{
+	struct veil_kci_text *t = (struct veil_kci_text *)list;
+	unsigned i;
+
+	memset(t, 0, sizeof(*t));
+	memcpy(t->name, "psc-victim", 11);
+	t->nr_pages = n;
+	for (i = 0; i < n; i++)
+		t->pages[i] = first + i * PAGE_SIZE;
+	return svsm_call(this_cpu()->caa, VEIL_PROTOCOL_KCI,
+			 add ? VEIL_KCI_ADD_TEXT : VEIL_KCI_DROP_TEXT, list, 0, 0, 0, NULL);
+}
+
+/*
+ * Four data pages handed to ADD_TEXT, the third made shared and private
+ * again through the hypervisor (GHCB Page State Change event) behind the
+ * monitor (no PVALIDATE through it): the monitor's record says validated,
+ * the hardware does not. The call must be refused with no page of the list
+ * changed: nothing counted as added, none of them droppable (none was
+ * added), and every page the OS still may use still writable (a page left
+ * R+Xs would stop the CVM on the write).
+ */
+static uint64_t add_text_psc(void)
+{
+	uint64_t list = pages_alloc(1), first = pages_alloc(4), victim = first + 2 * PAGE_SIZE;
+	struct svsm_call_out o = { 0 };
+	uint64_t rc;
+	unsigned i;
+
+	if (!list || !first)
+		return ~1ULL;
+	for (i = 0; i < 4; i++)
+		*(volatile uint8_t *)(first + i * PAGE_SIZE) = 0xC3; /* validated and in use */
+	if (psc(victim, GHCB_MSR_PSC_SHARED, true) || psc(victim, GHCB_MSR_PSC_PRIVATE, true))
+		return ~2ULL;
+	kprintf("attack-kci-add-text-psc: page 0x%lx of the list made shared and private "
+		"behind the monitor\n",
+		victim);
+	rc = kci_text(list, true, first, 4);
+	kprintf("attack-kci-add-text-psc: ADD_TEXT said 0x%lx\n", rc);
+	/* whatever it said: no trace of it */
+	if (kci_status(&o) != SVSM_SUCCESS || o.r9 != 0)
+		return ~3ULL;
+	if (kci_text(list, false, first, 2) != VEIL_KCI_ERR_PAGE)
+		return ~4ULL;
+	for (i = 0; i < 4; i++)
+		if (i != 2)
+			*(volatile uint8_t *)(first + i * PAGE_SIZE) = 0x90;
+	return rc;
+}
+
 /* A record whose payload is code, READ by the monitor over kernel text. */
 static uint64_t log_read_into_text(void)
 {
@@ -497,6 +550,7 @@ const struct scenario kci_scenarios[] = {
 	  STANDALONE },
 	{ "attack-psc-tamper-validate", psc_tamper_validate, 0, VIOLATION },
 	{ "attack-psc-tamper-rescind", psc_tamper_rescind, 0, VIOLATION },
+	{ "attack-kci-add-text-psc", add_text_psc, VEIL_KCI_ERR_PAGE, STANDALONE },
 	{ "attack-log-read-into-text", log_read_into_text, SVSM_ERR_INVALID_ADDRESS, 0 },
 	{ "attack-log-head-into-rodata", log_head_into_rodata, SVSM_ERR_INVALID_ADDRESS, 0 },
 	{ "attack-pval-req-in-rodata", pval_req_in_rodata, SVSM_ERR_INVALID_ADDRESS, 0 },

@@ -8,13 +8,14 @@ file(GENERATE OUTPUT "${VEIL_EMU_NATIVE}"
 
 # The native subset: a boot on 1 and 4 vCPUs (every self-test, KCI, the module
 # path, APs), the core and KCI/module refusals in one run each, a monitor and a
-# kernel-text violation, page-state tampering, the module path, an enclave
+# kernel-text violation, page-state tampering (a PVALIDATE, an ADD_TEXT), the module path, an enclave
 # lifecycle and enclave attacks (interrupts in an enclave included), and the secure-log dump (tests/image) -- one
 # of each kind of path through the monitor, at about a tenth of the time of the
 # whole set. Everything runs against the image.
 set(VEIL_NATIVE_SUBSET integration.boot.1vcpu integration.boot.4vcpus
   integration.attack-refusals integration.attack-kci-refusals integration.modules
   integration.attack-monitor-write integration.attack-kci-write-text
-  integration.attack-psc-tamper-validate integration.attack-vmsa-write
+  integration.attack-psc-tamper-validate integration.attack-kci-add-text-psc
+  integration.attack-vmsa-write
   enclave.lifecycle.1vcpu enclave.lifecycle.4vcpu enclave.attack-read.1vcpu
   enclave.attack-psc.1vcpu enclave.attack-interrupt.1vcpu enclave.attack-interrupt.4vcpu)
