@@ -195,10 +195,14 @@ static u64 kci_lock(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_
 							 check_decl(&mon->launch, &d);
 	if (rc == SVSM_SUCCESS)
 		rc = copy_exports(mon, vc, k, &d);
-	if (rc != SVSM_SUCCESS)
+	if (rc == SVSM_SUCCESS && apply_lock(mon, vc, &d))
+		rc = SVSM_ERR_PROTOCOL_BASE + 0xF;
+	if (rc != SVSM_SUCCESS) {
+		/* A refused lock leaves no trace: no exports (STATUS), no base. */
+		k->nr_exports = 0;
+		k->linux.text_base = 0;
 		return rc;
-	if (apply_lock(mon, vc, &d))
-		return SVSM_ERR_PROTOCOL_BASE + 0xF;
+	}
 	k->locked = true;
 	for (i = 0; i < d.nr_ranges; i++)
 		if (d.ranges[i].kind == VEIL_KCI_TEXT)

@@ -54,15 +54,28 @@ static u64 log_count(void)
 	return h.count;
 }
 
-/* The declaration the fixture's image matches, at FX_REQ. */
+/* The declaration the fixture's image matches, at FX_REQ, with one export
+ * (its table in FX_PAGE(13)). */
 static u64 lock(void)
 {
-	struct veil_kci_decl d = { .nr_ranges = 2 };
+	struct veil_kci_decl d = { .nr_ranges = 2, .nr_exports = 1, .exports_gpa = FX_PAGE(13) };
+	struct veil_kci_export e = { "kprintf", FX_KERNEL_START + 0x40, 0 };
 
 	d.ranges[0] = (struct veil_kci_range){ FX_KERNEL_START, K_TEXT_LEN, VEIL_KCI_TEXT, 0 };
 	d.ranges[1] = (struct veil_kci_range){ K_RO, K_RO_LEN, VEIL_KCI_RODATA, 0 };
 	memcpy(fake_ptr(fx.m, FX_REQ), &d, sizeof(d));
+	memcpy(fake_ptr(fx.m, FX_PAGE(13)), &e, sizeof(e));
 	return fx_call(0, KCI(VEIL_KCI_LOCK), FX_REQ, 0, 0, NULL);
+}
+
+/* STATUS: RCX = locked, R8 = exports. */
+static void assert_status(u64 locked, u64 exports)
+{
+	struct veil_call o;
+
+	ck_assert_uint_eq(fx_call(0, KCI(VEIL_KCI_STATUS), 0, 0, 0, &o), SVSM_SUCCESS);
+	ck_assert_uint_eq(o.rcx, locked);
+	ck_assert_uint_eq(o.r8, exports);
 }
 
 /* ADD_TEXT (add) or DROP_TEXT of pages TEXT(first) .. TEXT(first + n - 1). */
@@ -238,10 +251,13 @@ START_TEST(lock_rmp_refuses_page)
 		fake_clear_rules(fx.m);
 		fx_assert_unchanged(&s);
 		assert_kci_state(&k);
-		ck_assert(!kci()->locked);
+		assert_status(0, 0);
+		ck_assert_ptr_null(veil_kci_lookup(fx.mon, "kprintf", 7));
 		fx_snap_free(&s);
 	}
 	ck_assert_uint_eq(lock(), SVSM_SUCCESS);
+	assert_status(1, 1);
+	ck_assert_ptr_nonnull(veil_kci_lookup(fx.mon, "kprintf", 7));
 	fx_assert_rmp_follows_records();
 }
 END_TEST
