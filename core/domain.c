@@ -22,15 +22,11 @@
 int veil_domain_grant(struct veil_monitor *mon, struct veil_backend *be,
 		      const struct veil_domain *d, u64 gpa, u8 perms)
 {
-	struct veil_page *p;
-
-	if (!veil_mem_owned_by(&mon->mem, gpa, VEIL_PAGE_SIZE, (enum veil_owner)d->owner))
+	if (!veil_mem_owned_by(&mon->mem, gpa, VEIL_PAGE_SIZE, (enum veil_owner)d->owner) ||
+	    mon->mem.pages[gpa / VEIL_PAGE_SIZE].id != d->id)
 		return VEIL_EPERM;
-	p = &mon->mem.pages[gpa / VEIL_PAGE_SIZE];
-	if (p->id != d->id)
-		return VEIL_EPERM;
-	p->os_perms = perms & RMP_PERM_ALL;
-	return veil_mem_apply(&mon->mem, be, gpa);
+	/* A refusal by the RMP leaves the record and the masks as they were. */
+	return veil_mem_set_perms(&mon->mem, be, gpa, perms & RMP_PERM_ALL);
 }
 
 int veil_domain_add_vmsa(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_domain *d,

@@ -47,6 +47,26 @@ START_TEST(grant_sets_vmpl2_only)
 }
 END_TEST
 
+/* The RMP refuses the grant on VMPL3, after VMPL1 and VMPL2 took theirs:
+ * the record and every mask are as they were (VMPL2 put back). */
+START_TEST(grant_refused_by_rmp_changes_nothing)
+{
+	struct veil_domain d = dom();
+	struct fx_snap s;
+
+	give();
+	ck_assert_int_eq(veil_domain_grant(fx.mon, be0(), &d, FX_PAGE(1), RMP_PERM_R | RMP_PERM_XU),
+			 VEIL_OK);
+	fx_snap_take(&s);
+	fake_inject(fx.m, FAKE_OP_RMPADJUST, FX_PAGE(1), 3, RMP_FAIL_INPUT, 0, 1);
+	ck_assert_int_eq(veil_domain_grant(fx.mon, be0(), &d, FX_PAGE(1), RMP_PERM_ALL), VEIL_EHW);
+	fx_assert_unchanged(&s);
+	fx_snap_free(&s);
+	ck_assert_uint_eq(fake_rmp(fx.m, FX_PAGE(1))->perms[2], RMP_PERM_R | RMP_PERM_XU);
+	fx_assert_rmp_follows_records();
+}
+END_TEST
+
 START_TEST(grant_refuses_pages_not_the_domains)
 {
 	struct veil_domain d = dom(), other = dom();
@@ -115,6 +135,7 @@ int main(void)
 	tcase_add_checked_fixture(t, fx_setup, fx_teardown);
 	tcase_add_test(t, grant_sets_vmpl2_only);
 	tcase_add_test(t, grant_refuses_pages_not_the_domains);
+	tcase_add_test(t, grant_refused_by_rmp_changes_nothing);
 	tcase_add_test(t, vmsa_is_the_monitors_and_goes_back_scrubbed);
 	tcase_add_test(t, vmsa_refuses_2m_aligned_and_foreign_pages);
 	suite_add_tcase(s, t);
