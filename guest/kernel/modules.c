@@ -389,6 +389,27 @@ static uint64_t exec_after_unload(void)
 	return ~0ULL;
 }
 
+/* A loaded module's first text page made shared and private again through
+ * the hypervisor behind the monitor, then UNLOAD: the RMP refuses to take
+ * that page's rights, so it is not as the monitor recorded. Tampering: the
+ * monitor must stop the CVM (not fault scrubbing it, nor leave the module's
+ * other pages executable and the call "done"). */
+static uint64_t psc_unload(void)
+{
+	struct loaded m;
+	uint64_t rc = regions_ready() ? mod_load(&hello, region_a, MOD_PAGES, &m) : NOT_OS_MEMORY;
+
+	if (rc != SVSM_SUCCESS)
+		return rc;
+	if (ghcb_msr_psc(m.base, GHCB_MSR_PSC_SHARED) || ghcb_msr_psc(m.base, GHCB_MSR_PSC_PRIVATE))
+		return ~2ULL;
+	kprintf("attack-mod-psc-unload: unloading a module whose page changed state behind the "
+		"monitor, target gpa 0x%lx; the monitor must stop the CVM\n",
+		m.base);
+	mod_unload(m.handle);
+	return ~0ULL;
+}
+
 const struct scenario mod_scenarios[] = {
 	{ "attack-mod-load-before-lock", load_before_lock, VEIL_MOD_ERR_NOT_LOCKED, PRE_LOCK },
 	{ "attack-mod-bad-signature", bad_signature, VEIL_MOD_ERR_SIGNATURE, 0 },
@@ -414,6 +435,7 @@ const struct scenario mod_scenarios[] = {
 	{ "attack-mod-double-unload", seq_double_unload, VEIL_MOD_ERR_NOT_LOADED, IN_SEQUENCE },
 	{ "attack-mod-write-text", write_module_text, 0, VIOLATION },
 	{ "attack-mod-exec-after-unload", exec_after_unload, 0, VIOLATION },
+	{ "attack-mod-psc-unload", psc_unload, 0, VIOLATION },
 };
 const unsigned mod_nr_scenarios = ARRAY_SIZE(mod_scenarios);
 

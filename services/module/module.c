@@ -339,31 +339,44 @@ static u64 entry_point(const struct layout *l, const char *want, usize wlen)
 	return 0;
 }
 
-/* Give pages their module permissions (or none), re-deriving the RMP. */
+/* Give pages their module permissions (or none), re-deriving the RMP; a
+ * page the RMP refuses keeps its record and masks (veil_mem_set_perms). */
 static int set_perms(struct veil_monitor *mon, struct veil_vcpu *vc, u64 base, u64 pages, u8 perms)
 {
 	u64 i;
 
-	for (i = 0; i < pages; i++) {
-		struct veil_page *p = &mon->mem.pages[base / VEIL_PAGE_SIZE + i];
-
-		p->os_perms = perms;
-		if (veil_mem_apply(&mon->mem, vc->be, base + i * VEIL_PAGE_SIZE))
+	for (i = 0; i < pages; i++)
+		if (veil_mem_set_perms(&mon->mem, vc->be, base + i * VEIL_PAGE_SIZE, perms))
 			return VEIL_EHW;
-	}
 	veil_tlb_flush(vc->be);
 	return VEIL_OK;
 }
 
+/*
+ * Every page loses every right (execute before the scrub), then zeros, then
+ * back to the OS. A page the RMP refuses is not in the state the monitor
+ * recorded: a page state change behind it (the OS can ask the hypervisor for
+ * one on any page). Every other page still loses its rights first, then it
+ * is tampering (the scrub would fault at VMPL0 on that page, and the pages
+ * could not go back as they came): record it and stop the CVM.
+ */
 static void give_back(struct veil_monitor *mon, struct veil_vcpu *vc, u64 base, u64 pages)
 {
 	u8 *mem = veil_map(vc->be, base, pages * VEIL_PAGE_SIZE);
+	u64 i, bad = ~0ULL;
 
-	set_perms(mon, vc, base, pages, 0); /* execute revoked before the scrub */
+	for (i = 0; i < pages; i++)
+		if (veil_mem_set_perms(&mon->mem, vc->be, base + i * VEIL_PAGE_SIZE, 0) &&
+		    bad == ~0ULL)
+			bad = base + i * VEIL_PAGE_SIZE;
+	veil_tlb_flush(vc->be);
+	if (bad != ~0ULL)
+		veil_monitor_tamper(mon, vc, bad, "a module page's state");
 	if (mem)
 		veil_memset(mem, 0, pages * VEIL_PAGE_SIZE);
-	veil_mem_transfer(&mon->mem, vc->be, base, pages * VEIL_PAGE_SIZE, VEIL_OWNER_MODULE,
-			  VEIL_OWNER_OS, 0);
+	if (veil_mem_transfer(&mon->mem, vc->be, base, pages * VEIL_PAGE_SIZE, VEIL_OWNER_MODULE,
+			      VEIL_OWNER_OS, 0))
+		veil_monitor_tamper(mon, vc, base, "a module page's state");
 }
 
 static u64 mod_load(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_modules *ms,
