@@ -488,7 +488,10 @@ static u64 enc_create(struct veil_monitor *mon, struct veil_vcpu *vc, struct vei
 	e->signed_image = sig == 1;
 	e->state = ENC_READY;
 	if (build(mon, vc->be, e, &im)) {
-		teardown(mon, vc->be, e);
+		/* All given back, or (a page the RMP refuses on the way back, its
+		 * state changed behind the monitor meanwhile) tampering: never a
+		 * half-built enclave left in its slot under handle 0. */
+		destroy_or_tamper(mon, vc, e);
 		return VEIL_ENC_ERR_SPACE;
 	}
 	e->dom.cr3 = e->pml4;
