@@ -166,6 +166,11 @@ static u64 core_create_vcpu(struct veil_monitor *mon, struct veil_vcpu *vc, stru
 	 * monitor, so the OS must be able to write it. */
 	if (!veil_mem_os_takeable(&mon->mem, vmsa, VEIL_PAGE_SIZE) || !os_writable_page(mon, caa))
 		return SVSM_ERR_INVALID_ADDRESS;
+	/* The record says validated; the page becomes a VMSA the hypervisor
+	 * runs and the monitor reads it: the hardware must say so too (a page
+	 * state change behind the monitor leaves the record stale). */
+	if (!veil_mem_hw_validated(vc->be, vmsa))
+		return SVSM_ERR_INVALID_ADDRESS;
 	t = &mon->vcpus[apic];
 	if (t->os_vmsa)
 		return SVSM_ERR_INVALID_REQUEST; /* delete the old VMSA first */
@@ -176,8 +181,12 @@ static u64 core_create_vcpu(struct veil_monitor *mon, struct veil_vcpu *vc, stru
 		return SVSM_ERR_INVALID_ADDRESS;
 	v = veil_map(vc->be, vmsa, VEIL_PAGE_SIZE);
 	if (!v || !vmsa_acceptable(mon, v)) {
-		veil_mem_transfer(&mon->mem, vc->be, vmsa, VEIL_PAGE_SIZE, VEIL_OWNER_OS_VMSA,
-				  VEIL_OWNER_OS, 0);
+		/* Given back as it came; a page the RMP now refuses changed
+		 * state behind the monitor during the call: tampering, never a
+		 * refusal that keeps the OS's page as a VMSA. */
+		if (veil_mem_transfer(&mon->mem, vc->be, vmsa, VEIL_PAGE_SIZE, VEIL_OWNER_OS_VMSA,
+				      VEIL_OWNER_OS, 0))
+			veil_monitor_tamper(mon, vc, vmsa, "the page's validated state");
 		return SVSM_ERR_INVALID_PARAMETER;
 	}
 	t->os_vmsa = vmsa;

@@ -486,6 +486,43 @@ static void good_vmsa(u64 gpa)
 	fx_write_vmsa(gpa, VEIL_OS_VMPL, FX_EFER_OS, FX_SEV_FEATURES);
 }
 
+/* The VMSA page made shared and private again behind the monitor (record:
+ * validated; RMP: not): refused before anything changes, the page left as
+ * found (not validated). */
+START_TEST(create_vcpu_vmsa_unvalidated_behind_monitor)
+{
+	struct fx_snap s;
+
+	good_vmsa(NEW_VMSA);
+	fake_set_validated(fx.m, NEW_VMSA, false);
+	fx_snap_take(&s);
+	ck_assert_uint_eq(create(0, NEW_VMSA, NEW_CAA, 1), SVSM_ERR_INVALID_ADDRESS);
+	fx_assert_unchanged(&s);
+	fx_snap_free(&s);
+	ck_assert_uint_eq(fx.mon->vcpus[1].os_vmsa, 0);
+}
+END_TEST
+
+/* A VMSA found unacceptable whose page the RMP refuses to hand back (its
+ * state changed behind the monitor during the call): tampering, not a
+ * refusal that keeps the OS's page as a VMSA. */
+START_TEST(create_vcpu_give_back_refused_is_tamper)
+{
+	jmp_buf jb;
+
+	fx_write_vmsa(NEW_VMSA, 2, FX_EFER_OS, FX_SEV_FEATURES); /* not VMPL3: refused */
+	/* the four RMPADJUSTs of the take go through, every later one fails */
+	fake_inject(fx.m, FAKE_OP_RMPADJUST, NEW_VMSA, 0, RMP_FAIL_INPUT, 4, -1);
+	fx.m->on_terminate = &jb;
+	if (!setjmp(jb))
+		ck_abort_msg("CREATE_VCPU returned %#llx instead of stopping the CVM",
+			     (unsigned long long)create(0, NEW_VMSA, NEW_CAA, 1));
+	fx.m->on_terminate = NULL;
+	ck_assert_uint_eq(fx.m->term_req, GHCB_MSR_TERM(VEIL_TERM_SET, VEIL_TERM_VIOLATION));
+	ck_assert_msg(strstr(fx.m->console, "tampering: vcpu 0 gpa"), "console: %s", fx.m->console);
+}
+END_TEST
+
 START_TEST(create_vcpu_success)
 {
 	const struct fake_rmp *e = fake_rmp(fx.m, NEW_VMSA);
@@ -943,6 +980,8 @@ int main(void)
 	tcase_add_test(cr, create_vcpu_twice);
 	tcase_add_test(cr, create_vcpu_map_failure);
 	tcase_add_test(cr, create_vcpu_rmpadjust_failure);
+	tcase_add_test(cr, create_vcpu_vmsa_unvalidated_behind_monitor);
+	tcase_add_test(cr, create_vcpu_give_back_refused_is_tamper);
 
 	tcase_add_checked_fixture(del, fx_setup, fx_teardown);
 	tcase_add_test(del, delete_vcpu_unknown);
