@@ -53,6 +53,31 @@ static u64 pval_records_in_state(const struct veil_mem *mem, u64 gpa, u64 len, b
 	return n;
 }
 
+/*
+ * After PVALIDATE validated [gpa, gpa+len): each page gets the RMP its record
+ * derives. When the RMP refuses one, what was given is taken back and the
+ * range rescinded (4 KiB at a time: the RMPADJUSTs split a 2 MiB entry), so
+ * the failed call leaves every page as it was, not validated, no access. A
+ * rescind the hardware refuses then is a state change behind the monitor.
+ */
+static bool pval_grant(struct veil_monitor *mon, struct veil_vcpu *vc, u64 gpa, u64 len)
+{
+	u64 off, j;
+
+	for (off = 0; off < len; off += VEIL_PAGE_SIZE)
+		if (veil_mem_apply(&mon->mem, vc->be, gpa + off))
+			break;
+	if (off == len)
+		return true;
+	for (j = 0; j <= off; j += VEIL_PAGE_SIZE)
+		veil_rmpadjust(vc->be, gpa + j, false, RMPADJUST_ATTRS(VEIL_OS_VMPL, 0, 0));
+	veil_tlb_flush(vc->be);
+	for (j = 0; j < len; j += VEIL_PAGE_SIZE)
+		if (veil_pvalidate(vc->be, gpa + j, false, false, NULL))
+			veil_monitor_tamper(mon, vc, gpa + j, "the page's validated state");
+	return false;
+}
+
 /* Validate or rescind one entry's range; the RMP follows ownership. */
 static u64 pvalidate_entry(struct veil_monitor *mon, struct veil_vcpu *vc, u64 entry)
 {
@@ -97,9 +122,11 @@ static u64 pvalidate_entry(struct veil_monitor *mon, struct veil_vcpu *vc, u64 e
 	 * vol 3 PVALIDATE: RFLAGS.CF = 1 when the Validated bit did not change). */
 	if (unchanged ? same != len / VEIL_PAGE_SIZE : same != 0)
 		veil_monitor_tamper(mon, vc, gpa, "the page's validated state");
+	if (validate && !unchanged && !pval_grant(mon, vc, gpa, len))
+		return SVSM_ERR_PROTOCOL_BASE + 1;
 	for (off = 0; off < len; off += VEIL_PAGE_SIZE) {
 		mem->pages[(gpa + off) / VEIL_PAGE_SIZE].validated = validate;
-		if (validate && veil_mem_apply(mem, vc->be, gpa + off))
+		if (validate && unchanged && veil_mem_apply(mem, vc->be, gpa + off))
 			return SVSM_ERR_PROTOCOL_BASE + 1;
 	}
 	if (unchanged && !ignore_cf)

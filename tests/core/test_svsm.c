@@ -438,6 +438,28 @@ START_TEST(pvalidate_rmpadjust_failure)
 	ck_assert_uint_eq(fx_pval1(VAL4K(FX_UNVAL)), SVSM_ERR_PVALIDATE_FAIL_INPUT);
 	ck_assert_uint_eq(fake_rmp(fx.m, FX_UNVAL)->perms[3], 0);
 	ck_assert_uint_eq(fx_pval_next(FX_REQ), 0);
+	/* and no trace: not validated, as before the call */
+	ck_assert_uint_eq(fake_rmp(fx.m, FX_UNVAL)->validated, 0);
+	ck_assert_uint_eq(fx_page(FX_UNVAL)->validated, 0);
+	fx_assert_rmp_follows_records();
+}
+END_TEST
+
+/* The same on page 5 of a 2 MiB validation: pages 0-4 had their access
+ * already; every page of the 2 MiB is back to not validated, no access. */
+START_TEST(pvalidate_2m_rmpadjust_failure_leaves_no_trace)
+{
+	u64 i;
+
+	fake_inject(fx.m, FAKE_OP_RMPADJUST, FX_HUGE_2M + 5 * PG, 3, RMP_FAIL_INPUT, 0, -1);
+	ck_assert_uint_eq(fx_pval1(SVSM_PVAL_ENTRY(GFN(FX_HUGE_2M), SVSM_PVAL_SIZE_2M, 1, 0)),
+			  SVSM_ERR_PVALIDATE_FAIL_INPUT);
+	for (i = 0; i < 512; i++) {
+		ck_assert_uint_eq(fake_rmp(fx.m, FX_HUGE_2M + i * PG)->validated, 0);
+		ck_assert_uint_eq(fake_rmp(fx.m, FX_HUGE_2M + i * PG)->perms[3], 0);
+		ck_assert_uint_eq(fx_page(FX_HUGE_2M + i * PG)->validated, 0);
+	}
+	fx_assert_rmp_follows_records();
 }
 END_TEST
 
@@ -968,6 +990,7 @@ int main(void)
 	tcase_add_test(pval, pvalidate_partial_progress_and_restart);
 	tcase_add_test(pval, pvalidate_starts_at_next);
 	tcase_add_test(pval, pvalidate_rmpadjust_failure);
+	tcase_add_test(pval, pvalidate_2m_rmpadjust_failure_leaves_no_trace);
 	tcase_add_test(pval, pvalidate_failed_rescind_keeps_rmp_consistent);
 	tcase_add_test(pval, pvalidate_rescind_own_request_page);
 
