@@ -146,6 +146,12 @@ struct emu_inst {
 	uint64_t msr_addrs[MSR_SITES]; /* WRMSR/RDMSR sites with a hook (GHCB MSR) */
 	unsigned nr_msr;
 	struct emu_stop stop;
+	struct { /* inst_save's register batch: its pointers are set once (vmsa.c) */
+		uint64_t v[30];
+		uc_x86_mmr mmr[4];
+		uint8_t xmm[16][16];
+		void *ptrs[50];
+	} save;
 };
 
 enum emu_vcpu_state {
