@@ -236,6 +236,7 @@ uint64_t m_efer(struct emu_inst *in);
 uint64_t inst_get_msr(struct emu_inst *in, uint32_t rid);
 void inst_set_msr(struct emu_inst *in, uint32_t rid, uint64_t v);
 void inst_retire(struct emu_inst *in, uint64_t len);
+void inst_retire_at(struct emu_inst *in, uint64_t rip, uint64_t len);
 void inst_set_cr2(struct emu_inst *in, uint64_t cr2);
 
 /* hooks.c: the stub page and the hooks inst_get installs */

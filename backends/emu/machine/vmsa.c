@@ -58,7 +58,13 @@ uint64_t m_efer(struct emu_inst *in)
 /* The instruction at RIP completed (emulated by the model). */
 void inst_retire(struct emu_inst *in, uint64_t len)
 {
-	wreg(in->uc, UC_X86_REG_RIP, rreg(in->uc, UC_X86_REG_RIP) + len);
+	inst_retire_at(in, rreg(in->uc, UC_X86_REG_RIP), len);
+}
+
+/* inst_retire for a caller that already read RIP (`rip`). */
+void inst_retire_at(struct emu_inst *in, uint64_t rip, uint64_t len)
+{
+	wreg(in->uc, UC_X86_REG_RIP, rip + len);
 	if (in->m->cfg.count_insns)
 		in->m->insns++;
 }
