@@ -1166,6 +1166,25 @@ START_TEST(shared_read_of_private_page_ciphertext)
 }
 END_TEST
 
+/* A GHCB MSR site whose instruction was rewritten (RDMSR <-> WRMSR) behaves as
+ * the new instruction: the model's per-site hook (hooks.c, which reads only
+ * what the kind it was made for needs) checks the bytes and lets any other
+ * instruction run into the intercept. */
+START_TEST(msr_site_rewritten)
+{
+	struct emu_exit e;
+
+	load("msr_site_swap");
+	param(P_VAL, 0x0000ABCD00012000ULL);
+	run(0, 0, &e);
+	EXPECT_KIND(&e, EMU_EXIT_KIND_HLT);
+	EQ(e.rip, sym("done") + 1);
+	EQ(res(0x00), 0x5000);		      /* RDMSR at rd_site */
+	EQ(res(0x08), 0x0000ABCD00012000ULL); /* rd_site, now WRMSR, wrote EDX:EAX */
+	EQ(res(0x10), 0x6000);		      /* wr_site, now RDMSR, read the MSR */
+}
+END_TEST
+
 /* Code fetched through a C=0 mapping is private (fetches ignore the C-bit): it runs, and
  * the model decodes its real bytes (here the GHCB MSR write and read), not ciphertext. */
 START_TEST(code_through_shared_alias_decoded)
@@ -3649,6 +3668,7 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, msr_psc_reserved_bits);
 	tcase_add_test(tc, msr_psc_outside_memory);
 	tcase_add_test(tc, msr_ghcb_write_cpl3_gp);
+	tcase_add_test(tc, msr_site_rewritten);
 	tcase_add_test(tc, msr_run_vmpl_vmpl4);
 	tcase_add_test(tc, msr_run_vmpl_reserved_bits);
 	tcase_add_test(tc, msr_run_vmpl_without_vmsa);

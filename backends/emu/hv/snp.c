@@ -233,7 +233,7 @@ static void do_rmp_insn(struct emu_inst *in, bool adjust)
 	inst_retire(in, 4);
 }
 
-static bool snp_emulate_op(struct emu_inst *in, const uint8_t *op);
+static bool snp_emulate_op(struct emu_inst *in, uint64_t rip, const uint8_t *op);
 
 /* Returns false if the invalid opcode is not an SNP instruction the guest may use. */
 bool snp_emulate_insn(struct emu_inst *in, uint64_t rip)
@@ -243,12 +243,12 @@ bool snp_emulate_insn(struct emu_inst *in, uint64_t rip)
 
 	/* One fetch for all the decoders (5 bytes: the longest RDRAND form). */
 	if (guest_insn(in, rip, op, 5, &st))
-		return guest_insn(in, rip, op, 4, &st) ? false : snp_emulate_op(in, op);
-	return x86_emulate_rdrand(in, op) || snp_emulate_op(in, op);
+		return guest_insn(in, rip, op, 4, &st) ? false : snp_emulate_op(in, rip, op);
+	return x86_emulate_rdrand(in, op) || snp_emulate_op(in, rip, op);
 }
 
 /* The SNP and SVM opcodes, whose first 4 bytes are `op`. */
-static bool snp_emulate_op(struct emu_inst *in, const uint8_t *op)
+static bool snp_emulate_op(struct emu_inst *in, uint64_t rip, const uint8_t *op)
 {
 	if (op[0] == 0x0F && op[1] == 0x01 && op[2] == 0xD9) { /* VMMCALL: NAE */
 		x86_deliver(in, EMU_VEC_VC, true, SVM_EXIT_VMMCALL, 0, false, 0);
@@ -283,7 +283,7 @@ static bool snp_emulate_op(struct emu_inst *in, const uint8_t *op)
 	if (op[1] != 0x0F || op[2] != 0x01)
 		return false;
 	if (op[0] == 0xF3 && op[3] == 0xD9) { /* VMGEXIT: trap-like */
-		inst_retire(in, 4);
+		inst_retire_at(in, rip, 4);
 		hv_vmgexit(in->m, in->vcpu, in->vmpl);
 		return true;
 	}

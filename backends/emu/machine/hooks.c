@@ -77,34 +77,36 @@ void stub_init(struct emu_machine *m)
  * Unicorn resume there without leaving uc_emu_start. Anything else (other
  * MSRs, a #VC to deliver) takes the full stop path in run.c.
  */
-static bool ghcb_msr_at(struct emu_inst *in, uint64_t rip, bool cpl0_only)
+static bool ghcb_msr_at(struct emu_inst *in, uint64_t rip, bool cpl0_only, uint8_t want)
 {
 	uc_engine *uc = in->uc;
 	/* What the access needs, in one API call (each costs more than the
-	 * register it reads): RCX, RAX, RDX, CS, then CR0, CR3, CR4 for the
-	 * instruction fetch. */
-	int ids[7] = { UC_X86_REG_RCX, UC_X86_REG_RAX, UC_X86_REG_RDX, UC_X86_REG_CS,
-		       UC_X86_REG_CR0, UC_X86_REG_CR3, UC_X86_REG_CR4 };
+	 * register it reads): RCX, CS, then CR0, CR3, CR4 for the instruction
+	 * fetch, and RAX, RDX for a WRMSR (a RDMSR site does not read them). */
+	static int ids[7] = { UC_X86_REG_RCX, UC_X86_REG_CS,  UC_X86_REG_CR0, UC_X86_REG_CR3,
+			      UC_X86_REG_CR4, UC_X86_REG_RAX, UC_X86_REG_RDX };
 	uint64_t r[7] = { 0 }, *msr;
 	void *ptrs[7] = { &r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6] };
 	uint8_t op[2];
 	struct emu_stop st;
 
-	uc_reg_read_batch(uc, ids, ptrs, 7);
+	uc_reg_read_batch(uc, ids, ptrs, want == 0x32 ? 5 : 7);
 	/* Outside CPL0 the instruction raises #GP(0) before any intercept
-	 * (APM vol 3, WRMSR/RDMSR): a site hook lets it run into that. */
-	if ((uint32_t)r[0] != MSR_GHCB || (cpl0_only && (r[3] & 3)) ||
-	    guest_insn_cr(in, rip, op, 2, &r[4], &st) || op[0] != 0x0F ||
-	    (op[1] != 0x30 && op[1] != 0x32))
+	 * (APM vol 3, WRMSR/RDMSR): a site hook lets it run into that. The
+	 * bytes at RIP are checked: a site's hook is keyed by address, and
+	 * other code may be there now (then the instruction runs as usual). */
+	if ((uint32_t)r[0] != MSR_GHCB || (cpl0_only && (r[1] & 3)) ||
+	    guest_insn_cr(in, rip, op, 2, &r[2], &st) || op[0] != 0x0F ||
+	    (op[1] != 0x30 && op[1] != 0x32) || (want && op[1] != want))
 		return false;
 	msr = &in->vcpu->ghcb_msr[in->vmpl];
 	if (op[1] == 0x30) {
-		*msr = (r[1] & 0xFFFFFFFFULL) | (r[2] << 32);
+		*msr = (r[5] & 0xFFFFFFFFULL) | (r[6] << 32);
 	} else {
 		uint64_t v[2] = { *msr & 0xFFFFFFFFULL, *msr >> 32 };
 		void *vp[2] = { &v[0], &v[1] };
 
-		uc_reg_write_batch(uc, ids + 1, vp, 2); /* RAX, RDX */
+		uc_reg_write_batch(uc, ids + 5, vp, 2); /* RAX, RDX */
 	}
 	wreg(uc, UC_X86_REG_RIP, rip + 2); /* retired: the code hook counted it */
 	return true;
@@ -112,7 +114,7 @@ static bool ghcb_msr_at(struct emu_inst *in, uint64_t rip, bool cpl0_only)
 
 static bool ghcb_msr_fast(struct emu_inst *in)
 {
-	return ghcb_msr_at(in, rreg(in->uc, UC_X86_REG_RIP), false);
+	return ghcb_msr_at(in, rreg(in->uc, UC_X86_REG_RIP), false, 0);
 }
 
 /*
@@ -176,9 +178,10 @@ void hook_intr(uc_engine *uc, uint32_t intno, void *data)
 bool hook_invalid(uc_engine *uc, void *data)
 {
 	struct emu_inst *in = data;
-	uint64_t rip = rreg(uc, UC_X86_REG_RIP);
 
-	if (in->in_switch && rip == in->stub_end)
+	/* RIP only in a state load: the run loop reads it for the guest's
+	 * invalid opcodes (VMGEXIT, twice per VMPL round trip) anyway. */
+	if (in->in_switch && rreg(uc, UC_X86_REG_RIP) == in->stub_end)
 		in->stop.kind = STOP_SWITCH_DONE;
 	else
 		in->stop.kind = STOP_INVALID;
@@ -256,14 +259,24 @@ static void hook_rdrand(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
  * block, which costs more than the rest of the access. Any other MSR, a site
  * past MSR_SITES or CPL > 0 runs into the intercept (or #GP) as before.
  */
-static void hook_msr(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
+static void hook_wrmsr(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
 	struct emu_inst *in = data;
 
 	(void)uc;
 	(void)size;
 	if (!in->in_switch && in->stop.kind == STOP_NONE)
-		ghcb_msr_at(in, addr, true);
+		ghcb_msr_at(in, addr, true, 0x30);
+}
+
+static void hook_rdmsr(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
+{
+	struct emu_inst *in = data;
+
+	(void)uc;
+	(void)size;
+	if (!in->in_switch && in->stop.kind == STOP_NONE)
+		ghcb_msr_at(in, addr, true, 0x32);
 }
 
 static bool io_known(const struct emu_inst *in, uint64_t a)
@@ -282,9 +295,10 @@ static bool io_known(const struct emu_inst *in, uint64_t a)
 static bool site_hook(struct emu_inst *in, const cs_insn *insn)
 {
 	bool msr = insn->id == X86_INS_WRMSR || insn->id == X86_INS_RDMSR;
-	void *cb = is_rdrand(insn->id) ? (void *)hook_rdrand :
-		   msr		       ? (void *)hook_msr :
-					 (void *)hook_io;
+	void *cb = is_rdrand(insn->id)	     ? (void *)hook_rdrand :
+		   insn->id == X86_INS_WRMSR ? (void *)hook_wrmsr :
+		   msr			     ? (void *)hook_rdmsr :
+					       (void *)hook_io;
 	uc_hook h;
 
 	if ((!is_io(insn->id) && !is_rdrand(insn->id) && !msr) || io_known(in, insn->address))

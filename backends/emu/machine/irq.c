@@ -88,7 +88,9 @@ void irq_before_run(struct emu_machine *m)
 	v = &m->vcpus[m->cur];
 	if (hv_interrupt_exit(m, v)) /* the OS's interrupt while VMPL1/2 runs */
 		return;
-	if (!interrupts_on(v) || (vec = apic_pending(&v->apic)) < 0)
+	/* The pending check first: it is model state, RFLAGS.IF a register read
+	 * out of the CPU, needed only when there is something to deliver. */
+	if ((vec = apic_pending(&v->apic)) < 0 || !interrupts_on(v))
 		return;
 	apic_accept(&v->apic, (unsigned)vec);
 	x86_deliver(v->inst[v->vmpl], (unsigned)vec, false, 0, 0, false, 0);

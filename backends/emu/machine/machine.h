@@ -146,6 +146,12 @@ struct emu_inst {
 	uint64_t msr_addrs[MSR_SITES]; /* WRMSR/RDMSR sites with a hook (GHCB MSR) */
 	unsigned nr_msr;
 	struct emu_stop stop;
+	struct { /* inst_save's register batch: its pointers are set once (vmsa.c) */
+		uint64_t v[30];
+		uc_x86_mmr mmr[4];
+		uint8_t xmm[16][16];
+		void *ptrs[50];
+	} save;
 };
 
 enum emu_vcpu_state {
@@ -230,6 +236,7 @@ uint64_t m_efer(struct emu_inst *in);
 uint64_t inst_get_msr(struct emu_inst *in, uint32_t rid);
 void inst_set_msr(struct emu_inst *in, uint32_t rid, uint64_t v);
 void inst_retire(struct emu_inst *in, uint64_t len);
+void inst_retire_at(struct emu_inst *in, uint64_t rip, uint64_t len);
 void inst_set_cr2(struct emu_inst *in, uint64_t cr2);
 
 /* hooks.c: the stub page and the hooks inst_get installs */

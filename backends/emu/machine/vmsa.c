@@ -12,6 +12,8 @@
 
 #define MiB (1ULL << 20)
 
+static void save_batch_init(struct emu_inst *in);
+
 /* Intercept bits (bit n = exit code 0x60 + n). */
 #define ICPT(code) (1ULL << ((code)-0x60))
 
@@ -56,7 +58,13 @@ uint64_t m_efer(struct emu_inst *in)
 /* The instruction at RIP completed (emulated by the model). */
 void inst_retire(struct emu_inst *in, uint64_t len)
 {
-	wreg(in->uc, UC_X86_REG_RIP, rreg(in->uc, UC_X86_REG_RIP) + len);
+	inst_retire_at(in, rreg(in->uc, UC_X86_REG_RIP), len);
+}
+
+/* inst_retire for a caller that already read RIP (`rip`). */
+void inst_retire_at(struct emu_inst *in, uint64_t rip, uint64_t len)
+{
+	wreg(in->uc, UC_X86_REG_RIP, rip + len);
 	if (in->m->cfg.count_insns)
 		in->m->insns++;
 }
@@ -99,6 +107,7 @@ struct emu_inst *inst_get(struct emu_machine *m, struct emu_vcpu *v, unsigned vm
 	in->vmpl = vmpl;
 	in->idx = v->id * EMU_NR_VMPLS + vmpl;
 	in->vmcb_pa = m->priv_base + PRIV_VMCB + (uint64_t)in->idx * 0x1000;
+	save_batch_init(in);
 	e = uc_open(UC_ARCH_X86, UC_MODE_64, &in->uc);
 	if (e != UC_ERR_OK) {
 		free(in);
@@ -251,45 +260,57 @@ static void sys_seg_save(const uc_x86_mmr *mmr, uint8_t *p)
 	st64(p + 8, mmr->base);
 }
 
-/* Everything a save reads, in one batch: the API's per-call cost dominates. */
-static const int save_sys_ids[] = { UC_X86_REG_CR2, UC_X86_REG_CR0,	UC_X86_REG_CR3,
-				    UC_X86_REG_CR4, UC_X86_REG_FS_BASE, UC_X86_REG_GS_BASE,
-				    UC_X86_REG_ES,  UC_X86_REG_CS,	UC_X86_REG_SS,
-				    UC_X86_REG_DS,  UC_X86_REG_FS,	UC_X86_REG_GS };
-static const int save_mmr_ids[] = { UC_X86_REG_TR, UC_X86_REG_LDTR, UC_X86_REG_GDTR,
-				    UC_X86_REG_IDTR };
+/* Everything a save reads, in one batch: the API's per-call cost dominates.
+ * The GPRs in gpr_ids order, then the system registers, the MMRs, XMM0-15. */
 enum {
 	NR_SYS = 12,
 	NR_MMR = 4,
 	NR_SAVE = NR_GPR + NR_SYS + NR_MMR + 16
 };
+static int save_ids[NR_SAVE] /* not const: Unicorn 2.1 takes int * */ = {
+	UC_X86_REG_RAX,	  UC_X86_REG_RCX,    UC_X86_REG_RDX,	 UC_X86_REG_RBX,
+	UC_X86_REG_RSP,	  UC_X86_REG_RBP,    UC_X86_REG_RSI,	 UC_X86_REG_RDI,
+	UC_X86_REG_R8,	  UC_X86_REG_R9,     UC_X86_REG_R10,	 UC_X86_REG_R11,
+	UC_X86_REG_R12,	  UC_X86_REG_R13,    UC_X86_REG_R14,	 UC_X86_REG_R15,
+	UC_X86_REG_RIP,	  UC_X86_REG_RFLAGS, UC_X86_REG_CR2,	 UC_X86_REG_CR0,
+	UC_X86_REG_CR3,	  UC_X86_REG_CR4,    UC_X86_REG_FS_BASE, UC_X86_REG_GS_BASE,
+	UC_X86_REG_ES,	  UC_X86_REG_CS,     UC_X86_REG_SS,	 UC_X86_REG_DS,
+	UC_X86_REG_FS,	  UC_X86_REG_GS,     UC_X86_REG_TR,	 UC_X86_REG_LDTR,
+	UC_X86_REG_GDTR,  UC_X86_REG_IDTR,   UC_X86_REG_XMM0,	 UC_X86_REG_XMM1,
+	UC_X86_REG_XMM2,  UC_X86_REG_XMM3,   UC_X86_REG_XMM4,	 UC_X86_REG_XMM5,
+	UC_X86_REG_XMM6,  UC_X86_REG_XMM7,   UC_X86_REG_XMM8,	 UC_X86_REG_XMM9,
+	UC_X86_REG_XMM10, UC_X86_REG_XMM11,  UC_X86_REG_XMM12,	 UC_X86_REG_XMM13,
+	UC_X86_REG_XMM14, UC_X86_REG_XMM15,
+};
+_Static_assert(sizeof(((struct emu_inst *)0)->save.v) / 8 == NR_GPR + NR_SYS &&
+		       sizeof(((struct emu_inst *)0)->save.ptrs) / sizeof(void *) == NR_SAVE,
+	       "inst_save's batch and struct emu_inst.save disagree");
+
+/* The batch's pointers into the instance's own buffer, set once: building
+ * them on every save cost as much as a few register reads. */
+static void save_batch_init(struct emu_inst *in)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < NR_GPR + NR_SYS; i++)
+		in->save.ptrs[n++] = &in->save.v[i];
+	for (i = 0; i < NR_MMR; i++)
+		in->save.ptrs[n++] = &in->save.mmr[i];
+	for (i = 0; i < 16; i++)
+		in->save.ptrs[n++] = in->save.xmm[i];
+}
 
 /* Copy the instance's state into a VMSA page. */
 void inst_save(struct emu_inst *in, uint8_t *vmsa)
 {
-	uint64_t v[NR_GPR + NR_SYS] = { 0 }, *sys = v + NR_GPR;
-	uc_x86_mmr mmr[NR_MMR];
-	uint8_t xmm[16][16];
-	int ids[NR_SAVE];
-	void *ptrs[NR_SAVE];
-	unsigned i, n = 0;
+	const uint64_t *v = in->save.v, *sys = v + NR_GPR;
+	const uc_x86_mmr *mmr = in->save.mmr;
+	unsigned i;
 
-	for (i = 0; i < NR_GPR + NR_SYS; i++, n++) {
-		ids[n] = i < NR_GPR ? gpr_ids[i] : save_sys_ids[i - NR_GPR];
-		ptrs[n] = &v[i];
-	}
-	for (i = 0; i < NR_MMR; i++, n++) {
-		ids[n] = save_mmr_ids[i];
-		ptrs[n] = &mmr[i];
-	}
-	for (i = 0; i < 16; i++, n++) {
-		ids[n] = UC_X86_REG_XMM0 + i;
-		ptrs[n] = xmm[i];
-	}
-	uc_reg_read_batch(in->uc, ids, ptrs, n);
+	uc_reg_read_batch(in->uc, save_ids, in->save.ptrs, NR_SAVE);
 	for (i = 0; i < NR_GPR; i++)
 		st64(vmsa + gpr_off[i], v[i]);
-	memcpy(vmsa + VMSA_XMM, xmm, sizeof(xmm));
+	memcpy(vmsa + VMSA_XMM, in->save.xmm, sizeof(in->save.xmm));
 	st64(vmsa + VMSA_CR2, sys[0]);
 	st64(vmsa + VMSA_CR0, sys[1]);
 	st64(vmsa + VMSA_CR3, sys[2]);
