@@ -542,8 +542,13 @@ static void handle_call(struct veil_monitor *mon, struct veil_vcpu *vc, u8 *vmsa
 
 static void handle_exit(struct veil_monitor *mon, struct veil_vcpu *vc)
 {
-	u8 *vmsa = vc->os_vmsa ? veil_map(vc->be, vc->os_vmsa, VEIL_PAGE_SIZE) : NULL;
-	u64 code;
+	u8 *vmsa;
+	u64 code, gpa;
+
+	veil_monitor_lock(mon); /* CREATE_VCPU and DELETE_VCPU change os_vmsa */
+	gpa = veil_vcpu_current_vmsa(vc);
+	veil_monitor_unlock(mon);
+	vmsa = gpa ? veil_map(vc->be, gpa, VEIL_PAGE_SIZE) : NULL;
 
 	if (!vmsa)
 		veil_monitor_terminate(vc, VEIL_TERM_SET, VEIL_TERM_MONITOR);
