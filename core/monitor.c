@@ -474,7 +474,7 @@ static void fault_policy(struct veil_monitor *mon, struct veil_vcpu *vc, const u
 	char msg[160];
 	usize n;
 
-	veil_trace(vc->be, VEIL_TRACE_VIOLATION, f.exitinfo1, f.exitinfo2, f.rip);
+	veil_trace(vc->be, VEIL_TRACE_VIOLATION, f.exitinfo1, f.exitinfo2, f.rip, 0);
 	n = veil_snprintf(msg, sizeof(msg),
 			  "violation: vcpu %u rip %lx gpa %lx exitinfo1 %lx (%s%s)", vc->id,
 			  (unsigned long)f.rip, (unsigned long)f.exitinfo2,
@@ -497,7 +497,7 @@ void veil_monitor_tamper(struct veil_monitor *mon, struct veil_vcpu *vc, u64 gpa
 				"tampering: vcpu %u gpa %lx: %s changed behind the monitor", vc->id,
 				(unsigned long)gpa, what);
 
-	veil_trace(vc->be, 1, 0, gpa, 0);
+	veil_trace(vc->be, 1, 0, gpa, 0, 0);
 	stop_recorded(mon, vc, "", msg, n < sizeof(msg) ? n : sizeof(msg) - 1, true);
 }
 
@@ -522,9 +522,9 @@ static void handle_call(struct veil_monitor *mon, struct veil_vcpu *vc, u8 *vmsa
 	c.rdx = veil_ld64(vmsa + VMSA_RDX);
 	c.r8 = veil_ld64(vmsa + VMSA_R8);
 	c.r9 = veil_ld64(vmsa + VMSA_R9);
-	veil_trace(vc->be, VEIL_TRACE_CALL, c.rax, c.rcx, c.rdx);
+	veil_trace(vc->be, VEIL_TRACE_CALL, c.rax, c.rcx, c.rdx, c.r8);
 	veil_svsm_dispatch(mon, vc, &c);
-	veil_trace(vc->be, VEIL_TRACE_CALL_RESULT, c.rax, c.rcx, c.rdx);
+	veil_trace(vc->be, VEIL_TRACE_CALL_RESULT, c.rax, c.rcx, c.rdx, c.r8);
 	veil_st64(vmsa + VMSA_RAX, c.rax);
 	veil_st64(vmsa + VMSA_RCX, c.rcx);
 	veil_st64(vmsa + VMSA_RDX, c.rdx);
@@ -542,8 +542,13 @@ static void handle_call(struct veil_monitor *mon, struct veil_vcpu *vc, u8 *vmsa
 
 static void handle_exit(struct veil_monitor *mon, struct veil_vcpu *vc)
 {
-	u8 *vmsa = vc->os_vmsa ? veil_map(vc->be, vc->os_vmsa, VEIL_PAGE_SIZE) : NULL;
-	u64 code;
+	u8 *vmsa;
+	u64 code, gpa;
+
+	veil_monitor_lock(mon); /* CREATE_VCPU and DELETE_VCPU change os_vmsa */
+	gpa = veil_vcpu_current_vmsa(vc);
+	veil_monitor_unlock(mon);
+	vmsa = gpa ? veil_map(vc->be, gpa, VEIL_PAGE_SIZE) : NULL;
 
 	if (!vmsa)
 		veil_monitor_terminate(vc, VEIL_TERM_SET, VEIL_TERM_MONITOR);

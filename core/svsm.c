@@ -179,6 +179,15 @@ static bool vmsa_acceptable(const struct veil_monitor *mon, const u8 *v)
 	       veil_ld64(v + VMSA_SEV_FEATURES) == mon->launch.sev_features;
 }
 
+/*
+ * SVSM spec 58019, core protocol, SVSM_CORE_CREATE_VCPU: RCX = VMSA GPA, RDX =
+ * CAA GPA, R8 = APIC ID. A VMSA that already exists for the APIC ID is
+ * replaced, not refused: Linux brings a CPU back online by creating the new
+ * VMSA, starting it (GHCB AP creation) and only then deleting the old one
+ * with SVSM_CORE_DELETE_VCPU, which names a VMSA by its GPA. So OS VMSAs are
+ * known by GPA (the page's owner VEIL_OWNER_OS_VMSA), and a vCPU holds its
+ * current one and at most one replacement not yet switched to.
+ */
 static u64 core_create_vcpu(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
 {
 	u64 vmsa = c->rcx, caa = c->rdx, apic = c->r8;
@@ -189,7 +198,8 @@ static u64 core_create_vcpu(struct veil_monitor *mon, struct veil_vcpu *vc, stru
 	    !veil_aligned(caa, VEIL_PAGE_SIZE) || veil_aligned(vmsa, VEIL_HUGE_SIZE) || vmsa == caa)
 		return SVSM_ERR_INVALID_PARAMETER;
 	/* The VMSA page is taken from the OS only when it is plain OS data, so
-	 * it can be handed back exactly as it was; the CAA is written by the
+	 * it can be handed back exactly as it was (a page that already is a
+	 * VMSA is not: the same GPA twice is refused); the CAA is written by the
 	 * monitor, so the OS must be able to write it. */
 	if (!veil_mem_os_takeable(&mon->mem, vmsa, VEIL_PAGE_SIZE) || !os_writable_page(mon, caa))
 		return SVSM_ERR_INVALID_ADDRESS;
@@ -199,8 +209,10 @@ static u64 core_create_vcpu(struct veil_monitor *mon, struct veil_vcpu *vc, stru
 	if (!veil_mem_hw_validated(vc->be, vmsa))
 		return SVSM_ERR_INVALID_ADDRESS;
 	t = &mon->vcpus[apic];
-	if (t->os_vmsa)
-		return SVSM_ERR_INVALID_REQUEST; /* delete the old VMSA first */
+	/* The caller runs its own VMSA right now: the hypervisor refuses to
+	 * replace it (GHCB spec 56421, AP creation), so the monitor does too. */
+	if (t == vc)
+		return SVSM_ERR_INVALID_REQUEST;
 	/* Take the page away from the OS first, then check what it holds: the
 	 * OS cannot change it between the check and its use. */
 	if (veil_mem_transfer(&mon->mem, vc->be, vmsa, VEIL_PAGE_SIZE, VEIL_OWNER_OS,
@@ -216,39 +228,95 @@ static u64 core_create_vcpu(struct veil_monitor *mon, struct veil_vcpu *vc, stru
 			veil_monitor_tamper(mon, vc, vmsa, "the page's validated state");
 		return SVSM_ERR_INVALID_PARAMETER;
 	}
+	if (t->os_vmsa) { /* a replacement; an earlier one stays a VMSA until deleted */
+		t->next_vmsa = vmsa;
+		t->next_caa = caa;
+		return SVSM_SUCCESS;
+	}
 	t->os_vmsa = vmsa;
 	t->caa = caa;
 	t->state = VEIL_VCPU_CREATED;
 	return SVSM_SUCCESS;
 }
 
-static u64 core_delete_vcpu(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
+static void switch_to_next(struct veil_vcpu *t)
+{
+	t->os_vmsa = t->next_vmsa;
+	t->caa = t->next_caa;
+	t->next_vmsa = t->next_caa = 0;
+}
+
+u64 veil_vcpu_current_vmsa(struct veil_vcpu *vc)
+{
+	if (vc->next_vmsa)
+		switch_to_next(vc);
+	return vc->os_vmsa;
+}
+
+/* The vCPU that holds OS VMSA gpa as its current (or, next = true, its
+ * replacement) VMSA; NULL for one no vCPU holds (replaced, not yet deleted). */
+static struct veil_vcpu *vmsa_holder(struct veil_monitor *mon, u64 gpa, bool next)
 {
 	u32 i;
 
-	for (i = 0; i < mon->launch.nr_vcpus; i++) {
-		struct veil_vcpu *t = &mon->vcpus[i];
+	for (i = 0; i < mon->launch.nr_vcpus; i++)
+		if ((next ? mon->vcpus[i].next_vmsa : mon->vcpus[i].os_vmsa) == gpa)
+			return &mon->vcpus[i];
+	return NULL;
+}
 
-		if (!c->rcx || t->os_vmsa != c->rcx)
-			continue;
-		/* Not the caller's own VMSA, nor one the monitor made for itself. */
-		if (t == vc || veil_range_within(c->rcx, VEIL_PAGE_SIZE, mon->launch.mon_base,
-						 mon->launch.mon_base + mon->launch.mon_size))
-			return SVSM_ERR_INVALID_REQUEST;
-		/* Its vCPU runs it now: hardware holds the VMSA in use until the
-		 * next #VMEXIT (APM vol 2, 15.36.12), so the page cannot leave. */
-		if (__atomic_load_n(&t->in_os, __ATOMIC_ACQUIRE))
-			return SVSM_ERR_BUSY;
-		/* Clearing the VMSA bit is refused by hardware while a CPU runs
-		 * the VMSA (FAIL_INUSE): the page stays a VMSA, nothing changed. */
-		if (veil_mem_transfer(&mon->mem, vc->be, c->rcx, VEIL_PAGE_SIZE, VEIL_OWNER_OS_VMSA,
-				      VEIL_OWNER_OS, 0))
-			return SVSM_ERR_BUSY;
-		t->os_vmsa = 0;
-		t->state = VEIL_VCPU_OFF;
-		return SVSM_SUCCESS;
+/*
+ * May VMSA gpa, the current one of vCPU t, leave? Not the caller's own, nor
+ * one the monitor made for itself. Its vCPU's monitor loop uses it (it runs
+ * it, or handles its exit): hardware holds a running VMSA in use until the
+ * next #VMEXIT (APM vol 2, 15.36.12), and the loop reads the exit from it.
+ * Once a replacement is registered, the loop may be running the new one (the
+ * hypervisor switches at the OS's AP creation, unseen by the monitor): then
+ * only the hardware knows whether the old one still runs, and says so when
+ * the VMSA bit is cleared (FAIL_INUSE).
+ */
+static u64 current_deletable(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_vcpu *t,
+			     u64 gpa)
+{
+	bool running = __atomic_load_n(&t->in_os, __ATOMIC_ACQUIRE);
+
+	if (t == vc || veil_range_within(gpa, VEIL_PAGE_SIZE, mon->launch.mon_base,
+					 mon->launch.mon_base + mon->launch.mon_size))
+		return SVSM_ERR_INVALID_REQUEST;
+	if (t->next_vmsa ? t->state == VEIL_VCPU_RUNNING && !running :
+			   running || t->state == VEIL_VCPU_RUNNING)
+		return SVSM_ERR_BUSY;
+	return SVSM_SUCCESS;
+}
+
+/* SVSM spec 58019, core protocol, SVSM_CORE_DELETE_VCPU: RCX = VMSA GPA. */
+static u64 core_delete_vcpu(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_call *c)
+{
+	u64 gpa = c->rcx, rc;
+	struct veil_vcpu *cur = gpa ? vmsa_holder(mon, gpa, false) : NULL;
+	struct veil_vcpu *next = gpa ? vmsa_holder(mon, gpa, true) : NULL;
+
+	if (cur && (rc = current_deletable(mon, vc, cur, gpa)) != SVSM_SUCCESS)
+		return rc;
+	/* Only a VMSA the OS handed in with CREATE_VCPU: never the monitor's,
+	 * a domain's or an enclave's (VEIL_OWNER_VMSA). */
+	if (!gpa || !veil_mem_owned_by(&mon->mem, gpa, VEIL_PAGE_SIZE, VEIL_OWNER_OS_VMSA))
+		return SVSM_ERR_INVALID_PARAMETER;
+	/* Clearing the VMSA bit is refused by hardware while a CPU runs the
+	 * VMSA (FAIL_INUSE): the page stays a VMSA, nothing changed. After it,
+	 * no CPU can run the page as a VMSA again. */
+	if (veil_mem_transfer(&mon->mem, vc->be, gpa, VEIL_PAGE_SIZE, VEIL_OWNER_OS_VMSA,
+			      VEIL_OWNER_OS, 0))
+		return SVSM_ERR_BUSY;
+	if (next)
+		next->next_vmsa = next->next_caa = 0;
+	if (cur && cur->next_vmsa) {
+		switch_to_next(cur); /* the old one does not run: the new one does */
+	} else if (cur) {
+		cur->os_vmsa = 0;
+		cur->state = VEIL_VCPU_OFF;
 	}
-	return SVSM_ERR_INVALID_PARAMETER;
+	return SVSM_SUCCESS;
 }
 
 const struct veil_service *veil_service_find(u32 protocol)

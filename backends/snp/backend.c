@@ -131,15 +131,15 @@ static u32 op_vcpu_id(struct veil_backend *b)
  * and a return; a tracer that knows the symbol (veil-emu --trace,
  * backends/emu/trace/trace_rec.c) reads the arguments when it is reached.
  */
-__attribute__((noinline, used)) void snp_trace_point(u32 event, u64 a, u64 c, u64 d)
+__attribute__((noinline, used)) void snp_trace_point(u32 event, u64 a, u64 c, u64 d, u64 e)
 {
-	__asm__ volatile("" : : "r"(event), "r"(a), "r"(c), "r"(d) : "memory");
+	__asm__ volatile("" : : "r"(event), "r"(a), "r"(c), "r"(d), "r"(e) : "memory");
 }
 
-static void op_trace(struct veil_backend *b, u32 event, u64 a, u64 c, u64 d)
+static void op_trace(struct veil_backend *b, u32 event, u64 a, u64 c, u64 d, u64 e)
 {
 	(void)b;
-	snp_trace_point(event, a, c, d);
+	snp_trace_point(event, a, c, d, e);
 }
 
 static const struct veil_backend_ops snp_ops = {

@@ -332,23 +332,42 @@ static uint64_t cv_twice(void)
 	return create_vcpu(vmsa_page, caa_gpa_of(target_apic()), target_apic());
 }
 
-/* A second, valid VMSA for a vCPU that has one: the old one must be deleted first. */
+static uint64_t replacement_page;
+
+/* A second, valid VMSA for a vCPU that has one replaces it (SVSM spec 58019,
+ * CREATE_VCPU; Linux's CPU hotplug): the old one stays a VMSA until deleted. */
 static uint64_t cv_replace(void)
 {
-	uint64_t p = vmsa_page_alloc();
+	uint64_t p = vmsa_page_alloc(), rc;
 
 	if (!p)
 		return SKIPPED;
 	vmsa_build(p, target_apic());
-	return cv_touch(p, create_vcpu(p, caa_gpa_of(target_apic()), target_apic()));
+	rc = create_vcpu(p, caa_gpa_of(target_apic()), target_apic());
+	if (rc == SVSM_SUCCESS)
+		replacement_page = p;
+	return rc;
 }
 
 /* Deleting gives the page back: the OS writes it again. */
+static uint64_t cv_delete_page(uint64_t page)
+{
+	uint64_t rc;
+
+	if (!page)
+		return SKIPPED;
+	rc = core_call(SVSM_CORE_DELETE_VCPU, page, 0, 0, 0);
+	return rc == SVSM_SUCCESS ? cv_touch(page, rc) : rc;
+}
+
 static uint64_t cv_delete(void)
 {
-	uint64_t rc = core_call(SVSM_CORE_DELETE_VCPU, vmsa_page, 0, 0, 0);
+	return cv_delete_page(vmsa_page);
+}
 
-	return rc == SVSM_SUCCESS ? cv_touch(vmsa_page, rc) : rc;
+static uint64_t cv_delete_replacement(void)
+{
+	return cv_delete_page(replacement_page);
 }
 
 struct refusal {
@@ -361,7 +380,7 @@ struct refusal {
 #define NEEDS_AP 1    /* CREATE_VCPU: aims at a vCPU other than the caller */
 #define IN_SEQUENCE 2 /* depends on the scenario before it */
 
-/* Order matters at the end: create, create again, replace, delete. */
+/* Order matters at the end: create, create again, replace, delete both. */
 static const struct refusal refusals[] = {
 	{ "attack-pval-monitor", pv_monitor, SVSM_ERR_INVALID_ADDRESS, 0 },
 	{ "attack-pval-monitor-rescind", pv_monitor_rescind, SVSM_ERR_INVALID_ADDRESS, 0 },
@@ -385,8 +404,9 @@ static const struct refusal refusals[] = {
 	{ "attack-vcpu-bad-apic", cv_bad_apic, SVSM_ERR_INVALID_PARAMETER, NEEDS_AP },
 	{ "vcpu-create", cv_valid, SVSM_SUCCESS, NEEDS_AP },
 	{ "attack-vcpu-twice", cv_twice, SVSM_ERR_INVALID_ADDRESS, NEEDS_AP | IN_SEQUENCE },
-	{ "attack-vcpu-replace", cv_replace, SVSM_ERR_INVALID_REQUEST, NEEDS_AP | IN_SEQUENCE },
+	{ "vcpu-replace", cv_replace, SVSM_SUCCESS, NEEDS_AP | IN_SEQUENCE },
 	{ "vcpu-delete", cv_delete, SVSM_SUCCESS, NEEDS_AP | IN_SEQUENCE },
+	{ "vcpu-delete-replacement", cv_delete_replacement, SVSM_SUCCESS, NEEDS_AP | IN_SEQUENCE },
 };
 
 /* Pages the scenarios use: validated OS memory, plus the monitor's first page + 4 KiB

@@ -218,7 +218,7 @@ static u64 fault(struct veil_monitor *mon, struct veil_vcpu *vc, struct veil_log
 	if (mon->nr_faults < VEIL_MAX_FAULTS)
 		mon->faults[mon->nr_faults++] =
 			(struct veil_fault){ vc->id, x->code, x->info1, x->info2, rip };
-	veil_trace(vc->be, VEIL_TRACE_VIOLATION, x->info1, x->info2, rip);
+	veil_trace(vc->be, VEIL_TRACE_VIOLATION, x->info1, x->info2, rip, 0);
 	veil_printf(vc->be,
 		    "veil: log domain fault: vcpu %u %s %lx rip %lx gpa %lx; the log is closed\n",
 		    vc->id,

@@ -291,13 +291,14 @@ static u32 op_vcpu_id(struct veil_backend *b)
 	return vcpu_of(b)->id;
 }
 
-static void op_trace(struct veil_backend *b, u32 event, u64 a, u64 c, u64 d)
+static void op_trace(struct veil_backend *b, u32 event, u64 a, u64 c, u64 d, u64 e)
 {
 	struct fake_machine *m = vcpu_of(b)->m;
 
 	(void)a;
 	(void)c;
 	(void)d;
+	(void)e;
 	m->traces++;
 	m->last_trace_event = event;
 }

@@ -669,17 +669,34 @@ START_TEST(create_vcpu_bad_vmsa_contents)
 }
 END_TEST
 
+/*
+ * A second CREATE_VCPU for an APIC ID that has a VMSA registers a replacement
+ * (SVSM spec 58019, CREATE_VCPU): the old page stays a VMSA, the vCPU still
+ * reads its exits from the old one until it switches.
+ */
 START_TEST(create_vcpu_twice)
 {
+	struct veil_vcpu *t = &fx.mon->vcpus[1];
+
 	good_vmsa(NEW_VMSA);
 	good_vmsa(FX_PAGE(3));
 	ck_assert_uint_eq(create(0, NEW_VMSA, NEW_CAA, 1), SVSM_SUCCESS);
-	create_refused(0, FX_PAGE(3), NEW_CAA, 1, SVSM_ERR_INVALID_REQUEST);
-	ck_assert_int_eq(fx_page(FX_PAGE(3))->owner, VEIL_OWNER_OS);
-	/* vCPU 0 already runs the OS on its boot VMSA */
-	create_refused(1, FX_PAGE(3), NEW_CAA, 0, SVSM_ERR_INVALID_REQUEST);
-	/* the same page cannot become a second VMSA */
+	ck_assert_uint_eq(create(0, FX_PAGE(3), FX_PAGE(5), 1), SVSM_SUCCESS);
+	ck_assert_int_eq(fx_page(FX_PAGE(3))->owner, VEIL_OWNER_OS_VMSA);
+	ck_assert_int_eq(fx_page(NEW_VMSA)->owner, VEIL_OWNER_OS_VMSA);
+	ck_assert_uint_eq(t->os_vmsa, NEW_VMSA);
+	ck_assert_uint_eq(t->caa, NEW_CAA);
+	ck_assert_uint_eq(t->next_vmsa, FX_PAGE(3));
+	ck_assert_uint_eq(t->next_caa, FX_PAGE(5));
+	fx_assert_rmp_follows_records();
+	/* the caller's own VMSA is never replaced (vCPU 0 runs its boot VMSA) */
+	good_vmsa(FX_PAGE(4));
+	create_refused(0, FX_PAGE(4), NEW_CAA, 0, SVSM_ERR_INVALID_REQUEST);
+	create_refused(1, FX_PAGE(4), NEW_CAA, 1, SVSM_ERR_INVALID_REQUEST);
+	/* the same page cannot become a second VMSA, for another vCPU or its own */
 	create_refused(0, NEW_VMSA, FX_PAGE(4), 2, SVSM_ERR_INVALID_ADDRESS);
+	create_refused(0, NEW_VMSA, NEW_CAA, 1, SVSM_ERR_INVALID_ADDRESS);
+	create_refused(0, FX_PAGE(3), FX_PAGE(5), 1, SVSM_ERR_INVALID_ADDRESS);
 }
 END_TEST
 
@@ -954,6 +971,152 @@ START_TEST(delete_vcpu_in_use_by_hardware)
 }
 END_TEST
 
+/* ==== hotplug: a vCPU's VMSA replaced, then the old one deleted ==================== */
+
+#define OLD_VMSA FX_PAGE(6)
+#define HP_VMSA FX_PAGE(7)
+
+/* vCPU 2 up and running its OS VMSA OLD_VMSA (as after Linux's boot). */
+static struct veil_vcpu *running_ap(void)
+{
+	struct veil_vcpu *t = &fx.mon->vcpus[2];
+
+	good_vmsa(OLD_VMSA);
+	good_vmsa(HP_VMSA);
+	ck_assert_uint_eq(create(0, OLD_VMSA, FX_CAA(2), 2), SVSM_SUCCESS);
+	t->state = VEIL_VCPU_RUNNING;
+	t->in_os = 1;
+	return t;
+}
+
+static void assert_back_to_os(u64 gpa)
+{
+	const struct fake_rmp *e = fake_rmp(fx.m, gpa);
+
+	ck_assert_int_eq(fx_page(gpa)->owner, VEIL_OWNER_OS);
+	ck_assert_uint_eq(fx_page(gpa)->os_perms, RMP_PERM_ALL);
+	ck_assert_uint_eq(fx_page(gpa)->validated, 1);
+	ck_assert_uint_eq(e->perms[3], FX_RWX);
+	ck_assert_uint_eq(e->perms[1] | e->perms[2], 0);
+	ck_assert_uint_eq(e->vmsa, 0);
+}
+
+/* Linux's online sequence: CREATE the new VMSA, (AP creation), DELETE the
+ * old one; the old page goes back to the OS exactly as it was, and the vCPU
+ * runs the new one with the new CAA. */
+START_TEST(hotplug_replace_then_delete_old)
+{
+	struct veil_vcpu *t = running_ap();
+
+	ck_assert_uint_eq(create(0, HP_VMSA, FX_PAGE(8), 2), SVSM_SUCCESS);
+	ck_assert_uint_eq(t->os_vmsa, OLD_VMSA);
+	ck_assert_uint_eq(delete (0, OLD_VMSA), SVSM_SUCCESS);
+	assert_back_to_os(OLD_VMSA);
+	ck_assert_uint_eq(t->os_vmsa, HP_VMSA);
+	ck_assert_uint_eq(t->caa, FX_PAGE(8));
+	ck_assert_uint_eq(t->next_vmsa, 0);
+	ck_assert_int_eq(t->state, VEIL_VCPU_RUNNING);
+	ck_assert_int_eq(fx_page(HP_VMSA)->owner, VEIL_OWNER_OS_VMSA);
+	fx_assert_rmp_follows_records();
+	/* the new one is now the running vCPU's own: not deletable */
+	ck_assert_uint_eq(delete (0, HP_VMSA), SVSM_ERR_BUSY);
+	ck_assert_uint_eq(delete (0, OLD_VMSA), SVSM_ERR_INVALID_PARAMETER);
+}
+END_TEST
+
+/* Attack: delete the VMSA that another vCPU runs. Without a replacement it
+ * is refused outright; with one, the hardware still runs the old VMSA (no AP
+ * creation yet: FAIL_INUSE) and it stays a VMSA, nothing changed. */
+START_TEST(hotplug_delete_running_vmsa)
+{
+	struct veil_vcpu *t = running_ap();
+	struct fx_snap s;
+
+	fx_snap_take(&s);
+	ck_assert_uint_eq(delete (0, OLD_VMSA), SVSM_ERR_BUSY);
+	fx_assert_unchanged(&s);
+	fx_snap_free(&s);
+	ck_assert_uint_eq(create(0, HP_VMSA, FX_PAGE(8), 2), SVSM_SUCCESS);
+	fx_snap_take(&s);
+	fake_inject(fx.m, FAKE_OP_RMPADJUST, OLD_VMSA, 0, RMP_FAIL_INUSE, 0, -1);
+	ck_assert_uint_eq(delete (0, OLD_VMSA), SVSM_ERR_BUSY);
+	fake_clear_rules(fx.m);
+	fx_assert_unchanged(&s);
+	fx_snap_free(&s);
+	ck_assert_uint_eq(t->os_vmsa, OLD_VMSA);
+	/* while its vCPU handles an exit of the old one, the monitor reads it */
+	t->in_os = 0;
+	ck_assert_uint_eq(delete (0, OLD_VMSA), SVSM_ERR_BUSY);
+	ck_assert_int_eq(fx_page(OLD_VMSA)->owner, VEIL_OWNER_OS_VMSA);
+}
+END_TEST
+
+/* Attack: DELETE_VCPU of the monitor's and a domain's VMSAs, also once the
+ * vCPU they belong to has a replacement registered. */
+START_TEST(hotplug_delete_monitor_vmsas)
+{
+	u64 dom = FX_MON_BASE + 8 * PG;
+	struct fx_snap s;
+
+	ck_assert_int_eq(veil_mem_transfer(&fx.mon->mem, fx.mon->vcpus[0].be, dom, PG,
+					   VEIL_OWNER_MONITOR, VEIL_OWNER_VMSA, 0),
+			 0);
+	good_vmsa(HP_VMSA);
+	ck_assert_uint_eq(create(1, HP_VMSA, FX_PAGE(8), 0), SVSM_SUCCESS);
+	fx_snap_take(&s);
+	ck_assert_uint_ne(delete (1, FX_BOOT_VMSA), SVSM_SUCCESS);
+	ck_assert_uint_ne(delete (0, FX_BOOT_VMSA), SVSM_SUCCESS);
+	ck_assert_uint_eq(delete (1, dom), SVSM_ERR_INVALID_PARAMETER);
+	ck_assert_uint_eq(delete (0, dom), SVSM_ERR_INVALID_PARAMETER);
+	fx_assert_unchanged(&s);
+	fx_snap_free(&s);
+	ck_assert_uint_eq(fake_rmp(fx.m, FX_BOOT_VMSA)->perms[3], 0);
+	ck_assert_uint_eq(fake_rmp(fx.m, dom)->perms[3], 0);
+}
+END_TEST
+
+/* A replacement never switched to can be deleted (not while hardware runs
+ * it); the vCPU keeps its current VMSA. */
+START_TEST(hotplug_delete_pending)
+{
+	struct veil_vcpu *t = running_ap();
+
+	ck_assert_uint_eq(create(0, HP_VMSA, FX_PAGE(8), 2), SVSM_SUCCESS);
+	fake_inject(fx.m, FAKE_OP_RMPADJUST, HP_VMSA, 0, RMP_FAIL_INUSE, 0, -1);
+	ck_assert_uint_eq(delete (0, HP_VMSA), SVSM_ERR_BUSY);
+	fake_clear_rules(fx.m);
+	ck_assert_uint_eq(t->next_vmsa, HP_VMSA);
+	ck_assert_uint_eq(delete (0, HP_VMSA), SVSM_SUCCESS);
+	assert_back_to_os(HP_VMSA);
+	ck_assert_uint_eq(t->next_vmsa, 0);
+	ck_assert_uint_eq(t->os_vmsa, OLD_VMSA);
+	ck_assert_uint_eq(t->caa, FX_CAA(2));
+	fx_assert_rmp_follows_records();
+}
+END_TEST
+
+/* The vCPU switches itself at its next exit; the replaced VMSA, held by no
+ * vCPU, is found by its GPA and deleted (once). */
+START_TEST(hotplug_switch_at_exit)
+{
+	struct veil_vcpu *t = running_ap();
+
+	ck_assert_uint_eq(create(0, HP_VMSA, FX_PAGE(8), 2), SVSM_SUCCESS);
+	ck_assert_uint_eq(veil_vcpu_current_vmsa(t), HP_VMSA);
+	ck_assert_uint_eq(t->caa, FX_PAGE(8));
+	ck_assert_uint_eq(veil_vcpu_current_vmsa(t), HP_VMSA);
+	ck_assert_uint_eq(delete (0, OLD_VMSA), SVSM_SUCCESS);
+	assert_back_to_os(OLD_VMSA);
+	ck_assert_uint_eq(t->os_vmsa, HP_VMSA);
+	ck_assert_uint_eq(delete (0, OLD_VMSA), SVSM_ERR_INVALID_PARAMETER);
+	/* CREATE again on the deleted page works; on the running one it does not */
+	good_vmsa(OLD_VMSA);
+	create_refused(0, HP_VMSA, FX_PAGE(9), 2, SVSM_ERR_INVALID_ADDRESS);
+	ck_assert_uint_eq(create(0, OLD_VMSA, FX_PAGE(9), 2), SVSM_SUCCESS);
+	fx_assert_rmp_follows_records();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("svsm");
@@ -1023,6 +1186,11 @@ int main(void)
 	tcase_add_test(hard, create_vcpu_locked_caa);
 	tcase_add_test(hard, delete_vcpu_running);
 	tcase_add_test(hard, delete_vcpu_in_use_by_hardware);
+	tcase_add_test(hard, hotplug_replace_then_delete_old);
+	tcase_add_test(hard, hotplug_delete_running_vmsa);
+	tcase_add_test(hard, hotplug_delete_monitor_vmsas);
+	tcase_add_test(hard, hotplug_delete_pending);
+	tcase_add_test(hard, hotplug_switch_at_exit);
 
 	suite_add_tcase(s, dispatch);
 	suite_add_tcase(s, remap);

@@ -23,12 +23,13 @@ compiled into veil-emu (`veil-emu run --linux --native`). Cases:
               advances by a second (an idle HLT, woken by the TSC-deadline
               timer) and /proc/interrupts counts local timer interrupts.
   svsm        In a trace of the boot, the SVSM core protocol calls Linux
-              makes (REMAP_CA to its own calling area, PVALIDATE) reach the
-              monitor with parameters the specification allows (no other
-              call; page-aligned calling area, 8-byte aligned request) and
-              succeed, Linux accepts the REMAP_CA (it goes on to
-              register its GHCB), and it took every #VC at VMPL3 (the only
-              other ones are the VMPL0 image's own, in its code, for CPUID).
+              makes reach the monitor with parameters the specification
+              (SVSM spec 58019) allows, checked by check_core_calls: only
+              REMAP_CA and PVALIDATE on one vCPU (page-aligned calling area,
+              8-byte aligned request), and they succeed; Linux accepts the
+              REMAP_CA (it goes on to register its GHCB), and it took every
+              #VC at VMPL3 (the only other ones are the VMPL0 image's own,
+              in its code, for CPUID).
   deterministic  Two traced boots record the same events (RDRAND and the
               clock are deterministic in the model).
   rdrand      RDRAND/RDSEED, which Linux's decompressor needs, on the bare
@@ -43,8 +44,8 @@ compiled into veil-emu (`veil-emu run --linux --native`). Cases:
               0), not through the kernel log.
   script-status  A script that exits 3 ends the run with status 3 (latched
               at the model's exit-status port, delivered at the power-off).
-  smp         --vcpus 4, driven through the interactive shell: the APs
-              start (CREATE_VCPU, then the GHCB AP creation of a real-mode
+  smp         --vcpus 4, traced, driven through the interactive shell: the
+              APs start (CREATE_VCPU, then the GHCB AP creation of a real-mode
               VMSA) and come online while the boot processor busy-waits for
               them, which only works if the model switches vCPUs without an
               exit (time slices). Commands piped into veil-emu's stdin reach
@@ -52,9 +53,14 @@ compiled into veil-emu (`veil-emu run --linux --native`). Cases:
               the guest's tty): it sees nproc 4 and CPUs 0-3 online, runs a
               process pinned to each CPU (each reports the CPU it ran on from
               /proc/self/stat), Linux's IPIs (rescheduling, function call)
-              arrived on the APs, and the shell's exit status (nproc) ends
-              the run. (The other boots have an empty stdin: their shell
-              gets Ctrl-D and exits 0.)
+              arrived on the APs; then CPU hotplug: CPU 2 goes offline, comes
+              back online and runs a pinned process. In the trace, every core
+              protocol call is checked as in svsm, with CREATE_VCPU (RCX =
+              VMSA, RDX = CAA, R8 = APIC ID) and DELETE_VCPU (RCX = a VMSA
+              created before), and the online step is CREATE_VCPU of a new
+              VMSA for APIC ID 2 followed by DELETE_VCPU of the old one. The
+              shell's exit status (nproc) ends the run. (The other boots have
+              an empty stdin: their shell gets Ctrl-D and exits 0.)
   errors      Bad inputs give one line on stderr and status 2 (a missing
               input, --init-script's too, status 1).
   entry       Under GDB (--gdb; image only): the run starts in the VMPL0 image at its
@@ -177,46 +183,103 @@ def case_timer(args):
     print("uptime %.2f -> %.2f, %s local timer interrupts" % (up[0], up[1], loc.group(1)))
 
 
-def case_svsm(args):
+MCALL_RE = re.compile(r"^\s*\d+\s+vcpu (\d+) VMPL0 .* mcall +SVSM call protocol (\d+) call (\d+) "
+                      r"rcx (\S+) rdx (\S+) r8 (\S+)$")
+MRET_RE = re.compile(r"^\s*\d+\s+vcpu (\d+) VMPL0 .* mcall-ret +SVSM call result rax (\S+) ")
+GUEST_TOP = 0xf800000  # 256 MiB - the monitor's 8 MiB (veil/boot.h), the default --mem
+
+
+def svsm_calls(listing):
+    """The monitor's SVSM calls in a `veil-trace list`, in order, each with its
+    result: (vcpu, protocol, call, rcx, rdx, r8, rax). A call and its result
+    are paired per vCPU (calls of several vCPUs may interleave)."""
+    calls, pending = [], {}
+    for line in listing.splitlines():
+        m = MCALL_RE.match(line)
+        if m:
+            v = int(m.group(1))
+            if v in pending:
+                fail("vCPU %d: a call before the result of its last one" % v)
+            pending[v] = len(calls)
+            calls.append([v] + [int(x, 0) for x in m.group(2, 3, 4, 5, 6)] + [None])
+            continue
+        m = MRET_RE.match(line)
+        if m:
+            v = int(m.group(1))
+            if v not in pending:
+                fail("vCPU %d: a call result without a call" % v)
+            calls[pending.pop(v)][6] = int(m.group(2), 0)
+    if pending or not calls:
+        fail("%d SVSM calls, %d without a result" % (len(calls), len(pending)))
+    return [tuple(c) for c in calls]
+
+
+def page_of_guest(gpa):
+    return gpa % 4096 == 0 and 0 < gpa < GUEST_TOP
+
+
+def check_core_calls(calls, nr_vcpus):
+    """The SVSM core protocol calls Linux makes, checked against SVSM spec
+    58019 (core protocol, protocol 0): only calls 0 REMAP_CA (RCX = GPA of the
+    new calling area), 1 PVALIDATE (RCX = GPA of the request, 8-byte aligned,
+    its 8-byte header in one page), 2 CREATE_VCPU (RCX = GPA of the VMSA page,
+    RDX = GPA of the new vCPU's calling area, R8 = APIC ID) and 3 DELETE_VCPU
+    (RCX = GPA of a VMSA created before); all in the guest's memory below the
+    monitor (the top e820 reserved range). Every call succeeds, except a 2 MiB
+    PVALIDATE of a range the RMP holds as 4K entries (FAIL_SIZEMISMATCH,
+    0x8000_1006), which Linux retries in 4K steps. Returns the CREATE and
+    DELETE calls in order."""
+    other = [c for c in calls if c[1] != 0 or c[2] not in (0, 1, 2, 3)]
+    if other:
+        fail("SVSM calls Linux does not make: %r" % other[:5])
+    live = {}  # VMSA GPA -> APIC ID, what CREATE_VCPU made and DELETE_VCPU did not end
+    vcpu_calls = []
+    for v, _, call, rcx, rdx, r8, rax in calls:
+        ok = rax == 0 or (call == 1 and rax == 0x80001006)
+        if not ok:
+            fail("core call %d (rcx %#x rdx %#x r8 %#x) from vCPU %d failed: %#x"
+                 % (call, rcx, rdx, r8, v, rax))
+        if call == 0 and not page_of_guest(rcx):
+            fail("REMAP_CA to %#x: not a 4 KiB-aligned GPA of the guest" % rcx)
+        if call == 1 and (rcx % 8 or rcx % 4096 > 4096 - 8 or rcx >= GUEST_TOP):
+            fail("PVALIDATE request at %#x: not 8-byte aligned in one page of the guest" % rcx)
+        if call == 2:
+            if not page_of_guest(rcx) or not page_of_guest(rdx) or rcx == rdx:
+                fail("CREATE_VCPU VMSA %#x CAA %#x: not two 4 KiB pages of the guest"
+                     % (rcx, rdx))
+            if not 0 < r8 < nr_vcpus or r8 == v:
+                fail("CREATE_VCPU for APIC ID %d from vCPU %d (%d vCPUs)" % (r8, v, nr_vcpus))
+            if rcx in live:
+                fail("CREATE_VCPU of VMSA %#x, already a VMSA" % rcx)
+            live[rcx] = r8
+            vcpu_calls.append(("create", rcx, rdx, r8))
+        if call == 3:
+            if rcx not in live:
+                fail("DELETE_VCPU of %#x, not a VMSA CREATE_VCPU made" % rcx)
+            vcpu_calls.append(("delete", rcx, live.pop(rcx)))
+    if nr_vcpus == 1 and vcpu_calls:
+        fail("CREATE_VCPU/DELETE_VCPU on one vCPU: %r" % vcpu_calls)
+    return vcpu_calls
+
+
+def traced_boot(args, extra=(), stdin_data=None):
     with tempfile.TemporaryDirectory() as d:
         trace = os.path.join(d, "linux.trace")
-        boot(args, ["--trace", trace])
+        brc, bout, berr = boot(args, ["--trace", trace, *extra], stdin_data)
         rc, out, err = run([args.trace_tool, "list", trace])
         if rc:
             fail("veil-trace list failed: " + err)
-    calls = re.findall(r"VMPL0 .* mcall +SVSM call protocol (\d+) call (\d+) rcx (\S+)", out)
-    results = re.findall(r"VMPL0 .* mcall-ret +SVSM call result rax (\S+)", out)
-    if len(calls) != len(results) or not calls:
-        fail("%d SVSM calls, %d results" % (len(calls), len(results)))
-    remap = [i for i, c in enumerate(calls) if c[:2] == ("0", "0")]
-    pval = [i for i, c in enumerate(calls) if c[:2] == ("0", "1")]
+    return brc, bout, berr, out
+
+
+def case_svsm(args):
+    _, _, _, out = traced_boot(args)
+    calls = svsm_calls(out)
+    check_core_calls(calls, 1)
+    remap = [c for c in calls if c[2] == 0]
+    pval = [c for c in calls if c[2] == 1]
     if not remap or not pval:
-        fail("Linux made no REMAP_CA or no PVALIDATE call: %r" % (calls,))
-    # Only the core protocol calls Linux makes (SVSM spec 58019, core
-    # protocol: 0 REMAP_CA, 1 PVALIDATE, 2 CREATE_VCPU, 3 DELETE_VCPU; one
-    # vCPU here, so no CREATE/DELETE), with parameters the spec allows: the
-    # new calling area a 4 KiB-aligned GPA, the PVALIDATE request 8-byte
-    # aligned with its 8-byte header in one page; both in the guest's memory
-    # below the monitor (the top e820 reserved range).
-    other = [c for c in calls if c[0] != "0" or c[1] not in ("0", "1")]
-    if other:
-        fail("SVSM calls Linux does not make at boot: %r" % other)
-    top = 0xf800000  # 256 MiB - the monitor's 8 MiB (veil/boot.h), the default --mem
-    for i in remap:
-        gpa = int(calls[i][2], 0)
-        if gpa % 4096 or gpa >= top:
-            fail("REMAP_CA to %#x: not a 4 KiB-aligned GPA of the guest" % gpa)
-    for i in pval:
-        gpa = int(calls[i][2], 0)
-        if gpa % 8 or gpa % 4096 > 4096 - 8 or gpa >= top:
-            fail("PVALIDATE request at %#x: not 8-byte aligned in one page of the guest" % gpa)
-    # A 2 MiB PVALIDATE of a range the RMP holds as 4K entries fails with
-    # FAIL_SIZEMISMATCH (0x8000_1006, SVSM spec 58019, core protocol), and
-    # Linux retries it in 4K steps; anything else must succeed.
-    bad = [(calls[i], results[i]) for i in remap + pval
-           if results[i] != "0" and not (i in pval and results[i] == "0x80001006")]
-    if bad:
-        fail("core protocol calls failed: %r" % bad)
+        fail("Linux made no REMAP_CA or no PVALIDATE call: %r" % (calls[:5],))
     # Linux took REMAP_CA as done (it reads call_pending back in the old
     # calling area): it went on to register its GHCB.
     after = out[out.rfind("SVSM call protocol 0 call 0 "):]
@@ -340,12 +403,36 @@ SMP_SCRIPT = r'''n=$(nproc)
 echo "smp-online $(cat /sys/devices/system/cpu/online) nproc $n"
 for c in 0 1 2 3; do taskset -c $c sh -c 'i=0; while [ $i -lt 300 ]; do i=$((i+1)); done; echo "smp-ran-on $(cut -d" " -f39 /proc/self/stat)"' & done; wait
 grep -E "^ *(RES|CAL|TLB):" /proc/interrupts | tr -s ' ' | sed 's/^ */smp-irq /'
+echo 0 > /sys/devices/system/cpu/cpu2/online
+echo "hotplug-offline $(cat /sys/devices/system/cpu/online)"
+echo 1 > /sys/devices/system/cpu/cpu2/online
+echo "hotplug-online $(cat /sys/devices/system/cpu/online)"
+taskset -c 2 sh -c 'echo "hotplug-ran-on $(cut -d" " -f39 /proc/self/stat)"'
 exit $n
 '''
 
 
+def check_hotplug_calls(vcpu_calls):
+    """Linux's CREATE_VCPU/DELETE_VCPU on 4 vCPUs: at boot one CREATE_VCPU
+    for each AP (APIC IDs 1-3); bringing CPU 2 back online, a CREATE_VCPU of
+    a new VMSA for APIC ID 2, then the DELETE_VCPU of its old one (SVSM spec
+    58019: a VMSA that exists for the APIC ID is replaced; DELETE_VCPU names
+    the VMSA by its GPA); in the end one VMSA for each AP."""
+    creates = [c for c in vcpu_calls if c[0] == "create"]
+    boot = sorted(c[3] for c in creates[:3])
+    if boot != [1, 2, 3]:
+        fail("the boot's CREATE_VCPUs were for APIC IDs %r, not 1-3" % boot)
+    rest = vcpu_calls[3:]
+    old = next(c[1] for c in creates[:3] if c[3] == 2)
+    if len(rest) != 2 or rest[0][0] != "create" or rest[0][3] != 2 or \
+            rest[1] != ("delete", old, 2) or rest[0][1] == old:
+        fail("CPU 2's online step was %r, want CREATE_VCPU of a new VMSA for APIC ID 2, "
+             "then DELETE_VCPU of its old one %#x" % (rest, old))
+    return rest[0][1], old
+
+
 def case_smp(args):
-    rc, out, err = boot(args, ["--vcpus", "4"], stdin_data=SMP_SCRIPT)
+    rc, out, err, listing = traced_boot(args, ["--vcpus", "4"], stdin_data=SMP_SCRIPT)
     if "veil-linux: shell on ttyS0" not in out:
         fail("no shell on the console\n%s\n%s" % (out[-3000:], err))
     if not re.search(r"smp: Brought up 1 node, 4 CPUs", out):
@@ -364,9 +451,18 @@ def case_smp(args):
         counts = irqs.get(name)
         if not counts or len(counts) != 4 or sum(counts[1:]) == 0:
             fail("no %s IPIs on the APs: %s\n%s" % (name, counts, out[-3000:]))
+    # CPU hotplug: CPU 2 goes offline, comes back and runs a pinned process.
+    for m in (r"^hotplug-offline 0-1,3\r?$", r"^hotplug-online 0-3\r?$",
+              r"^hotplug-ran-on 2\r?$"):
+        if not re.search(m, out, re.M):
+            fail("CPU hotplug: %r not on the console\n%s" % (m, out[-3000:]))
+    if re.search(r"do_boot_cpu failed|VMSA page failed|leaking page", out):
+        fail("Linux reported a failed VMSA call\n%s" % out[-3000:])
+    new, old = check_hotplug_calls(check_core_calls(svsm_calls(listing), 4))
     if rc != 4 or "reason set 2 code 4" not in err:
         fail("the shell's status (nproc = 4) did not end the run: %d %s" % (rc, err))
-    print("4 CPUs online, user processes on each, IPIs %s, status 4" % irqs)
+    print("4 CPUs online, user processes on each, IPIs %s; CPU 2 offline and back "
+          "(VMSA %#x replaced by %#x); status 4" % (irqs, old, new))
 
 
 def case_errors(args):

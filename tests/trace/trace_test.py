@@ -60,8 +60,8 @@ def decode(path):
     b = open(path, "rb").read()
     check(b[:8] == MAGIC, "magic")
     ver, fixed, hsize, flags, mode, nvcpu, _, mem = struct.unpack_from("<HHIIBBHQ", b, 8)
-    check(ver == 1 and fixed == 32 and hsize % 8 == 0, "header fields")
-    hdr = {"flags": flags, "mode": mode, "vcpus": nvcpu, "mem": mem}
+    check(ver in (1, 2) and fixed == 32 and hsize % 8 == 0, "header fields")
+    hdr = {"version": ver, "flags": flags, "mode": mode, "vcpus": nvcpu, "mem": mem}
     off = 32
     hdr["cwd"], off = read_str(b, off)
     argc, = struct.unpack_from("<H", b, off)
@@ -103,6 +103,11 @@ def decode(path):
             r["from"], r["to"], r["reason"], r["result"] = struct.unpack_from("<IIQi", pl, 0)
         if t == 11:
             r["rax"], = struct.unpack_from("<Q", pl, 8)
+        if t in (11, 12):
+            check((len(pl) >= 40) == (ver >= 2), "record %d: %s of %d bytes in version %d"
+                  % (len(recs), TYPES[t], len(pl), ver))
+            if ver >= 2:  # version 2 appended R8 (docs/trace-format.md)
+                r["r8"], = struct.unpack_from("<Q", pl, 32)
         recs.append(r)
         off += size
     return hdr, recs
@@ -210,6 +215,42 @@ def t_roundtrip_run():
     ncore = sum(1 for c in calls if c["rax"] >> 32 == 0)
     check(m and int(m.group(2)) == ncore, "summary core calls:\n" + summ)
     check("VMPL3" in summ and "by vCPU" in summ, "summary sections")
+    # Version 2: each call's R8, as the file holds it, is what list shows.
+    check(hdr["version"] == 2, "a new trace is version 2")
+    lst = tool("list", trc, "--type", "mcall").stdout
+    shown = [int(x, 0) for x in re.findall(r"SVSM call protocol .* r8 (\S+)$", lst, re.M)]
+    check(shown == [c["r8"] for c in calls] and shown, "R8 of the calls: %r" % shown[:5])
+
+
+def t_version1():
+    """A version 1 trace (monitor records without R8) is still read; a newer
+    version is refused."""
+    trc, _ = record_run()
+    b = bytearray(open(trc, "rb").read())
+    hsize, = struct.unpack_from("<I", b, 12)
+    out, off, nmon = bytearray(b[:hsize]), hsize, 0
+    struct.pack_into("<H", out, 8, 1)
+    while off < len(b):
+        t, fl, size = struct.unpack_from("<BBH", b, off)
+        rec = bytearray(b[off:off + size])
+        if t in (11, 12, 13, 16) and not fl & 1:  # drop d: the version 1 layout
+            rec = rec[:32 + 32]
+            struct.pack_into("<H", rec, 2, 64)
+            nmon += 1
+        out += rec
+        off += size
+    v1 = os.path.join(A.work, "v1.trc")
+    open(v1, "wb").write(out)
+    hdr, recs = decode(v1)
+    check(hdr["version"] == 1 and nmon > 0, "a version 1 trace")
+    a, b2 = tool("list", trc).stdout, tool("list", v1).stdout
+    check(len(a.splitlines()) == len(b2.splitlines()), "the same records")
+    check(" r8 " in a and " r8 " not in b2, "R8 only in version 2")
+    check(re.sub(r" r8 \S+", "", a) == b2, "otherwise the same listing")
+    struct.pack_into("<H", out, 8, 3)
+    open(v1, "wb").write(out)
+    p = tool("list", v1, ok=False)
+    check(p.returncode == 1 and "unsupported trace version 3" in p.stderr, p.stderr)
 
 
 def t_filters():

@@ -180,12 +180,12 @@ static const struct veil_backend_ops emu_ops = {
 	.vcpu_id = be_vcpu_id,
 };
 
-static void be_trace(struct veil_backend *b, u32 event, u64 a, u64 c, u64 d)
+static void be_trace(struct veil_backend *b, u32 event, u64 a, u64 c, u64 d, u64 e)
 {
 	struct emu_mon_vcpu *mv = mv_of(b);
 
 	if (TRACE_ON(mv->host->m))
-		trace_monitor(mv->host->m, mv->v, event, a, c, d);
+		trace_monitor(mv->host->m, mv->v, event, a, c, d, e);
 }
 
 /* With --trace the core's veil_trace() calls reach the recorder; without it

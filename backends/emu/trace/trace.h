@@ -21,7 +21,10 @@
 
 #define TRACE_MAGIC "VEILTRC\0"
 #define TRACE_MAGIC_LEN 8
-#define TRACE_VERSION 1
+/* Version 2 appended R8 to the monitor's records (struct trace_mon, field d);
+ * a version 1 trace, without it, is still read. */
+#define TRACE_VERSION 2
+#define TRACE_VERSION_MIN 1
 
 /* File header flags. */
 #define TRACE_F_INSNS 0x1  /* every instruction has an INSN record */
@@ -191,7 +194,10 @@ struct trace_mon {
 	uint32_t event;
 	uint32_t pad;
 	uint64_t a, b, c;
+	uint64_t d; /* version 2 on: R8 of an SVSM call (mcall, mcall-ret) */
 };
+/* A version 1 record ends before d. */
+#define TRACE_MON_V1_SIZE 32
 
 enum {
 	TRACE_CONSOLE_IOIO = 0,
@@ -284,7 +290,7 @@ void trace_console(struct emu_machine *m, struct emu_vcpu *v, unsigned vmpl, uns
 		   const char *s, size_t len);
 void trace_end(struct emu_machine *m);
 void trace_monitor(struct emu_machine *m, struct emu_vcpu *v, uint32_t event, uint64_t a,
-		   uint64_t b, uint64_t c);
+		   uint64_t b, uint64_t c, uint64_t d);
 /* Traced versions of snp_rmpadjust, snp_pvalidate and vcpu_switch: they run
  * the untraced body and record the outcome with the state before it. */
 int trace_call_rmpadjust(struct emu_machine *m, unsigned vmpl, uint64_t gpa, uint64_t size,

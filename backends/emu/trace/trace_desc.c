@@ -261,7 +261,8 @@ static void desc_npf(struct emu_out *o, const struct trace_npf *n)
 	    n->action == TRACE_NPF_TO_VMPL0 ? "VMPL0" : "run ends");
 }
 
-static void desc_mon(struct emu_out *o, unsigned type, const struct trace_mon *e)
+/* has_d: the record has R8 (trace version 2 on; a version 1 one ends before). */
+static void desc_mon(struct emu_out *o, unsigned type, const struct trace_mon *e, bool has_d)
 {
 	switch (type) {
 	case TR_MCALL:
@@ -269,10 +270,14 @@ static void desc_mon(struct emu_out *o, unsigned type, const struct trace_mon *e
 		    "SVSM call protocol %#" PRIx64 " call %" PRIu64 " rcx %#" PRIx64
 		    " rdx %#" PRIx64,
 		    e->a >> 32, e->a & (uint64_t)0xFFFFFFFF, e->b, e->c);
+		if (has_d)
+			put(o, " r8 %#" PRIx64, e->d);
 		break;
 	case TR_MCALL_RET:
 		put(o, "SVSM call result rax %#" PRIx64 " rcx %#" PRIx64 " rdx %#" PRIx64, e->a,
 		    e->b, e->c);
+		if (has_d)
+			put(o, " r8 %#" PRIx64, e->d);
 		break;
 	case TR_MFAULT:
 		put(o, "fault policy: exitinfo1 %#" PRIx64 " gpa %#" PRIx64 " rip %#" PRIx64, e->a,
@@ -380,7 +385,11 @@ void trace_describe(const struct trace_rec *r, char *buf, size_t len)
 		desc_end(&o, pl);
 		break;
 	default:
-		desc_mon(&o, r->type, pl);
+		desc_mon(&o, r->type, pl,
+			 r->size - sizeof(*r) -
+					 (r->flags & TRACE_RF_REGS ? sizeof(struct trace_regs) :
+								     0) >=
+				 sizeof(struct trace_mon));
 		break;
 	}
 }

@@ -35,12 +35,12 @@ static const size_t payload_min[TR_NR_TYPES] = {
 	[TR_VC] = sizeof(struct trace_exception),
 	[TR_NPF] = sizeof(struct trace_npf),
 	[TR_EXCEPTION] = sizeof(struct trace_exception),
-	[TR_MCALL] = sizeof(struct trace_mon),
-	[TR_MCALL_RET] = sizeof(struct trace_mon),
-	[TR_MFAULT] = sizeof(struct trace_mon),
+	[TR_MCALL] = TRACE_MON_V1_SIZE,
+	[TR_MCALL_RET] = TRACE_MON_V1_SIZE,
+	[TR_MFAULT] = TRACE_MON_V1_SIZE,
 	[TR_CONSOLE] = sizeof(struct trace_console),
 	[TR_END] = sizeof(struct trace_end),
-	[TR_MEVENT] = sizeof(struct trace_mon),
+	[TR_MEVENT] = TRACE_MON_V1_SIZE,
 };
 
 const char *trace_type_name(unsigned type)
@@ -114,10 +114,10 @@ int trace_parse_header(const uint8_t *p, size_t len, struct trace_header *h, cha
 		snprintf(err, errlen, "truncated trace header (%zu bytes)", len);
 		return -1;
 	}
-	if (fh->version != TRACE_VERSION) {
+	if (fh->version < TRACE_VERSION_MIN || fh->version > TRACE_VERSION) {
 		snprintf(err, errlen,
-			 "unsupported trace version %u (this program reads version %u)",
-			 fh->version, TRACE_VERSION);
+			 "unsupported trace version %u (this program reads versions %u-%u)",
+			 fh->version, TRACE_VERSION_MIN, TRACE_VERSION);
 		return -1;
 	}
 	if (fh->fixed_size != sizeof(*fh) || fh->hdr_size < sizeof(*fh) || fh->hdr_size % 8) {

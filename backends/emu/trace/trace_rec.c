@@ -315,9 +315,9 @@ void trace_end(struct emu_machine *m)
 }
 
 void trace_monitor(struct emu_machine *m, struct emu_vcpu *v, uint32_t event, uint64_t a,
-		   uint64_t b, uint64_t c)
+		   uint64_t b, uint64_t c, uint64_t d)
 {
-	struct trace_mon e = { .event = event, .a = a, .b = b, .c = c };
+	struct trace_mon e = { .event = event, .a = a, .b = b, .c = c, .d = d };
 	unsigned type = event == 1 ? TR_MFAULT :
 			event == 2 ? TR_MCALL :
 			event == 3 ? TR_MCALL_RET :
@@ -438,15 +438,16 @@ static void insn_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 static void probe_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *data)
 {
 	struct emu_inst *in = data;
-	uint64_t r[4];
-	int ids[4] = { UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_RDX, UC_X86_REG_RCX };
-	void *ptrs[4] = { &r[0], &r[1], &r[2], &r[3] };
+	uint64_t r[5];
+	int ids[5] = { UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_RDX, UC_X86_REG_RCX,
+		       UC_X86_REG_R8 };
+	void *ptrs[5] = { &r[0], &r[1], &r[2], &r[3], &r[4] };
 
 	(void)addr;
 	(void)size;
-	if (in->in_switch || uc_reg_read_batch(uc, ids, ptrs, 4))
+	if (in->in_switch || uc_reg_read_batch(uc, ids, ptrs, 5))
 		return;
-	trace_monitor(in->m, in->vcpu, (uint32_t)r[0], r[1], r[2], r[3]);
+	trace_monitor(in->m, in->vcpu, (uint32_t)r[0], r[1], r[2], r[3], r[4]);
 }
 
 void trace_inst_init(struct emu_inst *in)

@@ -74,7 +74,7 @@ struct veil_backend_ops {
 	u32 (*vcpu_id)(struct veil_backend *b);
 	/* Trace event, one of enum veil_trace_event (optional; a no-op where a
 	 * backend has no tracer). */
-	void (*trace)(struct veil_backend *b, u32 event, u64 a, u64 c, u64 d);
+	void (*trace)(struct veil_backend *b, u32 event, u64 a, u64 c, u64 d, u64 e);
 };
 
 struct veil_backend {
@@ -84,9 +84,9 @@ struct veil_backend {
 
 /* What the monitor reports through the trace op (the arguments a, c, d). */
 enum veil_trace_event {
-	VEIL_TRACE_VIOLATION = 1,  /* RMP violation: EXITINFO1, EXITINFO2 (GPA), RIP */
-	VEIL_TRACE_CALL = 2,	   /* SVSM call arrives: RAX, RCX, RDX */
-	VEIL_TRACE_CALL_RESULT = 3 /* SVSM call returns: RAX, RCX, RDX */
+	VEIL_TRACE_VIOLATION = 1,  /* RMP violation: EXITINFO1, EXITINFO2 (GPA), RIP, 0 */
+	VEIL_TRACE_CALL = 2,	   /* SVSM call arrives: RAX, RCX, RDX, R8 */
+	VEIL_TRACE_CALL_RESULT = 3 /* SVSM call returns: RAX, RCX, RDX, R8 */
 };
 
 static inline int veil_rmpadjust(struct veil_backend *b, u64 gpa, bool huge, u64 attrs)
@@ -149,10 +149,10 @@ static inline u32 veil_vcpu_id(struct veil_backend *b)
 }
 
 static inline void veil_trace(struct veil_backend *b, enum veil_trace_event event, u64 a, u64 c,
-			      u64 d)
+			      u64 d, u64 e)
 {
 	if (b->ops->trace)
-		b->ops->trace(b, (u32)event, a, c, d);
+		b->ops->trace(b, (u32)event, a, c, d, e);
 }
 
 /*

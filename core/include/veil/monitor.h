@@ -80,8 +80,12 @@ struct veil_vcpu {
 	struct veil_backend *be; /* the backend handle of this vCPU */
 	u64 os_vmsa;		 /* GPA of the OS's VMSA on this vCPU, 0 = none */
 	u64 caa;		 /* GPA of this vCPU's calling area */
-	u64 ghcb;		 /* the monitor's GHCB for this vCPU, 0 = none */
-	u64 calls, exits;	 /* statistics */
+	/* A VMSA (and its CAA) CREATE_VCPU registered to replace os_vmsa, 0 =
+	 * none: the vCPU switches to it at its next exit to the monitor, or
+	 * when DELETE_VCPU of os_vmsa shows the old one no longer runs. */
+	u64 next_vmsa, next_caa;
+	u64 ghcb;	  /* the monitor's GHCB for this vCPU, 0 = none */
+	u64 calls, exits; /* statistics */
 	/* This vCPU runs its OS VMSA now (set around "run VMPL3"): the VMSA is
 	 * in use and must not be deleted (written only by its own vCPU). */
 	u8 in_os;
