@@ -315,8 +315,14 @@ def write_elf(path, elf, secs, syms):
         f.write(body)
 
 
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not argparse's usage block
+        print("linux-kallsyms: %s (see --help)" % message, file=sys.stderr)
+        sys.exit(2)
+
+
 def main():
-    ap = argparse.ArgumentParser(
+    ap = Parser(
         prog="linux-kallsyms",
         description="Write a Linux kernel's System.map (and an ELF symbol file for gdb) "
         "from the kallsyms tables inside its bzImage. The addresses are link-time "
@@ -338,6 +344,8 @@ def main():
             write_elf(a.elf, elf, secs, syms)
     except Bad as e:
         sys.exit("linux-kallsyms: %s: %s" % (a.bzimage, e))
+    except (struct.error, IndexError, ValueError, UnicodeError) as e:
+        sys.exit("linux-kallsyms: %s: damaged kernel image (%s)" % (a.bzimage, e))
     except OSError as e:
         sys.exit("linux-kallsyms: %s" % (e.strerror and "%s: %s" % (e.filename, e.strerror) or e))
     return 0

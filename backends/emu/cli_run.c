@@ -328,12 +328,12 @@ static int run_machine(struct emu_run_opts *r, struct emu_dbg_cli *dc, struct em
 	m = emu_create(cfg, err, sizeof(err));
 	if (!m)
 		return fail_run(err);
+	run_linux_symbols_hint(r, dc); /* before the stub waits for gdb */
 	if (emu_dbg_cli_attach(dc, m, TRACE_MODE_RUN,
 			       r->linux_boot ? r->lx.kernel : VEIL_TESTOS_PATH)) {
 		emu_destroy(m);
 		return VEIL_EXIT_USAGE;
 	}
-	run_linux_symbols_hint(r, dc); /* after the stub's port line */
 	if (r->linux_boot ? emu_load_linux(m, &r->lx, &r->lb, &p, err, sizeof(err)) :
 	    r->igvm	  ? emu_igvm_launch(m, &r->ig, err, sizeof(err)) :
 			    emu_load_elf(m, r->kernel, &p, err, sizeof(err))) {
