@@ -214,12 +214,16 @@ def case_errors(args):
         empty = os.path.join(d, "abs.map")
         with open(empty, "w") as f:
             f.write("0000000000000000 A only_absolute\n")
+        wide = os.path.join(d, "wide.map")  # an address of more than 64 bits
+        with open(wide, "w") as f:
+            f.write("1ffffffff81000000 T _text\n")
         trace = os.path.join(d, "t.trc")  # any trace: the map is refused before it is read
         with open(trace, "wb") as f:
             f.write(b"x")
         for argv, status, want in (
                 ([args.trace_tool, "list", trace, "--symbols", badmap], 1, "line 2"),
                 ([args.trace_tool, "list", trace, "--symbols", empty], 1, "no symbols"),
+                ([args.trace_tool, "list", trace, "--symbols", wide], 1, "line 1"),
                 ([args.trace_tool, "list", trace, "--symbols", os.path.join(d, "none")], 1, ""),
                 ([args.trace_tool, "list", trace, "--symbols"], 2, "needs a MAP"),
                 ([args.trace_tool, "summary", trace, "--symbols", args.map], 2, "list, show")):

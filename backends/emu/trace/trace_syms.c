@@ -46,7 +46,7 @@ static int parse_line(char *l, struct tsym *out, int *keep)
 	      (l[0] >= 'A' && l[0] <= 'F')))
 		return -1;
 	a = strtoull(l, &end, 16);
-	if (end[0] != ' ' || !end[1] || end[2] != ' ' || !end[3])
+	if (end - l > 16 || end[0] != ' ' || !end[1] || end[2] != ' ' || !end[3])
 		return -1;
 	name = end + 3;
 	if (strchr(name, ' ') || strchr(name, '\t'))
