@@ -30,7 +30,7 @@ KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
 PACKAGES=(cmake pkg-config gcc binutils make check libcapstone-dev libbearssl-dev clang-format gdb help2man
 	libssl-dev python3 debian-archive-keyring clang libclang-rt-14-dev python3-matplotlib
-	zlib1g-dev openssl cpio)
+	zlib1g-dev openssl cpio zstd)
 
 say() { printf 'setup: %s\n' "$*"; }
 die() {

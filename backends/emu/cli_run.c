@@ -204,6 +204,23 @@ static int run_linux_opts(struct emu_run_opts *r)
 }
 
 /*
+ * With --gdb on the fetched kernel, say where its symbols are (generated at
+ * build time from the bzImage's kallsyms by tools/linux-kallsyms.py): the
+ * link-time addresses, right only when the kernel does not randomize them.
+ */
+static void run_linux_symbols_hint(const struct emu_run_opts *r, const struct emu_dbg_cli *dc)
+{
+	const char *syms = VEIL_LINUX_SYMBOLS;
+
+	if (!r->linux_boot || r->kernel_set || dc->gdb < 0 || !syms[0] || access(syms, R_OK))
+		return;
+	fprintf(stderr, "veil-emu: kernel symbols for gdb: symbol-file %s%s\n", syms,
+		strstr(r->lx.append, "nokaslr") ?
+			"" :
+			" (link-time addresses: add nokaslr to --append)");
+}
+
+/*
  * Which monitor runs: the image given with --monitor, else veil-monitor
  * beside this program (the build tree keeps it in backends/snp/, an install
  * in lib/veil/), unless --native asks for the monitor compiled into veil-emu
@@ -311,6 +328,7 @@ static int run_machine(struct emu_run_opts *r, struct emu_dbg_cli *dc, struct em
 	m = emu_create(cfg, err, sizeof(err));
 	if (!m)
 		return fail_run(err);
+	run_linux_symbols_hint(r, dc); /* before the stub waits for gdb */
 	if (emu_dbg_cli_attach(dc, m, TRACE_MODE_RUN,
 			       r->linux_boot ? r->lx.kernel : VEIL_TESTOS_PATH)) {
 		emu_destroy(m);

@@ -533,7 +533,11 @@ def case_entry(args):
     emu = subprocess.Popen([args.emu, "run", "--linux", "--gdb", "0"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", emu.stderr.readline())
+        m = None
+        for line in emu.stderr:  # the kernel symbols' line comes first
+            m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
+            if m or "kernel symbols" not in line:
+                break
         if not m:
             fail("no GDB port from veil-emu")
         # A loaded machine (ASan, parallel tests) answers later than gdb's 2 s default.

@@ -13,6 +13,7 @@
 
 #include "hostio.h"
 #include "trace_read.h"
+#include "trace_syms.h"
 
 int tf_open(struct emu_tfile *t, const char *path, char *err, size_t errlen)
 {
@@ -115,7 +116,7 @@ int tf_disasm(const uint8_t *bytes, size_t len, uint64_t rip, char *buf, size_t 
 void tf_line(const struct emu_tfile *t, uint64_t i, char *buf, size_t len)
 {
 	const struct trace_rec *r = tf_rec(t, i);
-	char d[400];
+	char d[400], sym[160];
 
 	trace_describe(r, d, sizeof(d));
 	if (r->type == TR_INSN) {
@@ -125,10 +126,12 @@ void tf_line(const struct emu_tfile *t, uint64_t i, char *buf, size_t len)
 		tf_disasm(in->bytes, in->len, r->rip, dis, sizeof(dis));
 		snprintf(d + strlen(d), sizeof(d) - strlen(d), "  %s", dis);
 	}
+	tsyms_suffix(r->rip, sym, sizeof(sym));
 	snprintf(buf, len,
 		 "%8" PRIu64 "  vcpu %u VMPL%u CPL%u  icount %-8" PRIu64 " rip %#-14" PRIx64
-		 " %-11s %s",
-		 r->seq, r->vcpu, r->vmpl, r->cpl, r->icount, r->rip, trace_type_name(r->type), d);
+		 "%s %-11s %s",
+		 r->seq, r->vcpu, r->vmpl, r->cpl, r->icount, r->rip, sym, trace_type_name(r->type),
+		 d);
 }
 
 static void show_regs(const struct trace_regs *g, FILE *out)
@@ -152,7 +155,7 @@ static void show_insn(const struct emu_tfile *t, uint64_t i, FILE *out)
 {
 	const struct trace_rec *r = tf_rec(t, i);
 	uint64_t j = i + 1;
-	char dis[96];
+	char dis[96], sym[160];
 
 	while (j-- > 0) {
 		const struct trace_rec *q = tf_rec(t, j);
@@ -161,8 +164,9 @@ static void show_insn(const struct emu_tfile *t, uint64_t i, FILE *out)
 		if (q->type != TR_INSN || q->vcpu != r->vcpu)
 			continue;
 		tf_disasm(in->bytes, in->len, q->rip, dis, sizeof(dis));
-		fprintf(out, "%s %#" PRIx64 ": %s", j == i ? "instruction" : "last instruction",
-			q->rip, dis);
+		tsyms_suffix(q->rip, sym, sizeof(sym));
+		fprintf(out, "%s %#" PRIx64 "%s: %s", j == i ? "instruction" : "last instruction",
+			q->rip, sym, dis);
 		if (j != i)
 			fprintf(out, "   (record %" PRIu64 ")", j);
 		fprintf(out, "\n");
@@ -178,7 +182,7 @@ void tf_show(const struct emu_tfile *t, uint64_t i, FILE *out)
 {
 	const struct trace_rec *r = tf_rec(t, i);
 	const struct trace_regs *g = trace_rec_regs(r);
-	char d[600];
+	char d[600], sym[160];
 
 	trace_describe(r, d, sizeof(d));
 	fprintf(out, "record %" PRIu64 " of %" PRIu64 " (offset %" PRIu64 ", %u bytes)\n", r->seq,
@@ -187,7 +191,8 @@ void tf_show(const struct emu_tfile *t, uint64_t i, FILE *out)
 	fprintf(out, "vcpu:   %u\nvmpl:   %u\ncpl:    %u\n", r->vcpu, r->vmpl, r->cpl);
 	fprintf(out, "icount: %" PRIu64 "%s\n", r->icount,
 		t->h.fh->flags & TRACE_F_ICOUNT ? "" : " (instructions not counted in this run)");
-	fprintf(out, "rip:    %#" PRIx64 "%s\n", r->rip,
+	tsyms_suffix(r->rip, sym, sizeof(sym));
+	fprintf(out, "rip:    %#" PRIx64 "%s%s\n", r->rip, sym,
 		r->vmpl == 0 && !g && t->h.fh->mode == TRACE_MODE_RUN ? " (native monitor)" : "");
 	fprintf(out, "detail: %s\n", d);
 	show_insn(t, i, out);

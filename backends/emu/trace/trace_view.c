@@ -17,6 +17,7 @@
 
 #include "hostio.h"
 #include "trace_read.h"
+#include "trace_syms.h"
 
 static const char usage_summary[] =
 	"usage: veil-trace summary [--json] FILE\n"
@@ -38,7 +39,8 @@ static const char usage_list[] =
 	"  --from N     start at record N (default 0)\n"
 	"  --to N       stop after record N (default: the last)\n"
 	"  --json       one JSON object per line: seq, vcpu, vmpl, cpl, icount, rip (hex\n"
-	"               string), type, detail, and text for console records\n"
+	"               string), type, detail, text for console records, and with\n"
+	"               --symbols sym and sym_off (the symbol at or before rip)\n"
 	"Console output is recorded a line per record, so --type console lists what\n"
 	"the guest and the monitor printed.\n";
 
@@ -328,6 +330,8 @@ static int parse_filter(struct emu_filter *f, int argc, char **argv, const char 
 
 static void list_json(const struct trace_rec *r)
 {
+	const char *sym;
+	uint64_t off;
 	char d[700];
 
 	trace_describe(r, d, sizeof(d));
@@ -335,6 +339,11 @@ static void list_json(const struct trace_rec *r)
 	       ",\"rip\":\"0x%" PRIx64 "\",\"type\":\"%s\",\"detail\":",
 	       r->seq, r->vcpu, r->vmpl, r->cpl, r->icount, r->rip, trace_type_name(r->type));
 	tf_json_str(stdout, d);
+	if ((sym = tsyms_lookup(r->rip, &off))) {
+		printf(",\"sym\":");
+		tf_json_str(stdout, sym);
+		printf(",\"sym_off\":%" PRIu64, off);
+	}
 	if (r->type == TR_CONSOLE) {
 		const struct trace_console *c = (const void *)(r + 1);
 		char text[300];

@@ -16,6 +16,7 @@
 
 #include "hostio.h"
 #include "trace_read.h"
+#include "trace_syms.h"
 
 static const char usage_main[] =
 	"usage: veil-trace <command> [options] FILE\n"
@@ -38,6 +39,9 @@ static const char usage_main[] =
 	"meanwhile cannot crash the reader) and must be a regular, non-empty file.\n"
 	"\n"
 	"Options:\n"
+	"  --symbols MAP  (list, show, step) name each RIP by the symbol at or before it\n"
+	"               from MAP, a System.map (`nm -n` output; Linux's own:\n"
+	"               build/linux/System.map, right with nokaslr)\n"
 	"  -h, --help   print this text and exit\n"
 	"  --version    print the version and exit\n"
 	"\n" HIO_HELP_EXIT;
@@ -240,6 +244,31 @@ static int cmd_replay(int argc, char **argv)
 	return fail("cannot run %s: %s", emu, strerror(errno));
 }
 
+/* --symbols MAP, taken out of the command's own options. */
+static int take_symbols(const char *cmd, int *argc, char **argv)
+{
+	char err[300];
+	int i, j;
+
+	for (i = 0; i < *argc; i++) {
+		if (strcmp(argv[i], "--symbols"))
+			continue;
+		if (strcmp(cmd, "list") && strcmp(cmd, "show") && strcmp(cmd, "step"))
+			return fail("--symbols is for list, show and step (see veil-trace --help)");
+		if (i + 1 >= *argc)
+			return fail("--symbols needs a MAP (see veil-trace --help)");
+		if (tsyms_load(argv[i + 1], err, sizeof(err))) {
+			fprintf(stderr, "veil-trace: %s: %s\n", argv[i + 1], err);
+			return 1;
+		}
+		for (j = i; j + 2 < *argc; j++)
+			argv[j] = argv[j + 2];
+		*argc -= 2;
+		i--;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -263,7 +292,10 @@ int main(int argc, char **argv)
 	if (argv[1][0] == '-')
 		return fail("unknown option '%s' (see veil-trace --help)", argv[1]);
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (!strcmp(argv[1], cmds[i].name))
-			return cmds[i].fn(argc - 2, argv + 2);
+		if (!strcmp(argv[1], cmds[i].name)) {
+			int n = argc - 2, rc = take_symbols(argv[1], &n, argv + 2);
+
+			return rc ? rc : cmds[i].fn(n, argv + 2);
+		}
 	return fail("unknown command '%s' (see veil-trace --help)", argv[1]);
 }
