@@ -9,6 +9,7 @@ Each script imports it from its own directory (tests/linux).
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -75,6 +76,17 @@ def verified_records(log, path):
     if rc:
         fail("veil-log verify refused the dump: %s %s" % (out, err))
     return out, records(log, path)
+
+
+def in_order(out, patterns, err=""):
+    """Each regular expression (multi-line: ^ and $ match at lines) found in
+    out after the previous one's match, else the test fails."""
+    pos = 0
+    for m in patterns:
+        r = re.compile(m, re.M).search(out, pos)
+        if not r:
+            fail("%r not on the console (in order)\n%s\n%s" % (m, out[-3000:], err))
+        pos = r.end()
 
 
 def check_bad_inputs(prog, cases):

@@ -74,7 +74,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
-from common import TIMEOUT, check_bad_inputs, fail, run, write_script  # noqa: E402
+from common import TIMEOUT, check_bad_inputs, fail, in_order, run, write_script  # noqa: E402
 
 VEIL_IMAGE_VA = 0xFFFFFFFF80000000
 
@@ -129,12 +129,7 @@ def case_userspace(args):
         r"veil-linux: powering off",
         r"reboot: Power down",
     ]
-    pos = 0
-    for m in milestones:
-        r = re.compile(m).search(out, pos)
-        if not r:
-            fail("milestone %r not reached (in order)\n%s\n%s" % (m, out[-3000:], err))
-        pos = r.end()
+    in_order(out, milestones, err)
     if rc != 0:
         fail("the ACPI power-off did not end the run with status 0 (%d): %s" % (rc, err))
     print("BusyBox init ran and powered off")
@@ -284,15 +279,11 @@ def case_script(args):
     # The guest computes 6 * 7: the marker cannot come from the script's text.
     rc, out, err = script_boot(args, 'echo "veil-script-marker $((6 * 7))"\n'
                                      'echo "veil-script-stderr" >&2\n')
-    pos = 0
-    for m in (r"^veil-linux: console on ttyS0, polled\r?$",
-              r"^veil-linux: running the init script\r?$", r"^veil-script-marker 42\r?$",
-              r"^veil-script-stderr\r?$", r"^veil-linux: init script exited with status 0\r?$",
-              r"reboot: Power down"):
-        r = re.compile(m, re.M).search(out, pos)
-        if not r:
-            fail("%r not on the console (in order)\n%s\n%s" % (m, out[-2000:], err))
-        pos = r.end()
+    in_order(out, [r"^veil-linux: console on ttyS0, polled\r?$",
+                   r"^veil-linux: running the init script\r?$", r"^veil-script-marker 42\r?$",
+                   r"^veil-script-stderr\r?$",
+                   r"^veil-linux: init script exited with status 0\r?$", r"reboot: Power down"],
+             err)
     if rc != 0:
         fail("a script exiting 0 ended the run with status %d: %s" % (rc, err))
     print("the script's lines reached the console; status 0")
