@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* common.c - the benchmarks' shared command line and output (common.h). */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,14 +132,65 @@ double bench_now(void)
 bool bench_console_ok(FILE *con, const char *pass)
 {
 	char line[512];
-	bool passed = false, failed = false;
+	bool passed = !pass, failed = false;
 
 	rewind(con);
 	while (fgets(line, sizeof(line), con)) {
-		passed |= !strncmp(line, pass, strlen(pass));
+		passed |= pass && !strncmp(line, pass, strlen(pass));
 		failed |= !strncmp(line, "FAIL", 4);
 	}
 	return passed && !failed;
+}
+
+void bench_os_failed(FILE *con, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	rewind(con);
+	while (fgets(line, sizeof(line), con))
+		fputs(line, stderr);
+	exit(1);
+}
+
+double bench_per_op(uint64_t run, uint64_t base, uint64_t n)
+{
+	return ((double)run - (double)base) / (double)n;
+}
+
+struct bench_spread bench_ratio_of(const double *num, const double *den, unsigned n)
+{
+	double *r = malloc((n ? n : 1) * sizeof(*r));
+	struct bench_spread s;
+	unsigned i;
+
+	if (!r) {
+		fprintf(stderr, "bench: out of memory\n");
+		exit(2);
+	}
+	for (i = 0; i < n; i++)
+		r[i] = num[i] / den[i];
+	s = bench_spread_of(r, n);
+	free(r);
+	return s;
+}
+
+void bench_vmpl_values(const struct bench *b, const char *prefix, const char *suffix,
+		       const double insns[4], const char *insn_unit, const double vmgexits[4],
+		       const char *exit_unit)
+{
+	char name[96];
+	int v;
+
+	for (v = 0; v < 4; v++) {
+		snprintf(name, sizeof(name), "%sinsns_vmpl%d%s", prefix, v, suffix);
+		bench_value(b, name, insn_unit, insns[v]);
+		snprintf(name, sizeof(name), "%svmgexits_vmpl%d%s", prefix, v, suffix);
+		bench_value(b, name, exit_unit, vmgexits[v]);
+	}
 }
 
 uint8_t *bench_read_file(const char *prog, const char *path, size_t *len)

@@ -55,6 +55,24 @@ void bench_value(const struct bench *b, const char *name, const char *unit, doub
 void bench_ratio(const struct bench *b, const char *name, struct bench_spread s, const char *defn,
 		 const char *above1);
 
+/*
+ * Per operation: (a run doing n operations - the baseline run) / n, for a
+ * count taken from both runs (instructions, switches, VMGEXITs).
+ */
+double bench_per_op(uint64_t run, uint64_t base, uint64_t n);
+
+/* The run-by-run ratios num[i] / den[i] of n runs, as a spread. */
+struct bench_spread bench_ratio_of(const double *num, const double *den, unsigned n);
+
+/*
+ * Figures measured once for each VMPL (0..3), per operation: guest
+ * instructions as PREFIX "insns_vmpl" V SUFFIX in `insn_unit`, and VMGEXITs
+ * as PREFIX "vmgexits_vmpl" V SUFFIX in `exit_unit`.
+ */
+void bench_vmpl_values(const struct bench *b, const char *prefix, const char *suffix,
+		       const double insns[4], const char *insn_unit, const double vmgexits[4],
+		       const char *exit_unit);
+
 enum bench_op {
 	BENCH_BELOW,
 	BENCH_AT_LEAST
@@ -71,8 +89,14 @@ uint8_t *bench_read_file(const char *prog, const char *path, size_t *len);
 double bench_now(void);
 
 /* A test OS run's own verdict on its console (a file): a line starting with
- * `pass` (e.g. "PASS bench-log") and no line starting with "FAIL". */
+ * `pass` (e.g. "PASS bench-log"; NULL: none needed) and no line starting
+ * with "FAIL". */
 bool bench_console_ok(FILE *con, const char *pass);
+
+/* A test OS run failed: the printf-style message, then its console (a
+ * file), on stderr; exit status 1. */
+void bench_os_failed(FILE *con, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
 
 /* The exit status: 0, or 1 when a target was missed (unless --no-fail). */
 int bench_exit(const struct bench *b);

@@ -54,19 +54,6 @@ struct figures {
 	uint64_t result, insns[4], switches;
 };
 
-static void failed(FILE *con, const char *cmdline, const struct emu_exit *x)
-{
-	char line[512];
-
-	fprintf(stderr,
-		"enclave-bench: the test OS failed with \"%s\" in image mode: %s, code %u %s\n",
-		cmdline, emu_exit_kind_name(x->kind), x->reason_code, x->message);
-	rewind(con);
-	while (fgets(line, sizeof(line), con))
-		fputs(line, stderr);
-	exit(1);
-}
-
 /* CPU seconds of this thread (the model runs in it): unlike wall time, not
  * stretched by other processes sharing the machine, and the boot that gets
  * subtracted costs the same CPU time every run. */
@@ -118,7 +105,10 @@ static struct figures run(enum side s, const char *work, uint64_t n, bool count)
 	if (emu_run_image(m, &p, BENCH_IMAGE, &x) || x.kind != EMU_EXIT_KIND_TERMINATE ||
 	    x.reason_set != 2 || x.reason_code != VEIL_TERM_OK ||
 	    !bench_console_ok(con, "PASS bench-enclave"))
-		failed(con, cmdline, &x);
+		bench_os_failed(
+			con,
+			"enclave-bench: the test OS failed with \"%s\" in image mode: %s, code %u %s\n",
+			cmdline, emu_exit_kind_name(x.kind), x.reason_code, x.message);
 	f = (struct figures){ .secs = cpu_now() - t0,
 			      .result = result_of(con),
 			      .switches = x.switches };
@@ -126,12 +116,6 @@ static struct figures run(enum side s, const char *work, uint64_t n, bool count)
 	emu_destroy(m);
 	fclose(con);
 	return f;
-}
-
-/* Per operation: (the run with n rounds - the run with none) / n. */
-static double per_op(uint64_t a, uint64_t a0, uint64_t n)
-{
-	return ((double)a - (double)a0) / (double)n;
 }
 
 struct counted {
@@ -148,8 +132,8 @@ static void count(const char *work, uint64_t n, uint64_t factor, struct counted 
 			       f = run((enum side)s, work, k, true);
 
 		for (unsigned v = 0; v < 4; v++)
-			c[s].insns[v] = per_op(f.insns[v], f0.insns[v], k);
-		c[s].switches = per_op(f.switches, f0.switches, k);
+			c[s].insns[v] = bench_per_op(f.insns[v], f0.insns[v], k);
+		c[s].switches = bench_per_op(f.switches, f0.switches, k);
 	}
 	if (run(NATIVE, work, n, false).result != run(ENCLAVE, work, n, false).result) {
 		fprintf(stderr, "enclave-bench: %s: the enclave and the native side disagree\n",

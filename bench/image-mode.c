@@ -118,11 +118,11 @@ static void measure(const struct workload *w, const char *image, uint64_t n, str
 	r->us = bench_spread_of(per, RUNS);
 	b = run(w, image, false, n, true);
 	o = run(w, image, true, n, true);
-	r->switches = ((double)o.switches - (double)b.switches) / n;
+	r->switches = bench_per_op(o.switches, b.switches, n);
 	r->all_insns = r->all_vmgexits = 0;
 	for (i = 0; i < 4; i++) {
-		r->insns[i] = ((double)o.insns[i] - (double)b.insns[i]) / n;
-		r->vmgexits[i] = ((double)o.vmgexits[i] - (double)b.vmgexits[i]) / n;
+		r->insns[i] = bench_per_op(o.insns[i], b.insns[i], n);
+		r->vmgexits[i] = bench_per_op(o.vmgexits[i], b.vmgexits[i], n);
 		r->all_insns += r->insns[i];
 		r->all_vmgexits += r->vmgexits[i];
 	}
@@ -169,6 +169,7 @@ static void predict(struct bench *b, const struct workload *w, const struct per_
 static void report(struct bench *b, const struct workload *w, uint64_t n)
 {
 	struct per_op nat, img;
+	char key[32];
 
 	measure(w, NULL, n, &nat);
 	measure(w, BENCH_IMAGE, n, &img);
@@ -194,14 +195,8 @@ static void report(struct bench *b, const struct workload *w, uint64_t n)
 	predict(b, w, &img);
 	bench_result(b, fig(w, "time", "native"), "us", nat.us);
 	bench_result(b, fig(w, "time", "image"), "us", img.us);
-	for (int v = 0; v < 4; v++) {
-		char what[32];
-
-		snprintf(what, sizeof(what), "insns_vmpl%d", v);
-		bench_value(b, fig(w, what, "image"), "insns", img.insns[v]);
-		snprintf(what, sizeof(what), "vmgexits_vmpl%d", v);
-		bench_value(b, fig(w, what, "image"), "count", img.vmgexits[v]);
-	}
+	snprintf(key, sizeof(key), "%s_", w->key);
+	bench_vmpl_values(b, key, "_image", img.insns, "insns", img.vmgexits, "count");
 	bench_value(b, fig(w, "vmgexits", "image"), "count", img.all_vmgexits);
 	bench_value(b, fig(w, "switches", "image"), "count", img.switches);
 	/* Issue 11's targets on this machine, in image mode. */

@@ -49,21 +49,6 @@ struct figures {
 	uint64_t insns_vmpl[4], vmgexits_vmpl[4]; /* per VMPL */
 };
 
-/* The guest's own verdict: its PASS line for this path, and no FAIL. */
-static bool console_ok(FILE *con, enum path p)
-{
-	char line[512], want[64];
-	bool pass = p == PATH_NONE, fail = false;
-
-	snprintf(want, sizeof(want), "PASS bench-modules-%s", path_names[p]);
-	rewind(con);
-	while (fgets(line, sizeof(line), con)) {
-		pass |= !strncmp(line, want, strlen(want));
-		fail |= !strncmp(line, "FAIL", 4);
-	}
-	return pass && !fail;
-}
-
 /* One boot of the test OS doing `rounds` rounds on path `p` (with the VMPL0
  * image if `image`). */
 static struct figures run(enum path p, uint64_t rounds, bool count, bool image)
@@ -75,7 +60,7 @@ static struct figures run(enum path p, uint64_t rounds, bool count, bool image)
 	struct emu_run_params params = { 0 };
 	struct emu_exit x;
 	struct figures f;
-	char err[256], cmdline[128];
+	char err[256], cmdline[128], pass[64];
 	struct emu_machine *m = con ? emu_create(&cfg, err, sizeof(err)) : NULL;
 	double t0;
 
@@ -86,17 +71,15 @@ static struct figures run(enum path p, uint64_t rounds, bool count, bool image)
 	snprintf(cmdline, sizeof(cmdline), "test=bench-modules n=%" PRIu64 " path=%s", rounds,
 		 path_names[p]);
 	params.cmdline = cmdline;
+	/* The guest's own verdict: its PASS line for this path (none for the
+	 * baseline), and no FAIL. */
+	snprintf(pass, sizeof(pass), "PASS bench-modules-%s", path_names[p]);
 	t0 = bench_now();
 	if ((image ? emu_run_image(m, &params, BENCH_IMAGE, &x) : emu_run(m, &params, &x)) ||
 	    x.kind != EMU_EXIT_KIND_TERMINATE || x.reason_set != 2 ||
-	    x.reason_code != VEIL_TERM_OK || !console_ok(con, p)) {
-		fprintf(stderr, "kci-modules: the test OS failed with %s: %s, code %u %s\n",
-			cmdline, emu_exit_kind_name(x.kind), x.reason_code, x.message);
-		rewind(con);
-		while (fgets(err, sizeof(err), con))
-			fputs(err, stderr);
-		exit(1);
-	}
+	    x.reason_code != VEIL_TERM_OK || !bench_console_ok(con, p == PATH_NONE ? NULL : pass))
+		bench_os_failed(con, "kci-modules: the test OS failed with %s: %s, code %u %s\n",
+				cmdline, emu_exit_kind_name(x.kind), x.reason_code, x.message);
 	f = (struct figures){ bench_now() - t0, x.insns, x.switches, { 0 }, { 0 } };
 	memcpy(f.insns_vmpl, x.insns_vmpl, sizeof(f.insns_vmpl));
 	memcpy(f.vmgexits_vmpl, x.vmgexits_vmpl, sizeof(f.vmgexits_vmpl));
@@ -166,43 +149,36 @@ static struct bench_spread scaled(double *v, double k)
 /* The same rounds with the VMPL0 image: the service's work is guest code too. */
 static void image_mode(struct bench *b, uint64_t n)
 {
-	double t_nat[RUNS], t_veil[RUNS], ratio[RUNS];
+	double t_nat[RUNS], t_veil[RUNS], insns[4], exits[4];
 	struct figures c0 = run(PATH_NONE, n, true, true), veil = run(PATH_VEIL, n, true, true);
 	struct bench_spread sn, sv, sr;
-	char name[64];
-	int i, v;
+	int v;
 
 	per_round(PATH_NATIVE, n, true, t_nat);
 	per_round(PATH_VEIL, n, true, t_veil);
-	for (i = 0; i < RUNS; i++)
-		ratio[i] = t_veil[i] / t_nat[i];
 	sn = scaled(t_nat, 1e6);
 	sv = scaled(t_veil, 1e6);
-	sr = bench_spread_of(ratio, RUNS);
+	sr = bench_ratio_of(t_veil, t_nat, RUNS);
 	printf("with the VMPL0 image (image mode):\n");
 	printf("  time per round (us)        %10.1f       %10.1f       %6.2f (%.2f-%.2f)\n",
 	       sn.median, sv.median, sr.median, sr.min, sr.max);
 	printf("  module service, per round: guest insns and VMGEXITs by VMPL\n");
+	for (v = 0; v < 4; v++) {
+		insns[v] = bench_per_op(veil.insns_vmpl[v], c0.insns_vmpl[v], n);
+		exits[v] = bench_per_op(veil.vmgexits_vmpl[v], c0.vmgexits_vmpl[v], n);
+	}
 	for (v = 3; v >= 0; v--)
-		printf("    VMPL%d                    %12.0f insns  %8.2f VMGEXITs\n", v,
-		       ((double)veil.insns_vmpl[v] - (double)c0.insns_vmpl[v]) / n,
-		       ((double)veil.vmgexits_vmpl[v] - (double)c0.vmgexits_vmpl[v]) / n);
+		printf("    VMPL%d                    %12.0f insns  %8.2f VMGEXITs\n", v, insns[v],
+		       exits[v]);
 	printf("  VMPL switches per round    %10.1f\n",
-	       ((double)veil.switches - (double)c0.switches) / n);
+	       bench_per_op(veil.switches, c0.switches, n));
 	bench_result(b, "kci_modules_native_per_round_image", "us", sn);
 	bench_result(b, "kci_modules_veil_per_round_image", "us", sv);
 	bench_ratio(b, "kci_modules_time_ratio_image", sr,
 		    "service time / in-OS loader time per round with the VMPL0 image, same run",
 		    "loading through the service is slower (its signature checks and the VMPL "
 		    "switches)");
-	for (v = 0; v < 4; v++) {
-		snprintf(name, sizeof(name), "kci_modules_image_insns_vmpl%d", v);
-		bench_value(b, name, "insn",
-			    ((double)veil.insns_vmpl[v] - (double)c0.insns_vmpl[v]) / n);
-		snprintf(name, sizeof(name), "kci_modules_image_vmgexits_vmpl%d", v);
-		bench_value(b, name, "vmgexit",
-			    ((double)veil.vmgexits_vmpl[v] - (double)c0.vmgexits_vmpl[v]) / n);
-	}
+	bench_vmpl_values(b, "kci_modules_image_", "", insns, "insn", exits, "vmgexit");
 }
 
 int main(int argc, char **argv)
@@ -226,8 +202,8 @@ int main(int argc, char **argv)
 	c0 = run(PATH_NONE, n, true, false);
 	nat = run(PATH_NATIVE, n, true, false);
 	veil = run(PATH_VEIL, n, true, false);
-	ins_nat = (double)(nat.insns - c0.insns) / n;
-	ins_veil = (double)(veil.insns - c0.insns) / n;
+	ins_nat = bench_per_op(nat.insns, c0.insns, n);
+	ins_veil = bench_per_op(veil.insns, c0.insns, n);
 	sig = sigcheck_secs(BENCH_MODULE_DIR "/hello.ko") +
 	      sigcheck_secs(BENCH_MODULE_DIR "/counter.ko");
 	for (i = 0; i < RUNS; i++) {
@@ -250,7 +226,8 @@ int main(int argc, char **argv)
 	printf("  guest insns per round      %10.0f       %10.0f       %6.3f\n", ins_nat, ins_veil,
 	       ins_veil / ins_nat);
 	printf("  VMPL switches per round    %10.1f       %10.1f\n",
-	       (double)(nat.switches - c0.switches) / n, (double)(veil.switches - c0.switches) / n);
+	       bench_per_op(nat.switches, c0.switches, n),
+	       bench_per_op(veil.switches, c0.switches, n));
 	printf("  of the service's time: signature checks (SHA-256 + ECDSA P-256, host-native) "
 	       "%.1f us per round\n",
 	       sig * 1e6);
@@ -272,7 +249,7 @@ int main(int argc, char **argv)
 	bench_result(&b, "kci_modules_overhead", "%", so);
 	bench_value(&b, "kci_modules_insn_ratio", "ratio", ins_veil / ins_nat);
 	bench_value(&b, "kci_modules_switches_per_load_unload", "switch",
-		    (double)(veil.switches - c0.switches) / n / 2);
+		    bench_per_op(veil.switches, c0.switches, n) / 2);
 	bench_value(&b, "kci_modules_sigcheck_per_round", "us", sig * 1e6);
 	image_mode(&b, n);
 	return bench_exit(&b);

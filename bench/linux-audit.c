@@ -80,9 +80,9 @@ int main(int argc, char **argv)
 {
 	struct bench b;
 	char dir[] = "/tmp/linux-audit-XXXXXX", script[64], cmd[1024], con[64];
-	double v[MODES][ROUNDS], r[ROUNDS];
+	double v[MODES][ROUNDS];
 	struct bench_spread s[MODES];
-	unsigned m, i, n;
+	unsigned m, n;
 	FILE *f;
 
 	bench_init(&b, "linux-audit",
@@ -117,14 +117,10 @@ int main(int argc, char **argv)
 	bench_result(&b, "linux_openat_unaudited", "us", s[0]);
 	bench_result(&b, "linux_openat_audit_file", "us", s[1]);
 	bench_result(&b, "linux_openat_audit_file_veil", "us", s[2]);
-	for (i = 0; i < ROUNDS; i++)
-		r[i] = v[1][i] / v[0][i];
-	bench_ratio(&b, "linux_audit_file_vs_unaudited", bench_spread_of(r, ROUNDS),
+	bench_ratio(&b, "linux_audit_file_vs_unaudited", bench_ratio_of(v[1], v[0], ROUNDS),
 		    "file/unaudited", "auditing to a file costs that factor");
-	for (i = 0; i < ROUNDS; i++)
-		r[i] = v[2][i] / v[1][i];
-	bench_ratio(&b, "linux_audit_veil_vs_file", bench_spread_of(r, ROUNDS), "file+veil/file",
-		    "the Veil log adds that factor to audited syscalls");
+	bench_ratio(&b, "linux_audit_veil_vs_file", bench_ratio_of(v[2], v[1], ROUNDS),
+		    "file+veil/file", "the Veil log adds that factor to audited syscalls");
 	unlink(script);
 	unlink(con);
 	rmdir(dir);

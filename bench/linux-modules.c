@@ -133,10 +133,8 @@ static void report(struct bench *b, double v[FIGS + 1][MODES][ROUNDS], unsigned 
 			snprintf(name, sizeof(name), "linux_%s_%s", fig_name[j], mode_name[m]);
 			bench_result(b, name, "us", bench_spread_of(c, rounds));
 		}
-		for (i = 0; i < rounds; i++)
-			c[i] = v[j][1][i] / v[j][0][i];
 		snprintf(name, sizeof(name), "linux_%s_veil_vs_base", fig_name[j]);
-		bench_ratio(b, name, bench_spread_of(c, rounds), "veil/base",
+		bench_ratio(b, name, bench_ratio_of(v[j][1], v[j][0], rounds), "veil/base",
 			    "Veil's KCI makes that syscall that factor costlier");
 	}
 	for (i = 0; i < rounds; i++)

@@ -71,18 +71,6 @@ struct figures {
 	uint64_t insns, switches;
 };
 
-static void failed(FILE *con, const char *cmdline, const struct emu_exit *x)
-{
-	char line[512];
-
-	fprintf(stderr, "log-bench: the test OS failed with \"%s\": %s, code %u %s\n", cmdline,
-		emu_exit_kind_name(x->kind), x->reason_code, x->message);
-	rewind(con);
-	while (fgets(line, sizeof(line), con))
-		fputs(line, stderr);
-	exit(1);
-}
-
 /* One boot doing `n` audited syscalls in mode `md`. */
 static struct figures run(enum mode md, uint64_t n, bool count)
 {
@@ -110,7 +98,8 @@ static struct figures run(enum mode md, uint64_t n, bool count)
 	if ((modes[md].image ? emu_run_image(m, &p, BENCH_IMAGE, &x) : emu_run(m, &p, &x)) ||
 	    x.kind != EMU_EXIT_KIND_TERMINATE || x.reason_set != 2 ||
 	    x.reason_code != VEIL_TERM_OK || !bench_console_ok(con, "PASS bench-log"))
-		failed(con, cmdline, &x);
+		bench_os_failed(con, "log-bench: the test OS failed with \"%s\": %s, code %u %s\n",
+				cmdline, emu_exit_kind_name(x.kind), x.reason_code, x.message);
 	f = (struct figures){ bench_now() - t0, x.insns, x.switches };
 	emu_destroy(m);
 	fclose(con);
@@ -219,10 +208,10 @@ static void report_domain(const struct bench *b, uint64_t n, double t[NR_MODES][
 	struct bench_spread d = per_round(t, n, dom_us), m = per_round(t, n, mon_us),
 			    r = per_round(t, n, dom_vs_mon), id = per_round(t, n, img_dom_us),
 			    im = per_round(t, n, img_mon_us), ir = per_round(t, n, img_dom_vs_mon);
-	double sw_d = (double)(c[SERVICE].switches - c[OFF].switches) / n,
-	       sw_m = (double)(c[SERVICE_MON].switches - c[OFF].switches) / n,
-	       ins_d = (double)(c[IMG_SERVICE].insns - c[IMG_OFF].insns) / n,
-	       ins_m = (double)(c[IMG_SERVICE_MON].insns - c[IMG_OFF].insns) / n;
+	double sw_d = bench_per_op(c[SERVICE].switches, c[OFF].switches, n),
+	       sw_m = bench_per_op(c[SERVICE_MON].switches, c[OFF].switches, n),
+	       ins_d = bench_per_op(c[IMG_SERVICE].insns, c[IMG_OFF].insns, n),
+	       ins_m = bench_per_op(c[IMG_SERVICE_MON].insns, c[IMG_OFF].insns, n);
 
 	printf("log-bench: the log's record keeping in its VMPL1 ring-3 domain vs in the monitor\n"
 	       "(--log-domain off), per append (medians (min-max))\n");
@@ -261,10 +250,10 @@ static void report(const struct bench *b, uint64_t n, double t[NR_MODES][RUNS],
 			    ratio = per_round(t, n, svc_vs_ring), ur = per_round(t, n, us_ring),
 			    us = per_round(t, n, us_svc), os = per_round(t, n, svc_overhead),
 			    orr = per_round(t, n, ring_overhead);
-	double ins_ring = (double)(c[RING].insns - c[OFF].insns) / n,
-	       ins_svc = (double)(c[SERVICE].insns - c[OFF].insns) / n;
-	double sw_ring = (double)(c[RING].switches - c[OFF].switches) / n,
-	       sw_svc = (double)(c[SERVICE].switches - c[OFF].switches) / n;
+	double ins_ring = bench_per_op(c[RING].insns, c[OFF].insns, n),
+	       ins_svc = bench_per_op(c[SERVICE].insns, c[OFF].insns, n);
+	double sw_ring = bench_per_op(c[RING].switches, c[OFF].switches, n),
+	       sw_svc = bench_per_op(c[SERVICE].switches, c[OFF].switches, n);
 	double off_us = bench_spread_of(t[OFF], RUNS).median,
 	       boot = bench_spread_of(t[BOOT], RUNS).median;
 

@@ -76,18 +76,13 @@ static struct bench_spread per_call(uint64_t n, bool image)
 	return bench_spread_of(per, RUNS);
 }
 
-static double diff(uint64_t a, uint64_t b, uint64_t n)
-{
-	return ((double)a - (double)b) / n;
-}
-
 int main(int argc, char **argv)
 {
 	struct bench b;
 	uint64_t n;
 	struct bench_spread s, si;
 	struct emu_exit x0, x1, i0, i1;
-	char name[64];
+	double insns[4], exits[4];
 	int v;
 
 	bench_init(&b, "svsm-call",
@@ -107,35 +102,37 @@ int main(int argc, char **argv)
 	printf("                          native monitor       VMPL0 image\n");
 	printf("  time per call (us)      %-8.2f (%.2f-%.2f)  %.2f (%.2f-%.2f)\n", s.median, s.min,
 	       s.max, si.median, si.min, si.max);
-	printf("  guest insns per call    %-20.1f %.1f\n", diff(x1.insns, x0.insns, n),
-	       diff(i1.insns, i0.insns, n));
+	printf("  guest insns per call    %-20.1f %.1f\n", bench_per_op(x1.insns, x0.insns, n),
+	       bench_per_op(i1.insns, i0.insns, n));
 	for (v = 3; v >= 0; v--)
 		printf("    at VMPL%d              %-20.1f %.1f%s\n", v,
-		       diff(x1.insns_vmpl[v], x0.insns_vmpl[v], n),
-		       diff(i1.insns_vmpl[v], i0.insns_vmpl[v], n),
+		       bench_per_op(x1.insns_vmpl[v], x0.insns_vmpl[v], n),
+		       bench_per_op(i1.insns_vmpl[v], i0.insns_vmpl[v], n),
 		       v ? "" : "   (native: host code, not counted)");
-	printf("  VMGEXITs per call       %-20.2f %.2f\n", diff(x1.vmgexits, x0.vmgexits, n),
-	       diff(i1.vmgexits, i0.vmgexits, n));
+	printf("  VMGEXITs per call       %-20.2f %.2f\n",
+	       bench_per_op(x1.vmgexits, x0.vmgexits, n),
+	       bench_per_op(i1.vmgexits, i0.vmgexits, n));
 	for (v = 3; v >= 0; v--)
 		printf("    by VMPL%d              %-20.2f %.2f\n", v,
-		       diff(x1.vmgexits_vmpl[v], x0.vmgexits_vmpl[v], n),
-		       diff(i1.vmgexits_vmpl[v], i0.vmgexits_vmpl[v], n));
-	printf("  VMPL switches per call  %-20.2f %.2f\n", diff(x1.switches, x0.switches, n),
-	       diff(i1.switches, i0.switches, n));
+		       bench_per_op(x1.vmgexits_vmpl[v], x0.vmgexits_vmpl[v], n),
+		       bench_per_op(i1.vmgexits_vmpl[v], i0.vmgexits_vmpl[v], n));
+	printf("  VMPL switches per call  %-20.2f %.2f\n",
+	       bench_per_op(x1.switches, x0.switches, n),
+	       bench_per_op(i1.switches, i0.switches, n));
 	printf("  image / native time     %.2f\n", si.median / s.median);
 	printf("  (a min below 0: that run was faster than the median boot without calls)\n");
 	bench_result(&b, "svsm_call", "us", s);
-	bench_value(&b, "svsm_call_insns", "insn", diff(x1.insns, x0.insns, n));
-	bench_value(&b, "svsm_call_switches", "switch", diff(x1.switches, x0.switches, n));
-	bench_value(&b, "svsm_call_vmgexits", "vmgexit", diff(x1.vmgexits, x0.vmgexits, n));
+	bench_value(&b, "svsm_call_insns", "insn", bench_per_op(x1.insns, x0.insns, n));
+	bench_value(&b, "svsm_call_switches", "switch", bench_per_op(x1.switches, x0.switches, n));
+	bench_value(&b, "svsm_call_vmgexits", "vmgexit", bench_per_op(x1.vmgexits, x0.vmgexits, n));
 	bench_result(&b, "svsm_call_image", "us", si);
 	for (v = 0; v < 4; v++) {
-		snprintf(name, sizeof(name), "svsm_call_image_insns_vmpl%d", v);
-		bench_value(&b, name, "insn", diff(i1.insns_vmpl[v], i0.insns_vmpl[v], n));
-		snprintf(name, sizeof(name), "svsm_call_image_vmgexits_vmpl%d", v);
-		bench_value(&b, name, "vmgexit", diff(i1.vmgexits_vmpl[v], i0.vmgexits_vmpl[v], n));
+		insns[v] = bench_per_op(i1.insns_vmpl[v], i0.insns_vmpl[v], n);
+		exits[v] = bench_per_op(i1.vmgexits_vmpl[v], i0.vmgexits_vmpl[v], n);
 	}
-	bench_value(&b, "svsm_call_image_switches", "switch", diff(i1.switches, i0.switches, n));
+	bench_vmpl_values(&b, "svsm_call_image_", "", insns, "insn", exits, "vmgexit");
+	bench_value(&b, "svsm_call_image_switches", "switch",
+		    bench_per_op(i1.switches, i0.switches, n));
 	bench_target(&b, "svsm_call", s.median, "us", BENCH_BELOW, TARGET_US);
 	bench_target(&b, "svsm_call_image", si.median, "us", BENCH_BELOW, TARGET_IMAGE_US);
 	return bench_exit(&b);

@@ -47,14 +47,6 @@ int veil_domain_add_vmsa(struct veil_monitor *mon, struct veil_vcpu *vc, struct 
 	return VEIL_OK;
 }
 
-static void seg(u8 *vmsa, unsigned off, u16 sel, u16 attr, u32 limit, u64 base)
-{
-	veil_memcpy(vmsa + off, &sel, 2);
-	veil_memcpy(vmsa + off + 2, &attr, 2);
-	veil_memcpy(vmsa + off + 4, &limit, 4);
-	veil_st64(vmsa + off + 8, base);
-}
-
 /* Everything the OS could want to choose, chosen by the monitor: RIP, RSP,
  * CR3, the VMPL field, the trusted tables and entry points. */
 static void fresh_state(const struct veil_monitor *mon, const struct veil_domain *d, u8 *v, u64 arg,
@@ -63,14 +55,14 @@ static void fresh_state(const struct veil_monitor *mon, const struct veil_domain
 	u32 mxcsr = 0x1F80;
 
 	veil_memset(v, 0, VEIL_PAGE_SIZE);
-	seg(v, VMSA_CS, SEL_USER_CODE, ATTR_USER_CODE64, 0xFFFFFFFF, 0);
-	seg(v, VMSA_SS, SEL_USER_DATA, ATTR_USER_DATA, 0xFFFFFFFF, 0);
-	seg(v, VMSA_DS, SEL_USER_DATA, ATTR_USER_DATA, 0xFFFFFFFF, 0);
-	seg(v, VMSA_ES, SEL_USER_DATA, ATTR_USER_DATA, 0xFFFFFFFF, 0);
-	seg(v, VMSA_FS, 0, 0, 0, d->fs_base);
-	seg(v, VMSA_TR, SEL_TSS, ATTR_TSS64, 0x67, d->tss);
-	seg(v, VMSA_GDTR, 0, 0, d->gdt_limit, d->gdt);
-	seg(v, VMSA_IDTR, 0, 0, d->idt_limit, d->idt);
+	veil_vmsa_seg(v, VMSA_CS, SEL_USER_CODE, ATTR_USER_CODE64, 0xFFFFFFFF, 0);
+	veil_vmsa_seg(v, VMSA_SS, SEL_USER_DATA, ATTR_USER_DATA, 0xFFFFFFFF, 0);
+	veil_vmsa_seg(v, VMSA_DS, SEL_USER_DATA, ATTR_USER_DATA, 0xFFFFFFFF, 0);
+	veil_vmsa_seg(v, VMSA_ES, SEL_USER_DATA, ATTR_USER_DATA, 0xFFFFFFFF, 0);
+	veil_vmsa_seg(v, VMSA_FS, 0, 0, 0, d->fs_base);
+	veil_vmsa_seg(v, VMSA_TR, SEL_TSS, ATTR_TSS64, 0x67, d->tss);
+	veil_vmsa_seg(v, VMSA_GDTR, 0, 0, d->gdt_limit, d->gdt);
+	veil_vmsa_seg(v, VMSA_IDTR, 0, 0, d->idt_limit, d->idt);
 	v[VMSA_VMPL] = d->vmpl;
 	v[VMSA_CPL] = 3;
 	veil_st64(v + VMSA_EFER, 0x1D01); /* SCE, LME, LMA, NXE, SVME */

@@ -231,14 +231,6 @@ static int validate_linux_low(struct veil_monitor *mon, struct veil_backend *be)
 	return VEIL_OK;
 }
 
-static void seg(u8 *vmsa, unsigned off, u16 sel, u16 attr, u32 limit, u64 base)
-{
-	veil_memcpy(vmsa + off, &sel, 2);
-	veil_memcpy(vmsa + off + 2, &attr, 2);
-	veil_memcpy(vmsa + off + 4, &limit, 4);
-	veil_st64(vmsa + off + 8, base);
-}
-
 /* GDT, TSS, identity page tables (2 MiB pages), boot info, secrets copy. */
 static int build_boot_area(struct veil_monitor *mon, struct veil_backend *be)
 {
@@ -317,11 +309,11 @@ static int build_boot_area(struct veil_monitor *mon, struct veil_backend *be)
  * flat 4 GiB segments from its GDT, its page tables, RSI = boot_params. */
 static void linux_entry_state(u8 *v, const struct veil_os_entry *e)
 {
-	seg(v, VMSA_CS, e->cs, 0x29B, 0xFFFFFFFF, 0);
-	seg(v, VMSA_SS, e->ds, 0xC93, 0xFFFFFFFF, 0);
-	seg(v, VMSA_DS, e->ds, 0xC93, 0xFFFFFFFF, 0);
-	seg(v, VMSA_ES, e->ds, 0xC93, 0xFFFFFFFF, 0);
-	seg(v, VMSA_GDTR, 0, 0, e->gdt_limit, e->gdt_base);
+	veil_vmsa_seg(v, VMSA_CS, e->cs, 0x29B, 0xFFFFFFFF, 0);
+	veil_vmsa_seg(v, VMSA_SS, e->ds, 0xC93, 0xFFFFFFFF, 0);
+	veil_vmsa_seg(v, VMSA_DS, e->ds, 0xC93, 0xFFFFFFFF, 0);
+	veil_vmsa_seg(v, VMSA_ES, e->ds, 0xC93, 0xFFFFFFFF, 0);
+	veil_vmsa_seg(v, VMSA_GDTR, 0, 0, e->gdt_limit, e->gdt_base);
 	veil_st64(v + VMSA_CR3, e->cr3);
 	veil_st64(v + VMSA_RSP, e->rsp);
 	veil_st64(v + VMSA_RDI, 0);
@@ -339,12 +331,12 @@ static int create_os_vmsa(struct veil_monitor *mon, struct veil_vcpu *vc)
 	if (!gpa || !(v = veil_map(vc->be, gpa, VEIL_PAGE_SIZE)))
 		return VEIL_ENOMEM;
 	veil_memset(v, 0, VEIL_PAGE_SIZE);
-	seg(v, VMSA_CS, 0x08, 0x29B, 0xFFFFFFFF, 0);
-	seg(v, VMSA_SS, 0x10, 0xC93, 0xFFFFFFFF, 0);
-	seg(v, VMSA_DS, 0x10, 0xC93, 0xFFFFFFFF, 0);
-	seg(v, VMSA_ES, 0x10, 0xC93, 0xFFFFFFFF, 0);
-	seg(v, VMSA_TR, 0x28, 0x8B, 0x67, VEIL_BOOT_GDT + 0x100);
-	seg(v, VMSA_GDTR, 0, 0, 0x37, VEIL_BOOT_GDT);
+	veil_vmsa_seg(v, VMSA_CS, 0x08, 0x29B, 0xFFFFFFFF, 0);
+	veil_vmsa_seg(v, VMSA_SS, 0x10, 0xC93, 0xFFFFFFFF, 0);
+	veil_vmsa_seg(v, VMSA_DS, 0x10, 0xC93, 0xFFFFFFFF, 0);
+	veil_vmsa_seg(v, VMSA_ES, 0x10, 0xC93, 0xFFFFFFFF, 0);
+	veil_vmsa_seg(v, VMSA_TR, 0x28, 0x8B, 0x67, VEIL_BOOT_GDT + 0x100);
+	veil_vmsa_seg(v, VMSA_GDTR, 0, 0, 0x37, VEIL_BOOT_GDT);
 	v[VMSA_VMPL] = VEIL_OS_VMPL;
 	veil_st64(v + VMSA_EFER, 0x1D01); /* SCE, LME, LMA, NXE, SVME */
 	veil_st64(v + VMSA_CR0, 0x80010033ULL);

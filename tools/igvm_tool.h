@@ -9,10 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hostio.h"
 #include "igvm.h"
 
 /* Print "veil-igvm: MESSAGE" on stderr and return rc. */
-int igvm_fail(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define igvm_fail(rc, ...) hio_fail("veil-igvm", rc, __VA_ARGS__)
 int igvm_read_file(const char *path, uint8_t **buf, size_t *len);
 
 int igvm_cmd_build(int argc, char **argv);

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hostio.h"
+
 /* What a launch needs; zero fields take the IGVM file's values. */
 struct launch_vm {
 	const char *igvm, *qemu, *name;
@@ -27,7 +29,8 @@ struct launch_argv {
 	int n, cap;
 };
 
-int launch_fail(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print "veil-launch: MESSAGE" on stderr and return rc. */
+#define launch_fail(rc, ...) hio_fail("veil-launch", rc, __VA_ARGS__)
 
 /* Read the file's launch information (memory, vCPUs, policy) into the zero
  * fields of vm. Returns 0 or an exit status, after a message. */

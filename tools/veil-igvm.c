@@ -62,18 +62,6 @@ static const char usage[] =
 	"  attestation report).\n"
 	"Exit status: 0 ok, 1 the file or an image is invalid, 2 bad usage.\n";
 
-int igvm_fail(int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("veil-igvm: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return rc;
-}
-
 int igvm_read_file(const char *path, uint8_t **buf, size_t *len)
 {
 	char err[256];
@@ -370,8 +358,8 @@ static void build_vmsa(struct build *b)
 	put_seg(v, VMSA_DS, 0x10, 0x0C93, 0xFFFFFFFF);
 	put_seg(v, VMSA_ES, 0x10, 0x0C93, 0xFFFFFFFF);
 	put_seg(v, VMSA_TR, 0, 0x008B, 0xFFFF); /* busy TSS, as at reset */
-	put64(v, VMSA_EFER, 0x1D00);	    /* SVME | LMA | LME | NXE (APM 15.35.2) */
-	put64(v, VMSA_CR0, 0x80010033);	    /* PG | WP | NE | ET | MP | PE */
+	put64(v, VMSA_EFER, 0x1D00);		/* SVME | LMA | LME | NXE (APM 15.35.2) */
+	put64(v, VMSA_CR0, 0x80010033);		/* PG | WP | NE | ET | MP | PE */
 	put64(v, VMSA_CR3, b->info.pt_gpa);
 	put64(v, VMSA_CR4, 0x660); /* OSXMMEXCPT | OSFXSR | MCE | PAE */
 	put64(v, VMSA_XCR0, 1);

@@ -48,18 +48,6 @@ static const char usage[] =
 	"         qemu:///system, or test:///default to try it), --start also starts it.\n"
 	"Exit status: 0 ok, 1 failure (host not ready, bad file, libvirt error), 2 bad usage.\n";
 
-int launch_fail(int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("veil-launch: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return rc;
-}
-
 static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *v)
 {
 	char *end;

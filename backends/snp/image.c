@@ -298,29 +298,21 @@ void image_exception(struct image_frame *f)
 
 /* ---- application processors ------------------------------------------------------ */
 
-static void vmsa_seg(u8 *v, unsigned off, u16 sel, u16 attr, u32 limit, u64 base)
-{
-	veil_memcpy(v + off, &sel, 2);
-	veil_memcpy(v + off + 2, &attr, 2);
-	veil_memcpy(v + off + 4, &limit, 4);
-	veil_st64(v + off + 8, base);
-}
-
 /* The VMPL0 VMSA of an AP: the state image_ap_start expects. */
 static void build_ap_vmsa(u8 *v, const struct image_cpu *ap, u64 sev_features)
 {
 	u32 mxcsr = 0x1F80;
 
 	veil_memset(v, 0, VEIL_PAGE_SIZE);
-	vmsa_seg(v, VMSA_CS, IMAGE_CS, 0x29B, 0xFFFFFFFF, 0);
-	vmsa_seg(v, VMSA_SS, IMAGE_DS, 0xC93, 0xFFFFFFFF, 0);
-	vmsa_seg(v, VMSA_DS, IMAGE_DS, 0xC93, 0xFFFFFFFF, 0);
-	vmsa_seg(v, VMSA_ES, IMAGE_DS, 0xC93, 0xFFFFFFFF, 0);
-	vmsa_seg(v, VMSA_FS, IMAGE_FS, 0xC93, 0xFFFFFFFF, IMAGE_CANARY_VA);
-	vmsa_seg(v, VMSA_GDTR, 0, 0, sizeof(gdt) - 1, (u64)(uintptr_t)gdt);
-	vmsa_seg(v, VMSA_IDTR, 0, 0, sizeof(idt) - 1, (u64)(uintptr_t)idt);
-	vmsa_seg(v, VMSA_TR, (u16)(IMAGE_TSS0 + 16 * ap->snp.id), 0x8B, sizeof(ap->tss) - 1,
-		 (u64)(uintptr_t)ap->tss);
+	veil_vmsa_seg(v, VMSA_CS, IMAGE_CS, 0x29B, 0xFFFFFFFF, 0);
+	veil_vmsa_seg(v, VMSA_SS, IMAGE_DS, 0xC93, 0xFFFFFFFF, 0);
+	veil_vmsa_seg(v, VMSA_DS, IMAGE_DS, 0xC93, 0xFFFFFFFF, 0);
+	veil_vmsa_seg(v, VMSA_ES, IMAGE_DS, 0xC93, 0xFFFFFFFF, 0);
+	veil_vmsa_seg(v, VMSA_FS, IMAGE_FS, 0xC93, 0xFFFFFFFF, IMAGE_CANARY_VA);
+	veil_vmsa_seg(v, VMSA_GDTR, 0, 0, sizeof(gdt) - 1, (u64)(uintptr_t)gdt);
+	veil_vmsa_seg(v, VMSA_IDTR, 0, 0, sizeof(idt) - 1, (u64)(uintptr_t)idt);
+	veil_vmsa_seg(v, VMSA_TR, (u16)(IMAGE_TSS0 + 16 * ap->snp.id), 0x8B, sizeof(ap->tss) - 1,
+		      (u64)(uintptr_t)ap->tss);
 	v[VMSA_VMPL] = 0;
 	veil_st64(v + VMSA_EFER, 0xD01 | VMSA_EFER_SVME); /* SCE, LME, LMA, NXE */
 	veil_st64(v + VMSA_CR0, 0x80010033ULL);

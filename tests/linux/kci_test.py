@@ -27,15 +27,14 @@ and the script's next line never runs.
                encrypted mapping: the monitor stops the CVM for a read at
                exactly that GPA.
 """
-import argparse
-import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
-TIMEOUT = 240
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import boot, fail, main, verified_records, write_script  # noqa: E402
+
 VIOLATION = (r"^veil: RMP violation: vcpu 0 rip ([0-9a-f]+) gpa ([0-9a-f]+) exitinfo1 [0-9a-f]+ "
              r"\((read|write|fetch)\); stopping the CVM$")
 
@@ -72,26 +71,10 @@ say "the attack went on"
 """
 
 
-def fail(msg):
-    print("FAIL: " + msg)
-    sys.exit(1)
-
-
-def run(cmd):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT)
-    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
-
-
-def boot(args, d, script, com2=None):
-    path = os.path.join(d, "script.sh")
-    with open(path, "w") as f:
-        f.write(script)
-    cmd = [args.emu, "run", "--linux", "--initrd", args.initrd, "--init-script", path]
-    if com2:
-        cmd += ["--com2", com2]
-    rc, out, err = run(cmd)
-    if rc < 0:
-        fail("veil-emu died from signal %d\n%s" % (-rc, err))
+def boot_script(args, d, script, com2=None):
+    """One boot running `script`; its console (stdout and stderr) as one text."""
+    argv = ["--initrd", args.initrd, "--init-script", write_script(d, script)]
+    rc, out, err = boot(args.emu, argv + (["--com2", com2] if com2 else []))
     return rc, out + err
 
 
@@ -120,16 +103,6 @@ def lock_line(out):
     return text, tlen
 
 
-def records(args, d, dump):
-    rc, out, err = run([args.log, "verify", dump])
-    if rc:
-        fail("veil-log verify refused the dump: %s%s" % (out, err))
-    rc, out, err = run([args.log, "--json", "show", dump])
-    if rc:
-        fail("veil-log show: " + err)
-    return json.loads(out)["records"]
-
-
 def check_kci_records(recs):
     kci = [r["payload"] for r in recs if r["payload"].startswith("kci: ")]
     if [r for r in recs if r["payload"].startswith("kci: ") and r["origin"] != "monitor"]:
@@ -148,7 +121,7 @@ def case_kci(args):
     with tempfile.TemporaryDirectory() as d:
         dump = os.path.join(d, "log.bin")
         # The kernel's load address (nokaslr: its pref_address, 16 MiB) is text.
-        rc, out = boot(args, d, SCRIPT_KCI.format(text=0x1000000), dump)
+        rc, out = boot_script(args, d, SCRIPT_KCI.format(text=0x1000000), dump)
         text, tlen = lock_line(out)
         if not re.search(r"kci-test: kci locked, %d text pages" % (tlen // 4096), out):
             fail("veilctl status does not say the kernel is locked\n" + out[-3000:])
@@ -156,7 +129,7 @@ def case_kci(args):
                      "kci-test: devmem refused by Linux", "kci-test: attack text"):
             if line not in out:
                 fail("%r not on the console\n%s" % (line, out[-3000:]))
-        n = check_kci_records(records(args, d, dump))
+        n = check_kci_records(verified_records(args.log, dump)[1])
     m = re.search(r"veil-attack: text: writing kernel text at gpa 0x([0-9a-f]+)", out)
     if not m:
         fail("the text attack did not start\n" + out[-3000:])
@@ -170,7 +143,7 @@ def case_kci(args):
 
 def case_kci_monitor(args):
     with tempfile.TemporaryDirectory() as d:
-        rc, out = boot(args, d, SCRIPT_MONITOR.format())
+        rc, out = boot_script(args, d, SCRIPT_MONITOR.format())
     # First veil.ko declares its text 2 MiB off (kci_skew): not where the
     # measured boot parameters put the kernel, so the monitor refuses.
     if not re.search(r"veil: kernel text [0-9a-f]+\+[0-9a-f]+ rodata [0-9a-f]+\+[0-9a-f]+: "
@@ -189,17 +162,6 @@ def case_kci_monitor(args):
     print("the read of the monitor's page %#x stopped the CVM" % gpa)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--emu", required=True)
-    ap.add_argument("--log", required=True)
-    ap.add_argument("--initrd", required=True)
-    ap.add_argument("case", choices=["kci", "kci-monitor"])
-    args = ap.parse_args()
-    {"kci": case_kci, "kci-monitor": case_kci_monitor}[args.case](args)
-    print("PASS")
-
-
 if __name__ == "__main__":
-    main()
+    main(__doc__, {"kci": case_kci, "kci-monitor": case_kci_monitor},
+         required=["emu", "log", "initrd"])

@@ -71,7 +71,6 @@ compiled into veil-emu (`veil-emu run --linux --native`). Cases:
               CR3 = the loader's identity page tables (0x106000).
 """
 import json
-import argparse
 import os
 import re
 import struct
@@ -79,38 +78,15 @@ import subprocess
 import sys
 import tempfile
 
-TIMEOUT = 240
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+from common import TIMEOUT, check_bad_inputs, fail, in_order, run, write_script  # noqa: E402
+
 VEIL_IMAGE_VA = 0xFFFFFFFF80000000
 
 
-def fail(msg):
-    print("FAIL: " + msg)
-    sys.exit(1)
-
-
-def run(cmd, stdin_data=None, **kw):
-    # Without input, stdin is empty: a boot without --init-script ends in a
-    # shell that the end of its input (Ctrl-D) makes exit.
-    if stdin_data is None:
-        kw["stdin"] = subprocess.DEVNULL
-    else:
-        kw["input"] = stdin_data.encode()
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=TIMEOUT, **kw)
-    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
-
-
 def boot(args, extra=(), stdin_data=None):
-    mode = ["--native"] if args.native else []
-    rc, out, err = run([args.emu, "run", "--linux", *mode, *extra], stdin_data)
-    if rc < 0:
-        fail("veil-emu died from signal %d\n%s" % (-rc, err))
-    return rc, out, err
-
-
-def release(args):
-    with open(os.path.join(args.linux_dir, "VERSION")) as f:
-        return f.read().split()[0]
+    return common.boot(args.emu, (["--native"] if args.native else []) + list(extra), stdin_data)
 
 
 def case_first_line(args):
@@ -126,7 +102,7 @@ def case_first_line(args):
     if not kernel:
         fail("the kernel proper printed nothing\n" + out[-2000:] + err)
     first = re.sub(r"^\[\s*\d+\.\d+\] ", "", kernel[0])
-    want = "Linux version " + release(args) + " "
+    want = "Linux version " + args.release + " "
     if not first.startswith(want):
         fail("the kernel's first line is %r, want it to start with %r" % (first, want))
     second = re.sub(r"^\[\s*\d+\.\d+\] ", "", kernel[1]) if len(kernel) > 1 else ""
@@ -154,17 +130,12 @@ def case_userspace(args):
         r"x2apic: enabled by BIOS, switching to x2apic ops",
         r"RAMDISK: \[mem 0x[0-9a-f]+-0x0*%x\]" % (min(mon_base, 1 << 31) - 1),
         r"Run /init as init process",
-        r"veil-linux: init running on " + re.escape(release(args)),
+        r"veil-linux: init running on " + re.escape(args.release),
         r"veil-linux: cpus online 0\r?\n",
         r"veil-linux: powering off",
         r"reboot: Power down",
     ]
-    pos = 0
-    for m in milestones:
-        r = re.compile(m).search(out, pos)
-        if not r:
-            fail("milestone %r not reached (in order)\n%s\n%s" % (m, out[-3000:], err))
-        pos = r.end()
+    in_order(out, milestones, err)
     if rc != 0:
         fail("the ACPI power-off did not end the run with status 0 (%d): %s" % (rc, err))
     print("BusyBox init ran and powered off")
@@ -364,25 +335,18 @@ def case_rdrand(args):
 
 def script_boot(args, text):
     with tempfile.TemporaryDirectory() as d:
-        path = os.path.join(d, "script.sh")
-        with open(path, "w") as f:
-            f.write(text)
-        return boot(args, ["--init-script", path])
+        return boot(args, ["--init-script", write_script(d, text)])
 
 
 def case_script(args):
     # The guest computes 6 * 7: the marker cannot come from the script's text.
     rc, out, err = script_boot(args, 'echo "veil-script-marker $((6 * 7))"\n'
                                      'echo "veil-script-stderr" >&2\n')
-    pos = 0
-    for m in (r"^veil-linux: console on ttyS0, polled\r?$",
-              r"^veil-linux: running the init script\r?$", r"^veil-script-marker 42\r?$",
-              r"^veil-script-stderr\r?$", r"^veil-linux: init script exited with status 0\r?$",
-              r"reboot: Power down"):
-        r = re.compile(m, re.M).search(out, pos)
-        if not r:
-            fail("%r not on the console (in order)\n%s\n%s" % (m, out[-2000:], err))
-        pos = r.end()
+    in_order(out, [r"^veil-linux: console on ttyS0, polled\r?$",
+                   r"^veil-linux: running the init script\r?$", r"^veil-script-marker 42\r?$",
+                   r"^veil-script-stderr\r?$",
+                   r"^veil-linux: init script exited with status 0\r?$", r"reboot: Power down"],
+             err)
     if rc != 0:
         fail("a script exiting 0 ended the run with status %d: %s" % (rc, err))
     print("the script's lines reached the console; status 0")
@@ -509,13 +473,7 @@ def case_errors(args):
         ]
         # A missing input is a failure (1), a bad option or image a usage error (2):
         # README, "Conventions shared by every program".
-        for argv, want, *status in cases:
-            status = status[0] if status else 2
-            rc, out, err = run([args.emu, *argv])
-            lines = err.strip().splitlines()
-            if rc != status or len(lines) != 1 or want not in lines[0]:
-                fail("%r: status %d, stderr %r (want status %d and one line with %r)"
-                     % (argv, rc, err, status, want))
+        check_bad_inputs(args.emu, cases)
 
 
 def reg(out, name):
@@ -569,27 +527,11 @@ def case_entry(args):
     print("Linux entered at %#x with RSI = boot_params, __BOOT_CS/DS, CR3 0x106000" % entry)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--emu", required=True)
-    ap.add_argument("--trace-tool", required=True)
-    ap.add_argument("--linux-dir", required=True)
-    ap.add_argument("--kernel", required=True)
-    ap.add_argument("--gdb", help="gdb, for the entry case")
-    ap.add_argument("--native", action="store_true",
-                    help="boot under the native monitor instead of the VMPL0 image")
-    ap.add_argument("case", choices=["first-line", "userspace", "timer", "svsm",
-                                     "deterministic", "rdrand", "script", "script-status", "smp",
-                                     "errors", "entry"])
-    args = ap.parse_args()
-    {"first-line": case_first_line, "userspace": case_userspace, "timer": case_timer,
-     "svsm": case_svsm,
-     "deterministic": case_deterministic, "rdrand": case_rdrand,
-     "script": case_script, "script-status": case_script_status, "smp": case_smp,
-     "errors": case_errors, "entry": case_entry}[args.case](args)
-    print("PASS")
-
-
 if __name__ == "__main__":
-    main()
+    common.main(__doc__, {"first-line": case_first_line, "userspace": case_userspace,
+                          "timer": case_timer, "svsm": case_svsm,
+                          "deterministic": case_deterministic, "rdrand": case_rdrand,
+                          "script": case_script, "script-status": case_script_status,
+                          "smp": case_smp, "errors": case_errors, "entry": case_entry},
+                required=["emu", "trace-tool", "linux-dir", "kernel"],
+                optional=["gdb", "native"])

@@ -24,15 +24,16 @@ Cases:
   veilctl-errors  veilctl's bad inputs on the host: one line on stderr and
           status 2 (usage) or 1 (no /dev/veil).
 """
-import argparse
-import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
 
-TIMEOUT = 240
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import (boot, check_bad_inputs, fail, main, verified_records, verify,  # noqa: E402
+                    write_script)
+
 MARKER = "/veil-audit-marker"
 
 SCRIPT = r"""set -e
@@ -53,16 +54,6 @@ echo "veil-test: attack: devmem write to {store:#x}" >/dev/kmsg
 devmem {store:#x} 64 0x4141414141414141
 echo "veil-test: the write went through" >/dev/kmsg
 """
-
-
-def fail(msg):
-    print("FAIL: " + msg)
-    sys.exit(1)
-
-
-def run(cmd, **kw):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT, **kw)
-    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
 
 def store_gpa(args):
@@ -87,17 +78,6 @@ def store_gpa(args):
         p.kill()
         p.wait()
     fail("no log store line from the monitor\n" + "".join(seen))
-
-
-def verify(args, path):
-    return run([args.log, "verify", path])
-
-
-def show(args, path):
-    rc, out, err = run([args.log, "--json", "show", path])
-    if rc:
-        fail("veil-log show: %s" % err)
-    return json.loads(out)["records"]
 
 
 def check_records(recs, release):
@@ -138,7 +118,7 @@ def tamper(args, dump, recs, idx, what):
     path = dump + "." + what
     with open(path, "wb") as f:
         f.write(data)
-    rc, out, err = verify(args, path)
+    rc, out, err = verify(args.log, path)
     if rc != 1:
         fail("the forged record relabelled (%s) verified: %d %s %s" % (what, rc, out, err))
     return err.strip().splitlines()[0] if err.strip() else out.strip()
@@ -147,13 +127,10 @@ def tamper(args, dump, recs, idx, what):
 def case_veil(args):
     store = store_gpa(args)
     with tempfile.TemporaryDirectory() as d:
-        script, dump = os.path.join(d, "veil.sh"), os.path.join(d, "log.dump")
-        with open(script, "w") as f:
-            f.write(SCRIPT.format(marker=MARKER, store=store))
-        rc, out, err = run([args.emu, "run", "--linux", "--initrd", args.initrd,
-                            "--init-script", script, "--com2", dump])
-        if rc < 0:
-            fail("veil-emu died from signal %d\n%s" % (-rc, err))
+        script = write_script(d, SCRIPT.format(marker=MARKER, store=store), "veil.sh")
+        dump = os.path.join(d, "log.dump")
+        rc, out, err = boot(args.emu, ["--initrd", args.initrd, "--init-script", script,
+                                       "--com2", dump])
         for m in [r"veil: /dev/veil ready \(VMPL3\)", r"veil-test: attack: devmem write to"]:
             if not re.search(m, out):
                 fail("%r not on the console (status %d)\n%s\n%s" % (m, rc, out[-3000:], err))
@@ -165,10 +142,7 @@ def case_veil(args):
             fail("no RMP violation at the store %#x\n%s" % (store, out[-2000:]))
         if rc != 4:
             fail("the violation ended the run with status %d, want 4\n%s" % (rc, err))
-        rc2, vout, verr = verify(args, dump)
-        if rc2:
-            fail("veil-log verify refused the dump: %s %s" % (vout, verr))
-        recs = show(args, dump)
+        vout, recs = verified_records(args.log, dump)
         forged = check_records(recs, args.release)
         why_o = tamper(args, dump, recs, forged, "origin")
         why_t = tamper(args, dump, recs, forged, "text")
@@ -186,29 +160,10 @@ def case_veilctl_errors(args):
              (["bench-insmod", "/x", "3"], "not a NAME.ko", 2),
              (["bench-insmod", "/nonexistent/x.ko", "3"], "No such file", 1),
              (["bench-insmod", "/x.ko"], "usage", 2)]
-    for argv, want, status in cases:
-        rc, out, err = run([args.veilctl, *argv])
-        lines = err.strip().splitlines()
-        if rc != status or len(lines) != 1 or want not in lines[0]:
-            fail("%r: status %d, stderr %r (want %d and one line with %r)"
-                 % (argv, rc, err, status, want))
+    check_bad_inputs(args.veilctl, cases)
     print("%d bad inputs: one line each" % len(cases))
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--emu")
-    ap.add_argument("--log")
-    ap.add_argument("--veilctl")
-    ap.add_argument("--initrd")
-    ap.add_argument("--linux-dir")
-    ap.add_argument("case", choices=["veil", "veilctl-errors"])
-    args = ap.parse_args()
-    if args.linux_dir:
-        with open(os.path.join(args.linux_dir, "VERSION")) as f:
-            args.release = f.read().split()[0]
-    {"veil": case_veil, "veilctl-errors": case_veilctl_errors}[args.case](args)
-
-
 if __name__ == "__main__":
-    main()
+    main(__doc__, {"veil": case_veil, "veilctl-errors": case_veilctl_errors},
+         optional=["emu", "log", "veilctl", "initrd", "linux-dir"])

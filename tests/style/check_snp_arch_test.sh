@@ -3,10 +3,7 @@
 # on copies of the SNP architecture: plant one of each kind it looks for in a
 # scratch tree, and require a failure naming every planted line (file:line),
 # and none of the decoys (comments, unrelated numbers, the marker).
-set -euo pipefail
-check=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/scratch.sh"
 mkdir -p "$tmp/core" "$tmp/backends/emu" "$tmp/guest" "$tmp/tests/x"
 
 cat >"$tmp/core/planted.c" <<'C'
@@ -46,27 +43,11 @@ cat >"$tmp/tests/x/planted.py" <<'P'
 RIP = struct.unpack_from("<Q", vmsa, 0x178)[0] + vmsa[0xCA]  # vmsa[0xCA] in a comment is fine
 P
 
-set +e
-out=$("$check" "$tmp" 2>&1)
-rc=$?
-set -e
-echo "$out"
-fail=0
-if ((rc != 1)); then
-	echo "FAIL: the check exited $rc on planted copies (want 1)"
-	fail=1
-fi
-for want in core/planted.c:1 core/planted.c:4 core/planted.c:5 core/planted.c:7 core/planted.c:9 \
+run_check "planted copies"
+reported core/planted.c:1 core/planted.c:4 core/planted.c:5 core/planted.c:7 core/planted.c:9 \
 	core/planted.c:12 backends/emu/planted.h:2 backends/emu/planted.h:4 backends/emu/planted.h:5 \
 	backends/emu/planted.h:6 backends/emu/planted.h:7 guest/planted.S:1 guest/planted.S:2 \
-	guest/planted.S:3 guest/planted.S:4 tests/x/planted.py:1; do
-	grep -q "^$want: " <<<"$out" || { echo "FAIL: $want not reported"; fail=1; }
-done
-for decoy in core/planted.c:14 core/planted.c:15 core/planted.c:16; do
-	if grep -q "^$decoy: " <<<"$out"; then
-		echo "FAIL: $decoy reported (a comment, an unrelated number or the marker)"
-		fail=1
-	fi
-done
-((fail == 0)) && echo "PASS: every planted copy reported, no decoy"
-exit "$fail"
+	guest/planted.S:3 guest/planted.S:4 tests/x/planted.py:1
+not_reported "a comment, an unrelated number or the marker" core/planted.c:14 core/planted.c:15 \
+	core/planted.c:16
+verdict "every planted copy reported, no decoy"

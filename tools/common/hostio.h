@@ -33,6 +33,9 @@ void hio_print_version(const char *prog);
 	"Exit status: 0 success, 1 failure (the reason is printed on stderr), 2 bad\n" \
 	"command line. --help/-h prints this text, --version the version.\n"
 
+/* Print "PROG: MESSAGE" (one line) on stderr and return rc. */
+int hio_fail(const char *prog, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* True if argv[i] is -h or --help. */
 bool hio_is_help(const char *arg);
 

@@ -166,19 +166,14 @@ static u32 be_vcpu_id(struct veil_backend *b)
 	return mv_of(b)->v->id;
 }
 
-static const struct veil_backend_ops emu_ops = {
-	.rmpadjust = be_rmpadjust,
-	.pvalidate = be_pvalidate,
-	.ghcb_msr_read = be_msr_read,
-	.ghcb_msr_write = be_msr_write,
-	.vmgexit = be_vmgexit,
-	.map = be_map,
-	.map_shared = be_map_shared,
-	.tlb_flush = be_tlb_flush,
-	.console_write = be_console,
-	.rdtsc = be_rdtsc,
-	.vcpu_id = be_vcpu_id,
-};
+/* Every op but the trace hook (emu_ops_traced adds it). */
+#define EMU_OPS                                                                              \
+	.rmpadjust = be_rmpadjust, .pvalidate = be_pvalidate, .ghcb_msr_read = be_msr_read,  \
+	.ghcb_msr_write = be_msr_write, .vmgexit = be_vmgexit, .map = be_map,                \
+	.map_shared = be_map_shared, .tlb_flush = be_tlb_flush, .console_write = be_console, \
+	.rdtsc = be_rdtsc, .vcpu_id = be_vcpu_id
+
+static const struct veil_backend_ops emu_ops = { EMU_OPS };
 
 static void be_trace(struct veil_backend *b, u32 event, u64 a, u64 c, u64 d, u64 e)
 {
@@ -190,20 +185,7 @@ static void be_trace(struct veil_backend *b, u32 event, u64 a, u64 c, u64 d, u64
 
 /* With --trace the core's veil_trace() calls reach the recorder; without it
  * the ops have no trace hook and the core's call sites cost one branch. */
-static const struct veil_backend_ops emu_ops_traced = {
-	.rmpadjust = be_rmpadjust,
-	.pvalidate = be_pvalidate,
-	.ghcb_msr_read = be_msr_read,
-	.ghcb_msr_write = be_msr_write,
-	.vmgexit = be_vmgexit,
-	.map = be_map,
-	.map_shared = be_map_shared,
-	.tlb_flush = be_tlb_flush,
-	.console_write = be_console,
-	.rdtsc = be_rdtsc,
-	.vcpu_id = be_vcpu_id,
-	.trace = be_trace,
-};
+static const struct veil_backend_ops emu_ops_traced = { EMU_OPS, .trace = be_trace };
 
 static void monitor_entry(void *arg)
 {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "hostio.h"
 #include "trace.h"
 
 struct emu_tfile {
@@ -41,7 +42,7 @@ int cmd_list(int argc, char **argv);
 int cmd_rmp(int argc, char **argv);
 
 /* veil-trace.c: what its commands share. A one-line error; status 2. */
-int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define fail(...) hio_fail("veil-trace", VEIL_EXIT_USAGE, __VA_ARGS__)
 bool want_help(int argc, char **argv, const char *usage);
 int parse_num(const char *s, uint64_t *v);
 int open_trace(struct emu_tfile *t, const char *path);

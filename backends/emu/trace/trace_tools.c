@@ -47,30 +47,6 @@ static const char usage_step[] =
 	"  q, quit            leave (so does end of input)\n"
 	"Exit status: 0 after quit or end of input, 1 unreadable trace, 2 bad command line.\n";
 
-static bool help_asked(int argc, char **argv, const char *usage)
-{
-	int i;
-
-	for (i = 0; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(usage, stdout);
-			return true;
-		}
-	return false;
-}
-
-static int open_or_fail(struct emu_tfile *t, const char *path)
-{
-	char err[300];
-
-	if (tf_open(t, path, err, sizeof(err))) {
-		fprintf(stderr, "veil-trace: %s: %s\n", path, err);
-		tf_close(t);
-		return 1;
-	}
-	return 0;
-}
-
 /* ---- export --chrome ---------------------------------------------------------- */
 
 struct emu_stay {
@@ -261,7 +237,7 @@ int cmd_export(int argc, char **argv)
 	char err[600];
 	int i, rc;
 
-	if (help_asked(argc, argv, usage_export))
+	if (want_help(argc, argv, usage_export))
 		return 0;
 	memset(&c, 0, sizeof(c));
 	for (i = 0; i < argc; i++) {
@@ -293,7 +269,7 @@ int cmd_export(int argc, char **argv)
 		fprintf(stderr, "veil-trace: the output '%s' is the trace itself\n", out);
 		return 1;
 	}
-	if ((rc = open_or_fail(&t, file)))
+	if ((rc = open_trace(&t, file)))
 		return rc;
 	if (hio_out_open(&o, out, 0666, 0, err, sizeof(err))) {
 		fprintf(stderr, "veil-trace: %s\n", err);
@@ -527,7 +503,7 @@ int cmd_step(int argc, char **argv)
 	struct emu_tfile t;
 	int rc;
 
-	if (help_asked(argc, argv, usage_step))
+	if (want_help(argc, argv, usage_step))
 		return 0;
 	if (argc < 1 || argc > 2 ||
 	    (argc == 2 && (!isdigit((unsigned char)argv[1][0]) ||
@@ -535,7 +511,7 @@ int cmd_step(int argc, char **argv)
 		fprintf(stderr, "veil-trace: step wants FILE [N] (see veil-trace step --help)\n");
 		return 2;
 	}
-	if ((rc = open_or_fail(&t, argv[0])))
+	if ((rc = open_trace(&t, argv[0])))
 		return rc;
 	st.t = &t;
 	if (!t.n) {

@@ -61,18 +61,6 @@ static const char usage_replay[] =
 	"any free port, printed on stderr). Exit status 0 when record N was reached with\n"
 	"identical records, 1 when the re-run diverged or ended before N.\n";
 
-int fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "veil-trace: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
-}
-
 bool want_help(int argc, char **argv, const char *usage)
 {
 	int i;

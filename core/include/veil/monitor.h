@@ -12,6 +12,7 @@
 #include <veil/backend.h>
 #include <veil/mem.h>
 #include <veil/launch.h>
+#include <veil/lib.h>
 
 #define VEIL_MAX_VCPUS 64
 #define VEIL_OS_VMPL 3
@@ -166,6 +167,20 @@ void veil_monitor_tamper(struct veil_monitor *mon, struct veil_vcpu *vc, u64 gpa
  */
 int veil_monitor_set_vmsa(struct veil_vcpu *vc, unsigned vmpl, u64 gpa, u64 sev_features);
 int veil_monitor_run_vmpl(struct veil_vcpu *vc, unsigned vmpl);
+
+/*
+ * Set one segment register (CS, SS, ..., or the GDTR/IDTR, TR) of a VMSA page:
+ * its selector, attributes, limit and base at `off` (APM vol 2, table B-4,
+ * "VMSA layout, save area for SEV-ES"). For the monitor's VMSAs (core) and
+ * the VMPL0 image's own (backends/snp).
+ */
+static inline void veil_vmsa_seg(u8 *vmsa, unsigned off, u16 sel, u16 attr, u32 limit, u64 base)
+{
+	veil_memcpy(vmsa + off + VMSA_SEG_SELECTOR, &sel, 2);
+	veil_memcpy(vmsa + off + VMSA_SEG_ATTRIB, &attr, 2);
+	veil_memcpy(vmsa + off + VMSA_SEG_LIMIT, &limit, 4);
+	veil_st64(vmsa + off + VMSA_SEG_BASE, base);
+}
 
 /* The monitor lock: serialises service calls and monitor records across vCPUs. */
 void veil_monitor_lock(struct veil_monitor *mon);
