@@ -12,10 +12,11 @@
  * host, leaves those translations stale.
  *
  * The machine records per guest page which instances fetched from it (code)
- * and which may hold a writable TLB entry for it (wr), bit (idx mod 64): fetch
- * fills install no write permission, and a read fill none on a page that is
- * another instance's code, so every store that may reach such code passes
- * through a write fill. A write fill queues the page for the instances whose
+ * and which may hold a writable TLB entry for it (wr), bit (idx mod 64). Only
+ * fetch fills install execute permission (so every page an instance
+ * translates is recorded), fetch fills install no write permission, and read
+ * fills none on another instance's code: every store that may reach such code
+ * passes through a write fill. A write fill queues the page for the instances whose
  * code it is; a fetch fill makes the writers refill. Queued work runs before
  * the instance next runs (smc_before_run): the instances take turns, so the
  * write is complete and the new code runs at once, before anything hardware
@@ -70,6 +71,21 @@ static void for_bits(struct emu_machine *m, uint64_t mask, const struct emu_inst
 	}
 }
 
+/* A fetch fill: the page is this instance's code; it gets no write permission,
+ * and instances that may store to it without a fill are made to refill. */
+static void fetch_fill(struct emu_machine *m, uint64_t gfn, uint64_t bit, const struct emu_inst *in,
+		       uc_prot *perms)
+{
+	uint64_t others = m->smc_wr[gfn] & ~bit;
+
+	m->smc_code[gfn] |= bit;
+	*perms = (uc_prot)(*perms & ~UC_PROT_WRITE);
+	if (others) {
+		for_bits(m, others, in, ~0ULL);
+		m->smc_wr[gfn] &= bit;
+	}
+}
+
 void smc_fill(struct emu_inst *in, uint64_t pa, uc_mem_type type, uc_prot *perms)
 {
 	struct emu_machine *m = in->m;
@@ -78,21 +94,17 @@ void smc_fill(struct emu_inst *in, uint64_t pa, uc_mem_type type, uc_prot *perms
 	if (pa >= m->mem_size)
 		return;
 	if (type == UC_MEM_FETCH) {
-		m->smc_code[gfn] |= bit;
-		*perms = (uc_prot)(*perms & ~UC_PROT_WRITE);
-		others = m->smc_wr[gfn] & ~bit;
-		if (others) { /* they may store here without a fill: make them refill */
-			for_bits(m, others, in, ~0ULL);
-			m->smc_wr[gfn] &= bit;
-		}
+		fetch_fill(m, gfn, bit, in, perms);
 		return;
 	}
+	/* Code is fetched through fetch fills only, so each one is seen. */
+	*perms = (uc_prot)(*perms & ~UC_PROT_EXEC);
 	if (!(*perms & UC_PROT_WRITE))
 		return;
 	others = m->smc_code[gfn] & ~bit;
 	if (others && type != UC_MEM_WRITE) {
-		*perms = (uc_prot)(*perms &
-				   ~UC_PROT_WRITE); /* a store will come back as a write fill */
+		/* a read: a store to another's code comes back as a write fill */
+		*perms = (uc_prot)(*perms & ~UC_PROT_WRITE);
 		return;
 	}
 	m->smc_wr[gfn] |= bit;

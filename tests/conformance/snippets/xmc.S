@@ -7,7 +7,7 @@
  * `patched` (its own page) is `mov eax, imm32; ret`. The page tables at P_CR3
  * (built by the test; VMPL1 runs on them) map the first 2 MiB twice, C=1: at
  * GVA = GPA and at ALIAS + GPA.
- *   VMPL0 calls it (RES+0x00 = 1), runs VMPL1, which stores imm 2 through
+ *   VMPL0 reads the page, then calls it (RES+0x00 = 1), runs VMPL1, which stores imm 2 through
  *   the same address and runs VMPL0: VMPL0 calls it (RES+0x08 = 2), runs VMPL1
  *   again, which stores 3 through ALIAS: VMPL0 calls it (RES+0x10 = 3), stores
  *   4 through ALIAS itself and calls it (RES+0x18 = 4), then halts at done.
@@ -58,6 +58,7 @@ _start:
 	mov rax, qword ptr [r14 + GHCB_EXITINFO1]
 	mov qword ptr [RES + 0x28], rax
 
+	mov al, byte ptr [patched] /* a read before the first fetch of the page */
 	call patched
 	mov qword ptr [RES + 0x00], rax
 	RUN_VMPL 1
