@@ -2328,6 +2328,58 @@ START_TEST(smc_store_through_alias)
 }
 END_TEST
 
+/*
+ * An interrupt for the OS (a self-IPI VMPL1 sends through the GHCB) while
+ * VMPL1 runs: with RFLAGS.IF = 1 in the OS's (VMPL3) VMSA the hypervisor
+ * exits VMPL1 with VMEXIT_INTR (0x60, APM vol 2 §15.21, appendix C) and runs
+ * VMPL0; with IF = 0 it lets VMPL1 run on (the Veil hypervisor contract,
+ * backends/emu/hv/irq_exit.c, FIDELITY.md; KVM likewise holds an interrupt
+ * the guest cannot take). Either way the interrupt stays pending for the OS.
+ */
+static void irq_exit_scenario(uint64_t os_rflags)
+{
+	struct emu_exit e;
+
+	validate(GHCB_GPA, 0x1000);
+	validate(VMSA_GPA, 0x2000); /* VMPL1's VMSA, the OS's VMSA */
+	validate(STACK1_GPA, 0x1000);
+	load("irq_exit");
+	param(P_GHCB, GHCB_GPA);
+	param(P_VMSA, VMSA_GPA);
+	param(P_ADDR, VMSA_GPA + 0x1000);
+	param(P_STACK1, STACK1_GPA + 0x1000);
+	param(P_FLAGS, os_rflags);
+	run(0, 0, &e);
+	EXPECT_KIND(&e, EMU_EXIT_KIND_HLT);
+	ck_assert_msg(e.vmpl == 0 && e.rip == sym("done") + 1, "expected VMPL0 at done, got %s",
+		      desc(&e));
+	EQ(res(0x18), RMP_SUCCESS);    /* OS VMSA: VMSA bit */
+	EQ(res(0x20) & 0xFFFFFFFF, 0); /* ... created */
+	EQ(res(0x28), RMP_SUCCESS);    /* VMPL1 VMSA */
+	EQ(res(0x30) & 0xFFFFFFFF, 0);
+	EQ(res(0x10), 0);		       /* the SVR write was accepted */
+	EQ(res(0x38), GHCB_MSR_RUN_VMPL_RESP); /* VMPL0 resumed from its Run VMPL */
+	EQ(res(0x58) & 1, 1);		       /* vector 0x40 still pending in the IRR */
+}
+
+START_TEST(irq_for_os_exits_vmpl1_to_vmpl0)
+{
+	irq_exit_scenario(0x202);
+	EQ(res(0x48), SVM_EXIT_INTR);	 /* VMPL1's GUEST_EXIT_CODE */
+	EQ(res(0x50), sym("vmpl1_ipi")); /* stopped right after the IPI's VMGEXIT */
+	EQ(res(0x40), 0);		 /* ... before its next store */
+}
+END_TEST
+
+START_TEST(irq_for_os_with_if_clear_no_exit)
+{
+	irq_exit_scenario(0x2);
+	EQ(res(0x48), SVM_EXIT_VMGEXIT); /* VMPL1 left through its own Run VMPL 0 */
+	EQ(res(0x50), sym("vmpl1_back"));
+	EQ(res(0x40), 1);
+}
+END_TEST
+
 START_TEST(run_vmpl_msr_loads_target_state)
 {
 	struct emu_exit e;
@@ -3779,6 +3831,10 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, psc_253_entries_accepted);
 	tcase_add_test(tc, psc_cur_page_done_skipped);
 	tcase_add_test(tc, msr_psc_error_code);
+
+	tc = tcase(s, "irq_exit");
+	tcase_add_test(tc, irq_for_os_exits_vmpl1_to_vmpl0);
+	tcase_add_test(tc, irq_for_os_with_if_clear_no_exit);
 
 	tc = tcase(s, "code_coherence");
 	tcase_add_test(tc, xmc_store_by_other_vmpl_same_address);
