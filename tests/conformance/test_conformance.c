@@ -2290,6 +2290,115 @@ static void check_vmpl1_resumed(void)
 	   GHCB_MSR_RUN_VMPL_RESP); /* its own GHCB MSR: the Run VMPL 0 response, no error */
 }
 
+/*
+ * Code coherence (APM vol 2 §7.6.1, Intel SDM vol 3 §8.1.3): a store to code
+ * reaches its next execution whichever context stores, through whichever
+ * virtual alias. VMPL0 and VMPL1 are separate contexts in the model, each with
+ * its own translations (snippet xmc.S; FIDELITY.md "Self- and cross-modifying code").
+ */
+static void xmc_scenario(void)
+{
+	uint64_t f = PTE_P | PTE_W | PTE_A | PTE_C;
+	struct emu_exit e;
+
+	/* VMPL1's tables: the first 2 MiB at GVA = GPA and at 0x80_0000_0000 + GPA. */
+	validate(PT_GPA, 0x4000);
+	wr64(PT_GPA, (PT_GPA + 0x1000) | f);
+	wr64(PT_GPA + 8, (PT_GPA + 0x1000) | f);
+	wr64(PT_GPA + 0x1000, (PT_GPA + 0x2000) | f);
+	wr64(PT_GPA + 0x2000, (PT_GPA + 0x3000) | f);
+	for (uint64_t i = 0; i < 512; i++)
+		wr64(PT_GPA + 0x3000 + i * 8, (i << 12) | f | PTE_D);
+	validate(GHCB_GPA, 0x1000);
+	validate(VMSA_GPA, 0x1000);
+	validate(STACK1_GPA, 0x1000);
+	load("xmc");
+	param(P_CR3, PT_GPA);
+	param(P_GHCB, GHCB_GPA);
+	param(P_VMSA, VMSA_GPA);
+	param(P_STACK1, STACK1_GPA + 0x1000);
+	run(0, 0, &e);
+	EXPECT_KIND(&e, EMU_EXIT_KIND_HLT);
+	ck_assert_msg(e.vmpl == 0 && e.rip == sym("done") + 1, "expected VMPL0 at done, got %s",
+		      desc(&e));
+	EQ(res(0x20), RMP_SUCCESS);    /* VMSA bit set */
+	EQ(res(0x28) & 0xFFFFFFFF, 0); /* AP creation accepted */
+	EQ(res(0x00), 1);	       /* the code as loaded ran first */
+}
+
+START_TEST(xmc_store_by_other_vmpl_same_address)
+{
+	xmc_scenario();
+	EQ(res(0x08), 2);
+}
+END_TEST
+
+START_TEST(xmc_store_by_other_vmpl_through_alias)
+{
+	xmc_scenario();
+	EQ(res(0x10), 3);
+}
+END_TEST
+
+START_TEST(smc_store_through_alias)
+{
+	xmc_scenario();
+	EQ(res(0x18), 4);
+}
+END_TEST
+
+/*
+ * An interrupt for the OS (a self-IPI VMPL1 sends through the GHCB) while
+ * VMPL1 runs: with RFLAGS.IF = 1 in the OS's (VMPL3) VMSA the hypervisor
+ * exits VMPL1 with VMEXIT_INTR (0x60, APM vol 2 §15.21, appendix C) and runs
+ * VMPL0; with IF = 0 it lets VMPL1 run on (the Veil hypervisor contract,
+ * backends/emu/hv/irq_exit.c, FIDELITY.md; KVM likewise holds an interrupt
+ * the guest cannot take). Either way the interrupt stays pending for the OS.
+ */
+static void irq_exit_scenario(uint64_t os_rflags)
+{
+	struct emu_exit e;
+
+	validate(GHCB_GPA, 0x1000);
+	validate(VMSA_GPA, 0x2000); /* VMPL1's VMSA, the OS's VMSA */
+	validate(STACK1_GPA, 0x1000);
+	load("irq_exit");
+	param(P_GHCB, GHCB_GPA);
+	param(P_VMSA, VMSA_GPA);
+	param(P_ADDR, VMSA_GPA + 0x1000);
+	param(P_STACK1, STACK1_GPA + 0x1000);
+	param(P_FLAGS, os_rflags);
+	run(0, 0, &e);
+	EXPECT_KIND(&e, EMU_EXIT_KIND_HLT);
+	ck_assert_msg(e.vmpl == 0 && e.rip == sym("done") + 1, "expected VMPL0 at done, got %s",
+		      desc(&e));
+	EQ(res(0x18), RMP_SUCCESS);    /* OS VMSA: VMSA bit */
+	EQ(res(0x20) & 0xFFFFFFFF, 0); /* ... created */
+	EQ(res(0x28), RMP_SUCCESS);    /* VMPL1 VMSA */
+	EQ(res(0x30) & 0xFFFFFFFF, 0);
+	EQ(res(0x10), 0);		       /* the SVR write was accepted */
+	EQ(res(0x38), GHCB_MSR_RUN_VMPL_RESP); /* VMPL0 resumed from its Run VMPL */
+	EQ(res(0x58) & 1, 1);		       /* vector 0x40 still pending in the IRR */
+}
+
+START_TEST(irq_for_os_exits_vmpl1_to_vmpl0)
+{
+	irq_exit_scenario(0x202);
+	EQ(res(0x48), SVM_EXIT_INTR);	 /* VMPL1's GUEST_EXIT_CODE */
+	EQ(res(0x50), sym("vmpl1_ipi")); /* stopped right after the IPI's VMGEXIT */
+	EQ(res(0x40), 0);		 /* ... before its next store */
+}
+END_TEST
+
+START_TEST(irq_for_os_with_if_clear_no_exit)
+{
+	irq_exit_scenario(0x2);
+	EQ(res(0x48), SVM_EXIT_VMGEXIT); /* VMPL1 left through its own Run VMPL 0 */
+	EQ(res(0x50), sym("vmpl1_back"));
+	EQ(res(0x40), 1);
+}
+END_TEST
+
 START_TEST(run_vmpl_msr_loads_target_state)
 {
 	struct emu_exit e;
@@ -3742,6 +3851,15 @@ static Suite *conformance_suite(void)
 	tcase_add_test(tc, psc_253_entries_accepted);
 	tcase_add_test(tc, psc_cur_page_done_skipped);
 	tcase_add_test(tc, msr_psc_error_code);
+
+	tc = tcase(s, "irq_exit");
+	tcase_add_test(tc, irq_for_os_exits_vmpl1_to_vmpl0);
+	tcase_add_test(tc, irq_for_os_with_if_clear_no_exit);
+
+	tc = tcase(s, "code_coherence");
+	tcase_add_test(tc, xmc_store_by_other_vmpl_same_address);
+	tcase_add_test(tc, xmc_store_by_other_vmpl_through_alias);
+	tcase_add_test(tc, smc_store_through_alias);
 
 	tc = tcase(s, "vmsa_in_use");
 	tcase_add_test(tc, vmsa_in_use_refused);

@@ -42,8 +42,9 @@ void hv_cpuid(uint32_t fn, uint32_t sub, uint64_t xcr0, uint32_t out[4])
 		break;
 	case 7:
 		if (sub == 0) {
-			out[1] = (1U << 7) | (1U << 20); /* SMEP, SMAP */
-			out[3] = 1U << 14;		 /* SERIALIZE (snp_emulate_insn) */
+			/* SMEP, SMAP; no SERIALIZE (EDX bit 14): Milan and Genoa
+			 * lack it, and the model keeps code coherent (smc.c). */
+			out[1] = (1U << 7) | (1U << 20);
 		}
 		break;
 	case 0xD:

@@ -27,6 +27,9 @@
  * domain after the exit (the log domain finishing a record) must get to run
  * it, not meet the same interrupt again at once. KVM's VTL patches make the
  * same choice for the same reason (one forced entry per posting).
+ *
+ * `exec` runs follow it too, once the program has registered VMSAs for VMPL0
+ * (its own) and the OS (tests/conformance, snippet irq_exit.S).
  */
 #include "apic.h"
 #include "machine.h"
@@ -42,7 +45,7 @@ bool hv_interrupt_exit(struct emu_machine *m, struct emu_vcpu *v)
 		v->apic.irq_exited = false;
 		return false;
 	}
-	if (v->vmpl == 0 || m->exec_mode || v->apic.irq_exited || v->state != VCPU_RUNNABLE ||
+	if (v->vmpl == 0 || v->apic.irq_exited || v->state != VCPU_RUNNABLE ||
 	    !(v->vmsa_gpa[0] || m->native0) || apic_pending(&v->apic) < 0)
 		return false;
 	os = vmsa_ptr(m, v, OS_VMPL);

@@ -254,19 +254,6 @@ static bool snp_emulate_op(struct emu_inst *in, uint64_t rip, const uint8_t *op)
 		x86_deliver(in, EMU_VEC_VC, true, SVM_EXIT_VMMCALL, 0, false, 0);
 		return true;
 	}
-	if (op[0] == 0x0F && op[1] == 0x01 && op[2] == 0xE8) {
-		/* SERIALIZE (Unicorn's QEMU lacks it): what Linux's sync_core()
-		 * runs after patching its own text (alternatives, text_poke).
-		 * Unicorn keeps running blocks it translated before such stores,
-		 * so the model drops this vCPU's translations (run.c), at its
-		 * next stop of another kind: a flush per SERIALIZE would cost
-		 * minutes over the boot's thousands of patched sites
-		 * (FIDELITY.md). */
-		in->tb_stale = true;
-		in->tb_serialized = true;
-		inst_retire(in, 3);
-		return true;
-	}
 	if (op[0] == 0x0F && op[1] == 0x01 && (op[2] == 0xFE || op[2] == 0xFF)) {
 		/* INVLPGB, TLBSYNC (APM vol. 3): CPL0 only; flush every vCPU's
 		 * translations (a superset of any INVLPGB), and TLBSYNC has

@@ -115,6 +115,9 @@ void emu_destroy(struct emu_machine *m);
 
 /* Host (loader) view of guest memory: NULL if [gpa, gpa+len) is outside. */
 void *emu_gpa_ptr(struct emu_machine *m, uint64_t gpa, uint64_t len);
+/* The model (not a vCPU) stored to guest memory [pa, pa+len) that may hold
+ * code: every instance drops its translations of it before it runs (smc.c). */
+void emu_code_written(struct emu_machine *m, uint64_t pa, uint64_t len);
 uint64_t emu_mem_size(const struct emu_machine *m);
 
 /* Hypervisor/loader-side RMP control (RMPUPDATE-like, no guest checks). */

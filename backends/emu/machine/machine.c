@@ -113,10 +113,11 @@ struct emu_machine *emu_create(const struct emu_config *cfg, char *err, size_t e
 	m->mem = mmap(NULL, m->mem_size + m->priv_size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	m->rmp = calloc(m->mem_size >> 12, sizeof(*m->rmp));
-	if (m->mem == MAP_FAILED || !m->rmp) {
+	if (m->mem == MAP_FAILED || !m->rmp || smc_init(m)) {
 		if (m->mem != MAP_FAILED)
 			munmap(m->mem, m->mem_size + m->priv_size);
 		free(m->rmp);
+		smc_free(m);
 		free(m);
 		snprintf(err, errlen, "cannot allocate %llu MiB of guest memory",
 			 (unsigned long long)(cfg->mem_size / MiB));
@@ -165,6 +166,7 @@ void emu_destroy(struct emu_machine *m)
 	amdsp_destroy(m->sp); /* made by the launch (backend.c make_secrets), any mode */
 	munmap(m->mem, m->mem_size + m->priv_size);
 	free(m->rmp);
+	smc_free(m);
 	free(m);
 }
 

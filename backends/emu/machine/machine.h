@@ -106,6 +106,8 @@ struct emu_vcpu;
 #define MSR_SITES 32
 
 /* One Unicorn CPU per (vCPU, VMPL): each keeps its own TLB and hidden state. */
+#define SMC_QUEUE 16
+
 struct emu_inst {
 	uc_engine *uc;
 	struct emu_machine *m;
@@ -133,11 +135,14 @@ struct emu_inst {
 		uint64_t rsp, rflags, rip, rcx, r11; /* the state at the end */
 		uc_x86_mmr gdtr, tr;
 	} sysc;
-	bool in_switch;		  /* the state-load stub may be fetched */
-	uint64_t stub_end;	  /* RIP of the load stub's last instruction */
-	uint64_t rmp_gen;	  /* RMP generation its TLB was filled under */
-	bool tb_stale;		  /* SERIALIZE ran: drop translations at the next other stop */
-	bool tb_serialized;	  /* the last stop was that SERIALIZE */
+	bool in_switch;		      /* the state-load stub may be fetched */
+	uint64_t stub_end;	      /* RIP of the load stub's last instruction */
+	uint64_t rmp_gen;	      /* RMP generation its TLB was filled under */
+	uint64_t smc_page[SMC_QUEUE]; /* smc.c: code pages others wrote, to drop */
+	unsigned smc_nr;
+	bool smc_all;		  /* ... too many: drop every translation */
+	bool smc_tlb;		  /* another instance fetched code it may store to: refill */
+	bool smc_probe;		  /* uc_tlb_hook maps pages to themselves (smc_before_run) */
 	uint8_t shadow[0x600];	  /* VMSA bytes as last synchronised (through XMM15) */
 	bool lazy;		  /* save deferred: the CPU is newer than the page (vmsa_lazy.c) */
 	uint8_t lazy_snap[0x600]; /* ... and the page as it was at the deferral */
@@ -180,7 +185,8 @@ struct emu_machine {
 	uint8_t *mem; /* guest memory followed by the private region */
 	uint64_t mem_size, priv_base, priv_size;
 	struct emu_rmp_entry *rmp;
-	uint64_t rmp_gen; /* bumped on every RMP change */
+	uint64_t rmp_gen;	     /* bumped on every RMP change */
+	uint64_t *smc_code, *smc_wr; /* smc.c: per page, instances (idx mod 64) */
 	struct emu_vcpu vcpus[EMU_MAX_VCPUS];
 	struct emu_uart uart[2]; /* COM1, COM2 (uart.c) */
 	uint8_t exit_status;	 /* EMU_EXIT_STATUS_PORT: the power-off's status */
@@ -252,6 +258,10 @@ void hook_stub_page(uc_engine *uc, uint64_t addr, uint32_t size, void *data);
 void hook_code_stub(uc_engine *uc, uint64_t addr, uint32_t size, void *data);
 
 /* slice.c: time slices between vCPUs (cfg.slice_blocks) */
+int smc_init(struct emu_machine *m);
+void smc_free(struct emu_machine *m);
+void smc_fill(struct emu_inst *in, uint64_t pa, uc_mem_type type, uc_prot *perms);
+void smc_before_run(struct emu_inst *in);
 void slice_inst_init(struct emu_inst *in);
 void slice_before_run(struct emu_machine *m);
 /* After a run of `in`: true if it ended only because its slice ran out; the

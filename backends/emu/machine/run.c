@@ -420,11 +420,7 @@ void emu_run_loop(struct emu_machine *m)
 			uc_ctl_flush_tlb(in->uc);
 			in->rmp_gen = m->rmp_gen;
 		}
-		if (in->tb_stale && !in->tb_serialized) {
-			uc_ctl_flush_tb(in->uc); /* after a SERIALIZE (snp_emulate_insn) */
-			in->tb_stale = false;
-		}
-		in->tb_serialized = false;
+		smc_before_run(in); /* code other instances or the model wrote */
 		in->stop.kind = STOP_NONE;
 		slice_before_run(m);
 		if (m->dbg)

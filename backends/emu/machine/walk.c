@@ -293,6 +293,11 @@ bool uc_tlb_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, 
 	unsigned cpl = rreg(uc, UC_X86_REG_CS) & 3;
 	struct emu_walk w;
 
+	if (in->smc_probe) { /* smc_before_run drops translations of a physical page */
+		e->paddr = va & ~0xFFFULL;
+		e->perms = UC_PROT_EXEC;
+		return true;
+	}
 	if (in->in_switch && (va & ~0xFFFULL) == m->priv_base + PRIV_STUB) {
 		e->paddr = m->priv_base + PRIV_STUB;
 		/* Writable for a VMSA load: from CPL3 the call gate pushes onto
@@ -318,6 +323,7 @@ bool uc_tlb_hook(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_entry *e, 
 	if (w.res == WALK_OK) {
 		e->paddr = w.pa;
 		e->perms = w.perms;
+		smc_fill(in, w.pa, type, &e->perms);
 		return true;
 	}
 	in->stop.cr2 = w.exitinfo2;
@@ -358,10 +364,12 @@ static int copy_acc(struct emu_inst *in, uint64_t va, void *buf, size_t len, uns
 			st->exitinfo2 = w.exitinfo2;
 			return -1;
 		}
-		if (write)
+		if (write) {
 			memcpy(m_ptr(in->m, w.pa + (va & 0xFFF), chunk), b, chunk);
-		else
+			emu_code_written(in->m, w.pa + (va & 0xFFF), chunk);
+		} else {
 			memcpy(b, m_ptr(in->m, w.pa + (va & 0xFFF), chunk), chunk);
+		}
 		va += chunk;
 		b += chunk;
 		len -= chunk;
