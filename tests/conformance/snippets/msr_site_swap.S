@@ -4,9 +4,10 @@
  * (backends/emu/machine/hooks.c), and the hook must notice other bytes there.
  * `rd_site` runs RDMSR, becomes WRMSR and runs with EDX:EAX = P_VAL;
  * `wr_site` runs WRMSR (0x6000), becomes RDMSR and runs with EAX = 0x7777.
- * Each rewrite is followed by SERIALIZE and a stop (a GHCB MSR call), as
- * cross-modifying code requires (APM vol 2, 7.6.1), for the model to drop the
- * old translation.
+ * Each rewrite is followed by a stop (a GHCB MSR call): self-modifying code
+ * needs no serializing instruction (APM vol 2, 7.6.1) and the model drops the
+ * old translation at the store (machine/smc.c); the stop makes the second run
+ * start from a fresh translation, the case the hook's byte check is for.
  * RES+0: rd_site's read (0x5000); RES+8: the MSR after rd_site's write;
  * RES+0x10: wr_site's read.
  */
@@ -47,9 +48,8 @@ _start:
 done:
 	hlt
 
-/* SERIALIZE, then a stop of another kind (SEV information request). */
+/* A stop of another kind (SEV information request). */
 resync:
-	.byte 0x0F, 0x01, 0xE8
 	mov eax, GHCB_MSR_SEV_INFO_REQ
 	GHCB_MSR_CALL
 	ret
