@@ -109,19 +109,9 @@ create_vmsa:
 	push rdi
 	call ghcb_clear
 	pop rdi
-	mov eax, SVM_VMGEXIT_AP_CREATION
-	mov qword ptr [r14 + GHCB_EXITCODE], rax
-	mov rax, r12
-	shl rax, SVM_VMGEXIT_AP_VMPL_SHIFT
-	mov qword ptr [r14 + GHCB_EXITINFO1], rax
-	mov rax, rdi
-	mov qword ptr [r14 + GHCB_EXITINFO2], rax
-	mov qword ptr [r14 + GHCB_RAX], rbx
-	GHCB_VALID r14, GHCB_RAX
-	GHCB_VALID r14, GHCB_EXITCODE
-	GHCB_VALID r14, GHCB_EXITINFO1
-	GHCB_VALID r14, GHCB_EXITINFO2
-	call ghcb_call
+	mov rdx, r12
+	shl rdx, SVM_VMGEXIT_AP_VMPL_SHIFT
+	GHCB_AP_CREATE rdx, rdi
 	mov rbx, qword ptr [r14 + GHCB_EXITINFO1]
 	pop rax
 	ret

@@ -44,17 +44,7 @@ _start:
 	RMPADJUST
 	mov qword ptr [RES + 0x20], rax
 	call ghcb_clear
-	mov eax, SVM_VMGEXIT_AP_CREATION
-	mov qword ptr [r14 + GHCB_EXITCODE], rax
-	mov qword ptr [r14 + GHCB_EXITINFO1], 1 << SVM_VMGEXIT_AP_VMPL_SHIFT
-	mov rax, qword ptr [PARAM + P_VMSA]
-	mov qword ptr [r14 + GHCB_EXITINFO2], rax
-	mov qword ptr [r14 + GHCB_RAX], rbx
-	GHCB_VALID r14, GHCB_RAX
-	GHCB_VALID r14, GHCB_EXITCODE
-	GHCB_VALID r14, GHCB_EXITINFO1
-	GHCB_VALID r14, GHCB_EXITINFO2
-	call ghcb_call
+	GHCB_AP_CREATE (1<<SVM_VMGEXIT_AP_VMPL_SHIFT), "qword ptr [PARAM + P_VMSA]" /* CREATE_ON_INIT, VMPL1, APIC 0 */
 	mov rax, qword ptr [r14 + GHCB_EXITINFO1]
 	mov qword ptr [RES + 0x28], rax
 
