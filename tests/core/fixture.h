@@ -17,6 +17,8 @@
 #ifndef VEIL_TESTS_FIXTURE_H
 #define VEIL_TESTS_FIXTURE_H
 
+#include <check.h>
+
 #include <veil/abi.h>
 #include <veil/boot.h>
 #include <veil/monitor.h>
@@ -85,5 +87,9 @@ void fx_assert_unchanged(const struct fx_snap *s);
  * validated bits agree; no page's RMP grants more than its record allows.
  */
 void fx_assert_rmp_follows_records(void);
+
+/* Run suite s (CK_RUN_CASE picks one case) and free it: the exit status for
+ * main, 0 when every test passed. */
+int fx_run_suite(Suite *s);
 
 #endif

@@ -129,8 +129,6 @@ int main(void)
 {
 	Suite *s = suite_create("domain");
 	TCase *t = tcase_create("domain");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(t, fx_setup, fx_teardown);
 	tcase_add_test(t, grant_sets_vmpl2_only);
@@ -139,9 +137,5 @@ int main(void)
 	tcase_add_test(t, vmsa_is_the_monitors_and_goes_back_scrubbed);
 	tcase_add_test(t, vmsa_refuses_2m_aligned_and_foreign_pages);
 	suite_add_tcase(s, t);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run_suite(s);
 }

@@ -123,17 +123,11 @@ int main(void)
 {
 	Suite *s = suite_create("enclave");
 	TCase *tc = tcase_create("enclave");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, enc_setup, fx_teardown);
 	tcase_add_test(tc, create_works);
 	tcase_add_test(tc, create_refused_gives_everything_back);
 	tcase_add_test(tc, create_refused_page_stuck_is_tamper);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return fx_run_suite(s);
 }

@@ -10,6 +10,7 @@
 #include <veil/monitor.h>
 
 #include "fake_backend.h"
+#include "fixture.h"
 
 static char buf[128];
 static const char *volatile null_str; /* NULL, hidden from -Wformat-overflow */
@@ -132,8 +133,6 @@ int main(void)
 {
 	Suite *s = suite_create("format");
 	TCase *tc = tcase_create("format");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, conversions);
 	tcase_add_test(tc, width_and_padding);
@@ -142,9 +141,5 @@ int main(void)
 	tcase_add_test(tc, unknown_and_dangling);
 	tcase_add_test(tc, printf_to_console);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run_suite(s);
 }

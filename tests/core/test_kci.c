@@ -266,8 +266,6 @@ int main(void)
 {
 	Suite *s = suite_create("kci");
 	TCase *tc = tcase_create("kci");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, kci_setup, fx_teardown);
 	tcase_add_test(tc, add_then_drop);
@@ -277,9 +275,5 @@ int main(void)
 	tcase_add_test(tc, add_rmp_refuses_grant_is_tamper);
 	tcase_add_test(tc, lock_rmp_refuses_page);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return fx_run_suite(s);
 }

@@ -99,17 +99,11 @@ int main(void)
 {
 	Suite *s = suite_create("log");
 	TCase *tc = tcase_create("log");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, log_setup, fx_teardown);
 	tcase_add_test(tc, full_refuses_and_counts);
 	tcase_add_test(tc, monitor_records_fit_when_full);
 	tcase_add_test(tc, origin_set_by_monitor);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return fx_run_suite(s);
 }

@@ -420,8 +420,6 @@ int main(void)
 	Suite *s = suite_create("mem");
 	TCase *perms = tcase_create("perms"), *range = tcase_create("range");
 	TCase *transfer = tcase_create("transfer");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(perms, perms_os);
 	tcase_add_test(perms, perms_module);
@@ -447,9 +445,5 @@ int main(void)
 	suite_add_tcase(s, perms);
 	suite_add_tcase(s, range);
 	suite_add_tcase(s, transfer);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run_suite(s);
 }

@@ -1123,8 +1123,6 @@ int main(void)
 	TCase *dispatch = tcase_create("dispatch"), *remap = tcase_create("remap_ca");
 	TCase *pval = tcase_create("pvalidate"), *cr = tcase_create("create_vcpu");
 	TCase *del = tcase_create("delete_vcpu"), *hard = tcase_create("hardening");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(dispatch, fx_setup, fx_teardown);
 	tcase_add_test(dispatch, unknown_protocol);
@@ -1198,9 +1196,5 @@ int main(void)
 	suite_add_tcase(s, cr);
 	suite_add_tcase(s, del);
 	suite_add_tcase(s, hard);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run_suite(s);
 }

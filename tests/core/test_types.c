@@ -5,6 +5,8 @@
 
 #include <veil/types.h>
 
+#include "fixture.h"
+
 #define U64_MAX_ ~0ULL
 
 START_TEST(add_ok_edges)
@@ -84,17 +86,11 @@ int main(void)
 {
 	Suite *s = suite_create("types");
 	TCase *tc = tcase_create("types");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, add_ok_edges);
 	tcase_add_test(tc, mul_ok_edges);
 	tcase_add_test(tc, range_within_edges);
 	tcase_add_test(tc, aligned_edges);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run_suite(s);
 }
