@@ -83,8 +83,8 @@ static bool ghcb_msr_at(struct emu_inst *in, uint64_t rip, bool cpl0_only, uint8
 	/* What the access needs, in one API call (each costs more than the
 	 * register it reads): RCX, CS, then CR0, CR3, CR4 for the instruction
 	 * fetch, and RAX, RDX for a WRMSR (a RDMSR site does not read them). */
-	static int ids[7] = { UC_X86_REG_RCX, UC_X86_REG_CS,  UC_X86_REG_CR0, UC_X86_REG_CR3,
-			      UC_X86_REG_CR4, UC_X86_REG_RAX, UC_X86_REG_RDX };
+	int ids[7] = { UC_X86_REG_RCX, UC_X86_REG_CS,  UC_X86_REG_CR0, UC_X86_REG_CR3,
+		       UC_X86_REG_CR4, UC_X86_REG_RAX, UC_X86_REG_RDX };
 	uint64_t r[7] = { 0 }, *msr;
 	void *ptrs[7] = { &r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6] };
 	uint8_t op[2];
