@@ -43,6 +43,25 @@ def boot(emu, argv=(), stdin_data=None):
     return rc, out, err
 
 
+def gdb_batch(gdb, emu, script):
+    """Real gdb in batch mode running `script` (one command each) against the
+    stub of the veil-emu process `emu`; its output (stdout and stderr). Then
+    `emu` is reaped: gdb's kill ends it, and a run gdb left is killed. The
+    script should raise remotetimeout: a loaded machine (ASan, parallel
+    tests) answers later than gdb's 2 s default."""
+    try:
+        p = subprocess.run([gdb, "-nx", "-batch"] + [a for c in script for a in ("-ex", c)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           timeout=TIMEOUT)
+        return p.stdout
+    finally:
+        try:
+            emu.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            emu.kill()
+            emu.wait()
+
+
 def write_script(d, text, name="script.sh"):
     """An init script (--init-script) with `text`, in the directory d."""
     path = os.path.join(d, name)

@@ -80,7 +80,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
-from common import TIMEOUT, check_bad_inputs, fail, in_order, run, write_script  # noqa: E402
+from common import check_bad_inputs, fail, gdb_batch, in_order, run, write_script  # noqa: E402
 
 VEIL_IMAGE_VA = 0xFFFFFFFF80000000
 
@@ -509,16 +509,10 @@ def case_entry(args):
                   "monitor vmpl", "echo AT-ENTRY\n", "break *%#x" % entry, "continue",
                   "info registers rip rsi cs ds ss cr3", "monitor vmpl",
                   "monitor phys 0x100202 4", "kill"]
-        p = subprocess.run([args.gdb, "-nx", "-batch"] + [a for c in script for a in ("-ex", c)],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           timeout=TIMEOUT)
-        out = p.stdout
-    finally:
-        try:
-            emu.wait(timeout=10)  # gdb killed it; if gdb failed, it still waits
-        except subprocess.TimeoutExpired:
-            emu.kill()
-            emu.wait()
+        out = gdb_batch(args.gdb, emu, script)
+    except BaseException:
+        emu.kill()
+        raise
     first, _, at = out.partition("AT-ENTRY")
     if reg(first, "rip") < VEIL_IMAGE_VA or not re.search(r"vCPU 0\D+VMPL0", first):
         fail("the run did not start in the VMPL0 image:\n" + first)

@@ -39,19 +39,10 @@ import subprocess
 import sys
 import tempfile
 
-TIMEOUT = 240
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import fail, gdb_batch, run  # noqa: E402
+
 START_KERNEL_MAP = 0xFFFFFFFF80000000  # Linux arch/x86/include/asm/page_64_types.h
-
-
-def fail(msg):
-    print("FAIL: " + msg)
-    sys.exit(1)
-
-
-def run(cmd, **kw):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       stdin=subprocess.DEVNULL, timeout=TIMEOUT, **kw)
-    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
 
 def read_map(path):
@@ -109,16 +100,10 @@ def case_gdb(args):
                   "symbol-file " + s.group(1), "target remote 127.0.0.1:" + m.group(1),
                   "break start_kernel", "continue", "echo AT-BREAK\n", "info symbol $pc",
                   "bt 2", "monitor vmpl", "kill"]
-        p = subprocess.run([args.gdb, "-nx", "-batch"] + [a for c in script for a in ("-ex", c)],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           timeout=TIMEOUT)
-        out = p.stdout
-    finally:
-        try:
-            emu.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            emu.kill()
-            emu.wait()
+        out = gdb_batch(args.gdb, emu, script)
+    except BaseException:
+        emu.kill()
+        raise
     at = out.partition("AT-BREAK")[2]
     sk = read_map(args.map)["start_kernel"][0]
     if not re.search(r"^start_kernel in section \S+", at, re.M):
