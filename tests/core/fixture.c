@@ -222,14 +222,3 @@ void fx_assert_rmp_follows_records(void)
 				 "%#llx (owner %u): RMP VMSA bit %u", gpa, p->owner, e->vmsa);
 	}
 }
-
-int fx_run_suite(Suite *s)
-{
-	SRunner *sr = srunner_create(s);
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
