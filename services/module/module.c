@@ -285,13 +285,17 @@ static u64 relocate(struct veil_monitor *mon, const struct layout *l, u8 *mem)
 
 	for (i = 0; i < l->shnum; i++) {
 		const struct elf64_shdr *s = &l->sh[i];
-		const struct elf64_rela *r = (const void *)(l->file + s->sh_offset);
+		const struct elf64_rela *r;
 
 		if (s->sh_type != ELF64_SHT_RELA)
 			continue;
+		/* The offset is the OS's: checked before any pointer is formed
+		 * from it (an empty section's may point anywhere). */
 		if (s->sh_entsize != sizeof(*r) || s->sh_info >= l->shnum ||
-		    !veil_aligned(s->sh_offset, 8) || s->sh_size % sizeof(*r))
+		    !veil_aligned(s->sh_offset, 8) || s->sh_size % sizeof(*r) ||
+		    !in_file(l, s->sh_offset, s->sh_size))
 			return VEIL_MOD_ERR_FORMAT;
+		r = (const void *)(l->file + s->sh_offset);
 		if (!l->addr[s->sh_info])
 			continue; /* relocations of a non-allocated section (debug info) */
 		for (j = 0; j < s->sh_size / sizeof(*r); j++) {
